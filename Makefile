@@ -1,0 +1,39 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := data/online-retail-sample.csv.gz
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install demo serve bench clean
+
+$(STAMP): pyproject.toml
+	@echo "==> creating the virtual environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@echo "==> installing torch 2.13.0 (CPU build) first, so nothing pulls a larger one"
+	@$(BIN)/pip install --quiet torch==2.13.0
+	@echo "==> installing Storewise and its pinned dependencies"
+	@$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@echo "==> migrating the read-model database"
+	@$(BIN)/storewise migrate
+	@echo "==> loading the demo data ($(SAMPLE))"
+	@$(BIN)/storewise import online-retail $(SAMPLE)
+	@echo "==> serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@$(BIN)/storewise serve --host $(HOST) --port $(PORT)
+
+test: install
+	@$(BIN)/python -m pytest -q
+
+bench: install
+	@$(BIN)/python bench/event_store.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,175 @@
+"""Campaign: marketing actions aimed at groups of customers.
+
+A *segment* is a group of customers with a shared pattern (e.g. by RFM:
+recency, frequency, monetary value). A *campaign* is one marketing action for
+one segment on one *channel* (e-mail, social, search...) with a *budget*. It is
+drafted, launched, possibly paused and resumed, and ended; its *outcome* —
+spend, reach, conversions, revenue — is recorded as it becomes known.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from eventsourcing.domain import Aggregate, event
+
+from .shared import DomainError, InvalidMoney, InvalidQuantity, InvalidTransition, Money, require_text
+
+
+class BudgetRequired(DomainError):
+    """A campaign cannot be launched without a positive budget."""
+
+    code = "BUDGET_REQUIRED"
+
+
+class CampaignStatus:
+    """Where a campaign is in its life."""
+
+    DRAFT = "DRAFT"
+    LIVE = "LIVE"
+    PAUSED = "PAUSED"
+    ENDED = "ENDED"
+
+
+class Campaign(Aggregate):
+    """A marketing action for one segment on one channel, with a budget."""
+
+    class Drafted(Aggregate.Created):
+        """The campaign was planned for a segment and a channel, with a budget (possibly zero for now)."""
+
+        name: str
+        segment: str
+        channel: str
+        budget: Money
+
+    @classmethod
+    def draft(cls, name: str, segment: str, channel: str, budget: Money) -> Campaign:
+        """Plan a campaign. Rules: name, segment and channel given; the budget is money, zero or more."""
+        if not isinstance(budget, Money) or budget.amount < 0:
+            raise InvalidMoney("a budget must be an amount of money, zero or more", field="budget")
+        return cls(
+            name=require_text(name, "name"),
+            segment=require_text(segment, "segment", max_length=64),
+            channel=require_text(channel, "channel", max_length=64),
+            budget=budget,
+        )
+
+    @event(Drafted)
+    def __init__(self, name: str, segment: str, channel: str, budget: Money):
+        self.name, self.segment, self.channel, self.budget = name, segment, channel, budget
+        self.status = CampaignStatus.DRAFT
+        self.spend = Money.zero(budget.currency)
+        self.reach = 0
+        self.conversions = 0
+        self.revenue = Money.zero(budget.currency)
+
+    def _require(self, *statuses: str, action: str) -> None:
+        if self.status not in statuses:
+            raise InvalidTransition(f"cannot {action} a campaign that is {self.status.lower()}")
+
+    class Budgeted(Aggregate.Event):
+        """The campaign's budget was set to ``budget``."""
+
+        budget: Money
+
+    def set_budget(self, budget: Money) -> None:
+        """Change the budget. Rules: not once ended; the currency stays; zero or more."""
+        self._require(CampaignStatus.DRAFT, CampaignStatus.LIVE, CampaignStatus.PAUSED, action="budget")
+        if not isinstance(budget, Money) or budget.amount < 0:
+            raise InvalidMoney("a budget must be an amount of money, zero or more", field="budget")
+        if budget.currency != self.budget.currency:
+            raise InvalidMoney(f"the budget must stay in {self.budget.currency}", field="budget")
+        self._budgeted(budget=budget)
+
+    @event(Budgeted)
+    def _budgeted(self, budget: Money) -> None:
+        self.budget = budget
+
+    class Launched(Aggregate.Event):
+        """The campaign went live."""
+
+        at: datetime
+
+    def launch(self, at: datetime) -> None:
+        """Start the campaign. Rules: only a draft; it needs a positive budget."""
+        self._require(CampaignStatus.DRAFT, action="launch")
+        if not self.budget.is_positive:
+            raise BudgetRequired("set a budget before launching the campaign", field="budget")
+        self._launched(at=at)
+
+    @event(Launched)
+    def _launched(self, at: datetime) -> None:
+        self.status = CampaignStatus.LIVE
+
+    class Paused(Aggregate.Event):
+        """The live campaign was paused."""
+
+        at: datetime
+
+    def pause(self, at: datetime) -> None:
+        """Pause a live campaign."""
+        self._require(CampaignStatus.LIVE, action="pause")
+        self._paused(at=at)
+
+    @event(Paused)
+    def _paused(self, at: datetime) -> None:
+        self.status = CampaignStatus.PAUSED
+
+    class Resumed(Aggregate.Event):
+        """The paused campaign went live again."""
+
+        at: datetime
+
+    def resume(self, at: datetime) -> None:
+        """Resume a paused campaign."""
+        self._require(CampaignStatus.PAUSED, action="resume")
+        self._resumed(at=at)
+
+    @event(Resumed)
+    def _resumed(self, at: datetime) -> None:
+        self.status = CampaignStatus.LIVE
+
+    class Ended(Aggregate.Event):
+        """The campaign ended for good."""
+
+        at: datetime
+
+    def end(self, at: datetime) -> None:
+        """End a live or paused campaign."""
+        self._require(CampaignStatus.LIVE, CampaignStatus.PAUSED, action="end")
+        self._ended(at=at)
+
+    @event(Ended)
+    def _ended(self, at: datetime) -> None:
+        self.status = CampaignStatus.ENDED
+
+    class OutcomeRecorded(Aggregate.Event):
+        """Results came in: ``spend`` of the budget, people reached, conversions
+        (purchases attributed to the campaign) and the revenue they brought."""
+
+        spend: Money
+        reach: int
+        conversions: int
+        revenue: Money
+        at: datetime
+
+    def record_outcome(self, spend: Money, reach: int, conversions: int, revenue: Money, at: datetime) -> None:
+        """Add results. Rules: only once launched; amounts in the budget's
+        currency, not negative; conversions no more than reach."""
+        self._require(CampaignStatus.LIVE, CampaignStatus.PAUSED, CampaignStatus.ENDED, action="record an outcome of")
+        for field, money in (("spend", spend), ("revenue", revenue)):
+            if not isinstance(money, Money) or money.amount < 0 or money.currency != self.budget.currency:
+                raise InvalidMoney(f"{field} must be money in {self.budget.currency}, zero or more", field=field)
+        for field, count in (("reach", reach), ("conversions", conversions)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise InvalidQuantity(f"{field} must be a whole number, zero or more", field=field)
+        if conversions > reach:
+            raise InvalidQuantity("conversions cannot exceed reach", field="conversions")
+        self._outcome(spend=spend, reach=reach, conversions=conversions, revenue=revenue, at=at)
+
+    @event(OutcomeRecorded)
+    def _outcome(self, spend: Money, reach: int, conversions: int, revenue: Money, at: datetime) -> None:
+        self.spend = self.spend + spend
+        self.reach += reach
+        self.conversions += conversions
+        self.revenue = self.revenue + revenue

@@ -1,0 +1,153 @@
+"""Value objects and rules shared by every bounded context."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+#: Namespace of the deterministic identities derived from business keys
+#: (an SKU, an SKU at a warehouse, an order number).
+STOREWISE_NAMESPACE = uuid.UUID("5b0f0a3e-7d55-4c52-9a8f-6b4d1e2c9f10")
+
+
+def identity(kind: str, *parts: object) -> uuid.UUID:
+    """The identity of a thing named by a business key, the same every time."""
+    return uuid.uuid5(STOREWISE_NAMESPACE, "/".join([kind, *map(str, parts)]))
+
+
+def utc_now() -> datetime:
+    """The current instant, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class DomainError(Exception):
+    """A business rule refused a command.
+
+    ``code`` is stable and meant for programs (GraphQL ``userErrors``); the
+    message is meant for people. ``field`` names the input at fault, if one is.
+    """
+
+    code = "DOMAIN_RULE_VIOLATED"
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidArgument(DomainError):
+    """A value given to a command is malformed (empty, too long, wrong form)."""
+
+    code = "INVALID_ARGUMENT"
+
+
+class InvalidQuantity(DomainError):
+    """A quantity is not a positive whole number where one is required."""
+
+    code = "INVALID_QUANTITY"
+
+
+class InvalidMoney(DomainError):
+    """An amount of money is not an exact decimal with a three-letter currency."""
+
+    code = "INVALID_MONEY"
+
+
+class CurrencyMismatch(DomainError):
+    """Two amounts in different currencies were combined or compared."""
+
+    code = "CURRENCY_MISMATCH"
+
+
+class InvalidTransition(DomainError):
+    """The command does not apply in the current state (e.g. shipping a cancelled order)."""
+
+    code = "INVALID_TRANSITION"
+
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Money:
+    """An exact amount of money in one currency (ISO 4217 code, e.g. ``GBP``).
+
+    Amounts are decimals, never floats, so that sums of prices are exact.
+    """
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        amount = self.amount
+        if isinstance(amount, float) or isinstance(amount, bool):
+            raise InvalidMoney("money must be given as an exact decimal, not a float", field="amount")
+        try:
+            amount = Decimal(amount)
+        except (InvalidOperation, TypeError, ValueError):
+            raise InvalidMoney(f"not an amount of money: {self.amount!r}", field="amount") from None
+        if not amount.is_finite():
+            raise InvalidMoney(f"not an amount of money: {self.amount!r}", field="amount")
+        if not isinstance(self.currency, str) or not _CURRENCY.match(self.currency):
+            raise InvalidMoney(f"currency must be a three-letter ISO 4217 code, not {self.currency!r}", field="currency")
+        object.__setattr__(self, "amount", amount)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """No money, in the given currency."""
+        return cls(Decimal(0), currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: int) -> Money:
+        if not isinstance(factor, int):
+            raise InvalidMoney("money can only be multiplied by a whole number")
+        return Money(self.amount * factor, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount <= other.amount
+
+    @property
+    def is_positive(self) -> bool:
+        """More than nothing."""
+        return self.amount > 0
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def require_positive_quantity(quantity: object, field: str = "quantity") -> int:
+    """A quantity of units must be a whole number above zero."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise InvalidQuantity(f"{field} must be a positive whole number, not {quantity!r}", field=field)
+    return quantity
+
+
+def require_text(value: object, field: str, *, max_length: int = 200, allow_empty: bool = False) -> str:
+    """A short piece of text: a string, trimmed, not empty unless allowed, not too long."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{field} must be text", field=field)
+    value = value.strip()
+    if not value and not allow_empty:
+        raise InvalidArgument(f"{field} must not be empty", field=field)
+    if len(value) > max_length:
+        raise InvalidArgument(f"{field} must be at most {max_length} characters", field=field)
+    return value

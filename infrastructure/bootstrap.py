@@ -1,0 +1,65 @@
+"""Composition root: settings -> event stores -> the contexts' applications, running as one system."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.campaigns import CampaignApplication
+from application.catalog import CatalogApplication
+from application.customers import CustomerApplication
+from application.feedback import FeedbackApplication
+from application.inventory import InventoryApplication
+from application.system import SYSTEM, StorewiseRunner
+
+from .settings import Settings
+
+
+@dataclass
+class Storewise:
+    """The running write side: one application per bounded context."""
+
+    settings: Settings
+    runner: StorewiseRunner
+
+    @property
+    def customers(self) -> CustomerApplication:
+        return self.runner.get(CustomerApplication)
+
+    @property
+    def catalog(self) -> CatalogApplication:
+        return self.runner.get(CatalogApplication)
+
+    @property
+    def inventory(self) -> InventoryApplication:
+        return self.runner.get(InventoryApplication)
+
+    @property
+    def campaigns(self) -> CampaignApplication:
+        return self.runner.get(CampaignApplication)
+
+    @property
+    def feedback(self) -> FeedbackApplication:
+        return self.runner.get(FeedbackApplication)
+
+    @property
+    def applications(self) -> list:
+        return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback]
+
+    def close(self) -> None:
+        self.runner.stop()
+
+    def __enter__(self) -> Storewise:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def bootstrap(settings: Settings | None = None) -> Storewise:
+    """Open the event stores (creating their tables if needed) and start the system;
+    followers first catch up with anything recorded while they were not running."""
+    settings = settings or Settings.from_env()
+    settings.prepare()
+    runner = StorewiseRunner(SYSTEM, env=settings.event_store_env())
+    runner.start()
+    return Storewise(settings=settings, runner=runner)

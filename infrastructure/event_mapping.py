@@ -1,0 +1,102 @@
+"""The seam between domain events and stored events.
+
+Beside each event's own fields, the stored state carries:
+- ``__meta__``: who caused it and why (event id, actor, correlation and
+  causation ids, command, idempotency key), taken from the command context;
+- ``__personal__``: the event's personal-data fields (those its class lists in
+  ``personal_data``), sealed with the originating customer's own key.
+
+Reading an event back restores its fields; if the customer was forgotten, the
+personal-data fields read as ``FORGOTTEN``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
+
+from application.context import current_context
+
+from .personal_data import PersonalDataVault, key_store_for
+
+META = "__meta__"
+PERSONAL = "__personal__"
+#: What a forgotten customer's personal data reads as.
+FORGOTTEN = "[forgotten]"
+
+
+class StorewiseMapper(Mapper[UUID]):
+    """Adds metadata and seals personal data on the way in; reverses it on the way out."""
+
+    def __init__(self, transcoder: Transcoder, personal_data: PersonalDataVault):
+        super().__init__(transcoder)
+        self.personal_data = personal_data
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        cls = type(domain_event)
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(cls, "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        personal_fields = getattr(cls, "personal_data", ())
+        if personal_fields:
+            secret = {name: state.pop(name) for name in personal_fields if name in state}
+            state[PERSONAL] = self.personal_data.seal(originator_id, self.transcoder.encode(secret))
+        state[META] = current_context().as_metadata()
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(cls),
+            state=self.transcoder.encode(state),
+        )
+
+    def decode(self, stored_event: StoredEvent) -> tuple[Any, dict[str, str]]:
+        """The domain event and its metadata."""
+        cls = resolve_topic(stored_event.topic)
+        try:
+            state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+        except Exception as error:
+            raise MapperDeserialisationError(
+                f"cannot decode {stored_event.topic} {stored_event.originator_id} v{stored_event.originator_version}: {error}"
+            ) from error
+        metadata = state.pop(META, {})
+        sealed = state.pop(PERSONAL, None)
+        if sealed is not None:
+            opened = self.personal_data.open(UUID(str(stored_event.originator_id)), sealed)
+            if opened is None:
+                state.update({name: FORGOTTEN for name in getattr(cls, "personal_data", ())})
+            else:
+                state.update(self.transcoder.decode(opened))
+        state["originator_id"] = UUID(str(stored_event.originator_id))
+        state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", state)
+        return domain_event, metadata
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return self.decode(stored_event)[0]
+
+    def metadata_of(self, stored_event: StoredEvent) -> dict[str, str]:
+        """Only the metadata of a stored event (personal data stays sealed)."""
+        return self.transcoder.decode(stored_event.state).get(META, {})
+
+
+def build_mapper(env: Mapping[str, str], transcoder: Transcoder) -> StorewiseMapper:
+    """Construct the mapper from an application's environment (``STOREWISE_KEYS_URL``, ``STOREWISE_KEK``)."""
+    keys_url = env.get("STOREWISE_KEYS_URL")
+    kek = env.get("STOREWISE_KEK")
+    if not keys_url or not kek:
+        raise RuntimeError("STOREWISE_KEYS_URL and STOREWISE_KEK must be configured (see infrastructure.settings)")
+    return StorewiseMapper(transcoder, PersonalDataVault(key_store_for(keys_url), base64.urlsafe_b64decode(kek)))
