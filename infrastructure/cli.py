@@ -1,0 +1,100 @@
+"""The ``storewise`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from .settings import ConfigurationError, Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .server import create_app
+
+    uvicorn.run(create_app(Settings.from_env()), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .bootstrap import bootstrap
+    from .migrations import upgrade
+
+    with bootstrap():  # creates the event-store and key-store tables
+        pass
+    upgrade(Settings.from_env())
+    print("event stores ready; read-model migrations at head")
+    return 0
+
+
+def _import_online_retail(args: argparse.Namespace) -> int:
+    from .bootstrap import bootstrap
+    from .importers.online_retail import import_online_retail
+
+    with bootstrap() as storewise:
+        report = import_online_retail(
+            storewise, args.path, limit=args.limit, warehouse=args.warehouse, progress=not args.quiet
+        )
+    print(report.summary())
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from .bootstrap import bootstrap
+
+    with bootstrap() as storewise:
+        counts = {app.name: app.recorder.max_notification_id() or 0 for app in storewise.applications}
+    print(json.dumps({"database": Settings.from_env().backend, "events": counts}, indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="storewise", description="Storewise: an event-sourced online shop backend.")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve HTTP (GraphQL at /graphql, health at /healthz)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="create the event stores and bring the read models to the latest schema")
+    migrate.set_defaults(run=_migrate)
+
+    status = commands.add_parser("status", help="print the number of events recorded per bounded context")
+    status.set_defaults(run=_status)
+
+    imports = commands.add_parser("import", help="import real data through the application layer")
+    sources = imports.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    retail = sources.add_parser(
+        "online-retail", help="the UCI Online Retail invoice lines (CSV, plain or gzipped); re-running adds nothing"
+    )
+    retail.add_argument("path", help="CSV file with InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country")
+    retail.add_argument("--limit", type=int, default=None, help="read at most this many rows")
+    retail.add_argument("--warehouse", default="main", help="the warehouse orders are fulfilled from")
+    retail.add_argument("--quiet", action="store_true", help="no progress bar")
+    retail.add_argument("--json", action="store_true", help="also print the report as JSON")
+    retail.set_defaults(run=_import_online_retail)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigurationError as error:
+        print(f"storewise: configuration error: {error}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"storewise: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Shared fixtures: a Storewise system on SQLite and, where a server can be had, on PostgreSQL.
+
+PostgreSQL tests run in a schema of their own, dropped afterwards. The server is
+``STOREWISE_TEST_POSTGRES_URL`` (default: the local ``test`` database). Without
+a server they are skipped, except under CI (``CI`` set), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infrastructure.bootstrap import Storewise, bootstrap
+from infrastructure.settings import Settings
+
+POSTGRES_URL = os.environ.get("STOREWISE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except Exception as error:  # any reason at all means: no server to test against
+        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def sqlite_settings(directory: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{directory / 'storewise.sqlite'}", kek=os.urandom(32), var_dir=directory)
+
+
+@pytest.fixture
+def postgres_settings() -> Iterator[Settings]:
+    problem = _postgres_reachable()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI but unreachable: {problem}")
+        pytest.skip(f"no PostgreSQL server: {problem}")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    settings = Settings(database_url=f"{POSTGRES_URL}{separator}schema={schema}", kek=os.urandom(32), var_dir=Path("var"))
+    yield settings
+    import psycopg
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for each backend in turn."""
+    if request.param == "sqlite":
+        return sqlite_settings(tmp_path)
+    return request.getfixturevalue("postgres_settings")
+
+
+@pytest.fixture
+def storewise(settings: Settings) -> Iterator[Storewise]:
+    """A running system on each backend in turn."""
+    system = bootstrap(settings)
+    yield system
+    system.close()
+
+
+@pytest.fixture
+def sqlite_storewise(tmp_path: Path) -> Iterator[Storewise]:
+    """A running system on SQLite only (for tests about SQLite files or the importer's logic)."""
+    system = bootstrap(sqlite_settings(tmp_path))
+    yield system
+    system.close()
