@@ -101,6 +101,15 @@ class Settings:
             env["STOREWISE_KEYS_URL"] = self.database_url
         return env
 
+    def read_model_sync_url(self) -> str:
+        """The read-model database for synchronous SQLAlchemy (Alembic)."""
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.sqlite_path()}"
+        url = self.url.set(drivername="postgresql+psycopg", query={})
+        if self.postgres_schema != "public":
+            url = url.set(query={"options": f"-csearch_path={self.postgres_schema}"})
+        return url.render_as_string(hide_password=False)
+
     def postgres_conninfo(self) -> str:
         """A libpq connection string (for psycopg) without the schema option."""
         url = self.url

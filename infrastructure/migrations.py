@@ -1,0 +1,25 @@
+"""Run Alembic's migrations of the read-model database programmatically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from .settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(settings: Settings) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["settings"] = settings
+    return config
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    """Bring the read-model database to ``revision`` (the latest by default)."""
+    settings.prepare()
+    command.upgrade(alembic_config(settings), revision)
