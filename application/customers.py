@@ -18,6 +18,7 @@ from domain.inventory import Allocation
 from domain.shared import Money
 
 from .base import StorewiseApplication
+from .topics import ALLOCATION_OUTCOMES, ORDER_EVENTS_FOR_INVENTORY
 from .errors import ConcurrencyConflict
 
 
@@ -25,10 +26,9 @@ class CustomerApplication(StorewiseApplication):
     """Registers customers, records their activity, takes their orders."""
 
     name = "Customers"
-    topics: ClassVar = [
-        "domain.inventory:Allocation.Allocated",
-        "domain.inventory:Allocation.Failed",
-    ]
+    topics: ClassVar = ALLOCATION_OUTCOMES
+    # Prompt followers (Inventory) only for the order events they act on.
+    notify_topics: ClassVar = ORDER_EVENTS_FOR_INVENTORY
 
     # --- customers ------------------------------------------------------------
 

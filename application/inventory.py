@@ -18,6 +18,7 @@ from domain.customer import Order
 from domain.inventory import Allocation, PurchaseOrder, StockItem, Supplier, SupplierTerms
 
 from .base import StorewiseApplication
+from .topics import ALLOCATION_OUTCOMES, ORDER_EVENTS_FOR_INVENTORY
 
 
 class InventoryApplication(StorewiseApplication):
@@ -25,12 +26,9 @@ class InventoryApplication(StorewiseApplication):
 
     name = "Inventory"
     snapshotting_intervals: ClassVar = {StockItem: 100, Supplier: 100}
-    topics: ClassVar = [
-        "domain.customer:Order.Placed",
-        "domain.customer:Order.Cancelled",
-        "domain.customer:Order.Shipped",
-        "domain.customer:Order.Returned",
-    ]
+    # Prompt followers (Customers) only when an allocation is decided, not on every stock movement.
+    notify_topics: ClassVar = ALLOCATION_OUTCOMES
+    topics: ClassVar = ORDER_EVENTS_FOR_INVENTORY
 
     # --- stock ------------------------------------------------------------------
 
