@@ -15,7 +15,7 @@ from eventsourcing.application import ProcessingEvent
 
 from domain.customer import Customer, CustomerActivity, Order, OrderLine, ReturnLine
 from domain.inventory import Allocation
-from domain.shared import Money
+from domain.shared import Money, utc_day
 
 from .base import StorewiseApplication
 from .topics import ALLOCATION_OUTCOMES, ORDER_EVENTS_FOR_INVENTORY
@@ -120,9 +120,10 @@ class CustomerApplication(StorewiseApplication):
         self.get(customer_id, Customer)
 
         def action() -> tuple[list[Any], None]:
-            activity = self.find(CustomerActivity.create_id(customer_id, at.date()), CustomerActivity)
+            day = utc_day(at)
+            activity = self.find(CustomerActivity.create_id(customer_id, day), CustomerActivity)
             if activity is None:
-                activity = CustomerActivity(customer_id=customer_id, day=at.date())
+                activity = CustomerActivity(customer_id=customer_id, day=day)
             change(activity)
             return [activity], None
 

@@ -73,12 +73,15 @@ class Campaign(Aggregate):
         budget: Money
 
     def set_budget(self, budget: Money) -> None:
-        """Change the budget. Rules: not once ended; the currency stays; zero or more."""
+        """Change the budget. Rules: not once ended; the currency stays; zero or more,
+        and positive while the campaign is live."""
         self._require(CampaignStatus.DRAFT, CampaignStatus.LIVE, CampaignStatus.PAUSED, action="budget")
         if not isinstance(budget, Money) or budget.amount < 0:
             raise InvalidMoney("a budget must be an amount of money, zero or more", field="budget")
         if budget.currency != self.budget.currency:
             raise InvalidMoney(f"the budget must stay in {self.budget.currency}", field="budget")
+        if self.status == CampaignStatus.LIVE and not budget.is_positive:
+            raise BudgetRequired("a live campaign needs a positive budget; pause or end it first", field="budget")
         self._budgeted(budget=budget)
 
     @event(Budgeted)
@@ -155,7 +158,7 @@ class Campaign(Aggregate):
 
     def record_outcome(self, spend: Money, reach: int, conversions: int, revenue: Money, at: datetime) -> None:
         """Add results. Rules: only once launched; amounts in the budget's
-        currency, not negative; conversions no more than reach."""
+        currency, not negative; total conversions no more than total reach."""
         self._require(CampaignStatus.LIVE, CampaignStatus.PAUSED, CampaignStatus.ENDED, action="record an outcome of")
         for field, money in (("spend", spend), ("revenue", revenue)):
             if not isinstance(money, Money) or money.amount < 0 or money.currency != self.budget.currency:
@@ -163,8 +166,8 @@ class Campaign(Aggregate):
         for field, count in (("reach", reach), ("conversions", conversions)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise InvalidQuantity(f"{field} must be a whole number, zero or more", field=field)
-        if conversions > reach:
-            raise InvalidQuantity("conversions cannot exceed reach", field="conversions")
+        if self.conversions + conversions > self.reach + reach:
+            raise InvalidQuantity("conversions cannot exceed reach (in total)", field="conversions")
         self._outcome(spend=spend, reach=reach, conversions=conversions, revenue=revenue, at=at)
 
     @event(OutcomeRecorded)

@@ -34,6 +34,7 @@ from .shared import (
     identity,
     require_positive_quantity,
     require_text,
+    utc_day,
 )
 
 #: The profile fields that are personal data: never stored in plain text.
@@ -193,6 +194,7 @@ class Customer(Aggregate):
     def withdraw_consent(self, purpose: str, at: datetime) -> None:
         """Withdraw a consent. Rule: it must have been given."""
         self._require_not_forgotten()
+        purpose = purpose.strip() if isinstance(purpose, str) else purpose
         if purpose not in self.consents:
             raise InvalidTransition(f"no consent for {purpose} to withdraw", field="purpose")
         self._consent_withdrawn(purpose=purpose, at=at)
@@ -240,7 +242,7 @@ class CustomerActivity(Aggregate):
         self.events_count = 0
 
     def _require_same_day(self, at: datetime) -> None:
-        if at.date() != self.day:
+        if utc_day(at) != self.day:
             raise InvalidArgument(f"activity at {at} does not belong to {self.day}", field="at")
 
     class ProductViewed(Aggregate.Event):
@@ -437,10 +439,11 @@ class Order(Aggregate):
         at: datetime
 
     def pay(self, amount: Money, at: datetime) -> None:
-        """Record payment. Rules: the order's total, in its currency; once; not cancelled or unfulfillable."""
+        """Record payment (before or after shipping: cash on delivery is allowed). Rules: the
+        order's total, in its currency; once; not for a cancelled or unfulfillable order."""
         if self.is_paid:
             raise InvalidTransition("this order is already paid")
-        self._require(OrderStatus.PLACED, OrderStatus.RESERVED, action="pay")
+        self._require(OrderStatus.PLACED, OrderStatus.RESERVED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, action="pay")
         if not isinstance(amount, Money) or amount != self.total:
             raise PaymentMismatch(f"the payment must be {self.total}", field="amount")
         self._paid(amount=amount, at=at)

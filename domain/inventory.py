@@ -23,6 +23,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from .shared import (
+    CurrencyMismatch,
     DomainError,
     InvalidArgument,
     InvalidMoney,
@@ -110,7 +111,7 @@ class StockItem(Aggregate):
 
     def receive(self, quantity: int, reference: str, at: datetime) -> None:
         """Add delivered units to stock. Rule: a positive quantity."""
-        self._received(quantity=require_positive_quantity(quantity), reference=str(reference), at=at)
+        self._received(quantity=require_positive_quantity(quantity), reference=str(reference or ""), at=at)
 
     @event(Received)
     def _received(self, quantity: int, reference: str, at: datetime) -> None:
@@ -296,7 +297,7 @@ class Supplier(Aggregate):
     def terms_for(self, sku: str) -> SupplierTerms:
         """The agreed terms for an SKU; buying an SKU without terms is refused."""
         try:
-            return self.terms[sku]
+            return self.terms[sku.strip() if isinstance(sku, str) else sku]
         except KeyError:
             raise PurchaseRuleBroken(f"supplier {self.name} has no terms for {sku}", field="sku") from None
 
@@ -332,6 +333,8 @@ class PurchaseOrder(Aggregate):
             terms = supplier.terms_for(sku)
             terms.check(quantity)
             lines.append(PurchaseLine(sku=sku, quantity=quantity, unit_cost=terms.unit_cost))
+        if len({line.unit_cost.currency for line in lines}) > 1:
+            raise CurrencyMismatch("a purchase order must be in one currency", field="lines")
         return cls(supplier_id=supplier.id, warehouse=require_warehouse(warehouse), lines=tuple(lines), at=at)
 
     @event(Placed)
@@ -422,7 +425,10 @@ class Allocation(Aggregate):
         and a *failed* allocation says why.
         """
         try:
+            if not lines:
+                raise InvalidArgument("an order with no lines cannot be allocated", field="lines")
             for sku in lines:
+                require_positive_quantity(lines[sku])
                 if sku not in stock:
                     raise InsufficientStock(f"{warehouse} keeps no stock of {sku}")
                 if lines[sku] > stock[sku].available:
@@ -445,11 +451,15 @@ class Allocation(Aggregate):
         return cls._create(cls.Failed, id=cls.create_id(**kwargs), **kwargs)
 
     @event(Allocated)
-    def __init__(self, order_id: UUID, warehouse: str, lines: tuple[AllocatedLine, ...] = (), **_: object):
+    def __init__(
+        self, order_id: UUID, warehouse: str, lines: tuple[AllocatedLine, ...] = (), code: str = "", reason: str = ""
+    ):
         self.order_id = order_id
         self.warehouse = warehouse
         self.lines = tuple(lines)
         self.succeeded = bool(lines)
+        #: Why the allocation failed (empty if it succeeded).
+        self.failure_code, self.failure_reason = code, reason
         self.is_closed = False
 
     class Closed(Aggregate.Event):
@@ -458,8 +468,12 @@ class Allocation(Aggregate):
         outcome: str
         at: datetime
 
+    OUTCOMES = ("shipped", "released")
+
     def close(self, outcome: str, at: datetime) -> None:
         """End the allocation (``shipped`` or ``released``). Rule: only once, only if it succeeded."""
+        if outcome not in self.OUTCOMES:
+            raise InvalidArgument(f"an allocation ends shipped or released, not {outcome!r}", field="outcome")
         if not self.succeeded or self.is_closed:
             raise InvalidTransition("this allocation holds no stock")
         self._closed(outcome=outcome, at=at)

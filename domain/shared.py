@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 #: Namespace of the deterministic identities derived from business keys
@@ -14,13 +15,21 @@ STOREWISE_NAMESPACE = uuid.UUID("5b0f0a3e-7d55-4c52-9a8f-6b4d1e2c9f10")
 
 
 def identity(kind: str, *parts: object) -> uuid.UUID:
-    """The identity of a thing named by a business key, the same every time."""
-    return uuid.uuid5(STOREWISE_NAMESPACE, "/".join([kind, *map(str, parts)]))
+    """The identity of a thing named by a business key, the same every time
+    (parts are encoded unambiguously: ("A/B", "c") and ("A", "B/c") differ)."""
+    return uuid.uuid5(STOREWISE_NAMESPACE, json.dumps([kind, *map(str, parts)]))
 
 
 def utc_now() -> datetime:
     """The current instant, in UTC."""
     return datetime.now(timezone.utc)
+
+
+def utc_day(at: datetime) -> date:
+    """The UTC calendar day of an instant (a time without a zone is taken as UTC)."""
+    if at.tzinfo is None:
+        return at.date()
+    return at.astimezone(timezone.utc).date()
 
 
 class DomainError(Exception):
@@ -113,7 +122,7 @@ class Money:
         return Money(self.amount - other.amount, self.currency)
 
     def __mul__(self, factor: int) -> Money:
-        if not isinstance(factor, int):
+        if isinstance(factor, bool) or not isinstance(factor, int):
             raise InvalidMoney("money can only be multiplied by a whole number")
         return Money(self.amount * factor, self.currency)
 
