@@ -6,8 +6,14 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from infrastructure.settings import Settings
+from projections.tables import metadata as target_metadata
 
 settings: Settings = context.config.attributes.get("settings") or Settings.from_env()
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Only the read-model tables are Alembic's; the event stores keep their own tables."""
+    return type_ != "table" or name in target_metadata.tables
 
 
 def run_migrations_online() -> None:
@@ -15,7 +21,8 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=None,
+            target_metadata=target_metadata,
+            include_name=include_name,
             version_table_schema=settings.postgres_schema if settings.backend == "postgresql" else None,
         )
         with context.begin_transaction():
@@ -24,7 +31,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=settings.read_model_sync_url(), target_metadata=None, literal_binds=True)
+    context.configure(url=settings.read_model_sync_url(), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:

@@ -10,6 +10,8 @@ from application.customers import CustomerApplication
 from application.feedback import FeedbackApplication
 from application.inventory import InventoryApplication
 from application.system import SYSTEM, StorewiseRunner
+from projections.base import ProjectionRunner
+from projections.registry import all_projections
 
 from .settings import Settings
 
@@ -63,3 +65,14 @@ def bootstrap(settings: Settings | None = None) -> Storewise:
     runner = StorewiseRunner(SYSTEM, env=settings.event_store_env())
     runner.start()
     return Storewise(settings=settings, runner=runner)
+
+
+def projection_runner(storewise: Storewise, engine: object | None = None) -> ProjectionRunner:
+    """The projections of every context, fed by this system's notification logs."""
+    from .read_model_db import sync_engine
+
+    return ProjectionRunner(
+        {app.name: app for app in storewise.applications},
+        engine or sync_engine(storewise.settings),
+        all_projections(),
+    )

@@ -1,0 +1,43 @@
+"""Engines for the read-model database: synchronous for the projections (they run
+in worker threads or a worker process), asynchronous for the GraphQL queries
+(aiosqlite / asyncpg)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from .settings import Settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the GraphQL readers read while a projection writes; busy_timeout waits out a writer.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def sync_engine(settings: Settings) -> sa.Engine:
+    """The engine the projections write with."""
+    settings.prepare()
+    engine = sa.create_engine(settings.read_model_sync_url(), pool_pre_ping=settings.backend == "postgresql")
+    if settings.backend == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def async_engine(settings: Settings) -> AsyncEngine:
+    """The engine the GraphQL resolvers read with."""
+    if settings.backend == "sqlite":
+        engine = create_async_engine(f"sqlite+aiosqlite:///{settings.sqlite_path()}")
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    url = settings.url.set(drivername="postgresql+asyncpg", query={})
+    connect_args: dict[str, Any] = {}
+    if settings.postgres_schema != "public":
+        connect_args["server_settings"] = {"search_path": settings.postgres_schema}
+    return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -1,0 +1,38 @@
+"""Read model of the Feedback context: reviews (also the feature view of review texts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from domain.feedback import Review, ReviewStatus
+
+from .base import Projection, handles
+from .tables import reviews
+
+
+class FeedbackProjection(Projection):
+    name = "feedback"
+    leader = "Feedback"
+    tables = (reviews,)
+
+    @handles(Review.Submitted)
+    def submitted(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        connection.execute(
+            reviews.insert().values(
+                id=event.originator_id, product_id=event.product_id, customer_id=event.customer_id,
+                rating=event.rating, text=event.text, language=event.language, status=ReviewStatus.SUBMITTED,
+                moderation_reason="", submitted_at=event.at,
+            )
+        )
+
+    @handles(Review.Published)
+    def published(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        connection.execute(reviews.update().where(reviews.c.id == event.originator_id).values(status=ReviewStatus.PUBLISHED))
+
+    @handles(Review.Hidden)
+    def hidden(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        connection.execute(
+            reviews.update().where(reviews.c.id == event.originator_id).values(status=ReviewStatus.HIDDEN, moderation_reason=event.reason)
+        )

@@ -1,0 +1,14 @@
+"""All projections, by name."""
+
+from __future__ import annotations
+
+from .base import Projection
+from .campaigns import CampaignProjection
+from .catalog import CatalogProjection
+from .customers import CustomerProjection
+from .feedback import FeedbackProjection
+from .inventory import InventoryProjection
+
+
+def all_projections() -> list[Projection]:
+    return [CustomerProjection(), CatalogProjection(), InventoryProjection(), CampaignProjection(), FeedbackProjection()]
