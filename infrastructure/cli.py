@@ -54,6 +54,44 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _projections(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+    import time
+
+    from .bootstrap import bootstrap, projection_runner
+    from .migrations import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings)
+    with bootstrap(settings) as storewise:
+        runner = projection_runner(storewise)
+        names = [args.name] if getattr(args, "name", None) else None
+        if names and names[0] not in runner.projections:
+            print(f"storewise: no projection {names[0]!r}; known: {', '.join(runner.projections)}", file=sys.stderr)
+            return 2
+        if args.action == "status":
+            rows = [
+                {"name": s.name, "leader": s.leader, "position": s.position, "head": s.head, "lag": s.lag}
+                for s in runner.status()
+            ]
+            print(json.dumps(rows, indent=2))
+        elif args.action == "rebuild":
+            started = time.perf_counter()
+            moved = runner.rebuild(names)
+            print(f"rebuilt {', '.join(names or runner.projections)}: {moved} positions in {time.perf_counter() - started:.1f} s")
+        else:  # run: a worker process, until SIGTERM / Ctrl-C; each batch finishes before it stops
+            stop = threading.Event()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+            print("projection worker running (Ctrl-C to stop)", flush=True)
+            while not stop.is_set():
+                if not runner.run_until_idle(names):
+                    stop.wait(args.interval)
+        runner.engine.dispose()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="storewise", description="Storewise: an event-sourced online shop backend.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -68,6 +106,17 @@ def parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="print the number of events recorded per bounded context")
     status.set_defaults(run=_status)
+
+    projections = commands.add_parser("projections", help="read models: status, rebuild, or run as a worker")
+    actions = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("status", help="position, head of the log and lag of each projection").set_defaults(run=_projections)
+    rebuild = actions.add_parser("rebuild", help="empty a projection's tables (all if no NAME) and replay from position 0")
+    rebuild.add_argument("name", nargs="?", help="customers, catalog, inventory, campaigns or feedback")
+    rebuild.set_defaults(run=_projections)
+    worker = actions.add_parser("run", help="keep the read models up to date (a separate worker process)")
+    worker.add_argument("name", nargs="?", help="only this projection")
+    worker.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle")
+    worker.set_defaults(run=_projections)
 
     imports = commands.add_parser("import", help="import real data through the application layer")
     sources = imports.add_subparsers(dest="source", required=True, metavar="SOURCE")

@@ -1,0 +1,75 @@
+"""What every resolver gets: the write side, the read models, and read-your-writes.
+
+Mutations run the application layer's synchronous commands in a worker thread
+and then ``await context.caught_up()``: the mutation answers only once the read
+models include its effects, so a query sent after it sees the write. When the
+projections run in this process the mutation's thread applies them directly;
+when a separate ``storewise projections run`` worker does, it waits (bounded)
+for the positions to reach the write's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.bootstrap import Storewise
+from projections.base import ProjectionRunner
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    """Long-lived services shared by every request (built once at start-up)."""
+
+    storewise: Storewise
+    read_side: ProjectionRunner
+    db: AsyncEngine
+    projections_in_process: bool = True
+    wait_timeout: float = 5.0
+
+
+@dataclass
+class Context:
+    """One request's context."""
+
+    services: Services
+    request: Any = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def storewise(self) -> Storewise:
+        return self.services.storewise
+
+    @property
+    def db(self) -> AsyncEngine:
+        return self.services.db
+
+    async def command(self, run: Callable[[], T]) -> T:
+        """Run a synchronous command in a worker thread, then wait for the read models."""
+        result = await asyncio.to_thread(run)
+        await self.caught_up()
+        return result
+
+    async def caught_up(self) -> None:
+        """Return once every projection has processed what the write side has recorded."""
+        services = self.services
+        if services.projections_in_process:
+            await asyncio.to_thread(services.read_side.run_until_idle)
+            return
+
+        def wait() -> None:
+            heads = {app.name: app.recorder.max_notification_id() or 0 for app in services.storewise.applications}
+            deadline = time.monotonic() + services.wait_timeout
+            while time.monotonic() < deadline:
+                if all(s.position >= heads[s.leader] for s in services.read_side.status()):
+                    return
+                time.sleep(0.02)
+
+        await asyncio.to_thread(wait)
