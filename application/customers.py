@@ -101,36 +101,48 @@ class CustomerApplication(StorewiseApplication):
 
     # --- activity -------------------------------------------------------------
 
-    def record_product_view(self, customer_id: UUID, product_id: UUID, *, at: datetime | None = None) -> None:
-        """Record that a customer viewed a product's page."""
+    def record_product_view(
+        self, customer_id: UUID, product_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
+        """Record that a customer viewed a product's page; returns the day's activity record id."""
         at = self.now(at)
-        self._record_activity(customer_id, at, lambda a: a.view_product(product_id, at))
+        return self._record_activity(customer_id, at, idempotency_key, lambda a: a.view_product(product_id, at))
 
-    def record_search(self, customer_id: UUID, query: str, *, at: datetime | None = None) -> None:
-        """Record a customer's catalog search."""
+    def record_search(
+        self, customer_id: UUID, query: str, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
+        """Record a customer's catalog search; returns the day's activity record id."""
         at = self.now(at)
-        self._record_activity(customer_id, at, lambda a: a.search(query, at))
+        return self._record_activity(customer_id, at, idempotency_key, lambda a: a.search(query, at))
 
-    def record_add_to_cart(self, customer_id: UUID, product_id: UUID, quantity: int, *, at: datetime | None = None) -> None:
-        """Record a customer putting a product in their cart."""
+    def record_add_to_cart(
+        self,
+        customer_id: UUID,
+        product_id: UUID,
+        quantity: int,
+        *,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """Record a customer putting a product in their cart; returns the day's activity record id."""
         at = self.now(at)
-        self._record_activity(customer_id, at, lambda a: a.add_to_cart(product_id, quantity, at))
+        return self._record_activity(customer_id, at, idempotency_key, lambda a: a.add_to_cart(product_id, quantity, at))
 
-    def _record_activity(self, customer_id: UUID, at: datetime, change: Any) -> None:
+    def _record_activity(self, customer_id: UUID, at: datetime, idempotency_key: str | None, change: Any) -> UUID:
         self.get(customer_id, Customer)
 
-        def action() -> tuple[list[Any], None]:
+        def action() -> tuple[list[Any], UUID]:
             day = utc_day(at)
             activity = self.find(CustomerActivity.create_id(customer_id, day), CustomerActivity)
             if activity is None:
                 activity = CustomerActivity(customer_id=customer_id, day=day)
             change(activity)
-            return [activity], None
+            return [activity], activity.id
 
         # Activity is append-only: a clash with a concurrent recorder of the same day is simply retried.
         for _ in range(5):
             try:
-                return self.execute("record_activity", None, action)
+                return self.execute("record_activity", idempotency_key, action)
             except ConcurrencyConflict:
                 continue
         raise ConcurrencyConflict("too much concurrent activity for this customer; retry")

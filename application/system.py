@@ -8,6 +8,7 @@ fulfillable). Catalog, Campaign and Feedback stand alone for now.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from eventsourcing.system import SingleThreadedRunner, System
@@ -41,9 +42,10 @@ CONTEXT_MAP = [
 
 
 class StorewiseRunner(SingleThreadedRunner[Any]):
-    """Runs the system in the calling thread: a command returns once the
-    process managers it set off have run (unless another thread is already
-    running them, in which case that thread does).
+    """Runs the system in the calling thread: a command returns only once the
+    process managers it set off have run — by this thread, or by another that
+    was already running them (this one waits for it), so that a caller always
+    sees the consequences of its command (read-your-writes).
 
     A failure while following (e.g. the database went away) is logged rather
     than raised into the command that prompted it: that command's events are
@@ -51,17 +53,49 @@ class StorewiseRunner(SingleThreadedRunner[Any]):
     at the next prompt.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._processor = threading.local()
+
     def start(self) -> None:
         super().start()
         self.catch_up()
 
     def catch_up(self) -> None:
         """Let every follower process what its leaders recorded while it was not running."""
-        for leader_name, follower_name in self.system.edges:
-            self.apps[follower_name].pull_and_process(leader_name)  # type: ignore[attr-defined]
+        with self._prompted_names_lock:
+            self._prompted_names.update(leader for leader, _ in self.system.edges)
+        self._process_prompts()
 
     def receive_recording_event(self, new_recording_event: Any) -> None:
-        try:
-            super().receive_recording_event(new_recording_event)
-        except Exception:
-            log.exception("following %s failed; it will catch up later", new_recording_event.application_name)
+        with self._prompted_names_lock:
+            self._prompted_names.add(new_recording_event.application_name)
+        if getattr(self._processor, "active", False):
+            return  # a follower of this very thread recorded events: the loop below picks them up
+        self._process_prompts()
+
+    def _process_prompts(self) -> None:
+        # Unlike the library's runner (which returns at once if another thread is
+        # processing, and can leave a prompt behind), wait for that thread, then
+        # process whatever is still pending.
+        while True:
+            with self._processing_lock:
+                self._processor.active = True
+                try:
+                    while prompted := self._take_prompted_names():
+                        for leader_name in prompted:
+                            for follower_name in self.system.leads[leader_name]:
+                                try:
+                                    self.apps[follower_name].pull_and_process(leader_name)  # type: ignore[attr-defined]
+                                except Exception:
+                                    log.exception("%s following %s failed; it will catch up later", follower_name, leader_name)
+                finally:
+                    self._processor.active = False
+            with self._prompted_names_lock:
+                if not self._prompted_names:
+                    return
+
+    def _take_prompted_names(self) -> set[str]:
+        with self._prompted_names_lock:
+            prompted, self._prompted_names = self._prompted_names, set()
+        return prompted

@@ -324,12 +324,11 @@ class ReturnLine:
 
 
 class OrderStatus:
-    """Where an order is in its life."""
+    """Where an order is in its life (payment is recorded beside it: an order is paid or not)."""
 
     PLACED = "PLACED"
     RESERVED = "RESERVED"
     NOT_FULFILLABLE = "NOT_FULFILLABLE"
-    PAID = "PAID"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"

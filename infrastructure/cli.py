@@ -16,7 +16,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .server import create_app
 
-    uvicorn.run(create_app(Settings.from_env()), host=args.host, port=args.port, log_level="info")
+    app = create_app(Settings.from_env(), projections_in_process=not args.no_projections)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
     return 0
 
 
@@ -99,6 +100,12 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve HTTP (GraphQL at /graphql, health at /healthz)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-projections",
+        action="store_true",
+        help="do not run the projections in this process (a `storewise projections run` worker keeps the read models; "
+        "mutations then wait for it to reach their writes)",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="create the event stores and bring the read models to the latest schema")

@@ -40,4 +40,5 @@ def async_engine(settings: Settings) -> AsyncEngine:
     connect_args: dict[str, Any] = {}
     if settings.postgres_schema != "public":
         connect_args["server_settings"] = {"search_path": settings.postgres_schema}
-    return create_async_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping (a round trip per checkout): stale connections are recycled and failures surface as errors.
+    return create_async_engine(url, connect_args=connect_args, pool_recycle=1800, pool_size=10, max_overflow=10)

@@ -158,7 +158,9 @@ class CustomerProjection(Projection):
 
     @handles(Order.FoundNotFulfillable)
     def not_fulfillable(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        # Still demand (it was asked for), but not a purchase: interactions and RFM take it back.
         self._set_order(connection, event, status=OrderStatus.NOT_FULFILLABLE, not_fulfillable_reason=event.reason[:500])
+        self._unpurchase(connection, self._order(connection, event.originator_id), event.at)
 
     @handles(Order.Paid)
     def paid(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
@@ -174,15 +176,21 @@ class CustomerProjection(Projection):
 
     @handles(Order.Cancelled)
     def cancelled(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._set_order(connection, event, status=OrderStatus.CANCELLED, cancelled_at=event.at)
         order = self._order(connection, event.originator_id)
+        self._set_order(connection, event, status=OrderStatus.CANCELLED, cancelled_at=event.at)
         day = utc_day(order.placed_at)
         for line in self._lines(connection, event.originator_id):
             self._demand(connection, line.sku, order.warehouse, day, cancelled=line.quantity, revenue=-line.unit_price * line.quantity)
-            if order.customer_id is not None:
-                self._interact(connection, order.customer_id, line.product_id, event.at, purchases=-1)
-        if order.customer_id is not None:
-            self._rfm_add(connection, order.customer_id, None, order.currency, orders_delta=-1, monetary=-order.total)
+        if order.status != OrderStatus.NOT_FULFILLABLE:  # that one was taken back already
+            self._unpurchase(connection, order, event.at)
+
+    def _unpurchase(self, connection: Connection, order: Any, at: datetime) -> None:
+        """Take back what placing the order counted as the customer's purchase."""
+        if order.customer_id is None:
+            return
+        for line in self._lines(connection, order.id):
+            self._interact(connection, order.customer_id, line.product_id, at, purchases=-1)
+        self._rfm_add(connection, order.customer_id, None, order.currency, orders_delta=-1, monetary=-order.total)
 
     @handles(Order.Returned)
     def returned(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
@@ -280,7 +288,8 @@ class CustomerProjection(Projection):
             if orders_delta < 0:  # recency is that of the latest order still standing
                 latest = connection.execute(
                     sa.select(sa.func.max(orders.c.placed_at)).where(
-                        orders.c.customer_id == customer_id, orders.c.status != OrderStatus.CANCELLED
+                        orders.c.customer_id == customer_id,
+                        orders.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.NOT_FULFILLABLE]),
                     )
                 ).scalar()
                 if latest is not None:

@@ -76,12 +76,13 @@ customer_activity = sa.Table(
     "customer_activity",
     metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("customer_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("customer_id", sa.Uuid, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),  # VIEWED | SEARCHED | ADDED_TO_CART
     sa.Column("product_id", sa.Uuid, nullable=True),
     sa.Column("query", sa.String(200), nullable=True),
     sa.Column("quantity", sa.Integer, nullable=True),
     sa.Column("at", WHEN, nullable=False),
+    sa.Index("ix_customer_activity_customer_at", "customer_id", "at"),
 )
 
 orders = sa.Table(
@@ -89,7 +90,7 @@ orders = sa.Table(
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("reference", sa.String(64), nullable=False, index=True),
-    sa.Column("customer_id", sa.Uuid, nullable=True, index=True),
+    sa.Column("customer_id", sa.Uuid, nullable=True),
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("warehouse", sa.String(64), nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
@@ -101,6 +102,7 @@ orders = sa.Table(
     sa.Column("shipped_at", WHEN, nullable=True),
     sa.Column("delivered_at", WHEN, nullable=True),
     sa.Column("cancelled_at", WHEN, nullable=True),
+    sa.Index("ix_orders_customer_placed", "customer_id", "placed_at"),
 )
 
 order_lines = sa.Table(
@@ -239,7 +241,7 @@ reviews = sa.Table(
     "reviews",
     metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("product_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("product_id", sa.Uuid, nullable=False),
     sa.Column("customer_id", sa.Uuid, nullable=True, index=True),
     sa.Column("rating", sa.Integer, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
@@ -247,6 +249,7 @@ reviews = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("moderation_reason", sa.String(200), nullable=False),
     sa.Column("submitted_at", WHEN, nullable=False, index=True),
+    sa.Index("ix_reviews_product_submitted", "product_id", "submitted_at"),
 )
 
 # --- Feature views for the engines -----------------------------------------------------
@@ -279,7 +282,7 @@ daily_demand = sa.Table(
     sa.Column("revenue", MONEY, nullable=False),
 )
 
-#: Per-customer recency / frequency / monetary figures (orders not cancelled; returns deducted).
+#: Per-customer recency / frequency / monetary figures (orders not cancelled nor unfulfillable; returns deducted).
 customer_rfm = sa.Table(
     "customer_rfm",
     metadata,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 23:27:34.651308
+Create Date: 2026-11-27 23:45:22.423172
 """
 
 from alembic import op
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('activity_records',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('customer_id', sa.Uuid(), nullable=False),
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_index(op.f('ix_customer_activity_customer_id'), 'customer_activity', ['customer_id'], unique=False)
+    op.create_index('ix_customer_activity_customer_at', 'customer_activity', ['customer_id', 'at'], unique=False)
     op.create_table('customer_rfm',
     sa.Column('customer_id', sa.Uuid(), nullable=False),
     sa.Column('first_order_at', sa.DateTime(timezone=True), nullable=False),
@@ -141,7 +141,7 @@ def upgrade() -> None:
     sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_index(op.f('ix_orders_customer_id'), 'orders', ['customer_id'], unique=False)
+    op.create_index('ix_orders_customer_placed', 'orders', ['customer_id', 'placed_at'], unique=False)
     op.create_index(op.f('ix_orders_placed_at'), 'orders', ['placed_at'], unique=False)
     op.create_index(op.f('ix_orders_reference'), 'orders', ['reference'], unique=False)
     op.create_index(op.f('ix_orders_status'), 'orders', ['status'], unique=False)
@@ -205,7 +205,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_reviews_customer_id'), 'reviews', ['customer_id'], unique=False)
-    op.create_index(op.f('ix_reviews_product_id'), 'reviews', ['product_id'], unique=False)
+    op.create_index('ix_reviews_product_submitted', 'reviews', ['product_id', 'submitted_at'], unique=False)
     op.create_index(op.f('ix_reviews_status'), 'reviews', ['status'], unique=False)
     op.create_index(op.f('ix_reviews_submitted_at'), 'reviews', ['submitted_at'], unique=False)
     op.create_table('stock_levels',
@@ -243,7 +243,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    
+
     op.drop_table('suppliers')
     op.drop_table('supplier_terms')
     op.drop_index(op.f('ix_stock_levels_sku'), table_name='stock_levels')
@@ -251,7 +251,7 @@ def downgrade() -> None:
     op.drop_table('stock_levels')
     op.drop_index(op.f('ix_reviews_submitted_at'), table_name='reviews')
     op.drop_index(op.f('ix_reviews_status'), table_name='reviews')
-    op.drop_index(op.f('ix_reviews_product_id'), table_name='reviews')
+    op.drop_index('ix_reviews_product_submitted', table_name='reviews')
     op.drop_index(op.f('ix_reviews_customer_id'), table_name='reviews')
     op.drop_table('reviews')
     op.drop_index(op.f('ix_purchase_orders_supplier_id'), table_name='purchase_orders')
@@ -266,7 +266,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_orders_status'), table_name='orders')
     op.drop_index(op.f('ix_orders_reference'), table_name='orders')
     op.drop_index(op.f('ix_orders_placed_at'), table_name='orders')
-    op.drop_index(op.f('ix_orders_customer_id'), table_name='orders')
+    op.drop_index('ix_orders_customer_placed', table_name='orders')
     op.drop_table('orders')
     op.drop_index(op.f('ix_order_lines_product_id'), table_name='order_lines')
     op.drop_table('order_lines')
@@ -276,7 +276,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_customers_reference'), table_name='customers')
     op.drop_table('customers')
     op.drop_table('customer_rfm')
-    op.drop_index(op.f('ix_customer_activity_customer_id'), table_name='customer_activity')
+    op.drop_index('ix_customer_activity_customer_at', table_name='customer_activity')
     op.drop_table('customer_activity')
     op.drop_index(op.f('ix_campaigns_status'), table_name='campaigns')
     op.drop_index(op.f('ix_campaigns_segment'), table_name='campaigns')

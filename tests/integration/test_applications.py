@@ -204,3 +204,19 @@ def test_followers_catch_up_after_restart(settings):
     with bootstrap(settings) as storewise:
         assert storewise.customers.order(order).status == OrderStatus.RESERVED
         assert storewise.inventory.stock_item("MUG", "main").available == 2
+
+
+def test_activity_is_kept_per_customer_per_day_and_can_be_idempotent(storewise):
+    customers = storewise.customers
+    ann = customers.register_customer("Ann Lee", "ann@example.com")
+    product = uuid.uuid4()
+    morning = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
+    record = customers.record_product_view(ann, product, at=morning, idempotency_key="view-1")
+    assert customers.record_product_view(ann, product, at=morning, idempotency_key="view-1") == record
+    customers.record_search(ann, "mugs", at=morning.replace(hour=10))
+    next_day = customers.record_add_to_cart(ann, product, 2, at=datetime(2024, 5, 2, 8, tzinfo=timezone.utc))
+    assert next_day != record
+    from domain.customer import CustomerActivity
+
+    assert customers.get(record, CustomerActivity).events_count == 2
+    assert customers.get(next_day, CustomerActivity).events_count == 1

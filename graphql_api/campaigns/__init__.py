@@ -1,0 +1,1 @@
+"""The Campaign context in the API: campaigns and their outcomes."""

@@ -1,0 +1,1 @@
+"""The Catalog context in the API: products."""

@@ -1,0 +1,91 @@
+"""Queries of the Catalog context."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from projections.tables import products
+
+from ..core.db import loader
+from ..core.errors import BadUserInput, search_text
+from ..core.ids import decode_id
+from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from .dataloaders import products_by_id, products_by_sku
+from .types import ProductSortField, ProductType
+
+_SORT_COLUMNS = {
+    ProductSortField.TITLE: products.c.title_search,
+    ProductSortField.PRICE: products.c.price,
+    ProductSortField.LISTED_AT: products.c.listed_at,
+}
+
+
+def product_filters(
+    search: str | None, category: str | None, min_price: Decimal | None, max_price: Decimal | None, published_only: bool
+) -> list[Any]:
+    conditions: list[Any] = []
+    if (text := search_text(search)) is not None:
+        conditions.append(products.c.title_search.contains(text.lower(), autoescape=True))
+    if category is not None:
+        conditions.append(products.c.category == category)
+    if min_price is not None:
+        conditions.append(products.c.price >= min_price)
+    if max_price is not None:
+        conditions.append(products.c.price <= max_price)
+    if published_only:
+        conditions.append(products.c.is_published.is_(True))
+    return conditions
+
+
+async def load_product(info: Info, product_id: Any) -> ProductType | None:
+    row = await loader(info, products_by_id).load(product_id)
+    return None if row is None else ProductType.from_row(row)
+
+
+@strawberry.type
+class CatalogQueries:
+    @strawberry.field(description="The catalog's products: text search, filters and sorting, a page at a time.")
+    async def products(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Words the title contains (case-insensitive substring).")
+        ] = None,
+        category: Annotated[str | None, strawberry.argument(description="Only products of this category (exact).")] = None,
+        min_price: Annotated[
+            Decimal | None, strawberry.argument(description="Only products priced at least this (decimal string).")
+        ] = None,
+        max_price: Annotated[
+            Decimal | None, strawberry.argument(description="Only products priced at most this (decimal string).")
+        ] = None,
+        published_only: Annotated[
+            bool, strawberry.argument(description="Only products on sale (what a shop front shows).")
+        ] = False,
+        sort_by: Annotated[ProductSortField, strawberry.argument(description="What to sort by.")] = ProductSortField.TITLE,
+        direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.ASC,
+    ) -> Connection[ProductType]:
+        if min_price is not None and max_price is not None and min_price > max_price:
+            raise BadUserInput("minPrice must not exceed maxPrice", field="minPrice")
+        order = ordering(sort_by.value, _SORT_COLUMNS[sort_by], products.c.id, direction)
+        filters = product_filters(search, category, min_price, max_price, published_only)
+        return await paginate(info.context.reader, products, filters, order, first, after, ProductType.from_row)
+
+    @strawberry.field(description="One product, by its global ID or by its SKU (give exactly one).")
+    async def product(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="The product's global ID.")] = None,
+        sku: Annotated[str | None, strawberry.argument(description="The product's SKU.")] = None,
+    ) -> ProductType | None:
+        if (id is None) == (sku is None):
+            raise BadUserInput("give exactly one of id and sku", field="id")
+        if id is not None:
+            return await load_product(info, decode_id(id, "Product"))
+        row = await loader(info, products_by_sku).load(sku)
+        return None if row is None else ProductType.from_row(row)

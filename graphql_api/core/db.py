@@ -1,0 +1,128 @@
+"""Reading the read models: SQLAlchemy Core selects on the async engine, and the
+per-request DataLoaders that batch them (one statement per kind of thing per
+level of a query, however many objects the level holds)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Reader:
+    """How one request reads the read models.
+
+    ``shared`` (HTTP requests): one pooled connection, opened at the first statement and
+    closed when the request ends; statements take turns on it (a request's statements
+    mostly depend on each other anyway, and a checkout per statement costs more than
+    waiting). Not shared (subscriptions, which live for as long as the socket): a
+    connection per statement, so that an idle subscription holds none.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, shared: bool = True):
+        self.engine = engine
+        self.shared = shared
+        self._connection: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    async def all(self, statement: sa.Executable) -> Sequence[sa.Row]:
+        if not self.shared:
+            async with self.engine.connect() as connection:
+                return (await connection.execute(statement)).all()
+        async with self._lock:
+            if self._connection is None:
+                self._connection = await self.engine.connect()
+            return (await self._connection.execute(statement)).all()
+
+    async def first(self, statement: sa.Executable) -> sa.Row | None:
+        rows = await self.all(statement)
+        return rows[0] if rows else None
+
+    async def scalar(self, statement: sa.Executable) -> Any:
+        row = await self.first(statement)
+        return None if row is None else row[0]
+
+    async def close(self) -> None:
+        async with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+
+
+async def fetch_all(reader: Reader, statement: sa.Executable) -> Sequence[sa.Row]:
+    return await reader.all(statement)
+
+
+async def fetch_one(reader: Reader, statement: sa.Executable) -> sa.Row | None:
+    return await reader.first(statement)
+
+
+async def fetch_scalar(reader: Reader, statement: sa.Executable) -> Any:
+    return await reader.scalar(statement)
+
+
+LoadFn = Callable[[Reader, list[Any]], Awaitable[list[Any]]]
+
+
+def loader(info: Info, load_fn: LoadFn) -> DataLoader:
+    """This request's DataLoader for ``load_fn(reader, keys)`` (one per request: no stale cache across requests)."""
+    loaders = info.context.loaders
+    found = loaders.get(load_fn)
+    if found is None:
+        found = loaders[load_fn] = DataLoader(load_fn=partial(load_fn, info.context.reader))
+    return found
+
+
+def by_key(rows: Iterable[sa.Row], key: str) -> dict[Any, sa.Row]:
+    return {getattr(row, key): row for row in rows}
+
+
+def grouped(rows: Iterable[sa.Row], key: str) -> dict[Any, list[sa.Row]]:
+    groups: dict[Any, list[sa.Row]] = defaultdict(list)
+    for row in rows:
+        groups[getattr(row, key)].append(row)
+    return groups
+
+
+async def rows_by_id(table: sa.Table, column: str, reader: Reader, keys: list[Any]) -> list[sa.Row | None]:
+    """Load function: one row per key (or None)."""
+    found = by_key(await fetch_all(reader, sa.select(table).where(table.c[column].in_(keys))), column)
+    return [found.get(key) for key in keys]
+
+
+async def rows_grouped(
+    table: sa.Table, column: str, order_by: Sequence[Any], reader: Reader, keys: list[Any]
+) -> list[list[sa.Row]]:
+    """Load function: every row whose ``column`` is the key, in ``order_by`` order."""
+    statement = sa.select(table).where(table.c[column].in_(keys)).order_by(*order_by)
+    groups = grouped(await fetch_all(reader, statement), column)
+    return [groups.get(key, []) for key in keys]
+
+
+def row_loader(table: sa.Table, column: str = "id") -> LoadFn:
+    """A named load function of rows by one unique column (named so DataLoaders are cached per request)."""
+    fn = partial(rows_by_id, table, column)
+    return _named(fn, f"{table.name}_by_{column}")
+
+
+def group_loader(table: sa.Table, column: str, *order_by: Any) -> LoadFn:
+    fn = partial(rows_grouped, table, column, order_by)
+    return _named(fn, f"{table.name}_grouped_by_{column}")
+
+
+def _named(fn: Any, name: str) -> LoadFn:
+    async def load(reader: Reader, keys: list[Any]) -> list[Any]:
+        return await fn(reader, keys)
+
+    load.__name__ = load.__qualname__ = name
+    return load

@@ -1,0 +1,373 @@
+"""Relay connections over the read models, paginated by keyset.
+
+A cursor is opaque to clients. Inside it is base64url JSON of
+``[ordering, last sort value, last id]``: the page after it is the rows that sort
+strictly after that (value, id) pair in the list's ordering (``WHERE (sort, id) >
+(v, id)`` written out, ``ORDER BY sort, id LIMIT first + 1``). So a page costs one
+indexed range scan however deep it is, and walking pages with ``after`` visits
+every row exactly once even while rows are added elsewhere in the list. A cursor
+belongs to the ordering it was made with: using it with another ``sortBy`` or
+``direction`` is a ``BAD_USER_INPUT`` error. ``first`` defaults to 20 and may be at
+most 100. ``totalCount`` runs a ``COUNT(*)`` only when it is asked for.
+
+Connections nested under another object (a customer's orders, a product's
+reviews) are loaded for every parent on the page in ONE statement
+(``row_number() OVER (PARTITION BY parent ...)``), through a DataLoader.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import sqlalchemy as sa
+import strawberry
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from .db import Reader, fetch_all, fetch_scalar
+from .errors import BadUserInput
+
+NodeT = TypeVar("NodeT")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+FIRST_DESCRIPTION = f"How many items to return (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."
+AFTER_DESCRIPTION = "Return the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+
+
+@strawberry.enum(description="Which way a list is sorted.")
+class SortDirection(Enum):
+    ASC = strawberry.enum_value("ASC", description="Smallest (or earliest, or A) first.")
+    DESC = strawberry.enum_value("DESC", description="Largest (or latest, or Z) first.")
+
+
+@strawberry.type(description="Where a page stands in its list (Relay).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(
+        description="Whether items come before this page (true when `after` was given)."
+    )
+    start_cursor: str | None = strawberry.field(description="The cursor of the first item of the page, if any.")
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last item of the page, if any: pass it as `after` for the next page."
+    )
+
+
+@strawberry.type(description="One item of a page, with the cursor to continue after it.")
+class Edge(Generic[NodeT]):
+    node: NodeT = strawberry.field(description="The item.")
+    cursor: str = strawberry.field(description="Opaque cursor: pass it as `after` to get the items after this one.")
+
+
+@strawberry.type(
+    description=(
+        "A page of a list (Relay connection). Ask for `first` items (default 20, at most 100) `after` a cursor; "
+        "`pageInfo.endCursor` continues the walk. Cursors are opaque and keyset-based: the next page starts "
+        "right after the last item seen, so walking a list visits every item once even while items are added; "
+        "a cursor only works with the sort order it came from."
+    )
+)
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Whether there are more pages, and the cursors to get them.")
+    counter: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the whole list holds (all pages, filters applied).")
+    async def total_count(self) -> int:
+        return await self.counter()
+
+
+def check_first(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if first < 0:
+        raise BadUserInput("first must not be negative", field="first")
+    if first > MAX_PAGE_SIZE:
+        raise BadUserInput(f"first must be at most {MAX_PAGE_SIZE} (got {first}); page with `after`", field="first")
+    return first
+
+
+# --- orderings and cursors -------------------------------------------------------------
+
+
+def _dump(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, (date, UUID)):
+        return str(value) if isinstance(value, UUID) else value.isoformat()
+    if isinstance(value, (Decimal, float)):
+        return str(value)
+    raise TypeError(f"cannot put {type(value).__name__} in a cursor")
+
+
+def _parser(column: sa.ColumnElement) -> Callable[[Any], Any]:
+    """How to turn a value read back from a cursor into the column's Python type."""
+    kind = column.type
+    kind = getattr(kind, "impl_instance", kind)  # a TypeDecorator (e.g. UtcDateTime): its underlying type
+    if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
+        return Decimal
+    if isinstance(kind, sa.Float):
+        return float
+    if isinstance(kind, sa.DateTime):
+        return lambda v: datetime.fromisoformat(v).replace(tzinfo=timezone.utc)
+    if isinstance(kind, sa.Date):
+        return date.fromisoformat
+    if isinstance(kind, sa.Uuid):
+        return UUID
+    if isinstance(kind, sa.Boolean):
+        return bool
+    if isinstance(kind, sa.Integer):
+        return int
+    return str
+
+
+@dataclass(frozen=True, eq=False)
+class Ordering:
+    """A list's sort order: one column, then the row's key to break ties (same direction)."""
+
+    name: str
+    column: sa.Column
+    key: sa.Column
+    descending: bool = False
+
+    def _identity(self) -> tuple:
+        return (self.name, self.column.table.name, self.column.name, self.key.name, self.descending)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ordering) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    @property
+    def nullable(self) -> bool:
+        return bool(self.column.nullable) and self.column is not self.key
+
+    def order_by(self, table: Any = None) -> list[Any]:
+        column, key = self._columns(table)
+        if self.descending:
+            terms = [column.desc(), key.desc()]
+        else:
+            terms = [column.asc(), key.asc()]
+        if self.nullable:
+            terms[0] = sa.nulls_last(terms[0])
+        return terms
+
+    def _columns(self, table: Any) -> tuple[Any, Any]:
+        if table is None:
+            return self.column, self.key
+        return table.c[self.column.name], table.c[self.key.name]
+
+    def cursor(self, row: Any) -> str:
+        value = getattr(row, self.column.name)
+        payload = json.dumps([self.name, _dump(value), _dump(getattr(row, self.key.name))], separators=(",", ":"))
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str | None) -> tuple[Any, Any] | None:
+        """The (value, key) a cursor points at; refuses a malformed cursor or one of another ordering."""
+        if cursor is None:
+            return None
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            name, value, key = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise BadUserInput(f"after: {cursor!r} is not a cursor of this list", field="after") from None
+        if name != self.name:
+            raise BadUserInput("after: this cursor belongs to another sort order of the list", field="after")
+        try:
+            return (None if value is None else _parser(self.column)(value)), _parser(self.key)(key)
+        except (ValueError, TypeError, ArithmeticError):
+            raise BadUserInput(f"after: {cursor!r} is not a cursor of this list", field="after") from None
+
+    def after(self, position: tuple[Any, Any], table: Any = None) -> Any:
+        """The condition: rows strictly after ``position`` in this ordering (nulls last)."""
+        value, key = position
+        column, key_column = self._columns(table)
+        beyond = (lambda c, v: c < v) if self.descending else (lambda c, v: c > v)
+        if value is None:
+            return sa.and_(column.is_(None), beyond(key_column, key))
+        condition = sa.or_(beyond(column, value), sa.and_(column == value, beyond(key_column, key)))
+        if self.nullable:
+            condition = sa.or_(condition, column.is_(None))
+        return condition
+
+
+def ordering(name: str, column: sa.Column, key: sa.Column, direction: SortDirection | None) -> Ordering:
+    descending = direction is SortDirection.DESC
+    return Ordering(f"{name}:{'D' if descending else 'A'}", column, key, descending)
+
+
+# --- top-level lists -----------------------------------------------------------------------
+
+
+async def paginate(
+    db: Reader,
+    table: sa.Table,
+    filters: Sequence[Any],
+    order: Ordering,
+    first: int | None,
+    after: str | None,
+    node: Callable[[Any], NodeT],
+) -> Connection[NodeT]:
+    """One page of ``table`` (filtered), by keyset; totalCount counts lazily."""
+    size = check_first(first)
+    position = order.decode(after)
+    statement = sa.select(table).where(*filters)
+    if position is not None:
+        statement = statement.where(order.after(position))
+    rows = await fetch_all(db, statement.order_by(*order.order_by()).limit(size + 1))
+
+    async def count() -> int:
+        return int(await fetch_scalar(db, sa.select(sa.func.count()).select_from(table).where(*filters)) or 0)
+
+    return make_connection(rows, size, order, position is not None, node, count)
+
+
+def make_connection(
+    rows: Sequence[Any],
+    size: int,
+    order: Ordering,
+    has_previous: bool,
+    node: Callable[[Any], NodeT],
+    count: Callable[[], Awaitable[int]],
+) -> Connection[NodeT]:
+    has_next = len(rows) > size
+    edges = [Edge(node=node(row), cursor=order.cursor(row)) for row in rows[:size]]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        counter=count,
+    )
+
+
+# --- nested lists: one statement for the whole level ----------------------------------------
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What one nested connection field asks for (hashable: part of a DataLoader key)."""
+
+    size: int
+    position: tuple[Any, Any] | None
+    order: Ordering
+    filters: tuple[tuple[str, Hashable], ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class NestedList:
+    """A list held by a parent: ``table`` rows whose ``parent`` column is the parent's key.
+
+    ``where(filters)`` turns a request's filter pairs into SQL conditions.
+    """
+
+    table: sa.Table
+    parent: str
+    where: Callable[[dict[str, Any]], list[Any]]
+
+    def page_loader(self, info: Info) -> DataLoader:
+        return _request_loader(info, (self, "page"), self._load_pages)
+
+    def count_loader(self, info: Info) -> DataLoader:
+        return _request_loader(info, (self, "count"), self._load_counts)
+
+    async def connection(
+        self, info: Info, parent_key: Any, request: PageRequest, node: Callable[[Any], NodeT]
+    ) -> Connection[NodeT]:
+        rows = await self.page_loader(info).load((parent_key, request))
+
+        async def count() -> int:
+            return await self.count_loader(info).load((parent_key, request.filters))
+
+        return make_connection(rows, request.size, request.order, request.position is not None, node, count)
+
+    async def _load_pages(self, db: Reader, keys: list[tuple[Any, PageRequest]]) -> list[list[Any]]:
+        by_request: dict[PageRequest, list[Any]] = defaultdict(list)
+        for parent_key, request in keys:
+            by_request[request].append(parent_key)
+        found: dict[tuple[Any, PageRequest], list[Any]] = {}
+        parent_column = self.table.c[self.parent]
+        for request, parents in by_request.items():
+            conditions = [*self.where(dict(request.filters))]
+            if request.position is not None:
+                conditions.append(request.order.after(request.position))
+            if len(parents) == 1:  # one parent (a product page): a plain indexed range scan
+                statement = (
+                    sa.select(self.table)
+                    .where(parent_column == parents[0], *conditions)
+                    .order_by(*request.order.order_by())
+                    .limit(request.size + 1)
+                )
+            else:
+                rank = sa.func.row_number().over(partition_by=parent_column, order_by=request.order.order_by()).label("_rank")
+                ranked = sa.select(self.table, rank).where(parent_column.in_(parents), *conditions).subquery()
+                statement = (
+                    sa.select(ranked).where(ranked.c._rank <= request.size + 1).order_by(ranked.c[self.parent], ranked.c._rank)
+                )
+            groups: dict[Any, list[Any]] = defaultdict(list)
+            for row in await fetch_all(db, statement):
+                groups[getattr(row, self.parent)].append(row)
+            for parent in parents:
+                found[(parent, request)] = groups.get(parent, [])
+        return [found[key] for key in keys]
+
+    async def _load_counts(self, db: Reader, keys: list[tuple[Any, tuple]]) -> list[int]:
+        by_filters: dict[tuple, list[Any]] = defaultdict(list)
+        for parent_key, filters in keys:
+            by_filters[filters].append(parent_key)
+        counts: dict[tuple[Any, tuple], int] = {}
+        parent_column = self.table.c[self.parent]
+        for filters, parents in by_filters.items():
+            statement = (
+                sa.select(parent_column, sa.func.count())
+                .where(parent_column.in_(parents), *self.where(dict(filters)))
+                .group_by(parent_column)
+            )
+            found = {row[0]: row[1] for row in await fetch_all(db, statement)}
+            for parent in parents:
+                counts[(parent, filters)] = int(found.get(parent, 0))
+        return [counts[key] for key in keys]
+
+
+def _request_loader(info: Info, name: Hashable, load_fn: Callable[[Reader, list[Any]], Awaitable[list[Any]]]) -> DataLoader:
+    loaders = info.context.loaders
+    found = loaders.get(name)
+    if found is None:
+        db = info.context.reader
+
+        async def load(keys: list[Any]) -> list[Any]:
+            return await load_fn(db, keys)
+
+        found = loaders[name] = DataLoader(load_fn=load)
+    return found
+
+
+def page_request(
+    order: Ordering, first: int | None, after: str | None, **filters: Hashable
+) -> PageRequest:
+    return PageRequest(
+        size=check_first(first),
+        position=order.decode(after),
+        order=order,
+        filters=tuple(sorted((k, v) for k, v in filters.items() if v is not None)),
+    )

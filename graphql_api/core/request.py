@@ -1,0 +1,85 @@
+"""One request's context (the shared ``graphql_api.context.Context`` plus who is
+asking and the correlation id), and how mutations run commands."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.types import Info
+
+from application.context import acting_as
+from domain.shared import DomainError
+from infrastructure.bootstrap import Storewise
+
+from ..context import Context
+from .db import Reader
+from .errors import BadUserInput, UserError, user_error
+
+T = TypeVar("T")
+
+CORRELATION_HEADER = "x-correlation-id"
+#: Until the auth issue supplies a principal, every command is recorded as done by this actor.
+ANONYMOUS = "anonymous"
+
+
+@dataclass
+class RequestContext(Context):
+    """What every resolver gets: services, per-request DataLoaders, how to read the read
+    models (``reader``), and the request's identity."""
+
+    correlation_id: str = ""
+    actor: str = ANONYMOUS
+    broker: Any = None
+    #: One connection for all of a request's reads (HTTP); a connection per statement otherwise (websockets).
+    shared_reads: bool = True
+    reader: Reader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = Reader(self.services.db, shared=self.shared_reads)
+
+    async def close(self) -> None:
+        """Give back what the request holds (its read connection)."""
+        await self.reader.close()
+
+
+def correlation_id_of(headers: Any) -> str:
+    """The client's X-Correlation-ID (if sane), else a fresh one."""
+    given = headers.get(CORRELATION_HEADER) if headers is not None else None
+    if given and len(given) <= 128 and given.isprintable():
+        return given
+    return str(uuid.uuid4())
+
+
+async def run_command(
+    info: Info, command: Callable[[Storewise], T], *, field_prefix: str | None = None
+) -> tuple[T | None, list[UserError]]:
+    """Run a write-side command for the request's actor and correlation id, in a worker
+    thread, and return once the read models include its effects (read-your-writes).
+    A business rule's refusal comes back as userErrors, with nothing recorded."""
+    context: RequestContext = info.context
+    storewise = context.storewise
+
+    def call() -> T:
+        with acting_as(context.actor, correlation_id=context.correlation_id):
+            return command(storewise)
+
+    try:
+        return await context.command(call), []
+    except DomainError as error:
+        return None, [user_error(error, prefix=field_prefix)]
+
+
+MAX_KEY_LENGTH = 200
+
+
+def key_of(idempotency_key: str | None) -> str | None:
+    """An idempotency key as the application wants it (blank means none)."""
+    if idempotency_key is None:
+        return None
+    key = idempotency_key.strip()
+    if len(key) > MAX_KEY_LENGTH:
+        raise BadUserInput(f"idempotencyKey must be at most {MAX_KEY_LENGTH} characters", field="idempotencyKey")
+    return key or None

@@ -1,0 +1,1 @@
+"""The Customer context in the API: customers (masked), their activity, their orders."""

@@ -1,0 +1,1 @@
+"""The Feedback context in the API: reviews."""

@@ -1,0 +1,92 @@
+"""Mutations of the Feedback context: one per command of the FeedbackApplication."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import strawberry
+from strawberry.types import Info
+
+from projections.tables import reviews
+
+from ..core.db import fetch_one
+from ..core.errors import UserError
+from ..core.ids import decode_id, optional_id
+from ..core.inputs import AT, IDEMPOTENCY_KEY, INPUT, USER_ERRORS
+from ..core.request import key_of, run_command
+from .types import ReviewType
+
+
+@strawberry.input(description="Submit a review of a product; it waits for moderation.")
+class SubmitReviewInput:
+    product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
+    customer_id: strawberry.ID | None = strawberry.field(default=None, description="The author's global ID; omit if anonymous.")
+    rating: int = strawberry.field(description="Stars, 1 to 5 (INVALID_RATING otherwise).")
+    text: str = strawberry.field(default="", description="What the customer says (up to 5,000 characters).")
+    language: str = strawberry.field(default="en", description="The text's language code, e.g. `en`, `zh`.")
+    at: datetime | None = strawberry.field(default=None, description=AT)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="Publish a review after moderation.")
+class PublishReviewInput:
+    review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
+    at: datetime | None = strawberry.field(default=None, description=AT)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="Hide a review from shoppers, for a reason.")
+class HideReviewInput:
+    review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
+    reason: str = strawberry.field(description="Why (required).")
+    at: datetime | None = strawberry.field(default=None, description=AT)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.type(description="The result of a mutation on a review.")
+class ReviewPayload:
+    review: ReviewType | None = strawberry.field(description="The review once the mutation is applied (null if refused).")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+async def review_payload(info: Info, result: tuple[Any, list[UserError]]) -> ReviewPayload:
+    review_id, errors = result
+    row = None
+    if review_id is not None:
+        row = await fetch_one(info.context.reader, sa.select(reviews).where(reviews.c.id == review_id))
+    return ReviewPayload(review=row and ReviewType.from_row(row), user_errors=errors)
+
+
+@strawberry.type
+class FeedbackMutations:
+    @strawberry.mutation(description="Submit a review (INVALID_RATING unless 1 to 5 stars).")
+    async def submit_review(self, info: Info, input: Annotated[SubmitReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload:
+        product_id = decode_id(input.product_id, "Product", field="productId")
+        customer_id = optional_id(input.customer_id, "Customer", field="customerId")
+        key = key_of(input.idempotency_key)
+        return await review_payload(
+            info,
+            await run_command(
+                info,
+                lambda s: s.feedback.submit_review(
+                    product_id, customer_id, input.rating, input.text, input.language, at=input.at, idempotency_key=key
+                ),
+            ),
+        )
+
+    @strawberry.mutation(description="Publish a review.")
+    async def publish_review(self, info: Info, input: Annotated[PublishReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload:
+        review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
+        return await review_payload(
+            info, await run_command(info, lambda s: s.feedback.publish_review(review_id, at=input.at, idempotency_key=key))
+        )
+
+    @strawberry.mutation(description="Hide a review.")
+    async def hide_review(self, info: Info, input: Annotated[HideReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload:
+        review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
+        return await review_payload(
+            info,
+            await run_command(info, lambda s: s.feedback.hide_review(review_id, input.reason, at=input.at, idempotency_key=key)),
+        )

@@ -1,0 +1,1 @@
+"""The Inventory context in the API: stock levels, suppliers, purchase orders."""

@@ -1,0 +1,123 @@
+"""Queries of the Inventory context."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from projections.tables import purchase_orders, stock_levels, suppliers
+
+from ..core.db import loader
+from ..core.errors import search_text
+from ..core.ids import decode_id, optional_id
+from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from .dataloaders import purchase_orders_by_id, stock_levels_by_id, suppliers_by_id
+from .enums import PurchaseOrderStatus, StockLevelSortField
+from .types import PurchaseOrderType, StockLevelType, SupplierType
+
+_STOCK_SORT = {
+    StockLevelSortField.SKU: stock_levels.c.sku,
+    StockLevelSortField.AVAILABLE: stock_levels.c.available,
+    StockLevelSortField.UPDATED_AT: stock_levels.c.updated_at,
+}
+
+First = Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)]
+After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
+
+
+async def load_stock_level(info: Info, pk: Any) -> StockLevelType | None:
+    row = await loader(info, stock_levels_by_id).load(pk)
+    return None if row is None else StockLevelType.from_row(row)
+
+
+async def load_supplier(info: Info, pk: Any) -> SupplierType | None:
+    row = await loader(info, suppliers_by_id).load(pk)
+    return None if row is None else SupplierType.from_row(row)
+
+
+async def load_purchase_order(info: Info, pk: Any) -> PurchaseOrderType | None:
+    row = await loader(info, purchase_orders_by_id).load(pk)
+    return None if row is None else PurchaseOrderType.from_row(row)
+
+
+@strawberry.type
+class InventoryQueries:
+    @strawberry.field(description="Stock per SKU and warehouse: filter by SKU, warehouse, or low stock only.")
+    async def stock_levels(
+        self,
+        info: Info,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        sku: Annotated[str | None, strawberry.argument(description="Only this SKU.")] = None,
+        warehouse: Annotated[str | None, strawberry.argument(description="Only this warehouse.")] = None,
+        low_stock_only: Annotated[
+            bool, strawberry.argument(description="Only stock items flagged low (few units available).")
+        ] = False,
+        sort_by: Annotated[StockLevelSortField, strawberry.argument(description="What to sort by.")] = StockLevelSortField.SKU,
+        direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.ASC,
+    ) -> Connection[StockLevelType]:
+        filters: list[Any] = []
+        if sku is not None:
+            filters.append(stock_levels.c.sku == sku)
+        if warehouse is not None:
+            filters.append(stock_levels.c.warehouse == warehouse)
+        if low_stock_only:
+            filters.append(stock_levels.c.is_low.is_(True))
+        order = ordering(sort_by.value, _STOCK_SORT[sort_by], stock_levels.c.id, direction)
+        return await paginate(info.context.reader, stock_levels, filters, order, first, after, StockLevelType.from_row)
+
+    @strawberry.field(description="The suppliers the shop buys from, by name.")
+    async def suppliers(
+        self,
+        info: Info,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        search: Annotated[str | None, strawberry.argument(description="Words the name contains (case-insensitive).")] = None,
+    ) -> Connection[SupplierType]:
+        filters: list[Any] = []
+        if (text := search_text(search)) is not None:
+            filters.append(suppliers.c.name.ilike(f"%{_escape(text)}%", escape="\\"))
+        order = ordering("NAME", suppliers.c.name, suppliers.c.id, SortDirection.ASC)
+        return await paginate(info.context.reader, suppliers, filters, order, first, after, SupplierType.from_row)
+
+    @strawberry.field(description="One supplier, by global ID.")
+    async def supplier(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The supplier's global ID.")]
+    ) -> SupplierType | None:
+        return await load_supplier(info, decode_id(id, "Supplier"))
+
+    @strawberry.field(description="Purchase orders to suppliers, newest first.")
+    async def purchase_orders(
+        self,
+        info: Info,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        supplier_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this supplier's.")] = None,
+        status: Annotated[PurchaseOrderStatus | None, strawberry.argument(description="Only in this status.")] = None,
+        warehouse: Annotated[str | None, strawberry.argument(description="Only those delivered to this warehouse.")] = None,
+        direction: Annotated[
+            SortDirection, strawberry.argument(description="By placing time: DESC (newest first) or ASC.")
+        ] = SortDirection.DESC,
+    ) -> Connection[PurchaseOrderType]:
+        filters: list[Any] = []
+        supplier = optional_id(supplier_id, "Supplier", field="supplierId")
+        if supplier is not None:
+            filters.append(purchase_orders.c.supplier_id == supplier)
+        if status is not None:
+            filters.append(purchase_orders.c.status == status.value)
+        if warehouse is not None:
+            filters.append(purchase_orders.c.warehouse == warehouse)
+        order = ordering("PLACED_AT", purchase_orders.c.placed_at, purchase_orders.c.id, direction)
+        return await paginate(info.context.reader, purchase_orders, filters, order, first, after, PurchaseOrderType.from_row)
+
+    @strawberry.field(description="One purchase order, by global ID.")
+    async def purchase_order(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The purchase order's global ID.")]
+    ) -> PurchaseOrderType | None:
+        return await load_purchase_order(info, decode_id(id, "PurchaseOrder"))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,80 @@
+"""Subscriptions (graphql-transport-ws): read-model changes as they are projected."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import strawberry
+from strawberry.types import Info
+
+from projections.tables import reviews, stock_levels
+
+from .broker import REVIEW_SUBMITTED, STOCK
+from .core.db import fetch_all
+from .core.ids import optional_id
+from .feedback.types import ReviewType
+from .inventory.types import StockLevelType
+
+
+def _broker(info: Info) -> Any:
+    broker = getattr(info.context, "broker", None)
+    if broker is None:
+        raise RuntimeError("subscriptions need the server's broker")
+    return broker
+
+
+@strawberry.type(
+    description=(
+        "Live updates over graphql-transport-ws. Each is sent once the read models include the change, "
+        "so a query sent on receipt sees the same data."
+    )
+)
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "A stock level each time it moves (received, reserved, released, shipped, adjusted, counted). "
+            "Several movements projected together arrive as one update with the resulting figures."
+        )
+    )
+    async def stock_level_changed(
+        self,
+        info: Info,
+        sku: Annotated[str | None, strawberry.argument(description="Only this SKU's stock (all SKUs if omitted).")] = None,
+    ) -> AsyncGenerator[StockLevelType, None]:
+        db = info.context.reader
+        async with _broker(info).subscribe(STOCK) as queue:
+            while True:
+                ids = set(await queue.get())
+                while not queue.empty():
+                    ids.update(queue.get_nowait())
+                statement = sa.select(stock_levels).where(stock_levels.c.id.in_(ids))
+                if sku is not None:
+                    statement = statement.where(stock_levels.c.sku == sku)
+                rows = await fetch_all(db, statement.order_by(stock_levels.c.sku, stock_levels.c.warehouse))
+                info.context.loaders.clear()  # nested fields must see fresh data for every update
+                for row in rows:
+                    yield StockLevelType.from_row(row)
+
+    @strawberry.subscription(description="Each review submitted, once it is in the read models (it awaits moderation).")
+    async def review_submitted(
+        self,
+        info: Info,
+        product_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only reviews of this product (all if omitted).")
+        ] = None,
+    ) -> AsyncGenerator[ReviewType, None]:
+        product = optional_id(product_id, "Product", field="productId")
+        db = info.context.reader
+        async with _broker(info).subscribe(REVIEW_SUBMITTED) as queue:
+            while True:
+                pairs = await queue.get()
+                ids = [review_id for review_id, of_product in pairs if product is None or of_product == product]
+                if not ids:
+                    continue
+                statement = sa.select(reviews).where(reviews.c.id.in_(ids)).order_by(reviews.c.submitted_at, reviews.c.id)
+                rows = await fetch_all(db, statement)
+                info.context.loaders.clear()
+                for row in rows:
+                    yield ReviewType.from_row(row)

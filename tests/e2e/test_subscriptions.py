@@ -1,0 +1,61 @@
+"""Subscriptions over graphql-transport-ws: read-model changes pushed as they are projected."""
+
+from __future__ import annotations
+
+import asyncio
+
+from graphql_api.broker import REVIEW_SUBMITTED, STOCK
+
+from .conftest import AsgiWebSocket, eventually
+
+
+async def _subscribe(ws: AsgiWebSocket, id: str, query: str, variables: dict | None = None) -> None:
+    await ws.send_json({"id": id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+
+
+async def test_stock_and_review_subscriptions_receive_events(api):
+    broker = api.app.state.broker
+    mug = (await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }"))["product"]["id"]
+    bag = (await api.mutate("listProduct", {"sku": "BAG", "title": "Jute Bag", "category": "Bags"}, "product { id }"))["product"]["id"]
+
+    async with AsgiWebSocket(api.app) as ws:
+        assert ws.accepted.get("subprotocol") == "graphql-transport-ws"
+        await ws.send_json({"type": "connection_init"})
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        await _subscribe(ws, "stock", 'subscription { stockLevelChanged(sku: "MUG") { sku warehouse onHand available product { title } } }')
+        await _subscribe(
+            ws, "reviews", "subscription($p: ID) { reviewSubmitted(productId: $p) { rating text product { sku } } }", {"p": mug}
+        )
+
+        async def subscribed():
+            return broker.subscriber_count(STOCK) == 1 and broker.subscriber_count(REVIEW_SUBMITTED) == 1
+
+        await eventually(subscribed)
+
+        await api.mutate("receiveStock", {"sku": "BAG", "warehouse": "main", "quantity": 1}, "stockLevel { id }")  # filtered out
+        await api.mutate("receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 7}, "stockLevel { id }")
+        message = await ws.receive_json()
+        assert message == {
+            "id": "stock",
+            "type": "next",
+            "payload": {"data": {"stockLevelChanged": {"sku": "MUG", "warehouse": "main", "onHand": 7, "available": 7, "product": {"title": "Blue Mug"}}}},
+        }
+
+        await api.mutate("submitReview", {"productId": bag, "rating": 2, "text": "meh"}, "review { id }")  # another product
+        await api.mutate("submitReview", {"productId": mug, "rating": 5, "text": "Lovely"}, "review { id }")
+        message = await ws.receive_json()
+        assert message["id"] == "reviews" and message["type"] == "next"
+        assert message["payload"]["data"]["reviewSubmitted"] == {"rating": 5, "text": "Lovely", "product": {"sku": "MUG"}}
+
+        await api.mutate("adjustStock", {"sku": "MUG", "warehouse": "main", "delta": -2, "reason": "broken"}, "stockLevel { id }")
+        message = await ws.receive_json()
+        assert message["payload"]["data"]["stockLevelChanged"]["onHand"] == 5
+
+        await _subscribe(ws, "bad", 'subscription { reviewSubmitted(productId: "garbage") { rating } }')
+        message = await ws.receive_json()
+        assert message["id"] == "bad" and message["type"] in ("error", "next")
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+        await ws.send_json({"id": "stock", "type": "complete"})
+        await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(STOCK) == 0))
