@@ -19,7 +19,7 @@ from eventsourcing.utils import resolve_topic
 from domain.shared import DomainError, identity, utc_now
 
 from .context import current_context, within
-from .errors import ConcurrencyConflict, IdempotencyKeyReused, NotFound
+from .errors import AlreadyExists, ConcurrencyConflict, IdempotencyKeyReused, NotFound
 from .transcodings import register_domain_transcodings
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,12 @@ class StorewiseApplication(ProcessApplication[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         build = resolve_topic(self.env.get(MAPPER_FACTORY_TOPIC) or DEFAULT_MAPPER_FACTORY)
         return build(self.env, self.construct_transcoder())
+
+    def close(self) -> None:
+        super().close()
+        close_mapper = getattr(self.mapper, "close", None)
+        if close_mapper is not None:
+            close_mapper()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -108,8 +114,10 @@ class StorewiseApplication(ProcessApplication[UUID]):
         key = idempotency_key or ""
         context = current_context()
         with within(context, command=command, idempotency_key=key, causation_id=key or context.causation_id):
+            created: list[UUID] = []
             try:
                 aggregates, result = action()
+                created = [a.id for a in aggregates if a is not None and a.version == len(a.pending_events)]
                 receipt = CommandReceipt(application=self.name, key=key, command=command, result=_encode_result(result)) if key else None
                 self.save(*aggregates, receipt)
                 return result
@@ -123,6 +131,9 @@ class StorewiseApplication(ProcessApplication[UUID]):
                             ) from None
                         return _decode_result(receipt.result)  # type: ignore[return-value]
                 if isinstance(error, IntegrityError):
+                    existing = [aggregate_id for aggregate_id in created if aggregate_id in self.repository]
+                    if existing:
+                        raise AlreadyExists(f"{command}: {existing[0]} already exists") from None
                     raise ConcurrencyConflict(
                         f"{command}: another command changed the same record at the same time; retry"
                     ) from None

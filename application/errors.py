@@ -17,6 +17,12 @@ class ConcurrencyConflict(DomainError):
     code = "CONFLICT"
 
 
+class AlreadyExists(DomainError):
+    """Something with the same identity (the same SKU, customer reference, order number...) already exists."""
+
+    code = "ALREADY_EXISTS"
+
+
 class IdempotencyKeyReused(DomainError):
     """The idempotency key was already used for a different command."""
 

@@ -39,6 +39,8 @@ from .shared import (
 
 #: The profile fields that are personal data: never stored in plain text.
 PERSONAL_DATA_FIELDS = ("name", "email", "phone", "address")
+#: What a forgotten customer's personal data reads as.
+FORGOTTEN = "[forgotten]"
 
 
 class CustomerForgotten(DomainError):
@@ -218,6 +220,8 @@ class Customer(Aggregate):
     def _forgotten(self, at: datetime) -> None:
         self.is_forgotten = True
         self.consents.clear()
+        # Not even a copy in memory (e.g. a cached aggregate) keeps the personal data.
+        self.name = self.email = self.phone = self.address = FORGOTTEN
 
 
 class CustomerActivity(Aggregate):
@@ -320,6 +324,7 @@ class ReturnLine:
     quantity: int
 
     def __post_init__(self) -> None:
+        require_text(self.sku, "sku", max_length=64)
         require_positive_quantity(self.quantity)
 
 

@@ -93,6 +93,13 @@ def _projections(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="storewise", description="Storewise: an event-sourced online shop backend.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -131,7 +138,7 @@ def parser() -> argparse.ArgumentParser:
         "online-retail", help="the UCI Online Retail invoice lines (CSV, plain or gzipped); re-running adds nothing"
     )
     retail.add_argument("path", help="CSV file with InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country")
-    retail.add_argument("--limit", type=int, default=None, help="read at most this many rows")
+    retail.add_argument("--limit", type=_positive_int, default=None, help="read at most this many rows")
     retail.add_argument("--warehouse", default="main", help="the warehouse orders are fulfilled from")
     retail.add_argument("--quiet", action="store_true", help="no progress bar")
     retail.add_argument("--json", action="store_true", help="also print the report as JSON")
@@ -147,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"storewise: configuration error: {error}", file=sys.stderr)
         return 2
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:  # bad file, bad argument: say so, no traceback
         print(f"storewise: {error}", file=sys.stderr)
         return 2
 

@@ -21,13 +21,14 @@ from eventsourcing.persistence import Mapper, MapperDeserialisationError, Stored
 from eventsourcing.utils import get_topic, resolve_topic
 
 from application.context import current_context
+from domain.customer import FORGOTTEN as CUSTOMER_FORGOTTEN
 
 from .personal_data import PersonalDataVault, key_store_for
 
 META = "__meta__"
 PERSONAL = "__personal__"
-#: What a forgotten customer's personal data reads as.
-FORGOTTEN = "[forgotten]"
+#: What a forgotten customer's personal data reads as (the domain's own placeholder).
+FORGOTTEN = CUSTOMER_FORGOTTEN
 
 
 class StorewiseMapper(Mapper[UUID]):
@@ -87,6 +88,10 @@ class StorewiseMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.decode(stored_event)[0]
+
+    def close(self) -> None:
+        """Let go of the key store's connection."""
+        self.personal_data.close()
 
     def metadata_of(self, stored_event: StoredEvent) -> dict[str, str]:
         """Only the metadata of a stored event (personal data stays sealed)."""

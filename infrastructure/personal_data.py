@@ -32,6 +32,8 @@ class KeyStore(Protocol):
 
     def delete(self, owner_id: UUID) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class SQLiteKeyStore:
     """Wrapped keys in their own SQLite file."""
@@ -59,6 +61,10 @@ class SQLiteKeyStore:
     def delete(self, owner_id: UUID) -> None:
         with self._lock:
             self._db.execute("DELETE FROM personal_data_keys WHERE owner_id = ?", (str(owner_id),))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
 
 
 class PostgresKeyStore:
@@ -99,6 +105,12 @@ class PostgresKeyStore:
     def delete(self, owner_id: UUID) -> None:
         self._run(f"DELETE FROM {self._table} WHERE owner_id = %s", (owner_id,))
 
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
 
 class PersonalDataVault:
     """Seals and opens personal data with each owner's own key."""
@@ -128,6 +140,9 @@ class PersonalDataVault:
     def forget(self, owner_id: UUID) -> None:
         """Destroy the owner's key: everything sealed with it becomes unreadable."""
         self._store.delete(owner_id)
+
+    def close(self) -> None:
+        self._store.close()
 
     def _key(self, owner_id: UUID) -> bytes | None:
         wrapped = self._store.get(owner_id)

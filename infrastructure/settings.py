@@ -78,7 +78,12 @@ class Settings:
 
     def event_store_env(self) -> dict[str, str]:
         """The eventsourcing library's environment for every context's application."""
-        env = {"STOREWISE_KEK": base64.urlsafe_b64encode(self.kek).decode()}
+        env = {
+            "STOREWISE_KEK": base64.urlsafe_b64encode(self.kek).decode(),
+            # Keep recently used aggregates in memory; each get still reads (fast-forwards
+            # through) any events recorded since, by this process or another.
+            "AGGREGATE_CACHE_MAXSIZE": "20000",
+        }
         if self.backend == "sqlite":
             env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
             env["SQLITE_LOCK_TIMEOUT"] = "30"
@@ -95,8 +100,9 @@ class Settings:
                 POSTGRES_USER=url.username or "postgres",
                 POSTGRES_PASSWORD=url.password or "",
                 POSTGRES_SCHEMA=self.postgres_schema,
-                POSTGRES_POOL_SIZE="4",
-                POSTGRES_MAX_OVERFLOW="4",
+                # One idle connection per context, more on demand (five contexts per process).
+                POSTGRES_POOL_SIZE="1",
+                POSTGRES_MAX_OVERFLOW="9",
             )
             env["STOREWISE_KEYS_URL"] = self.database_url
         return env

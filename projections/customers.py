@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.catalog import Product
-from domain.customer import Customer, CustomerActivity, Order, OrderStatus
+from domain.customer import FORGOTTEN, Customer, CustomerActivity, Order, OrderStatus
 from domain.shared import utc_day
 
 from .base import Projection, handles, upsert
@@ -64,7 +64,7 @@ class CustomerProjection(Projection):
 
     @handles(Customer.Forgotten)
     def forgotten(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        gone = "[forgotten]"
+        gone = FORGOTTEN
         connection.execute(
             customers.update()
             .where(customers.c.id == event.originator_id)

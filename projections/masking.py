@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-FORGOTTEN = "[forgotten]"
+from domain.customer import FORGOTTEN
 
 
 def mask_email(email: str) -> str:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from application.context import acting_as
-from application.errors import ConcurrencyConflict, IdempotencyKeyReused, NotFound
+from application.errors import AlreadyExists, ConcurrencyConflict, IdempotencyKeyReused, NotFound
 from domain.customer import OrderStatus
 from domain.inventory import InsufficientStock, StockItem
 from domain.shared import Money
@@ -220,3 +220,10 @@ def test_activity_is_kept_per_customer_per_day_and_can_be_idempotent(storewise):
 
     assert customers.get(record, CustomerActivity).events_count == 2
     assert customers.get(next_day, CustomerActivity).events_count == 1
+
+
+def test_creating_what_already_exists_is_not_a_retryable_conflict(storewise):
+    storewise.catalog.list_product("MUG", "Blue Mug", "Kitchen")
+    with pytest.raises(AlreadyExists) as error:
+        storewise.catalog.list_product("MUG", "Another Mug", "Kitchen")
+    assert error.value.code == "ALREADY_EXISTS"
