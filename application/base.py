@@ -5,6 +5,8 @@ event mapper the infrastructure plugs in."""
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -103,14 +105,32 @@ class StorewiseApplication(ProcessApplication[UUID]):
         command: str,
         idempotency_key: str | None,
         action: Callable[[], tuple[Sequence[Aggregate | None], T]],
+        *,
+        retries: int = 0,
     ) -> T:
         """Run ``action`` (which returns the changed aggregates and a result) and
         save its events atomically with the command's receipt.
 
         The same idempotency key a second time returns the first result and
         records nothing. A concurrent write to the same aggregate raises
-        ConcurrencyConflict; nothing is recorded then.
+        ConcurrencyConflict; nothing is recorded then. ``retries`` re-runs the
+        action that many times on a conflict (or a clash creating the same
+        aggregate), from freshly loaded state and with the rules checked again:
+        for commands whose outcome does not depend on what the caller last saw
+        (adding stock, recording activity).
         """
+        for attempt in range(retries + 1):
+            try:
+                return self._execute_once(command, idempotency_key, action)
+            except (ConcurrencyConflict, AlreadyExists):
+                if attempt == retries:
+                    raise
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # jitter, so clashing writers spread out
+        raise AssertionError("unreachable")
+
+    def _execute_once(
+        self, command: str, idempotency_key: str | None, action: Callable[[], tuple[Sequence[Aggregate | None], T]]
+    ) -> T:
         key = idempotency_key or ""
         context = current_context()
         with within(context, command=command, idempotency_key=key, causation_id=key or context.causation_id):

@@ -19,7 +19,6 @@ from domain.shared import Money, utc_day
 
 from .base import StorewiseApplication
 from .topics import ALLOCATION_OUTCOMES, ORDER_EVENTS_FOR_INVENTORY
-from .errors import ConcurrencyConflict
 
 
 class CustomerApplication(StorewiseApplication):
@@ -140,12 +139,7 @@ class CustomerApplication(StorewiseApplication):
             return [activity], activity.id
 
         # Activity is append-only: a clash with a concurrent recorder of the same day is simply retried.
-        for _ in range(5):
-            try:
-                return self.execute("record_activity", idempotency_key, action)
-            except ConcurrencyConflict:
-                continue
-        raise ConcurrencyConflict("too much concurrent activity for this customer; retry")
+        return self.execute("record_activity", idempotency_key, action, retries=10)
 
     # --- orders ---------------------------------------------------------------
 

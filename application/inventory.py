@@ -56,7 +56,8 @@ class InventoryApplication(StorewiseApplication):
             item.receive(quantity, reference, self.now(at))
             return [item], item.id
 
-        return self.execute("receive_stock", idempotency_key, action)
+        # Adding units never depends on what the caller saw: a concurrent clash is retried.
+        return self.execute("receive_stock", idempotency_key, action, retries=10)
 
     def adjust_stock(
         self,

@@ -116,6 +116,9 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.listeners: list[Callable[[str, list[tuple[Any, dict[str, str]]]], None]] = []
         self._locks = {name: threading.Lock() for name in self.projections}
+        #: The last position this process committed or read per projection: a lower bound
+        #: that lets an up-to-date projection be skipped without opening a transaction.
+        self._known: dict[str, int] = {}
 
     def position(self, name: str) -> int:
         with self.engine.connect() as connection:
@@ -133,11 +136,14 @@ class ProjectionRunner:
         projection = self.projections[name]
         source = self.sources[projection.leader]
         with self._locks[name]:  # one batch at a time per projection in this process
+            # Every notification up to the head read *before* selecting is committed
+            # (the recorders commit in id order), so a short batch may move up to it.
+            head = source.recorder.max_notification_id() or 0
+            if head <= self._known.get(name, -1):
+                return 0
             with self.engine.begin() as connection:
                 position = self._position(connection, name)
-                # Every notification up to the head read *before* selecting is committed
-                # (the recorders commit in id order), so a short batch may move up to it.
-                head = source.recorder.max_notification_id() or 0
+                self._known[name] = position
                 if head <= position:
                     return 0
                 notifications = source.recorder.select_notifications(
@@ -158,6 +164,7 @@ class ProjectionRunner:
                         "updated_at": datetime.now(timezone.utc),
                     },
                 )
+            self._known[name] = new_position
         for listener in self.listeners if decoded else ():
             try:
                 listener(name, decoded)
@@ -181,6 +188,7 @@ class ProjectionRunner:
                 for table in reversed(self.projections[name].tables):
                     connection.execute(table.delete())
                 connection.execute(projection_positions.delete().where(projection_positions.c.name == name))
+                self._known.pop(name, None)
         return self.run_until_idle(names)
 
     def status(self) -> list[ProjectionStatus]:

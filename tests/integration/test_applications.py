@@ -227,3 +227,30 @@ def test_creating_what_already_exists_is_not_a_retryable_conflict(storewise):
     with pytest.raises(AlreadyExists) as error:
         storewise.catalog.list_product("MUG", "Another Mug", "Kitchen")
     assert error.value.code == "ALREADY_EXISTS"
+
+
+def test_concurrent_receipts_and_first_views_of_a_day_all_count(storewise):
+    """Commands whose outcome cannot depend on a stale read retry their conflicts: none is lost, none fails."""
+    inventory, customers = storewise.inventory, storewise.customers
+    ann = customers.register_customer("Ann Lee", "ann@example.com")
+    day = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
+    errors: list[Exception] = []
+    start = threading.Barrier(4)
+
+    def work(n: int) -> None:
+        try:
+            start.wait(timeout=10)
+            for i in range(10):
+                inventory.receive_stock("MUG", "main", 1)
+                customers.record_product_view(ann, uuid.uuid4(), at=day.replace(minute=n * 10 + i))
+        except Exception as error:  # collected: the assertion below names it
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    assert errors == []
+    assert inventory.stock_item("MUG", "main").on_hand == 40
+    from domain.customer import CustomerActivity
+
+    assert customers.get(CustomerActivity.create_id(ann, day.date()), CustomerActivity).events_count == 40
