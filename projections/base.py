@@ -9,6 +9,7 @@ applied exactly once and the tables always equal a rebuild from position 0.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -65,19 +66,79 @@ class Projection:
             handler(self, connection, event, metadata)
 
 
+# Statement helpers. Building a SQLAlchemy statement costs far more than running it on
+# SQLite, so each shape of statement is built once (cached) with bind parameters, and
+# every event only supplies values.
+
+
+@functools.lru_cache(maxsize=None)
+def _upsert_statement(table: sa.Table, dialect_name: str, columns: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    keys = [c.name for c in table.primary_key.columns]
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table).values({c: sa.bindparam(c, type_=table.c[c].type) for c in columns})
+    if update:
+        return statement.on_conflict_do_update(index_elements=keys, set_={c: getattr(statement.excluded, c) for c in update})
+    return statement.on_conflict_do_nothing(index_elements=keys)
+
+
 def upsert(connection: Connection, table: sa.Table, values: dict[str, Any], *, update: Iterable[str] | None = None) -> None:
     """Insert a row, or update the given columns (all but the key by default) if its key exists."""
-    keys = [c.name for c in table.primary_key.columns]
-    columns = list(update) if update is not None else [k for k in values if k not in keys]
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values)
-    if columns:
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={c: getattr(statement.excluded, c) for c in columns}
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=keys)
-    connection.execute(statement)
+    keys = {c.name for c in table.primary_key.columns}
+    columns = tuple(values)
+    changed = tuple(update) if update is not None else tuple(c for c in columns if c not in keys)
+    connection.execute(_upsert_statement(table, connection.dialect.name, columns, changed), values)
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_statement(table: sa.Table) -> Any:
+    return table.insert()
+
+
+def insert(connection: Connection, table: sa.Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Insert one row, or many at once."""
+    connection.execute(_insert_statement(table), rows)
+
+
+@functools.lru_cache(maxsize=None)
+def _update_statement(table: sa.Table, keys: tuple[str, ...], sets: tuple[str, ...], adds: tuple[str, ...]) -> Any:
+    statement = table.update()
+    for key in keys:
+        statement = statement.where(table.c[key] == sa.bindparam(f"key_{key}", type_=table.c[key].type))
+    values: dict[str, Any] = {c: sa.bindparam(f"set_{c}", type_=table.c[c].type) for c in sets}
+    values.update({c: table.c[c] + sa.bindparam(f"add_{c}", type_=table.c[c].type) for c in adds})
+    return statement.values(values)
+
+
+def update(
+    connection: Connection,
+    table: sa.Table,
+    key: dict[str, Any],
+    *,
+    set: dict[str, Any] | None = None,  # noqa: A002  (reads as SQL)
+    add: dict[str, Any] | None = None,
+) -> int:
+    """Update the row(s) with this key: ``set`` columns to values, ``add`` amounts to columns.
+    Returns how many rows matched."""
+    set, add = set or {}, add or {}
+    statement = _update_statement(table, tuple(key), tuple(set), tuple(add))
+    params = {f"key_{k}": v for k, v in key.items()}
+    params.update({f"set_{c}": v for c, v in set.items()})
+    params.update({f"add_{c}": v for c, v in add.items()})
+    return connection.execute(statement, params).rowcount
+
+
+@functools.lru_cache(maxsize=None)
+def _select_statement(table: sa.Table, keys: tuple[str, ...], columns: tuple[str, ...] | None) -> Any:
+    statement = sa.select(*(table.c[c] for c in columns)) if columns else sa.select(table)
+    for key in keys:
+        statement = statement.where(table.c[key] == sa.bindparam(f"key_{key}", type_=table.c[key].type))
+    return statement
+
+
+def select(connection: Connection, table: sa.Table, key: dict[str, Any], *columns: str) -> list[Any]:
+    """The rows with this key (all columns unless some are named)."""
+    statement = _select_statement(table, tuple(key), columns or None)
+    return list(connection.execute(statement, {f"key_{k}": v for k, v in key.items()}))
 
 
 @dataclass

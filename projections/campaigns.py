@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 
 from domain.campaign import Campaign, CampaignStatus
 
-from .base import Projection, handles
+from .base import Projection, handles, insert, select, update
 from .tables import campaign_outcomes, campaigns
 
 
@@ -19,12 +19,15 @@ class CampaignProjection(Projection):
 
     @handles(Campaign.Drafted)
     def drafted(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(
-            campaigns.insert().values(
-                id=event.originator_id, name=event.name, segment=event.segment, channel=event.channel,
-                status=CampaignStatus.DRAFT, currency=event.budget.currency, budget=event.budget.amount,
-                spend=0, reach=0, conversions=0, revenue=0, drafted_at=event.timestamp,
-            )
+        insert(
+            connection,
+            campaigns,
+            {
+                "id": event.originator_id, "name": event.name, "segment": event.segment, "channel": event.channel,
+                "status": CampaignStatus.DRAFT, "currency": event.budget.currency, "budget": event.budget.amount,
+                "spend": 0, "reach": 0, "conversions": 0, "revenue": 0, "drafted_at": event.timestamp,
+                "launched_at": None, "ended_at": None,
+            },
         )
 
     @handles(Campaign.Budgeted)
@@ -49,22 +52,27 @@ class CampaignProjection(Projection):
 
     @handles(Campaign.OutcomeRecorded)
     def outcome(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        campaign = connection.execute(campaigns.select().where(campaigns.c.id == event.originator_id)).one()
-        self._set(
-            connection, event,
-            spend=campaigns.c.spend + event.spend.amount,
-            reach=campaigns.c.reach + event.reach,
-            conversions=campaigns.c.conversions + event.conversions,
-            revenue=campaigns.c.revenue + event.revenue.amount,
+        [campaign] = select(connection, campaigns, {"id": event.originator_id})
+        update(
+            connection,
+            campaigns,
+            {"id": event.originator_id},
+            add={
+                "spend": event.spend.amount, "reach": event.reach, "conversions": event.conversions,
+                "revenue": event.revenue.amount,
+            },
         )
-        connection.execute(
-            campaign_outcomes.insert().values(
-                campaign_id=event.originator_id, version=event.originator_version, segment=campaign.segment,
-                channel=campaign.channel, spend=event.spend.amount, reach=event.reach, conversions=event.conversions,
-                revenue=event.revenue.amount, currency=event.spend.currency, at=event.at,
-            )
+        insert(
+            connection,
+            campaign_outcomes,
+            {
+                "campaign_id": event.originator_id, "version": event.originator_version, "segment": campaign.segment,
+                "channel": campaign.channel, "spend": event.spend.amount, "reach": event.reach,
+                "conversions": event.conversions, "revenue": event.revenue.amount, "currency": event.spend.currency,
+                "at": event.at,
+            },
         )
 
     @staticmethod
     def _set(connection: Connection, event: Any, **values: Any) -> None:
-        connection.execute(campaigns.update().where(campaigns.c.id == event.originator_id).values(**values))
+        update(connection, campaigns, {"id": event.originator_id}, set=values)

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 
 from domain.catalog import Product
 
-from .base import Projection, handles
+from .base import Projection, handles, insert, update
 from .tables import products
 
 
@@ -19,21 +19,23 @@ class CatalogProjection(Projection):
 
     @handles(Product.Listed)
     def listed(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(
-            products.insert().values(
-                id=event.originator_id,
-                sku=event.sku,
-                title=event.title,
-                title_search=event.title.lower(),
-                category=event.category,
-                attributes=dict(event.attributes),
-                price=None,
-                currency=None,
-                is_published=False,
-                is_discontinued=False,
-                listed_at=event.timestamp,
-                updated_at=event.timestamp,
-            )
+        insert(
+            connection,
+            products,
+            {
+                "id": event.originator_id,
+                "sku": event.sku,
+                "title": event.title,
+                "title_search": event.title.lower(),
+                "category": event.category,
+                "attributes": dict(event.attributes),
+                "price": None,
+                "currency": None,
+                "is_published": False,
+                "is_discontinued": False,
+                "listed_at": event.timestamp,
+                "updated_at": event.timestamp,
+            },
         )
 
     @handles(Product.Revised)
@@ -55,6 +57,4 @@ class CatalogProjection(Projection):
 
     @staticmethod
     def _set(connection: Connection, event: Any, **values: Any) -> None:
-        connection.execute(
-            products.update().where(products.c.id == event.originator_id).values(updated_at=event.timestamp, **values)
-        )
+        update(connection, products, {"id": event.originator_id}, set={"updated_at": event.timestamp, **values})

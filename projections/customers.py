@@ -15,12 +15,60 @@ from domain.catalog import Product
 from domain.customer import FORGOTTEN, Customer, CustomerActivity, Order, OrderStatus
 from domain.shared import utc_day
 
-from .base import Projection, handles, upsert
+from .base import Projection, handles, insert, select, update, upsert
 from .masking import mask_email, mask_phone, mask_words
-from .tables import activity_records, customer_activity, customer_rfm, customers, daily_demand, interactions, order_lines, orders
+from .tables import (
+    WHEN,
+    activity_records,
+    customer_activity,
+    customer_rfm,
+    customers,
+    daily_demand,
+    interactions,
+    order_lines,
+    orders,
+)
 
 #: Interaction weights: a purchase says more than a cart, a cart more than a view.
 VIEW_WEIGHT, CART_WEIGHT, PURCHASE_WEIGHT = 1.0, 3.0, 5.0
+
+_ACTIVITY_KINDS = {
+    CustomerActivity.ProductViewed: "VIEWED",
+    CustomerActivity.Searched: "SEARCHED",
+    CustomerActivity.AddedToCart: "ADDED_TO_CART",
+}
+
+# Statements with expressions of their own, built once.
+_AT = sa.bindparam("at", type_=WHEN)
+_INTERACT = (
+    interactions.update()
+    .where(interactions.c.customer_id == sa.bindparam("k_customer"), interactions.c.product_id == sa.bindparam("k_product"))
+    .values(
+        views=interactions.c.views + sa.bindparam("views"),
+        carts=interactions.c.carts + sa.bindparam("carts"),
+        purchases=interactions.c.purchases + sa.bindparam("purchases"),
+        weight=interactions.c.weight + sa.bindparam("weight"),
+        last_at=sa.case((interactions.c.last_at < _AT, _AT), else_=interactions.c.last_at),
+    )
+)
+_RFM_PLACED = (
+    customer_rfm.update()
+    .where(customer_rfm.c.customer_id == sa.bindparam("k_customer"))
+    .values(
+        orders_count=customer_rfm.c.orders_count + 1,
+        monetary=customer_rfm.c.monetary + sa.bindparam("monetary"),
+        first_order_at=sa.case(
+            (customer_rfm.c.first_order_at > _AT, _AT), else_=customer_rfm.c.first_order_at
+        ),
+        last_order_at=sa.case(
+            (customer_rfm.c.last_order_at < _AT, _AT), else_=customer_rfm.c.last_order_at
+        ),
+    )
+)
+_LATEST_STANDING_ORDER = sa.select(sa.func.max(orders.c.placed_at)).where(
+    orders.c.customer_id == sa.bindparam("customer"),
+    orders.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.NOT_FULFILLABLE]),
+)
 
 
 class CustomerProjection(Projection):
@@ -41,71 +89,62 @@ class CustomerProjection(Projection):
         }
         if isinstance(event, Customer.Registered):
             values.update(
-                id=event.originator_id,
-                reference=event.reference,
-                consents=[],
-                is_forgotten=False,
-                registered_at=event.at,
+                id=event.originator_id, reference=event.reference, consents=[], is_forgotten=False, registered_at=event.at
             )
             upsert(connection, customers, values)
         else:
-            connection.execute(customers.update().where(customers.c.id == event.originator_id).values(**values))
+            update(connection, customers, {"id": event.originator_id}, set=values)
 
     @handles(Customer.ConsentGiven, Customer.ConsentWithdrawn)
     def consent(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        consents = set(connection.execute(sa.select(customers.c.consents).where(customers.c.id == event.originator_id)).scalar_one())
+        [(given,)] = select(connection, customers, {"id": event.originator_id}, "consents")
+        consents = set(given)
         if isinstance(event, Customer.ConsentGiven):
             consents.add(event.purpose)
         else:
             consents.discard(event.purpose)
-        connection.execute(
-            customers.update().where(customers.c.id == event.originator_id).values(consents=sorted(consents), updated_at=event.timestamp)
-        )
+        update(connection, customers, {"id": event.originator_id}, set={"consents": sorted(consents), "updated_at": event.timestamp})
 
     @handles(Customer.Forgotten)
     def forgotten(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         gone = FORGOTTEN
-        connection.execute(
-            customers.update()
-            .where(customers.c.id == event.originator_id)
-            .values(
-                name_masked=gone, email_masked=gone, phone_masked=gone, address_masked=gone,
-                consents=[], is_forgotten=True, updated_at=event.timestamp,
-            )
+        update(
+            connection,
+            customers,
+            {"id": event.originator_id},
+            set={
+                "name_masked": gone, "email_masked": gone, "phone_masked": gone, "address_masked": gone,
+                "consents": [], "is_forgotten": True, "updated_at": event.timestamp,
+            },
         )
 
     # --- activity -----------------------------------------------------------------------
 
-    @handles(CustomerActivity.ProductViewed, CustomerActivity.Searched, CustomerActivity.AddedToCart)
-    def activity(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        customer_id = self._activity_customer(connection, event)
-        kind = {
-            CustomerActivity.ProductViewed: "VIEWED",
-            CustomerActivity.Searched: "SEARCHED",
-            CustomerActivity.AddedToCart: "ADDED_TO_CART",
-        }[type(event)]
-        connection.execute(
-            customer_activity.insert().values(
-                customer_id=customer_id,
-                kind=kind,
-                product_id=getattr(event, "product_id", None),
-                query=getattr(event, "query", None),
-                quantity=getattr(event, "quantity", None),
-                at=event.at,
-            )
-        )
-        if kind != "SEARCHED":
-            views, carts = (1, 0) if kind == "VIEWED" else (0, 1)
-            self._interact(connection, customer_id, event.product_id, event.at, views=views, carts=carts)
-
     @handles(CustomerActivity.Started)
     def activity_started(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(activity_records.insert().values(id=event.originator_id, customer_id=event.customer_id, day=event.day))
+        insert(connection, activity_records, {"id": event.originator_id, "customer_id": event.customer_id, "day": event.day})
 
-    def _activity_customer(self, connection: Connection, event: Any) -> Any:
-        return connection.execute(
-            sa.select(activity_records.c.customer_id).where(activity_records.c.id == event.originator_id)
-        ).scalar_one()
+    @handles(CustomerActivity.ProductViewed, CustomerActivity.Searched, CustomerActivity.AddedToCart)
+    def activity(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        # A day's activity record names its customer once, when it starts.
+        [(customer_id,)] = select(connection, activity_records, {"id": event.originator_id}, "customer_id")
+        kind = _ACTIVITY_KINDS[type(event)]
+        insert(
+            connection,
+            customer_activity,
+            {
+                "customer_id": customer_id,
+                "kind": kind,
+                "product_id": getattr(event, "product_id", None),
+                "query": getattr(event, "query", None),
+                "quantity": getattr(event, "quantity", None),
+                "at": event.at,
+            },
+        )
+        if kind == "VIEWED":
+            self._interact(connection, customer_id, event.product_id, event.at, views=1)
+        elif kind == "ADDED_TO_CART":
+            self._interact(connection, customer_id, event.product_id, event.at, carts=1)
 
     # --- orders -------------------------------------------------------------------------
 
@@ -114,32 +153,24 @@ class CustomerProjection(Projection):
         lines = list(event.lines)
         currency = lines[0].unit_price.currency
         total = sum((line.unit_price.amount * line.quantity for line in lines), Decimal(0))
-        connection.execute(
-            orders.insert().values(
-                id=event.originator_id,
-                reference=event.reference,
-                customer_id=event.customer_id,
-                status=OrderStatus.PLACED,
-                warehouse=event.warehouse,
-                currency=currency,
-                total=total,
-                is_paid=False,
-                not_fulfillable_reason="",
-                placed_at=event.at,
-            )
+        insert(
+            connection,
+            orders,
+            {
+                "id": event.originator_id, "reference": event.reference, "customer_id": event.customer_id,
+                "status": OrderStatus.PLACED, "warehouse": event.warehouse, "currency": currency, "total": total,
+                "is_paid": False, "not_fulfillable_reason": "", "placed_at": event.at, "paid_at": None,
+                "shipped_at": None, "delivered_at": None, "cancelled_at": None,
+            },
         )
-        connection.execute(
-            order_lines.insert(),
+        insert(
+            connection,
+            order_lines,
             [
                 {
-                    "order_id": event.originator_id,
-                    "sku": line.sku,
-                    "position": n,
-                    "product_id": Product.create_id(line.sku),
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price.amount,
-                    "currency": currency,
-                    "returned_quantity": 0,
+                    "order_id": event.originator_id, "sku": line.sku, "position": n,
+                    "product_id": Product.create_id(line.sku), "quantity": line.quantity,
+                    "unit_price": line.unit_price.amount, "currency": currency, "returned_quantity": 0,
                 }
                 for n, line in enumerate(lines)
             ],
@@ -150,7 +181,7 @@ class CustomerProjection(Projection):
         if event.customer_id is not None:
             for line in lines:
                 self._interact(connection, event.customer_id, Product.create_id(line.sku), event.at, purchases=1)
-            self._rfm_add(connection, event.customer_id, event.at, currency, orders_delta=1, monetary=total)
+            self._rfm_placed(connection, event.customer_id, event.at, currency, total)
 
     @handles(Order.StockReserved)
     def reserved(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
@@ -179,10 +210,44 @@ class CustomerProjection(Projection):
         order = self._order(connection, event.originator_id)
         self._set_order(connection, event, status=OrderStatus.CANCELLED, cancelled_at=event.at)
         day = utc_day(order.placed_at)
-        for line in self._lines(connection, event.originator_id):
+        for line in self._lines(connection, order.id):
             self._demand(connection, line.sku, order.warehouse, day, cancelled=line.quantity, revenue=-line.unit_price * line.quantity)
         if order.status != OrderStatus.NOT_FULFILLABLE:  # that one was taken back already
             self._unpurchase(connection, order, event.at)
+
+    @handles(Order.Returned)
+    def returned(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        order = self._order(connection, event.originator_id)
+        lines = {line.sku: dict(line._mapping) for line in self._lines(connection, order.id)}
+        refund = Decimal(0)
+        for returned in event.lines:
+            line = lines[returned.sku]
+            was_returned = line["returned_quantity"]
+            line["returned_quantity"] += returned.quantity
+            update(connection, order_lines, {"order_id": order.id, "sku": returned.sku}, add={"returned_quantity": returned.quantity})
+            value = line["unit_price"] * returned.quantity
+            refund += value
+            self._demand(connection, returned.sku, order.warehouse, utc_day(event.at), returned=returned.quantity, revenue=-value)
+            fully_returned_now = was_returned < line["quantity"] <= line["returned_quantity"]
+            if order.customer_id is not None and fully_returned_now:
+                self._interact(connection, order.customer_id, line["product_id"], event.at, purchases=-1)
+        if order.customer_id is not None:
+            update(connection, customer_rfm, {"customer_id": order.customer_id}, add={"monetary": -refund})
+
+    # --- helpers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _set_order(connection: Connection, event: Any, **values: Any) -> None:
+        update(connection, orders, {"id": event.originator_id}, set=values)
+
+    @staticmethod
+    def _order(connection: Connection, order_id: Any) -> Any:
+        [order] = select(connection, orders, {"id": order_id})
+        return order
+
+    @staticmethod
+    def _lines(connection: Connection, order_id: Any) -> list[Any]:
+        return select(connection, order_lines, {"order_id": order_id})
 
     def _unpurchase(self, connection: Connection, order: Any, at: datetime) -> None:
         """Take back what placing the order counted as the customer's purchase."""
@@ -190,123 +255,41 @@ class CustomerProjection(Projection):
             return
         for line in self._lines(connection, order.id):
             self._interact(connection, order.customer_id, line.product_id, at, purchases=-1)
-        self._rfm_add(connection, order.customer_id, None, order.currency, orders_delta=-1, monetary=-order.total)
-
-    @handles(Order.Returned)
-    def returned(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        order = self._order(connection, event.originator_id)
-        lines = {line.sku: dict(line._mapping) for line in self._lines(connection, event.originator_id)}
-        refund = Decimal(0)
-        for returned in event.lines:
-            line = lines[returned.sku]
-            was_returned = line["returned_quantity"]
-            line["returned_quantity"] += returned.quantity
-            connection.execute(
-                order_lines.update()
-                .where(order_lines.c.order_id == event.originator_id, order_lines.c.sku == returned.sku)
-                .values(returned_quantity=line["returned_quantity"])
-            )
-            value = line["unit_price"] * returned.quantity
-            refund += value
-            self._demand(
-                connection, returned.sku, order.warehouse, utc_day(event.at), returned=returned.quantity, revenue=-value
-            )
-            fully_returned_now = was_returned < line["quantity"] <= line["returned_quantity"]
-            if order.customer_id is not None and fully_returned_now:
-                self._interact(connection, order.customer_id, line["product_id"], event.at, purchases=-1)
-        if order.customer_id is not None:
-            self._rfm_add(connection, order.customer_id, None, order.currency, orders_delta=0, monetary=-refund)
-
-    # --- helpers ------------------------------------------------------------------------
+        key = {"customer_id": order.customer_id}
+        update(connection, customer_rfm, key, add={"orders_count": -1, "monetary": -order.total})
+        latest = connection.execute(_LATEST_STANDING_ORDER, {"customer": order.customer_id}).scalar()
+        if latest is not None:  # recency is that of the latest order still standing
+            update(connection, customer_rfm, key, set={"last_order_at": latest})
 
     @staticmethod
-    def _set_order(connection: Connection, event: Any, **values: Any) -> None:
-        connection.execute(orders.update().where(orders.c.id == event.originator_id).values(**values))
+    def _demand(
+        connection: Connection, sku: str, warehouse: str, day: Any, *, ordered: int = 0, cancelled: int = 0,
+        returned: int = 0, revenue: Decimal = Decimal(0),
+    ) -> None:
+        net = ordered - cancelled - returned
+        key = {"sku": sku, "warehouse": warehouse, "day": day}
+        counts = {"ordered": ordered, "cancelled": cancelled, "returned": returned, "net_units": net, "revenue": revenue}
+        if not update(connection, daily_demand, key, add=counts):
+            insert(connection, daily_demand, {**key, **counts})
 
     @staticmethod
-    def _order(connection: Connection, order_id: Any) -> Any:
-        return connection.execute(sa.select(orders).where(orders.c.id == order_id)).one()
-
-    @staticmethod
-    def _lines(connection: Connection, order_id: Any) -> list[Any]:
-        return list(connection.execute(sa.select(order_lines).where(order_lines.c.order_id == order_id)))
-
-    @staticmethod
-    def _demand(connection: Connection, sku: str, warehouse: str, day: Any, *, ordered: int = 0, cancelled: int = 0,
-                returned: int = 0, revenue: Decimal = Decimal(0)) -> None:
-        key = (daily_demand.c.sku == sku) & (daily_demand.c.warehouse == warehouse) & (daily_demand.c.day == day)
-        updated = connection.execute(
-            daily_demand.update().where(key).values(
-                ordered=daily_demand.c.ordered + ordered,
-                cancelled=daily_demand.c.cancelled + cancelled,
-                returned=daily_demand.c.returned + returned,
-                net_units=daily_demand.c.net_units + ordered - cancelled - returned,
-                revenue=daily_demand.c.revenue + revenue,
-            )
-        ).rowcount
-        if not updated:
-            connection.execute(
-                daily_demand.insert().values(
-                    sku=sku, warehouse=warehouse, day=day, ordered=ordered, cancelled=cancelled, returned=returned,
-                    net_units=ordered - cancelled - returned, revenue=revenue,
-                )
-            )
-
-    @staticmethod
-    def _interact(connection: Connection, customer_id: Any, product_id: Any, at: datetime, *, views: int = 0,
-                  carts: int = 0, purchases: int = 0) -> None:
+    def _interact(
+        connection: Connection, customer_id: Any, product_id: Any, at: datetime, *, views: int = 0, carts: int = 0,
+        purchases: int = 0,
+    ) -> None:
         weight = VIEW_WEIGHT * views + CART_WEIGHT * carts + PURCHASE_WEIGHT * purchases
-        key = (interactions.c.customer_id == customer_id) & (interactions.c.product_id == product_id)
-        updated = connection.execute(
-            interactions.update().where(key).values(
-                views=interactions.c.views + views,
-                carts=interactions.c.carts + carts,
-                purchases=interactions.c.purchases + purchases,
-                weight=interactions.c.weight + weight,
-                last_at=sa.case((interactions.c.last_at < at, at), else_=interactions.c.last_at),
-            )
-        ).rowcount
-        if not updated:
-            connection.execute(
-                interactions.insert().values(
-                    customer_id=customer_id, product_id=product_id, views=views, carts=carts,
-                    purchases=purchases, weight=weight, last_at=at,
-                )
-            )
+        counts = {"views": views, "carts": carts, "purchases": purchases, "weight": weight}
+        if not connection.execute(_INTERACT, {"k_customer": customer_id, "k_product": product_id, "at": at, **counts}).rowcount:
+            insert(connection, interactions, {"customer_id": customer_id, "product_id": product_id, "last_at": at, **counts})
 
     @staticmethod
-    def _rfm_add(connection: Connection, customer_id: Any, placed_at: datetime | None, currency: str, *,
-                 orders_delta: int, monetary: Decimal) -> None:
-        key = customer_rfm.c.customer_id == customer_id
-        if placed_at is None:  # a cancellation or a return: the order was counted when placed
-            connection.execute(
-                customer_rfm.update().where(key).values(
-                    orders_count=customer_rfm.c.orders_count + orders_delta,
-                    monetary=customer_rfm.c.monetary + monetary,
-                )
-            )
-            if orders_delta < 0:  # recency is that of the latest order still standing
-                latest = connection.execute(
-                    sa.select(sa.func.max(orders.c.placed_at)).where(
-                        orders.c.customer_id == customer_id,
-                        orders.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.NOT_FULFILLABLE]),
-                    )
-                ).scalar()
-                if latest is not None:
-                    connection.execute(customer_rfm.update().where(key).values(last_order_at=latest))
-            return
-        updated = connection.execute(
-            customer_rfm.update().where(key).values(
-                orders_count=customer_rfm.c.orders_count + orders_delta,
-                monetary=customer_rfm.c.monetary + monetary,
-                first_order_at=sa.case((customer_rfm.c.first_order_at > placed_at, placed_at), else_=customer_rfm.c.first_order_at),
-                last_order_at=sa.case((customer_rfm.c.last_order_at < placed_at, placed_at), else_=customer_rfm.c.last_order_at),
-            )
-        ).rowcount
-        if not updated:
-            connection.execute(
-                customer_rfm.insert().values(
-                    customer_id=customer_id, first_order_at=placed_at, last_order_at=placed_at,
-                    orders_count=orders_delta, monetary=monetary, currency=currency,
-                )
+    def _rfm_placed(connection: Connection, customer_id: Any, at: datetime, currency: str, total: Decimal) -> None:
+        if not connection.execute(_RFM_PLACED, {"k_customer": customer_id, "at": at, "monetary": total}).rowcount:
+            insert(
+                connection,
+                customer_rfm,
+                {
+                    "customer_id": customer_id, "first_order_at": at, "last_order_at": at, "orders_count": 1,
+                    "monetary": total, "currency": currency,
+                },
             )

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 
 from domain.feedback import Review, ReviewStatus
 
-from .base import Projection, handles
+from .base import Projection, handles, insert, update
 from .tables import reviews
 
 
@@ -19,20 +19,22 @@ class FeedbackProjection(Projection):
 
     @handles(Review.Submitted)
     def submitted(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(
-            reviews.insert().values(
-                id=event.originator_id, product_id=event.product_id, customer_id=event.customer_id,
-                rating=event.rating, text=event.text, language=event.language, status=ReviewStatus.SUBMITTED,
-                moderation_reason="", submitted_at=event.at,
-            )
+        insert(
+            connection,
+            reviews,
+            {
+                "id": event.originator_id, "product_id": event.product_id, "customer_id": event.customer_id,
+                "rating": event.rating, "text": event.text, "language": event.language, "status": ReviewStatus.SUBMITTED,
+                "moderation_reason": "", "submitted_at": event.at,
+            },
         )
 
     @handles(Review.Published)
     def published(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(reviews.update().where(reviews.c.id == event.originator_id).values(status=ReviewStatus.PUBLISHED))
+        update(connection, reviews, {"id": event.originator_id}, set={"status": ReviewStatus.PUBLISHED})
 
     @handles(Review.Hidden)
     def hidden(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(
-            reviews.update().where(reviews.c.id == event.originator_id).values(status=ReviewStatus.HIDDEN, moderation_reason=event.reason)
+        update(
+            connection, reviews, {"id": event.originator_id}, set={"status": ReviewStatus.HIDDEN, "moderation_reason": event.reason}
         )

@@ -3,6 +3,7 @@ suppliers and their terms, purchase orders."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -11,8 +12,8 @@ from sqlalchemy.engine import Connection
 
 from domain.inventory import PurchaseOrder, StockItem, Supplier
 
-from .base import Projection, handles, upsert
-from .tables import purchase_order_lines, purchase_orders, stock_levels, supplier_terms, suppliers
+from .base import Projection, handles, insert, update, upsert
+from .tables import WHEN, purchase_order_lines, purchase_orders, stock_levels, supplier_terms, suppliers
 
 #: A stock item is flagged low when fewer units than this are available.
 LOW_STOCK_THRESHOLD = 5
@@ -30,11 +31,13 @@ class InventoryProjection(Projection):
 
     @handles(StockItem.Opened)
     def opened(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(
-            stock_levels.insert().values(
-                id=event.originator_id, sku=event.sku, warehouse=event.warehouse, on_hand=0, reserved=0,
-                available=0, is_low=True, updated_at=event.timestamp,
-            )
+        insert(
+            connection,
+            stock_levels,
+            {
+                "id": event.originator_id, "sku": event.sku, "warehouse": event.warehouse, "on_hand": 0, "reserved": 0,
+                "available": 0, "is_low": True, "last_counted_at": None, "updated_at": event.timestamp,
+            },
         )
 
     @handles(StockItem.Received)
@@ -62,17 +65,24 @@ class InventoryProjection(Projection):
         self._move(connection, event, on_hand=event.difference, last_counted_at=event.at)
 
     def _move(self, connection: Connection, event: Any, *, on_hand: int = 0, reserved: int = 0, **values: Any) -> None:
-        available = stock_levels.c.on_hand + on_hand - (stock_levels.c.reserved + reserved)
-        connection.execute(
+        params = {"k_id": event.originator_id, "on_hand": on_hand, "reserved": reserved, "at": event.timestamp}
+        connection.execute(self._move_statement, params)
+        if values:
+            update(connection, stock_levels, {"id": event.originator_id}, set=values)
+
+    @functools.cached_property
+    def _move_statement(self) -> Any:
+        on_hand = stock_levels.c.on_hand + sa.bindparam("on_hand", type_=sa.Integer)
+        reserved = stock_levels.c.reserved + sa.bindparam("reserved", type_=sa.Integer)
+        return (
             stock_levels.update()
-            .where(stock_levels.c.id == event.originator_id)
+            .where(stock_levels.c.id == sa.bindparam("k_id", type_=sa.Uuid))
             .values(
-                on_hand=stock_levels.c.on_hand + on_hand,
-                reserved=stock_levels.c.reserved + reserved,
-                available=available,
-                is_low=available < self.low_stock_threshold,
-                updated_at=event.timestamp,
-                **values,
+                on_hand=on_hand,
+                reserved=reserved,
+                available=on_hand - reserved,
+                is_low=(on_hand - reserved) < self.low_stock_threshold,
+                updated_at=sa.bindparam("at", type_=WHEN),
             )
         )
 
@@ -80,7 +90,7 @@ class InventoryProjection(Projection):
 
     @handles(Supplier.Registered)
     def supplier(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(suppliers.insert().values(id=event.originator_id, name=event.name, registered_at=event.timestamp))
+        insert(connection, suppliers, {"id": event.originator_id, "name": event.name, "registered_at": event.timestamp})
 
     @handles(Supplier.TermsAgreed)
     def terms(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
@@ -102,19 +112,23 @@ class InventoryProjection(Projection):
     @handles(PurchaseOrder.Placed)
     def purchase_placed(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         lines = list(event.lines)
-        connection.execute(
-            purchase_orders.insert().values(
-                id=event.originator_id,
-                supplier_id=event.supplier_id,
-                warehouse=event.warehouse,
-                status="PLACED",
-                total_cost=sum((line.unit_cost.amount * line.quantity for line in lines), Decimal(0)),
-                currency=lines[0].unit_cost.currency,
-                placed_at=event.at,
-            )
+        insert(
+            connection,
+            purchase_orders,
+            {
+                "id": event.originator_id,
+                "supplier_id": event.supplier_id,
+                "warehouse": event.warehouse,
+                "status": "PLACED",
+                "total_cost": sum((line.unit_cost.amount * line.quantity for line in lines), Decimal(0)),
+                "currency": lines[0].unit_cost.currency,
+                "placed_at": event.at,
+                "received_at": None,
+            },
         )
-        connection.execute(
-            purchase_order_lines.insert(),
+        insert(
+            connection,
+            purchase_order_lines,
             [
                 {"purchase_order_id": event.originator_id, "sku": line.sku, "quantity": line.quantity,
                  "unit_cost": line.unit_cost.amount, "received_quantity": None}
@@ -124,12 +138,9 @@ class InventoryProjection(Projection):
 
     @handles(PurchaseOrder.Received)
     def purchase_received(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        connection.execute(
-            purchase_orders.update().where(purchase_orders.c.id == event.originator_id).values(status="RECEIVED", received_at=event.at)
-        )
+        update(connection, purchase_orders, {"id": event.originator_id}, set={"status": "RECEIVED", "received_at": event.at})
         for sku, quantity in event.quantities.items():
-            connection.execute(
-                purchase_order_lines.update()
-                .where(sa.and_(purchase_order_lines.c.purchase_order_id == event.originator_id, purchase_order_lines.c.sku == sku))
-                .values(received_quantity=quantity)
+            update(
+                connection, purchase_order_lines, {"purchase_order_id": event.originator_id, "sku": sku},
+                set={"received_quantity": quantity},
             )
