@@ -150,6 +150,7 @@ class CustomerApplication(StorewiseApplication):
         *,
         warehouse: str = "main",
         reference: str = "",
+        channel: str = "web",
         at: datetime | None = None,
         idempotency_key: str | None = None,
     ) -> UUID:
@@ -161,7 +162,7 @@ class CustomerApplication(StorewiseApplication):
                 customer = self.get(customer_id, Customer)
                 customer._require_not_forgotten()
             order_lines = [line if isinstance(line, OrderLine) else OrderLine(*line) for line in lines]
-            order = Order.place(customer_id, order_lines, warehouse, self.now(at), reference=reference)
+            order = Order.place(customer_id, order_lines, warehouse, self.now(at), reference=reference, channel=channel)
             return [order], order.id
 
         return self.execute("place_order", idempotency_key, action)

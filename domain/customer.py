@@ -344,13 +344,25 @@ class Order(Aggregate):
 
     class Placed(Aggregate.Created):
         """The customer checked out. ``customer_id`` is empty for a guest; ``warehouse``
-        is where the order is to be fulfilled from; ``reference`` is the shop's order number."""
+        is where the order is to be fulfilled from; ``reference`` is the shop's order number;
+        ``channel`` is where the customer checked out (``web``, ``phone``, ``store``...).
+
+        Version 2 added ``channel``; orders placed before it were all taken on the web shop.
+        """
+
+        class_version = 2
 
         reference: str
         customer_id: UUID | None
         lines: tuple[OrderLine, ...]
         warehouse: str
+        channel: str
         at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            """Orders recorded before sales channels existed came from the web shop."""
+            state["channel"] = "web"
 
     @staticmethod
     def create_id(reference: str = "", **_: object) -> UUID:
@@ -363,9 +375,15 @@ class Order(Aggregate):
 
     @classmethod
     def place(
-        cls, customer_id: UUID | None, lines: list[OrderLine], warehouse: str, at: datetime, reference: str = ""
+        cls,
+        customer_id: UUID | None,
+        lines: list[OrderLine],
+        warehouse: str,
+        at: datetime,
+        reference: str = "",
+        channel: str = "web",
     ) -> Order:
-        """Place an order. Rules: at least one line; one currency; one line per SKU."""
+        """Place an order. Rules: at least one line; one currency; one line per SKU; a channel name."""
         lines = tuple(lines)
         if not lines:
             raise EmptyOrder("an order needs at least one line", field="lines")
@@ -378,12 +396,22 @@ class Order(Aggregate):
             customer_id=customer_id,
             lines=lines,
             warehouse=require_text(warehouse, "warehouse", max_length=64),
+            channel=require_text(channel, "channel", max_length=32),
             at=at,
         )
 
     @event(Placed)
-    def __init__(self, reference: str, customer_id: UUID | None, lines: tuple[OrderLine, ...], warehouse: str, at: datetime):
+    def __init__(
+        self,
+        reference: str,
+        customer_id: UUID | None,
+        lines: tuple[OrderLine, ...],
+        warehouse: str,
+        channel: str,
+        at: datetime,
+    ):
         self.reference = reference
+        self.channel = channel
         self.customer_id = customer_id
         self.lines = tuple(lines)
         self.warehouse = warehouse
