@@ -26,6 +26,8 @@ run: install
 	@$(BIN)/storewise migrate
 	@echo "==> loading the demo data ($(SAMPLE))"
 	@$(BIN)/storewise import online-retail $(SAMPLE)
+	@echo "==> without a token you browse the catalog; for more, a user and a bearer token (see README, Access):"
+	@echo "    $(BIN)/storewise users create admin --role admin && $(BIN)/storewise tokens issue admin"
 	@echo "==> serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	@$(BIN)/storewise serve --host $(HOST) --port $(PORT)
 

@@ -2,7 +2,7 @@
 
 Customer orders are followed by Inventory (reserve, release, ship, restock);
 Inventory's allocations are followed by Customer (order reserved or not
-fulfillable). Catalog, Campaign and Feedback stand alone for now.
+fulfillable). Catalog, Campaign, Feedback and Access stand alone for now.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from eventsourcing.system import SingleThreadedRunner, System
 
+from .access import AccessApplication
 from .campaigns import CampaignApplication
 from .catalog import CatalogApplication
 from .customers import CustomerApplication
@@ -27,6 +28,7 @@ SYSTEM = System(
         [CatalogApplication],
         [CampaignApplication],
         [FeedbackApplication],
+        [AccessApplication],
     ]
 )
 

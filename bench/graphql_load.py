@@ -26,6 +26,10 @@ server is reachable) it measures, in one run on one machine:
    existing customer), ``recordProductView`` (40%), ``receiveStock`` (20%). Each
    mutation answers once the read models include its effects (read-your-writes).
 
+GraphQL requests carry an admin's bearer token (a ``bench-admin`` user made in step 1),
+so each one pays for authentication (a cached token look-up) and the permission checks
+on every guarded field, as a real client's would.
+
 Every response is checked: HTTP 200, and for GraphQL no ``errors`` and no
 ``userErrors``. Failed requests are counted (by reason) and make the run's
 ``ok`` false. Figures: successful requests per second and client-side p50/p90/p99
@@ -64,6 +68,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -181,6 +186,8 @@ class Prepared:
     directory: Path
     postgres_schema: str | None
     summary: dict[str, Any]
+    #: The bearer token the GraphQL requests carry (an admin's; never written to the results).
+    token: str = ""
 
 
 @dataclass
@@ -191,6 +198,7 @@ class Fixtures:
     customer_ids: list[Any]  # customers with at least one order
     search_words: list[str]
     stocked: list[tuple[str, Decimal]]  # (sku, price) with ample stock
+    token: str = ""  # the bearer token of the GraphQL requests
 
 
 def postgres_unreachable() -> str | None:
@@ -259,6 +267,8 @@ def prepare(backend: str, rows: int, data_file: Path) -> Prepared:
             seeded = seed_what_the_file_lacks(storewise, engine)
         finally:
             engine.dispose()
+        admin = storewise.access.register_user("bench-admin", "admin")
+        prepared.token = storewise.access.issue_token(admin, ttl=timedelta(days=1)).token
         catch_up(storewise)
         events = sum(app.recorder.max_notification_id() or 0 for app in storewise.applications)
     keep = ("rows_read", "rows_accepted", "products", "customers", "orders_placed", "events_recorded", "commands_refused")
@@ -273,7 +283,7 @@ def prepare(backend: str, rows: int, data_file: Path) -> Prepared:
     return prepared
 
 
-def pick_fixtures(settings: Settings) -> Fixtures:
+def pick_fixtures(settings: Settings, token: str = "") -> Fixtures:
     engine = sync_engine(settings)
     try:
         with engine.connect() as connection:
@@ -297,6 +307,7 @@ def pick_fixtures(settings: Settings) -> Fixtures:
         customer_ids=sorted(customer_ids),
         search_words=[w for w, _ in words.most_common(40)],
         stocked=[(row.sku, Decimal(row.price)) for row in stocked],
+        token=token,
     )
 
 
@@ -375,8 +386,9 @@ def logged_errors(server: Server) -> dict[str, Any]:
 # --- 3. the mixes -----------------------------------------------------------------------------
 
 
-def graphql_request(query: str, variables: dict[str, Any] | None = None) -> tuple[str, str, dict[str, Any]]:
-    return "POST", "/graphql", {"json": {"query": query, "variables": variables or {}}}
+def graphql_request(query: str, variables: dict[str, Any] | None = None, token: str = "") -> tuple[str, str, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return "POST", "/graphql", {"json": {"query": query, "variables": variables or {}}, "headers": headers}
 
 
 def graphql_check(field: str) -> Any:
@@ -405,20 +417,20 @@ def query_mix(fx: Fixtures, api: str) -> list[Operation]:
 
     def product_page(rng: random.Random) -> Any:
         pk = rng.choice(fx.product_ids)
-        return graphql_request(PRODUCT_PAGE, {"id": global_id("Product", pk)}) if graphql else ("GET", f"/product/{pk}", {})
+        return graphql_request(PRODUCT_PAGE, {"id": global_id("Product", pk)}, fx.token) if graphql else ("GET", f"/product/{pk}", {})
 
     def order_history(rng: random.Random) -> Any:
         pk = rng.choice(fx.customer_ids)
         if graphql:
-            return graphql_request(ORDER_HISTORY, {"id": global_id("Customer", pk)})
+            return graphql_request(ORDER_HISTORY, {"id": global_id("Customer", pk)}, fx.token)
         return "GET", f"/customer/{pk}/orders", {}
 
     def low_stock(rng: random.Random) -> Any:
-        return graphql_request(LOW_STOCK) if graphql else ("GET", "/stock/low", {})
+        return graphql_request(LOW_STOCK, None, fx.token) if graphql else ("GET", "/stock/low", {})
 
     def product_search(rng: random.Random) -> Any:
         word = rng.choice(fx.search_words)
-        return graphql_request(PRODUCT_SEARCH, {"q": word}) if graphql else ("GET", "/products/search", {"params": {"q": word}})
+        return graphql_request(PRODUCT_SEARCH, {"q": word}, fx.token) if graphql else ("GET", "/products/search", {"params": {"q": word}})
 
     checks = {
         "product_page": graphql_check("product") if graphql else bare_check("sku"),
@@ -438,7 +450,7 @@ def mutation_mix(fx: Fixtures) -> list[Operation]:
         ]
         customer = global_id("Customer", rng.choice(fx.customer_ids))
         return graphql_request(
-            PLACE_ORDER, {"input": {"customerId": customer, "lines": lines, "idempotencyKey": str(uuid.uuid4())}}
+            PLACE_ORDER, {"input": {"customerId": customer, "lines": lines, "idempotencyKey": str(uuid.uuid4())}}, fx.token
         )
 
     def record_product_view(rng: random.Random) -> Any:
@@ -451,6 +463,7 @@ def mutation_mix(fx: Fixtures) -> list[Operation]:
                     "idempotencyKey": str(uuid.uuid4()),
                 }
             },
+            fx.token,
         )
 
     def receive_stock(rng: random.Random) -> Any:
@@ -458,6 +471,7 @@ def mutation_mix(fx: Fixtures) -> list[Operation]:
         return graphql_request(
             RECEIVE_STOCK,
             {"input": {"sku": sku, "warehouse": "main", "quantity": rng.randint(1, 50), "idempotencyKey": str(uuid.uuid4())}},
+            fx.token,
         )
 
     builders = {"place_order": place_order, "record_product_view": record_product_view, "receive_stock": receive_stock}
@@ -562,7 +576,7 @@ def bench_backend(backend: str, options: Options) -> dict[str, Any]:
     result: dict[str, Any] = {"backend": backend, "data": prepared.summary}
     servers: list[Server] = []
     try:
-        fx = pick_fixtures(prepared.settings)
+        fx = pick_fixtures(prepared.settings, prepared.token)
         say(f"data ready in {prepared.summary['prepare_seconds']}s; starting the servers")
         graphql = start_server("graphql", prepared)
         servers.append(graphql)

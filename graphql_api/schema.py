@@ -24,10 +24,13 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.graphql import OperationType
 from strawberry.types import Info
 
 from infrastructure.settings import ConfigurationError
 
+from .access.queries import AccessQueries, load_user
+from .auth import EVERYONE, ReadableObjects, requires, unguarded_fields
 from .campaigns.mutations import CampaignMutations
 from .campaigns.queries import CampaignQueries, load_campaign
 from .catalog.mutations import CatalogMutations
@@ -40,6 +43,7 @@ from .customers.mutations import CustomerMutations
 from .customers.queries import CustomerQueries, load_customer, load_order
 from .feedback.mutations import FeedbackMutations
 from .feedback.queries import FeedbackQueries, load_review
+from .hardening import HardeningSettings, hardening_extensions
 from .inventory.mutations import InventoryMutations
 from .inventory.queries import InventoryQueries, load_purchase_order, load_stock_level, load_supplier
 from .subscriptions import Subscription
@@ -53,6 +57,7 @@ _NODE_LOADERS: dict[str, Callable[[Info, Any], Any]] = {
     "PurchaseOrder": load_purchase_order,
     "Campaign": load_campaign,
     "Review": load_review,
+    "User": load_user,
 }
 
 
@@ -67,23 +72,40 @@ async def _load_node(info: Info, id: str, field: str) -> Node | None:
 @strawberry.type(
     description=(
         "Everything a client can read. Lists are Relay connections (`first`/`after`, `pageInfo`, `totalCount`); "
-        "objects with an identity are `Node`s with global IDs. Personal data appears masked only."
+        "objects with an identity are `Node`s with global IDs. Personal data appears masked, except "
+        "`Customer.profile` (for admins and the customer themself). Each field says who may use it "
+        "(`Authorization: Bearer <token>`; without a token, a visitor is anonymous): a denied field is null "
+        "with an error whose `extensions.code` is `UNAUTHENTICATED` or `FORBIDDEN`."
     )
 )
-class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries):
-    @strawberry.field(description="Any object with a global ID (null if there is none with that ID).")
+class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries, AccessQueries):
+    @strawberry.field(
+        description="Any object with a global ID (null if there is none with that ID).",
+        extensions=[requires(*EVERYONE, when={role: ReadableObjects("id") for role in EVERYONE})],
+    )
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The object's global ID.")]
     ) -> Node | None:
         return await _load_node(info, id, "id")
 
-    @strawberry.field(description=f"Several objects by global ID, in the order asked (null where none); at most {MAX_PAGE_SIZE}.")
+    @strawberry.field(
+        description=f"Several objects by global ID, in the order asked (null where none); at most {MAX_PAGE_SIZE}.",
+        extensions=[requires(*EVERYONE, when={role: ReadableObjects("ids") for role in EVERYONE})],
+    )
     async def nodes(
         self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(description="The global IDs.")]
-    ) -> list[Node | None]:
+    ) -> list[Node | None] | None:
         if len(ids) > MAX_PAGE_SIZE:
             raise BadUserInput(f"at most {MAX_PAGE_SIZE} ids at once", field="ids")
-        return list(await asyncio.gather(*(_load_node(info, id, f"ids.{n}") for n, id in enumerate(ids))))
+        # Every load finishes before the answer (even when one id is refused), so none
+        # outlives the request and its read connection.
+        results = await asyncio.gather(
+            *(_load_node(info, id, f"ids.{n}") for n, id in enumerate(ids)), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return list(results)
 
 
 MUTATION_DESCRIPTION = (
@@ -93,8 +115,10 @@ MUTATION_DESCRIPTION = (
     "Read-your-writes: a mutation answers only once the read models include its effects (the command runs, "
     "then the projections catch up with everything recorded — including what process managers did in "
     "response, e.g. the stock reservation of a placed order), so the object in the payload, and any query "
-    "sent after the answer, show the write. Commands are recorded as done by the request's actor "
-    "(`anonymous` for now) under its correlation id (the X-Correlation-ID header, or a fresh one, echoed back)."
+    "sent after the answer, show the write. Commands are recorded as done by the request's principal "
+    "(`user:<id>:<role>`, from the bearer token) under its correlation id (the X-Correlation-ID header, or a "
+    "fresh one, echoed back). Each mutation says who may use it; a denied one is null with an error whose "
+    "`extensions.code` is `UNAUTHENTICATED` or `FORBIDDEN`, and nothing is recorded."
 )
 
 
@@ -158,6 +182,11 @@ class StorewiseSchema(strawberry.Schema):
         log_errors(errors, execution_context)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        # Subscriptions are served over graphql-transport-ws only; over plain HTTP they are
+        # refused as the client's mistake (HTTP 400) instead of failing as a query would.
+        allowed = kwargs.get("allowed_operation_types")
+        if allowed is not None:
+            kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
         result = await super().execute(*args, **kwargs)
         if getattr(result, "errors", None):
             correlation_id = getattr(kwargs.get("context_value"), "correlation_id", None)
@@ -166,7 +195,7 @@ class StorewiseSchema(strawberry.Schema):
 
 
 @lru_cache(maxsize=8)
-def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+def build_schema(limits: Limits | None = None, hardening: HardeningSettings | None = None) -> strawberry.Schema:
     limits = limits or Limits()
     extensions: list[Any] = [ErrorCodes]
     if limits.max_tokens:
@@ -176,11 +205,15 @@ def build_schema(limits: Limits | None = None) -> strawberry.Schema:
         extensions.append(_with_rules_built_once(QueryDepthLimiter(max_depth=limits.max_depth)))
     if limits.max_aliases:
         extensions.append(_with_rules_built_once(MaxAliasesLimiter(max_alias_count=limits.max_aliases)))
+    extensions += hardening_extensions(hardening or HardeningSettings())
     extensions += [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
-    return StorewiseSchema(
+    schema = StorewiseSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    if missing := unguarded_fields(schema):  # every root field declares who may use it
+        raise TypeError(f"fields without an access rule (graphql_api.auth.requires): {', '.join(missing)}")
+    return schema

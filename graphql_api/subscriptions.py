@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from projections.tables import reviews, stock_levels
 
+from .auth import EVERYONE, REVIEW_READERS, requires
 from .broker import REVIEW_SUBMITTED, STOCK
 from .core.db import fetch_all
 from .core.ids import optional_id
@@ -36,7 +37,8 @@ class Subscription:
         description=(
             "A stock level each time it moves (received, reserved, released, shipped, adjusted, counted). "
             "Several movements projected together arrive as one update with the resulting figures."
-        )
+        ),
+        extensions=[requires(*EVERYONE)],
     )
     async def stock_level_changed(
         self,
@@ -57,7 +59,7 @@ class Subscription:
                 for row in rows:
                     yield StockLevelType.from_row(row)
 
-    @strawberry.subscription(description="Each review submitted, once it is in the read models (it awaits moderation).")
+    @strawberry.subscription(description="Each review submitted, once it is in the read models (it awaits moderation).", extensions=[requires(*REVIEW_READERS)])
     async def review_submitted(
         self,
         info: Info,

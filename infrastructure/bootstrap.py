@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.access import AccessApplication
 from application.campaigns import CampaignApplication
 from application.catalog import CatalogApplication
 from application.customers import CustomerApplication
@@ -44,8 +45,12 @@ class Storewise:
         return self.runner.get(FeedbackApplication)
 
     @property
+    def access(self) -> AccessApplication:
+        return self.runner.get(AccessApplication)
+
+    @property
     def applications(self) -> list:
-        return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback]
+        return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback, self.access]
 
     def close(self) -> None:
         self.runner.stop()

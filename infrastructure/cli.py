@@ -6,7 +6,12 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from domain.access import USER_ROLES
+from domain.shared import DomainError
 
 from .settings import ConfigurationError, Settings
 
@@ -16,6 +21,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .server import create_app
 
+    # The access log (denied attempts, reads of clear personal data by non-owners) is kept at INFO.
+    logging.getLogger("storewise.access").setLevel(logging.INFO)
     app = create_app(Settings.from_env(), projections_in_process=not args.no_projections)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
     return 0
@@ -93,6 +100,199 @@ def _projections(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- access: users and tokens -------------------------------------------------------------------
+
+
+def _with_access(work: Callable[[Any, Any], Any]) -> Any:
+    """Run ``work(storewise, engine)`` on the write side, then bring the access read model up to
+    date, so that what was done (a user, a token, a revocation) is in force for the API at once."""
+    from .bootstrap import bootstrap, projection_runner
+    from .migrations import upgrade
+
+    settings = Settings.from_env()
+    upgrade(settings)
+    with bootstrap(settings) as storewise:
+        runner = projection_runner(storewise)
+        try:
+            runner.run_until_idle(["access"])  # current before reading it (e.g. a token's owner)
+            result = work(storewise, runner.engine)
+            runner.run_until_idle(["access"])
+        finally:
+            runner.engine.dispose()
+    return result
+
+
+def _uuid_of(text: str, what: str) -> UUID:
+    import base64
+    import binascii
+
+    try:
+        return UUID(text)
+    except ValueError:
+        pass
+    try:  # a global ID as the API shows it, e.g. base64("Customer:<uuid>")
+        kind, _, raw = base64.b64decode(text.encode(), validate=True).decode().partition(":")
+        return UUID(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError(f"{what} must be a UUID (or the API's global ID), not {text!r}") from None
+
+
+def _user_id(text: str) -> UUID:
+    """A user's id, given as their id or their name."""
+    from application.access import AccessApplication
+
+    try:
+        return _uuid_of(text, "USER")
+    except ValueError:
+        return AccessApplication.user_id(text)
+
+
+def _check_customer(storewise: Any, customer_id: UUID | None) -> None:
+    if customer_id is not None:
+        storewise.customers.customer(customer_id)  # NotFound if there is no such customer
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    from application.context import acting_as
+    from application.errors import AlreadyExists
+
+    customer_id = _uuid_of(args.customer_id, "--customer-id") if args.customer_id else None
+
+    def work(storewise: Any, engine: Any) -> Any:
+        _check_customer(storewise, customer_id)
+        with acting_as(_cli_actor()):
+            try:
+                return storewise.access.register_user(args.name, args.role, customer_id=customer_id)
+            except AlreadyExists:
+                raise AlreadyExists(
+                    f"a user named {args.name!r} already exists (id {storewise.access.user_id(args.name)})"
+                ) from None
+
+    print(_with_access(work))
+    return 0
+
+
+def _users_set_role(args: argparse.Namespace) -> int:
+    from application.context import acting_as
+
+    customer_id = _uuid_of(args.customer_id, "--customer-id") if args.customer_id else None
+
+    def work(storewise: Any, engine: Any) -> Any:
+        _check_customer(storewise, customer_id)
+        with acting_as(_cli_actor()):
+            return storewise.access.change_role(_user_id(args.user), args.role, customer_id=customer_id)
+
+    print(_with_access(work))
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from projections.tables import api_tokens, users
+
+    def work(storewise: Any, engine: Any) -> Any:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(users).order_by(users.c.name)).all()
+            tokens = connection.execute(sa.select(api_tokens).order_by(api_tokens.c.issued_at)).all()
+        return rows, tokens
+
+    rows, tokens = _with_access(work)
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    listed = []
+    for row in rows:
+        mine = [t for t in tokens if t.user_id == row.id]
+        listed.append(
+            {
+                "id": str(row.id), "name": row.name, "role": row.role,
+                "customer_id": None if row.customer_id is None else str(row.customer_id),
+                "registered_at": row.registered_at.isoformat(), "registered_by": row.registered_by,
+                "tokens": [
+                    {
+                        "id": str(t.id), "issued_at": t.issued_at.isoformat(), "issued_by": t.issued_by,
+                        "expires_at": t.expires_at.isoformat(),
+                        "revoked_at": None if t.revoked_at is None else t.revoked_at.isoformat(),
+                        "active": t.revoked_at is None and t.expires_at > now,
+                    }
+                    for t in mine
+                ],
+            }
+        )
+    if args.json:
+        print(json.dumps(listed, indent=2))
+        return 0
+    print(f"{'id':36}  {'name':20}  {'role':17}  {'customer':36}  active tokens")
+    for user in listed:
+        active = sum(t["active"] for t in user["tokens"])
+        print(f"{user['id']:36}  {user['name']:20}  {user['role']:17}  {user['customer_id'] or '-':36}  {active}")
+    return 0
+
+
+def _tokens_issue(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from application.context import acting_as
+
+    def work(storewise: Any, engine: Any) -> Any:
+        with acting_as(_cli_actor()):
+            return storewise.access.issue_token(_user_id(args.user), ttl=timedelta(days=args.ttl_days))
+
+    issued = _with_access(work)
+    print(issued.token)  # the only time it is ever shown
+    print(
+        f"token id {issued.token_id}, expires {issued.expires_at.isoformat()}: keep the token now, it cannot be shown again",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _tokens_revoke(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from application.context import acting_as
+    from projections.tables import api_tokens
+
+    token_id = _uuid_of(args.token_id, "TOKEN_ID")
+
+    def work(storewise: Any, engine: Any) -> Any:
+        with engine.connect() as connection:
+            user_id = connection.execute(sa.select(api_tokens.c.user_id).where(api_tokens.c.id == token_id)).scalar()
+        if user_id is None:
+            raise ValueError(f"no token {token_id}")
+        with acting_as(_cli_actor()):
+            storewise.access.revoke_token(user_id, token_id)
+        return user_id
+
+    _with_access(work)
+    print(f"revoked {token_id}")
+    return 0
+
+
+def _cli_actor() -> str:
+    """Who ran the command, as recorded on its events (the operating-system user)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name to be had (some containers)
+        return "cli"
+
+
+def _glossary(args: argparse.Namespace) -> int:
+    from .glossary import OUTPUT, render, write
+
+    if args.check:
+        if not OUTPUT.exists() or OUTPUT.read_text() != render():
+            print(f"storewise: {OUTPUT} is stale; run `storewise glossary`", file=sys.stderr)
+            return 1
+        print(f"{OUTPUT} is up to date")
+        return 0
+    print(f"wrote {write()}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -118,6 +318,12 @@ def parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="create the event stores and bring the read models to the latest schema")
     migrate.set_defaults(run=_migrate)
 
+    glossary = commands.add_parser(
+        "glossary", help="write docs/ubiquitous-language.md from the domain code's docstrings and type hints"
+    )
+    glossary.add_argument("--check", action="store_true", help="only check that the committed file is up to date")
+    glossary.set_defaults(run=_glossary)
+
     status = commands.add_parser("status", help="print the number of events recorded per bounded context")
     status.set_defaults(run=_status)
 
@@ -131,6 +337,32 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("name", nargs="?", help="only this projection")
     worker.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle")
     worker.set_defaults(run=_projections)
+
+    users = commands.add_parser("users", help="who may use the API: create, list, change a role")
+    user_actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = user_actions.add_parser("create", help="create a user with a role; prints the user's id")
+    create.add_argument("name", help="a unique name: letters, digits and . - _ @")
+    create.add_argument("--role", required=True, choices=USER_ROLES)
+    create.add_argument("--customer-id", help="for --role customer: the customer (UUID) the user is")
+    create.set_defaults(run=_users_create)
+    listing = user_actions.add_parser("list", help="the users, their roles and how many active tokens they hold")
+    listing.add_argument("--json", action="store_true", help="everything as JSON, tokens and who granted them included")
+    listing.set_defaults(run=_users_list)
+    set_role = user_actions.add_parser("set-role", help="give a user another role")
+    set_role.add_argument("user", metavar="USER", help="the user's id or name")
+    set_role.add_argument("role", choices=USER_ROLES)
+    set_role.add_argument("--customer-id", help="for the customer role: the customer (UUID) the user is")
+    set_role.set_defaults(run=_users_set_role)
+
+    tokens = commands.add_parser("tokens", help="API tokens: issue (printed once) and revoke")
+    token_actions = tokens.add_subparsers(dest="action", required=True, metavar="ACTION")
+    issue = token_actions.add_parser("issue", help="issue a bearer token to a user and print it (the only time it is shown)")
+    issue.add_argument("user", metavar="USER_ID", help="the user's id (or name)")
+    issue.add_argument("--ttl-days", type=_positive_int, default=30, help="days until it expires (default 30)")
+    issue.set_defaults(run=_tokens_issue)
+    revoke = token_actions.add_parser("revoke", help="revoke a token (it stops working within seconds)")
+    revoke.add_argument("token_id", metavar="TOKEN_ID", help="the token's id (printed when issued; `users list --json`)")
+    revoke.set_defaults(run=_tokens_revoke)
 
     imports = commands.add_parser("import", help="import real data through the application layer")
     sources = imports.add_subparsers(dest="source", required=True, metavar="SOURCE")
@@ -156,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (FileNotFoundError, ValueError) as error:  # bad file, bad argument: say so, no traceback
         print(f"storewise: {error}", file=sys.stderr)
+        return 2
+    except DomainError as error:  # a rule refused the command (e.g. ALREADY_EXISTS, NOT_FOUND)
+        print(f"storewise: {error.message} ({error.code})", file=sys.stderr)
         return 2
 
 

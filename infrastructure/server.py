@@ -28,9 +28,11 @@ from starlette.routing import Route, WebSocketRoute
 from graphql_api.app import StorewiseGraphQL
 from graphql_api.broker import Broker
 from graphql_api.context import Services
+from graphql_api.hardening import HardeningSettings
 from graphql_api.schema import Limits, build_schema
 
 from .bootstrap import Storewise, bootstrap, projection_runner
+from .http_guards import http_middleware
 from .migrations import upgrade
 from .read_model_db import async_engine, sync_engine
 from .settings import Settings
@@ -61,7 +63,7 @@ def create_app(
     """The ASGI app. ``projections_in_process=False`` when a separate
     ``storewise projections run`` worker keeps the read models (mutations then wait
     for it, bounded; subscriptions need the projections in this process)."""
-    schema = build_schema(limits or Limits.from_env())
+    schema = build_schema(limits or Limits.from_env(), HardeningSettings.from_env())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -122,7 +124,7 @@ def create_app(
             }
         )
 
-    app = Starlette(lifespan=lifespan)
+    app = Starlette(lifespan=lifespan, middleware=http_middleware())
     graphql = StorewiseGraphQL(schema, app.state)
     app.router.routes.extend(
         [

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback")
+CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access")
 
 
 class ConfigurationError(Exception):
@@ -100,7 +100,7 @@ class Settings:
                 POSTGRES_USER=url.username or "postgres",
                 POSTGRES_PASSWORD=url.password or "",
                 POSTGRES_SCHEMA=self.postgres_schema,
-                # One idle connection per context, more on demand (five contexts per process).
+                # One idle connection per context, more on demand (six contexts per process).
                 POSTGRES_POOL_SIZE="1",
                 POSTGRES_MAX_OVERFLOW="9",
             )

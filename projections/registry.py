@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .access import AccessProjection
 from .base import Projection
 from .campaigns import CampaignProjection
 from .catalog import CatalogProjection
@@ -11,4 +12,4 @@ from .inventory import InventoryProjection
 
 
 def all_projections() -> list[Projection]:
-    return [CustomerProjection(), CatalogProjection(), InventoryProjection(), CampaignProjection(), FeedbackProjection()]
+    return [CustomerProjection(), CatalogProjection(), InventoryProjection(), CampaignProjection(), FeedbackProjection(), AccessProjection()]

@@ -293,3 +293,33 @@ customer_rfm = sa.Table(
     sa.Column("monetary", MONEY, nullable=False),
     sa.Column("currency", sa.String(3), nullable=False),
 )
+
+# --- Access context --------------------------------------------------------------------
+
+#: Who may use the API, with their role; ``*_by`` is the actor of the event that granted it.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("customer_id", sa.Uuid, nullable=True),
+    sa.Column("registered_at", WHEN, nullable=False),
+    sa.Column("registered_by", sa.String(200), nullable=False),
+    sa.Column("role_changed_at", WHEN, nullable=True),
+    sa.Column("role_changed_by", sa.String(200), nullable=True),
+)
+
+#: API tokens by their SHA-256 fingerprint (the token itself is never stored anywhere).
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("issued_at", WHEN, nullable=False),
+    sa.Column("issued_by", sa.String(200), nullable=False),
+    sa.Column("expires_at", WHEN, nullable=False),
+    sa.Column("revoked_at", WHEN, nullable=True),
+    sa.Column("revoked_by", sa.String(200), nullable=True),
+)

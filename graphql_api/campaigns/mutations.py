@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from projections.tables import campaigns
 
+from ..auth import CAMPAIGN_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id
@@ -97,8 +98,8 @@ def _campaign(value: Any) -> Any:
 
 @strawberry.type
 class CampaignMutations:
-    @strawberry.mutation(description="Draft a campaign.")
-    async def draft_campaign(self, info: Info, input: Annotated[DraftCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload:
+    @strawberry.mutation(description="Draft a campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
+    async def draft_campaign(self, info: Info, input: Annotated[DraftCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
         key = key_of(input.idempotency_key)
         return await campaign_payload(
             info,
@@ -110,8 +111,8 @@ class CampaignMutations:
             ),
         )
 
-    @strawberry.mutation(description="Change a campaign's budget.")
-    async def set_campaign_budget(self, info: Info, input: Annotated[SetCampaignBudgetInput, strawberry.argument(description=INPUT)]) -> CampaignPayload:
+    @strawberry.mutation(description="Change a campaign's budget.", extensions=[requires(*CAMPAIGN_WRITERS)])
+    async def set_campaign_budget(self, info: Info, input: Annotated[SetCampaignBudgetInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
             info,
@@ -120,36 +121,39 @@ class CampaignMutations:
             ),
         )
 
-    @strawberry.mutation(description="Launch a drafted campaign (BUDGET_REQUIRED without a positive budget).")
-    async def launch_campaign(self, info: Info, input: Annotated[LaunchCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload:
+    @strawberry.mutation(
+        description="Launch a drafted campaign (BUDGET_REQUIRED without a positive budget).",
+        extensions=[requires(*CAMPAIGN_WRITERS)],
+    )
+    async def launch_campaign(self, info: Info, input: Annotated[LaunchCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
             info, await run_command(info, lambda s: s.campaigns.launch_campaign(campaign_id, at=input.at, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="Pause a live campaign.")
-    async def pause_campaign(self, info: Info, input: Annotated[PauseCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload:
+    @strawberry.mutation(description="Pause a live campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
+    async def pause_campaign(self, info: Info, input: Annotated[PauseCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
             info, await run_command(info, lambda s: s.campaigns.pause_campaign(campaign_id, at=input.at, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="Resume a paused campaign.")
-    async def resume_campaign(self, info: Info, input: Annotated[ResumeCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload:
+    @strawberry.mutation(description="Resume a paused campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
+    async def resume_campaign(self, info: Info, input: Annotated[ResumeCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
             info, await run_command(info, lambda s: s.campaigns.resume_campaign(campaign_id, at=input.at, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="End a campaign.")
-    async def end_campaign(self, info: Info, input: Annotated[EndCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload:
+    @strawberry.mutation(description="End a campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
+    async def end_campaign(self, info: Info, input: Annotated[EndCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
             info, await run_command(info, lambda s: s.campaigns.end_campaign(campaign_id, at=input.at, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="Record results of a launched campaign.")
-    async def record_campaign_outcome(self, info: Info, input: Annotated[RecordCampaignOutcomeInput, strawberry.argument(description=INPUT)]) -> CampaignPayload:
+    @strawberry.mutation(description="Record results of a launched campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
+    async def record_campaign_outcome(self, info: Info, input: Annotated[RecordCampaignOutcomeInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
             info,

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from projections.tables import campaigns
 
+from ..auth import CAMPAIGN_READERS, requires
 from ..core.db import loader
 from ..core.ids import decode_id
 from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
@@ -26,7 +27,10 @@ async def load_campaign(info: Info, pk: Any) -> CampaignType | None:
 
 @strawberry.type
 class CampaignQueries:
-    @strawberry.field(description="Marketing campaigns: filter by segment, channel and status; newest first by default.")
+    @strawberry.field(
+        description="Marketing campaigns: filter by segment, channel and status; newest first by default.",
+        extensions=[requires(*CAMPAIGN_READERS)],
+    )
     async def campaigns(
         self,
         info: Info,
@@ -37,7 +41,7 @@ class CampaignQueries:
         status: Annotated[CampaignStatusEnum | None, strawberry.argument(description="Only campaigns in this status.")] = None,
         sort_by: Annotated[CampaignSortField, strawberry.argument(description="What to sort by.")] = CampaignSortField.DRAFTED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
-    ) -> Connection[CampaignType]:
+    ) -> Connection[CampaignType] | None:
         filters: list[Any] = []
         if segment is not None:
             filters.append(campaigns.c.segment == segment)
@@ -48,7 +52,10 @@ class CampaignQueries:
         order = ordering(sort_by.value, _SORT[sort_by], campaigns.c.id, direction)
         return await paginate(info.context.reader, campaigns, filters, order, first, after, CampaignType.from_row)
 
-    @strawberry.field(description="One campaign, by global ID.")
+    @strawberry.field(
+        description="One campaign, by global ID.",
+        extensions=[requires(*CAMPAIGN_READERS, object_type="Campaign")],
+    )
     async def campaign(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The campaign's global ID.")]
     ) -> CampaignType | None:

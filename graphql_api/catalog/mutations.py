@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from projections.tables import products
 
+from ..auth import CATALOG_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import BadUserInput, UserError
 from ..core.ids import decode_id
@@ -104,8 +105,11 @@ def _product_id(value: strawberry.ID) -> UUID:
 
 @strawberry.type
 class CatalogMutations:
-    @strawberry.mutation(description="List a new product (CatalogApplication.list_product).")
-    async def list_product(self, info: Info, input: Annotated[ListProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload:
+    @strawberry.mutation(
+        description="List a new product (CatalogApplication.list_product).",
+        extensions=[requires(*CATALOG_WRITERS)],
+    )
+    async def list_product(self, info: Info, input: Annotated[ListProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
         key, attributes = key_of(input.idempotency_key), attributes_of(input.attributes)
         return await product_payload(
             info,
@@ -114,8 +118,11 @@ class CatalogMutations:
             ),
         )
 
-    @strawberry.mutation(description="Change a product's title, category and attributes.")
-    async def revise_product(self, info: Info, input: Annotated[ReviseProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload:
+    @strawberry.mutation(
+        description="Change a product's title, category and attributes.",
+        extensions=[requires(*CATALOG_WRITERS)],
+    )
+    async def revise_product(self, info: Info, input: Annotated[ReviseProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
         product_id, key, attributes = _product_id(input.product_id), key_of(input.idempotency_key), attributes_of(input.attributes)
         return await product_payload(
             info,
@@ -125,8 +132,11 @@ class CatalogMutations:
             ),
         )
 
-    @strawberry.mutation(description="Price or reprice a product. Rules: a positive amount; the currency stays.")
-    async def price_product(self, info: Info, input: Annotated[PriceProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload:
+    @strawberry.mutation(
+        description="Price or reprice a product. Rules: a positive amount; the currency stays.",
+        extensions=[requires(*CATALOG_WRITERS)],
+    )
+    async def price_product(self, info: Info, input: Annotated[PriceProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
         product_id, key = _product_id(input.product_id), key_of(input.idempotency_key)
         return await product_payload(
             info,
@@ -136,15 +146,18 @@ class CatalogMutations:
             ),
         )
 
-    @strawberry.mutation(description="Put a product on sale. Rule: it must have a price (PRICE_REQUIRED).")
-    async def publish_product(self, info: Info, input: Annotated[PublishProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload:
+    @strawberry.mutation(
+        description="Put a product on sale. Rule: it must have a price (PRICE_REQUIRED).",
+        extensions=[requires(*CATALOG_WRITERS)],
+    )
+    async def publish_product(self, info: Info, input: Annotated[PublishProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
         product_id, key = _product_id(input.product_id), key_of(input.idempotency_key)
         return await product_payload(
             info, await run_command(info, lambda s: s.catalog.publish_product(product_id, at=input.at, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="Stop selling a product for good.")
-    async def discontinue_product(self, info: Info, input: Annotated[DiscontinueProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload:
+    @strawberry.mutation(description="Stop selling a product for good.", extensions=[requires(*CATALOG_WRITERS)])
+    async def discontinue_product(self, info: Info, input: Annotated[DiscontinueProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
         product_id, key = _product_id(input.product_id), key_of(input.idempotency_key)
         return await product_payload(
             info,

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from projections.tables import products
 
+from ..auth import EVERYONE, requires
 from ..core.db import loader
 from ..core.errors import BadUserInput, search_text
 from ..core.ids import decode_id
@@ -48,7 +49,10 @@ async def load_product(info: Info, product_id: Any) -> ProductType | None:
 
 @strawberry.type
 class CatalogQueries:
-    @strawberry.field(description="The catalog's products: text search, filters and sorting, a page at a time.")
+    @strawberry.field(
+        description="The catalog's products: text search, filters and sorting, a page at a time.",
+        extensions=[requires(*EVERYONE)],
+    )
     async def products(
         self,
         info: Info,
@@ -76,7 +80,10 @@ class CatalogQueries:
         filters = product_filters(search, category, min_price, max_price, published_only)
         return await paginate(info.context.reader, products, filters, order, first, after, ProductType.from_row)
 
-    @strawberry.field(description="One product, by its global ID or by its SKU (give exactly one).")
+    @strawberry.field(
+        description="One product, by its global ID or by its SKU (give exactly one).",
+        extensions=[requires(*EVERYONE, object_type="Product")],
+    )
     async def product(
         self,
         info: Info,

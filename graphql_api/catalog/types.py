@@ -13,6 +13,8 @@ from strawberry.types import Info
 
 from domain.catalog import Product
 
+from ..auth import REVIEW_READERS, STAFF, requires
+from ..auth.rules import PRODUCT_REVIEWS_FOR_EVERYONE_ELSE
 from ..core.db import loader
 from ..core.errors import BadUserInput
 from ..core.ids import Node, to_global_id
@@ -90,7 +92,10 @@ class ProductType(Node):
 
         return [StockLevelType.from_row(row) for row in await loader(info, stock_levels_by_sku).load(self.sku)]
 
-    @strawberry.field(description="Reviews of the product, newest first unless sorted otherwise.")
+    @strawberry.field(
+        description="Reviews of the product, newest first unless sorted otherwise.",
+        extensions=[requires(*REVIEW_READERS, when=PRODUCT_REVIEWS_FOR_EVERYONE_ELSE)],
+    )
     async def reviews(
         self,
         info: Info,
@@ -101,7 +106,7 @@ class ProductType(Node):
             strawberry.argument(description="Only reviews in this moderation status (e.g. PUBLISHED for shoppers)."),
         ] = None,
         min_rating: Annotated[int | None, strawberry.argument(description="Only reviews of at least this many stars.")] = None,
-    ) -> Connection[Annotated[ReviewType, strawberry.lazy("graphql_api.feedback.types")]]:
+    ) -> Connection[Annotated[ReviewType, strawberry.lazy("graphql_api.feedback.types")]] | None:
         from ..feedback.queries import product_reviews
 
         return await product_reviews(info, self.pk, first, after, status, min_rating)
@@ -110,7 +115,8 @@ class ProductType(Node):
         description=(
             "Daily demand of this SKU (feature view): the latest `last` days that had orders, "
             "within [since, until] if given, oldest first."
-        )
+        ),
+        extensions=[requires(*STAFF)],
     )
     async def daily_demand(
         self,
@@ -121,7 +127,7 @@ class ProductType(Node):
         last: Annotated[
             int, strawberry.argument(description=f"At most this many days (the latest ones; at most {MAX_DEMAND_DAYS}).")
         ] = 90,
-    ) -> list[DemandDay]:
+    ) -> list[DemandDay] | None:
         if not 0 < last <= MAX_DEMAND_DAYS:
             raise BadUserInput(f"last must be 1 to {MAX_DEMAND_DAYS}", field="last")
         rows = await loader(info, daily_demand_by_sku).load((self.sku, since, until, warehouse, last))

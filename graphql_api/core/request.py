@@ -1,5 +1,6 @@
 """One request's context (the shared ``graphql_api.context.Context`` plus who is
-asking and the correlation id), and how mutations run commands."""
+asking — the authenticated principal — and the correlation id), and how mutations
+run commands on the principal's behalf."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from application.context import acting_as
 from domain.shared import DomainError
 from infrastructure.bootstrap import Storewise
 
+from ..auth.principal import ANONYMOUS, Principal
 from ..context import Context
 from .db import Reader
 from .errors import BadUserInput, UserError, user_error
@@ -21,24 +23,30 @@ from .errors import BadUserInput, UserError, user_error
 T = TypeVar("T")
 
 CORRELATION_HEADER = "x-correlation-id"
-#: Until the auth issue supplies a principal, every command is recorded as done by this actor.
-ANONYMOUS = "anonymous"
 
 
 @dataclass
 class RequestContext(Context):
     """What every resolver gets: services, per-request DataLoaders, how to read the read
-    models (``reader``), and the request's identity."""
+    models (``reader``), and the request's identity: ``principal`` (from the bearer token;
+    anonymous without one), whose ``actor`` is recorded on every event its commands cause."""
 
     correlation_id: str = ""
-    actor: str = ANONYMOUS
+    principal: Principal = ANONYMOUS
     broker: Any = None
+    #: The payload of a websocket's ``connection_init`` (set by Strawberry; credentials live there).
+    connection_params: Any = None
     #: One connection for all of a request's reads (HTTP); a connection per statement otherwise (websockets).
     shared_reads: bool = True
     reader: Reader = field(init=False)
 
     def __post_init__(self) -> None:
         self.reader = Reader(self.services.db, shared=self.shared_reads)
+
+    @property
+    def actor(self) -> str:
+        """The principal as recorded on events (``user:<id>:<role>``, or ``anonymous``)."""
+        return self.principal.actor
 
     async def close(self) -> None:
         """Give back what the request holds (its read connection)."""
@@ -56,7 +64,7 @@ def correlation_id_of(headers: Any) -> str:
 async def run_command(
     info: Info, command: Callable[[Storewise], T], *, field_prefix: str | None = None
 ) -> tuple[T | None, list[UserError]]:
-    """Run a write-side command for the request's actor and correlation id, in a worker
+    """Run a write-side command for the request's principal and correlation id, in a worker
     thread, and return once the read models include its effects (read-your-writes).
     A business rule's refusal comes back as userErrors, with nothing recorded."""
     context: RequestContext = info.context

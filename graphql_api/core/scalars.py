@@ -65,7 +65,10 @@ def parse_datetime(value: object) -> datetime:
         raise _coercion_error(f"not an ISO 8601 date and time: {value!r}") from None
     if parsed.tzinfo is None:
         raise _coercion_error(f"a date and time needs its UTC offset (e.g. 'Z'): {value!r}")
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 is past the last representable instant
+        raise _coercion_error(f"a date and time out of range: {value!r}") from None
 
 
 def serialize_datetime(value: datetime) -> str:

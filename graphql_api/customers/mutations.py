@@ -1,5 +1,5 @@
 """Mutations of the Customer context: one per command of the CustomerApplication
-(``forget_customer`` is not exposed until the API has roles)."""
+(``forgetCustomer`` for admins only)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from projections.tables import customers, orders
 
+from ..auth import OwnCustomer, OwnOrder, Role, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id, optional_id
@@ -58,6 +59,18 @@ class GiveConsentInput:
 class WithdrawConsentInput:
     customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
     purpose: str = strawberry.field(description="The consent withdrawn, e.g. `marketing`.")
+    at: datetime | None = strawberry.field(default=None, description=AT)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(
+    description=(
+        "Forget a customer at their request: their personal-data key is destroyed, so their name, e-mail, phone "
+        "and address can never be read again, anywhere; their orders stay, anonymised, for the accounts."
+    )
+)
+class ForgetCustomerInput:
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
     at: datetime | None = strawberry.field(default=None, description=AT)
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
@@ -195,8 +208,11 @@ def _product(value: Any) -> Any:
 
 @strawberry.type
 class CustomerMutations:
-    @strawberry.mutation(description="Register a customer. Rules: a name and a valid e-mail address (INVALID_EMAIL).")
-    async def register_customer(self, info: Info, input: Annotated[RegisterCustomerInput, strawberry.argument(description=INPUT)]) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Register a customer. Rules: a name and a valid e-mail address (INVALID_EMAIL).",
+        extensions=[requires(Role.ADMIN)],
+    )
+    async def register_customer(self, info: Info, input: Annotated[RegisterCustomerInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
         key = key_of(input.idempotency_key)
         customer_id, errors = await run_command(
             info,
@@ -207,8 +223,11 @@ class CustomerMutations:
         )
         return await customer_payload(info, customer_id, errors)
 
-    @strawberry.mutation(description="Change a customer's personal data.")
-    async def change_customer_profile(self, info: Info, input: Annotated[ChangeCustomerProfileInput, strawberry.argument(description=INPUT)]) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Change a customer's personal data.",
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
+    )
+    async def change_customer_profile(self, info: Info, input: Annotated[ChangeCustomerProfileInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
         customer_id, key = _customer(input.customer_id), key_of(input.idempotency_key)
         result, errors = await run_command(
             info,
@@ -219,36 +238,66 @@ class CustomerMutations:
         )
         return await customer_payload(info, result, errors)
 
-    @strawberry.mutation(description="Record a customer's consent (INVALID_TRANSITION if already given).")
-    async def give_consent(self, info: Info, input: Annotated[GiveConsentInput, strawberry.argument(description=INPUT)]) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Record a customer's consent (INVALID_TRANSITION if already given).",
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
+    )
+    async def give_consent(self, info: Info, input: Annotated[GiveConsentInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
         customer_id, key = _customer(input.customer_id), key_of(input.idempotency_key)
         result, errors = await run_command(
             info, lambda s: s.customers.give_consent(customer_id, input.purpose, at=input.at, idempotency_key=key)
         )
         return await customer_payload(info, result, errors)
 
-    @strawberry.mutation(description="Record a customer withdrawing a consent (INVALID_TRANSITION if not given).")
-    async def withdraw_consent(self, info: Info, input: Annotated[WithdrawConsentInput, strawberry.argument(description=INPUT)]) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Record a customer withdrawing a consent (INVALID_TRANSITION if not given).",
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
+    )
+    async def withdraw_consent(self, info: Info, input: Annotated[WithdrawConsentInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
         customer_id, key = _customer(input.customer_id), key_of(input.idempotency_key)
         result, errors = await run_command(
             info, lambda s: s.customers.withdraw_consent(customer_id, input.purpose, at=input.at, idempotency_key=key)
         )
         return await customer_payload(info, result, errors)
 
-    @strawberry.mutation(description="Record a product page view by a customer.")
-    async def record_product_view(self, info: Info, input: Annotated[RecordProductViewInput, strawberry.argument(description=INPUT)]) -> CustomerPayload:
+    @strawberry.mutation(
+        description=(
+            "Forget a customer (crypto-shredding): afterwards their personal data reads `[forgotten]` in every query, "
+            "read model and event, `profile` included; their orders stay, linked to the anonymised customer. "
+            "Forgetting again is harmless."
+        ),
+        extensions=[requires(Role.ADMIN)],
+    )
+    async def forget_customer(self, info: Info, input: Annotated[ForgetCustomerInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+        customer_id, key = _customer(input.customer_id), key_of(input.idempotency_key)
+        result, errors = await run_command(
+            info, lambda s: s.customers.forget_customer(customer_id, at=input.at, idempotency_key=key)
+        )
+        return await customer_payload(info, result, errors)
+
+    @strawberry.mutation(
+        description="Record a product page view by a customer.",
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
+    )
+    async def record_product_view(self, info: Info, input: Annotated[RecordProductViewInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
         customer_id, product_id = _customer(input.customer_id), _product(input.product_id)
         _, errors = await run_command(info, lambda s: s.customers.record_product_view(customer_id, product_id, at=input.at, idempotency_key=key_of(input.idempotency_key)))
         return await customer_payload(info, None if errors else customer_id, errors)
 
-    @strawberry.mutation(description="Record a customer's catalog search.")
-    async def record_search(self, info: Info, input: Annotated[RecordSearchInput, strawberry.argument(description=INPUT)]) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Record a customer's catalog search.",
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
+    )
+    async def record_search(self, info: Info, input: Annotated[RecordSearchInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
         customer_id = _customer(input.customer_id)
         _, errors = await run_command(info, lambda s: s.customers.record_search(customer_id, input.query, at=input.at, idempotency_key=key_of(input.idempotency_key)))
         return await customer_payload(info, None if errors else customer_id, errors)
 
-    @strawberry.mutation(description="Record a customer putting a product in their cart.")
-    async def record_add_to_cart(self, info: Info, input: Annotated[RecordAddToCartInput, strawberry.argument(description=INPUT)]) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Record a customer putting a product in their cart.",
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
+    )
+    async def record_add_to_cart(self, info: Info, input: Annotated[RecordAddToCartInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
         customer_id, product_id = _customer(input.customer_id), _product(input.product_id)
         _, errors = await run_command(
             info, lambda s: s.customers.record_add_to_cart(
@@ -261,9 +310,10 @@ class CustomerMutations:
         description=(
             "Place an order. Rules: at least one line (EMPTY_ORDER), one currency, one line per SKU. "
             "The inventory then reserves every line or none: the returned order is RESERVED or NOT_FULFILLABLE."
-        )
+        ),
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def place_order(self, info: Info, input: Annotated[PlaceOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload:
+    async def place_order(self, info: Info, input: Annotated[PlaceOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
         customer_id = optional_id(input.customer_id, "Customer", field="customerId")
         key = key_of(input.idempotency_key)
 
@@ -278,8 +328,11 @@ class CustomerMutations:
 
         return await order_payload(info, await run_command(info, command))
 
-    @strawberry.mutation(description="Record payment of an order (PAYMENT_MISMATCH unless it is the total).")
-    async def pay_order(self, info: Info, input: Annotated[PayOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload:
+    @strawberry.mutation(
+        description="Record payment of an order (PAYMENT_MISMATCH unless it is the total).",
+        extensions=[requires(Role.ADMIN)],
+    )
+    async def pay_order(self, info: Info, input: Annotated[PayOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         return await order_payload(
             info,
@@ -288,22 +341,31 @@ class CustomerMutations:
             ),
         )
 
-    @strawberry.mutation(description="Ship an order. Rule: its stock must be reserved.")
-    async def ship_order(self, info: Info, input: Annotated[ShipOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload:
+    @strawberry.mutation(
+        description="Ship an order. Rule: its stock must be reserved.",
+        extensions=[requires(Role.ADMIN)],
+    )
+    async def ship_order(self, info: Info, input: Annotated[ShipOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         return await order_payload(
             info, await run_command(info, lambda s: s.customers.ship_order(order_id, at=input.at, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="Record an order's delivery. Rule: only a shipped order.")
-    async def deliver_order(self, info: Info, input: Annotated[DeliverOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload:
+    @strawberry.mutation(
+        description="Record an order's delivery. Rule: only a shipped order.",
+        extensions=[requires(Role.ADMIN)],
+    )
+    async def deliver_order(self, info: Info, input: Annotated[DeliverOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         return await order_payload(
             info, await run_command(info, lambda s: s.customers.deliver_order(order_id, at=input.at, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="Cancel an order before it ships (its reserved stock is released).")
-    async def cancel_order(self, info: Info, input: Annotated[CancelOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload:
+    @strawberry.mutation(
+        description="Cancel an order before it ships (its reserved stock is released).",
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnOrder("input.order_id")})],
+    )
+    async def cancel_order(self, info: Info, input: Annotated[CancelOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         return await order_payload(
             info,
@@ -312,8 +374,11 @@ class CustomerMutations:
             ),
         )
 
-    @strawberry.mutation(description="Record units of a shipped order sent back (RETURN_EXCEEDS_SHIPPED if too many).")
-    async def return_order_lines(self, info: Info, input: Annotated[ReturnOrderLinesInput, strawberry.argument(description=INPUT)]) -> OrderPayload:
+    @strawberry.mutation(
+        description="Record units of a shipped order sent back (RETURN_EXCEEDS_SHIPPED if too many).",
+        extensions=[requires(Role.ADMIN)],
+    )
+    async def return_order_lines(self, info: Info, input: Annotated[ReturnOrderLinesInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         lines = [(line.sku, line.quantity) for line in input.lines]
         return await order_payload(

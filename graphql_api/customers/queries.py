@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from projections.tables import customers, orders
 
+from ..auth import CUSTOMER_DATA_READERS, OwnCustomer, OwnOrder, Role, requires
 from ..core.db import loader
 from ..core.errors import BadUserInput
 from ..core.ids import decode_id, optional_id
@@ -36,7 +37,10 @@ async def load_order(info: Info, pk: Any) -> OrderType | None:
 
 @strawberry.type
 class CustomerQueries:
-    @strawberry.field(description="Customers (personal data masked), newest first unless sorted otherwise.")
+    @strawberry.field(
+        description="Customers (personal data masked), newest first unless sorted otherwise.",
+        extensions=[requires(*CUSTOMER_DATA_READERS)],
+    )
     async def customers(
         self,
         info: Info,
@@ -50,7 +54,7 @@ class CustomerQueries:
             CustomerSortField, strawberry.argument(description="What to sort by.")
         ] = CustomerSortField.REGISTERED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
-    ) -> Connection[CustomerType]:
+    ) -> Connection[CustomerType] | None:
         filters: list[Any] = []
         if reference is not None:
             filters.append(customers.c.reference == reference)
@@ -59,13 +63,19 @@ class CustomerQueries:
         order = ordering(sort_by.value, _CUSTOMER_SORT[sort_by], customers.c.id, direction)
         return await paginate(info.context.reader, customers, filters, order, first, after, CustomerType.from_row)
 
-    @strawberry.field(description="One customer, by global ID.")
+    @strawberry.field(
+        description="One customer, by global ID.",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnCustomer("id")}, object_type="Customer")],
+    )
     async def customer(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The customer's global ID.")]
     ) -> CustomerType | None:
         return await load_customer(info, decode_id(id, "Customer"))
 
-    @strawberry.field(description="Orders: filter by customer, status and placing time; newest first unless sorted otherwise.")
+    @strawberry.field(
+        description="Orders: filter by customer, status and placing time; newest first unless sorted otherwise.",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnCustomer("customer_id")})],
+    )
     async def orders(
         self,
         info: Info,
@@ -79,7 +89,7 @@ class CustomerQueries:
         placed_to: Annotated[datetime | None, strawberry.argument(description="Only orders placed before this instant.")] = None,
         sort_by: Annotated[OrderSortField, strawberry.argument(description="What to sort by.")] = OrderSortField.PLACED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
-    ) -> Connection[OrderType]:
+    ) -> Connection[OrderType] | None:
         filters: list[Any] = []
         customer = optional_id(customer_id, "Customer", field="customerId")
         if customer is not None:
@@ -96,7 +106,10 @@ class CustomerQueries:
             info.context.reader, orders, filters, order_ordering(sort_by, direction), first, after, OrderType.from_row
         )
 
-    @strawberry.field(description="One order, by global ID.")
+    @strawberry.field(
+        description="One order, by global ID.",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnOrder("id")}, object_type="Order")],
+    )
     async def order(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The order's global ID.")]
     ) -> OrderType | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from typing import Annotated, Any
 from uuid import UUID
@@ -11,6 +12,7 @@ from strawberry.types import Info
 
 from domain.customer import Customer, CustomerActivity, Order, OrderLine
 
+from ..auth import CUSTOMER_DATA_READERS, OwnSource, Role, requires
 from ..core.db import loader
 from ..core.errors import BadUserInput
 from ..core.ids import Node, to_global_id
@@ -125,6 +127,11 @@ class OrderType(Node):
     delivered_at: datetime | None = strawberry.field(description="When it was delivered, if it was.")
     cancelled_at: datetime | None = strawberry.field(description="When it was cancelled, if it was.")
 
+    @property
+    def owner_pk(self) -> UUID | None:
+        """The customer the order belongs to (ownership rules read it)."""
+        return self.customer_pk
+
     @classmethod
     def from_row(cls, row: Any) -> OrderType:
         return cls(
@@ -134,7 +141,10 @@ class OrderType(Node):
             paid_at=row.paid_at, shipped_at=row.shipped_at, delivered_at=row.delivered_at, cancelled_at=row.cancelled_at,
         )
 
-    @strawberry.field(description="Who placed it (null for a guest).")
+    @strawberry.field(
+        description="Who placed it (null for a guest).",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnSource()})],
+    )
     async def customer(self, info: Info) -> CustomerType | None:
         if self.customer_pk is None:
             return None
@@ -161,10 +171,23 @@ def order_ordering(sort_by: OrderSortField, direction: SortDirection) -> Any:
 
 
 @strawberry.type(
+    description=(
+        "A customer's personal data in clear: only for admins and the customer themself "
+        "(everyone else sees the masked fields of `Customer`)."
+    )
+)
+class CustomerProfile:
+    name: str = strawberry.field(description="The customer's name.")
+    email: str = strawberry.field(description="Their e-mail address.")
+    phone: str = strawberry.field(description="Their phone number (empty if none).")
+    address: str = strawberry.field(description="Their postal address (empty if none).")
+
+
+@strawberry.type(
     name="Customer",
     description=(
-        f"{Customer.__doc__} Personal data is shown masked only (e.g. `A** L**`, `a***@example.com`); "
-        "a forgotten customer shows `[forgotten]`."
+        f"{Customer.__doc__} Personal data is shown masked (e.g. `A** L**`, `a***@example.com`); "
+        "in clear only in `profile`, for admins and the customer themself. A forgotten customer shows `[forgotten]`."
     ),
 )
 class CustomerType(Node):
@@ -179,6 +202,11 @@ class CustomerType(Node):
     registered_at: datetime = strawberry.field(description="When the person became a customer.")
     updated_at: datetime = strawberry.field(description="When the profile last changed.")
 
+    @property
+    def owner_pk(self) -> UUID:
+        """The customer this is (ownership rules read it)."""
+        return self.pk
+
     @classmethod
     def from_row(cls, row: Any) -> CustomerType:
         return cls(
@@ -188,7 +216,32 @@ class CustomerType(Node):
             updated_at=row.updated_at,
         )
 
-    @strawberry.field(description="The customer's orders (order history), newest first unless sorted otherwise.")
+    @strawberry.field(
+        description=(
+            "The customer's personal data in clear (name, e-mail, phone, address), decrypted from the event log "
+            "with the customer's own key. Every read by someone other than the customer is written to the access "
+            "log. Once the customer is forgotten it reads `[forgotten]`: the key is destroyed."
+        ),
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnSource()}, personal_data=True)],
+    )
+    async def profile(self, info: Info) -> CustomerProfile | None:
+        from application.errors import NotFound
+
+        def read() -> Customer | None:
+            try:
+                return info.context.storewise.customers.customer(self.pk)
+            except NotFound:
+                return None
+
+        customer = await asyncio.to_thread(read)
+        if customer is None:
+            return None
+        return CustomerProfile(name=customer.name, email=customer.email, phone=customer.phone, address=customer.address)
+
+    @strawberry.field(
+        description="The customer's orders (order history), newest first unless sorted otherwise.",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnSource()})],
+    )
     async def orders(
         self,
         info: Info,
@@ -197,25 +250,31 @@ class CustomerType(Node):
         status: Annotated[OrderStatusEnum | None, strawberry.argument(description="Only orders in this status.")] = None,
         sort_by: Annotated[OrderSortField, strawberry.argument(description="What to sort by.")] = OrderSortField.PLACED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
-    ) -> Connection[OrderType]:
+    ) -> Connection[OrderType] | None:
         request = page_request(order_ordering(sort_by, direction), first, after, status=status)
         return await CUSTOMER_ORDERS.connection(info, self.pk, request, OrderType.from_row)
 
-    @strawberry.field(description="What the customer did on the site (views, searches, add-to-carts), newest first.")
+    @strawberry.field(
+        description="What the customer did on the site (views, searches, add-to-carts), newest first.",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnSource()})],
+    )
     async def activity(
         self,
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
         kind: Annotated[ActivityKind | None, strawberry.argument(description="Only this kind of activity.")] = None,
-    ) -> Connection[ActivityEntry]:
+    ) -> Connection[ActivityEntry] | None:
         from projections.tables import customer_activity
 
         order = ordering("AT", customer_activity.c.at, customer_activity.c.id, SortDirection.DESC)
         request = page_request(order, first, after, kind=kind)
         return await CUSTOMER_ACTIVITY.connection(info, self.pk, request, ActivityEntry.from_row)
 
-    @strawberry.field(description="Recency, frequency and monetary figures (null before the first order).")
+    @strawberry.field(
+        description="Recency, frequency and monetary figures (null before the first order).",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnSource()})],
+    )
     async def rfm(self, info: Info) -> CustomerRfm | None:
         row = await loader(info, rfm_by_customer).load(self.pk)
         if row is None:
@@ -225,12 +284,15 @@ class CustomerType(Node):
             monetary=MoneyType.of(row.monetary, row.currency),  # type: ignore[arg-type]
         )
 
-    @strawberry.field(description="The products the customer is most engaged with, strongest first.")
+    @strawberry.field(
+        description="The products the customer is most engaged with, strongest first.",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnSource()})],
+    )
     async def interests(
         self,
         info: Info,
         first: Annotated[int, strawberry.argument(description=f"How many (at most {MAX_INTERESTS}).")] = 10,
-    ) -> list[Interaction]:
+    ) -> list[Interaction] | None:
         if not 0 < first <= MAX_INTERESTS:
             raise BadUserInput(f"first must be 1 to {MAX_INTERESTS}", field="first")
         rows = await loader(info, top_interactions).load((self.pk, first))

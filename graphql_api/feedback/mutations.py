@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from projections.tables import reviews
 
+from ..auth import MODERATORS, OwnCustomer, Role, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id, optional_id
@@ -61,8 +62,11 @@ async def review_payload(info: Info, result: tuple[Any, list[UserError]]) -> Rev
 
 @strawberry.type
 class FeedbackMutations:
-    @strawberry.mutation(description="Submit a review (INVALID_RATING unless 1 to 5 stars).")
-    async def submit_review(self, info: Info, input: Annotated[SubmitReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload:
+    @strawberry.mutation(
+        description="Submit a review (INVALID_RATING unless 1 to 5 stars).",
+        extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
+    )
+    async def submit_review(self, info: Info, input: Annotated[SubmitReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload | None:
         product_id = decode_id(input.product_id, "Product", field="productId")
         customer_id = optional_id(input.customer_id, "Customer", field="customerId")
         key = key_of(input.idempotency_key)
@@ -76,15 +80,15 @@ class FeedbackMutations:
             ),
         )
 
-    @strawberry.mutation(description="Publish a review.")
-    async def publish_review(self, info: Info, input: Annotated[PublishReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload:
+    @strawberry.mutation(description="Publish a review.", extensions=[requires(*MODERATORS)])
+    async def publish_review(self, info: Info, input: Annotated[PublishReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload | None:
         review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
         return await review_payload(
             info, await run_command(info, lambda s: s.feedback.publish_review(review_id, at=input.at, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="Hide a review.")
-    async def hide_review(self, info: Info, input: Annotated[HideReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload:
+    @strawberry.mutation(description="Hide a review.", extensions=[requires(*MODERATORS)])
+    async def hide_review(self, info: Info, input: Annotated[HideReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload | None:
         review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
         return await review_payload(
             info,

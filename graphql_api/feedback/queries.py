@@ -10,6 +10,8 @@ from strawberry.types import Info
 
 from projections.tables import reviews
 
+from ..auth import REVIEW_READERS, requires
+from ..auth.rules import REVIEW_FOR_EVERYONE_ELSE, REVIEWS_FOR_EVERYONE_ELSE
 from ..core.db import loader
 from ..core.errors import BadUserInput
 from ..core.ids import decode_id, optional_id
@@ -51,7 +53,10 @@ async def load_review(info: Info, pk: Any) -> ReviewType | None:
 
 @strawberry.type
 class FeedbackQueries:
-    @strawberry.field(description="Reviews: filter by product, status and rating; newest first by default.")
+    @strawberry.field(
+        description="Reviews: filter by product, status and rating; newest first by default.",
+        extensions=[requires(*REVIEW_READERS, when=REVIEWS_FOR_EVERYONE_ELSE)],
+    )
     async def reviews(
         self,
         info: Info,
@@ -64,7 +69,7 @@ class FeedbackQueries:
         min_rating: Annotated[int | None, strawberry.argument(description="Only reviews of at least this many stars.")] = None,
         sort_by: Annotated[ReviewSortField, strawberry.argument(description="What to sort by.")] = ReviewSortField.SUBMITTED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
-    ) -> Connection[ReviewType]:
+    ) -> Connection[ReviewType] | None:
         _check_rating(rating, "rating")
         _check_rating(min_rating, "minRating")
         filters: list[Any] = []
@@ -81,7 +86,10 @@ class FeedbackQueries:
         order = ordering(sort_by.value, _SORT[sort_by], reviews.c.id, direction)
         return await paginate(info.context.reader, reviews, filters, order, first, after, ReviewType.from_row)
 
-    @strawberry.field(description="One review, by global ID.")
+    @strawberry.field(
+        description="One review, by global ID.",
+        extensions=[requires(*REVIEW_READERS, when=REVIEW_FOR_EVERYONE_ELSE, object_type="Review")],
+    )
     async def review(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The review's global ID.")]
     ) -> ReviewType | None:

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from domain.feedback import Review
 
+from ..auth import CUSTOMER_DATA_READERS, OwnSource, Role, requires
 from ..core.ids import Node, to_global_id
 from .enums import ReviewStatusEnum
 
@@ -31,6 +32,11 @@ class ReviewType(Node):
     moderation_reason: str = strawberry.field(description="Why moderation hid it (empty otherwise).")
     submitted_at: datetime = strawberry.field(description="When the customer submitted it.")
 
+    @property
+    def owner_pk(self) -> UUID | None:
+        """The customer who wrote the review (ownership rules read it)."""
+        return self.customer_pk
+
     @classmethod
     def from_row(cls, row: Any) -> ReviewType:
         return cls(
@@ -45,7 +51,10 @@ class ReviewType(Node):
 
         return await load_product(info, self.product_pk)
 
-    @strawberry.field(description="Who wrote it (masked; null if anonymous).")
+    @strawberry.field(
+        description="Who wrote it (masked; null if anonymous).",
+        extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnSource()})],
+    )
     async def customer(self, info: Info) -> Annotated[CustomerType, strawberry.lazy("graphql_api.customers.types")] | None:
         if self.customer_pk is None:
             return None

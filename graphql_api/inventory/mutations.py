@@ -12,6 +12,7 @@ from strawberry.types import Info
 from domain.inventory import SupplierTerms
 from projections.tables import purchase_orders, stock_levels, suppliers
 
+from ..auth import INVENTORY_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import BadUserInput, UserError
 from ..core.ids import decode_id
@@ -149,8 +150,11 @@ async def purchase_order_payload(info: Info, result: tuple[Any, list[UserError]]
 
 @strawberry.type
 class InventoryMutations:
-    @strawberry.mutation(description="Add delivered units to an SKU's stock at a warehouse.")
-    async def receive_stock(self, info: Info, input: Annotated[ReceiveStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload:
+    @strawberry.mutation(
+        description="Add delivered units to an SKU's stock at a warehouse.",
+        extensions=[requires(*INVENTORY_WRITERS)],
+    )
+    async def receive_stock(self, info: Info, input: Annotated[ReceiveStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload | None:
         key = key_of(input.idempotency_key)
         return await stock_payload(
             info,
@@ -162,8 +166,11 @@ class InventoryMutations:
             ),
         )
 
-    @strawberry.mutation(description="Correct on-hand stock by a number of units, for a reason.")
-    async def adjust_stock(self, info: Info, input: Annotated[AdjustStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload:
+    @strawberry.mutation(
+        description="Correct on-hand stock by a number of units, for a reason.",
+        extensions=[requires(*INVENTORY_WRITERS)],
+    )
+    async def adjust_stock(self, info: Info, input: Annotated[AdjustStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload | None:
         key = key_of(input.idempotency_key)
         return await stock_payload(
             info,
@@ -175,8 +182,11 @@ class InventoryMutations:
             ),
         )
 
-    @strawberry.mutation(description="Record a stocktake count of an SKU at a warehouse.")
-    async def count_stock(self, info: Info, input: Annotated[CountStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload:
+    @strawberry.mutation(
+        description="Record a stocktake count of an SKU at a warehouse.",
+        extensions=[requires(*INVENTORY_WRITERS)],
+    )
+    async def count_stock(self, info: Info, input: Annotated[CountStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload | None:
         key = key_of(input.idempotency_key)
         return await stock_payload(
             info,
@@ -186,15 +196,15 @@ class InventoryMutations:
             ),
         )
 
-    @strawberry.mutation(description="Register a supplier.")
-    async def register_supplier(self, info: Info, input: Annotated[RegisterSupplierInput, strawberry.argument(description=INPUT)]) -> SupplierPayload:
+    @strawberry.mutation(description="Register a supplier.", extensions=[requires(*INVENTORY_WRITERS)])
+    async def register_supplier(self, info: Info, input: Annotated[RegisterSupplierInput, strawberry.argument(description=INPUT)]) -> SupplierPayload | None:
         key = key_of(input.idempotency_key)
         return await supplier_payload(
             info, await run_command(info, lambda s: s.inventory.register_supplier(input.name, idempotency_key=key))
         )
 
-    @strawberry.mutation(description="Agree a supplier's terms for one SKU.")
-    async def agree_supplier_terms(self, info: Info, input: Annotated[AgreeSupplierTermsInput, strawberry.argument(description=INPUT)]) -> SupplierPayload:
+    @strawberry.mutation(description="Agree a supplier's terms for one SKU.", extensions=[requires(*INVENTORY_WRITERS)])
+    async def agree_supplier_terms(self, info: Info, input: Annotated[AgreeSupplierTermsInput, strawberry.argument(description=INPUT)]) -> SupplierPayload | None:
         supplier_id, key = decode_id(input.supplier_id, "Supplier", field="supplierId"), key_of(input.idempotency_key)
 
         def command(s: Any) -> Any:
@@ -208,8 +218,11 @@ class InventoryMutations:
 
         return await supplier_payload(info, await run_command(info, command))
 
-    @strawberry.mutation(description="Order stock from a supplier for a warehouse (SUPPLIER_TERMS_BROKEN if off-terms).")
-    async def place_purchase_order(self, info: Info, input: Annotated[PlacePurchaseOrderInput, strawberry.argument(description=INPUT)]) -> PurchaseOrderPayload:
+    @strawberry.mutation(
+        description="Order stock from a supplier for a warehouse (SUPPLIER_TERMS_BROKEN if off-terms).",
+        extensions=[requires(*INVENTORY_WRITERS)],
+    )
+    async def place_purchase_order(self, info: Info, input: Annotated[PlacePurchaseOrderInput, strawberry.argument(description=INPUT)]) -> PurchaseOrderPayload | None:
         supplier_id, key = decode_id(input.supplier_id, "Supplier", field="supplierId"), key_of(input.idempotency_key)
         quantities = quantities_of(input.lines) or {}
         return await purchase_order_payload(
@@ -222,8 +235,11 @@ class InventoryMutations:
             ),
         )
 
-    @strawberry.mutation(description="Record a purchase order's delivery and raise stock by what arrived.")
-    async def receive_purchase_order(self, info: Info, input: Annotated[ReceivePurchaseOrderInput, strawberry.argument(description=INPUT)]) -> PurchaseOrderPayload:
+    @strawberry.mutation(
+        description="Record a purchase order's delivery and raise stock by what arrived.",
+        extensions=[requires(*INVENTORY_WRITERS)],
+    )
+    async def receive_purchase_order(self, info: Info, input: Annotated[ReceivePurchaseOrderInput, strawberry.argument(description=INPUT)]) -> PurchaseOrderPayload | None:
         order_id = decode_id(input.purchase_order_id, "PurchaseOrder", field="purchaseOrderId")
         key, quantities = key_of(input.idempotency_key), quantities_of(input.lines)
         return await purchase_order_payload(

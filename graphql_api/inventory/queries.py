@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from projections.tables import purchase_orders, stock_levels, suppliers
 
+from ..auth import EVERYONE, INVENTORY_READERS, requires
 from ..core.db import loader
 from ..core.errors import search_text
 from ..core.ids import decode_id, optional_id
@@ -44,7 +45,10 @@ async def load_purchase_order(info: Info, pk: Any) -> PurchaseOrderType | None:
 
 @strawberry.type
 class InventoryQueries:
-    @strawberry.field(description="Stock per SKU and warehouse: filter by SKU, warehouse, or low stock only.")
+    @strawberry.field(
+        description="Stock per SKU and warehouse: filter by SKU, warehouse, or low stock only.",
+        extensions=[requires(*EVERYONE, object_type="StockLevel")],
+    )
     async def stock_levels(
         self,
         info: Info,
@@ -68,27 +72,36 @@ class InventoryQueries:
         order = ordering(sort_by.value, _STOCK_SORT[sort_by], stock_levels.c.id, direction)
         return await paginate(info.context.reader, stock_levels, filters, order, first, after, StockLevelType.from_row)
 
-    @strawberry.field(description="The suppliers the shop buys from, by name.")
+    @strawberry.field(
+        description="The suppliers the shop buys from, by name.",
+        extensions=[requires(*INVENTORY_READERS)],
+    )
     async def suppliers(
         self,
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
         search: Annotated[str | None, strawberry.argument(description="Words the name contains (case-insensitive).")] = None,
-    ) -> Connection[SupplierType]:
+    ) -> Connection[SupplierType] | None:
         filters: list[Any] = []
         if (text := search_text(search)) is not None:
             filters.append(suppliers.c.name.ilike(f"%{_escape(text)}%", escape="\\"))
         order = ordering("NAME", suppliers.c.name, suppliers.c.id, SortDirection.ASC)
         return await paginate(info.context.reader, suppliers, filters, order, first, after, SupplierType.from_row)
 
-    @strawberry.field(description="One supplier, by global ID.")
+    @strawberry.field(
+        description="One supplier, by global ID.",
+        extensions=[requires(*INVENTORY_READERS, object_type="Supplier")],
+    )
     async def supplier(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The supplier's global ID.")]
     ) -> SupplierType | None:
         return await load_supplier(info, decode_id(id, "Supplier"))
 
-    @strawberry.field(description="Purchase orders to suppliers, newest first.")
+    @strawberry.field(
+        description="Purchase orders to suppliers, newest first.",
+        extensions=[requires(*INVENTORY_READERS)],
+    )
     async def purchase_orders(
         self,
         info: Info,
@@ -100,7 +113,7 @@ class InventoryQueries:
         direction: Annotated[
             SortDirection, strawberry.argument(description="By placing time: DESC (newest first) or ASC.")
         ] = SortDirection.DESC,
-    ) -> Connection[PurchaseOrderType]:
+    ) -> Connection[PurchaseOrderType] | None:
         filters: list[Any] = []
         supplier = optional_id(supplier_id, "Supplier", field="supplierId")
         if supplier is not None:
@@ -112,7 +125,10 @@ class InventoryQueries:
         order = ordering("PLACED_AT", purchase_orders.c.placed_at, purchase_orders.c.id, direction)
         return await paginate(info.context.reader, purchase_orders, filters, order, first, after, PurchaseOrderType.from_row)
 
-    @strawberry.field(description="One purchase order, by global ID.")
+    @strawberry.field(
+        description="One purchase order, by global ID.",
+        extensions=[requires(*INVENTORY_READERS, object_type="PurchaseOrder")],
+    )
     async def purchase_order(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The purchase order's global ID.")]
     ) -> PurchaseOrderType | None:

@@ -10,6 +10,7 @@ def gbp(amount):
 
 
 async def test_campaign_round_trip(api):
+    api = await api.as_role("marketer")
     drafted = await api.mutate(
         "draftCampaign", {"name": "Spring", "segment": "champions", "channel": "email", "budget": gbp("0")}, CAMPAIGN
     )

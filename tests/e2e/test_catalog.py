@@ -7,6 +7,7 @@ PRODUCT = "product { id sku title category attributes { name value } price { amo
 
 
 async def test_product_round_trip(api):
+    api = await api.as_role("merchandiser")
     listed = await api.mutate(
         "listProduct",
         {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen", "attributes": [{"name": "colour", "value": "blue"}]},
@@ -55,6 +56,7 @@ async def test_product_round_trip(api):
 
 
 async def test_search_filter_and_sort(api):
+    api = await api.as_role("merchandiser")
     catalog = [
         ("MUG-B", "Blue Mug", "Kitchen", "4.50", True),
         ("MUG-R", "Red Mug", "Kitchen", "5.25", True),
@@ -94,6 +96,7 @@ async def test_search_filter_and_sort(api):
 
 
 async def test_idempotent_resend_returns_the_same_product_and_records_nothing(api):
+    api = await api.as_role("merchandiser")
     input = {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen", "idempotencyKey": "list-mug-1"}
     first = await api.mutate("listProduct", input, "product { id }")
     events = api.event_counts()

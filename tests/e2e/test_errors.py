@@ -83,7 +83,7 @@ async def test_unexpected_exceptions_are_masked_and_logged(api, monkeypatch, cap
     body = await api.post(
         "mutation { registerCustomer(input: {name: \"A\", email: \"a@example.com\"}) { customer { id } userErrors { code } } }"
     )
-    assert body["data"] is None
+    assert body["data"] == {"registerCustomer": None}  # mutations are nullable: a failure nulls that field only
     assert body["errors"][0]["message"] == "Internal server error."
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "internal detail" not in str(body)

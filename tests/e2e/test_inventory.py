@@ -8,6 +8,7 @@ PO = "purchaseOrder { id status warehouse totalCost { amount currency } supplier
 
 
 async def test_stock_round_trip(api):
+    api = await api.as_role("inventory_planner")
     received = await api.mutate("receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 10, "reference": "DN-1"}, STOCK)
     mug = received["stockLevel"]
     assert (mug["onHand"], mug["available"], mug["isLow"]) == (10, 10, False)
@@ -37,6 +38,7 @@ async def test_stock_round_trip(api):
 
 
 async def test_suppliers_and_purchase_orders(api):
+    api = await api.as_role("inventory_planner")
     supplier = (await api.mutate("registerSupplier", {"name": "Acme Ltd"}, "supplier { id name }"))["supplier"]
     terms = await api.mutate(
         "agreeSupplierTerms",

@@ -53,9 +53,13 @@ def test_aggregate_types_reuse_the_domain_docstrings_and_every_command_is_a_muta
         "receiveStock", "adjustStock", "countStock", "registerSupplier", "agreeSupplierTerms", "placePurchaseOrder",
         "receivePurchaseOrder", "draftCampaign", "setCampaignBudget", "launchCampaign", "pauseCampaign",
         "resumeCampaign", "endCampaign", "recordCampaignOutcome", "submitReview", "publishReview", "hideReview",
+        "forgetCustomer",
     }
     for field in types["Mutation"]["fields"]:
-        payload = types[field["type"]["ofType"]["name"]]
+        # nullable: a mutation denied to the caller is null, with an error, and nulls nothing else
+        assert field["type"]["kind"] == "OBJECT", field["name"]
+        assert "Who may use it:" in field["description"], field["name"]
+        payload = types[field["type"]["name"]]
         assert "userErrors" in {f["name"] for f in payload["fields"]}, field["name"]
         input_type = types[field["args"][0]["type"]["ofType"]["name"]]
         if not field["name"].startswith("record") or field["name"] == "recordCampaignOutcome":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from graphql_api.core.ids import from_global_id
 from infrastructure.bootstrap import bootstrap
 
 from .conftest import eventually
@@ -18,9 +19,9 @@ async def test_events_from_another_process_reach_the_api(api, settings):
 
     await asyncio.to_thread(other_process)
 
-    async def visible():
+    async def visible():  # both projections (catalog, inventory) have caught up
         data = await api.data('{ product(sku: "IMPORTED") { title stockLevels { available } } }')
-        return data["product"]
+        return data["product"] if data["product"] and data["product"]["stockLevels"] else None
 
     assert await eventually(visible) == {"title": "Imported Lamp", "stockLevels": [{"available": 4}]}
 
@@ -47,15 +48,15 @@ async def test_commands_are_recorded_with_the_actor_and_the_correlation_id(api):
     response = await api.client.post(
         "/graphql",
         json={"query": 'mutation { listProduct(input: {sku: "MUG", title: "Mug", category: "Kitchen", idempotencyKey: "k-1"}) { product { id } } }'},
-        headers={"X-Correlation-ID": "checkout-7"},
+        headers={**api.headers, "X-Correlation-ID": "checkout-7"},
     )
     assert response.headers["x-correlation-id"] == "checkout-7"
     catalog = api.storewise.catalog
     listed = [n for n in catalog.recorder.select_notifications(start=1, limit=10) if n.topic.endswith("Product.Listed")]
     metadata = catalog.mapper.metadata_of(listed[0])
-    assert (metadata["actor"], metadata["correlation_id"]) == ("anonymous", "checkout-7")
+    admin = (await api.data("{ viewer { userId } }"))["viewer"]["userId"]
+    assert (metadata["actor"], metadata["correlation_id"]) == (f"user:{from_global_id(admin)[1]}:admin", "checkout-7")
     assert (metadata["command"], metadata["idempotency_key"]) == ("list_product", "k-1")
-
 
 async def test_with_projections_in_a_separate_worker_mutations_wait_for_it(settings):
     import threading
@@ -83,7 +84,7 @@ async def test_with_projections_in_a_separate_worker_mutations_wait_for_it(setti
         thread.start()
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-                api = Api(app, client)
+                api = await Api(app, client).as_role("merchandiser")
                 listed = await api.mutate("listProduct", {"sku": "MUG", "title": "Mug", "category": "Kitchen"}, "product { sku }")
                 assert listed == {"product": {"sku": "MUG"}, "userErrors": []}
                 assert (await api.data('{ product(sku: "MUG") { title } }')) == {"product": {"title": "Mug"}}

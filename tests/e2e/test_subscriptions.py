@@ -15,12 +15,13 @@ async def _subscribe(ws: AsgiWebSocket, id: str, query: str, variables: dict | N
 
 async def test_stock_and_review_subscriptions_receive_events(api):
     broker = api.app.state.broker
+    moderator = await api.as_role("merchandiser")  # reviews awaiting moderation are for the review readers
     mug = (await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }"))["product"]["id"]
     bag = (await api.mutate("listProduct", {"sku": "BAG", "title": "Jute Bag", "category": "Bags"}, "product { id }"))["product"]["id"]
 
     async with AsgiWebSocket(api.app) as ws:
         assert ws.accepted.get("subprotocol") == "graphql-transport-ws"
-        await ws.send_json({"type": "connection_init"})
+        await ws.send_json({"type": "connection_init", "payload": {"authorization": moderator.headers["Authorization"]}})
         assert (await ws.receive_json())["type"] == "connection_ack"
         await _subscribe(ws, "stock", 'subscription { stockLevelChanged(sku: "MUG") { sku warehouse onHand available product { title } } }')
         await _subscribe(
@@ -59,3 +60,36 @@ async def test_stock_and_review_subscriptions_receive_events(api):
 
         await ws.send_json({"id": "stock", "type": "complete"})
         await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(STOCK) == 0))
+
+
+async def test_websockets_authenticate_through_connection_init(api):
+    broker = api.app.state.broker
+    # without a token: anonymous, who may follow stock but not reviews awaiting moderation
+    async with AsgiWebSocket(api.app) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        await _subscribe(ws, "reviews", "subscription { reviewSubmitted { rating } }")
+        message = await ws.receive_json()
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert message["id"] == "reviews" and errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+        await _subscribe(ws, "stock", 'subscription { stockLevelChanged(sku: "MUG") { onHand } }')
+        await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(STOCK) == 1))
+        await api.mutate("receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 2}, "stockLevel { id }")
+        assert (await ws.receive_json())["payload"]["data"] == {"stockLevelChanged": {"onHand": 2}}
+
+    # a customer's token: authenticated, but reviews awaiting moderation are not theirs to watch
+    customer = (await api.mutate("registerCustomer", {"name": "Ann Lee", "email": "ann@example.com"}, "customer { id }"))["customer"]
+    as_customer = await api.as_customer(customer["id"])
+    async with AsgiWebSocket(api.app) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {"authorization": as_customer.headers["Authorization"]}})
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        await _subscribe(ws, "reviews", "subscription { reviewSubmitted { rating } }")
+        message = await ws.receive_json()
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+    # a token that is not one: the connection is refused
+    async with AsgiWebSocket(api.app) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {"authorization": "Bearer not-a-real-token"}})
+        closed = await asyncio.wait_for(ws.from_app.get(), 10)
+        assert closed["type"] == "websocket.close" and closed["code"] == 4403
