@@ -1,0 +1,108 @@
+"""What the security layer costs per GraphQL request: permission checks and the query-cost limit.
+
+In one process, on one prepared SQLite database (the first ``--rows`` rows of Online
+Retail, as ``bench/graphql_load.py`` prepares it), the same sequence of requests of the
+load benchmark's query mix is sent through the ASGI app (httpx, no network) three times,
+interleaved over several rounds so that machine noise hits each case alike:
+
+- ``full``: as served (bearer token authenticated, every guarded field's permission
+  decided, query cost computed and checked);
+- ``no_cost_limit``: the same app without the cost limit (``STOREWISE_GRAPHQL_MAX_COST=0``);
+- ``no_checks``: also without permission decisions (the field guards pass straight
+  through: what the API would cost with no authorisation at all).
+
+Prints mean and p50 milliseconds per request per case and the ratios, and writes
+``bench/out/security_overhead.json``.
+
+    .venv/bin/python bench/security_overhead.py [--rows 5000] [--requests 300] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+
+from bench.graphql_load import DATA_FILE, pick_fixtures, prepare, query_mix  # noqa: E402
+from graphql_api.auth.permissions import Guard  # noqa: E402
+from infrastructure.server import create_app  # noqa: E402
+
+
+async def _unguarded(self: Any, next_: Any, source: Any, info: Any, **kwargs: Any) -> Any:
+    result = next_(source, info, **kwargs)
+    return await result if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future) else result
+
+
+async def timed_requests(app: Any, requests: list[tuple[str, str, dict]]) -> list[float]:
+    latencies = []
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+            for method, path, kwargs in requests[:20]:  # warm caches
+                await client.request(method, path, **kwargs)
+            for method, path, kwargs in requests:
+                started = time.perf_counter()
+                response = await client.request(method, path, **kwargs)
+                latencies.append(time.perf_counter() - started)
+                body = response.json()
+                if response.status_code != 200 or body.get("errors"):
+                    raise RuntimeError(f"request failed: {response.status_code} {str(body)[:300]}")
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "security_overhead.json"))
+    args = parser.parse_args()
+
+    prepared = prepare("sqlite", args.rows, DATA_FILE)
+    settings = prepared.settings
+    fixtures = pick_fixtures(settings, prepared.token)
+    operations = query_mix(fixtures, "graphql")
+    rng = random.Random(11)
+    weights = [op.weight for op in operations]
+    requests = [rng.choices(operations, weights)[0].request(rng) for _ in range(args.requests)]
+    env = {"STOREWISE_DATABASE_URL": settings.database_url, "STOREWISE_VAR_DIR": str(settings.var_dir)}
+    os.environ.update(env)
+
+    samples: dict[str, list[float]] = {"full": [], "no_cost_limit": [], "no_checks": []}
+    original = Guard.resolve_async
+    for _ in range(args.rounds):
+        for case in samples:
+            os.environ["STOREWISE_GRAPHQL_MAX_COST"] = "5000" if case == "full" else "0"
+            Guard.resolve_async = _unguarded if case == "no_checks" else original  # type: ignore[method-assign]
+            app = create_app(settings)  # reads STOREWISE_GRAPHQL_MAX_COST
+            samples[case] += asyncio.run(timed_requests(app, requests))
+    Guard.resolve_async = original  # type: ignore[method-assign]
+
+    result: dict[str, Any] = {
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
+        "date": time.strftime("%Y-%m-%d"),
+        "rows": args.rows,
+        "requests_per_case": len(samples["full"]),
+    }
+    for case, latencies in samples.items():
+        result[case] = {"mean_ms": round(statistics.mean(latencies) * 1000, 3), "p50_ms": round(statistics.median(latencies) * 1000, 3)}
+    result["ratio_full_to_no_checks"] = round(result["full"]["mean_ms"] / result["no_checks"]["mean_ms"], 3)
+    result["ratio_full_to_no_cost_limit"] = round(result["full"]["mean_ms"] / result["no_cost_limit"]["mean_ms"], 3)
+    print(json.dumps(result, indent=2))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
