@@ -86,6 +86,7 @@ class Settings:
         }
         if self.backend == "sqlite":
             env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+            env["PROCESS_RECORDER_TOPIC"] = "infrastructure.event_chain:ChainedSQLiteProcessRecorder"
             env["SQLITE_LOCK_TIMEOUT"] = "30"
             for context in CONTEXTS:
                 env[f"{context.upper()}_SQLITE_DBNAME"] = str(self.sqlite_path(f"{context.lower()}-events"))
@@ -94,6 +95,7 @@ class Settings:
             url = self.url
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.postgres",
+                PROCESS_RECORDER_TOPIC="infrastructure.event_chain:ChainedPostgresProcessRecorder",
                 POSTGRES_DBNAME=url.database or "postgres",
                 POSTGRES_HOST=url.host or "127.0.0.1",
                 POSTGRES_PORT=str(url.port or 5432),

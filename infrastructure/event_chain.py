@@ -1,0 +1,150 @@
+"""Tamper evidence: each context's event log is hash-chained.
+
+Every stored event gets a chain link, written in the same transaction as the event
+(while the recorder holds the log's write lock, so links follow notification order):
+
+    hash(n) = SHA-256(hash(n-1) || n || originator id || originator version || topic || state)
+
+The state is the stored bytes — personal data in it is ciphertext — so crypto-shredding
+(destroying a customer's key) leaves the chain intact. ``verify`` recomputes the chain
+from the events and names the first position where it breaks: an event modified,
+deleted, inserted or moved directly in the database. The recorders are plugged in
+with the library's own setting (``PROCESS_RECORDER_TOPIC``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteProcessRecorder
+from psycopg.sql import SQL, Identifier
+
+GENESIS = bytes(32)
+BATCH = 1000
+
+
+def link(previous: bytes, position: int, event: StoredEvent) -> bytes:
+    """The chain hash of the event at ``position``, following ``previous``."""
+    digest = hashlib.sha256(previous)
+    digest.update(position.to_bytes(8, "big"))
+    digest.update(str(event.originator_id).encode())
+    digest.update(event.originator_version.to_bytes(8, "big"))
+    digest.update(event.topic.encode())
+    state = event.state
+    digest.update(state.encode() if isinstance(state, str) else bytes(state))  # a tampered row may hold text
+    return digest.digest()
+
+
+class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
+    """The library's SQLite recorder, also writing each event's chain link."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS event_chain (position INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
+        ]
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if ids:
+            c.execute("SELECT hash FROM event_chain ORDER BY position DESC LIMIT 1")
+            row = c.fetchone()
+            previous = bytes(row[0]) if row else GENESIS
+            links = []
+            for position, event in zip(ids, stored_events, strict=True):
+                previous = link(previous, position, event)
+                links.append((position, previous))
+            c.executemany("INSERT INTO event_chain VALUES (?, ?)", links)
+        return ids
+
+    def chain(self, start: int, limit: int) -> list[tuple[int, bytes]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT position, hash FROM event_chain WHERE position > ? ORDER BY position LIMIT ?", (start, limit))
+            return [(row[0], bytes(row[1])) for row in c.fetchall()]
+
+
+class ChainedPostgresProcessRecorder(PostgresProcessRecorder):
+    """The library's PostgreSQL recorder, also writing each event's chain link."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.chain_table = Identifier(self.datastore.schema or "public", f"{self.events_table_name}_chain")
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, hash bytea NOT NULL)").format(self.chain_table)
+        )
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        # Still inside the insert's transaction, with the events table locked (the library
+        # locks it so that notification ids commit in order): the links follow that order.
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            curs.execute(SQL("SELECT hash FROM {0} ORDER BY position DESC LIMIT 1").format(self.chain_table))
+            row = curs.fetchone()
+            previous = bytes(row["hash"]) if row else GENESIS
+            links = []
+            for position, event in zip(ids, stored_events, strict=True):
+                previous = link(previous, position, event)
+                links.append((position, previous))
+            curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self.chain_table), links)
+        return ids
+
+    def chain(self, start: int, limit: int) -> list[tuple[int, bytes]]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT position, hash FROM {0} WHERE position > %s ORDER BY position LIMIT %s").format(self.chain_table),
+                (start, limit),
+            )
+            return [(row["position"], bytes(row["hash"])) for row in curs.fetchall()]
+
+
+@dataclass
+class ChainReport:
+    """What verifying one context's chain found."""
+
+    context: str
+    events: int
+    head_position: int
+    head_hash: str
+    first_broken_position: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_position is None
+
+
+def verify(context: str, recorder: Any) -> ChainReport:
+    """Recompute the chain from the stored events and compare it, link by link, with the stored one."""
+    previous, count, position = GENESIS, 0, 0
+    while True:
+        events = recorder.select_notifications(start=position, limit=BATCH, inclusive_of_start=False)
+        links = recorder.chain(position, BATCH)
+        for index in range(max(len(events), len(links))):
+            event = events[index] if index < len(events) else None
+            stored = links[index] if index < len(links) else None
+            where = min(x for x in (event.id if event else None, stored[0] if stored else None) if x is not None)
+            if event is None:
+                return ChainReport(context, count, position, previous.hex(), where, "an event was deleted")
+            if stored is None or stored[0] != event.id:
+                problem = "an event was inserted" if stored is None or stored[0] > event.id else "an event was deleted"
+                return ChainReport(context, count, position, previous.hex(), where, problem)
+            expected = link(previous, event.id, event)
+            if not hmac.compare_digest(expected, stored[1]):
+                return ChainReport(context, count, position, previous.hex(), event.id, "an event was modified or moved")
+            previous, position, count = expected, event.id, count + 1
+        if len(events) < BATCH and len(links) < BATCH:
+            return ChainReport(context, count, position, previous.hex())
+
+
+def signed_heads(reports: Sequence[ChainReport], key: bytes) -> dict[str, Any]:
+    """The chain heads, signed (HMAC-SHA256) so that a later rewrite of a whole chain is caught too."""
+    heads = {r.context: {"position": r.head_position, "hash": r.head_hash} for r in reports}
+    payload = json.dumps(heads, sort_keys=True).encode()
+    return {"heads": heads, "signature": hmac.new(key, payload, hashlib.sha256).hexdigest()}
