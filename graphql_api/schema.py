@@ -30,6 +30,7 @@ from strawberry.types import Info
 from infrastructure.settings import ConfigurationError
 
 from .access.queries import AccessQueries, load_user
+from .audit.queries import AuditQueries
 from .auth import EVERYONE, ReadableObjects, requires, unguarded_fields
 from .campaigns.mutations import CampaignMutations
 from .campaigns.queries import CampaignQueries, load_campaign
@@ -78,7 +79,7 @@ async def _load_node(info: Info, id: str, field: str) -> Node | None:
         "with an error whose `extensions.code` is `UNAUTHENTICATED` or `FORBIDDEN`."
     )
 )
-class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries, AccessQueries):
+class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries, AccessQueries, AuditQueries):
     @strawberry.field(
         description="Any object with a global ID (null if there is none with that ID).",
         extensions=[requires(*EVERYONE, when={role: ReadableObjects("id") for role in EVERYONE})],

@@ -292,6 +292,16 @@ def _audit(args: argparse.Namespace) -> int:
         if args.action == "head":
             print(json.dumps(audit.heads(storewise), indent=2))
             return 0
+        if args.action == "export":
+            aggregate = UUID(args.aggregate) if args.aggregate else None
+            records = audit.export_events(storewise, aggregate_id=aggregate, correlation_id=args.correlation_id)
+            lines = "".join(json.dumps(record, sort_keys=True) + "\n" for record in records)
+            if args.out:
+                Path(args.out).write_text(lines)
+                print(f"wrote {len(records)} events to {args.out}", file=sys.stderr)
+            else:
+                sys.stdout.write(lines)
+            return 0
         ok = True
         for report in audit.verify_chains(storewise):
             if report.intact:
@@ -365,6 +375,14 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--heads", help="also check chain heads exported earlier by `audit head`")
     verify.set_defaults(run=_audit)
     audit_actions.add_parser("head", help="print the chain heads, signed, to keep outside the database").set_defaults(run=_audit)
+    export = audit_actions.add_parser(
+        "export", help="write the events of one aggregate or one correlation as JSON Lines (personal data masked)"
+    )
+    which = export.add_mutually_exclusive_group(required=True)
+    which.add_argument("--aggregate", help="the aggregate's UUID")
+    which.add_argument("--correlation-id", help="every event of one correlation")
+    export.add_argument("--out", help="file to write (default: standard output)")
+    export.set_defaults(run=_audit)
 
     glossary = commands.add_parser(
         "glossary", help="write docs/ubiquitous-language.md from the domain code's docstrings and type hints"

@@ -60,6 +60,11 @@ class Projection:
         """The topics of the events this projection handles (others are not even read)."""
         return [get_topic(event_class) for event_class in cls._handlers]
 
+    def clear(self, connection: Connection) -> None:
+        """Remove every row this projection made (before a rebuild)."""
+        for table in reversed(self.tables):
+            connection.execute(table.delete())
+
     def apply(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         handler = self._handlers.get(type(event))
         if handler is not None:
@@ -210,7 +215,10 @@ class ProjectionRunner:
                 notifications = source.recorder.select_notifications(
                     start=position, limit=self.batch_size, stop=head, topics=projection.topics(), inclusive_of_start=False
                 )
-                decoded = [source.mapper.decode(n) for n in notifications]
+                decoded = []
+                for notification in notifications:
+                    event, metadata = source.mapper.decode(notification)
+                    decoded.append((event, {**metadata, "position": notification.id}))
                 for event, metadata in decoded:
                     projection.apply(connection, event, metadata)
                 full = len(notifications) == self.batch_size
@@ -246,8 +254,7 @@ class ProjectionRunner:
         names = list(names or self.projections)
         with self.engine.begin() as connection:
             for name in names:
-                for table in reversed(self.projections[name].tables):
-                    connection.execute(table.delete())
+                self.projections[name].clear(connection)
                 connection.execute(projection_positions.delete().where(projection_positions.c.name == name))
                 self._known.pop(name, None)
         return self.run_until_idle(names)

@@ -7,9 +7,14 @@ from .base import Projection
 from .campaigns import CampaignProjection
 from .catalog import CatalogProjection
 from .customers import CustomerProjection
+from .event_log import EventLogProjection
 from .feedback import FeedbackProjection
 from .inventory import InventoryProjection
 
 
 def all_projections() -> list[Projection]:
-    return [CustomerProjection(), CatalogProjection(), InventoryProjection(), CampaignProjection(), FeedbackProjection(), AccessProjection()]
+    contexts: list[Projection] = [
+        CustomerProjection(), CatalogProjection(), InventoryProjection(), CampaignProjection(), FeedbackProjection(),
+        AccessProjection(),
+    ]
+    return contexts + [EventLogProjection(p.leader) for p in contexts]

@@ -323,3 +323,25 @@ api_tokens = sa.Table(
     sa.Column("revoked_at", WHEN, nullable=True),
     sa.Column("revoked_by", sa.String(200), nullable=True),
 )
+
+
+# --- For auditors ---------------------------------------------------------------------
+
+#: Every event of every context, indexed for the auditors' event log (the payload itself
+#: is read from the event store when shown, so personal data stays sealed there).
+event_log = sa.Table(
+    "event_log",
+    metadata,
+    sa.Column("context", sa.String(32), primary_key=True),
+    sa.Column("position", sa.BigInteger, primary_key=True),
+    sa.Column("aggregate_id", sa.Uuid, nullable=False),
+    sa.Column("aggregate_type", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("event_type", sa.String(100), nullable=False, index=True),
+    sa.Column("recorded_at", WHEN, nullable=False, index=True),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False, index=True),
+    sa.Column("correlation_id", sa.String(128), nullable=False, index=True),
+    sa.Column("causation_id", sa.String(200), nullable=False),
+    sa.Index("ix_event_log_aggregate", "aggregate_id", "version"),
+)

@@ -54,3 +54,25 @@ def test_exported_heads_catch_a_rewritten_chain(tmp_path, monkeypatch, capsys):
         connection.execute("UPDATE event_chain SET hash = zeroblob(32) WHERE position = (SELECT max(position) FROM event_chain)")
     assert main(["audit", "verify", "--heads", str(heads_file)]) == 1
     assert "no longer holds the exported head" in capsys.readouterr().out
+
+
+def test_export_writes_an_aggregates_events_as_json_lines_masked(tmp_path, monkeypatch, capsys):
+    settings = setup(tmp_path, monkeypatch)
+    with bootstrap(settings) as storewise:
+        customer = storewise.customers.register_customer("Ann Lee", "ann@example.com")
+        storewise.customers.give_consent(customer, "marketing")
+    out = tmp_path / "export.jsonl"
+    assert main(["audit", "export", "--aggregate", str(customer), "--out", str(out)]) == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["event_type"] for r in records] == ["Customer.Registered", "Customer.ConsentGiven"]
+    assert [r["version"] for r in records] == [1, 2]
+    assert records[0]["payload"]["email"] == "a***@example.com"
+    assert "ann@example.com" not in out.read_text()
+    # one correlation: the order placed in setup() and everything it set in motion
+    capsys.readouterr()
+    with bootstrap(settings) as storewise:
+        order_event = next(n for n in storewise.customers.recorder.select_notifications(start=1, limit=100) if n.topic.endswith("Order.Placed"))
+        correlation = storewise.customers.mapper.metadata_of(order_event)["correlation_id"]
+    assert main(["audit", "export", "--correlation-id", correlation]) == 0
+    kinds = [json.loads(line)["event_type"] for line in capsys.readouterr().out.splitlines()]
+    assert kinds[0] == "Order.Placed" and "Allocation.Allocated" in kinds and "Order.StockReserved" in kinds

@@ -1,0 +1,178 @@
+"""Queries for auditors (and the admin): every recorded event with who caused it and why,
+one aggregate's history, and time travel to an aggregate's state at a version or an instant.
+
+Events are indexed in the ``event_log`` read model; their payloads are read from the event
+store when shown, with personal data masked for everyone but the admin."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import sqlalchemy as sa
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.access import Role
+from infrastructure import audit
+from projections.tables import event_log
+
+from ..auth import ACCESS_READERS, requires
+from ..auth.permissions import principal_of
+from ..core.db import fetch_one
+from ..core.errors import BadUserInput
+from ..core.pagination import AFTER_DESCRIPTION, DEFAULT_PAGE_SIZE, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+
+CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access")
+
+
+def _uuid(value: str, field: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise BadUserInput(f"{field} must be a UUID", field=field) from None
+
+
+def _clear(info: Info) -> bool:
+    return principal_of(info).role is Role.ADMIN
+
+
+@strawberry.type(description="One recorded event: what happened, to which aggregate, when, caused by whom and why.")
+class RecordedEvent:
+    context: str = strawberry.field(description="The bounded context whose log holds it (`Customers`, `Inventory`...).")
+    position: int = strawberry.field(description="Its place in that context's log (the notification id).")
+    aggregate_id: str = strawberry.field(description="The aggregate it happened to (its UUID).")
+    aggregate_type: str = strawberry.field(description="The aggregate's kind, e.g. `Order`.")
+    version: int = strawberry.field(description="The aggregate's version this event made (1 for the first).")
+    event_type: str = strawberry.field(description="What happened, e.g. `Order.Placed` (see docs/ubiquitous-language.md).")
+    recorded_at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    event_id: str = strawberry.field(description="The event's own id (what events it caused name as their causation).")
+    actor: str = strawberry.field(description="Who caused it: `user:<id>:<role>`, `importer:...`, or `system:<context>` for a process manager.")
+    correlation_id: str = strawberry.field(description="Shared by everything one request set in motion.")
+    causation_id: str = strawberry.field(description="The command (idempotency key) or the event that directly caused it.")
+
+    @strawberry.field(description="The event's fields as recorded; personal data masked except for the admin.")
+    async def payload(self, info: Info) -> JSON | None:
+        storewise = info.context.storewise
+        event = await asyncio.to_thread(audit.stored_event, storewise, self.context, UUID(self.aggregate_id), self.version)
+        return None if event is None else audit.event_payload(event, clear_personal_data=_clear(info))
+
+    @classmethod
+    def from_row(cls, row: Any) -> RecordedEvent:
+        return cls(
+            context=row.context, position=row.position, aggregate_id=str(row.aggregate_id), aggregate_type=row.aggregate_type,
+            version=row.version, event_type=row.event_type, recorded_at=row.recorded_at, event_id=row.event_id,
+            actor=row.actor, correlation_id=row.correlation_id, causation_id=row.causation_id,
+        )
+
+
+@strawberry.input(description="Which events to list (all given conditions must hold).")
+class EventLogFilter:
+    context: str | None = strawberry.field(default=None, description="Only this context's log.")
+    aggregate_id: str | None = strawberry.field(default=None, description="Only this aggregate's events (its UUID).")
+    event_type: str | None = strawberry.field(default=None, description="Only this kind of event, e.g. `Order.Placed`.")
+    actor: str | None = strawberry.field(default=None, description="Only events caused by this actor.")
+    correlation_id: str | None = strawberry.field(default=None, description="Only events of this correlation.")
+    from_: datetime | None = strawberry.field(default=None, name="from", description="Recorded at or after this instant.")
+    to: datetime | None = strawberry.field(default=None, description="Recorded before this instant.")
+
+
+@strawberry.type(description="An aggregate as it was at a point of its history, rebuilt from its events.")
+class AggregateSnapshot:
+    aggregate_id: str = strawberry.field(description="The aggregate's UUID.")
+    aggregate_type: str = strawberry.field(description="Its kind, e.g. `StockItem`.")
+    context: str = strawberry.field(description="The context whose log holds it.")
+    version: int = strawberry.field(description="The version it was rebuilt to.")
+    recorded_at: datetime = strawberry.field(description="When that version's event was recorded.")
+    state: JSON = strawberry.field(description="Its state then; personal data masked except for the admin.")
+
+
+def _filters(filter: EventLogFilter | None) -> list[Any]:
+    if filter is None:
+        return []
+    conditions: list[Any] = []
+    if filter.context is not None:
+        if filter.context not in CONTEXTS:
+            raise BadUserInput(f"context must be one of {', '.join(CONTEXTS)}", field="filter.context")
+        conditions.append(event_log.c.context == filter.context)
+    if filter.aggregate_id is not None:
+        conditions.append(event_log.c.aggregate_id == _uuid(filter.aggregate_id, "filter.aggregateId"))
+    for column, value in (
+        (event_log.c.event_type, filter.event_type), (event_log.c.actor, filter.actor), (event_log.c.correlation_id, filter.correlation_id)
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if filter.from_ is not None:
+        conditions.append(event_log.c.recorded_at >= filter.from_)
+    if filter.to is not None:
+        conditions.append(event_log.c.recorded_at < filter.to)
+    return conditions
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(
+        description="Every recorded event of every context, oldest first unless sorted otherwise, with who caused it and why.",
+        extensions=[requires(*ACCESS_READERS)],
+    )
+    async def event_log(
+        self,
+        info: Info,
+        filter: Annotated[EventLogFilter | None, strawberry.argument(description="Which events.")] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        direction: Annotated[SortDirection, strawberry.argument(description="Oldest or newest first.")] = SortDirection.ASC,
+    ) -> Connection[RecordedEvent] | None:
+        order = ordering("RECORDED_AT", event_log.c.recorded_at, event_log.c.event_id, direction)
+        return await paginate(info.context.reader, event_log, _filters(filter), order, first, after, RecordedEvent.from_row)
+
+    @strawberry.field(
+        description="One aggregate's events, in the order they happened.",
+        extensions=[requires(*ACCESS_READERS)],
+    )
+    async def aggregate_history(
+        self,
+        info: Info,
+        aggregate_id: Annotated[str, strawberry.argument(description="The aggregate's UUID.")],
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Connection[RecordedEvent] | None:
+        order = ordering("VERSION", event_log.c.version, event_log.c.event_id, SortDirection.ASC)
+        condition = event_log.c.aggregate_id == _uuid(aggregate_id, "aggregateId")
+        return await paginate(info.context.reader, event_log, [condition], order, first, after, RecordedEvent.from_row)
+
+    @strawberry.field(
+        description=(
+            "Time travel: an aggregate's state right after its event number `version`, or as it stood at the "
+            "instant `asOf` (give one; neither means now). Null if it did not exist yet."
+        ),
+        extensions=[requires(*ACCESS_READERS)],
+    )
+    async def aggregate_at(
+        self,
+        info: Info,
+        aggregate_id: Annotated[str, strawberry.argument(description="The aggregate's UUID.")],
+        version: Annotated[int | None, strawberry.argument(description="Rebuild up to this version.")] = None,
+        as_of: Annotated[datetime | None, strawberry.argument(description="Rebuild as of this instant (UTC).")] = None,
+    ) -> AggregateSnapshot | None:
+        if version is not None and as_of is not None:
+            raise BadUserInput("give version or asOf, not both", field="version")
+        if version is not None and version < 1:
+            raise BadUserInput("version must be 1 or more", field="version")
+        pk = _uuid(aggregate_id, "aggregateId")
+        statement = sa.select(event_log).where(event_log.c.aggregate_id == pk)
+        if version is not None:
+            statement = statement.where(event_log.c.version <= version)
+        if as_of is not None:
+            statement = statement.where(event_log.c.recorded_at <= as_of)
+        row = await fetch_one(info.context.reader, statement.order_by(event_log.c.version.desc()).limit(1))
+        if row is None:
+            return None
+        aggregate = await asyncio.to_thread(audit.aggregate_at, info.context.storewise, row.context, pk, row.version)
+        return AggregateSnapshot(
+            aggregate_id=str(pk), aggregate_type=row.aggregate_type, context=row.context, version=row.version,
+            recorded_at=row.recorded_at, state=audit.aggregate_state(aggregate, clear_personal_data=_clear(info)),
+        )
