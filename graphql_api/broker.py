@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 STOCK = "stock"
 REVIEW_SUBMITTED = "review-submitted"
 
+#: The projections whose tables subscribers read (stock levels, reviews).
+_SOURCES = frozenset({"inventory", "feedback"})
+
 _STOCK_EVENTS = (
     StockItem.Opened, StockItem.Received, StockItem.Reserved, StockItem.Released,
     StockItem.Shipped, StockItem.Adjusted, StockItem.Counted,
@@ -47,6 +50,8 @@ class Broker:
     # --- called by the ProjectionRunner, in a worker thread ------------------------------
 
     def listener(self, projection: str, batch: list[tuple[Any, dict[str, str]]]) -> None:
+        if projection not in _SOURCES:  # e.g. the auditors' event-log index sees the same events again
+            return
         changes: dict[str, list[Any]] = defaultdict(list)
         for event, _metadata in batch:
             if isinstance(event, _STOCK_EVENTS):

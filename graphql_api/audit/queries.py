@@ -29,13 +29,6 @@ from ..core.pagination import AFTER_DESCRIPTION, DEFAULT_PAGE_SIZE, FIRST_DESCRI
 CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access")
 
 
-def _uuid(value: str, field: str) -> UUID:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise BadUserInput(f"{field} must be a UUID", field=field) from None
-
-
 def _clear(info: Info) -> bool:
     return principal_of(info).role is Role.ADMIN
 
@@ -72,7 +65,7 @@ class RecordedEvent:
 @strawberry.input(description="Which events to list (all given conditions must hold).")
 class EventLogFilter:
     context: str | None = strawberry.field(default=None, description="Only this context's log.")
-    aggregate_id: str | None = strawberry.field(default=None, description="Only this aggregate's events (its UUID).")
+    aggregate_id: UUID | None = strawberry.field(default=None, description="Only this aggregate's events (its UUID).")
     event_type: str | None = strawberry.field(default=None, description="Only this kind of event, e.g. `Order.Placed`.")
     actor: str | None = strawberry.field(default=None, description="Only events caused by this actor.")
     correlation_id: str | None = strawberry.field(default=None, description="Only events of this correlation.")
@@ -99,7 +92,7 @@ def _filters(filter: EventLogFilter | None) -> list[Any]:
             raise BadUserInput(f"context must be one of {', '.join(CONTEXTS)}", field="filter.context")
         conditions.append(event_log.c.context == filter.context)
     if filter.aggregate_id is not None:
-        conditions.append(event_log.c.aggregate_id == _uuid(filter.aggregate_id, "filter.aggregateId"))
+        conditions.append(event_log.c.aggregate_id == filter.aggregate_id)
     for column, value in (
         (event_log.c.event_type, filter.event_type), (event_log.c.actor, filter.actor), (event_log.c.correlation_id, filter.correlation_id)
     ):
@@ -136,12 +129,12 @@ class AuditQueries:
     async def aggregate_history(
         self,
         info: Info,
-        aggregate_id: Annotated[str, strawberry.argument(description="The aggregate's UUID.")],
+        aggregate_id: Annotated[UUID, strawberry.argument(description="The aggregate's UUID.")],
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[RecordedEvent] | None:
         order = ordering("VERSION", event_log.c.version, event_log.c.event_id, SortDirection.ASC)
-        condition = event_log.c.aggregate_id == _uuid(aggregate_id, "aggregateId")
+        condition = event_log.c.aggregate_id == aggregate_id
         return await paginate(info.context.reader, event_log, [condition], order, first, after, RecordedEvent.from_row)
 
     @strawberry.field(
@@ -154,7 +147,7 @@ class AuditQueries:
     async def aggregate_at(
         self,
         info: Info,
-        aggregate_id: Annotated[str, strawberry.argument(description="The aggregate's UUID.")],
+        aggregate_id: Annotated[UUID, strawberry.argument(description="The aggregate's UUID.")],
         version: Annotated[int | None, strawberry.argument(description="Rebuild up to this version.")] = None,
         as_of: Annotated[datetime | None, strawberry.argument(description="Rebuild as of this instant (UTC).")] = None,
     ) -> AggregateSnapshot | None:
@@ -162,7 +155,7 @@ class AuditQueries:
             raise BadUserInput("give version or asOf, not both", field="version")
         if version is not None and version < 1:
             raise BadUserInput("version must be 1 or more", field="version")
-        pk = _uuid(aggregate_id, "aggregateId")
+        pk = aggregate_id
         statement = sa.select(event_log).where(event_log.c.aggregate_id == pk)
         if version is not None:
             statement = statement.where(event_log.c.version <= version)

@@ -4,6 +4,7 @@ strings (never floats); instants are UTC."""
 from __future__ import annotations
 
 import decimal
+import uuid
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -122,5 +123,25 @@ DateScalar = ScalarDefinition(
     origin=date,
 )
 
+def parse_uuid(value: object) -> uuid.UUID:
+    """A UUID in its usual text form (aggregates' own ids, as the event log shows them)."""
+    if not isinstance(value, str):
+        raise _coercion_error(f"a UUID must be a string, not {value!r}")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _coercion_error(f"not a UUID: {value!r}") from None
+
+
+UUIDScalar = ScalarDefinition(
+    name="UUID",
+    description="An aggregate's own identity, e.g. \"9b2e...-...\" (not a global ID: the event log's aggregateId).",
+    specified_by_url=None,
+    serialize=str,
+    parse_value=parse_uuid,
+    parse_literal=_literal(parse_uuid, "a UUID"),
+    origin=uuid.UUID,
+)
+
 #: The scalar overrides the schema is built with.
-SCALAR_MAP = {decimal.Decimal: DecimalScalar, datetime: DateTimeScalar, date: DateScalar}
+SCALAR_MAP = {decimal.Decimal: DecimalScalar, datetime: DateTimeScalar, date: DateScalar, uuid.UUID: UUIDScalar}

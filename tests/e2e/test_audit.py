@@ -16,7 +16,7 @@ LOG = """query($filter: EventLogFilter, $first: Int, $after: String) {
   }
 }"""
 
-AT = """query($id: String!, $version: Int, $asOf: DateTime) {
+AT = """query($id: UUID!, $version: Int, $asOf: DateTime) {
   aggregateAt(aggregateId: $id, version: $version, asOf: $asOf) { aggregateType version state }
 }"""
 

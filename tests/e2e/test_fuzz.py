@@ -360,6 +360,7 @@ def _scalars(ids: dict[str, list[str]], *, weird: bool = False) -> dict[str, st.
         "Decimal": pick(good_decimals, bad_decimals).map(nodes.String),
         "DateTime": pick(good_datetimes, bad_datetimes).map(nodes.String),
         "Date": pick(good_dates, bad_dates).map(nodes.String),
+        "UUID": pick(st.uuids().map(str), st.sampled_from(["x", "1234", ""] + _WEIRD_TEXT)).map(nodes.String),
     }
 
 

@@ -14,6 +14,8 @@ of the response (``__typename``) unaffected. A root field without a rule fails t
 
 from __future__ import annotations
 
+import base64
+
 from datetime import datetime, timezone
 from typing import Any
 
@@ -93,6 +95,7 @@ def example_value(shop: Shop, type_: Any, name: str, field: str, variant: str, d
         "Decimal": "1",
         "DateTime": datetime.now(timezone.utc).isoformat(),
         "Date": datetime.now(timezone.utc).date().isoformat(),
+        "UUID": base64.b64decode(shop["product"]).decode().split(":", 1)[1],  # an aggregate with a history
     }[kind]
 
 
