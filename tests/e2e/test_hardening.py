@@ -5,7 +5,6 @@ real app wired as production wires them."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -176,12 +175,11 @@ def test_cost_rules_are_configurable_and_recursion_is_bounded():
     rules = CostRules(field_costs=(("ItemConnection.totalCount", 10), ("*.name", 0)), list_sizes=(("Item.parts", 2),))
     assert _cost("{ items(first: 5) { totalCount edges { node { name } } } }", rules=rules) == 1 + 5 * (10 + (1 + (1 + 0)))
     assert _cost("{ items(first: 1) { edges { node { parts { sku } } } } }", rules=rules) == 1 + 1 * (1 + (1 + (1 + 2 * 1)))
-    # fragments that double at every level: computed at once (memoised), capped
+    # fragments that double at every level (2**59 spreads unrolled): answered only because each
+    # fragment's cost is computed once (memoised), and capped
     fragments = ["fragment F0 on Item { name }"] + [f"fragment F{k} on Item {{ ...F{k - 1} ...F{k - 1} }}" for k in range(1, 60)]
     query = "{ items(first: 1) { edges { node { ...F59 } } } } " + " ".join(fragments)
-    started = time.perf_counter()
     assert _cost(query) == COST_CEILING
-    assert time.perf_counter() - started < 1
     deep = "{ items(first: 1) { edges { node { " + "children(first: 1) { edges { node { " * 30 + "name" + " } } }" * 31 + " }"
     assert _cost(deep) == COST_CEILING  # nested past max_nesting (64 selection sets)
 
