@@ -177,7 +177,10 @@ def _with_rules_built_once(extension: AddValidationRules) -> Callable[[], Schema
 
 class StorewiseSchema(strawberry.Schema):
     """Logs server faults with their traceback; and makes sure that errors raised outside
-    the operation's extensions (e.g. a parse error in the parser cache) get a code and are masked too."""
+    the operation's extensions (e.g. a parse error in the parser cache) get a code and are masked too.
+    A read-only schema (serving a replay of the past) refuses mutations over HTTP."""
+
+    read_only = False
 
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         log_errors(errors, execution_context)
@@ -187,7 +190,8 @@ class StorewiseSchema(strawberry.Schema):
         # refused as the client's mistake (HTTP 400) instead of failing as a query would.
         allowed = kwargs.get("allowed_operation_types")
         if allowed is not None:
-            kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
+            refused = {OperationType.SUBSCRIPTION, OperationType.MUTATION} if self.read_only else {OperationType.SUBSCRIPTION}
+            kwargs["allowed_operation_types"] = set(allowed) - refused
         result = await super().execute(*args, **kwargs)
         if getattr(result, "errors", None):
             correlation_id = getattr(kwargs.get("context_value"), "correlation_id", None)
@@ -196,7 +200,9 @@ class StorewiseSchema(strawberry.Schema):
 
 
 @lru_cache(maxsize=8)
-def build_schema(limits: Limits | None = None, hardening: HardeningSettings | None = None) -> strawberry.Schema:
+def build_schema(
+    limits: Limits | None = None, hardening: HardeningSettings | None = None, *, read_only: bool = False
+) -> strawberry.Schema:
     limits = limits or Limits()
     extensions: list[Any] = [ErrorCodes]
     if limits.max_tokens:
@@ -215,6 +221,7 @@ def build_schema(limits: Limits | None = None, hardening: HardeningSettings | No
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    schema.read_only = read_only
     if missing := unguarded_fields(schema):  # every root field declares who may use it
         raise TypeError(f"fields without an access rule (graphql_api.auth.requires): {', '.join(missing)}")
     return schema

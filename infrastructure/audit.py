@@ -239,3 +239,22 @@ def export_events(storewise: Storewise, *, aggregate_id: uuid.UUID | None = None
             }
         )
     return records
+
+
+def replay(storewise: Storewise, until: Any, into_url: str) -> int:
+    """Rebuild every read model as it was at the instant ``until`` into another database
+    (``into_url``), which ``storewise serve --read-only --database-url`` can then serve."""
+    from projections.base import ProjectionRunner
+    from projections.registry import all_projections
+
+    live = storewise.settings.for_read_models()
+    target = Settings(database_url=into_url, kek=storewise.settings.kek, var_dir=storewise.settings.var_dir)
+    if target.read_model_sync_url() == live.read_model_sync_url():
+        raise ValueError("replay into another database than the live read models")
+    upgrade(target)
+    engine = sync_engine(target)
+    try:
+        sources = {app.name: app for app in storewise.applications}
+        return ProjectionRunner(sources, engine, all_projections(), until=until).rebuild()
+    finally:
+        engine.dispose()

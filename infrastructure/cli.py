@@ -24,7 +24,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     # The access log (denied attempts, reads of clear personal data by non-owners) is kept at INFO.
     logging.getLogger("storewise.access").setLevel(logging.INFO)
-    app = create_app(Settings.from_env(), projections_in_process=not args.no_projections)
+    settings = Settings.from_env()
+    if args.database_url:
+        settings = Settings(settings.database_url, settings.kek, settings.var_dir, read_model_url=args.database_url)
+    app = create_app(settings, projections_in_process=not args.no_projections, read_only=args.read_only)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
     return 0
 
@@ -292,6 +295,16 @@ def _audit(args: argparse.Namespace) -> int:
         if args.action == "head":
             print(json.dumps(audit.heads(storewise), indent=2))
             return 0
+        if args.action == "replay":
+            from datetime import datetime, timezone
+
+            until = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
+            if until.tzinfo is None:
+                until = until.replace(tzinfo=timezone.utc)
+            moved = audit.replay(storewise, until, args.into)
+            print(f"read models as of {until.isoformat()} written to {args.into} ({moved} log positions); "
+                  f"serve them with: storewise serve --read-only --database-url {args.into}")
+            return 0
         if args.action == "export":
             aggregate = UUID(args.aggregate) if args.aggregate else None
             records = audit.export_events(storewise, aggregate_id=aggregate, correlation_id=args.correlation_id)
@@ -355,6 +368,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
+        "--read-only",
+        action="store_true",
+        help="serve queries only (mutations are refused) and leave the read models as they are, e.g. a replay",
+    )
+    serve.add_argument("--database-url", help="read models from this database (e.g. one written by `audit replay`)")
+    serve.add_argument(
         "--no-projections",
         action="store_true",
         help="do not run the projections in this process (a `storewise projections run` worker keeps the read models; "
@@ -375,6 +394,12 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--heads", help="also check chain heads exported earlier by `audit head`")
     verify.set_defaults(run=_audit)
     audit_actions.add_parser("head", help="print the chain heads, signed, to keep outside the database").set_defaults(run=_audit)
+    replay = audit_actions.add_parser(
+        "replay", help="rebuild every read model as it was at an instant into another database (to serve read-only)"
+    )
+    replay.add_argument("--until", required=True, help="the instant, ISO 8601 (UTC if no offset)")
+    replay.add_argument("--into", required=True, help="the database to write: sqlite:///PATH or postgresql://...?schema=NAME")
+    replay.set_defaults(run=_audit)
     export = audit_actions.add_parser(
         "export", help="write the events of one aggregate or one correlation as JSON Lines (personal data masked)"
     )

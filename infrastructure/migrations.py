@@ -21,5 +21,5 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Bring the read-model database to ``revision`` (the latest by default)."""
-    settings.prepare()
+    settings.for_read_models().prepare()
     command.upgrade(alembic_config(settings), revision)

@@ -23,6 +23,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def sync_engine(settings: Settings) -> sa.Engine:
     """The engine the projections write with."""
+    settings = settings.for_read_models()
     settings.prepare()
     engine = sa.create_engine(settings.read_model_sync_url(), pool_pre_ping=settings.backend == "postgresql")
     if settings.backend == "sqlite":
@@ -32,6 +33,7 @@ def sync_engine(settings: Settings) -> sa.Engine:
 
 def async_engine(settings: Settings) -> AsyncEngine:
     """The engine the GraphQL resolvers read with."""
+    settings = settings.for_read_models()
     if settings.backend == "sqlite":
         engine = create_async_engine(f"sqlite+aiosqlite:///{settings.sqlite_path()}")
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -59,11 +59,14 @@ def create_app(
     projections_in_process: bool = True,
     poll_interval: float = 0.5,
     limits: Limits | None = None,
+    read_only: bool = False,
 ) -> Starlette:
     """The ASGI app. ``projections_in_process=False`` when a separate
     ``storewise projections run`` worker keeps the read models (mutations then wait
-    for it, bounded; subscriptions need the projections in this process)."""
-    schema = build_schema(limits or Limits.from_env(), HardeningSettings.from_env())
+    for it, bounded; subscriptions need the projections in this process).
+    ``read_only``: queries only, over read models left as they are (e.g. replayed to the past)."""
+    schema = build_schema(limits or Limits.from_env(), HardeningSettings.from_env(), read_only=read_only)
+    projections_in_process = projections_in_process and not read_only
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -39,6 +39,8 @@ class Settings:
     database_url: str
     kek: bytes
     var_dir: Path
+    #: A read-model database apart from the event stores (e.g. one replayed to a past instant).
+    read_model_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -109,8 +111,16 @@ class Settings:
             env["STOREWISE_KEYS_URL"] = self.database_url
         return env
 
+    def for_read_models(self) -> Settings:
+        """Settings whose database is the read-model one (itself unless ``read_model_url`` is set)."""
+        if not self.read_model_url:
+            return self
+        return Settings(database_url=self.read_model_url, kek=self.kek, var_dir=self.var_dir)
+
     def read_model_sync_url(self) -> str:
         """The read-model database for synchronous SQLAlchemy (Alembic)."""
+        if self.read_model_url:
+            return self.for_read_models().read_model_sync_url()
         if self.backend == "sqlite":
             return f"sqlite:///{self.sqlite_path()}"
         url = self.url.set(drivername="postgresql+psycopg", query={})

@@ -175,8 +175,12 @@ class ProjectionRunner:
         projections: Sequence[Projection],
         *,
         batch_size: int = 500,
+        until: datetime | None = None,
     ):
         self.sources = sources
+        #: Apply only events recorded at or before this instant (a replay of the past).
+        self.until = until
+        self._finished: set[str] = set()
         self.engine = engine
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
@@ -205,7 +209,7 @@ class ProjectionRunner:
             # Every notification up to the head read *before* selecting is committed
             # (the recorders commit in id order), so a short batch may move up to it.
             head = source.recorder.max_notification_id() or 0
-            if head <= self._known.get(name, -1):
+            if head <= self._known.get(name, -1) or name in self._finished:
                 return 0
             with self.engine.begin() as connection:
                 position = self._position(connection, name)
@@ -218,11 +222,18 @@ class ProjectionRunner:
                 decoded = []
                 for notification in notifications:
                     event, metadata = source.mapper.decode(notification)
+                    if self.until is not None and event.timestamp > self.until:
+                        self._finished.add(name)  # the rest of the log is after the instant replayed to
+                        notifications = notifications[: len(decoded)]
+                        break
                     decoded.append((event, {**metadata, "position": notification.id}))
                 for event, metadata in decoded:
                     projection.apply(connection, event, metadata)
                 full = len(notifications) == self.batch_size
-                new_position = notifications[-1].id if full else head
+                if name in self._finished:
+                    new_position = notifications[-1].id if notifications else position
+                else:
+                    new_position = notifications[-1].id if full else head
                 upsert(
                     connection,
                     projection_positions,
