@@ -305,6 +305,10 @@ def _audit(args: argparse.Namespace) -> int:
             print(f"read models as of {until.isoformat()} written to {args.into} ({moved} log positions); "
                   f"serve them with: storewise serve --read-only --database-url {args.into}")
             return 0
+        if args.action == "import":
+            records = [json.loads(line) for line in Path(args.file).read_text().splitlines() if line.strip()]
+            print(f"recorded {audit.import_events(storewise, records)} events from {args.file}")
+            return 0
         if args.action == "export":
             aggregate = UUID(args.aggregate) if args.aggregate else None
             records = audit.export_events(storewise, aggregate_id=aggregate, correlation_id=args.correlation_id)
@@ -408,6 +412,11 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--correlation-id", help="every event of one correlation")
     export.add_argument("--out", help="file to write (default: standard output)")
     export.set_defaults(run=_audit)
+    reimport = audit_actions.add_parser(
+        "import", help="record the events of an export, exactly as they were stored (e.g. into a fresh database)"
+    )
+    reimport.add_argument("file", help="JSON Lines written by `audit export`")
+    reimport.set_defaults(run=_audit)
 
     glossary = commands.add_parser(
         "glossary", help="write docs/ubiquitous-language.md from the domain code's docstrings and type hints"
