@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, AggregateEvent
 
 from application import errors as application_errors
+from application.docs import docstring as _doc
 from application.system import CONTEXT_MAP
 from domain.shared import DomainError
 
@@ -32,15 +33,6 @@ CONTEXTS = [
 ]
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "ubiquitous-language.md"
-
-
-def _doc(obj: Any) -> str:
-    """The docstring a person wrote (for an event, not the one its dataclass generated)."""
-    for klass in getattr(obj, "__mro__", (obj,)):
-        doc = klass.__doc__ or ""
-        if doc and not doc.startswith(f"{getattr(klass, '__name__', '')}("):
-            return inspect.cleandoc(doc).strip()
-    return ""
 
 
 def _one_line(text: str) -> str:

@@ -10,10 +10,11 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
-from domain.customer import Customer, CustomerActivity, Order, OrderLine
+from domain.customer import Customer, CustomerActivity, Order, OrderLine, OrderStatus
 
 from ..auth import CUSTOMER_DATA_READERS, OwnSource, Role, requires
 from ..core.db import loader
+from ..core.docs import domain_doc
 from ..core.errors import BadUserInput
 from ..core.ids import Node, to_global_id
 from ..core.money import MoneyType
@@ -102,7 +103,7 @@ class OrderLineType:
     unit_price: MoneyType = strawberry.field(description="The price per unit at checkout.")
     returned_quantity: int = strawberry.field(description="Units of this line sent back so far.")
 
-    @strawberry.field(description="Quantity times unit price.")
+    @strawberry.field(description=domain_doc(OrderLine.total))
     def total(self) -> MoneyType:
         return MoneyType.of(self.unit_price.amount * self.quantity, self.unit_price.currency)  # type: ignore[return-value]
 
@@ -116,9 +117,9 @@ class OrderType(Node):
     pk: strawberry.Private[UUID]
     customer_pk: strawberry.Private[UUID | None]
     reference: str = strawberry.field(description="The shop's order number (empty if none).")
-    status: OrderStatusEnum = strawberry.field(description="Where the order is in its life.")
+    status: OrderStatusEnum = strawberry.field(description=domain_doc(OrderStatus))
     warehouse: str = strawberry.field(description="The warehouse it is fulfilled from.")
-    total: MoneyType = strawberry.field(description="The sum of the lines' totals.")
+    total: MoneyType = strawberry.field(description=domain_doc(Order.total))
     is_paid: bool = strawberry.field(description="Whether it has been paid.")
     not_fulfillable_reason: str = strawberry.field(description="Why the stock could not be reserved (empty otherwise).")
     placed_at: datetime = strawberry.field(description="When the customer checked out.")

@@ -13,6 +13,7 @@ from application.catalog import CatalogApplication
 from domain.inventory import PurchaseLine, PurchaseOrder, StockItem, Supplier, SupplierTerms
 
 from ..core.db import loader
+from ..core.docs import domain_doc
 from ..core.ids import Node, to_global_id
 from ..core.money import MoneyType
 from .dataloaders import lines_by_purchase_order, suppliers_by_id, terms_by_supplier
@@ -41,8 +42,8 @@ class StockLevelType(Node):
     sku: str = strawberry.field(description="The SKU.")
     warehouse: str = strawberry.field(description="The warehouse's code, e.g. `main`.")
     on_hand: int = strawberry.field(description="Units physically at the warehouse.")
-    reserved: int = strawberry.field(description="Units promised to orders not yet shipped.")
-    available: int = strawberry.field(description="Units that can still be promised: on hand - reserved.")
+    reserved: int = strawberry.field(description=domain_doc(StockItem.reserved))
+    available: int = strawberry.field(description=domain_doc(StockItem.available))
     is_low: bool = strawberry.field(description="Fewer units available than the low-stock threshold.")
     last_counted_at: datetime | None = strawberry.field(description="When a stocktake last counted it, if ever.")
     updated_at: datetime = strawberry.field(description="When the stock last moved.")
