@@ -60,6 +60,12 @@ class Projection:
         """The topics of the events this projection handles (others are not even read)."""
         return [get_topic(event_class) for event_class in cls._handlers]
 
+    def start_batch(self) -> None:
+        """Called before each batch of events (forget anything an aborted batch left behind)."""
+
+    def end_batch(self, connection: Connection) -> None:
+        """Called after a batch's events, in the same transaction (write what was accumulated)."""
+
     def clear(self, connection: Connection) -> None:
         """Remove every row this projection made (before a rebuild)."""
         for table in reversed(self.tables):
@@ -227,8 +233,10 @@ class ProjectionRunner:
                         notifications = notifications[: len(decoded)]
                         break
                     decoded.append((event, {**metadata, "position": notification.id}))
+                projection.start_batch()
                 for event, metadata in decoded:
                     projection.apply(connection, event, metadata)
+                projection.end_batch(connection)
                 full = len(notifications) == self.batch_size
                 if name in self._finished:
                     new_position = notifications[-1].id if notifications else position

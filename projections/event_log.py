@@ -19,6 +19,15 @@ class EventLogProjection(Projection):
     def __init__(self, leader: str):
         self.leader = leader  # type: ignore[misc]
         self.name = f"event-log:{leader.lower()}"  # type: ignore[misc]
+        self._rows: list[dict[str, Any]] = []
+
+    def start_batch(self) -> None:
+        self._rows = []
+
+    def end_batch(self, connection: Connection) -> None:
+        if self._rows:  # one executemany per batch
+            insert(connection, event_log, self._rows)
+            self._rows = []
 
     def topics(self) -> list[str]:  # type: ignore[override]
         return []  # every event
@@ -28,9 +37,7 @@ class EventLogProjection(Projection):
 
     def apply(self, connection: Connection, event: Any, metadata: dict[str, Any]) -> None:
         aggregate_type, _, event_type = type(event).__qualname__.rpartition(".")
-        insert(
-            connection,
-            event_log,
+        self._rows.append(
             {
                 "context": self.leader,
                 "position": metadata["position"],
@@ -43,5 +50,5 @@ class EventLogProjection(Projection):
                 "actor": (metadata.get("actor") or "")[:200],
                 "correlation_id": (metadata.get("correlation_id") or "")[:128],
                 "causation_id": (metadata.get("causation_id") or "")[:200],
-            },
+            }
         )

@@ -26,6 +26,7 @@ class InventoryProjection(Projection):
 
     def __init__(self, low_stock_threshold: int = LOW_STOCK_THRESHOLD):
         self.low_stock_threshold = low_stock_threshold
+        self._moves: dict[Any, list[Any]] = {}
 
     # --- stock --------------------------------------------------------------------------
 
@@ -62,13 +63,42 @@ class InventoryProjection(Projection):
 
     @handles(StockItem.Counted)
     def counted(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=event.difference, last_counted_at=event.at)
+        self._move(connection, event, on_hand=event.difference, counted_at=event.at)
 
-    def _move(self, connection: Connection, event: Any, *, on_hand: int = 0, reserved: int = 0, **values: Any) -> None:
-        params = {"k_id": event.originator_id, "on_hand": on_hand, "reserved": reserved, "at": event.timestamp}
-        connection.execute(self._move_statement, params)
-        if values:
-            update(connection, stock_levels, {"id": event.originator_id}, set=values)
+    # Stock movements only add to on hand and reserved, so a batch's movements of one stock
+    # item are summed in memory and written once, all items in one executemany, at the end
+    # of the batch (most events of a busy shop are reservations and shipments).
+
+    def start_batch(self) -> None:
+        self._moves = {}
+
+    def _move(self, connection: Connection, event: Any, *, on_hand: int = 0, reserved: int = 0, counted_at: Any = None) -> None:
+        move = self._moves.setdefault(event.originator_id, [0, 0, None, None])
+        move[0] += on_hand
+        move[1] += reserved
+        move[2] = event.timestamp
+        if counted_at is not None:
+            move[3] = counted_at
+
+    def end_batch(self, connection: Connection) -> None:
+        if not self._moves:
+            return
+        connection.execute(
+            self._move_statement,
+            [{"k_id": pk, "on_hand": m[0], "reserved": m[1], "at": m[2]} for pk, m in self._moves.items()],
+        )
+        counted = [{"k_id": pk, "counted_at": m[3]} for pk, m in self._moves.items() if m[3] is not None]
+        if counted:
+            connection.execute(self._counted_statement, counted)
+        self._moves = {}
+
+    @functools.cached_property
+    def _counted_statement(self) -> Any:
+        return (
+            stock_levels.update()
+            .where(stock_levels.c.id == sa.bindparam("k_id", type_=sa.Uuid))
+            .values(last_counted_at=sa.bindparam("counted_at", type_=WHEN))
+        )
 
     @functools.cached_property
     def _move_statement(self) -> Any:
