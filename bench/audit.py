@@ -72,13 +72,14 @@ def main() -> None:
         start_event = storewise.inventory.mapper.decode(firsts[0])[0]
         end_event = storewise.inventory.mapper.decode(storewise.inventory.recorder.select_notifications(start=last, limit=1)[0])[0]
         middle = start_event.timestamp + (end_event.timestamp - start_event.timestamp) / 2
-        moved, seconds = timed(lambda: audit.replay(storewise, middle, f"sqlite:///{tmp / 'replay' / 'past.sqlite'}"))
-        result["replay_to_middle"] = {"until": middle.isoformat(), "seconds": round(seconds, 1), "events_per_s": round(moved / seconds)}
+        _, seconds = timed(lambda: audit.replay(storewise, middle, f"sqlite:///{tmp / 'replay' / 'past.sqlite'}"))
+        result["replay_to_middle"] = {"until": middle.isoformat(), "seconds": round(seconds, 1)}
 
+        # events per second: each event is applied twice (its context's read models and the event-log index)
         rebuild = projection_runner(storewise)
-        moved, seconds = timed(rebuild.rebuild)
+        _, seconds = timed(rebuild.rebuild)
         rebuild.engine.dispose()
-        result["rebuild"] = {"seconds": round(seconds, 1), "events_per_s": round(moved / seconds)}
+        result["rebuild"] = {"seconds": round(seconds, 1), "events_per_s": round(events / seconds)}
     print(json.dumps(result, indent=2))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
