@@ -65,7 +65,7 @@ from graphql.pyutils import Undefined
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
-from infrastructure.settings import ConfigurationError
+from infrastructure.settings import ConfigurationError, whole_number_setting
 
 from .core.pagination import DEFAULT_PAGE_SIZE
 
@@ -105,14 +105,9 @@ class HardeningSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> HardeningSettings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        raw = (env.get(cls.ENV["max_cost"]) or "").strip()
-        if raw:
-            try:
-                values["max_cost"] = int(raw)
-            except ValueError:
-                raise ConfigurationError(f"{cls.ENV['max_cost']} must be a whole number, not {raw!r}") from None
-            if values["max_cost"] < 0:
-                raise ConfigurationError(f"{cls.ENV['max_cost']} must be 0 (off) or more")
+        max_cost = whole_number_setting(env, cls.ENV["max_cost"])
+        if max_cost is not None:
+            values["max_cost"] = max_cost
         raw = (env.get(cls.ENV["introspection"]) or "").strip().lower()
         if raw:
             if raw not in _ON | _OFF:

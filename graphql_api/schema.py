@@ -27,7 +27,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types.graphql import OperationType
 from strawberry.types import Info
 
-from infrastructure.settings import ConfigurationError
+from infrastructure.settings import whole_number_setting
 
 from .access.queries import AccessQueries, load_user
 from .audit.queries import AuditQueries
@@ -148,18 +148,8 @@ class Limits:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
         env = os.environ if env is None else env
-        values: dict[str, int] = {}
-        for name, variable in cls.ENV.items():
-            raw = env.get(variable)
-            if raw is None or raw.strip() == "":
-                continue
-            try:
-                values[name] = int(raw)
-            except ValueError:
-                raise ConfigurationError(f"{variable} must be a whole number, not {raw!r}") from None
-            if values[name] < 0:
-                raise ConfigurationError(f"{variable} must be 0 (off) or more")
-        return cls(**values)
+        values = {name: whole_number_setting(env, variable) for name, variable in cls.ENV.items()}
+        return cls(**{name: value for name, value in values.items() if value is not None})
 
 
 def _with_rules_built_once(extension: AddValidationRules) -> Callable[[], SchemaExtension]:

@@ -144,6 +144,20 @@ class Settings:
                 connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.postgres_schema}"')
 
 
+def whole_number_setting(env: Mapping[str, str], variable: str) -> int | None:
+    """A limit from the environment: a whole number, 0 (off) or more; None if unset."""
+    raw = (env.get(variable) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{variable} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigurationError(f"{variable} must be 0 (off) or more")
+    return value
+
+
 def _load_kek(env: Mapping[str, str], var_dir: Path) -> bytes:
     encoded = env.get("STOREWISE_KEK")
     if not encoded:
