@@ -138,9 +138,6 @@ def _scratch(settings: Settings) -> tuple[Settings, Any]:
 
 # --- events and past states, as an auditor sees them ------------------------------------------
 
-_MASKS = {"email": "mask_email", "phone": "mask_phone"}
-
-
 def jsonable(value: Any) -> Any:
     """A value of an event or aggregate as plain JSON (money as {amount, currency}, ids as text)."""
     import dataclasses
@@ -163,11 +160,9 @@ def jsonable(value: Any) -> Any:
 
 def masked(field_name: str, value: Any) -> Any:
     """A personal-data value as staff other than the admin see it."""
-    from projections import masking
+    from projections.masking import mask_personal
 
-    if not isinstance(value, str):
-        return value
-    return getattr(masking, _MASKS.get(field_name, "mask_words"))(value)
+    return mask_personal(field_name, value) if isinstance(value, str) else value
 
 
 def event_payload(event: Any, *, clear_personal_data: bool) -> dict[str, Any]:
@@ -197,17 +192,13 @@ def aggregate_state(aggregate: Any, *, clear_personal_data: bool) -> dict[str, A
 
 def stored_event(storewise: Storewise, context: str, aggregate_id: uuid.UUID, version: int) -> Any:
     """The domain event at that version of that aggregate (None if the log has no such event)."""
-    app = next((app for app in storewise.applications if app.name == context), None)
-    if app is None:
-        return None
-    events = list(app.events.get(aggregate_id, gt=version - 1, lte=version))
+    events = list(storewise.application(context).events.get(aggregate_id, gt=version - 1, lte=version))
     return events[0] if events else None
 
 
 def aggregate_at(storewise: Storewise, context: str, aggregate_id: uuid.UUID, version: int) -> Any:
     """The aggregate as it was right after its event number ``version``."""
-    app = next(app for app in storewise.applications if app.name == context)
-    return app.repository.get(aggregate_id, version=version)
+    return storewise.application(context).repository.get(aggregate_id, version=version)
 
 
 def export_events(storewise: Storewise, *, aggregate_id: uuid.UUID | None = None, correlation_id: str | None = None) -> list[dict[str, Any]]:
@@ -227,11 +218,10 @@ def export_events(storewise: Storewise, *, aggregate_id: uuid.UUID | None = None
             rows = connection.execute(statement).all()
     finally:
         runner.engine.dispose()
-    apps = {app.name: app for app in storewise.applications}
     records = []
     for row in rows:
         event = stored_event(storewise, row.context, row.aggregate_id, row.version)
-        [raw] = apps[row.context].recorder.select_events(row.aggregate_id, gt=row.version - 1, lte=row.version)
+        [raw] = storewise.application(row.context).recorder.select_events(row.aggregate_id, gt=row.version - 1, lte=row.version)
         records.append(
             {
                 "context": row.context, "position": row.position, "aggregate_id": str(row.aggregate_id),
@@ -251,7 +241,6 @@ def import_events(storewise: Storewise, records: list[dict[str, Any]]) -> int:
     fresh one, to replay an external auditor's copy); their hash chain is rebuilt as they go in."""
     from eventsourcing.persistence import StoredEvent
 
-    apps = {app.name: app for app in storewise.applications}
     for record in records:
         stored = StoredEvent(
             originator_id=uuid.UUID(record["aggregate_id"]),
@@ -259,16 +248,13 @@ def import_events(storewise: Storewise, records: list[dict[str, Any]]) -> int:
             topic=record["stored"]["topic"],
             state=base64.b64decode(record["stored"]["state"]),
         )
-        apps[record["context"]].recorder.insert_events([stored])
+        storewise.application(record["context"]).recorder.insert_events([stored])
     return len(records)
 
 
 def replay(storewise: Storewise, until: Any, into_url: str) -> int:
     """Rebuild every read model as it was at the instant ``until`` into another database
     (``into_url``), which ``storewise serve --read-only --database-url`` can then serve."""
-    from projections.base import ProjectionRunner
-    from projections.registry import all_projections
-
     live = storewise.settings.for_read_models()
     target = Settings(database_url=into_url, kek=storewise.settings.kek, var_dir=storewise.settings.var_dir)
     if target.read_model_sync_url() == live.read_model_sync_url():
@@ -276,7 +262,6 @@ def replay(storewise: Storewise, until: Any, into_url: str) -> int:
     upgrade(target)
     engine = sync_engine(target)
     try:
-        sources = {app.name: app for app in storewise.applications}
-        return ProjectionRunner(sources, engine, all_projections(), until=until).rebuild()
+        return projection_runner(storewise, engine, until=until).rebuild()
     finally:
         engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from application.access import AccessApplication
 from application.campaigns import CampaignApplication
@@ -52,6 +53,14 @@ class Storewise:
     def applications(self) -> list:
         return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback, self.access]
 
+    def application(self, name: str) -> Any:
+        """The application of the context with this name (``Customers``, ``Inventory``...)."""
+        return self.runner.apps[name]
+
+    def event_counts(self) -> dict[str, int]:
+        """How many events each context's log holds (its last notification id)."""
+        return {app.name: app.recorder.max_notification_id() or 0 for app in self.applications}
+
     def close(self) -> None:
         self.runner.stop()
 
@@ -72,12 +81,14 @@ def bootstrap(settings: Settings | None = None) -> Storewise:
     return Storewise(settings=settings, runner=runner)
 
 
-def projection_runner(storewise: Storewise, engine: object | None = None) -> ProjectionRunner:
-    """The projections of every context, fed by this system's notification logs."""
+def projection_runner(storewise: Storewise, engine: object | None = None, *, until: Any = None) -> ProjectionRunner:
+    """The projections of every context, fed by this system's notification logs
+    (``until``: only the events recorded up to that instant)."""
     from .read_model_db import sync_engine
 
     return ProjectionRunner(
         {app.name: app for app in storewise.applications},
         engine or sync_engine(storewise.settings),
         all_projections(),
+        until=until,
     )

@@ -61,7 +61,7 @@ def _status(args: argparse.Namespace) -> int:
     from .bootstrap import bootstrap
 
     with bootstrap() as storewise:
-        counts = {app.name: app.recorder.max_notification_id() or 0 for app in storewise.applications}
+        counts = storewise.event_counts()
     print(json.dumps({"database": Settings.from_env().backend, "events": counts}, indent=2))
     return 0
 

@@ -107,7 +107,7 @@ def create_app(
         services: Services = request.app.state.services
 
         def check() -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-            events = {app.name: app.recorder.max_notification_id() or 0 for app in storewise.applications}
+            events = storewise.event_counts()
             projections = {
                 s.name: {"position": s.position, "head": s.head, "lag": s.lag} for s in services.read_side.status()
             }

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from domain.catalog import Product
-from domain.customer import FORGOTTEN, Customer, CustomerActivity, Order, OrderStatus
+from domain.customer import FORGOTTEN, PERSONAL_DATA_FIELDS, Customer, CustomerActivity, Order, OrderStatus
 from domain.shared import utc_day
 
 from .base import Projection, handles, insert, select, update, upsert
-from .masking import mask_email, mask_phone, mask_words
+from .masking import mask_personal
 from .tables import (
     WHEN,
     activity_records,
@@ -80,13 +80,8 @@ class CustomerProjection(Projection):
 
     @handles(Customer.Registered, Customer.ProfileChanged)
     def profile(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        values = {
-            "name_masked": mask_words(event.name),
-            "email_masked": mask_email(event.email),
-            "phone_masked": mask_phone(event.phone),
-            "address_masked": mask_words(event.address),
-            "updated_at": event.timestamp,
-        }
+        values = {f"{field}_masked": mask_personal(field, getattr(event, field)) for field in PERSONAL_DATA_FIELDS}
+        values["updated_at"] = event.timestamp
         if isinstance(event, Customer.Registered):
             values.update(
                 id=event.originator_id, reference=event.reference, consents=[], is_forgotten=False, registered_at=event.at
@@ -107,15 +102,12 @@ class CustomerProjection(Projection):
 
     @handles(Customer.Forgotten)
     def forgotten(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        gone = FORGOTTEN
+        gone = {f"{field}_masked": FORGOTTEN for field in PERSONAL_DATA_FIELDS}
         update(
             connection,
             customers,
             {"id": event.originator_id},
-            set={
-                "name_masked": gone, "email_masked": gone, "phone_masked": gone, "address_masked": gone,
-                "consents": [], "is_forgotten": True, "updated_at": event.timestamp,
-            },
+            set={**gone, "consents": [], "is_forgotten": True, "updated_at": event.timestamp},
         )
 
     # --- activity -----------------------------------------------------------------------

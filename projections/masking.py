@@ -35,3 +35,9 @@ def mask_words(text: str) -> str:
     if not text or text == FORGOTTEN:
         return text
     return " ".join(word[:1] + "*" * (len(word) - 1) for word in text.split())
+
+
+def mask_personal(field: str, value: str) -> str:
+    """A personal-data field of a customer's profile (name, email, phone, address), masked."""
+    mask = {"email": mask_email, "phone": mask_phone}.get(field, mask_words)
+    return mask(value)

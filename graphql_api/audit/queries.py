@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from domain.access import Role
 from infrastructure import audit
+from infrastructure.settings import CONTEXTS
 from projections.tables import event_log
 
 from ..auth import ACCESS_READERS, requires
@@ -25,8 +26,6 @@ from ..auth.permissions import principal_of
 from ..core.db import fetch_one
 from ..core.errors import BadUserInput
 from ..core.pagination import AFTER_DESCRIPTION, DEFAULT_PAGE_SIZE, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
-
-CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access")
 
 
 def _clear(info: Info) -> bool:

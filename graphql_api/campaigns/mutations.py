@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -15,7 +14,7 @@ from ..auth import CAMPAIGN_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id
-from ..core.inputs import AT, IDEMPOTENCY_KEY, INPUT, USER_ERRORS
+from ..core.inputs import CommandInput, INPUT, KeyedInput, USER_ERRORS
 from ..core.money import MoneyInput
 from ..core.request import key_of, run_command
 from .types import CampaignType
@@ -24,58 +23,46 @@ CAMPAIGN_ID = "The campaign's global ID."
 
 
 @strawberry.input(description="Plan a campaign for a segment on a channel.")
-class DraftCampaignInput:
+class DraftCampaignInput(KeyedInput):
     name: str = strawberry.field(description="The campaign's name.")
     segment: str = strawberry.field(description="The customer segment it targets, e.g. `champions`.")
     channel: str = strawberry.field(description="Where it runs, e.g. `email`.")
     budget: MoneyInput = strawberry.field(description="The budget: zero or more (it must be positive to launch).")
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Change a campaign's budget (same currency; positive while live).")
-class SetCampaignBudgetInput:
+class SetCampaignBudgetInput(KeyedInput):
     campaign_id: strawberry.ID = strawberry.field(description=CAMPAIGN_ID)
     budget: MoneyInput = strawberry.field(description="The new budget.")
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Launch a drafted campaign (it needs a positive budget).")
-class LaunchCampaignInput:
+class LaunchCampaignInput(CommandInput):
     campaign_id: strawberry.ID = strawberry.field(description=CAMPAIGN_ID)
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Pause a live campaign.")
-class PauseCampaignInput:
+class PauseCampaignInput(CommandInput):
     campaign_id: strawberry.ID = strawberry.field(description=CAMPAIGN_ID)
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Resume a paused campaign.")
-class ResumeCampaignInput:
+class ResumeCampaignInput(CommandInput):
     campaign_id: strawberry.ID = strawberry.field(description=CAMPAIGN_ID)
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="End a live or paused campaign for good.")
-class EndCampaignInput:
+class EndCampaignInput(CommandInput):
     campaign_id: strawberry.ID = strawberry.field(description=CAMPAIGN_ID)
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Add results of a launched campaign (they add up over recordings).")
-class RecordCampaignOutcomeInput:
+class RecordCampaignOutcomeInput(CommandInput):
     campaign_id: strawberry.ID = strawberry.field(description=CAMPAIGN_ID)
     spend: MoneyInput = strawberry.field(description="Budget spent (in the budget's currency, zero or more).")
     reach: int = strawberry.field(description="People reached (zero or more).")
     conversions: int = strawberry.field(description="Purchases attributed (zero or more; in total no more than reach).")
     revenue: MoneyInput = strawberry.field(description="Revenue of those conversions (budget's currency).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.type(description="The result of a mutation on a campaign.")

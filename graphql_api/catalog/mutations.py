@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,7 +15,7 @@ from ..auth import CATALOG_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import BadUserInput, UserError
 from ..core.ids import decode_id
-from ..core.inputs import AT, IDEMPOTENCY_KEY, INPUT, USER_ERRORS
+from ..core.inputs import CommandInput, INPUT, KeyedInput, USER_ERRORS
 from ..core.money import MoneyInput
 from ..core.request import key_of, run_command
 from .types import ProductType
@@ -40,46 +39,38 @@ def attributes_of(attributes: list[ProductAttributeInput] | None) -> dict[str, s
 
 
 @strawberry.input(description="List a new product in the catalog (not on sale until priced and published).")
-class ListProductInput:
+class ListProductInput(KeyedInput):
     sku: str = strawberry.field(description="The new product's SKU: unique; one SKU, one product.")
     title: str = strawberry.field(description="The product's name, up to 300 characters.")
     category: str = strawberry.field(description="The catalog category, up to 100 characters.")
     attributes: list[ProductAttributeInput] | None = strawberry.field(default=None, description="Descriptive attributes.")
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Change how a product is described (title, category, attributes).")
-class ReviseProductInput:
+class ReviseProductInput(KeyedInput):
     product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
     title: str = strawberry.field(description="The new title.")
     category: str = strawberry.field(description="The new category.")
     attributes: list[ProductAttributeInput] | None = strawberry.field(
         default=None, description="The new attributes (all of them; omitted means none)."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Price a product for the first time, or reprice it (the currency never changes).")
-class PriceProductInput:
+class PriceProductInput(CommandInput):
     product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
     price: MoneyInput = strawberry.field(description="The price: a positive amount.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Put a priced product on sale.")
-class PublishProductInput:
+class PublishProductInput(CommandInput):
     product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Stop selling a product for good.")
-class DiscontinueProductInput:
+class DiscontinueProductInput(CommandInput):
     product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
     reason: str = strawberry.field(default="", description="Why (for the record).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.type(description="The result of a mutation on a product.")

@@ -1,4 +1,8 @@
-"""Descriptions shared by many inputs and arguments, so they read the same everywhere."""
+"""Descriptions and fields shared by many inputs and arguments, so they read the same everywhere."""
+
+from datetime import datetime
+
+import strawberry
 
 IDEMPOTENCY_KEY = (
     "Optional key that makes the mutation safe to re-send: the same key again (for the same "
@@ -11,3 +15,13 @@ AT = (
 )
 USER_ERRORS = "Why the mutation was refused (empty when it succeeded)."
 INPUT = "The command's arguments (see the input type)."
+
+
+@strawberry.input(description="What every command input can carry: an idempotency key.")
+class KeyedInput:
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+
+
+@strawberry.input(description="What most command inputs can carry: the business time and an idempotency key.")
+class CommandInput(KeyedInput):
+    at: datetime | None = strawberry.field(default=None, description=AT)

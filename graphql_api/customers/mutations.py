@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from ..auth import OwnCustomer, OwnOrder, Role, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id, optional_id
-from ..core.inputs import AT, IDEMPOTENCY_KEY, INPUT, USER_ERRORS
+from ..core.inputs import CommandInput, INPUT, USER_ERRORS
 from ..core.money import MoneyInput
 from ..core.request import key_of, run_command
 from .types import CustomerType, OrderType
@@ -24,7 +23,7 @@ from .types import CustomerType, OrderType
 
 
 @strawberry.input(description="Register a new customer.")
-class RegisterCustomerInput:
+class RegisterCustomerInput(CommandInput):
     name: str = strawberry.field(description="The person's name (stored encrypted; shown masked).")
     email: str = strawberry.field(description="Their e-mail address (stored encrypted; shown masked).")
     phone: str | None = strawberry.field(default=None, description="Their phone number, if given.")
@@ -32,35 +31,27 @@ class RegisterCustomerInput:
     reference: str = strawberry.field(
         default="", description="The shop's own customer number, if any (the same number always means the same customer)."
     )
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Change any of a customer's name, e-mail, phone and address (omitted ones stay).")
-class ChangeCustomerProfileInput:
+class ChangeCustomerProfileInput(CommandInput):
     customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
     name: str | None = strawberry.field(default=None, description="The new name.")
     email: str | None = strawberry.field(default=None, description="The new e-mail address.")
     phone: str | None = strawberry.field(default=None, description="The new phone number (empty string clears it).")
     address: str | None = strawberry.field(default=None, description="The new address (empty string clears it).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record a customer's consent to a use of their data.")
-class GiveConsentInput:
+class GiveConsentInput(CommandInput):
     customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
     purpose: str = strawberry.field(description="What they consent to, e.g. `marketing`.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record a customer withdrawing a consent they gave.")
-class WithdrawConsentInput:
+class WithdrawConsentInput(CommandInput):
     customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
     purpose: str = strawberry.field(description="The consent withdrawn, e.g. `marketing`.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(
@@ -69,35 +60,27 @@ class WithdrawConsentInput:
         "and address can never be read again, anywhere; their orders stay, anonymised, for the accounts."
     )
 )
-class ForgetCustomerInput:
+class ForgetCustomerInput(CommandInput):
     customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record that a customer viewed a product's page.")
-class RecordProductViewInput:
+class RecordProductViewInput(CommandInput):
     customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
     product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record a customer's catalog search.")
-class RecordSearchInput:
+class RecordSearchInput(CommandInput):
     customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
     query: str = strawberry.field(description="What they searched for (not empty, up to 200 characters).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record a customer putting a product in their cart.")
-class RecordAddToCartInput:
+class RecordAddToCartInput(CommandInput):
     customer_id: strawberry.ID = strawberry.field(description="The customer's global ID.")
     product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
     quantity: int = strawberry.field(description="Units put in the cart (positive).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="One line of a new order.")
@@ -108,43 +91,33 @@ class OrderLineInput:
 
 
 @strawberry.input(description="Check out: place an order. The inventory then reserves its stock, all lines or none.")
-class PlaceOrderInput:
+class PlaceOrderInput(CommandInput):
     customer_id: strawberry.ID | None = strawberry.field(default=None, description="The customer's global ID; omit for a guest.")
     lines: list[OrderLineInput] = strawberry.field(description="What is bought: at least one line, one per SKU.")
     warehouse: str = strawberry.field(default="main", description="The warehouse to fulfil the order from.")
     reference: str = strawberry.field(default="", description="The shop's order number, if any.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record payment of an order (its total, in its currency).")
-class PayOrderInput:
+class PayOrderInput(CommandInput):
     order_id: strawberry.ID = strawberry.field(description="The order's global ID.")
     amount: MoneyInput = strawberry.field(description="The amount paid: exactly the order's total.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Ship an order whose stock is reserved.")
-class ShipOrderInput:
+class ShipOrderInput(CommandInput):
     order_id: strawberry.ID = strawberry.field(description="The order's global ID.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record that a shipped order reached the customer.")
-class DeliverOrderInput:
+class DeliverOrderInput(CommandInput):
     order_id: strawberry.ID = strawberry.field(description="The order's global ID.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Cancel an order before it ships; its reserved stock is released.")
-class CancelOrderInput:
+class CancelOrderInput(CommandInput):
     order_id: strawberry.ID = strawberry.field(description="The order's global ID.")
     reason: str = strawberry.field(default="", description="Why (for the record).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Units of one SKU sent back.")
@@ -154,12 +127,10 @@ class ReturnLineInput:
 
 
 @strawberry.input(description="Record units of a shipped order sent back; they go back to stock.")
-class ReturnOrderLinesInput:
+class ReturnOrderLinesInput(CommandInput):
     order_id: strawberry.ID = strawberry.field(description="The order's global ID.")
     lines: list[ReturnLineInput] = strawberry.field(description="What came back.")
     reason: str = strawberry.field(default="", description="Why (for the record).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.type(description="The result of a mutation on a customer.")

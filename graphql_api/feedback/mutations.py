@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -15,35 +14,29 @@ from ..auth import MODERATORS, OwnCustomer, Role, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id, optional_id
-from ..core.inputs import AT, IDEMPOTENCY_KEY, INPUT, USER_ERRORS
+from ..core.inputs import CommandInput, INPUT, USER_ERRORS
 from ..core.request import key_of, run_command
 from .types import ReviewType
 
 
 @strawberry.input(description="Submit a review of a product; it waits for moderation.")
-class SubmitReviewInput:
+class SubmitReviewInput(CommandInput):
     product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
     customer_id: strawberry.ID | None = strawberry.field(default=None, description="The author's global ID; omit if anonymous.")
     rating: int = strawberry.field(description="Stars, 1 to 5 (INVALID_RATING otherwise).")
     text: str = strawberry.field(default="", description="What the customer says (up to 5,000 characters).")
     language: str = strawberry.field(default="en", description="The text's language code, e.g. `en`, `zh`.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Publish a review after moderation.")
-class PublishReviewInput:
+class PublishReviewInput(CommandInput):
     review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Hide a review from shoppers, for a reason.")
-class HideReviewInput:
+class HideReviewInput(CommandInput):
     review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
     reason: str = strawberry.field(description="Why (required).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.type(description="The result of a mutation on a review.")

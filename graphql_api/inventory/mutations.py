@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from ..auth import INVENTORY_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import BadUserInput, UserError
 from ..core.ids import decode_id
-from ..core.inputs import AT, IDEMPOTENCY_KEY, INPUT, USER_ERRORS
+from ..core.inputs import CommandInput, INPUT, KeyedInput, USER_ERRORS
 from ..core.money import MoneyInput
 from ..core.request import key_of, run_command
 from .types import PurchaseOrderType, StockLevelType, SupplierType
@@ -24,49 +23,41 @@ from .types import PurchaseOrderType, StockLevelType, SupplierType
 
 
 @strawberry.input(description="Units arrived at a warehouse (a delivery outside purchase orders, a transfer in).")
-class ReceiveStockInput:
+class ReceiveStockInput(CommandInput):
     sku: str = strawberry.field(description="The SKU received (the warehouse starts keeping it if new).")
     warehouse: str = strawberry.field(description="The warehouse's code, e.g. `main`.")
     quantity: int = strawberry.field(description="Units received: a positive whole number.")
     reference: str = strawberry.field(default="", description="Where they came from (delivery note...).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Correct on-hand stock (damage, found goods).")
-class AdjustStockInput:
+class AdjustStockInput(CommandInput):
     sku: str = strawberry.field(description="The SKU.")
     warehouse: str = strawberry.field(description="The warehouse's code.")
     delta: int = strawberry.field(description="Units to add (positive) or remove (negative); not zero.")
     reason: str = strawberry.field(description="Why (required).")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record a stocktake count: on hand becomes the count; the difference is shrinkage or a gain.")
-class CountStockInput:
+class CountStockInput(CommandInput):
     sku: str = strawberry.field(description="The SKU.")
     warehouse: str = strawberry.field(description="The warehouse's code.")
     counted: int = strawberry.field(description="Units really there: zero or more, not below what is reserved.")
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Register a company the shop buys stock from.")
-class RegisterSupplierInput:
+class RegisterSupplierInput(KeyedInput):
     name: str = strawberry.field(description="The supplier's company name.")
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Agree (or change) a supplier's terms for one SKU.")
-class AgreeSupplierTermsInput:
+class AgreeSupplierTermsInput(KeyedInput):
     supplier_id: strawberry.ID = strawberry.field(description="The supplier's global ID.")
     sku: str = strawberry.field(description="The SKU the terms are for.")
     lead_time_days: int = strawberry.field(description="Days from ordering to delivery (zero or more).")
     minimum_order_quantity: int = strawberry.field(description="The fewest units per purchase order (positive).")
     pack_size: int = strawberry.field(description="Units come in packs of this many (positive).")
     unit_cost: MoneyInput = strawberry.field(description="The price per unit (positive).")
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Units of one SKU on a purchase order, or received of it.")
@@ -76,24 +67,20 @@ class PurchaseLineInput:
 
 
 @strawberry.input(description="Order stock from a supplier for a warehouse, within the supplier's terms.")
-class PlacePurchaseOrderInput:
+class PlacePurchaseOrderInput(CommandInput):
     supplier_id: strawberry.ID = strawberry.field(description="The supplier's global ID.")
     warehouse: str = strawberry.field(description="The warehouse the stock goes to.")
     lines: list[PurchaseLineInput] = strawberry.field(
         description="What to order: each quantity meets the minimum and is whole packs."
     )
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="Record a purchase order's delivery; stock rises by what arrived.")
-class ReceivePurchaseOrderInput:
+class ReceivePurchaseOrderInput(CommandInput):
     purchase_order_id: strawberry.ID = strawberry.field(description="The purchase order's global ID.")
     lines: list[PurchaseLineInput] | None = strawberry.field(
         default=None, description="Units received per SKU; omitted means everything ordered arrived."
     )
-    at: datetime | None = strawberry.field(default=None, description=AT)
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 def quantities_of(lines: list[PurchaseLineInput] | None) -> dict[str, int] | None:

@@ -645,7 +645,7 @@ class _Importer:
 
 
 def _events_recorded(storewise: Storewise) -> int:
-    return sum(app.recorder.max_notification_id() or 0 for app in storewise.applications)
+    return sum(storewise.event_counts().values())
 
 
 def _chronological(invoices: dict[str, _Invoice]) -> Iterator[_Invoice]:
