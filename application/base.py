@@ -125,7 +125,8 @@ class StorewiseApplication(ProcessApplication[UUID]):
             except (ConcurrencyConflict, AlreadyExists):
                 if attempt == retries:
                     raise
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # jitter, so clashing writers spread out
+                # Exponential backoff with full jitter, so clashing writers spread out.
+                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
         raise AssertionError("unreachable")
 
     def _execute_once(

@@ -207,6 +207,24 @@ class ProjectionRunner:
         ).first()
         return row[0] if row else 0
 
+    @staticmethod
+    def _claim(connection: Connection, name: str) -> None:
+        """Make this transaction the only one applying ``name`` until it ends.
+
+        Other runners (threads, worker processes, servers) wait here and then read
+        the position this one committed, so no event is applied twice or skipped;
+        a runner that dies mid-batch releases the claim with its transaction.
+        """
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.projection.' || :name))"),
+                {"name": name},
+            )
+        else:  # SQLite: a write as the transaction's first statement takes the database's write lock now
+            connection.execute(
+                projection_positions.update().where(projection_positions.c.name == name).values(name=name)
+            )
+
     def run_batch(self, name: str) -> int:
         """Apply the next batch of one projection's events; returns how far its position moved."""
         projection = self.projections[name]
@@ -218,6 +236,7 @@ class ProjectionRunner:
             if head <= self._known.get(name, -1) or name in self._finished:
                 return 0
             with self.engine.begin() as connection:
+                self._claim(connection, name)
                 position = self._position(connection, name)
                 self._known[name] = position
                 if head <= position:
