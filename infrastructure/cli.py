@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -364,6 +365,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+#: Modules whose ``register(commands=, train=, bench=)`` adds an engine's sub-commands.
+ENGINE_COMMANDS = (
+    "infrastructure.recommender.commands",
+    "infrastructure.forecasting.commands",
+    "infrastructure.reviews.commands",
+    "infrastructure.marketing.commands",
+)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="storewise", description="Storewise: an event-sourced online shop backend.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -475,6 +485,13 @@ def parser() -> argparse.ArgumentParser:
     retail.add_argument("--quiet", action="store_true", help="no progress bar")
     retail.add_argument("--json", action="store_true", help="also print the report as JSON")
     retail.set_defaults(run=_import_online_retail)
+
+    train = commands.add_parser("train", help="train an engine's model from the event log and record it")
+    train_actions = train.add_subparsers(dest="engine", required=True, metavar="ENGINE")
+    bench = commands.add_parser("bench", help="evaluate an engine offline on your own data files (prints JSON)")
+    bench_actions = bench.add_subparsers(dest="engine", required=True, metavar="ENGINE")
+    for module in ENGINE_COMMANDS:  # each engine adds its own sub-commands; imported lazily, they stay cheap
+        importlib.import_module(module).register(commands=commands, train=train_actions, bench=bench_actions)
     return root
 
 

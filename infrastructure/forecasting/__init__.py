@@ -1,0 +1,1 @@
+"""Demand forecasts and the OR-Tools replenishment planner."""

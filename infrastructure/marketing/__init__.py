@@ -1,0 +1,1 @@
+"""Segments, purchase prediction and OR-Tools budget allocation."""

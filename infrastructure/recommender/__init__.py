@@ -1,0 +1,1 @@
+"""The recommender engine (torch-geometric LightGCN and a graph filter)."""

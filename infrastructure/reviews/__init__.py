@@ -1,0 +1,1 @@
+"""Review intelligence with spaCy: sentiment, aspects, keywords, topics."""
