@@ -19,6 +19,7 @@ from .catalog import CatalogApplication
 from .customers import CustomerApplication
 from .feedback import FeedbackApplication
 from .inventory import InventoryApplication
+from .models import ModelRegistryApplication
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ SYSTEM = System(
         [CampaignApplication],
         [FeedbackApplication],
         [AccessApplication],
+        [ModelRegistryApplication],
     ]
 )
 

@@ -47,6 +47,8 @@ from .feedback.queries import FeedbackQueries, load_review
 from .hardening import HardeningSettings, hardening_extensions
 from .inventory.mutations import InventoryMutations
 from .inventory.queries import InventoryQueries, load_purchase_order, load_stock_level, load_supplier
+from .models.mutations import ModelMutations
+from .models.queries import ModelQueries, load_trained_model
 from .subscriptions import Subscription
 
 _NODE_LOADERS: dict[str, Callable[[Info, Any], Any]] = {
@@ -59,6 +61,7 @@ _NODE_LOADERS: dict[str, Callable[[Info, Any], Any]] = {
     "Campaign": load_campaign,
     "Review": load_review,
     "User": load_user,
+    "TrainedModel": load_trained_model,
 }
 
 
@@ -79,7 +82,7 @@ async def _load_node(info: Info, id: str, field: str) -> Node | None:
         "with an error whose `extensions.code` is `UNAUTHENTICATED` or `FORBIDDEN`."
     )
 )
-class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries, AccessQueries, AuditQueries):
+class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries, AccessQueries, AuditQueries, ModelQueries):
     @strawberry.field(
         description="Any object with a global ID (null if there is none with that ID).",
         extensions=[requires(*EVERYONE, when={role: ReadableObjects("id") for role in EVERYONE})],
@@ -124,7 +127,7 @@ MUTATION_DESCRIPTION = (
 
 
 @strawberry.type(description=MUTATION_DESCRIPTION)
-class Mutation(CustomerMutations, CatalogMutations, InventoryMutations, CampaignMutations, FeedbackMutations):
+class Mutation(CustomerMutations, CatalogMutations, InventoryMutations, CampaignMutations, FeedbackMutations, ModelMutations):
     pass
 
 

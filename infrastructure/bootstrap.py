@@ -11,6 +11,7 @@ from application.catalog import CatalogApplication
 from application.customers import CustomerApplication
 from application.feedback import FeedbackApplication
 from application.inventory import InventoryApplication
+from application.models import ModelRegistryApplication
 from application.system import SYSTEM, StorewiseRunner
 from projections.base import ProjectionRunner
 from projections.registry import all_projections
@@ -50,8 +51,12 @@ class Storewise:
         return self.runner.get(AccessApplication)
 
     @property
+    def models(self) -> ModelRegistryApplication:
+        return self.runner.get(ModelRegistryApplication)
+
+    @property
     def applications(self) -> list:
-        return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback, self.access]
+        return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback, self.access, self.models]
 
     def application(self, name: str) -> Any:
         """The application of the context with this name (``Customers``, ``Inventory``...)."""

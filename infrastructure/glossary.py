@@ -29,6 +29,7 @@ CONTEXTS = [
     ("Campaign", "domain.campaign"),
     ("Feedback", "domain.feedback"),
     ("Access", "domain.access"),
+    ("Models", "domain.models"),
     ("Shared by every context", "domain.shared"),
 ]
 

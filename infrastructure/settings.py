@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access")
+CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models")
 
 
 class ConfigurationError(Exception):

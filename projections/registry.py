@@ -10,11 +10,12 @@ from .customers import CustomerProjection
 from .event_log import EventLogProjection
 from .feedback import FeedbackProjection
 from .inventory import InventoryProjection
+from .models import ModelProjection
 
 
 def all_projections() -> list[Projection]:
     contexts: list[Projection] = [
         CustomerProjection(), CatalogProjection(), InventoryProjection(), CampaignProjection(), FeedbackProjection(),
-        AccessProjection(),
+        AccessProjection(), ModelProjection(),
     ]
     return contexts + [EventLogProjection(p.leader) for p in contexts]

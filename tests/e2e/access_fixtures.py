@@ -59,6 +59,10 @@ async def make_shop(api: Api) -> Shop:
         inventory.agree_supplier_terms(supplier, "MUG", SupplierTerms(7, 1, 1, gbp("1.20")))
         purchase_order = inventory.place_purchase_order(supplier, "main", {"MUG": 5})
         campaign = storewise.campaigns.draft_campaign("Spring", "champions", "email", gbp("100"))
+        model = storewise.models.record_training(
+            "recommender", "fixture-1", hyperparameters={}, data_position=storewise.event_counts(), metrics={},
+            artifact_checksum="0" * 64, artifact_path="fixture",
+        )
         api.services.read_side.run_until_idle()
         with api.services.read_side.engine.connect() as connection:
             stock = connection.execute(sa.select(stock_levels.c.id).where(stock_levels.c.sku == "MUG")).scalar_one()
@@ -69,7 +73,7 @@ async def make_shop(api: Api) -> Shop:
             "own_review": to_global_id("Review", own_review), "other_review": to_global_id("Review", other_review),
             "published_review": to_global_id("Review", published), "supplier": to_global_id("Supplier", supplier),
             "purchase_order": to_global_id("PurchaseOrder", purchase_order), "campaign": to_global_id("Campaign", campaign),
-            "stock_level": to_global_id("StockLevel", stock),
+            "stock_level": to_global_id("StockLevel", stock), "trained_model": to_global_id("TrainedModel", model),
         }
 
     shop = Shop(await asyncio.to_thread(write))

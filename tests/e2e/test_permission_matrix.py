@@ -49,6 +49,7 @@ ID_FIXTURES = {
     "supplierId": "supplier",
     "purchaseOrderId": "purchase_order",
     "campaignId": "campaign",
+    "modelId": "trained_model",
 }
 #: ``id`` arguments of the root fields, by field.
 ID_ARGUMENTS = {
@@ -58,6 +59,7 @@ ID_ARGUMENTS = {
     "supplier": "supplier",
     "purchaseOrder": "purchase_order",
     "campaign": "campaign",
+    "trainedModel": "trained_model",
     "review": "{v}_review",
     "node": "product",
 }

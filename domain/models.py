@@ -1,0 +1,202 @@
+"""Models: what the shop's engines learned, and which version each one serves.
+
+A *trained model* is one result of training an engine — the recommender, the
+review sentiment classifier, the purchase predictor — on the event log as it
+stood at a *data position* (the last event of each context it saw). It carries
+its kind, version, hyperparameters, validation metrics and the checksum of its
+*artifact* (the saved weights or scores), so an auditor can tell which model made
+a decision and what it was trained on.
+
+*Activating* a model makes it the one its engine serves; the model of that kind
+that was active until then is *superseded*. Each kind has one *serving slot*
+that records which model is active and since when.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from .shared import DomainError, InvalidTransition, identity, require_text
+
+
+class InvalidModelRecord(DomainError):
+    """A trained model's record is incomplete or not well formed."""
+
+    code = "INVALID_MODEL_RECORD"
+
+
+class ModelStatus:
+    """Where a trained model is in its life."""
+
+    TRAINED = "TRAINED"
+    ACTIVE = "ACTIVE"
+    SUPERSEDED = "SUPERSEDED"
+
+
+def _metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    if not isinstance(metrics, dict):
+        raise InvalidModelRecord("metrics must be a mapping of names to numbers", field="metrics")
+    checked = {}
+    for name, value in metrics.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise InvalidModelRecord(f"metric {name!r} must be a finite number", field="metrics")
+        checked[require_text(name, "metrics", max_length=64)] = float(value)
+    return checked
+
+
+def _position(position: dict[str, Any]) -> dict[str, int]:
+    if not isinstance(position, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in position.values()
+    ):
+        raise InvalidModelRecord("the data position maps each context to the last event position seen", field="data_position")
+    return {str(k): v for k, v in position.items()}
+
+
+class TrainedModel(Aggregate):
+    """One trained version of an engine's model, with what it was trained on and how well it did."""
+
+    class Recorded(Aggregate.Created):
+        """A training run finished: the model's kind and version, its hyperparameters, the data
+        position it saw, its validation metrics and its artifact's checksum and location."""
+
+        kind: str
+        model_version: str
+        hyperparameters: dict[str, Any]
+        data_position: dict[str, int]
+        metrics: dict[str, float]
+        artifact_checksum: str
+        artifact_path: str
+        notes: str
+        at: datetime
+
+    @staticmethod
+    def create_id(kind: str, model_version: str, **_: object) -> UUID:
+        """A model is named by its kind and version."""
+        return identity("trained-model", kind, model_version)
+
+    @classmethod
+    def record(
+        cls,
+        kind: str,
+        version: str,
+        hyperparameters: dict[str, Any],
+        data_position: dict[str, int],
+        metrics: dict[str, float],
+        artifact_checksum: str,
+        artifact_path: str,
+        notes: str,
+        at: datetime,
+    ) -> TrainedModel:
+        """Record a training run. Rules: kind, version and checksum given; metrics are finite
+        numbers; the data position names a non-negative position per context."""
+        kind = require_text(kind, "kind", max_length=64)
+        version = require_text(version, "version", max_length=64)
+        if not isinstance(hyperparameters, dict):
+            raise InvalidModelRecord("hyperparameters must be a mapping", field="hyperparameters")
+        return cls(
+            kind=kind,
+            model_version=version,
+            hyperparameters=dict(hyperparameters),
+            data_position=_position(data_position),
+            metrics=_metrics(metrics),
+            artifact_checksum=require_text(artifact_checksum, "artifact_checksum", max_length=128),
+            artifact_path=require_text(artifact_path, "artifact_path", max_length=500),
+            notes=str(notes or ""),
+            at=at,
+        )
+
+    @event(Recorded)
+    def __init__(
+        self,
+        kind: str,
+        model_version: str,
+        hyperparameters: dict[str, Any],
+        data_position: dict[str, int],
+        metrics: dict[str, float],
+        artifact_checksum: str,
+        artifact_path: str,
+        notes: str,
+        at: datetime,
+    ) -> None:
+        # ``version`` is the aggregate's own event count, hence ``model_version``.
+        self.kind, self.model_version = kind, model_version
+        self.hyperparameters, self.data_position, self.metrics = hyperparameters, data_position, metrics
+        self.artifact_checksum, self.artifact_path, self.notes = artifact_checksum, artifact_path, notes
+        self.trained_at = at
+        self.activated_at: datetime | None = None
+        self.superseded_at: datetime | None = None
+
+    class Activated(Aggregate.Event):
+        """The model became the one its engine serves."""
+
+        at: datetime
+
+    class Superseded(Aggregate.Event):
+        """Another model of the same kind (``by``) became the one served instead of this one."""
+
+        by: UUID
+        at: datetime
+
+    @property
+    def status(self) -> str:
+        """TRAINED, ACTIVE or SUPERSEDED (a superseded model activated again is active)."""
+        if self.superseded_at is not None and (self.activated_at is None or self.superseded_at >= self.activated_at):
+            return ModelStatus.SUPERSEDED
+        return ModelStatus.ACTIVE if self.activated_at is not None else ModelStatus.TRAINED
+
+    @event(Activated)
+    def activate(self, at: datetime) -> None:
+        """Serve this model."""
+        self.activated_at = at
+
+    def supersede(self, by: UUID, at: datetime) -> None:
+        """Stop serving this model because ``by`` is served instead. Rule: only an active model."""
+        if self.status != ModelStatus.ACTIVE:
+            raise InvalidTransition(f"a model that is {self.status.lower()} cannot be superseded")
+        self._superseded(by, at)
+
+    @event(Superseded)
+    def _superseded(self, by: UUID, at: datetime) -> None:
+        self.superseded_at = at
+
+
+class ServingSlot(Aggregate):
+    """Which trained model an engine (a model kind) serves now; one slot per kind."""
+
+    class Opened(Aggregate.Created):
+        """The kind's slot was opened, empty, when its first model was activated."""
+
+        kind: str
+
+    @staticmethod
+    def create_id(kind: str, **_: object) -> UUID:
+        """One slot per kind."""
+        return identity("serving-slot", kind)
+
+    @classmethod
+    def open(cls, kind: str) -> ServingSlot:
+        """Open the kind's slot, serving nothing yet."""
+        return cls(kind=kind)
+
+    @event(Opened)
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.model_id: UUID | None = None
+        self.model_version: str | None = None
+
+    class Switched(Aggregate.Event):
+        """The slot now serves ``model_id`` (version ``model_version``)."""
+
+        model_id: UUID
+        model_version: str
+        at: datetime
+
+    @event(Switched)
+    def switch(self, model_id: UUID, model_version: str, at: datetime) -> None:
+        """Serve ``model_id`` from now on."""
+        self.model_id, self.model_version = model_id, model_version
