@@ -1,4 +1,4 @@
-"""The ``storewise`` sub-commands of this engine (train, bench, ...).
+"""The ``storewise`` sub-commands of this engine: ``train recommender`` and ``bench recommender``.
 
 Keep imports of heavy libraries inside the functions: the CLI builds every parser at start-up.
 """
@@ -6,9 +6,147 @@ Keep imports of heavy libraries inside the functions: the CLI builds every parse
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import sys
+import time
 from typing import Any
+
+MODEL_CHOICES = ("gf-cf", "item-graph", "lightgcn", "all")
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+def _peak_memory_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    return peak / (1 << 20) * (1 if sys.platform == "darwin" else 1024)
+
+
+def model_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """Each model's parameters from the command line (the defaults where not given)."""
+    lightgcn: dict[str, Any] = {"epochs": args.epochs, "dim": args.dim}
+    if args.max_seconds:
+        lightgcn["max_seconds"] = args.max_seconds
+    return {"gf-cf": {"alpha": args.alpha, "rank": args.rank}, "item-graph": {}, "lightgcn": lightgcn}
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--alpha", type=float, default=0.3, help="gf-cf: weight of the ideal low-pass filter (default 0.3)")
+    parser.add_argument("--rank", type=_positive, default=256, help="gf-cf: singular vectors of the low-pass filter (default 256)")
+    parser.add_argument("--epochs", type=_positive, default=20, help="lightgcn: training epochs (default 20)")
+    parser.add_argument("--dim", type=_positive, default=64, help="lightgcn: embedding size (default 64)")
+    parser.add_argument("--max-seconds", type=float, default=None, help="lightgcn: stop training after this many seconds")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .data import read_train_test, split_validation
+    from .ranking import MODELS, fit_and_evaluate
+
+    if (args.test is None) == (args.validate is None):
+        raise ValueError("give either --test FILE or --validate FRACTION")
+    started = time.perf_counter()
+    train, test = read_train_test(args.train, args.test)
+    if args.validate is not None:
+        train, test = split_validation(train, args.validate, seed=args.seed)
+    loaded = time.perf_counter() - started
+    parameters = model_parameters(args)
+    names = MODELS if args.model == "all" else (args.model,)
+    results = []
+    for name in names:
+        _, metrics = fit_and_evaluate(name, parameters[name], train, test, args.k)
+        results.append({
+            "model": name,
+            "parameters": parameters[name],
+            "recall": float(metrics[f"recall@{args.k}"]),
+            "ndcg": float(metrics[f"ndcg@{args.k}"]),
+            "precision": float(metrics[f"precision@{args.k}"]),
+            "coverage": float(metrics["coverage"]),
+            "users_evaluated": int(metrics["users"]),
+            "train_seconds": round(metrics["train_seconds"], 3),
+            "evaluate_seconds": round(metrics["evaluate_seconds"], 3),
+        })
+    report = {
+        "k": args.k,
+        "split": f"validation {args.validate} of train" if args.validate is not None else "test file",
+        "users": train.shape[0],
+        "items": train.shape[1],
+        "train_interactions": int(train.nnz),
+        "test_interactions": int(test.nnz),
+        "load_seconds": round(loaded, 3),
+        "peak_memory_mb": round(_peak_memory_mb(), 1),
+        "results": results if len(results) > 1 else None,
+        **({} if len(results) > 1 else results[0]),
+    }
+    print(json.dumps({key: value for key, value in report.items() if value is not None}, indent=2))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from application.recommendations import train_recommender
+    from infrastructure.bootstrap import bootstrap
+    from infrastructure.migrations import upgrade
+    from infrastructure.settings import Settings
+
+    settings = Settings.from_env()
+    upgrade(settings)
+    models = MODEL_CHOICES[:-1] if args.model == "all" else (args.model,)
+    with bootstrap(settings) as storewise:
+        outcome = train_recommender(
+            storewise,
+            models=models,
+            parameters=model_parameters(args),
+            validation_fraction=args.validate,
+            activate=not args.no_activate,
+            progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)),
+        )
+    if args.quiet:
+        state = "serving it" if outcome.activated else "not activated"
+        print(f"recommender {outcome.version}: {outcome.model}, validation NDCG@20 {outcome.metrics.get('ndcg@20', float('nan')):.4f}, "
+              f"Recall@20 {outcome.metrics.get('recall@20', float('nan')):.4f}; {state}")
+    else:
+        print(json.dumps(outcome.summary(), indent=2, default=str))
+    return 0
 
 
 def register(*, commands: Any, train: Any, bench: Any) -> None:
     """Add this engine's sub-commands to ``storewise``, ``storewise train`` and ``storewise bench``."""
-    del commands, train, bench  # filled in by the engine's issue
+    del commands
+    trainer = train.add_parser(
+        "recommender",
+        help="train the recommender on the customer x product interactions, pick the model by a validation split, "
+        "record the training and activate it",
+    )
+    trainer.add_argument("--model", choices=MODEL_CHOICES, default="all", help="the model(s) to choose from (default: all)")
+    trainer.add_argument(
+        "--validate", type=_fraction, default=0.2, help="share of each customer's interactions held out to choose the model (default 0.2)"
+    )
+    trainer.add_argument("--quiet", action="store_true", help="print one line instead of the progress and the JSON summary")
+    trainer.add_argument("--no-activate", action="store_true", help="record the training without serving the new model")
+    _add_model_arguments(trainer)
+    trainer.set_defaults(run=_train)
+
+    bencher = bench.add_parser(
+        "recommender",
+        help="train on a LightGCN-format file (`user item item ...` per line, plain or gzipped) and evaluate all-ranking "
+        "on a test file or a validation split; prints JSON (recall, NDCG, precision, item coverage, time, memory)",
+    )
+    bencher.add_argument("--train", required=True, help="training file")
+    bencher.add_argument("--test", default=None, help="test file (same format)")
+    bencher.add_argument("--validate", type=_fraction, default=None, help="instead of --test: hold out this share of train")
+    bencher.add_argument("--model", choices=MODEL_CHOICES, default="gf-cf", help="model to evaluate, or all (default gf-cf)")
+    bencher.add_argument("--k", type=_positive, default=20, help="cut-off of the ranking (default 20)")
+    bencher.add_argument("--seed", type=int, default=0, help="seed of the validation split")
+    _add_model_arguments(bencher)
+    bencher.set_defaults(run=_bench)

@@ -1,0 +1,150 @@
+"""The recommender on Gowalla (or any LightGCN-format training file): model selection on a
+validation split carved from train (the standard test split is held back), the cost of a
+full training (fit + the serving artifact) and the latency of serving one customer.
+
+    nice .venv/bin/python bench/recommender.py [--train ../shared/data/gowalla/train.txt.gz]
+        [--validate 0.2] [--lightgcn-seconds 900] [--skip-validation] [--skip-cost]
+
+Prints one line per step and writes bench/results/recommender.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from infrastructure.recommender.data import read_train_test, split_validation  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "recommender.json"
+
+
+def candidates(lightgcn_seconds: float) -> list[tuple[str, dict]]:
+    grid = [("item-graph", {})]
+    grid += [("gf-cf", {"alpha": alpha, "rank": rank}) for alpha, rank in ((0.3, 256), (0.1, 256), (0.5, 256), (0.3, 128))]
+    if lightgcn_seconds > 0:
+        grid.append(("lightgcn", {"epochs": 1000, "lr": 1e-2, "batch_size": 8192, "max_seconds": lightgcn_seconds}))
+    return grid
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def label(name: str, parameters: dict) -> str:
+    return f"{name}@{parameters['alpha']}/{parameters['rank']}" if name == "gf-cf" else name
+
+
+def validation(train_path: str, fraction: float, lightgcn_seconds: float, only: list[str] | None = None) -> list[dict]:
+    from infrastructure.recommender.ranking import fit_and_evaluate
+
+    train, _ = read_train_test(train_path, None)
+    fit, held = split_validation(train, fraction, seed=0)
+    print(f"validation split: {fit.nnz} training / {held.nnz} held-out interactions", flush=True)
+    results = []
+    for name, parameters in candidates(lightgcn_seconds):
+        if only and label(name, parameters) not in only:
+            continue
+        model, metrics = fit_and_evaluate(name, parameters, fit, held, 20)
+        row = {"model": name, "parameters": parameters, **{k: float(v) for k, v in metrics.items()}}
+        if name == "lightgcn":
+            row["epochs_run"] = model.epochs_run
+            row["losses"] = [round(x, 4) for x in model.losses]
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    return results
+
+
+def cost(train_path: str, name: str, parameters: dict) -> dict:
+    """Fit ``name`` on the whole training file and build its serving artifact; time serving."""
+    from infrastructure.recommender.artifact import precompute
+    from infrastructure.recommender.ranking import build
+
+    started = time.perf_counter()
+    train, _ = read_train_test(train_path, None)
+    loaded = time.perf_counter()
+    model = build(name, **parameters).fit(train)
+    fitted = time.perf_counter()
+    steps: dict[str, float] = {}
+    mark = lambda line: steps.__setitem__(line.split(" ")[0], time.perf_counter() - fitted)  # noqa: E731
+    artifact = precompute(
+        model, train, [str(u) for u in range(train.shape[0])], [str(i) for i in range(train.shape[1])], progress=mark
+    )
+    done = time.perf_counter()
+    # Serving one customer: the precomputed list, filtered by an exclusion set (as GraphQL does).
+    rng = np.random.default_rng(0)
+    users = rng.integers(0, train.shape[0], 5000)
+    excluded = {str(i) for i in rng.integers(0, train.shape[1], 500)}
+    latencies = []
+    for user in users:
+        t = time.perf_counter()
+        artifact.recommend(str(user), 20, excluded)
+        latencies.append(time.perf_counter() - t)
+    latencies_ms = np.array(latencies) * 1000
+    return {
+        "model": name, "parameters": parameters,
+        "load_seconds": loaded - started, "fit_seconds": fitted - loaded, "artifact_seconds": done - fitted,
+        "artifact_steps_seconds": steps,
+        "full_training_seconds": done - started, "peak_memory_mb": peak_mb(),
+        # CPU time: a fairer figure than wall time on a machine shared with other work.
+        "full_training_cpu_seconds": cpu_seconds(),
+        "serve_p50_ms": float(np.percentile(latencies_ms, 50)), "serve_p99_ms": float(np.percentile(latencies_ms, 99)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", default="../shared/data/gowalla/train.txt.gz")
+    parser.add_argument("--validate", type=float, default=0.2)
+    parser.add_argument("--lightgcn-seconds", type=float, default=900)
+    parser.add_argument("--skip-validation", action="store_true")
+    parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--only", default=None, help="comma-separated candidates, e.g. gf-cf@0.3/256,item-graph,lightgcn")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON report")
+    parser.add_argument("--cost-only", default=None, help=argparse.SUPPRESS)  # the child process of the cost step
+    args = parser.parse_args()
+    if args.cost_only:
+        name, parameters = json.loads(args.cost_only)
+        print(json.dumps(cost(args.train, name, parameters)))
+        return
+    report: dict = {
+        "train": args.train, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs (shared with other work)",
+    }
+    if not args.skip_validation:
+        only = args.only.split(",") if args.only else None
+        report["validation"] = validation(args.train, args.validate, args.lightgcn_seconds, only)
+        best = max(report["validation"], key=lambda r: (r["ndcg@20"], r["recall@20"]))
+        report["winner"] = {"model": best["model"], "parameters": best["parameters"]}
+    else:
+        report["winner"] = {"model": "gf-cf", "parameters": {"alpha": 0.3, "rank": 256}}
+    if not args.skip_cost:
+        # A fresh process, so its peak memory is the training's own.
+        winner = json.dumps([report["winner"]["model"], report["winner"]["parameters"]])
+        child = subprocess.run(
+            [sys.executable, __file__, "--train", args.train, "--cost-only", winner], capture_output=True, text=True, check=True
+        )
+        report["cost"] = json.loads(child.stdout.strip().splitlines()[-1])
+        print(json.dumps(report["cost"]), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Recommendations and similar products, served from the active recommender."""

@@ -1,0 +1,110 @@
+"""Queries of recommendations: a customer's recommendations and a product's similar products.
+
+The active model's precomputed lists are filtered here by the shop's rules (application.recommendations):
+nothing already bought, discontinued, unpublished or out of stock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+from uuid import UUID
+
+import strawberry
+from strawberry.types import Info
+
+from application import recommendations as use_cases
+from domain.access import Role
+from projections.tables import customers, products
+
+from ..auth import EVERYONE, OwnCustomer, requires
+from ..core.errors import BadUserInput
+from ..core.ids import decode_id
+from .types import Recommendation, RecommendationSource
+
+#: Who reads any customer's recommendations (a customer reads their own).
+RECOMMENDATION_READERS = (Role.ADMIN, Role.MERCHANDISER, Role.MARKETER, Role.AUDITOR)
+DEFAULT_FIRST = 10
+
+
+def _first(first: int) -> int:
+    if not 1 <= first <= use_cases.MAX_FIRST:
+        raise BadUserInput(f"first: between 1 and {use_cases.MAX_FIRST}", field="first")
+    return first
+
+
+def _graphql(item: use_cases.Recommendation) -> Recommendation:
+    return Recommendation(
+        product_pk=item.product_id, because_pks=item.because, model_pk=item.model_id, score=item.score,
+        source=RecommendationSource(item.source.value), model_version=item.model_version,
+    )
+
+
+async def _rows(info: Info, statement: Any) -> list[Any]:
+    return list(await info.context.reader.all(statement))
+
+
+async def _exclusions(info: Info, customer_id: UUID | None, candidates: list[UUID]) -> set[UUID]:
+    available = {r[0] for r in await _rows(info, use_cases.available_statement(candidates))} if candidates else set()
+    excluded = set(candidates) - available
+    if customer_id is not None:
+        excluded |= {r[0] for r in await _rows(info, use_cases.purchased_statement(customer_id))}
+    return excluded
+
+
+async def _active(info: Info) -> use_cases.ActiveRecommender | None:
+    service = use_cases.recommendation_service(info.context.storewise)
+    return await asyncio.to_thread(service.active)
+
+
+@strawberry.type
+class RecommendationQueries:
+    @strawberry.field(
+        description="Products recommended to a customer by the active recommender, best first, each with its "
+        "explanation and the model that produced it. Never a product the customer has bought, nor a "
+        "discontinued, unpublished or out-of-stock one; a customer the model does not know yet gets popular "
+        "products, labelled `POPULAR`.",
+        extensions=[requires(*RECOMMENDATION_READERS, when={Role.CUSTOMER: OwnCustomer("customer_id")})],
+    )
+    async def recommendations(
+        self,
+        info: Info,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's global ID.")],
+        first: Annotated[int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")] = DEFAULT_FIRST,
+    ) -> list[Recommendation] | None:
+        pk = decode_id(customer_id, "Customer", field="customerId")
+        first = _first(first)
+        if not await _rows(info, customers.select().with_only_columns(customers.c.id).where(customers.c.id == pk)):
+            raise BadUserInput("customerId: no such customer", field="customerId")
+        active = await _active(info)
+        popular: list[tuple[UUID, float]] = []
+        if active is None:
+            popular = [(r.product_id, float(r.weight)) for r in await _rows(info, use_cases.popular_statement(use_cases.PRECOMPUTED))]
+            candidates = [p for p, _ in popular]
+        else:
+            candidates = active.candidates(pk)
+        excluded = await _exclusions(info, pk, candidates)
+        return [_graphql(item) for item in use_cases.recommend(active, pk, first, excluded, popular)]
+
+    @strawberry.field(
+        description="Products most similar to a product by the active recommender (bought or viewed by the same "
+        "customers), most similar first; none discontinued, unpublished or out of stock. Empty while no model "
+        "is active or the model has not seen the product.",
+        extensions=[requires(*EVERYONE)],
+    )
+    async def similar_products(
+        self,
+        info: Info,
+        product_id: Annotated[strawberry.ID, strawberry.argument(description="The product's global ID.")],
+        first: Annotated[int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")] = DEFAULT_FIRST,
+    ) -> list[Recommendation] | None:
+        pk = decode_id(product_id, "Product", field="productId")
+        first = _first(first)
+        if not await _rows(info, products.select().with_only_columns(products.c.id).where(products.c.id == pk)):
+            raise BadUserInput("productId: no such product", field="productId")
+        active = await _active(info)
+        if active is None:
+            return []
+        candidates = active.similar_candidates(pk)
+        excluded = await _exclusions(info, None, candidates)
+        return [_graphql(item) for item in use_cases.similar_products(active, pk, first, excluded)]

@@ -1,0 +1,98 @@
+"""Recommendations over GraphQL: a customer reads their own (not another's), operators anyone's;
+each item says where it came from (the model, or the popular fallback for a newcomer), which
+model version and why; similar products; bad input gets a clear error."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from decimal import Decimal
+
+from application.recommendations import train_recommender
+from domain.shared import Money
+from graphql_api.core.ids import to_global_id
+
+from .access_fixtures import codes
+
+PRICE = Money(Decimal("3.00"), "GBP")
+QUERY = """
+query($customerId: ID!, $first: Int!) {
+  recommendations(customerId: $customerId, first: $first) {
+    product { sku } score source modelVersion trainedModelId explanation { sku }
+  }
+}"""
+SIMILAR = "query($productId: ID!) { similarProducts(productId: $productId, first: 3) { product { sku } score source modelVersion } }"
+
+
+async def make_shop(api, tmp_path, *, train: bool = True) -> dict:
+    storewise = api.storewise
+    storewise.settings = dataclasses.replace(storewise.settings, var_dir=tmp_path)  # artifacts in the test's folder
+
+    def write() -> dict:
+        catalog, customers = storewise.catalog, storewise.customers
+        for sku in ["TEA1", "TEA2", "TEA3", "SEED1", "SEED2", "SEED3"]:
+            product = catalog.list_product(sku, sku.title(), "Kitchen" if sku.startswith("TEA") else "Garden")
+            catalog.price_product(product, PRICE)
+            catalog.publish_product(product)
+            storewise.inventory.receive_stock(sku, "main", 20)
+        ids = {}
+        for name, baskets in {
+            "tea_a": [["TEA1", "TEA2"]], "tea_b": [["TEA2", "TEA3"]], "tea_c": [["TEA1", "TEA3"]],
+            "seed_a": [["SEED1", "SEED2"]], "seed_b": [["SEED2", "SEED3"]], "newcomer": [],
+        }.items():
+            ids[name] = customers.register_customer(name, f"{name}@example.com")
+            for basket in baskets:
+                customers.place_order(ids[name], [(sku, 1, PRICE) for sku in basket])
+        outcome = train_recommender(storewise, models=("item-graph",)) if train else None
+        api.services.read_side.run_until_idle()  # every read model (the catalog's too) has the shop before a query
+        return {"customers": ids, "outcome": outcome}
+
+    return await asyncio.to_thread(write)
+
+
+async def test_recommendations_round_trip(api, tmp_path) -> None:
+    shop = await make_shop(api, tmp_path)
+    tea_a = to_global_id("Customer", shop["customers"]["tea_a"])
+    outcome = shop["outcome"]
+
+    me = await api.as_customer(tea_a)
+    [item] = (await me.data(QUERY, customerId=tea_a, first=1))["recommendations"]
+    assert item["product"]["sku"] == "TEA3" and item["source"] == "MODEL"  # the one tea product not bought yet
+    assert item["modelVersion"] == outcome.version
+    assert item["trainedModelId"] == to_global_id("TrainedModel", outcome.model_id)
+    assert {p["sku"] for p in item["explanation"]} <= {"TEA1", "TEA2"} and item["explanation"]
+
+    other = to_global_id("Customer", shop["customers"]["tea_b"])
+    denied = await me.post(QUERY, {"customerId": other, "first": 3})
+    assert denied["data"]["recommendations"] is None and codes(denied) == ["FORBIDDEN"]
+    assert codes(await api.anonymous().post(QUERY, {"customerId": tea_a, "first": 3})) == ["UNAUTHENTICATED"]
+
+    newcomer = to_global_id("Customer", shop["customers"]["newcomer"])
+    marketer = await api.as_role("marketer")
+    cold = (await marketer.data(QUERY, customerId=newcomer, first=3))["recommendations"]
+    assert len(cold) == 3 and {r["source"] for r in cold} == {"POPULAR"}
+    assert all(r["explanation"] == [] for r in cold)
+    assert cold[0]["product"]["sku"] in ("TEA1", "TEA2", "TEA3")  # three tea buyers against two seed buyers
+
+    similar = (await api.anonymous().data(SIMILAR, productId=to_global_id("Product", _product_id(api, "SEED1"))))["similarProducts"]
+    assert [r["product"]["sku"] for r in similar][:1] == ["SEED2"] and {r["product"]["sku"][:4] for r in similar} == {"SEED"}
+
+
+async def test_recommendations_refuse_bad_input(api, tmp_path) -> None:
+    shop = await make_shop(api, tmp_path, train=False)
+    tea_a = to_global_id("Customer", shop["customers"]["tea_a"])
+    for variables, field in [
+        ({"customerId": tea_a, "first": 0}, "first"),
+        ({"customerId": tea_a, "first": 51}, "first"),
+        ({"customerId": "nonsense", "first": 3}, "customerId"),
+        ({"customerId": to_global_id("Product", shop["customers"]["tea_a"]), "first": 3}, "customerId"),
+    ]:
+        body = await api.post(QUERY, variables)
+        assert (body.get("data") or {}).get("recommendations") is None, body
+        assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == field, body
+
+
+def _product_id(api, sku: str):
+    from domain.catalog import Product
+
+    return Product.create_id(sku)
