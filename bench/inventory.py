@@ -1,0 +1,122 @@
+"""Benchmark of issue 7 on the Online Retail data: forecasts, the replenishment policy, and the
+planner's scale. Prints numbers and writes bench/results/inventory.json (+ fan charts).
+
+Split (carved here; the held-back last ten weeks of the data set are not used): the file
+``../shared/data/online-retail/online_retail_2010-12-01_2011-09-30.csv.gz`` up to 2011-08-05
+is the history, 2011-08-06 .. 2011-09-30 (8 weeks) the actuals.
+
+Scale: a plan for 5,000 SKUs x 2 warehouses with a budget (half the unconstrained spend),
+a binding capacity at one warehouse and suppliers' minimum order values, on demand samples
+drawn from the real SKUs' forecasts (SKUs recycled to reach 5,000), timed build + solve.
+
+    .venv/bin/python bench/inventory.py [--skus 500] [--lead-time 7] [--scale-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DATA = ROOT.parent / "shared" / "data" / "online-retail" / "online_retail_2010-12-01_2011-09-30.csv.gz"
+SPLIT_DAY = "2011-08-06"
+RESULTS = ROOT / "bench" / "results"
+
+
+def carve(work: Path) -> tuple[Path, Path]:
+    """Write the history and actuals files (gzipped CSV, the same columns) under ``work``."""
+    history, actuals = work / "online_retail_history.csv.gz", work / "online_retail_actuals.csv.gz"
+    if history.exists() and actuals.exists():
+        return history, actuals
+    import csv
+
+    work.mkdir(parents=True, exist_ok=True)
+    with gzip.open(DATA, "rt", encoding="utf-8", newline="") as source, \
+            gzip.open(history, "wt", encoding="utf-8", newline="") as h, \
+            gzip.open(actuals, "wt", encoding="utf-8", newline="") as a:
+        rows = csv.reader(source)
+        header = next(rows)
+        before, after = csv.writer(h), csv.writer(a)
+        before.writerow(header)
+        after.writerow(header)
+        for row in rows:
+            (after if row[4][:10] >= SPLIT_DAY else before).writerow(row)  # InvoiceDate, ISO text
+    return history, actuals
+
+
+def scale(skus: int = 5000, warehouses: tuple[str, ...] = ("main", "north"), solver: str = "scip") -> dict:
+    import numpy as np
+
+    from infrastructure.forecasting.planner import PlanConstraints, PlanItem, plan
+
+    rng = np.random.default_rng(7)
+    items = []
+    for n in range(skus):
+        unit_cost = float(rng.uniform(0.3, 12))
+        pack = int(rng.choice([1, 6, 12, 24]))
+        for warehouse in warehouses:
+            mean = float(rng.gamma(0.6, 15))  # intermittent and lumpy, as the real SKUs
+            demand = rng.negative_binomial(1.5, 1.5 / (1.5 + mean), size=400).astype(float)
+            items.append(PlanItem(
+                sku=f"SKU{n:05d}", warehouse=warehouse, supplier=f"supplier-{n % 40}", position=int(rng.integers(0, 30)),
+                demand=demand, unit_cost=unit_cost, holding_cost=0.25 * unit_cost * 7 / 365, shortage_cost=0.67 * unit_cost,
+                pack_size=pack, minimum_order_quantity=int(rng.choice([1, pack, 2 * pack])), volume=float(rng.uniform(0.1, 3)),
+                ordering_cost=2.0,
+            ))
+    free = plan(items, PlanConstraints(solver=solver))
+    spend = sum(line.quantity * line.unit_cost for line in free.lines)
+    north_volume = sum(line.quantity * i.volume for line, i in zip(free.lines, items) if i.warehouse == "north")
+    out = {"lines": len(items), "solver": solver,
+           "unconstrained": {"seconds": round(free.solve_time_s + free.build_time_s, 2), "status": free.status, "spend": round(spend, 2)}}
+    cases = {
+        "budget_and_capacity": PlanConstraints(
+            budget=spend / 2, capacity={"north": north_volume * 0.4}, time_limit_s=30, solver=solver),
+        "budget_capacity_and_supplier_minimums": PlanConstraints(
+            budget=spend / 2, capacity={"north": north_volume * 0.4},
+            supplier_minimum={f"supplier-{k}": 300.0 for k in range(40)}, time_limit_s=30, solver=solver),
+    }
+    for name, constraints in cases.items():
+        started = time.perf_counter()
+        result = plan(items, constraints)
+        seconds = time.perf_counter() - started
+        used = sum(line.quantity * line.unit_cost for line in result.lines)
+        out[name] = {"seconds_total": round(seconds, 2), **result.stats(), "budget": round(spend / 2, 2), "spend": round(used, 2)}
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skus", type=int, default=500)
+    parser.add_argument("--lead-time", type=int, default=7)
+    parser.add_argument("--scale-only", action="store_true")
+    parser.add_argument("--solver", default="scip")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    existing = RESULTS / "inventory.json"
+    report: dict = json.loads(existing.read_text()) if args.scale_only and existing.exists() else {}
+    report |= {"data": str(DATA.name), "split": {"actuals_from": SPLIT_DAY}}
+    if not args.scale_only:
+        from infrastructure.forecasting.evaluation import Settings, evaluate
+
+        history, actuals = carve(ROOT / "var" / "bench")
+        evaluation = evaluate(history, actuals, RESULTS / "inventory", Settings(lead_time=args.lead_time, skus=args.skus))
+        report["forecasts"] = evaluation["accuracy"]["aggregate"] | {"skus_scored": evaluation["accuracy"]["skus_scored"],
+                                                                       "mase_per_method": evaluation["accuracy"]["mase_per_method"],
+                                                                       "chosen_method_days": evaluation["accuracy"]["chosen_method_days"]}
+        report["policy"] = evaluation["policy"]
+        report["seconds"] = evaluation["seconds"]
+        print(json.dumps({"forecasts": report["forecasts"], "policy": report["policy"]}, indent=2))
+    report["scale"] = scale(solver=args.solver)
+    print(json.dumps({"scale": report["scale"]}, indent=2))
+    (RESULTS / "inventory.json").write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

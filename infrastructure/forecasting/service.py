@@ -1,0 +1,173 @@
+"""The planning engine behind ``application.replenishment.PlanningEngine``: reads the read
+models (demand history, stock-out days, stock, open purchase orders, supplier terms, prices),
+forecasts each SKU at each warehouse and optimises the order quantities."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+import sqlalchemy as sa
+
+from application.replenishment import ForecastOutcome, PlanOutcome, PlanRequest
+from domain.replenishment import ForecastSummary, PlanLine
+from domain.shared import Money
+from projections.replenishment_tables import stock_days
+from projections.tables import daily_demand, products, purchase_order_lines, purchase_orders, stock_levels, supplier_terms
+
+#: The engine's version, recorded with every forecast run and plan.
+VERSION = "statsforecast-ortools-1"
+QUANTILE_NAMES = {0.1: "p10", 0.25: "p25", 0.5: "p50", 0.75: "p75", 0.9: "p90", 0.95: "p95", 0.99: "p99"}
+
+
+class ReplenishmentEngine:
+    """Forecasts with statsforecast and plans with OR-Tools from the read models of ``read_side``
+    (a projection runner: its engine is read, and it is run to catch up)."""
+
+    def __init__(self, read_side: Any, *, selection_windows: int = 8, samples: int = 400):
+        self.read_side = read_side
+        self.selection_windows = selection_windows
+        self.samples = samples
+
+    def catch_up(self) -> None:
+        self.read_side.run_until_idle()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _read(self, warehouses: tuple[str, ...]) -> dict[str, Any]:
+        with self.read_side.engine.connect() as connection:
+            terms = connection.execute(sa.select(supplier_terms)).all()
+            stock = connection.execute(sa.select(stock_levels)).all()
+            on_order = connection.execute(
+                sa.select(purchase_orders.c.warehouse, purchase_order_lines.c.sku, sa.func.sum(purchase_order_lines.c.quantity))
+                .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
+                .where(purchase_orders.c.status == "PLACED")
+                .group_by(purchase_orders.c.warehouse, purchase_order_lines.c.sku)
+            ).all()
+            demand = connection.execute(sa.select(daily_demand)).all()
+            days = connection.execute(sa.select(stock_days)).all()
+            prices = {r.sku: r.price for r in connection.execute(sa.select(products.c.sku, products.c.price)).all()}
+        keep = (lambda w: w in warehouses) if warehouses else (lambda w: True)
+        return {
+            "terms": terms,
+            "stock": [r for r in stock if keep(r.warehouse)],
+            "on_order": {(r[1], r[0]): int(r[2] or 0) for r in on_order},
+            "demand": [r for r in demand if keep(r.warehouse)],
+            "days": [r for r in days if keep(r.warehouse)],
+            "prices": prices,
+        }
+
+    # --- proposing -------------------------------------------------------------------------
+
+    def propose(self, request: PlanRequest) -> PlanOutcome:
+        from infrastructure.metrics import engine_run
+
+        from . import forecast as forecasting
+        from .history import history_from_rows, series_id
+        from .planner import PlanConstraints, PlanItem, abc_classes, plan
+
+        with engine_run("ortools-replenishment"):
+            data = self._read(tuple(request.warehouses))
+            best_terms: dict[str, Any] = {}
+            for row in data["terms"]:  # the cheapest supplier of each SKU (then the quickest)
+                current = best_terms.get(row.sku)
+                if current is None or (row.unit_cost, row.lead_time_days) < (current.unit_cost, current.lead_time_days):
+                    best_terms[row.sku] = row
+            stock = {(r.sku, r.warehouse): r for r in data["stock"]}
+            warehouses = set(request.warehouses) or {r.warehouse for r in data["stock"]} | {r.warehouse for r in data["demand"]}
+            sold = {(r.sku, r.warehouse) for r in data["demand"]}
+            lines = sorted((sku, w) for sku in best_terms for w in warehouses if (sku, w) in stock or (sku, w) in sold)
+            wanted = {series_id(sku, w) for sku, w in lines}
+            demand_rows = [r for r in data["demand"] if series_id(r.sku, r.warehouse) in wanted]
+            day_rows = [r for r in data["days"] if series_id(r.sku, r.warehouse) in wanted]
+            end = max((r.day for r in demand_rows), default=None)
+            horizon = max((best_terms[sku].lead_time_days for sku, _ in lines), default=0) + request.review_period_days
+            summaries: dict[tuple[str, str], ForecastSummary] = {}
+            forecasts: dict[str, Any] = {}
+            parameters: dict[str, Any] = {"horizon": horizon, "selection_windows": self.selection_windows}
+            censored: dict[str, int] = {}
+            revenue: dict[str, float] = defaultdict(float)
+            if end is not None:
+                history = history_from_rows(demand_rows, day_rows, end)
+                censored = history.frame.groupby("unique_id")["censored"].sum().astype(int).to_dict()
+                for uid, value in history.frame.groupby("unique_id")["revenue"].sum().items():
+                    revenue[uid] = float(value)
+                with engine_run("statsforecast-demand"):
+                    run = forecasting.forecast(history, horizon, selection_windows=self.selection_windows)
+                forecasts = run.forecasts
+                parameters = run.parameters
+                for uid, f in forecasts.items():
+                    sku, _, warehouse = uid.rpartition("@")
+                    offsets = np.quantile(f.residuals, list(QUANTILE_NAMES)) if f.residuals.size else np.zeros(len(QUANTILE_NAMES))
+                    summaries[(sku, warehouse)] = ForecastSummary(
+                        model=f.model, start=f.start.date(), mean=tuple(round(float(v), 4) for v in f.mean),
+                        residual_quantiles={name: round(float(o), 4) for name, o in zip(QUANTILE_NAMES.values(), offsets)},
+                        backtest_mae=f.backtest_mae.get(f.model), censored_days=int(censored.get(uid, 0)),
+                    )
+            classes = abc_classes({uid: revenue.get(uid, 0.0) for uid in wanted})
+            items: list[PlanItem] = []
+            for sku, warehouse in lines:
+                terms = best_terms[sku]
+                uid = series_id(sku, warehouse)
+                protection = terms.lead_time_days + request.review_period_days
+                f = forecasts.get(uid)
+                samples = f.period_samples(protection, n=self.samples) if f is not None else np.zeros(1)
+                level = stock.get((sku, warehouse))
+                position = (level.available if level is not None else 0) + data["on_order"].get((sku, warehouse), 0)
+                unit_cost = float(terms.unit_cost)
+                price = data["prices"].get(sku)
+                margin = float(price) - unit_cost if price is not None and float(price) > unit_cost else None
+                klass = classes.get(uid, "C")
+                items.append(PlanItem(
+                    sku=sku, warehouse=warehouse, supplier=str(terms.supplier_id), position=int(position), demand=samples,
+                    unit_cost=unit_cost, holding_cost=request.holding_rate * unit_cost * request.review_period_days / 365,
+                    shortage_cost=margin if margin is not None else request.shortage_cost_factor * unit_cost,
+                    pack_size=terms.pack_size, minimum_order_quantity=terms.minimum_order_quantity,
+                    ordering_cost=float(request.ordering_cost.amount) if request.ordering_cost else 0.0,
+                    service_level=request.service_levels.get(klass), abc_class=klass,
+                ))
+            constraints = PlanConstraints(
+                budget=float(request.budget.amount) if request.budget is not None else None,
+                capacity={w: float(c) for w, c in request.capacity.items()},
+                supplier_minimum={str(s): float(m.amount) for s, m in request.supplier_minimums.items()},
+                time_limit_s=request.time_limit_s, solver=request.solver,
+            )
+            result = plan(items, constraints) if items else None
+        currency = {r.sku: r.currency for r in data["terms"]}
+        plan_lines = []
+        if result is not None and result.lines:
+            for item, line in zip(items, result.lines):
+                terms = best_terms[item.sku]
+                plan_lines.append(PlanLine(
+                    sku=line.sku, warehouse=line.warehouse, supplier_id=UUID(line.supplier), quantity=line.quantity,
+                    unit_cost=Money(Decimal(terms.unit_cost), currency[item.sku]), position=line.position,
+                    order_up_to=line.order_up_to, mean_demand=line.mean_demand, quantiles=line.quantiles,
+                    safety_stock=line.safety_stock, critical_fractile=line.critical_fractile,
+                    expected_holding=line.expected_holding, expected_shortage=line.expected_shortage,
+                    forecast_model=forecasts[series_id(item.sku, item.warehouse)].model
+                    if series_id(item.sku, item.warehouse) in forecasts else "none (no sales yet)",
+                    rationale=line.rationale(), abc_class=item.abc_class, lead_time_days=terms.lead_time_days,
+                ))
+        solver = result.stats() if result is not None else {"status": "EMPTY", "objective": 0.0, "gap": 0.0}
+        solver = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in solver.items()}
+        return PlanOutcome(
+            forecast=ForecastOutcome(history_end=end, parameters=parameters, version=VERSION, summaries=summaries),
+            parameters={
+                "version": VERSION, "review_period_days": request.review_period_days, "holding_rate": request.holding_rate,
+                "shortage_cost_factor": request.shortage_cost_factor, "samples": self.samples,
+                "service_levels": dict(request.service_levels), "warehouses": sorted(warehouses),
+                "ordering_cost": str(request.ordering_cost) if request.ordering_cost else None,
+            },
+            constraints=constraints.as_dict() | {"budget": str(request.budget) if request.budget else None},
+            solver=solver,
+            lines=plan_lines,
+        )
+
+
+def forecast_quantiles(mean: list[float], residual_quantiles: dict[str, float]) -> dict[str, list[float]]:
+    """A stored forecast's daily quantiles: each day's mean plus the residual quantile, never below zero."""
+    return {name: [max(0.0, m + offset) for m in mean] for name, offset in residual_quantiles.items()}
