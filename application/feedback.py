@@ -1,20 +1,69 @@
-"""The Feedback context's application: reviews and their moderation."""
+"""The Feedback context's application: reviews, their moderation and their analysis.
+
+A process manager (this application following its own log) analyses each submitted
+review with the sentiment model the model registry serves (kind ``sentiment``) and
+records ``Review.Analysed``. Without an active model nothing is recorded (the review
+waits; ``reanalyse_reviews`` analyses it once a model is trained): the command stays fast
+and no analysis pretends to come from a model that does not exist.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from functools import singledispatchmethod
+from typing import Any, Protocol
 from uuid import UUID
 
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.utils import get_topic, resolve_topic
+
 from domain.feedback import Review
+from domain.shared import DomainError, InvalidArgument
 
 from .base import StorewiseApplication
+
+log = logging.getLogger(__name__)
+
+#: The model registry's kind of the review sentiment models.
+SENTIMENT_KIND = "sentiment"
+#: Environment key naming a function ``(trained model) -> ReviewAnalyser``: the engine's seam.
+ANALYSER_LOADER_TOPIC = "STOREWISE_REVIEW_ANALYSER_LOADER"
+DEFAULT_ANALYSER_LOADER = "infrastructure.reviews.serving:load_analyser"
+
+
+class NoActiveModel(DomainError):
+    """Reviews cannot be analysed: no sentiment model is trained and activated."""
+
+    code = "NO_ACTIVE_MODEL"
+
+
+class ReviewAnalyser(Protocol):
+    """What the review-analysis engine offers (port; infrastructure.reviews implements it)."""
+
+    version: str
+    method: str
+    model_id: UUID | None
+
+    def analyse(self, text: str, language: str | None = None, *, explain: bool = True) -> dict[str, Any]: ...
+
+    def analyse_many(
+        self, texts: Sequence[str], languages: Sequence[str | None] | None = None, *, explain: bool = False
+    ) -> list[dict[str, Any]]: ...
 
 
 class FeedbackApplication(StorewiseApplication):
     """Takes customers' reviews and moderates them."""
 
     name = "Feedback"
+    #: It follows its own log for submitted reviews only.
+    follow_topics = [get_topic(Review.Submitted)]
+    _models: Any = None
+
+    def connect(self, runner: Any) -> None:
+        """Find the model registry among the system's applications (read only)."""
+        self._models = runner.apps.get("Models")
 
     def submit_review(
         self,
@@ -48,3 +97,101 @@ class FeedbackApplication(StorewiseApplication):
     def review(self, review_id: UUID) -> Review:
         """The review as it is now."""
         return self.get(review_id, Review)
+
+    # --- analysis ---------------------------------------------------------------
+
+    def analyser(self) -> ReviewAnalyser | None:
+        """The analyser of the sentiment model served now, or None if no model is active."""
+        model = self._models.active_model(SENTIMENT_KIND) if self._models is not None else None
+        if model is None:
+            return None
+        load: Callable[[Any], ReviewAnalyser] = resolve_topic(self.env.get(ANALYSER_LOADER_TOPIC) or DEFAULT_ANALYSER_LOADER)
+        return load(model)
+
+    @staticmethod
+    def _record_analysis(review: Review, analysis: dict[str, Any], analyser: ReviewAnalyser, at: datetime) -> None:
+        review.analyse(
+            label=analysis["label"], scores=analysis["scores"], aspects=analysis["aspects"],
+            keywords=analysis["keywords"], language=analysis["language"], explanation=analysis["explanation"],
+            method=analysis.get("method", analyser.method), model_version=analysis.get("model_version", analyser.version),
+            model_id=analyser.model_id, at=at,
+        )
+
+    def analyse_review(self, review_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+        """Analyse one review (again) with the model served now (NO_ACTIVE_MODEL if none is)."""
+        analyser = self._require_analyser()
+
+        def change(review: Review) -> None:
+            if not review.text.strip():
+                raise InvalidArgument("a review without text has nothing to analyse", field="review_id")
+            self._record_analysis(review, analyser.analyse(review.text, review.language, explain=True), analyser, self.now(at))
+
+        return self.update(Review, review_id, "analyse_review", idempotency_key, change)
+
+    def reanalyse_reviews(
+        self, *, force: bool = False, batch_size: int = 200, at: datetime | None = None, progress: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
+        """Analyse every review whose latest analysis is not by the model served now (every review
+        if ``force``), in batches; each review keeps its earlier analyses."""
+        analyser = self._require_analyser()
+        analysed = skipped = 0
+        for ids in self._review_ids(batch_size):
+
+            def action(ids: list[UUID] = ids) -> tuple[list[Any], int]:
+                reviews = [r for r in (self.find(i, Review) for i in ids) if r is not None]
+                # A rating without words has nothing to analyse.
+                todo = [r for r in reviews if r.text.strip() and (force or not r.analysed_by(analyser.version))]
+                results = analyser.analyse_many([r.text for r in todo], [r.language for r in todo], explain=True)
+                when = self.now(at)
+                for review, analysis in zip(todo, results):
+                    self._record_analysis(review, analysis, analyser, when)
+                return todo, len(todo)
+
+            done = self.execute("reanalyse_reviews", None, action, retries=3)
+            analysed += done
+            skipped += len(ids) - done
+            if progress is not None:
+                progress(analysed + skipped)
+        return {"analysed": analysed, "skipped": skipped, "model_version": analyser.version, "model_id": analyser.model_id}
+
+    def _require_analyser(self) -> ReviewAnalyser:
+        analyser = self.analyser()
+        if analyser is None:
+            raise NoActiveModel("no sentiment model is active: train one with `storewise train sentiment`")
+        return analyser
+
+    def _review_ids(self, batch_size: int) -> Iterator[list[UUID]]:
+        topic = get_topic(Review.Submitted)
+        start = 0
+        while True:
+            notifications = self.recorder.select_notifications(start, batch_size, topics=[topic], inclusive_of_start=False)
+            if not notifications:
+                return
+            yield [n.originator_id for n in notifications]
+            start = notifications[-1].id
+
+    # --- process manager: Review submitted -> analysed ------------------------------
+
+    @singledispatchmethod
+    def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
+        """Other events are not this process's concern."""
+
+    @policy.register
+    def _(self, domain_event: Review.Submitted, processing_event: ProcessingEvent[UUID]) -> None:
+        try:
+            analyser = self.analyser()
+            if analyser is None:
+                return  # no model yet: the review waits for `storewise reviews reanalyse`
+            review = self.get(domain_event.originator_id, Review)
+            if review.analysis is not None or not review.text.strip():
+                return
+            analysis = analyser.analyse(review.text, review.language, explain=True)
+        except Exception:  # the engine failing must not block the log; reanalysis catches up
+            log.exception("analysing review %s failed", domain_event.originator_id)
+            return
+
+        def step() -> list[Any]:
+            self._record_analysis(review, analysis, analyser, self.now(None))
+            return [review]
+
+        self.collect_safely(processing_event, step)

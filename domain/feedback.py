@@ -2,12 +2,20 @@
 
 A *review* is a customer's rating (1 to 5 stars) and text about a product, in
 a language (``en``, ``zh``...). Moderation *publishes* it or *hides* it.
+
+An *analysis* of a review says what it feels and what it talks about: its *sentiment*
+(positive, neutral or negative, with a score for each), its *aspects* (what it talks
+about — size and fit, quality, delivery... — each with the sentiment of the words around
+it), its *keywords*, the language it is written in, the words that drove the sentiment
+(its *explanation*), and the model version that made it. A review can be analysed again
+(by a newer model); every analysis is kept, the latest one counts.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -22,6 +30,39 @@ class InvalidRating(DomainError):
 
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+class InvalidAnalysis(DomainError):
+    """An analysis of a review is incomplete or not well formed."""
+
+    code = "INVALID_ANALYSIS"
+
+
+class Sentiment:
+    """What a text feels about its subject: positive, neutral or negative."""
+
+    POSITIVE = "POSITIVE"
+    NEUTRAL = "NEUTRAL"
+    NEGATIVE = "NEGATIVE"
+    ALL = (POSITIVE, NEUTRAL, NEGATIVE)
+
+
+def _check_analysis(
+    label: str, scores: dict[str, float], aspects: list[dict[str, Any]], model_version: str
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    if label not in Sentiment.ALL:
+        raise InvalidAnalysis(f"a sentiment is one of {', '.join(Sentiment.ALL)}, not {label!r}", field="label")
+    if not isinstance(scores, dict) or set(scores) != {s.lower() for s in Sentiment.ALL} or not all(
+        isinstance(v, (int, float)) and 0.0 <= v <= 1.0 for v in scores.values()
+    ):
+        raise InvalidAnalysis("scores give positive, neutral and negative, each from 0 to 1", field="scores")
+    checked = []
+    for aspect in aspects:
+        if not isinstance(aspect, dict) or not aspect.get("aspect") or aspect.get("sentiment") not in Sentiment.ALL:
+            raise InvalidAnalysis("each aspect names what is talked about and its sentiment", field="aspects")
+        checked.append(dict(aspect))
+    require_text(model_version, "model_version", max_length=64)
+    return {k: float(v) for k, v in scores.items()}, checked
 
 
 class ReviewStatus:
@@ -70,6 +111,12 @@ class Review(Aggregate):
         self.submitted_at = at
         self.status = ReviewStatus.SUBMITTED
         self.moderation_reason = ""
+        self.analyses: list[dict[str, Any]] = []
+
+    @property
+    def analysis(self) -> dict[str, Any] | None:
+        """The latest analysis (None until the review is analysed)."""
+        return self.analyses[-1] if self.analyses else None
 
     class Published(Aggregate.Event):
         """Moderation approved the review: shoppers can read it."""
@@ -102,3 +149,69 @@ class Review(Aggregate):
     def _hidden(self, reason: str, at: datetime) -> None:
         self.status = ReviewStatus.HIDDEN
         self.moderation_reason = reason
+
+    class Analysed(Aggregate.Event):
+        """The review was analysed: its sentiment ``label`` with ``scores`` (positive, neutral,
+        negative), the ``aspects`` it talks about with their own sentiment, its ``keywords``, the
+        ``language`` found in its text, the words that drove the sentiment (``explanation``), and
+        what made the analysis: ``method`` (``textcat``: a classifier the shop trained) and
+        ``model_version`` (``model_id``: the trained model's record in the model registry)."""
+
+        label: str
+        scores: dict[str, float]
+        aspects: list[dict[str, Any]]
+        keywords: list[str]
+        language: str
+        explanation: list[dict[str, Any]]
+        method: str
+        model_version: str
+        model_id: UUID | None
+        at: datetime
+
+    def analyse(
+        self,
+        label: str,
+        scores: dict[str, float],
+        aspects: list[dict[str, Any]],
+        keywords: list[str],
+        language: str,
+        explanation: list[dict[str, Any]],
+        method: str,
+        model_version: str,
+        model_id: UUID | None,
+        at: datetime,
+    ) -> None:
+        """Record an analysis. Rules: a known sentiment; scores for all three sentiments from 0 to 1;
+        each aspect named, with a known sentiment; a model version. Earlier analyses are kept."""
+        scores, aspects = _check_analysis(label, scores, aspects, model_version)
+        self._analysed(
+            label=label, scores=scores, aspects=aspects, keywords=[str(k) for k in keywords][:20], language=language,
+            explanation=[dict(e) for e in explanation][:20], method=require_text(method, "method", max_length=32),
+            model_version=model_version, model_id=model_id, at=at,
+        )
+
+    @event(Analysed)
+    def _analysed(
+        self,
+        label: str,
+        scores: dict[str, float],
+        aspects: list[dict[str, Any]],
+        keywords: list[str],
+        language: str,
+        explanation: list[dict[str, Any]],
+        method: str,
+        model_version: str,
+        model_id: UUID | None,
+        at: datetime,
+    ) -> None:
+        self.analyses.append(
+            {
+                "label": label, "scores": scores, "aspects": aspects, "keywords": keywords, "language": language,
+                "explanation": explanation, "method": method, "model_version": model_version, "model_id": model_id,
+                "at": at,
+            }
+        )
+
+    def analysed_by(self, model_version: str) -> bool:
+        """Whether the latest analysis was made by this model version."""
+        return self.analysis is not None and self.analysis["model_version"] == model_version

@@ -19,13 +19,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from domain.feedback import Review
+from domain.feedback import Review, Sentiment
 from domain.inventory import StockItem
 
 log = logging.getLogger(__name__)
 
 STOCK = "stock"
 REVIEW_SUBMITTED = "review-submitted"
+NEGATIVE_REVIEW = "negative-review"
 
 #: The projections whose tables subscribers read (stock levels, reviews).
 _SOURCES = frozenset({"inventory", "feedback"})
@@ -58,6 +59,8 @@ class Broker:
                 changes[STOCK].append(event.originator_id)
             elif isinstance(event, Review.Submitted):
                 changes[REVIEW_SUBMITTED].append((event.originator_id, event.product_id))
+            elif isinstance(event, Review.Analysed) and event.label == Sentiment.NEGATIVE:
+                changes[NEGATIVE_REVIEW].append(event.originator_id)
         loop = self.loop
         if not changes or loop is None or loop.is_closed():
             return

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from projections.tables import reviews, stock_levels
 
 from .auth import EVERYONE, REVIEW_READERS, requires
-from .broker import REVIEW_SUBMITTED, STOCK
+from .broker import NEGATIVE_REVIEW, REVIEW_SUBMITTED, STOCK
 from .core.db import fetch_all
 from .core.ids import optional_id
 from .feedback.types import ReviewType
@@ -77,6 +77,33 @@ class Subscription:
                     continue
                 statement = sa.select(reviews).where(reviews.c.id.in_(ids)).order_by(reviews.c.submitted_at, reviews.c.id)
                 rows = await fetch_all(db, statement)
+                info.context.loaders.clear()
+                for row in rows:
+                    yield ReviewType.from_row(row)
+
+    @strawberry.subscription(
+        description=(
+            "Each review analysed as negative (for customer service), once its analysis is in the read models; "
+            "a review analysed again as negative is sent again."
+        ),
+        extensions=[requires(*REVIEW_READERS)],
+    )
+    async def negative_review_analysed(
+        self,
+        info: Info,
+        product_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only reviews of this product (all if omitted).")
+        ] = None,
+    ) -> AsyncGenerator[ReviewType, None]:
+        product = optional_id(product_id, "Product", field="productId")
+        db = info.context.reader
+        async with _broker(info).subscribe(NEGATIVE_REVIEW) as queue:
+            while True:
+                ids = list(dict.fromkeys(await queue.get()))
+                statement = sa.select(reviews).where(reviews.c.id.in_(ids))
+                if product is not None:
+                    statement = statement.where(reviews.c.product_id == product)
+                rows = await fetch_all(db, statement.order_by(reviews.c.submitted_at, reviews.c.id))
                 info.context.loaders.clear()
                 for row in rows:
                     yield ReviewType.from_row(row)

@@ -4,7 +4,7 @@ from enum import Enum
 
 import strawberry
 
-from domain.feedback import ReviewStatus
+from domain.feedback import ReviewStatus, Sentiment
 
 
 @strawberry.enum(name="ReviewStatus", description=ReviewStatus.__doc__)
@@ -18,3 +18,10 @@ class ReviewStatusEnum(Enum):
 class ReviewSortField(Enum):
     SUBMITTED_AT = strawberry.enum_value("SUBMITTED_AT", description="When the review was submitted.")
     RATING = strawberry.enum_value("RATING", description="The number of stars.")
+
+
+@strawberry.enum(name="Sentiment", description=Sentiment.__doc__)
+class SentimentEnum(Enum):
+    POSITIVE = strawberry.enum_value(Sentiment.POSITIVE, description="Pleased.")
+    NEUTRAL = strawberry.enum_value(Sentiment.NEUTRAL, description="Neither pleased nor displeased, or mixed.")
+    NEGATIVE = strawberry.enum_value(Sentiment.NEGATIVE, description="Displeased.")

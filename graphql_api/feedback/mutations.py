@@ -39,6 +39,11 @@ class HideReviewInput(CommandInput):
     reason: str = strawberry.field(description="Why (required).")
 
 
+@strawberry.input(description="Analyse a review (again) with the sentiment model served now; its earlier analyses are kept.")
+class AnalyseReviewInput(CommandInput):
+    review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
+
+
 @strawberry.type(description="The result of a mutation on a review.")
 class ReviewPayload:
     review: ReviewType | None = strawberry.field(description="The review once the mutation is applied (null if refused).")
@@ -86,4 +91,16 @@ class FeedbackMutations:
         return await review_payload(
             info,
             await run_command(info, lambda s: s.feedback.hide_review(review_id, input.reason, at=input.at, idempotency_key=key)),
+        )
+
+    @strawberry.mutation(
+        description="Analyse a review again with the sentiment model served now (NO_ACTIVE_MODEL if none is).",
+        extensions=[requires(*MODERATORS)],
+    )
+    async def analyse_review(
+        self, info: Info, input: Annotated[AnalyseReviewInput, strawberry.argument(description=INPUT)]
+    ) -> ReviewPayload | None:
+        review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
+        return await review_payload(
+            info, await run_command(info, lambda s: s.feedback.analyse_review(review_id, at=input.at, idempotency_key=key))
         )

@@ -8,11 +8,21 @@ from uuid import UUID
 import strawberry
 from strawberry.types import Info
 
-from projections.tables import reviews
+import asyncio
+import sqlalchemy as sa
+
+from projections.review_analysis_tables import (
+    product_aspect_sentiment,
+    product_sentiment,
+    product_sentiment_months,
+    review_analyses,
+)
+from infrastructure.reviews.topics import distinctive_keywords
+from projections.tables import products, reviews
 
 from ..auth import REVIEW_READERS, requires
 from ..auth.rules import REVIEW_FOR_EVERYONE_ELSE, REVIEWS_FOR_EVERYONE_ELSE
-from ..core.db import loader
+from ..core.db import fetch_all, fetch_one, loader
 from ..core.errors import BadUserInput
 from ..core.ids import decode_id, optional_id
 from ..core.pagination import (
@@ -25,8 +35,9 @@ from ..core.pagination import (
     page_request,
     paginate,
 )
-from .dataloaders import PRODUCT_REVIEWS, reviews_by_id
-from .enums import ReviewSortField, ReviewStatusEnum
+from .analysis import AspectSentiment, Keyword, ProductSentiment, ReviewTopic, ReviewTopics, SentimentMonth, distribution
+from .dataloaders import PRODUCT_REVIEWS, analysis_filters, reviews_by_id
+from .enums import ReviewSortField, ReviewStatusEnum, SentimentEnum
 from .types import ReviewType
 
 _SORT = {ReviewSortField.SUBMITTED_AT: reviews.c.submitted_at, ReviewSortField.RATING: reviews.c.rating}
@@ -69,6 +80,12 @@ class FeedbackQueries:
         min_rating: Annotated[int | None, strawberry.argument(description="Only reviews of at least this many stars.")] = None,
         sort_by: Annotated[ReviewSortField, strawberry.argument(description="What to sort by.")] = ReviewSortField.SUBMITTED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
+        sentiment: Annotated[
+            SentimentEnum | None, strawberry.argument(description="Only reviews whose latest analysis has this sentiment.")
+        ] = None,
+        aspect: Annotated[
+            str | None, strawberry.argument(description="Only reviews whose latest analysis found this aspect (e.g. `delivery`).")
+        ] = None,
     ) -> Connection[ReviewType] | None:
         _check_rating(rating, "rating")
         _check_rating(min_rating, "minRating")
@@ -83,6 +100,7 @@ class FeedbackQueries:
             filters.append(reviews.c.rating == rating)
         if min_rating is not None:
             filters.append(reviews.c.rating >= min_rating)
+        filters.extend(analysis_filters(sentiment, _aspect(aspect)))
         order = ordering(sort_by.value, _SORT[sort_by], reviews.c.id, direction)
         return await paginate(info.context.reader, reviews, filters, order, first, after, ReviewType.from_row)
 
@@ -94,3 +112,118 @@ class FeedbackQueries:
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The review's global ID.")]
     ) -> ReviewType | None:
         return await load_review(info, decode_id(id, "Review"))
+
+    @strawberry.field(
+        description=(
+            "What a product's reviews (not hidden) say: average rating, sentiment distribution, aspects "
+            "(top praised and criticised), the monthly trend and distinctive keywords. Null for an unknown product."
+        ),
+        extensions=[requires(*REVIEW_READERS)],
+    )
+    async def product_sentiment(
+        self, info: Info, product_id: Annotated[strawberry.ID, strawberry.argument(description="The product's global ID.")]
+    ) -> ProductSentiment | None:
+        product = decode_id(product_id, "Product", field="productId")
+        db = info.context.reader
+        if await fetch_one(db, sa.select(products.c.id).where(products.c.id == product)) is None:
+            return None
+        totals = await fetch_one(db, sa.select(product_sentiment).where(product_sentiment.c.product_id == product))
+        aspect_rows = await fetch_all(
+            db, sa.select(product_aspect_sentiment).where(product_aspect_sentiment.c.product_id == product)
+        )
+        months = await fetch_all(
+            db,
+            sa.select(product_sentiment_months)
+            .where(product_sentiment_months.c.product_id == product)
+            .order_by(product_sentiment_months.c.month),
+        )
+        aspects = sorted((AspectSentiment.from_row(r) for r in aspect_rows), key=lambda a: (-a.mentions, a.aspect))
+        keywords = await _keywords(db, review_analyses.c.product_id == product)
+        count = totals.review_count if totals else 0
+        return ProductSentiment(
+            review_count=count,
+            average_rating=round(totals.rating_sum / count, 4) if count else None,
+            analysed_count=totals.analysed_count if totals else 0,
+            distribution=distribution(totals) if totals else distribution(_ZERO),
+            aspects=aspects,
+            top_praised_aspects=sorted((a for a in aspects if a.net_score > 0), key=lambda a: (-a.net_score, -a.mentions))[:5],
+            top_criticised_aspects=sorted((a for a in aspects if a.net_score < 0), key=lambda a: (a.net_score, -a.mentions))[:5],
+            trend=[
+                SentimentMonth(
+                    month=m.month, review_count=m.review_count, average_rating=round(m.rating_sum / m.review_count, 4),
+                    distribution=distribution(m),
+                )
+                for m in months
+                if m.review_count
+            ],
+            keywords=keywords,
+        )
+
+    @strawberry.field(
+        description=(
+            "Topics (NMF over tf-idf) and distinctive keywords of the analysed reviews (not hidden) of a catalog "
+            "category's products."
+        ),
+        extensions=[requires(*REVIEW_READERS)],
+    )
+    async def review_topics(
+        self,
+        info: Info,
+        category: Annotated[str, strawberry.argument(description="The catalog category.")],
+        count: Annotated[int, strawberry.argument(description="How many topics, 1 to 10.")] = 5,
+    ) -> ReviewTopics | None:
+        if not 1 <= count <= 10:
+            raise BadUserInput("count must be 1 to 10", field="count")
+        if len(category) > 100:
+            raise BadUserInput("category: at most 100 characters", field="category")
+        db = info.context.reader
+        in_category = review_analyses.c.product_id.in_(sa.select(products.c.id).where(products.c.category == category))
+        rows = await fetch_all(
+            db,
+            sa.select(reviews.c.text)
+            .select_from(reviews.join(review_analyses, review_analyses.c.review_id == reviews.c.id))
+            .where(in_category, reviews.c.status != "HIDDEN")
+            .order_by(reviews.c.submitted_at.desc())
+            .limit(_TOPIC_REVIEWS),
+        )
+        texts = [row.text for row in rows]
+        from infrastructure.reviews.topics import topics
+
+        found = await asyncio.to_thread(topics, texts, count) if texts else []
+        return ReviewTopics(
+            category=category,
+            review_count=len(texts),
+            topics=[ReviewTopic(terms=t["terms"], weight=t["weight"], review_count=t["review_count"]) for t in found],
+            keywords=await _keywords(db, in_category),
+        )
+
+
+#: At most this many reviews (the latest) feed a topic model or a keyword comparison.
+_TOPIC_REVIEWS = 5000
+
+
+class _Zero:
+    positive = neutral = negative = 0
+
+
+_ZERO = _Zero()
+
+
+def _aspect(aspect: str | None) -> str | None:
+    if aspect is not None and not 1 <= len(aspect) <= 64:
+        raise BadUserInput("aspect: 1 to 64 characters", field="aspect")
+    return aspect
+
+
+async def _keywords(db: Any, ours: Any) -> list[Keyword]:
+    """Keywords of the analyses matching ``ours`` that set them apart from the other analyses'."""
+    visible = review_analyses.c.review_id.in_(sa.select(reviews.c.id).where(reviews.c.status != "HIDDEN"))
+    latest = review_analyses.c.analysed_at.desc()
+    target = await fetch_all(db, sa.select(review_analyses.c.keywords).where(ours, visible).order_by(latest).limit(_TOPIC_REVIEWS))
+    if not target:
+        return []
+    rest = await fetch_all(
+        db, sa.select(review_analyses.c.keywords).where(sa.not_(ours), visible).order_by(latest).limit(_TOPIC_REVIEWS)
+    )
+    found = distinctive_keywords((r.keywords for r in target), (r.keywords for r in rest))
+    return [Keyword(term=k["term"], score=k["score"], count=k["count"]) for k in found]

@@ -12,7 +12,10 @@ from strawberry.types import Info
 from domain.feedback import Review
 
 from ..auth import CUSTOMER_DATA_READERS, OwnSource, Role, requires
+from ..core.db import loader
 from ..core.ids import Node, to_global_id
+from .analysis import ReviewAnalysisType
+from .dataloaders import analyses_by_review
 from .enums import ReviewStatusEnum
 
 if TYPE_CHECKING:
@@ -44,6 +47,14 @@ class ReviewType(Node):
             rating=row.rating, text=row.text, language=row.language, status=ReviewStatusEnum(row.status),
             moderation_reason=row.moderation_reason, submitted_at=row.submitted_at,
         )
+
+    @strawberry.field(
+        description="What the review feels and talks about: its latest analysis (null until analysed, "
+        "e.g. while no sentiment model is active)."
+    )
+    async def analysis(self, info: Info) -> ReviewAnalysisType | None:
+        row = await loader(info, analyses_by_review).load(self.pk)
+        return None if row is None else ReviewAnalysisType.from_row(row)
 
     @strawberry.field(description="The product reviewed.")
     async def product(self, info: Info) -> Annotated[ProductType, strawberry.lazy("graphql_api.catalog.types")] | None:

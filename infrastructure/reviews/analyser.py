@@ -1,0 +1,234 @@
+"""Review analysis with a trained sentiment model: sentiment, aspects with their own
+sentiment, keywords and the tokens that drove the sentiment.
+
+- Sentiment: the language's ``textcat`` over the whole text.
+- Aspects: the ``entity_ruler``'s ASPECT mentions; each is scored by the textcat on the
+  clause around it (up to the nearest punctuation or contrastive conjunction), so in
+  "lovely colour but it runs small" colour is praised and size criticised.
+- Keywords: the review's words weighted by tf-idf against the training texts.
+- Explanation (on request): occlusion — the words whose removal most lowers the
+  probability of the label given.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from spacy.attrs import ORTH
+
+from .language import LANGUAGES, detect_language
+from .lexicon import ZH_STOP_WORDS
+from .pipeline import NEGATIVE, NEUTRAL, POSITIVE, load_pipeline, read_meta
+
+_CLAUSE_BREAKS = frozenset(",，;；.。!！?？:：…~～\n") | frozenset(
+    "but however although though whereas 但是 但 不过 可是 然而 只是 虽然".split()
+)
+_WORD = re.compile(r"^[^\W\d_][\w'\-]*$")
+_MAX_OCCLUDED = 40
+
+
+def _label_of(scores: dict[str, float]) -> str:
+    return max((POSITIVE, NEUTRAL, NEGATIVE), key=lambda label: scores.get(label, 0.0))
+
+
+def _scores(cats: dict[str, float]) -> dict[str, float]:
+    return {label.lower(): round(float(cats.get(label, 0.0)), 4) for label in (POSITIVE, NEUTRAL, NEGATIVE)}
+
+
+class LanguageModel:
+    """One language's pipeline with the document frequencies of its training texts."""
+
+    def __init__(self, nlp: Any, language: str, idf: dict[str, float], default_idf: float):
+        self.nlp, self.language, self.idf, self.default_idf = nlp, language, idf, default_idf
+        self.textcat = nlp.get_pipe("textcat")
+        self.stop_words = stop_words(nlp, language)
+        # Per word (ORTH id): its keyword form or None, and whether it ends a clause; words are few, tokens many.
+        self._keyword_of: dict[int, str | None] = {}
+        self._breaks: dict[int, bool] = {}
+
+    @classmethod
+    def load(cls, path: Path, language: str) -> LanguageModel:
+        nlp = load_pipeline(path, language)
+        frequencies = json.loads((path / "keywords.json").read_text())
+        return cls(nlp, language, frequencies["idf"], frequencies["default_idf"])
+
+    def keyword_of(self, orth: int) -> str | None:
+        found = self._keyword_of.get(orth, "")
+        if found == "":
+            lexeme = self.nlp.vocab[orth]
+            found = self._keyword_of[orth] = lexeme.lower_ if is_keyword(lexeme, self.language, self.stop_words) else None
+        return found
+
+    def breaks(self, orth: int) -> bool:
+        found = self._breaks.get(orth)
+        if found is None:
+            found = self._breaks[orth] = self.nlp.vocab[orth].lower_ in _CLAUSE_BREAKS
+        return found
+
+    def keywords(self, orths: Any, top: int = 5) -> list[str]:
+        counts = Counter(k for k in map(self.keyword_of, orths.tolist()) if k is not None)
+        ranked = sorted(counts, key=lambda w: (-counts[w] * self.idf.get(w, self.default_idf), w))
+        return ranked[:top]
+
+    def score(self, fragments: list[Fragment]) -> list[dict[str, float]]:
+        """The textcat's probabilities for parts of docs, without making a Doc of each."""
+        if not fragments:
+            return []
+        labels = self.textcat.labels
+        scores = self.textcat.model.predict(fragments)
+        return [dict(zip(labels, map(float, row))) for row in scores]
+
+    def clause(self, breaks: list[bool], start: int, end: int) -> tuple[int, int]:
+        """The token range of the clause around tokens start..end (up to punctuation or a contrastive word)."""
+        left = start
+        while left > 0 and not breaks[left - 1]:
+            left -= 1
+        right = end
+        while right < len(breaks) and not breaks[right]:
+            right += 1
+        return left, right
+
+    def explain(self, doc: Any, label: str, top: int = 5) -> list[dict[str, Any]]:
+        """Occlusion: remove each distinct word in turn and see how far the label's probability drops."""
+        # English function words say little; Chinese single characters (很, 不, 好) often carry the sentiment.
+        skip = self.stop_words if self.language == "en" else frozenset()
+        lowers = [t.lower_ for t in doc]
+        candidates = list(dict.fromkeys(w for t, w in zip(doc, lowers) if not (t.is_punct or t.is_space or w in skip)))
+        candidates = candidates[:_MAX_OCCLUDED]
+        if not candidates:
+            return []
+        orths = doc.to_array([ORTH])
+        fragments = []
+        for word in candidates:
+            keep = [i for i, w in enumerate(lowers) if w != word]
+            fragments.append(Fragment(orths[keep], "".join(doc[i].text_with_ws for i in keep)))
+        base = doc.cats.get(label, 0.0)
+        drops = [(word, base - cats.get(label, 0.0)) for word, cats in zip(candidates, self.score(fragments))]
+        drops = [(w, d) for w, d in drops if d > 1e-4]
+        drops.sort(key=lambda pair: -pair[1])
+        return [{"token": w, "weight": round(float(d), 4)} for w, d in drops[:top]]
+
+
+class Fragment:
+    """What the textcat reads of a document — its words' ids and its text — for a part of one
+    (a clause, or the text without one word)."""
+
+    __slots__ = ("orths", "text")
+
+    def __init__(self, orths: Any, text: str):
+        self.orths, self.text = orths, text
+
+    def to_array(self, attrs: Any) -> Any:
+        return self.orths
+
+    def __len__(self) -> int:
+        return len(self.orths)
+
+
+class ReviewAnalyser:
+    """Analyses review texts with one trained sentiment model (both languages)."""
+
+    method = "textcat"
+
+    def __init__(self, models: dict[str, LanguageModel], version: str, model_id: Any = None):
+        self.models, self.version, self.model_id = models, version, model_id
+
+    @classmethod
+    def load(cls, model_dir: Path | str, model_id: Any = None) -> ReviewAnalyser:
+        model_dir = Path(model_dir)
+        meta = read_meta(model_dir)
+        models = {lang: LanguageModel.load(model_dir / lang, lang) for lang in LANGUAGES if (model_dir / lang).is_dir()}
+        if not models:
+            raise FileNotFoundError(f"no language pipeline under {model_dir}")
+        return cls(models, meta["version"], model_id)
+
+    def model_for(self, language: str) -> LanguageModel:
+        return self.models.get(language) or next(iter(self.models.values()))
+
+    def analyse(self, text: str, language: str | None = None, *, explain: bool = True) -> dict[str, Any]:
+        """One review's analysis (see the module's description)."""
+        return self.analyse_many([text], [language], explain=explain)[0]
+
+    def analyse_many(
+        self, texts: Sequence[str], languages: Sequence[str | None] | None = None, *, explain: bool = False, batch_size: int = 256
+    ) -> list[dict[str, Any]]:
+        """Analyses of many texts, batched per language with ``nlp.pipe``."""
+        detected = [detect_language(text) for text in texts]
+        results: list[dict[str, Any] | None] = [None] * len(texts)
+        for language in dict.fromkeys(detected):
+            indexes = [i for i, lang in enumerate(detected) if lang == language]
+            model = self.model_for(language)
+            docs = list(model.nlp.pipe((texts[i] for i in indexes), batch_size=batch_size))
+            clauses: dict[tuple[int, int, int], int] = {}  # (doc, start, end) -> index of its fragment
+            fragments, owners = [], []
+            orths = [doc.to_array([ORTH]) for doc in docs]
+            for position, doc in enumerate(docs):
+                breaks = None
+                for ent in doc.ents:
+                    if ent.label_ != "ASPECT":
+                        continue
+                    if breaks is None:
+                        breaks = [model.breaks(o) for o in orths[position].tolist()]
+                    start, end = model.clause(breaks, ent.start, ent.end)
+                    key = (position, start, end)
+                    if key not in clauses:  # aspects in one clause share its score
+                        clauses[key] = len(fragments)
+                        fragments.append(Fragment(orths[position][start:end], doc[start:end].text))
+                    owners.append((position, ent, clauses[key]))
+            clause_scores = model.score(fragments)
+            aspects: list[list[dict[str, Any]]] = [[] for _ in docs]
+            for position, ent, index in owners:
+                cats = clause_scores[index]
+                label = _label_of(cats)
+                aspects[position].append(
+                    {
+                        "aspect": ent.ent_id_ or ent.text.lower(), "term": ent.text, "sentiment": label,
+                        "score": round(float(cats.get(POSITIVE, 0.0) - cats.get(NEGATIVE, 0.0)), 4),
+                        "start": ent.start_char, "end": ent.end_char,
+                    }
+                )
+            for position, doc in enumerate(docs):
+                label = _label_of(doc.cats)
+                results[indexes[position]] = {
+                    "language": language,
+                    "label": label,
+                    "scores": _scores(doc.cats),
+                    "aspects": aspects[position],
+                    "keywords": model.keywords(orths[position]),
+                    "explanation": model.explain(doc, label) if explain else [],
+                    "method": self.method,
+                    "model_version": self.version,
+                }
+        return results  # type: ignore[return-value]
+
+
+def stop_words(nlp: Any, language: str) -> frozenset[str]:
+    return frozenset(nlp.Defaults.stop_words) | (ZH_STOP_WORDS if language == "zh" else frozenset())
+
+
+def is_keyword(token: Any, language: str, stop: frozenset[str]) -> bool:
+    """A word that can say what a text is about: no punctuation, number or stop word."""
+    text = token.lower_
+    if token.is_punct or token.is_space or token.like_num or text in stop:
+        return False
+    if language == "zh":
+        return len(text) >= 2 and not token.is_ascii
+    return len(text) >= 3 and bool(_WORD.match(text))
+
+
+def document_frequencies(nlp: Any, language: str, docs: Iterable[Any], keep: int = 30000) -> dict[str, Any]:
+    """Inverse document frequencies of the keyword-like words of training docs."""
+    stop = stop_words(nlp, language)
+    counts: Counter[str] = Counter()
+    total = 0
+    for doc in docs:
+        total += 1
+        counts.update({t.lower_ for t in doc if is_keyword(t, language, stop)})
+    idf = {w: round(math.log((1 + total) / (1 + n)) + 1, 4) for w, n in counts.most_common(keep)}
+    return {"idf": idf, "default_idf": round(math.log(1 + total) + 1, 4), "documents": total}

@@ -1,0 +1,89 @@
+"""Keywords and topics of a set of reviews.
+
+- Distinctive keywords: the log-odds ratio with an informative Dirichlet prior (Monroe,
+  Colaresi & Quinn 2008) of each word in a target set of documents (a product's, a
+  category's reviews) against the rest, over the per-review keywords of their analyses.
+- Topics: NMF over tf-idf (scikit-learn) of the texts, segmented with jieba for Chinese and
+  by words for English, stop words removed; each topic is named by its top words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .language import detect_language
+from .lexicon import ZH_STOP_WORDS
+
+_EN_WORD = re.compile(r"[a-z][a-z'\-]{2,}")
+
+
+def distinctive_keywords(target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]], top: int = 10) -> list[dict[str, Any]]:
+    """Words of the target documents most over-represented against the rest (z-scored log-odds
+    with the pooled counts as prior). Each document counts a word once."""
+    ours: Counter[str] = Counter()
+    theirs: Counter[str] = Counter()
+    for words in target:
+        ours.update(set(words))
+    for words in rest:
+        theirs.update(set(words))
+    if not ours:
+        return []
+    prior = ours + theirs
+    a0 = sum(prior.values())
+    n_ours, n_theirs = sum(ours.values()), sum(theirs.values())
+    scored = []
+    for word, count in ours.items():
+        alpha = prior[word]
+        odds_ours = math.log((count + alpha) / (n_ours + a0 - count - alpha))
+        odds_theirs = math.log((theirs[word] + alpha) / (n_theirs + a0 - theirs[word] - alpha))
+        variance = 1 / (count + alpha) + 1 / (theirs[word] + alpha)
+        scored.append((round((odds_ours - odds_theirs) / math.sqrt(variance), 4), word, count))
+    scored.sort(key=lambda item: (-item[0], -item[2], item[1]))
+    return [{"term": word, "score": score, "count": count} for score, word, count in scored[:top] if score > 0]
+
+
+def tokenize(text: str) -> list[str]:
+    """Content words of a text: jieba words for Chinese, lower-cased words for English, no stop words."""
+    if detect_language(text) == "zh":
+        import jieba
+
+        jieba.setLogLevel(60)
+        return [w for w in jieba.lcut(text) if len(w.strip()) >= 2 and w not in ZH_STOP_WORDS and not w.isascii()]
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return [w for w in _EN_WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
+
+
+def topics(texts: Sequence[str], n_topics: int = 5, top_terms: int = 8, seed: int = 0) -> list[dict[str, Any]]:
+    """Topic groups of the texts (none when there are too few texts or words): top terms, share of weight,
+    and how many texts have it as their main topic; largest first."""
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    documents = [tokenize(text) for text in texts]
+    documents = [d for d in documents if d]
+    if len(documents) < 4:
+        return []
+    vectorizer = TfidfVectorizer(analyzer=lambda words: words, min_df=2 if len(documents) >= 20 else 1, max_df=0.9 if len(documents) >= 20 else 1.0, sublinear_tf=True)
+    try:
+        matrix = vectorizer.fit_transform(documents)
+    except ValueError:  # no word left after the frequency limits
+        return []
+    k = max(1, min(n_topics, matrix.shape[1] - 1, len(documents) // 2))
+    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=300)
+    weights = model.fit_transform(matrix)
+    vocabulary = vectorizer.get_feature_names_out()
+    total = float(weights.sum()) or 1.0
+    main = Counter(int(i) for i, row in zip(weights.argmax(axis=1), weights) if row.max() > 0)
+    found = []
+    for index, component in enumerate(model.components_):
+        order = component.argsort()[::-1][:top_terms]
+        terms = [str(vocabulary[i]) for i in order if component[i] > 0]
+        if terms:
+            found.append({"terms": terms, "weight": round(float(weights[:, index].sum()) / total, 4), "review_count": main[index]})
+    found.sort(key=lambda topic: -topic["weight"])
+    return found

@@ -1,0 +1,38 @@
+"""Keywords that set a product's reviews apart, and topic groups of a category's reviews."""
+
+from infrastructure.reviews.topics import distinctive_keywords, tokenize, topics
+
+
+def test_distinctive_keywords_favour_what_is_frequent_here_and_rare_elsewhere():
+    ours = [["zip", "broke"], ["zip", "colour"], ["zip"], ["colour"]]
+    theirs = [["colour"], ["colour", "price"], ["price"], ["colour"]]
+    found = distinctive_keywords(ours, theirs, top=5)
+    terms = [k["term"] for k in found]
+    assert terms[0] == "zip" and found[0]["count"] == 3
+    assert "price" not in terms  # never in ours
+    assert all(k["score"] > 0 for k in found)
+    assert distinctive_keywords([], theirs) == []
+
+
+def test_a_word_counts_once_per_review():
+    once = distinctive_keywords([["zip"], ["other"]], [["x"]])
+    many = distinctive_keywords([["zip", "zip", "zip"], ["other"]], [["x"]])
+    assert once == many
+
+
+def test_tokenize_drops_stop_words_in_both_languages():
+    assert tokenize("The zipper broke and the colour faded") == ["zipper", "broke", "colour", "faded"]
+    words = tokenize("这件衣服的质量很好")
+    assert "质量" in words and "的" not in words and "很" not in words
+
+
+def test_topics_group_words_that_occur_together():
+    texts = ["zipper broke zipper stuck"] * 6 + ["delivery late parcel delivery slow"] * 6
+    found = topics(texts, n_topics=2, top_terms=3)
+    assert len(found) == 2
+    groups = [set(t["terms"]) for t in found]
+    assert {"zipper"} <= groups[0] | groups[1] and {"delivery"} <= groups[0] | groups[1]
+    assert not any({"zipper", "delivery"} <= g for g in groups)
+    assert sum(t["review_count"] for t in found) == 12
+    assert abs(sum(t["weight"] for t in found) - 1) < 1e-3
+    assert topics(["too few"]) == []
