@@ -1,12 +1,21 @@
-"""The Campaign context's application: drafting, running and measuring campaigns."""
+"""The Campaign context's application: drafting, running and measuring campaigns.
+
+It follows the Marketing context: an approved budget allocation drafts a campaign per
+line with that line's budget.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from functools import singledispatchmethod
+from typing import Any, ClassVar
 from uuid import UUID
 
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.utils import get_topic
+
 from domain.campaign import Campaign
+from domain.marketing import BudgetAllocation
 from domain.shared import Money
 
 from .base import StorewiseApplication
@@ -16,6 +25,8 @@ class CampaignApplication(StorewiseApplication):
     """Runs marketing campaigns and records their outcomes."""
 
     name = "Campaigns"
+    #: It follows Marketing for approved budget allocations only.
+    topics: ClassVar = [get_topic(BudgetAllocation.Approved)]
 
     def draft_campaign(
         self, name: str, segment: str, channel: str, budget: Money, *, idempotency_key: str | None = None
@@ -71,3 +82,39 @@ class CampaignApplication(StorewiseApplication):
     def campaign(self, campaign_id: UUID) -> Campaign:
         """The campaign as it is now."""
         return self.get(campaign_id, Campaign)
+
+    def record_holdout_outcome(
+        self,
+        campaign_id: UUID,
+        size: int,
+        conversions: int,
+        revenue: Money,
+        *,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """Record results of the campaign's holdout group (they add up over several recordings)."""
+        return self.update(
+            Campaign,
+            campaign_id,
+            "record_holdout_outcome",
+            idempotency_key,
+            lambda c: c.record_holdout(size, conversions, revenue, self.now(at)),
+        )
+
+    # --- process manager: Marketing -> Campaign --------------------------------------
+
+    @singledispatchmethod
+    def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
+        """Other events are not this context's concern."""
+
+    @policy.register
+    def _(self, domain_event: BudgetAllocation.Approved, processing_event: ProcessingEvent[UUID]) -> None:
+        def step() -> list[Any]:
+            return [
+                Campaign.draft(c["name"], c["segment"], c["channel"], c["budget"], campaign_id=c["campaign_id"])
+                for c in domain_event.campaigns
+                if self.find(c["campaign_id"], Campaign) is None
+            ]
+
+        self.collect_safely(processing_event, step)

@@ -10,6 +10,7 @@ spend, reach, conversions, revenue — is recorded as it becomes known.
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -43,16 +44,18 @@ class Campaign(Aggregate):
         budget: Money
 
     @classmethod
-    def draft(cls, name: str, segment: str, channel: str, budget: Money) -> Campaign:
-        """Plan a campaign. Rules: name, segment and channel given; the budget is money, zero or more."""
+    def draft(cls, name: str, segment: str, channel: str, budget: Money, campaign_id: UUID | None = None) -> Campaign:
+        """Plan a campaign. Rules: name, segment and channel given; the budget is money, zero or more.
+        ``campaign_id``: its id when another context chose it beforehand (a budget allocation's line)."""
         if not isinstance(budget, Money) or budget.amount < 0:
             raise InvalidMoney("a budget must be an amount of money, zero or more", field="budget")
-        return cls(
+        values = dict(
             name=require_text(name, "name"),
             segment=require_text(segment, "segment", max_length=64),
             channel=require_text(channel, "channel", max_length=64),
             budget=budget,
         )
+        return cls(**values) if campaign_id is None else cls._create(cls.Drafted, id=campaign_id, **values)
 
     @event(Drafted)
     def __init__(self, name: str, segment: str, channel: str, budget: Money):
@@ -62,6 +65,9 @@ class Campaign(Aggregate):
         self.reach = 0
         self.conversions = 0
         self.revenue = Money.zero(budget.currency)
+        self.holdout_size = 0
+        self.holdout_conversions = 0
+        self.holdout_revenue = Money.zero(budget.currency)
 
     def _require(self, *statuses: str, action: str) -> None:
         if self.status not in statuses:
@@ -176,3 +182,32 @@ class Campaign(Aggregate):
         self.reach += reach
         self.conversions += conversions
         self.revenue = self.revenue + revenue
+
+    class HoldoutMeasured(Aggregate.Event):
+        """Results of the campaign's holdout group came in: ``size`` people of the segment deliberately
+        not targeted, and the conversions and revenue they brought anyway (the baseline that the
+        campaign's uplift is measured against); they add up."""
+
+        size: int
+        conversions: int
+        revenue: Money
+        at: datetime
+
+    def record_holdout(self, size: int, conversions: int, revenue: Money, at: datetime) -> None:
+        """Add results of the holdout group. Rules: only once launched; whole numbers, zero or more;
+        in total no more conversions than people held out; revenue in the budget's currency."""
+        self._require(CampaignStatus.LIVE, CampaignStatus.PAUSED, CampaignStatus.ENDED, action="record a holdout of")
+        for field, count in (("size", size), ("conversions", conversions)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise InvalidQuantity(f"{field} must be a whole number, zero or more", field=field)
+        if not isinstance(revenue, Money) or revenue.amount < 0 or revenue.currency != self.budget.currency:
+            raise InvalidMoney(f"revenue must be money in {self.budget.currency}, zero or more", field="revenue")
+        if self.holdout_conversions + conversions > self.holdout_size + size:
+            raise InvalidQuantity("holdout conversions cannot exceed the people held out (in total)", field="conversions")
+        self._holdout(size=size, conversions=conversions, revenue=revenue, at=at)
+
+    @event(HoldoutMeasured)
+    def _holdout(self, size: int, conversions: int, revenue: Money, at: datetime) -> None:
+        self.holdout_size += size
+        self.holdout_conversions += conversions
+        self.holdout_revenue = self.holdout_revenue + revenue

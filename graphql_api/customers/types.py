@@ -31,6 +31,8 @@ from .dataloaders import CUSTOMER_ACTIVITY, CUSTOMER_ORDERS, customers_by_id, li
 from .enums import ActivityKind, OrderSortField, OrderStatusEnum
 
 LazyProduct = Annotated["ProductType", strawberry.lazy("graphql_api.catalog.types")]
+CustomerSegmentLazy = Annotated["CustomerSegment", strawberry.lazy("graphql_api.marketing.types")]
+PurchaseProbabilityLazy = Annotated["PurchaseProbability", strawberry.lazy("graphql_api.marketing.types")]
 MAX_INTERESTS = 50
 
 
@@ -304,3 +306,25 @@ class CustomerType(Node):
             )
             for r in rows
         ]
+
+    @strawberry.field(
+        description="The customer's segment now (RFM), with their moves between segments (null if never segmented).",
+        extensions=[requires(*CUSTOMER_DATA_READERS)],
+    )
+    async def segment(self, info: Info) -> CustomerSegmentLazy | None:
+        from ..marketing.fields import customer_segment
+
+        return await customer_segment(info, self.pk)
+
+    @strawberry.field(
+        description=(
+            "The probability that the customer orders within the next 30 days, from the served purchase-prediction "
+            "model, with the features that raised or lowered it (null for a customer without orders; an error with "
+            "`extensions.code` NO_ACTIVE_MODEL before a model is trained)."
+        ),
+        extensions=[requires(*CUSTOMER_DATA_READERS)],
+    )
+    async def purchase_probability(self, info: Info) -> PurchaseProbabilityLazy | None:
+        from ..marketing.fields import purchase_probability
+
+        return await purchase_probability(info, self.pk)

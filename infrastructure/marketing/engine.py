@@ -1,0 +1,177 @@
+"""The marketing engine behind ``application.marketing``: one object offering RFM scoring,
+response curves, the optimiser, the purchase predictor and campaign uplift."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from infrastructure.metrics import engine_run, set_active_model
+
+from . import budget, segments
+
+#: z of a two-sided 95% interval.
+Z95 = 1.959964
+
+
+@dataclass
+class TrainedPurchaseModel:
+    """What training produced, for the model registry."""
+
+    version: str
+    hyperparameters: dict[str, Any]
+    metrics: dict[str, float]
+    checksum: str
+    path: Path
+    notes: str
+
+
+class MarketingEngine:
+    """RFM, response curves + OR-Tools, purchase prediction, uplift."""
+
+    _models: dict[str, Any] = {}
+    _lock = threading.Lock()
+
+    # --- segments ---------------------------------------------------------------------
+
+    def segment_book(self, path: str | None = None) -> segments.SegmentBook:
+        return segments.load_segment_book(path)
+
+    def rfm_scores(self, rows: Sequence[tuple[Any, datetime, int, float]], as_of: datetime) -> segments.RfmScores:
+        return segments.rfm_scores(rows, as_of)
+
+    # --- budget -----------------------------------------------------------------------
+
+    def fit_curve(self, segment: str, channel: str, spend: Sequence[float], outcome: Sequence[float]) -> budget.Curve:
+        return budget.fit_curve(segment, channel, spend, outcome)
+
+    def constraints(self, request: Any) -> budget.Constraints:
+        def floats(values: dict[str, Any]) -> dict[str, float]:
+            return {k: float(v) for k, v in (values or {}).items()}
+
+        return budget.Constraints(
+            channel_min=floats(request.channel_min), channel_max=floats(request.channel_max),
+            segment_min=floats(request.segment_min), segment_max=floats(request.segment_max),
+        )
+
+    def allocate(self, curves: Sequence[budget.Curve], keys: Sequence[tuple[str, str]], total: float,
+                 constraints: budget.Constraints) -> budget.Allocation:
+        return budget.allocate(curves, keys, total, constraints)
+
+    def proportional_split(self, weights: dict[tuple[str, str], float], total: float) -> dict[tuple[str, str], float]:
+        return budget.proportional_split(weights, total)
+
+    @contextmanager
+    def run(self, name: str) -> Iterator[None]:
+        with engine_run(name):
+            yield
+
+    def serving(self, kind: str, version: str) -> None:
+        set_active_model(kind, version)
+
+    # --- purchase prediction ----------------------------------------------------------
+
+    def train_purchase_model(
+        self, order_lines: Sequence[tuple[Any, ...]], activity: Sequence[tuple[Any, ...]], artifacts: Path, **options: Any
+    ) -> TrainedPurchaseModel:
+        from . import purchase
+
+        tx = purchase.transactions(order_lines)
+        seen = _activity_frame(activity)
+        version = options.pop("version", None) or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        model = purchase.train_and_evaluate(tx, activity=seen, version=version, **options)
+        path, checksum = model.save(artifacts / version)
+        with self._lock:
+            self._models[checksum] = model
+        notes = (
+            f"temporal split: fitted on cut-offs {', '.join(model.cutoffs['train'])}; measured on the "
+            f"{model.horizon_days} days after {model.cutoffs['test']}"
+        )
+        return TrainedPurchaseModel(
+            version, {**model.parameters, "horizon_days": model.horizon_days, "categories": model.categories},
+            model.metrics, checksum, path, notes,
+        )
+
+    def purchase_model(self, trained: Any) -> Any:
+        """The served model's object, loaded once per artifact (checked against its checksum)."""
+        from .purchase import PurchaseModel
+
+        with self._lock:
+            model = self._models.get(trained.artifact_checksum)
+            if model is None:
+                model = self._models[trained.artifact_checksum] = PurchaseModel.load(
+                    Path(trained.artifact_path), trained.artifact_checksum
+                )
+        set_active_model(trained.kind, trained.version)
+        return model
+
+    def score_customers(
+        self, trained: Any, order_lines: Sequence[tuple[Any, ...]], activity: Sequence[tuple[Any, ...]], as_of: datetime
+    ) -> dict[Any, dict[str, Any]]:
+        import pandas as pd
+
+        from . import purchase
+
+        model = self.purchase_model(trained)
+        tx = purchase.transactions(order_lines)
+        frame = purchase.features(tx, pd.Timestamp(as_of), model.categories, _activity_frame(activity))
+        if frame.empty:
+            return {}
+        probabilities = model.predict(frame)
+        explanations = model.explain(frame)
+        return {
+            customer: {
+                "probability": float(p), "horizon_days": model.horizon_days, "model_version": model.version,
+                "model_id": trained.id, "as_of": as_of,
+                "explanation": [{**e, "value": None if isinstance(e["value"], float) and math.isnan(e["value"]) else e["value"]}
+                                for e in explanation],
+            }
+            for customer, p, explanation in zip(frame.index, probabilities, explanations)
+        }
+
+    # --- campaign evaluation ----------------------------------------------------------
+
+    def uplift(
+        self, *, reach: int, conversions: int, revenue: float, holdout: int, holdout_conversions: int, holdout_revenue: float
+    ) -> dict[str, Any]:
+        """Uplift of the targeted group over the holdout: difference of conversion rates (Wald
+        interval) and of revenue per person (revenue per conversion taken as known), at 95%."""
+        result: dict[str, Any] = {
+            "reach": reach, "conversions": conversions, "revenue": revenue, "holdout_size": holdout,
+            "holdout_conversions": holdout_conversions, "holdout_revenue": holdout_revenue, "confidence": 0.95,
+        }
+        if reach <= 0 or holdout <= 0:
+            result["note"] = "no uplift without people reached and a holdout group"
+            return result
+        p1, p0 = conversions / reach, holdout_conversions / holdout
+        se = math.sqrt(p1 * (1 - p1) / reach + p0 * (1 - p0) / holdout)
+        diff = p1 - p0
+        aov1 = revenue / conversions if conversions else 0.0
+        aov0 = holdout_revenue / holdout_conversions if holdout_conversions else 0.0
+        r1, r0 = revenue / reach, holdout_revenue / holdout
+        se_r = math.sqrt(aov1**2 * p1 * (1 - p1) / reach + aov0**2 * p0 * (1 - p0) / holdout)
+        result.update(
+            conversion_rate=p1, holdout_conversion_rate=p0, uplift=diff, uplift_low=diff - Z95 * se,
+            uplift_high=diff + Z95 * se, relative_uplift=diff / p0 if p0 > 0 else None,
+            incremental_conversions=diff * reach, incremental_conversions_low=(diff - Z95 * se) * reach,
+            incremental_conversions_high=(diff + Z95 * se) * reach, revenue_per_person=r1, holdout_revenue_per_person=r0,
+            incremental_revenue=(r1 - r0) * reach, incremental_revenue_low=(r1 - r0 - Z95 * se_r) * reach,
+            incremental_revenue_high=(r1 - r0 + Z95 * se_r) * reach, significant=(diff - Z95 * se) > 0 or (diff + Z95 * se) < 0,
+        )
+        return result
+
+
+def _activity_frame(activity: Sequence[tuple[Any, ...]]) -> Any:
+    import pandas as pd
+
+    if not activity:
+        return None
+    frame = pd.DataFrame(list(activity), columns=["customer", "at"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
