@@ -1,10 +1,13 @@
-"""The Strawberry ASGI app, giving each request its context (and its principal)."""
+"""The Strawberry ASGI app, giving each request its context (and its principal); and
+``OperationMetrics``, the schema extension that counts and times every operation and
+names it on the request's log lines."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+import time
+from collections.abc import Iterator
+from typing import Any
 
 from cross_web import HTTPException
 from starlette.datastructures import State
@@ -12,9 +15,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from infrastructure import logging_setup, metrics
+
 from .auth.authentication import Authenticator
+from .core.errors import UNAVAILABLE_MESSAGE, client_safe, is_database_unavailable, log, unavailable_extensions
 from .core.request import RequestContext, correlation_id_of
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -40,16 +47,28 @@ class StorewiseGraphQL(GraphQL):
         self.authenticator = authenticator or Authenticator()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return await super().__call__(scope, receive, send)
-        try:
-            response = await self.run(Request(scope=scope, receive=receive))
-        except HTTPException as error:  # a malformed request: a GraphQL-shaped error with a code, not plain text
-            code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
-            response = JSONResponse(
-                {"errors": [{"message": error.reason, "extensions": {"code": code}}]}, status_code=error.status_code
-            )
-        await response(scope, receive, send)
+        with logging_setup.request_scope(""):  # get_context fills in the correlation id and principal
+            if scope["type"] != "http":
+                return await super().__call__(scope, receive, send)
+            try:
+                response = await self.run(Request(scope=scope, receive=receive))
+            except HTTPException as error:  # a malformed request: a GraphQL-shaped error with a code, not plain text
+                code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST")
+                response = JSONResponse(
+                    {"errors": [{"message": error.reason, "extensions": {"code": code}}]}, status_code=error.status_code
+                )
+            except Exception as error:  # e.g. the token look-up found no database: retryable, never a bare 500
+                if not is_database_unavailable(error):
+                    raise
+                log.warning("database unavailable before execution: %s", error)
+                correlation_id = logging_setup.correlation_id.get()
+                headers = {"Retry-After": "1", **({CORRELATION_HEADER: correlation_id} if correlation_id else {})}
+                response = JSONResponse(
+                    {"errors": [{"message": UNAVAILABLE_MESSAGE, "extensions": unavailable_extensions(correlation_id)}]},
+                    status_code=503,
+                    headers=headers,
+                )
+            await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -62,11 +81,13 @@ class StorewiseGraphQL(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         correlation_id = correlation_id_of(request.headers)
+        logging_setup.correlation_id.set(correlation_id)
         is_http = isinstance(response, Response)
         if is_http:
             response.headers[CORRELATION_HEADER] = correlation_id
         services = self.state.services
         principal = await self.authenticator.principal(request.headers.get("authorization"), services.db)
+        logging_setup.set_principal(principal.actor)
         context = RequestContext(
             services=services,
             request=request,
@@ -86,6 +107,7 @@ class StorewiseGraphQL(GraphQL):
             if not isinstance(authorization, str):
                 raise ConnectionRejectionError()
             context.principal = await self.authenticator.principal(authorization, context.services.db)
+            logging_setup.set_principal(context.principal.actor)
         if context.principal.refused:
             raise ConnectionRejectionError()
         return await super().on_ws_connect(context)
@@ -97,3 +119,36 @@ class StorewiseGraphQL(GraphQL):
             context = getattr(request.state, "graphql_context", None)
             if context is not None:
                 await context.close()
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts and times each operation by name and type, counts its errors by code
+    (``infrastructure.metrics``), and names the operation on the request's log lines.
+    First in the schema's extensions, so it sees the errors' final codes."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        context = self.execution_context
+        logging_setup.set_operation(context.provided_operation_name or "")
+        with metrics.GRAPHQL_IN_PROGRESS.track_inprogress():
+            yield
+        result = context.result
+        errors = getattr(result, "errors", None) or context.pre_execution_errors or []
+        correlation_id = getattr(context.context, "correlation_id", None)
+        codes = [str((client_safe(error, correlation_id).extensions or {}).get("code", "")) for error in errors]
+        try:
+            kind = context.operation_type.value
+        except Exception:  # not parsed (a syntax error): no type to tell
+            kind = "unknown"
+        metrics.observe_graphql(_operation_name(context), kind, time.perf_counter() - started, codes)
+
+    def on_execute(self) -> Iterator[None]:
+        logging_setup.set_operation(_operation_name(self.execution_context) or "")
+        yield
+
+
+def _operation_name(context: Any) -> str | None:
+    try:
+        return context.operation_name
+    except Exception:  # several operations and none chosen, or nothing parsed
+        return context.provided_operation_name

@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.bootstrap import Storewise
 from projections.base import ProjectionRunner
+from projections.tables import projection_positions
 
 T = TypeVar("T")
 
@@ -66,9 +68,13 @@ class Context:
 
         def wait() -> None:
             heads = {app.name: app.recorder.max_notification_id() or 0 for app in services.storewise.applications}
+            needed = {name: heads[p.leader] for name, p in services.read_side.projections.items()}
             deadline = time.monotonic() + services.wait_timeout
             while time.monotonic() < deadline:
-                if all(s.position >= heads[s.leader] for s in services.read_side.status()):
+                # One query of the positions per round (the heads needed were read once, above).
+                with services.read_side.engine.connect() as connection:
+                    positions = dict(connection.execute(sa.select(projection_positions.c.name, projection_positions.c.position)).all())
+                if all(positions.get(name, 0) >= head for name, head in needed.items()):
                     return
                 time.sleep(0.02)
 

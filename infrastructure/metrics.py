@@ -1,16 +1,42 @@
 """Prometheus metrics shared by the server, the projection workers and the engines.
 
 The engines report their runs through ``engine_run`` and the models they serve
-through ``set_active_model``; ``/metrics`` exposes the default registry.
+through ``set_active_model``; ``/metrics`` (``metrics_response``) exposes them with:
+
+- ``storewise_graphql_requests_total`` / ``storewise_graphql_request_seconds``: GraphQL
+  operations by name (the client's operation name; ``anonymous`` without one, ``other``
+  past ``MAX_OPERATION_NAMES`` distinct names), type and outcome (``ok`` / ``error``);
+- ``storewise_graphql_requests_in_progress``: operations being served right now;
+- ``storewise_graphql_errors_total``: errors sent to clients, by ``extensions.code``;
+- ``storewise_commands_total``: write-side command attempts by application, command and
+  outcome (``ok``, ``refused`` by a business rule, ``conflict`` with a concurrent writer —
+  a retried attempt counts again —, ``error``: e.g. the database was unreachable);
+- ``storewise_events_appended_total``: events this process recorded, by context;
+- ``storewise_projection_position`` / ``_head`` / ``_lag``: read from the database at each
+  scrape, so every process reports the same truth whichever worker applies the events;
+  ``storewise_projection_events_total``: events this process applied, by projection;
+- ``storewise_engine_run_seconds`` (count = runs) by engine and status, and
+  ``storewise_active_model_info`` (value 1) by kind and version.
+
+Several processes (``storewise serve --workers N``) share their counters through
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), set by the command.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from prometheus_client import Gauge, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+log = logging.getLogger(__name__)
 
 ENGINE_RUN_SECONDS = Histogram(
     "storewise_engine_run_seconds",
@@ -19,8 +45,36 @@ ENGINE_RUN_SECONDS = Histogram(
     buckets=(0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
 )
 ACTIVE_MODEL = Gauge(
-    "storewise_active_model_info", "The model version each engine serves (value 1)", ["kind", "version"]
+    "storewise_active_model_info",
+    "The model version each engine serves (value 1)",
+    ["kind", "version"],
+    multiprocess_mode="livemax",
 )
+GRAPHQL_REQUESTS = Counter(
+    "storewise_graphql_requests", "GraphQL operations served, by operation name, type and outcome", ["operation", "type", "status"]
+)
+GRAPHQL_SECONDS = Histogram(
+    "storewise_graphql_request_seconds",
+    "Time to serve a GraphQL operation (parse, validate, execute), by operation name and type",
+    ["operation", "type"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+GRAPHQL_IN_PROGRESS = Gauge(
+    "storewise_graphql_requests_in_progress", "GraphQL operations being served now", multiprocess_mode="livesum"
+)
+GRAPHQL_ERRORS = Counter("storewise_graphql_errors", "Errors sent to GraphQL clients, by extensions.code", ["code"])
+COMMANDS = Counter(
+    "storewise_commands",
+    "Write-side command attempts by application, command and outcome (ok, refused, conflict, error)",
+    ["application", "command", "outcome"],
+)
+EVENTS_APPENDED = Counter("storewise_events_appended", "Events recorded by this process, by context", ["context"])
+PROJECTED = Counter("storewise_projection_events", "Events applied to read models by this process, by projection", ["projection"])
+
+#: Distinct operation names kept as labels; later ones are counted as ``other`` (names are the clients' choice).
+MAX_OPERATION_NAMES = 200
+_operation_names: set[str] = set()
+_names_lock = threading.Lock()
 
 
 @contextmanager
@@ -38,9 +92,133 @@ def engine_run(engine: str) -> Iterator[None]:
 def set_active_model(kind: str, version: str) -> None:
     """Record that ``kind`` now serves ``version`` (the previous version's series is removed)."""
     for labels in [labels for labels in _series(ACTIVE_MODEL) if labels[0] == kind]:
+        ACTIVE_MODEL.labels(*labels).set(0)  # multiprocess mode keeps a removed child's last value
         ACTIVE_MODEL.remove(*labels)
     ACTIVE_MODEL.labels(kind, version).set(1)
 
 
 def _series(gauge: Gauge) -> list[tuple[str, ...]]:
     return list(gauge._metrics)  # prometheus_client keeps a gauge's children by their label values
+
+
+def operation_label(name: str | None) -> str:
+    """The label of an operation name: bounded in length and in how many distinct ones are kept."""
+    if not name:
+        return "anonymous"
+    name = name[:64]
+    with _names_lock:
+        if name in _operation_names:
+            return name
+        if len(_operation_names) < MAX_OPERATION_NAMES:
+            _operation_names.add(name)
+            return name
+    return "other"
+
+
+def observe_graphql(operation: str | None, kind: str, seconds: float, error_codes: list[str]) -> None:
+    """Count one GraphQL operation and the codes of the errors it answered with."""
+    label = operation_label(operation)
+    GRAPHQL_REQUESTS.labels(label, kind, "error" if error_codes else "ok").inc()
+    GRAPHQL_SECONDS.labels(label, kind).observe(seconds)
+    for code in error_codes:
+        GRAPHQL_ERRORS.labels(code).inc()
+
+
+def observe_command(application: str, command: str, error: BaseException | None) -> None:
+    """Count one command attempt (the application layer calls it after each)."""
+    from application.errors import ConcurrencyConflict
+    from domain.shared import DomainError
+
+    if error is None:
+        outcome = "ok"
+    elif isinstance(error, ConcurrencyConflict):
+        outcome = "conflict"
+    elif isinstance(error, DomainError):
+        outcome = "refused"
+    else:
+        outcome = "error"
+    COMMANDS.labels(application, command, outcome).inc()
+
+
+def observe_recording(context: str, events: int) -> None:
+    EVENTS_APPENDED.labels(context).inc(events)
+
+
+def observe_projected(projection: str, events: list[Any]) -> None:
+    """A ``ProjectionRunner`` listener: count the events of each committed batch."""
+    PROJECTED.labels(projection).inc(len(events))
+
+
+def install() -> None:
+    """Hook the write side's observers (once per process)."""
+    from application import base
+
+    if observe_command not in base.command_observers:
+        base.command_observers.append(observe_command)
+    if observe_recording not in base.recording_observers:
+        base.recording_observers.append(observe_recording)
+
+
+class ProjectionCollector(Collector):
+    """Position, head of the leader's log and lag of each projection, read at scrape time
+    from the database by the runners registered here (the latest one answers)."""
+
+    def __init__(self) -> None:
+        self._sources: list[Callable[[], list[Any]]] = []
+        self._lock = threading.Lock()
+
+    def add(self, status: Callable[[], list[Any]]) -> None:
+        with self._lock:
+            self._sources.append(status)
+
+    def discard(self, status: Callable[[], list[Any]]) -> None:
+        with self._lock:
+            if status in self._sources:
+                self._sources.remove(status)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            source = self._sources[-1] if self._sources else None
+        position = GaugeMetricFamily("storewise_projection_position", "Last log position applied", labels=["projection", "leader"])
+        head = GaugeMetricFamily("storewise_projection_head", "Last position of the leader's log", labels=["projection", "leader"])
+        lag = GaugeMetricFamily("storewise_projection_lag", "Events recorded but not yet applied", labels=["projection", "leader"])
+        up = GaugeMetricFamily("storewise_database_up", "Whether the last scrape could read the positions (1) or not (0)")
+        if source is not None:
+            try:
+                statuses = source()
+            except Exception as error:  # the database is unreachable: say so rather than fail the scrape
+                log.warning("projection positions unavailable: %s", type(error).__name__)
+                up.add_metric([], 0)
+            else:
+                up.add_metric([], 1)
+                for s in statuses:
+                    position.add_metric([s.name, s.leader], s.position)
+                    head.add_metric([s.name, s.leader], s.head)
+                    lag.add_metric([s.name, s.leader], s.lag)
+            yield up
+        yield from (position, head, lag)
+
+
+PROJECTIONS = ProjectionCollector()
+REGISTRY.register(PROJECTIONS)
+install()  # whoever serves metrics imports this module
+
+
+def metrics_response() -> tuple[bytes, str]:
+    """The exposition of every metric (all worker processes' in multiprocess mode) and its content type."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(PROJECTIONS)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def mark_process_dead(pid: int) -> None:
+    """Forget a dead worker's live gauges (multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)

@@ -78,6 +78,9 @@ class PostgresKeyStore:
         self._run(
             f"CREATE TABLE IF NOT EXISTS {self._table} (owner_id uuid PRIMARY KEY, wrapped_key bytea NOT NULL)", ()
         )
+        # Connect again only when a key is needed: most contexts never seal personal data,
+        # and an idle connection per context and process adds up against max_connections.
+        self.close()
 
     def _run(self, sql: str, params: tuple) -> list[tuple]:
         import psycopg

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from .settings import Settings
+from .settings import Settings, db_pool_max
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -25,7 +25,8 @@ def sync_engine(settings: Settings) -> sa.Engine:
     """The engine the projections write with."""
     settings = settings.for_read_models()
     settings.prepare()
-    engine = sa.create_engine(settings.read_model_sync_url(), pool_pre_ping=settings.backend == "postgresql")
+    pool = {"pool_size": min(5, db_pool_max()), "max_overflow": max(0, db_pool_max() - 5)} if settings.backend == "postgresql" else {}
+    engine = sa.create_engine(settings.read_model_sync_url(), pool_pre_ping=settings.backend == "postgresql", **pool)
     if settings.backend == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -43,4 +44,5 @@ def async_engine(settings: Settings) -> AsyncEngine:
     if settings.postgres_schema != "public":
         connect_args["server_settings"] = {"search_path": settings.postgres_schema}
     # No pre-ping (a round trip per checkout): stale connections are recycled and failures surface as errors.
-    return create_async_engine(url, connect_args=connect_args, pool_recycle=1800, pool_size=10, max_overflow=10)
+    size = min(10, db_pool_max())  # STOREWISE_DB_POOL_MAX bounds it when many processes share the server
+    return create_async_engine(url, connect_args=connect_args, pool_recycle=1800, pool_size=size, max_overflow=size)

@@ -1,28 +1,35 @@
 """The HTTP server (Starlette).
 
 - ``/graphql``: the GraphQL API (GraphiQL in a browser; subscriptions over graphql-transport-ws).
-- ``/healthz``: the process is up.
-- ``/readyz``: the event stores answer (events recorded per bounded context) and how far
-  each projection lags behind its context's log.
+- ``/healthz``, ``/readyz``: liveness and readiness (``infrastructure.health``).
+- ``/metrics``: Prometheus metrics (``infrastructure.metrics``).
 
 At start-up it opens the write side, migrates the read-model database, catches the
 projections up, and (with ``projections_in_process``, the default) keeps polling the
 event logs every ``poll_interval`` seconds, so events written by other processes
-(``storewise import``) reach the read models. Shutting down stops the poller, then
-closes the engines and the write side.
+(``storewise import``, other servers) reach the read models; each round also lets this
+process's process managers catch up with what other processes recorded. Shutting down
+(SIGTERM: uvicorn first lets in-flight requests finish) stops the poller after the batch
+it is applying, then closes the engines and the write side.
+
+``serve_app`` is the factory ``storewise serve --workers N`` gives uvicorn (each worker
+process builds its own app from the options the command put in the environment).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from graphql_api.app import StorewiseGraphQL
@@ -31,7 +38,9 @@ from graphql_api.context import Services
 from graphql_api.hardening import HardeningSettings
 from graphql_api.schema import Limits, build_schema
 
-from .bootstrap import Storewise, bootstrap, projection_runner
+from . import metrics
+from .bootstrap import bootstrap, projection_runner
+from .health import HealthSettings, healthz, migration_heads, readyz
 from .http_guards import http_middleware
 from .migrations import upgrade
 from .read_model_db import async_engine, sync_engine
@@ -40,17 +49,31 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def _poll(read_side: Any, stop: asyncio.Event, interval: float) -> None:
-    """Apply new events to the read models until told to stop (one batch run at a time)."""
+def _apply_until_idle(read_side: Any, stop: threading.Event) -> None:
+    """Apply new events batch by batch, stopping between two batches once ``stop`` is set."""
+    for name in list(read_side.projections):
+        while not stop.is_set() and read_side.run_batch(name):
+            pass
+
+
+async def _poll(storewise: Any, read_side: Any, stop: threading.Event, interval: float) -> None:
+    """Until told to stop: let the process managers catch up with what other processes
+    recorded, and apply new events to the read models (one batch run at a time)."""
     while not stop.is_set():
         try:
-            await asyncio.to_thread(read_side.run_until_idle)
-        except Exception:  # the database went away for a moment: log and try again next round
-            log.exception("projection poller failed; retrying in %.1fs", interval)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+            await asyncio.to_thread(storewise.runner.catch_up)
+            await asyncio.to_thread(_apply_until_idle, read_side, stop)
+        except Exception as error:  # the database went away for a moment: log and try again next round
+            log.warning("projection poller failed (%s: %s); retrying in %.1fs", type(error).__name__, error, interval)
+        for _ in range(max(1, int(interval / 0.05))):  # wake up soon after a stop
+            if stop.is_set():
+                break
+            await asyncio.sleep(0.05)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    body, content_type = await asyncio.to_thread(metrics.metrics_response)  # the collector reads the database
+    return Response(body, media_type=content_type)
 
 
 def create_app(
@@ -72,60 +95,38 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         storewise = await asyncio.to_thread(bootstrap, settings)
         engines: list[Any] = []
-        stop = asyncio.Event()
+        stop = threading.Event()
         poller: asyncio.Task | None = None
+        read_side: Any = None
         try:
             await asyncio.to_thread(upgrade, storewise.settings)
+            app.state.migration_heads = await asyncio.to_thread(migration_heads, storewise.settings)
+            app.state.health, app.state.read_only = HealthSettings.from_env(), read_only
             engine = sync_engine(storewise.settings)
             engines.append(engine)
             read_side = projection_runner(storewise, engine)
             broker = Broker(asyncio.get_running_loop())
-            read_side.listeners.append(broker.listener)
+            read_side.listeners.extend([broker.listener, metrics.observe_projected])
+            metrics.PROJECTIONS.add(read_side.status)
             db = async_engine(storewise.settings)
             services = Services(storewise=storewise, read_side=read_side, db=db, projections_in_process=projections_in_process)
             app.state.storewise, app.state.services, app.state.broker = storewise, services, broker
             if projections_in_process:
                 await asyncio.to_thread(read_side.run_until_idle)
-                poller = asyncio.create_task(_poll(read_side, stop, poll_interval), name="projection-poller")
+                poller = asyncio.create_task(_poll(storewise, read_side, stop, poll_interval), name="projection-poller")
             yield
         finally:
             stop.set()
             if poller is not None:
-                await poller
+                await poller  # the batch under way commits; no new one starts
+            if read_side is not None:
+                metrics.PROJECTIONS.discard(read_side.status)
             services = getattr(app.state, "services", None)
             if services is not None:
                 await services.db.dispose()
             for engine in engines:
                 engine.dispose()
             await asyncio.to_thread(storewise.close)
-
-    async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(request: Request) -> JSONResponse:
-        storewise: Storewise = request.app.state.storewise
-        services: Services = request.app.state.services
-
-        def check() -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-            events = storewise.event_counts()
-            projections = {
-                s.name: {"position": s.position, "head": s.head, "lag": s.lag} for s in services.read_side.status()
-            }
-            return events, projections
-
-        try:
-            events, projections = await asyncio.to_thread(check)
-        except Exception as error:  # the database is unreachable: not ready, and say why without a trace
-            return JSONResponse({"status": "unavailable", "error": type(error).__name__}, status_code=503)
-        return JSONResponse(
-            {
-                "status": "ready",
-                "database": storewise.settings.backend,
-                "events": events,
-                "projections": projections,
-                "lag": sum(p["lag"] for p in projections.values()),
-            }
-        )
 
     app = Starlette(lifespan=lifespan, middleware=http_middleware())
     graphql = StorewiseGraphQL(schema, app.state)
@@ -135,6 +136,29 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
         ]
     )
     return app
+
+
+#: The environment variable through which ``storewise serve --workers N`` passes its options to the workers.
+SERVE_OPTIONS = "STOREWISE_SERVE_OPTIONS"
+
+
+def serve_app() -> Starlette:
+    """The app of one ``storewise serve`` worker process (uvicorn's factory), configured from the
+    environment: the settings, and the command's options in ``STOREWISE_SERVE_OPTIONS``."""
+    from .logging_setup import configure_logging
+    from .settings import Settings
+
+    configure_logging()
+    options = json.loads(os.environ.get(SERVE_OPTIONS) or "{}")
+    settings = Settings.from_env()
+    if options.get("read_model_url"):
+        settings = Settings(settings.database_url, settings.kek, settings.var_dir, read_model_url=options["read_model_url"])
+    return create_app(
+        settings,
+        projections_in_process=options.get("projections_in_process", True),
+        read_only=options.get("read_only", False),
+    )

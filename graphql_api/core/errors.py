@@ -38,6 +38,43 @@ INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 MASKED_MESSAGE = "Internal server error."
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service cannot reach its database right now; retry shortly (with the same idempotencyKey for mutations)."
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """The database could not be reached or dropped the connection (a retry after a while may succeed)."""
+    import asyncpg
+    import psycopg
+    import sqlalchemy.exc
+    from eventsourcing.persistence import InterfaceError as StoreInterfaceError, OperationalError as StoreOperationalError
+
+    kinds = (
+        sqlalchemy.exc.TimeoutError, StoreOperationalError, StoreInterfaceError, psycopg.OperationalError,
+        psycopg.InterfaceError, asyncpg.exceptions.InterfaceError, asyncpg.exceptions.PostgresConnectionError,
+        asyncpg.exceptions.InsufficientResourcesError, asyncpg.exceptions.CannotConnectNowError,
+        ConnectionError, TimeoutError,
+    )
+    for _ in range(10):  # along the chain of causes (drivers wrap each other's errors)
+        if error is None:
+            return False
+        if isinstance(error, kinds):
+            return True
+        if isinstance(error, sqlalchemy.exc.DBAPIError):
+            if error.connection_invalidated:
+                return True
+            # SQLite's OperationalError also means e.g. "no such table": a fault, not an outage
+            if isinstance(error, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)):
+                return not type(error.orig).__module__.startswith("sqlite3")
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def unavailable_extensions(correlation_id: str | None = None) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"code": SERVICE_UNAVAILABLE, "retryable": True}
+    if correlation_id:
+        extensions["correlationId"] = correlation_id
+    return extensions
 
 
 class BadUserInput(StrawberryGraphQLError):
@@ -136,6 +173,11 @@ class ErrorCodes(SchemaExtension):
 
 def client_safe(error: GraphQLError, correlation_id: str | None = None) -> GraphQLError:
     """The error as a client may see it: with ``extensions.code``; masked if unexpected."""
+    if is_unexpected(error) and is_database_unavailable(error.original_error):  # a fault of the moment: say retry
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions,
+            path=error.path, original_error=None, extensions=unavailable_extensions(correlation_id),
+        )
     if is_unexpected(error):
         extensions = {"code": INTERNAL_SERVER_ERROR}
         if correlation_id:
@@ -162,7 +204,9 @@ def client_safe(error: GraphQLError, correlation_id: str | None = None) -> Graph
 def log_errors(errors: list[GraphQLError], execution_context: Any = None) -> None:
     """Log what the server did wrong with its traceback; client errors only at debug level."""
     for error in errors:
-        if is_unexpected(error):
+        if is_unexpected(error) and is_database_unavailable(error.original_error):
+            log.warning("database unavailable in %s: %s", ".".join(map(str, error.path or ())) or "request", error.original_error)
+        elif is_unexpected(error):
             original = error.original_error
             correlation_id = getattr(getattr(execution_context, "context", None), "correlation_id", "")
             log.error(
