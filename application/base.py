@@ -34,6 +34,12 @@ DEFAULT_MAPPER_FACTORY = "infrastructure.event_mapping:build_mapper"
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
 
+#: Observers of the write side (the infrastructure's metrics plug in here): called with
+#: (application, command, the error or None) after each command attempt, and with
+#: (application, number of events) after each recording.
+command_observers: list[Callable[[str, str, BaseException | None], None]] = []
+recording_observers: list[Callable[[str, int], None]] = []
+
 
 class CommandReceipt(Aggregate):
     """Proof that a command with a given idempotency key was carried out, saved
@@ -70,6 +76,12 @@ class StorewiseApplication(ProcessApplication[UUID]):
         close_mapper = getattr(self.mapper, "close", None)
         if close_mapper is not None:
             close_mapper()
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Any]:
+        recordings = super()._record(processing_event)
+        for observe in recording_observers:
+            observe(self.name, len(recordings))
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -121,12 +133,18 @@ class StorewiseApplication(ProcessApplication[UUID]):
         """
         for attempt in range(retries + 1):
             try:
-                return self._execute_once(command, idempotency_key, action)
-            except (ConcurrencyConflict, AlreadyExists):
-                if attempt == retries:
+                result = self._execute_once(command, idempotency_key, action)
+            except Exception as error:
+                for observe in command_observers:
+                    observe(self.name, command, error)
+                if attempt == retries or not isinstance(error, (ConcurrencyConflict, AlreadyExists)):
                     raise
                 # Exponential backoff with full jitter, so clashing writers spread out.
                 time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+            else:
+                for observe in command_observers:
+                    observe(self.name, command, None)
+                return result
         raise AssertionError("unreachable")
 
     def _execute_once(

@@ -18,11 +18,12 @@ from domain.customer import Order
 from domain.inventory import Allocation, PurchaseOrder, StockItem, Supplier, SupplierTerms
 
 from .base import StorewiseApplication
+from .replenishment import ReplenishmentCommands
 from .topics import ALLOCATION_OUTCOMES, ORDER_EVENTS_FOR_INVENTORY
 
 
-class InventoryApplication(StorewiseApplication):
-    """Keeps stock per SKU and warehouse, buys from suppliers, fulfils orders."""
+class InventoryApplication(ReplenishmentCommands, StorewiseApplication):
+    """Keeps stock per SKU and warehouse, buys from suppliers, fulfils orders, plans replenishment."""
 
     name = "Inventory"
     snapshotting_intervals: ClassVar = {StockItem: 100, Supplier: 100}

@@ -2,7 +2,9 @@
 
 Customer orders are followed by Inventory (reserve, release, ship, restock);
 Inventory's allocations are followed by Customer (order reserved or not
-fulfillable). Catalog, Campaign, Feedback and Access stand alone for now.
+fulfillable). An approved budget allocation (Marketing) is followed by Campaign,
+which drafts its campaigns. Feedback follows its own log (a submitted review is
+analysed). Catalog and Access stand alone for now.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import threading
 from typing import Any
 
+from eventsourcing.persistence import RecordConflictError
 from eventsourcing.system import SingleThreadedRunner, System
 
 from .access import AccessApplication
@@ -19,6 +22,7 @@ from .catalog import CatalogApplication
 from .customers import CustomerApplication
 from .feedback import FeedbackApplication
 from .inventory import InventoryApplication
+from .marketing import MarketingApplication
 from .models import ModelRegistryApplication
 
 log = logging.getLogger(__name__)
@@ -27,8 +31,8 @@ SYSTEM = System(
     pipes=[
         [CustomerApplication, InventoryApplication, CustomerApplication],
         [CatalogApplication],
-        [CampaignApplication],
-        [FeedbackApplication],
+        [MarketingApplication, CampaignApplication],  # allocation approved -> campaigns drafted
+        [FeedbackApplication, FeedbackApplication],  # reviews submitted -> analysed
         [AccessApplication],
         [ModelRegistryApplication],
     ]
@@ -42,6 +46,8 @@ CONTEXT_MAP = [
     ("Customers", "Order.Returned", "Inventory", "receive returned units back into stock"),
     ("Inventory", "Allocation.Allocated", "Customers", "confirm the order's reservation"),
     ("Inventory", "Allocation.Failed", "Customers", "mark the order not fulfillable"),
+    ("Marketing", "BudgetAllocation.Approved", "Campaigns", "draft a campaign per allocation line, with its budget"),
+    ("Feedback", "Review.Submitted", "Feedback", "analyse the review with the served sentiment model"),
 ]
 
 
@@ -63,6 +69,9 @@ class StorewiseRunner(SingleThreadedRunner[Any]):
 
     def start(self) -> None:
         super().start()
+        for app in self.apps.values():  # applications that consult others (read only) find them here
+            if hasattr(app, "connect"):
+                app.connect(self)
         self.catch_up()
 
     def catch_up(self) -> None:
@@ -91,6 +100,10 @@ class StorewiseRunner(SingleThreadedRunner[Any]):
                             for follower_name in self.system.leads[leader_name]:
                                 try:
                                     self.apps[follower_name].pull_and_process(leader_name)  # type: ignore[attr-defined]
+                                except RecordConflictError:
+                                    # Another process followed the same events first (its tracking
+                                    # record won): expected when several processes run the system.
+                                    log.info("%s following %s: already processed elsewhere", follower_name, leader_name)
                                 except Exception:
                                     log.exception("%s following %s failed; it will catch up later", follower_name, leader_name)
                 finally:

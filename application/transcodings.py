@@ -11,6 +11,8 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.customer import OrderLine, ReturnLine
 from domain.inventory import AllocatedLine, PurchaseLine, SupplierTerms
+from domain.marketing import AllocationLine, ResponseCurve, RfmScore
+from domain.replenishment import ForecastSummary, LineEdit, PlanLine
 from domain.shared import Money
 
 
@@ -63,5 +65,11 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
         (SupplierTerms, "supplier_terms"),
         (PurchaseLine, "purchase_line"),
         (AllocatedLine, "allocated_line"),
+        (RfmScore, "rfm_score"),
+        (ResponseCurve, "response_curve"),
+        (AllocationLine, "allocation_line"),
+        (ForecastSummary, "forecast_summary"),
+        (PlanLine, "plan_line"),
+        (LineEdit, "line_edit"),
     ):
         transcoder.register(_dataclass_transcoding(cls, name))

@@ -30,6 +30,7 @@ from strawberry.types import Info
 from infrastructure.settings import whole_number_setting
 
 from .access.queries import AccessQueries, load_user
+from .app import OperationMetrics
 from .audit.queries import AuditQueries
 from .auth import EVERYONE, ReadableObjects, requires, unguarded_fields
 from .campaigns.mutations import CampaignMutations
@@ -47,8 +48,13 @@ from .feedback.queries import FeedbackQueries, load_review
 from .hardening import HardeningSettings, hardening_extensions
 from .inventory.mutations import InventoryMutations
 from .inventory.queries import InventoryQueries, load_purchase_order, load_stock_level, load_supplier
+from .marketing.mutations import MarketingMutations
+from .marketing.queries import MarketingQueries, load_budget_allocation
 from .models.mutations import ModelMutations
 from .models.queries import ModelQueries, load_trained_model
+from .recommendations.queries import RecommendationQueries
+from .replenishment.mutations import ReplenishmentMutations
+from .replenishment.queries import ReplenishmentQueries, load_replenishment_plan
 from .subscriptions import Subscription
 
 _NODE_LOADERS: dict[str, Callable[[Info, Any], Any]] = {
@@ -61,6 +67,8 @@ _NODE_LOADERS: dict[str, Callable[[Info, Any], Any]] = {
     "Campaign": load_campaign,
     "Review": load_review,
     "User": load_user,
+    "ReplenishmentPlan": load_replenishment_plan,
+    "BudgetAllocation": load_budget_allocation,
     "TrainedModel": load_trained_model,
 }
 
@@ -82,7 +90,7 @@ async def _load_node(info: Info, id: str, field: str) -> Node | None:
         "with an error whose `extensions.code` is `UNAUTHENTICATED` or `FORBIDDEN`."
     )
 )
-class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries, AccessQueries, AuditQueries, ModelQueries):
+class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries, AccessQueries, AuditQueries, ModelQueries, MarketingQueries, RecommendationQueries, ReplenishmentQueries):
     @strawberry.field(
         description="Any object with a global ID (null if there is none with that ID).",
         extensions=[requires(*EVERYONE, when={role: ReadableObjects("id") for role in EVERYONE})],
@@ -127,7 +135,7 @@ MUTATION_DESCRIPTION = (
 
 
 @strawberry.type(description=MUTATION_DESCRIPTION)
-class Mutation(CustomerMutations, CatalogMutations, InventoryMutations, CampaignMutations, FeedbackMutations, ModelMutations):
+class Mutation(CustomerMutations, CatalogMutations, InventoryMutations, CampaignMutations, FeedbackMutations, ModelMutations, MarketingMutations, ReplenishmentMutations):
     pass
 
 
@@ -197,7 +205,7 @@ def build_schema(
     limits: Limits | None = None, hardening: HardeningSettings | None = None, *, read_only: bool = False
 ) -> strawberry.Schema:
     limits = limits or Limits()
-    extensions: list[Any] = [ErrorCodes]
+    extensions: list[Any] = [OperationMetrics, ErrorCodes]  # metrics first: it sees the final error codes
     if limits.max_tokens:
         max_tokens = limits.max_tokens
         extensions.append(lambda: MaxTokensLimiter(max_token_count=max_tokens))

@@ -11,12 +11,14 @@ from application.catalog import CatalogApplication
 from application.customers import CustomerApplication
 from application.feedback import FeedbackApplication
 from application.inventory import InventoryApplication
+from application.marketing import MarketingApplication
 from application.models import ModelRegistryApplication
 from application.system import SYSTEM, StorewiseRunner
 from projections.base import ProjectionRunner
 from projections.registry import all_projections
 
 from .settings import Settings
+from .startup import one_process_at_a_time
 
 
 @dataclass
@@ -55,8 +57,12 @@ class Storewise:
         return self.runner.get(ModelRegistryApplication)
 
     @property
+    def marketing(self) -> MarketingApplication:
+        return self.runner.get(MarketingApplication)
+
+    @property
     def applications(self) -> list:
-        return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback, self.access, self.models]
+        return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback, self.access, self.models, self.marketing]
 
     def application(self, name: str) -> Any:
         """The application of the context with this name (``Customers``, ``Inventory``...)."""
@@ -81,7 +87,8 @@ def bootstrap(settings: Settings | None = None) -> Storewise:
     followers first catch up with anything recorded while they were not running."""
     settings = settings or Settings.from_env()
     settings.prepare()
-    runner = StorewiseRunner(SYSTEM, env=settings.event_store_env())
+    with one_process_at_a_time(settings):  # processes starting together would race creating the tables
+        runner = StorewiseRunner(SYSTEM, env=settings.event_store_env())
     runner.start()
     return Storewise(settings=settings, runner=runner)
 

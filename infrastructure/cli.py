@@ -19,17 +19,40 @@ from .settings import ConfigurationError, Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
-    from .server import create_app
+    from .logging_setup import UVICORN_LOG_CONFIG, configure_logging
+    from .server import SERVE_OPTIONS
 
+    settings = Settings.from_env()
+    if args.workers > 1 and settings.backend != "postgresql":
+        print("storewise: --workers needs PostgreSQL (on SQLite the processes would only queue for its write lock)", file=sys.stderr)
+        return 2
+    configure_logging()  # JSON lines (STOREWISE_LOG_FORMAT=text for people)
     # The access log (denied attempts, reads of clear personal data by non-owners) is kept at INFO.
     logging.getLogger("storewise.access").setLevel(logging.INFO)
-    settings = Settings.from_env()
+    if args.workers > 1:
+        options = {"projections_in_process": not args.no_projections, "read_only": args.read_only, "read_model_url": args.database_url}
+        _migrate(args)  # once, before the workers start (each would otherwise race to migrate)
+        os.environ[SERVE_OPTIONS] = json.dumps(options)
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics adds up every worker's counters
+            import tempfile
+
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="storewise-metrics-")
+        uvicorn.run(
+            "infrastructure.server:serve_app", factory=True, workers=args.workers, host=args.host, port=args.port,
+            log_config=UVICORN_LOG_CONFIG, timeout_graceful_shutdown=args.graceful_timeout,
+        )
+        return 0
+    from .server import create_app
+
     if args.database_url:
         settings = Settings(settings.database_url, settings.kek, settings.var_dir, read_model_url=args.database_url)
     app = create_app(settings, projections_in_process=not args.no_projections, read_only=args.read_only)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=10)
+    # SIGTERM / Ctrl-C: stop accepting, let in-flight requests finish (up to --graceful-timeout), then shut down.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=UVICORN_LOG_CONFIG, timeout_graceful_shutdown=args.graceful_timeout)
     return 0
 
 
@@ -93,14 +116,38 @@ def _projections(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             moved = runner.rebuild(names)
             print(f"rebuilt {', '.join(names or runner.projections)}: {moved} positions in {time.perf_counter() - started:.1f} s")
-        else:  # run: a worker process, until SIGTERM / Ctrl-C; each batch finishes before it stops
+        else:  # run: a worker process, until SIGTERM / Ctrl-C; the batch under way commits before it stops
+            from . import metrics
+            from .logging_setup import configure_logging
+
+            configure_logging()
+            log = logging.getLogger("storewise.projections")
+            runner.batch_size = args.batch_size
+            runner.listeners.append(metrics.observe_projected)
+            if args.metrics_port:
+                from prometheus_client import start_http_server
+
+                metrics.PROJECTIONS.add(runner.status)
+                start_http_server(args.metrics_port, addr=args.metrics_host)
             stop = threading.Event()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
             print("projection worker running (Ctrl-C to stop)", flush=True)
+            next_catch_up = 0.0
             while not stop.is_set():
-                if not runner.run_until_idle(names):
+                moved = 0
+                try:
+                    if time.monotonic() >= next_catch_up:  # process managers: what other processes recorded
+                        storewise.runner.catch_up()
+                        next_catch_up = time.monotonic() + 1.0
+                    for name in names or list(runner.projections):
+                        while not stop.is_set() and (batch := runner.run_batch(name)):
+                            moved += batch
+                except Exception as error:  # e.g. the database went away: try again after a pause
+                    log.warning("projection worker failed (%s: %s); retrying", type(error).__name__, error)
+                if not moved:
                     stop.wait(args.interval)
+            log.info("projection worker stopped")
         runner.engine.dispose()
     return 0
 
@@ -388,6 +435,15 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--database-url", help="read models from this database (e.g. one written by `audit replay`)")
     serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="worker processes (PostgreSQL only; migrations run once first; /metrics adds up all workers)",
+    )
+    serve.add_argument(
+        "--graceful-timeout", type=float, default=10.0, help="seconds in-flight requests get to finish on SIGTERM (default 10)"
+    )
+    serve.add_argument(
         "--no-projections",
         action="store_true",
         help="do not run the projections in this process (a `storewise projections run` worker keeps the read models; "
@@ -446,6 +502,9 @@ def parser() -> argparse.ArgumentParser:
     worker = actions.add_parser("run", help="keep the read models up to date (a separate worker process)")
     worker.add_argument("name", nargs="?", help="only this projection")
     worker.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle")
+    worker.add_argument("--batch-size", type=_positive_int, default=500, help="events applied per transaction (default 500)")
+    worker.add_argument("--metrics-port", type=int, default=0, help="serve Prometheus metrics on this port (default: none)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="the address of the metrics port (default 127.0.0.1)")
     worker.set_defaults(run=_projections)
 
     users = commands.add_parser("users", help="who may use the API: create, list, change a role")

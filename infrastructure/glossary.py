@@ -26,10 +26,12 @@ CONTEXTS = [
     ("Customer", "domain.customer"),
     ("Catalog", "domain.catalog"),
     ("Inventory", "domain.inventory"),
+    ("Replenishment", "domain.replenishment"),
     ("Campaign", "domain.campaign"),
     ("Feedback", "domain.feedback"),
     ("Access", "domain.access"),
     ("Models", "domain.models"),
+    ("Marketing", "domain.marketing"),
     ("Shared by every context", "domain.shared"),
 ]
 

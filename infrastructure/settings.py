@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models")
+CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models", "Marketing")
 
 
 class ConfigurationError(Exception):
@@ -106,7 +106,12 @@ class Settings:
                 POSTGRES_SCHEMA=self.postgres_schema,
                 # One idle connection per context, more on demand (six contexts per process).
                 POSTGRES_POOL_SIZE="1",
-                POSTGRES_MAX_OVERFLOW="9",
+                POSTGRES_MAX_OVERFLOW=str(db_pool_max() - 1),
+                # Survive a database outage: test pooled connections before use, and give up
+                # waiting for one soon (STOREWISE_DB_POOL_TIMEOUT seconds, default 2; the event
+                # store tries 10 times), so requests fail (retryable) instead of hanging.
+                POSTGRES_PRE_PING="y",
+                POSTGRES_CONNECT_TIMEOUT=str(max(1, whole_number_setting(os.environ, "STOREWISE_DB_POOL_TIMEOUT") or 2)),
             )
             env["STOREWISE_KEYS_URL"] = self.database_url
         return env
@@ -142,6 +147,13 @@ class Settings:
 
             with psycopg.connect(self.postgres_conninfo(), autocommit=True) as connection:
                 connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.postgres_schema}"')
+
+
+def db_pool_max(env: Mapping[str, str] | None = None) -> int:
+    """The most PostgreSQL connections one process opens per pool (``STOREWISE_DB_POOL_MAX``,
+    default 10): lower it when many processes share a server's ``max_connections``."""
+    value = whole_number_setting(os.environ if env is None else env, "STOREWISE_DB_POOL_MAX")
+    return max(1, value) if value is not None else 10
 
 
 def whole_number_setting(env: Mapping[str, str], variable: str) -> int | None:

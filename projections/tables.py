@@ -255,7 +255,8 @@ reviews = sa.Table(
 # --- Feature views for the engines -----------------------------------------------------
 
 #: Customer x product interaction weights: weight = 1 x views + 3 x add-to-carts + 5 x purchases
-#: (orders holding the product, not cancelled and not fully returned).
+#: (orders holding the product, not cancelled, not found unfulfillable and the line not fully returned;
+#: a row whose weight fell to 0 is no interaction). The recommender trains on rows with weight > 0.
 interactions = sa.Table(
     "interactions",
     metadata,

@@ -1,10 +1,11 @@
 """A little shop for the access tests: two customers with an order and a review each, a
-published review, a supplier with a purchase order, a campaign, and a user of every role
-(the customer user is the "own" customer). Not a test module itself."""
+published review, a supplier with a purchase order, a campaign, a proposed budget allocation,
+and a user of every role (the customer user is the "own" customer). Not a test module itself."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date, datetime, timezone
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain.inventory import SupplierTerms
+from application.replenishment import ForecastOutcome, PlanOutcome
+from domain.marketing import AllocationLine, ResponseCurve
+from domain.replenishment import ForecastSummary, PlanLine
 from domain.shared import Money
 from graphql_api.core.ids import to_global_id
 from projections.tables import stock_levels
@@ -59,6 +63,23 @@ async def make_shop(api: Api) -> Shop:
         inventory.agree_supplier_terms(supplier, "MUG", SupplierTerms(7, 1, 1, gbp("1.20")))
         purchase_order = inventory.place_purchase_order(supplier, "main", {"MUG": 5})
         campaign = storewise.campaigns.draft_campaign("Spring", "champions", "email", gbp("100"))
+        allocation = storewise.marketing.propose_budget_allocation(
+            total_budget=gbp("100"), objective="CONVERSIONS", data_position=storewise.event_counts(), constraints={},
+            curves=[ResponseCurve("champions", "email", "log", {"a": 10.0, "k": 50.0}, [[0.0, 0.0], [0.0, 0.0]], 3, 0.9)],
+            solver={"name": "GLOP", "status": "OPTIMAL", "seconds": 0.0, "pieces": 1},
+            lines=[AllocationLine("champions", "email", Decimal("50"), Decimal("100"), 5.0, 7.0, 6.0, 8.0, 0.07, 0.03)],
+            expected_outcome=7.0, current_outcome=5.0, at=datetime.now(timezone.utc),
+        )
+        inventory.record_forecast_run(
+            ForecastOutcome(None, {}, "fixture", {("MUG", "main"): ForecastSummary("fixture", date(2024, 1, 1), (1.0,) * 14, {"p90": 1.0})}),
+            storewise.event_counts(),
+        )
+        plan = inventory.record_replenishment_plan(
+            PlanOutcome(ForecastOutcome(None, {}, "fixture", {}), {}, {}, {"status": "OPTIMAL"}, [
+                PlanLine("MUG", "main", supplier, 5, gbp("1.20"), 0, 5, 4.0, {"p90": 6.0}, 1.0, 0.9, 0.1, 0.2, "fixture", "fixture"),
+            ]),
+            storewise.event_counts(), None,
+        )
         model = storewise.models.record_training(
             "recommender", "fixture-1", hyperparameters={}, data_position=storewise.event_counts(), metrics={},
             artifact_checksum="0" * 64, artifact_path="fixture",
@@ -73,6 +94,8 @@ async def make_shop(api: Api) -> Shop:
             "own_review": to_global_id("Review", own_review), "other_review": to_global_id("Review", other_review),
             "published_review": to_global_id("Review", published), "supplier": to_global_id("Supplier", supplier),
             "purchase_order": to_global_id("PurchaseOrder", purchase_order), "campaign": to_global_id("Campaign", campaign),
+            "budget_allocation": to_global_id("BudgetAllocation", allocation),
+            "replenishment_plan": to_global_id("ReplenishmentPlan", plan),
             "stock_level": to_global_id("StockLevel", stock), "trained_model": to_global_id("TrainedModel", model),
         }
 

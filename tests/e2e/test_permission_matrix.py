@@ -49,7 +49,9 @@ ID_FIXTURES = {
     "supplierId": "supplier",
     "purchaseOrderId": "purchase_order",
     "campaignId": "campaign",
+    "allocationId": "budget_allocation",
     "modelId": "trained_model",
+    "planId": "replenishment_plan",
 }
 #: ``id`` arguments of the root fields, by field.
 ID_ARGUMENTS = {
@@ -59,7 +61,9 @@ ID_ARGUMENTS = {
     "supplier": "supplier",
     "purchaseOrder": "purchase_order",
     "campaign": "campaign",
+    "budgetAllocation": "budget_allocation",
     "trainedModel": "trained_model",
+    "replenishmentPlan": "replenishment_plan",
     "review": "{v}_review",
     "node": "product",
 }
@@ -276,9 +280,9 @@ def test_the_declared_rules_keep_the_policy():
     """What the roles mean (README, Access): checked on the declarations themselves, so that
     loosening a rule is a visible change here and not only in the matrix's expectations."""
     queries, mutations = _rules("query"), _rules("mutation")
-    # anonymous: catalog browsing only (products, stock availability, published reviews), and who am I
+    # anonymous: catalog browsing only (products, stock availability, published reviews, similar products), and who am I
     assert {name for name, rule in queries.items() if Role.ANONYMOUS in rule.roles} == {
-        "products", "product", "stockLevels", "reviews", "review", "viewer", "node", "nodes"
+        "products", "product", "stockLevels", "reviews", "review", "viewer", "node", "nodes", "similarProducts"
     }
     assert not any(Role.ANONYMOUS in rule.roles for rule in mutations.values())
     # the auditor reads everything and changes nothing

@@ -52,8 +52,11 @@ def test_aggregate_types_reuse_the_domain_docstrings_and_every_command_is_a_muta
         "returnOrderLines", "listProduct", "reviseProduct", "priceProduct", "publishProduct", "discontinueProduct",
         "receiveStock", "adjustStock", "countStock", "registerSupplier", "agreeSupplierTerms", "placePurchaseOrder",
         "receivePurchaseOrder", "draftCampaign", "setCampaignBudget", "launchCampaign", "pauseCampaign",
-        "resumeCampaign", "endCampaign", "recordCampaignOutcome", "submitReview", "publishReview", "hideReview",
+        "resumeCampaign", "endCampaign", "recordCampaignOutcome", "submitReview", "publishReview", "hideReview", "analyseReview",
         "forgetCustomer",
+        "refreshSegments", "proposeBudgetAllocation", "approveBudgetAllocation", "rejectBudgetAllocation",
+        "recordHoldoutOutcome", "activateModel",
+        "proposeReplenishmentPlan", "approveReplenishmentPlan", "rejectReplenishmentPlan",
     }
     for field in types["Mutation"]["fields"]:
         # nullable: a mutation denied to the caller is null, with an error, and nulls nothing else

@@ -31,7 +31,7 @@ def test_cli_status_counts_events(tmp_path, monkeypatch, capsys):
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     status = json.loads(out[out.index("{") :])
-    assert status == {"database": "sqlite", "events": {c: 0 for c in ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access")}}
+    assert status == {"database": "sqlite", "events": {c: 0 for c in ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models", "Marketing")}}
     assert (tmp_path / "storewise.inventory-events.sqlite").exists()
 
 

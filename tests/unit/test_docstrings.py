@@ -106,6 +106,14 @@ def test_the_checks_see_the_aggregates_their_events_and_their_methods():
         "Campaign",
         "Review",
         "User",
+        "Segmentation",
+        "SegmentMembership",
+        "BudgetAllocation",
+        "ReplenishmentPlan",
+        "DemandForecast",
+        "ForecastRun",
+        "TrainedModel",
+        "ServingSlot",
     }
     methods = {f"{name}.{m.name}" for p in MODULES for name, node in _aggregates(_parse(p)) for m in _public_methods(node)}
     assert {"StockItem.reserve", "StockItem.available", "Order.return_lines", "Product.create_id", "Allocation.allocate", "User.issue_token"} <= methods
