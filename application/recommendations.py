@@ -128,6 +128,7 @@ def train_recommender(
     validation split of each customer's interactions, fit the winner on everything, save its
     serving artifact, record the training (kind, hyperparameters, the event-log position of the
     data, validation metrics, artifact checksum) and, if ``activate``, serve it."""
+    from infrastructure.artifacts import artifact_dir
     from infrastructure.bootstrap import projection_runner
     from infrastructure.metrics import engine_run, set_active_model
     from infrastructure.read_model_db import sync_engine
@@ -173,7 +174,7 @@ def train_recommender(
             metrics = _flat_metrics(winner, results, k)
             metrics.update({"customers": float(len(graph.customers)), "products": float(len(graph.products)),
                             "interactions": float(graph.matrix.nnz)})
-            directory = Path(storewise.settings.var_dir) / "artifacts" / KIND / version
+            directory = artifact_dir(storewise.settings, KIND, version)
             artifact = precompute(
                 model, graph.matrix, [str(c) for c in graph.customers], [str(p) for p in graph.products],
                 n=PRECOMPUTED, manifest={"kind": KIND, "version": version, "hyperparameters": hyperparameters,

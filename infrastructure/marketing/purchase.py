@@ -11,7 +11,6 @@ HistGradientBoostingClassifier; explanations are SHAP values of the tree model
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import pickle
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from domain.marketing import InsufficientData
+from infrastructure.artifacts import checksum, verify
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +189,13 @@ class PurchaseModel:
         (directory / "meta.json").write_text(
             json.dumps({"version": self.version, "metrics": self.metrics, "cutoffs": self.cutoffs, "parameters": self.parameters}, indent=2)
         )
-        return path, hashlib.sha256(path.read_bytes()).hexdigest()
+        return path, checksum(directory)
 
     @staticmethod
     def load(path: Path, checksum: str | None = None) -> PurchaseModel:
         """Read a saved model; refuses a file whose checksum differs from the one recorded."""
+        verify(Path(path).parent, checksum)
         data = Path(path).read_bytes()
-        if checksum and hashlib.sha256(data).hexdigest() != checksum:
-            raise ValueError(f"{path}: the artifact's checksum differs from the one recorded")
         model = pickle.loads(data)  # our own artifact, checked against the recorded checksum
         if not isinstance(model, PurchaseModel):
             raise ValueError(f"{path} is not a purchase model")

@@ -10,7 +10,6 @@ at request time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from infrastructure.artifacts import checksum, verify
 
 from .ranking import Recommender, top_k
 
@@ -108,8 +109,7 @@ class ServingArtifact:
     @classmethod
     def load(cls, directory: Path, expected_checksum: str | None = None) -> ServingArtifact:
         """Read an artifact; refuses one whose files do not match ``expected_checksum``."""
-        if expected_checksum is not None and checksum(directory) != expected_checksum:
-            raise ValueError(f"{directory}: the artifact's checksum does not match the recorded one")
+        verify(directory, expected_checksum)
         with np.load(directory / ARRAYS, allow_pickle=False) as arrays:
             values = {name: arrays[name] for name in _ARRAY_FIELDS}
         return cls(**values, manifest=json.loads((directory / MANIFEST).read_text()))
@@ -119,16 +119,6 @@ _ARRAY_FIELDS = (
     "users", "items", "top_items", "top_scores", "because", "similar_items", "similar_scores", "popular_items",
     "popular_scores",
 )
-
-
-def checksum(directory: Path) -> str:
-    """SHA-256 over the artifact's files, in a fixed order."""
-    digest = hashlib.sha256()
-    for name in (ARRAYS, MANIFEST):
-        with open(directory / name, "rb") as file:
-            for chunk in iter(lambda: file.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def precompute(

@@ -9,7 +9,7 @@ from typing import Any
 from infrastructure.metrics import engine_run, set_active_model
 
 from .analyser import ReviewAnalyser
-from .training import checksum
+from infrastructure.artifacts import checksum
 
 _LOCK = threading.Lock()
 _LOADED: dict[Any, ReviewAnalyser] = {}

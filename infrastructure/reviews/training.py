@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infrastructure.artifacts import artifact_dir, checksum
+
 from .analyser import document_frequencies
 from .lexicon import aspect_patterns
 from .pipeline import CHAR_NGRAMS, NEGATIVE, NEUTRAL, POSITIVE, add_aspects, blank, bow_config
@@ -231,15 +233,6 @@ def save_model(
     return checksum(model_dir)
 
 
-def checksum(model_dir: Path) -> str:
-    """sha256 over every file of the model directory (names and contents, in name order)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(model_dir)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def catalog_terms(storewise: Any) -> list[tuple[str, str]]:
     """Aspect terms from the catalog read model: each category (and its words) names an aspect;
     so does each attribute name. Empty if the read models are not there yet."""
@@ -296,7 +289,7 @@ def train_and_record(
     position = storewise.event_counts()
     terms = catalog_terms(storewise)
     version = version or "sentiment-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    model_dir = storewise.settings.var_dir / "artifacts" / "sentiment" / version
+    model_dir = artifact_dir(storewise.settings, "sentiment", version)
     if model_dir.exists():
         raise ValueError(f"a sentiment model {version} exists already at {model_dir}")
     hyperparameters = {

@@ -16,7 +16,7 @@ from infrastructure.bootstrap import projection_runner
 from infrastructure.cli import main
 from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
-from infrastructure.recommender.artifact import checksum
+from infrastructure.artifacts import checksum
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PRICE = Money(Decimal("5.00"), "GBP")
