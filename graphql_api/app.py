@@ -86,13 +86,16 @@ class StorewiseGraphQL(GraphQL):
         if is_http:
             response.headers[CORRELATION_HEADER] = correlation_id
         services = self.state.services
-        principal = await self.authenticator.principal(request.headers.get("authorization"), services.db)
+        credentials = request.headers.get("authorization")
+        principal = await self.authenticator.principal(credentials, services.db)
         logging_setup.set_principal(principal.actor)
         context = RequestContext(
             services=services,
             request=request,
             correlation_id=correlation_id,
             principal=principal,
+            credentials=credentials,
+            authenticator=self.authenticator,
             broker=getattr(self.state, "broker", None),
             shared_reads=is_http,
         )
@@ -107,6 +110,7 @@ class StorewiseGraphQL(GraphQL):
             if not isinstance(authorization, str):
                 raise ConnectionRejectionError()
             context.principal = await self.authenticator.principal(authorization, context.services.db)
+            context.credentials = authorization
             logging_setup.set_principal(context.principal.actor)
         if context.principal.refused:
             raise ConnectionRejectionError()

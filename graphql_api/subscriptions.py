@@ -19,11 +19,20 @@ from .feedback.types import ReviewType
 from .inventory.types import StockLevelType
 
 
-def _broker(info: Info) -> Any:
+async def _updates(info: Info, topic: str) -> AsyncGenerator[list[Any], None]:
+    """The changes of one broker topic, those queued meanwhile merged into one update; before
+    each, the connection's credentials are checked again (a revoked token gets no more data)."""
     broker = getattr(info.context, "broker", None)
     if broker is None:
         raise RuntimeError("subscriptions need the server's broker")
-    return broker
+    async with broker.subscribe(topic) as queue:
+        while True:
+            items = list(await queue.get())
+            while not queue.empty():
+                items.extend(queue.get_nowait())
+            await info.context.still_authenticated()
+            info.context.loaders.clear()  # nested fields must see fresh data for every update
+            yield items
 
 
 @strawberry.type(
@@ -45,19 +54,12 @@ class Subscription:
         info: Info,
         sku: Annotated[str | None, strawberry.argument(description="Only this SKU's stock (all SKUs if omitted).")] = None,
     ) -> AsyncGenerator[StockLevelType, None]:
-        db = info.context.reader
-        async with _broker(info).subscribe(STOCK) as queue:
-            while True:
-                ids = set(await queue.get())
-                while not queue.empty():
-                    ids.update(queue.get_nowait())
-                statement = sa.select(stock_levels).where(stock_levels.c.id.in_(ids))
-                if sku is not None:
-                    statement = statement.where(stock_levels.c.sku == sku)
-                rows = await fetch_all(db, statement.order_by(stock_levels.c.sku, stock_levels.c.warehouse))
-                info.context.loaders.clear()  # nested fields must see fresh data for every update
-                for row in rows:
-                    yield StockLevelType.from_row(row)
+        async for ids in _updates(info, STOCK):
+            statement = sa.select(stock_levels).where(stock_levels.c.id.in_(set(ids)))
+            if sku is not None:
+                statement = statement.where(stock_levels.c.sku == sku)
+            for row in await fetch_all(info.context.reader, statement.order_by(stock_levels.c.sku, stock_levels.c.warehouse)):
+                yield StockLevelType.from_row(row)
 
     @strawberry.subscription(description="Each review submitted, once it is in the read models (it awaits moderation).", extensions=[requires(*REVIEW_READERS)])
     async def review_submitted(
@@ -68,18 +70,13 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[ReviewType, None]:
         product = optional_id(product_id, "Product", field="productId")
-        db = info.context.reader
-        async with _broker(info).subscribe(REVIEW_SUBMITTED) as queue:
-            while True:
-                pairs = await queue.get()
-                ids = [review_id for review_id, of_product in pairs if product is None or of_product == product]
-                if not ids:
-                    continue
-                statement = sa.select(reviews).where(reviews.c.id.in_(ids)).order_by(reviews.c.submitted_at, reviews.c.id)
-                rows = await fetch_all(db, statement)
-                info.context.loaders.clear()
-                for row in rows:
-                    yield ReviewType.from_row(row)
+        async for pairs in _updates(info, REVIEW_SUBMITTED):
+            ids = [review_id for review_id, of_product in pairs if product is None or of_product == product]
+            if not ids:
+                continue
+            statement = sa.select(reviews).where(reviews.c.id.in_(ids)).order_by(reviews.c.submitted_at, reviews.c.id)
+            for row in await fetch_all(info.context.reader, statement):
+                yield ReviewType.from_row(row)
 
     @strawberry.subscription(
         description=(
@@ -96,14 +93,9 @@ class Subscription:
         ] = None,
     ) -> AsyncGenerator[ReviewType, None]:
         product = optional_id(product_id, "Product", field="productId")
-        db = info.context.reader
-        async with _broker(info).subscribe(NEGATIVE_REVIEW) as queue:
-            while True:
-                ids = list(dict.fromkeys(await queue.get()))
-                statement = sa.select(reviews).where(reviews.c.id.in_(ids))
-                if product is not None:
-                    statement = statement.where(reviews.c.product_id == product)
-                rows = await fetch_all(db, statement.order_by(reviews.c.submitted_at, reviews.c.id))
-                info.context.loaders.clear()
-                for row in rows:
-                    yield ReviewType.from_row(row)
+        async for ids in _updates(info, NEGATIVE_REVIEW):
+            statement = sa.select(reviews).where(reviews.c.id.in_(set(ids)))
+            if product is not None:
+                statement = statement.where(reviews.c.product_id == product)
+            for row in await fetch_all(info.context.reader, statement.order_by(reviews.c.submitted_at, reviews.c.id)):
+                yield ReviewType.from_row(row)

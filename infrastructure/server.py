@@ -86,7 +86,7 @@ def create_app(
 ) -> Starlette:
     """The ASGI app. ``projections_in_process=False`` when a separate
     ``storewise projections run`` worker keeps the read models (mutations then wait
-    for it, bounded; subscriptions need the projections in this process).
+    for it, bounded).
     ``read_only``: queries only, over read models left as they are (e.g. replayed to the past)."""
     schema = build_schema(limits or Limits.from_env(), HardeningSettings.from_env(), read_only=read_only)
     projections_in_process = projections_in_process and not read_only
@@ -105,8 +105,8 @@ def create_app(
             engine = sync_engine(storewise.settings)
             engines.append(engine)
             read_side = projection_runner(storewise, engine)
-            broker = Broker(asyncio.get_running_loop())
-            read_side.listeners.extend([broker.listener, metrics.observe_projected])
+            broker = Broker(read_side)
+            read_side.listeners.append(metrics.observe_projected)
             metrics.PROJECTIONS.add(read_side.status)
             db = async_engine(storewise.settings)
             services = Services(storewise=storewise, read_side=read_side, db=db, projections_in_process=projections_in_process)
@@ -121,6 +121,9 @@ def create_app(
                 await poller  # the batch under way commits; no new one starts
             if read_side is not None:
                 metrics.PROJECTIONS.discard(read_side.status)
+            broker = getattr(app.state, "broker", None)
+            if broker is not None:
+                await broker.close()
             services = getattr(app.state, "services", None)
             if services is not None:
                 await services.db.dispose()

@@ -15,6 +15,7 @@ from application.context import acting_as
 from domain.shared import DomainError
 from infrastructure.bootstrap import Storewise
 
+from ..auth.permissions import UNAUTHENTICATED, AccessDenied
 from ..auth.principal import ANONYMOUS, Principal
 from ..context import Context
 from .db import Reader
@@ -34,6 +35,10 @@ class RequestContext(Context):
     correlation_id: str = ""
     principal: Principal = ANONYMOUS
     broker: Any = None
+    #: The credentials the principal came from, and who checks them: a websocket checks them
+    #: again before each update it sends (a token revoked meanwhile ends its subscriptions).
+    credentials: str | None = None
+    authenticator: Any = None
     #: The payload of a websocket's ``connection_init`` (set by Strawberry; credentials live there).
     connection_params: Any = None
     #: One connection for all of a request's reads (HTTP); a connection per statement otherwise (websockets).
@@ -47,6 +52,17 @@ class RequestContext(Context):
     def actor(self) -> str:
         """The principal as recorded on events (``user:<id>:<role>``, or ``anonymous``)."""
         return self.principal.actor
+
+    async def still_authenticated(self) -> None:
+        """Raise UNAUTHENTICATED unless the credentials still give the same principal (not revoked,
+        not expired, the user's role unchanged); the answer is cached for a few seconds."""
+        if self.authenticator is None or self.credentials is None:
+            return
+        current = await self.authenticator.principal(self.credentials, self.services.db)
+        if current.refused:
+            raise AccessDenied(f"Not authenticated: {current.refused}.", UNAUTHENTICATED)
+        if current != self.principal:
+            raise AccessDenied("Not authenticated: the token's user changed; subscribe again.", UNAUTHENTICATED)
 
     async def close(self) -> None:
         """Give back what the request holds (its read connection)."""

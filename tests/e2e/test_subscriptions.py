@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from graphql_api.broker import REVIEW_SUBMITTED, STOCK
+from infrastructure.bootstrap import bootstrap, projection_runner
+from infrastructure.read_model_db import sync_engine
+from infrastructure.server import create_app
 
 from .conftest import AsgiWebSocket, eventually
 
@@ -93,3 +96,53 @@ async def test_websockets_authenticate_through_connection_init(api):
         await ws.send_json({"type": "connection_init", "payload": {"authorization": "Bearer not-a-real-token"}})
         closed = await asyncio.wait_for(ws.from_app.get(), 10)
         assert closed["type"] == "websocket.close" and closed["code"] == 4403
+
+
+async def test_a_revoked_token_gets_no_more_updates(api):
+    broker = api.app.state.broker
+    live = await api.login("merchandiser")
+    async with AsgiWebSocket(api.app) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {live.token}"}})
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        await _subscribe(ws, "stock", 'subscription { stockLevelChanged(sku: "MUG") { onHand } }')
+        await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(STOCK) == 1))
+        await api.mutate("receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 2}, "stockLevel { id }")
+        assert (await ws.receive_json())["payload"]["data"] == {"stockLevelChanged": {"onHand": 2}}
+
+        await asyncio.to_thread(api.storewise.access.revoke_token, live.user_id, live.token_id)
+        await asyncio.sleep(2.1)  # the authenticator caches a token's look-up for 2 s
+        await api.mutate("receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 3}, "stockLevel { id }")
+        message = await ws.receive_json()
+        assert message["id"] == "stock"
+        assert message["type"] == "error" or not message["payload"].get("data"), message  # no stock figures
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED" and "revoked" in errors[0]["message"]
+        await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(STOCK) == 0))
+
+
+async def test_subscribers_hear_of_changes_projected_by_another_process(settings):
+    """With the read models kept by another process (a `projections run` worker, or another
+    worker of `serve --workers`), subscriptions still receive every change."""
+    app = create_app(settings, projections_in_process=False)
+    async with app.router.lifespan_context(app):
+        storewise, broker = app.state.storewise, app.state.broker
+        other = await asyncio.to_thread(bootstrap, settings)  # the other process's own write and read side
+        engine = sync_engine(settings)
+        try:
+            worker = projection_runner(other, engine)
+            await asyncio.to_thread(worker.run_until_idle)
+            async with AsgiWebSocket(app) as ws:
+                await ws.send_json({"type": "connection_init", "payload": {}})
+                assert (await ws.receive_json())["type"] == "connection_ack"
+                await _subscribe(ws, "stock", 'subscription { stockLevelChanged(sku: "MUG") { sku onHand } }')
+                await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(STOCK) == 1))
+
+                await asyncio.to_thread(other.inventory.receive_stock, "MUG", "main", 4)
+                await asyncio.to_thread(worker.run_until_idle)
+                assert app.state.services.read_side.position("inventory") == worker.position("inventory")
+                message = await ws.receive_json()
+                assert message["payload"]["data"] == {"stockLevelChanged": {"sku": "MUG", "onHand": 4}}
+                assert storewise is not other
+        finally:
+            engine.dispose()
+            await asyncio.to_thread(other.close)
