@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from application.access import AccessApplication
@@ -13,6 +14,7 @@ from application.feedback import FeedbackApplication
 from application.inventory import InventoryApplication
 from application.marketing import MarketingApplication
 from application.models import ModelRegistryApplication
+from application.recommendations import RecommenderEngine
 from application.system import SYSTEM, StorewiseRunner
 from projections.base import ProjectionRunner
 from projections.registry import all_projections
@@ -27,6 +29,8 @@ class Storewise:
 
     settings: Settings
     runner: StorewiseRunner
+    _recommender: Any = field(default=None, init=False, repr=False, compare=False)
+    _recommender_lock: Any = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @property
     def customers(self) -> CustomerApplication:
@@ -59,6 +63,17 @@ class Storewise:
     @property
     def marketing(self) -> MarketingApplication:
         return self.runner.get(MarketingApplication)
+
+    @property
+    def recommender(self) -> RecommenderEngine:
+        """The recommender engine (``application.recommendations.RecommenderEngine``): one per
+        running system, made at first use, as it keeps the served model in memory."""
+        with self._recommender_lock:
+            if self._recommender is None:
+                from .recommender import engine
+
+                self._recommender = engine.RecommenderEngine(self)
+            return self._recommender
 
     @property
     def applications(self) -> list:

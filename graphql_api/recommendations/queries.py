@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from application import recommendations as use_cases
 from domain.access import Role
+from infrastructure.recommender.sql import available_statement, popular_statement, purchased_statement
 from projections.tables import customers, products
 
 from ..auth import EVERYONE, OwnCustomer, requires
@@ -45,10 +46,10 @@ async def _rows(info: Info, statement: Any) -> list[Any]:
 
 
 async def _exclusions(info: Info, customer_id: UUID | None, candidates: list[UUID]) -> set[UUID]:
-    available = {r[0] for r in await _rows(info, use_cases.available_statement(candidates))} if candidates else set()
+    available = {r[0] for r in await _rows(info, available_statement(candidates))} if candidates else set()
     excluded = set(candidates) - available
     if customer_id is not None:
-        excluded |= {r[0] for r in await _rows(info, use_cases.purchased_statement(customer_id))}
+        excluded |= {r[0] for r in await _rows(info, purchased_statement(customer_id))}
     return excluded
 
 
@@ -79,7 +80,7 @@ class RecommendationQueries:
         active = await _active(info)
         popular: list[tuple[UUID, float]] = []
         if active is None:
-            popular = [(r.product_id, float(r.weight)) for r in await _rows(info, use_cases.popular_statement(use_cases.PRECOMPUTED))]
+            popular = [(r.product_id, float(r.weight)) for r in await _rows(info, popular_statement(use_cases.PRECOMPUTED))]
             candidates = [p for p, _ in popular]
         else:
             candidates = active.candidates(pk)

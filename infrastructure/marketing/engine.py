@@ -4,7 +4,6 @@ response curves, the optimiser, the purchase predictor and campaign uplift."""
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,7 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from application.marketing import PURCHASE_KIND
 from infrastructure.metrics import engine_run, set_active_model
+from infrastructure.serving import ServedModel
 
 from . import budget, segments
 
@@ -35,8 +36,11 @@ class TrainedPurchaseModel:
 class MarketingEngine:
     """RFM, response curves + OR-Tools, purchase prediction, uplift."""
 
-    _models: dict[str, Any] = {}
-    _lock = threading.Lock()
+    #: The served purchase model (its record's artifact_path is the model file, in the artifact's directory).
+    served: ServedModel[Any] = ServedModel(
+        PURCHASE_KIND, lambda trained: _purchase_model(Path(trained.artifact_path)),
+        directory=lambda trained: Path(trained.artifact_path).parent,
+    )
 
     # --- segments ---------------------------------------------------------------------
 
@@ -87,8 +91,6 @@ class MarketingEngine:
         version = options.pop("version", None) or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         model = purchase.train_and_evaluate(tx, activity=seen, version=version, **options)
         path, checksum = model.save(artifacts / version)
-        with self._lock:
-            self._models[checksum] = model
         notes = (
             f"temporal split: fitted on cut-offs {', '.join(model.cutoffs['train'])}; measured on the "
             f"{model.horizon_days} days after {model.cutoffs['test']}"
@@ -100,16 +102,7 @@ class MarketingEngine:
 
     def purchase_model(self, trained: Any) -> Any:
         """The served model's object, loaded once per artifact (checked against its checksum)."""
-        from .purchase import PurchaseModel
-
-        with self._lock:
-            model = self._models.get(trained.artifact_checksum)
-            if model is None:
-                model = self._models[trained.artifact_checksum] = PurchaseModel.load(
-                    Path(trained.artifact_path), trained.artifact_checksum
-                )
-        set_active_model(trained.kind, trained.version)
-        return model
+        return self.served.of(trained)
 
     def score_customers(
         self, trained: Any, order_lines: Sequence[tuple[Any, ...]], activity: Sequence[tuple[Any, ...]], as_of: datetime
@@ -165,6 +158,12 @@ class MarketingEngine:
             incremental_revenue_high=(r1 - r0 + Z95 * se_r) * reach, significant=(diff - Z95 * se) > 0 or (diff + Z95 * se) < 0,
         )
         return result
+
+
+def _purchase_model(path: Path) -> Any:
+    from .purchase import PurchaseModel
+
+    return PurchaseModel.load(path)  # its checksum is checked by ServedModel
 
 
 def _activity_frame(activity: Sequence[tuple[Any, ...]]) -> Any:

@@ -97,20 +97,28 @@ def _train(args: argparse.Namespace) -> int:
     from application.recommendations import train_recommender
     from infrastructure.bootstrap import bootstrap
     from infrastructure.migrations import upgrade
+    from infrastructure.read_model_db import sync_engine
     from infrastructure.settings import Settings
+
+    from .sql import SqlRecommenderData
 
     settings = Settings.from_env()
     upgrade(settings)
     models = MODEL_CHOICES[:-1] if args.model == "all" else (args.model,)
     with bootstrap(settings) as storewise:
-        outcome = train_recommender(
-            storewise,
-            models=models,
-            parameters=model_parameters(args),
-            validation_fraction=args.validate,
-            activate=not args.no_activate,
-            progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)),
-        )
+        engine = sync_engine(settings)
+        try:
+            outcome = train_recommender(
+                storewise,
+                SqlRecommenderData(storewise, engine),
+                models=models,
+                parameters=model_parameters(args),
+                validation_fraction=args.validate,
+                activate=not args.no_activate,
+                progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)),
+            )
+        finally:
+            engine.dispose()
     if args.quiet:
         state = "serving it" if outcome.activated else "not activated"
         print(f"recommender {outcome.version}: {outcome.model}, validation NDCG@20 {outcome.metrics.get('ndcg@20', float('nan')):.4f}, "

@@ -1,10 +1,13 @@
-"""Interaction matrices: LightGCN-format files (``user item item ...`` per line, plain or
-gzipped) and validation splits carved out of a training matrix."""
+"""Interaction matrices: the shop's interaction graph, LightGCN-format files (``user item item ...``
+per line, plain or gzipped) and validation splits carved out of a training matrix."""
 
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,6 +46,31 @@ def matrix(users: np.ndarray, items: np.ndarray, shape: tuple[int, int], weights
     result.sum_duplicates()
     result.sort_indices()
     return result
+
+
+@dataclass
+class InteractionGraph:
+    """The bipartite customer-product graph: ``matrix[c, p]`` is the interaction weight of
+    ``customers[c]`` with ``products[p]``."""
+
+    customers: list[UUID]
+    products: list[UUID]
+    matrix: sp.csr_matrix
+
+
+def interaction_graph(rows: Sequence[tuple[UUID, UUID, float]]) -> InteractionGraph:
+    """The graph of these (customer, product, weight) interactions."""
+    customers = sorted({customer for customer, _, _ in rows})
+    items = sorted({product for _, product, _ in rows})
+    customer_index = {c: n for n, c in enumerate(customers)}
+    product_index = {p: n for n, p in enumerate(items)}
+    graph = matrix(
+        np.fromiter((customer_index[c] for c, _, _ in rows), dtype=np.int64, count=len(rows)),
+        np.fromiter((product_index[p] for _, p, _ in rows), dtype=np.int64, count=len(rows)),
+        (len(customers), len(items)),
+        weights=np.fromiter((w for _, _, w in rows), dtype=np.float32, count=len(rows)),
+    )
+    return InteractionGraph(customers, items, graph)
 
 
 def read_train_test(train: str | Path, test: str | Path | None) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:

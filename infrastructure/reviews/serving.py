@@ -1,18 +1,20 @@
-"""Serving the active sentiment model: one loaded analyser per model, kept while it is served."""
+"""Serving the active sentiment model: its analyser is loaded once and kept while it is served."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
-from infrastructure.metrics import engine_run, set_active_model
+from application.feedback import SENTIMENT_KIND
+from infrastructure.metrics import engine_run
+from infrastructure.serving import ServedModel
 
 from .analyser import ReviewAnalyser
-from infrastructure.artifacts import checksum
 
-_LOCK = threading.Lock()
-_LOADED: dict[Any, ReviewAnalyser] = {}
+#: The served sentiment model's analyser (one at a time).
+SERVED: ServedModel[ReviewAnalyser] = ServedModel(
+    SENTIMENT_KIND, lambda model: ReviewAnalyser.load(Path(model.artifact_path), model_id=model.id)
+)
 
 
 class MeteredAnalyser:
@@ -33,14 +35,5 @@ class MeteredAnalyser:
 
 def load_analyser(model: Any) -> MeteredAnalyser:
     """The analyser of a trained model record (kind ``sentiment``), loaded once per model.
-    Refuses an artifact whose files do not match the recorded checksum."""
-    with _LOCK:
-        analyser = _LOADED.get(model.id)
-        if analyser is None:
-            path = Path(model.artifact_path)
-            if checksum(path) != model.artifact_checksum:
-                raise RuntimeError(f"the sentiment model at {path} does not match its recorded checksum")
-            _LOADED.clear()  # one served model at a time
-            analyser = _LOADED[model.id] = ReviewAnalyser.load(path, model_id=model.id)
-            set_active_model("sentiment", model.version)
-    return MeteredAnalyser(analyser)
+    Refuses (ValueError) an artifact whose files do not match the recorded checksum."""
+    return MeteredAnalyser(SERVED.of(model))

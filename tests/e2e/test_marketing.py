@@ -186,6 +186,6 @@ async def test_purchase_probability_with_its_explanation(api):
     from infrastructure.marketing.engine import MarketingEngine
 
     Path(model.artifact_path).write_bytes(b"not the model that was recorded")
-    MarketingEngine._models.clear()
+    MarketingEngine.served.forget()  # requests load the served model again
     broken = await marketer.post(query, {"id": to_global_id("Customer", ids[0])})
     assert broken["errors"][0]["extensions"]["code"] == "MODEL_UNAVAILABLE"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from application.recommendations import train_recommender
 from domain.shared import Money
 from graphql_api.core.ids import to_global_id
+from infrastructure.recommender.sql import SqlRecommenderData
 
 from .access_fixtures import codes
 
@@ -43,7 +44,8 @@ async def make_shop(api, tmp_path, *, train: bool = True) -> dict:
             ids[name] = customers.register_customer(name, f"{name}@example.com")
             for basket in baskets:
                 customers.place_order(ids[name], [(sku, 1, PRICE) for sku in basket])
-        outcome = train_recommender(storewise, models=("item-graph",)) if train else None
+        data = SqlRecommenderData(storewise, api.services.read_side.engine)
+        outcome = train_recommender(storewise, data, models=("item-graph",)) if train else None
         api.services.read_side.run_until_idle()  # every read model (the catalog's too) has the shop before a query
         return {"customers": ids, "outcome": outcome}
 

@@ -17,6 +17,7 @@ from infrastructure.cli import main
 from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
 from infrastructure.artifacts import checksum
+from infrastructure.recommender.sql import SqlRecommenderData
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PRICE = Money(Decimal("5.00"), "GBP")
@@ -53,8 +54,7 @@ def shop(storewise, tmp_path):
 
 def serve(storewise, engine, customer, first=4):
     projection_runner(storewise, engine).run_until_idle()
-    with engine.connect() as connection:
-        return recommendations_for(storewise, connection, customer, first)
+    return recommendations_for(storewise, SqlRecommenderData(storewise, engine), customer, first)
 
 
 def test_training_is_recorded_and_served(shop) -> None:
@@ -62,7 +62,7 @@ def test_training_is_recorded_and_served(shop) -> None:
     before = serve(storewise, engine, customers["kitchen0"])  # no model yet: popular products, from the read model
     assert before and all(r.source is Source.POPULAR and r.model_version is None for r in before)
 
-    outcome = train_recommender(storewise, models=("gf-cf", "item-graph"), parameters={"gf-cf": {"rank": 4}}, engine=engine)
+    outcome = train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("gf-cf", "item-graph"), parameters={"gf-cf": {"rank": 4}})
 
     record = storewise.models.trained_model(outcome.model_id)
     assert record.kind == "recommender" and record.version == outcome.version
@@ -88,14 +88,14 @@ def test_training_is_recorded_and_served(shop) -> None:
     assert newcomer[0].model_version == outcome.version
 
     # A new training, activated, replaces the served model (the previous one is superseded).
-    second = train_recommender(storewise, models=("item-graph",), engine=engine)
+    second = train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("item-graph",))
     assert serve(storewise, engine, customers["garden1"])[0].model_version == second.version
     assert storewise.models.trained_model(outcome.model_id).status != storewise.models.trained_model(second.model_id).status
 
 
 def test_bought_discontinued_and_out_of_stock_products_are_not_recommended(shop) -> None:
     storewise, engine, products, customers = shop
-    train_recommender(storewise, models=("item-graph",), engine=engine)
+    train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("item-graph",))
     customer = customers["kitchen0"]
     first = [r.product_id for r in serve(storewise, engine, customer, first=3)]
     by_id = {v: k for k, v in products.items()}
@@ -117,8 +117,10 @@ def test_nothing_to_learn_is_refused_and_nothing_recorded(storewise, tmp_path) -
     storewise.settings = dataclasses.replace(storewise.settings, var_dir=tmp_path)
     upgrade(storewise.settings)
     before = storewise.event_counts()["Models"]
+    engine = sync_engine(storewise.settings)
     with pytest.raises(NothingToLearn):
-        train_recommender(storewise, models=("item-graph",))
+        train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("item-graph",))
+    engine.dispose()
     assert storewise.event_counts()["Models"] == before and storewise.models.active_model("recommender") is None
 
 

@@ -1,0 +1,143 @@
+"""The recommender engine behind ``application.recommendations.RecommenderEngine``: chooses and
+fits a model on the interaction graph, saves its serving artifact, and serves the active one.
+
+Numpy and scipy are imported where used, so that making the engine (at first use) stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from application.recommendations import KIND, PRECOMPUTED
+from infrastructure.artifacts import artifact_dir
+from infrastructure.metrics import engine_run, set_active_model
+from infrastructure.serving import ServedModel
+
+log = logging.getLogger(__name__)
+
+#: How often serving asks the registry whether another model was activated (by another process).
+RECHECK_SECONDS = 2.0
+
+
+@dataclass
+class FittedRecommender:
+    """The chosen model, fitted on the whole graph, and every candidate's validation figures."""
+
+    model: str
+    hyperparameters: dict[str, Any]
+    candidates: list[dict[str, Any]]
+    estimator: Any = field(repr=False)  # ranking.Recommender
+    graph: Any = field(repr=False)  # data.InteractionGraph
+
+
+@dataclass
+class ServedRecommender:
+    """The served model (``ActiveRecommender``): its loaded artifact, answered in product ids."""
+
+    model_id: UUID
+    version: str
+    artifact: Any  # artifact.ServingArtifact
+
+    def candidates(self, customer_id: UUID | None) -> list[UUID]:
+        artifact = self.artifact
+        row = artifact.user_index.get(str(customer_id)) if customer_id is not None else None
+        indices = list(artifact.popular_items[:PRECOMPUTED])
+        if row is not None:
+            indices += [i for i in artifact.top_items[row] if i >= 0]
+        return [UUID(str(artifact.items[i])) for i in dict.fromkeys(indices)]
+
+    def similar_candidates(self, product_id: UUID) -> list[UUID]:
+        row = self.artifact.item_index.get(str(product_id))
+        if row is None:
+            return []
+        return [UUID(str(self.artifact.items[i])) for i in self.artifact.similar_items[row] if i >= 0]
+
+    def recommend(self, customer_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+        ranked = self.artifact.recommend(str(customer_id), first, {str(p) for p in excluded})
+        return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
+
+    def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
+        return [(UUID(r.item), r.score) for r in self.artifact.popular(first, {str(p) for p in excluded})]
+
+    def similar(self, product_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
+        found = self.artifact.similar(str(product_id), first, {str(p) for p in excluded}) or []
+        return [(UUID(r.item), r.score) for r in found]
+
+
+class RecommenderEngine:
+    """Graph-filter and LightGCN recommenders (``ranking``), their serving artifacts, and the served
+    model of one running system (``storewise``: its settings and model registry)."""
+
+    def __init__(self, storewise: Any):
+        from .ranking import MODELS
+
+        self.storewise = storewise
+        self.model_names: Sequence[str] = MODELS
+        self.served: ServedModel[ServedRecommender] = ServedModel(KIND, self._load, recheck_seconds=RECHECK_SECONDS)
+
+    @contextmanager
+    def run(self, name: str) -> Iterator[None]:
+        with engine_run(name):
+            yield
+
+    def fit(
+        self,
+        interactions: Sequence[tuple[UUID, UUID, float]],
+        candidates: list[tuple[str, dict[str, Any]]],
+        *,
+        validation_fraction: float,
+        k: int,
+        progress: Callable[[str], None],
+    ) -> FittedRecommender:
+        from .data import interaction_graph, split_validation
+        from .ranking import build, select
+
+        graph = interaction_graph(interactions)
+        fit_part, held = split_validation(graph.matrix, validation_fraction, seed=0)
+        results: list[dict[str, Any]] = []
+        if held.nnz:
+            report = lambda name, params, m: progress(f"{name}: validation NDCG@{k} {m[f'ndcg@{k}']:.4f}, Recall@{k} {m[f'recall@{k}']:.4f}")  # noqa: E731
+            (winner, winner_parameters), results = select(candidates, fit_part, held, k, on_result=report)
+        else:  # nobody has two interactions: nothing to validate on
+            winner, winner_parameters = candidates[0]
+        model = build(winner, **winner_parameters).fit(graph.matrix)
+        return FittedRecommender(winner, model.hyperparameters(), results, model, graph)
+
+    def save(
+        self, fitted: FittedRecommender, kind: str, version: str, *, n: int, manifest: dict[str, Any],
+        progress: Callable[[str], None],
+    ) -> tuple[Path, str]:
+        from .artifact import precompute
+
+        graph = fitted.graph
+        directory = artifact_dir(self.storewise.settings, kind, version)
+        artifact = precompute(
+            fitted.estimator, graph.matrix, [str(c) for c in graph.customers], [str(p) for p in graph.products],
+            n=n, manifest=manifest, progress=progress,
+        )
+        return directory, artifact.save(directory)
+
+    def serving(self, kind: str, version: str) -> None:
+        set_active_model(kind, version)
+        self.served.forget()  # activated in this process: served from the next request
+
+    def active(self) -> ServedRecommender | None:
+        """The served model (None if none is active); blocking: call it from a worker thread."""
+        try:
+            return self.served.active(self.storewise.models)
+        except (OSError, ValueError, KeyError) as error:  # missing or altered: serve popular products instead
+            log.error("recommender: cannot load the active model's artifact (%s); serving popular products", error)
+            return None
+
+    def _load(self, record: Any) -> ServedRecommender:
+        from .artifact import ServingArtifact
+
+        # ServedModel has checked the files against the recorded checksum.
+        artifact = ServingArtifact.load(Path(record.artifact_path))
+        return ServedRecommender(record.id, record.version, artifact)

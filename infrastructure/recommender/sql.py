@@ -1,0 +1,93 @@
+"""The read models the recommender reads, in SQL: ``application.recommendations.RecommenderData``
+on the read-model database, and the statements behind it (GraphQL runs them on its async reader)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from projections.tables import interactions, products, stock_levels
+
+
+def interactions_statement() -> sa.Select:
+    """Every interaction with a positive weight (the edges of the training graph), by customer then product."""
+    return (
+        sa.select(interactions.c.customer_id, interactions.c.product_id, interactions.c.weight)
+        .where(interactions.c.weight > 0)
+        .order_by(interactions.c.customer_id, interactions.c.product_id)
+    )
+
+
+def available_statement(product_ids: Iterable[UUID]) -> sa.Select:
+    """Which of these products may be recommended: published, not discontinued, and in stock
+    (some unit available in some warehouse, or no stock kept for the SKU at all)."""
+    ids = list(product_ids)
+    skus = sa.select(products.c.sku).where(products.c.id.in_(ids))
+    stock = (
+        sa.select(stock_levels.c.sku, sa.func.sum(stock_levels.c.available).label("available"))
+        .where(stock_levels.c.sku.in_(skus))
+        .group_by(stock_levels.c.sku)
+        .subquery()
+    )
+    return (
+        sa.select(products.c.id)
+        .select_from(products.outerjoin(stock, stock.c.sku == products.c.sku))
+        .where(
+            products.c.id.in_(ids),
+            products.c.is_published.is_(True),
+            products.c.is_discontinued.is_(False),
+            sa.or_(stock.c.available.is_(None), stock.c.available > 0),
+        )
+    )
+
+
+def purchased_statement(customer_id: UUID) -> sa.Select:
+    """The products the customer has bought (and not cancelled nor fully returned)."""
+    return sa.select(interactions.c.product_id).where(
+        interactions.c.customer_id == customer_id, interactions.c.purchases > 0
+    )
+
+
+def popular_statement(limit: int) -> sa.Select:
+    """Products by their total interaction weight (the fallback when no model is active)."""
+    total = sa.func.sum(interactions.c.weight).label("weight")
+    return (
+        sa.select(interactions.c.product_id, total)
+        .where(interactions.c.weight > 0)
+        .group_by(interactions.c.product_id)
+        .order_by(total.desc(), interactions.c.product_id)
+        .limit(limit)
+    )
+
+
+class SqlRecommenderData:
+    """The recommender's read models (``RecommenderData``), read with a synchronous engine;
+    ``storewise``: the running system whose log the feature view catches up with."""
+
+    def __init__(self, storewise: Any, engine: sa.Engine):
+        self.storewise = storewise
+        self.engine = engine
+
+    def _all(self, statement: sa.Select) -> list[Any]:
+        with self.engine.connect() as connection:
+            return connection.execute(statement).all()
+
+    def catch_up(self) -> None:
+        from infrastructure.bootstrap import projection_runner
+
+        projection_runner(self.storewise, self.engine).run_until_idle(["customers"])
+
+    def interactions(self) -> list[tuple[UUID, UUID, float]]:
+        return [(r.customer_id, r.product_id, r.weight) for r in self._all(interactions_statement())]
+
+    def available(self, product_ids: Sequence[UUID]) -> set[UUID]:
+        return {row[0] for row in self._all(available_statement(product_ids))}
+
+    def purchased(self, customer_id: UUID) -> set[UUID]:
+        return {row[0] for row in self._all(purchased_statement(customer_id))}
+
+    def popular(self, limit: int) -> list[tuple[UUID, float]]:
+        return [(r.product_id, float(r.weight)) for r in self._all(popular_statement(limit))]

@@ -1,0 +1,186 @@
+"""The recommender's use cases against fakes of their ports: the shop's serving rules (exclusions,
+the POPULAR fallback, explanations) and what training records."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from application.recommendations import (
+    KIND,
+    NothingToLearn,
+    Source,
+    recommendations_for,
+    similar_products,
+    train_recommender,
+)
+
+A, B, C, D, E = (uuid4() for _ in range(5))
+ALICE, NEWCOMER = uuid4(), uuid4()
+
+
+@dataclass
+class Data:
+    """RecommenderData on lists: every product available unless marked otherwise."""
+
+    rows: list[tuple[UUID, UUID, float]] = field(default_factory=list)
+    unavailable: set[UUID] = field(default_factory=set)
+    bought: dict[UUID, set[UUID]] = field(default_factory=dict)
+    ranking: list[tuple[UUID, float]] = field(default_factory=list)
+    caught_up: int = 0
+
+    def catch_up(self) -> None:
+        self.caught_up += 1
+
+    def interactions(self) -> list[tuple[UUID, UUID, float]]:
+        return list(self.rows)
+
+    def available(self, product_ids: Any) -> set[UUID]:
+        return set(product_ids) - self.unavailable
+
+    def purchased(self, customer_id: UUID) -> set[UUID]:
+        return set(self.bought.get(customer_id, ()))
+
+    def popular(self, limit: int) -> list[tuple[UUID, float]]:
+        return self.ranking[:limit]
+
+
+@dataclass
+class Served:
+    """ActiveRecommender: Alice's list is A, B, C (each explained by D); popularity E, A, B."""
+
+    model_id: UUID = field(default_factory=uuid4)
+    version: str = "v1"
+    lists: dict[UUID, list[tuple[UUID, float, tuple[UUID, ...]]]] = field(
+        default_factory=lambda: {ALICE: [(A, 0.9, (D,)), (B, 0.8, (D,)), (C, 0.7, (D,))]}
+    )
+    ranking: list[tuple[UUID, float]] = field(default_factory=lambda: [(E, 10.0), (A, 9.0), (B, 8.0)])
+
+    def candidates(self, customer_id: UUID | None) -> list[UUID]:
+        return list(dict.fromkeys([p for p, _ in self.ranking] + [p for p, _, _ in self.lists.get(customer_id, [])]))
+
+    def similar_candidates(self, product_id: UUID) -> list[UUID]:
+        return [B, C]
+
+    def recommend(self, customer_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+        return [r for r in self.lists.get(customer_id, []) if r[0] not in excluded][:first]
+
+    def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
+        return [r for r in self.ranking if r[0] not in excluded][:first]
+
+    def similar(self, product_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
+        return [r for r in [(B, 0.5), (C, 0.4)] if r[0] not in excluded][:first]
+
+
+@dataclass
+class Fitted:
+    model: str
+    hyperparameters: dict[str, Any]
+    candidates: list[dict[str, Any]]
+
+
+class Engine:
+    """RecommenderEngine: 'item-graph' wins; saving writes nothing."""
+
+    model_names = ("gf-cf", "item-graph")
+
+    def __init__(self, served: Served | None = None):
+        self.served, self.serving_calls = served, []
+
+    def run(self, name: str) -> Any:
+        return nullcontext()
+
+    def fit(self, interactions: Any, candidates: Any, *, validation_fraction: float, k: int, progress: Any) -> Fitted:
+        metrics = {f"recall@{k}": 0.5, f"ndcg@{k}": 0.4, f"precision@{k}": 0.1, "coverage": 1.0}
+        return Fitted("item-graph", {"model": "item-graph"}, [{"model": n, "parameters": p, "metrics": metrics} for n, p in candidates])
+
+    def save(self, fitted: Any, kind: str, version: str, *, n: int, manifest: dict[str, Any], progress: Any) -> tuple[Path, str]:
+        self.manifest = manifest
+        return Path("artifacts") / kind / version, "ab" * 32
+
+    def serving(self, kind: str, version: str) -> None:
+        self.serving_calls.append((kind, version))
+
+    def active(self) -> Served | None:
+        return self.served
+
+
+class Registry:
+    def __init__(self):
+        self.recorded: list[dict[str, Any]] = []
+        self.activated: list[UUID] = []
+
+    def record_training(self, kind: str, version: str, **details: Any) -> UUID:
+        self.recorded.append({"kind": kind, "version": version, **details})
+        return uuid4()
+
+    def activate_model(self, model_id: UUID) -> None:
+        self.activated.append(model_id)
+
+
+class System:
+    def __init__(self):
+        self.models = Registry()
+
+    def event_counts(self) -> dict[str, int]:
+        return {"Customers": 7}
+
+
+def serve(data: Data, engine: Engine, customer: UUID, first: int = 3) -> list:
+    return recommendations_for(System(), data, customer, first, engine=engine)
+
+
+def test_the_models_list_with_its_explanations_less_what_was_bought_or_cannot_be_sold():
+    served = Served()
+    listed = serve(Data(), Engine(served), ALICE)
+    assert [(r.product_id, r.source, r.because) for r in listed] == [(A, Source.MODEL, (D,)), (B, Source.MODEL, (D,)), (C, Source.MODEL, (D,))]
+    assert {(r.model_id, r.model_version) for r in listed} == {(served.model_id, "v1")}
+
+    listed = serve(Data(unavailable={B}, bought={ALICE: {A}}), Engine(served), ALICE)
+    # C from the model; the rest popular, never B (out of stock) nor A (bought), labelled and unexplained.
+    assert [(r.product_id, r.source, r.because) for r in listed] == [(C, Source.MODEL, (D,)), (E, Source.POPULAR, ())]
+
+
+def test_a_customer_the_model_never_saw_gets_popular_products():
+    listed = serve(Data(), Engine(Served()), NEWCOMER, first=2)
+    assert [(r.product_id, r.source) for r in listed] == [(E, Source.POPULAR), (A, Source.POPULAR)]
+    assert listed[0].model_version == "v1"
+
+
+def test_without_an_active_model_popularity_comes_from_the_read_models():
+    data = Data(ranking=[(B, 5.0), (C, 4.0), (A, 3.0)], unavailable={C})
+    listed = serve(data, Engine(None), ALICE)
+    assert [(r.product_id, r.source, r.model_version) for r in listed] == [(B, Source.POPULAR, None), (A, Source.POPULAR, None)]
+
+
+def test_similar_products_skip_the_excluded_and_need_a_model():
+    served = Served()
+    assert [r.product_id for r in similar_products(served, A, 3, {B})] == [C]
+    assert similar_products(None, A, 3, set()) == []
+
+
+def test_training_records_the_model_and_activates_it():
+    system, data, engine = System(), Data(rows=[(ALICE, A, 5.0), (ALICE, B, 1.0), (NEWCOMER, A, 3.0)]), Engine()
+    outcome = train_recommender(system, data, engine=engine, models=("gf-cf", "item-graph"))
+    [recorded] = system.models.recorded
+    assert data.caught_up == 1 and recorded["kind"] == KIND and recorded["version"] == outcome.version
+    assert outcome.model == "item-graph" and outcome.version.startswith("item-graph-")
+    assert recorded["data_position"] == {"Customers": 7} and recorded["artifact_checksum"] == "ab" * 32
+    assert outcome.metrics["customers"] == 2 and outcome.metrics["products"] == 2 and outcome.metrics["interactions"] == 3
+    assert outcome.metrics["ndcg@20"] == 0.4 and outcome.metrics["gf-cf.ndcg@20"] == 0.4
+    assert engine.manifest["hyperparameters"]["precomputed_per_customer"] == 100
+    assert system.models.activated == [outcome.model_id] and engine.serving_calls == [(KIND, outcome.version)]
+
+
+def test_training_refuses_nothing_to_learn_and_unknown_models():
+    system = System()
+    with pytest.raises(NothingToLearn):
+        train_recommender(system, Data(), engine=Engine(), models=("item-graph",))
+    with pytest.raises(ValueError, match="no model 'nonsense'"):
+        train_recommender(system, Data(), engine=Engine(), models=("nonsense",))
+    assert system.models.recorded == []
