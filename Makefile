@@ -26,8 +26,8 @@ run: install
 	@$(BIN)/storewise migrate
 	@echo "==> loading the demo data ($(SAMPLE))"
 	@$(BIN)/storewise import online-retail $(SAMPLE)
-	@echo "==> training the recommender"
-	@$(BIN)/storewise train recommender --quiet --epochs 5
+	@echo "==> training the recommender (unless the one served has seen every customer event)"
+	@$(BIN)/storewise train recommender --if-stale --quiet --epochs 5
 	@echo "==> review sentiment: training a small model if none is served, then sample reviews"
 	@$(BIN)/storewise train sentiment --if-absent --sample 4000 --quiet && $(BIN)/storewise reviews demo
 	@echo "==> without a token you browse the catalog; for more, a user and a bearer token (see README, Access):"

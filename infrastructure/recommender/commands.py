@@ -106,6 +106,9 @@ def _train(args: argparse.Namespace) -> int:
     upgrade(settings)
     models = MODEL_CHOICES[:-1] if args.model == "all" else (args.model,)
     with bootstrap(settings) as storewise:
+        if args.if_stale and (fresh := _served_and_fresh(storewise)) is not None:
+            print(f"recommender {fresh}: trained on the interactions recorded so far; still serving it")
+            return 0
         engine = sync_engine(settings)
         try:
             outcome = train_recommender(
@@ -128,6 +131,20 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _served_and_fresh(storewise: Any) -> str | None:
+    """The served recommender's version if it was trained on every Customers event recorded
+    so far (the interactions come from that log) and its artifact is here; else None."""
+    from pathlib import Path
+
+    from application.recommendations import KIND
+
+    active = storewise.models.active_model(KIND)
+    if active is None or not Path(active.artifact_path).is_dir():
+        return None
+    fresh = active.data_position.get("Customers") == storewise.event_counts()["Customers"]
+    return active.version if fresh else None
+
+
 def register(*, commands: Any, train: Any, bench: Any) -> None:
     """Add this engine's sub-commands to ``storewise``, ``storewise train`` and ``storewise bench``."""
     del commands
@@ -142,6 +159,10 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     )
     trainer.add_argument("--quiet", action="store_true", help="print one line instead of the progress and the JSON summary")
     trainer.add_argument("--no-activate", action="store_true", help="record the training without serving the new model")
+    trainer.add_argument(
+        "--if-stale", action="store_true",
+        help="do nothing if the served recommender was trained on every customer event recorded so far",
+    )
     _add_model_arguments(trainer)
     trainer.set_defaults(run=_train)
 

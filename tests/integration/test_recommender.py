@@ -146,3 +146,41 @@ def test_bench_cli_validation_split_and_bad_input(capsys, tmp_path) -> None:
     (tmp_path / "bad.txt").write_text("user item\n")
     assert main(["bench", "recommender", "--train", str(tmp_path / "bad.txt"), "--validate", "0.2"]) == 2
     assert "whole numbers" in capsys.readouterr().err
+
+
+def test_train_if_stale_keeps_a_model_trained_on_every_customer_event(tmp_path, monkeypatch, capsys) -> None:
+    from infrastructure.bootstrap import bootstrap
+    from infrastructure.settings import Settings
+
+    monkeypatch.setenv("STOREWISE_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("STOREWISE_DATABASE_URL", raising=False)
+    settings = Settings.from_env()
+    upgrade(settings)
+
+    def customer_buys(storewise, n: int) -> None:
+        customer = storewise.customers.register_customer(f"Buyer {n}", f"buyer{n}@example.com")
+        storewise.customers.place_order(customer, [(KITCHEN[(n + shift) % 6], 1, PRICE) for shift in range(2)])
+
+    with bootstrap(settings) as storewise:
+        for sku in KITCHEN:
+            storewise.catalog.price_product(storewise.catalog.list_product(sku, sku, "Kitchen"), PRICE)
+            storewise.inventory.receive_stock(sku, "main", 50)
+        for n in range(4):
+            customer_buys(storewise, n)
+    command = ["train", "recommender", "--if-stale", "--quiet", "--model", "item-graph"]
+
+    def served_version() -> str:
+        out = capsys.readouterr().out
+        return out.split(":")[0].removeprefix("recommender ").strip() + (" (kept)" if "still serving" in out else "")
+
+    assert main(command) == 0
+    first = served_version()
+    assert main(command) == 0
+    assert served_version() == f"{first} (kept)"
+    with bootstrap(settings) as storewise:
+        customer_buys(storewise, 4)  # new interactions: the served model is stale
+    assert main(command) == 0
+    second = served_version()
+    assert second != first and "kept" not in second
+    with bootstrap(settings) as storewise:
+        assert storewise.models.active_model("recommender").version == second
