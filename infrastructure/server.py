@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 
 def _apply_until_idle(read_side: Any, stop: threading.Event) -> None:
     """Apply new events batch by batch, stopping between two batches once ``stop`` is set."""
-    for name in list(read_side.projections):
-        while not stop.is_set() and read_side.run_batch(name):
+    for group in read_side.groups():  # a context's projections together: its events decoded once
+        while not stop.is_set() and read_side.run_together(group)[0]:
             pass
 
 

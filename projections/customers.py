@@ -4,6 +4,7 @@ demand, recency/frequency/monetary figures."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,10 +16,9 @@ from domain.catalog import Product
 from domain.customer import FORGOTTEN, PERSONAL_DATA_FIELDS, Customer, CustomerActivity, Order, OrderStatus
 from domain.shared import utc_day
 
-from .base import Projection, handles, insert, select, update, upsert
+from .base import Projection, accumulate, handles, insert, select, update, update_many, upsert
 from .masking import mask_personal
 from .tables import (
-    WHEN,
     activity_records,
     customer_activity,
     customer_rfm,
@@ -38,43 +38,68 @@ _ACTIVITY_KINDS = {
     CustomerActivity.AddedToCart: "ADDED_TO_CART",
 }
 
-# Statements with expressions of their own, built once.
-_AT = sa.bindparam("at", type_=WHEN)
-_INTERACT = (
-    interactions.update()
-    .where(interactions.c.customer_id == sa.bindparam("k_customer"), interactions.c.product_id == sa.bindparam("k_product"))
-    .values(
-        views=interactions.c.views + sa.bindparam("views"),
-        carts=interactions.c.carts + sa.bindparam("carts"),
-        purchases=interactions.c.purchases + sa.bindparam("purchases"),
-        weight=interactions.c.weight + sa.bindparam("weight"),
-        last_at=sa.case((interactions.c.last_at < _AT, _AT), else_=interactions.c.last_at),
-    )
-)
-_RFM_PLACED = (
-    customer_rfm.update()
-    .where(customer_rfm.c.customer_id == sa.bindparam("k_customer"))
-    .values(
-        orders_count=customer_rfm.c.orders_count + 1,
-        monetary=customer_rfm.c.monetary + sa.bindparam("monetary"),
-        first_order_at=sa.case(
-            (customer_rfm.c.first_order_at > _AT, _AT), else_=customer_rfm.c.first_order_at
-        ),
-        last_order_at=sa.case(
-            (customer_rfm.c.last_order_at < _AT, _AT), else_=customer_rfm.c.last_order_at
-        ),
-    )
-)
 _LATEST_STANDING_ORDER = sa.select(sa.func.max(orders.c.placed_at)).where(
     orders.c.customer_id == sa.bindparam("customer"),
     orders.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.NOT_FULFILLABLE]),
 )
 
 
+#: A product's identity from its SKU (a uuid5: worth remembering, an order has many lines).
+_product_id = functools.lru_cache(maxsize=100_000)(Product.create_id)
+
+
 class CustomerProjection(Projection):
     name = "customers"
     leader = "Customers"
     tables = (customers, activity_records, customer_activity, orders, order_lines, interactions, daily_demand, customer_rfm)
+
+    # A placed order writes dozens of rows (lines, daily demand, interactions, RFM) and is
+    # followed by status changes within moments, so orders, lines and those additive
+    # figures are kept in memory during a batch and written with a few executemany at its
+    # end. Daily demand and interactions are only ever added to; a handler that reads
+    # orders, lines or RFM (or sets them other than by adding) flushes those first, so it
+    # sees the batch's own writes: the rows are the same as applying each event on its own.
+
+    def __init__(self) -> None:
+        self.start_batch()
+
+    def start_batch(self) -> None:
+        self._new_orders: dict[Any, dict[str, Any]] = {}  # placed in this batch: the whole row
+        self._order_changes: dict[Any, dict[str, Any]] = {}  # placed earlier: columns to set
+        self._new_lines: list[dict[str, Any]] = []
+        self._rfm: dict[Any, dict[str, Any]] = {}
+        self._demand_counts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._interactions: dict[tuple[Any, Any], dict[str, Any]] = {}
+
+    def end_batch(self, connection: Connection) -> None:
+        self._flush(connection)
+        accumulate(
+            connection, daily_demand, list(self._demand_counts.values()),
+            add=("ordered", "cancelled", "returned", "net_units", "revenue"),
+        )
+        accumulate(
+            connection, interactions, list(self._interactions.values()),
+            add=("views", "carts", "purchases", "weight"), greatest=("last_at",),
+        )
+        self.start_batch()
+
+    def _flush(self, connection: Connection) -> None:
+        """Write the orders, lines and RFM figures kept so far (before reading them)."""
+        if self._new_orders:
+            insert(connection, orders, list(self._new_orders.values()))
+            self._new_orders = {}
+        if self._new_lines:
+            insert(connection, order_lines, self._new_lines)
+            self._new_lines = []
+        if self._order_changes:
+            update_many(connection, orders, ("id",), ({"id": pk, **values} for pk, values in self._order_changes.items()))
+            self._order_changes = {}
+        if self._rfm:
+            accumulate(
+                connection, customer_rfm, list(self._rfm.values()),
+                add=("orders_count", "monetary"), least=("first_order_at",), greatest=("last_order_at",),
+            )
+            self._rfm = {}
 
     # --- customers ----------------------------------------------------------------------
 
@@ -145,34 +170,27 @@ class CustomerProjection(Projection):
         lines = list(event.lines)
         currency = lines[0].unit_price.currency
         total = sum((line.unit_price.amount * line.quantity for line in lines), Decimal(0))
-        insert(
-            connection,
-            orders,
+        self._new_orders[event.originator_id] = {
+            "id": event.originator_id, "reference": event.reference, "customer_id": event.customer_id,
+            "status": OrderStatus.PLACED, "warehouse": event.warehouse, "currency": currency, "total": total,
+            "is_paid": False, "not_fulfillable_reason": "", "placed_at": event.at, "paid_at": None,
+            "shipped_at": None, "delivered_at": None, "cancelled_at": None,
+        }
+        product_ids = [_product_id(line.sku) for line in lines]
+        self._new_lines.extend(
             {
-                "id": event.originator_id, "reference": event.reference, "customer_id": event.customer_id,
-                "status": OrderStatus.PLACED, "warehouse": event.warehouse, "currency": currency, "total": total,
-                "is_paid": False, "not_fulfillable_reason": "", "placed_at": event.at, "paid_at": None,
-                "shipped_at": None, "delivered_at": None, "cancelled_at": None,
-            },
-        )
-        insert(
-            connection,
-            order_lines,
-            [
-                {
-                    "order_id": event.originator_id, "sku": line.sku, "position": n,
-                    "product_id": Product.create_id(line.sku), "quantity": line.quantity,
-                    "unit_price": line.unit_price.amount, "currency": currency, "returned_quantity": 0,
-                }
-                for n, line in enumerate(lines)
-            ],
+                "order_id": event.originator_id, "sku": line.sku, "position": n, "product_id": product_id,
+                "quantity": line.quantity, "unit_price": line.unit_price.amount, "currency": currency,
+                "returned_quantity": 0,
+            }
+            for n, (line, product_id) in enumerate(zip(lines, product_ids))
         )
         day = utc_day(event.at)
         for line in lines:
             self._demand(connection, line.sku, event.warehouse, day, ordered=line.quantity, revenue=line.unit_price.amount * line.quantity)
         if event.customer_id is not None:
-            for line in lines:
-                self._interact(connection, event.customer_id, Product.create_id(line.sku), event.at, purchases=1)
+            for product_id in product_ids:
+                self._interact(connection, event.customer_id, product_id, event.at, purchases=1)
             self._rfm_placed(connection, event.customer_id, event.at, currency, total)
 
     @handles(Order.StockReserved)
@@ -228,23 +246,29 @@ class CustomerProjection(Projection):
 
     # --- helpers ------------------------------------------------------------------------
 
-    @staticmethod
-    def _set_order(connection: Connection, event: Any, **values: Any) -> None:
-        update(connection, orders, {"id": event.originator_id}, set=values)
+    def _set_order(self, connection: Connection, event: Any, **values: Any) -> None:
+        order = self._new_orders.get(event.originator_id)
+        if order is not None:
+            order.update(values)
+        else:
+            self._order_changes.setdefault(event.originator_id, {}).update(values)
 
-    @staticmethod
-    def _order(connection: Connection, order_id: Any) -> Any:
+    # Reading orders, lines or RFM (or setting them other than by adding) flushes first.
+
+    def _order(self, connection: Connection, order_id: Any) -> Any:
+        self._flush(connection)
         [order] = select(connection, orders, {"id": order_id})
         return order
 
-    @staticmethod
-    def _lines(connection: Connection, order_id: Any) -> list[Any]:
+    def _lines(self, connection: Connection, order_id: Any) -> list[Any]:
+        self._flush(connection)
         return select(connection, order_lines, {"order_id": order_id})
 
     def _unpurchase(self, connection: Connection, order: Any, at: datetime) -> None:
         """Take back what placing the order counted as the customer's purchase."""
         if order.customer_id is None:
             return
+        self._flush(connection)
         for line in self._lines(connection, order.id):
             self._interact(connection, order.customer_id, line.product_id, at, purchases=-1)
         key = {"customer_id": order.customer_id}
@@ -253,35 +277,46 @@ class CustomerProjection(Projection):
         if latest is not None:  # recency is that of the latest order still standing
             update(connection, customer_rfm, key, set={"last_order_at": latest})
 
-    @staticmethod
     def _demand(
-        connection: Connection, sku: str, warehouse: str, day: Any, *, ordered: int = 0, cancelled: int = 0,
+        self, connection: Connection, sku: str, warehouse: str, day: Any, *, ordered: int = 0, cancelled: int = 0,
         returned: int = 0, revenue: Decimal = Decimal(0),
     ) -> None:
-        net = ordered - cancelled - returned
-        key = {"sku": sku, "warehouse": warehouse, "day": day}
-        counts = {"ordered": ordered, "cancelled": cancelled, "returned": returned, "net_units": net, "revenue": revenue}
-        if not update(connection, daily_demand, key, add=counts):
-            insert(connection, daily_demand, {**key, **counts})
+        row = self._demand_counts.get((sku, warehouse, day))
+        if row is None:
+            row = self._demand_counts[sku, warehouse, day] = {
+                "sku": sku, "warehouse": warehouse, "day": day, "ordered": 0, "cancelled": 0, "returned": 0,
+                "net_units": 0, "revenue": Decimal(0),
+            }
+        row["ordered"] += ordered
+        row["cancelled"] += cancelled
+        row["returned"] += returned
+        row["net_units"] += ordered - cancelled - returned
+        row["revenue"] += revenue
 
-    @staticmethod
     def _interact(
-        connection: Connection, customer_id: Any, product_id: Any, at: datetime, *, views: int = 0, carts: int = 0,
-        purchases: int = 0,
+        self, connection: Connection, customer_id: Any, product_id: Any, at: datetime, *, views: int = 0,
+        carts: int = 0, purchases: int = 0,
     ) -> None:
-        weight = VIEW_WEIGHT * views + CART_WEIGHT * carts + PURCHASE_WEIGHT * purchases
-        counts = {"views": views, "carts": carts, "purchases": purchases, "weight": weight}
-        if not connection.execute(_INTERACT, {"k_customer": customer_id, "k_product": product_id, "at": at, **counts}).rowcount:
-            insert(connection, interactions, {"customer_id": customer_id, "product_id": product_id, "last_at": at, **counts})
+        row = self._interactions.get((customer_id, product_id))
+        if row is None:
+            row = self._interactions[customer_id, product_id] = {
+                "customer_id": customer_id, "product_id": product_id, "views": 0, "carts": 0, "purchases": 0,
+                "weight": 0.0, "last_at": at,
+            }
+        row["views"] += views
+        row["carts"] += carts
+        row["purchases"] += purchases
+        row["weight"] += VIEW_WEIGHT * views + CART_WEIGHT * carts + PURCHASE_WEIGHT * purchases
+        row["last_at"] = max(row["last_at"], at)
 
-    @staticmethod
-    def _rfm_placed(connection: Connection, customer_id: Any, at: datetime, currency: str, total: Decimal) -> None:
-        if not connection.execute(_RFM_PLACED, {"k_customer": customer_id, "at": at, "monetary": total}).rowcount:
-            insert(
-                connection,
-                customer_rfm,
-                {
-                    "customer_id": customer_id, "first_order_at": at, "last_order_at": at, "orders_count": 1,
-                    "monetary": total, "currency": currency,
-                },
-            )
+    def _rfm_placed(self, connection: Connection, customer_id: Any, at: datetime, currency: str, total: Decimal) -> None:
+        row = self._rfm.get(customer_id)
+        if row is None:  # the currency of a customer's first order stays
+            row = self._rfm[customer_id] = {
+                "customer_id": customer_id, "first_order_at": at, "last_order_at": at, "orders_count": 0,
+                "monetary": Decimal(0), "currency": currency,
+            }
+        row["orders_count"] += 1
+        row["monetary"] += total
+        row["first_order_at"] = min(row["first_order_at"], at)
+        row["last_order_at"] = max(row["last_order_at"], at)

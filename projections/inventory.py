@@ -26,19 +26,18 @@ class InventoryProjection(Projection):
 
     def __init__(self, low_stock_threshold: int = LOW_STOCK_THRESHOLD):
         self.low_stock_threshold = low_stock_threshold
-        self._moves: dict[Any, list[Any]] = {}
+        self.start_batch()
 
     # --- stock --------------------------------------------------------------------------
 
     @handles(StockItem.Opened)
     def opened(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        insert(
-            connection,
-            stock_levels,
+        # Inserted at the end of the batch, before the batch's movements are added to it.
+        self._opened.append(
             {
                 "id": event.originator_id, "sku": event.sku, "warehouse": event.warehouse, "on_hand": 0, "reserved": 0,
                 "available": 0, "is_low": True, "last_counted_at": None, "updated_at": event.timestamp,
-            },
+            }
         )
 
     @handles(StockItem.Received)
@@ -70,7 +69,8 @@ class InventoryProjection(Projection):
     # of the batch (most events of a busy shop are reservations and shipments).
 
     def start_batch(self) -> None:
-        self._moves = {}
+        self._opened: list[dict[str, Any]] = []
+        self._moves: dict[Any, list[Any]] = {}
 
     def _move(self, connection: Connection, event: Any, *, on_hand: int = 0, reserved: int = 0, counted_at: Any = None) -> None:
         move = self._moves.setdefault(event.originator_id, [0, 0, None, None])
@@ -81,6 +81,9 @@ class InventoryProjection(Projection):
             move[3] = counted_at
 
     def end_batch(self, connection: Connection) -> None:
+        if self._opened:
+            insert(connection, stock_levels, self._opened)
+            self._opened = []
         if not self._moves:
             return
         connection.execute(

@@ -21,7 +21,7 @@ from domain.inventory import StockItem
 from domain.replenishment import DemandForecast, ForecastRun, PlanStatus, ReplenishmentPlan
 from domain.shared import utc_day
 
-from .base import Projection, handles, insert, update, upsert
+from .base import Projection, handles, insert, select, update, upsert
 from .replenishment_tables import (
     demand_forecasts,
     forecast_runs,
@@ -52,7 +52,7 @@ class ReplenishmentProjection(Projection):
     def _item(self, connection: Connection, item_id: Any) -> list[Any]:
         item = self._items.get(item_id)
         if item is None:
-            row = connection.execute(sa.select(stock_positions).where(stock_positions.c.id == item_id)).first()
+            row = select(connection, stock_positions, {"id": item_id})[0]
             item = self._items[item_id] = [row.sku, row.warehouse, row.on_hand, row.reserved, row.moved]
         return item
 
@@ -109,9 +109,10 @@ class ReplenishmentProjection(Projection):
         )
 
     def end_batch(self, connection: Connection) -> None:
-        for item_id, (sku, warehouse, on_hand, reserved, moved) in self._items.items():
-            values = {"id": item_id, "sku": sku, "warehouse": warehouse, "on_hand": on_hand, "reserved": reserved, "moved": moved}
-            upsert(connection, stock_positions, values)
+        upsert(connection, stock_positions, [
+            {"id": item_id, "sku": sku, "warehouse": warehouse, "on_hand": on_hand, "reserved": reserved, "moved": moved}
+            for item_id, (sku, warehouse, on_hand, reserved, moved) in self._items.items()
+        ])
         if self._days:
             keys = [(self._items[item_id][0], self._items[item_id][1], day) for item_id, day in self._days]
             existing = {
@@ -122,6 +123,7 @@ class ReplenishmentProjection(Projection):
                     )
                 )
             }
+            rows = []
             for (sku, warehouse, day), (low, closing, on_hand, shipped, received) in zip(keys, self._days.values()):
                 values = {"min_available": low, "closing_available": closing, "closing_on_hand": on_hand,
                           "shipped": shipped, "received": received}
@@ -130,7 +132,8 @@ class ReplenishmentProjection(Projection):
                     values["min_available"] = min(low, old.min_available)
                     values["shipped"] += old.shipped
                     values["received"] += old.received
-                upsert(connection, stock_days, {"sku": sku, "warehouse": warehouse, "day": day, **values})
+                rows.append({"sku": sku, "warehouse": warehouse, "day": day, **values})
+            upsert(connection, stock_days, rows)
         self.start_batch()
 
     # --- forecasts --------------------------------------------------------------------------
