@@ -9,13 +9,16 @@ import hmac
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from projections.tables import metadata
+from projections.registry import all_projections
+from projections.tables import metadata, projection_positions
 
 from .bootstrap import Storewise, projection_runner
 from .event_chain import ChainReport, signed_heads, verify
@@ -73,11 +76,10 @@ def check_heads(storewise: Storewise, exported: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _rows(engine: sa.Engine, table: sa.Table) -> list[tuple]:
+def _rows(connection: sa.Connection, table: sa.Table) -> list[tuple]:
     skip = _VOLATILE.get(table.name, set())
     columns = [c for c in table.columns if c.name not in skip]
-    with engine.connect() as connection:
-        return sorted(tuple(str(v) for v in row) for row in connection.execute(sa.select(*columns)))
+    return sorted(tuple(str(v) for v in row) for row in connection.execute(sa.select(*columns)))
 
 
 def _checksum(rows: list[tuple]) -> str:
@@ -87,26 +89,69 @@ def _checksum(rows: list[tuple]) -> str:
     return digest.hexdigest()
 
 
-def verify_read_models(storewise: Storewise, *, show: int = 5) -> list[TableCheck]:
-    """Rebuild every projection into a scratch database and compare it, table by table, with the live one."""
+@contextmanager
+def _snapshot(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One read transaction that sees the read models as of its start, while projections go on
+    writing (PostgreSQL: REPEATABLE READ; SQLite in WAL mode: an explicit read transaction)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
+        else:
+            connection.exec_driver_sql("BEGIN")  # pysqlite would not begin before a SELECT
+            try:
+                yield connection
+            finally:
+                connection.rollback()
+
+
+@dataclass
+class ReadModelReport:
+    """The live read models compared with a rebuild of every projection up to the position the
+    live one had reached (so a projection that lags is verified as far as it got, not failed)."""
+
+    tables: list[TableCheck]
+    #: projection -> (the position verified up to, the head of its leader's log then)
+    positions: dict[str, tuple[int, int]]
+
+    @property
+    def equal(self) -> bool:
+        return all(check.equal for check in self.tables)
+
+
+def verify_read_models(storewise: Storewise, *, show: int = 5) -> ReadModelReport:
+    """Rebuild every projection into a scratch database, each up to the position of the live
+    one, and compare it table by table with a snapshot of the live read models."""
+    heads = {app.name: app.recorder.max_notification_id() or 0 for app in storewise.applications}
     live = sync_engine(storewise.settings)
+    try:
+        with _snapshot(live) as connection:
+            reached = dict(connection.execute(sa.select(projection_positions.c.name, projection_positions.c.position)).all())
+            live_tables = {table.name: _rows(connection, table) for table in metadata.sorted_tables}
+    finally:
+        live.dispose()
     scratch_settings, cleanup = _scratch(storewise.settings)
     upgrade(scratch_settings)
     scratch = sync_engine(scratch_settings)
     try:
-        projection_runner(storewise, scratch).run_until_idle()
+        runner = projection_runner(storewise, scratch, stop_at={p.name: reached.get(p.name, 0) for p in all_projections()})
+        runner.run_until_idle()
+        positions = {
+            name: (reached.get(name, 0), heads[projection.leader]) for name, projection in runner.projections.items()
+        }
         checks = []
-        for table in metadata.sorted_tables:
-            live_rows, rebuilt_rows = _rows(live, table), _rows(scratch, table)
-            check = TableCheck(table.name, _checksum(live_rows), _checksum(rebuilt_rows))
-            if not check.equal:
-                live_set, rebuilt_set = set(live_rows), set(rebuilt_rows)
-                check.only_live = sorted(live_set - rebuilt_set)[:show]
-                check.only_rebuilt = sorted(rebuilt_set - live_set)[:show]
-            checks.append(check)
-        return checks
+        with scratch.connect() as connection:
+            for table in metadata.sorted_tables:
+                live_rows, rebuilt_rows = live_tables[table.name], _rows(connection, table)
+                check = TableCheck(table.name, _checksum(live_rows), _checksum(rebuilt_rows))
+                if not check.equal:
+                    live_set, rebuilt_set = set(live_rows), set(rebuilt_rows)
+                    check.only_live = sorted(live_set - rebuilt_set)[:show]
+                    check.only_rebuilt = sorted(rebuilt_set - live_set)[:show]
+                checks.append(check)
+        return ReadModelReport(checks, positions)
     finally:
-        live.dispose()
         scratch.dispose()
         cleanup()
 

@@ -108,9 +108,12 @@ def bootstrap(settings: Settings | None = None) -> Storewise:
     return Storewise(settings=settings, runner=runner)
 
 
-def projection_runner(storewise: Storewise, engine: object | None = None, *, until: Any = None) -> ProjectionRunner:
+def projection_runner(
+    storewise: Storewise, engine: object | None = None, *, until: Any = None, stop_at: dict[str, int] | None = None
+) -> ProjectionRunner:
     """The projections of every context, fed by this system's notification logs
-    (``until``: only the events recorded up to that instant)."""
+    (``until``: only the events recorded up to that instant; ``stop_at``: each projection
+    only up to this position of its log)."""
     from .read_model_db import sync_engine
 
     return ProjectionRunner(
@@ -118,4 +121,5 @@ def projection_runner(storewise: Storewise, engine: object | None = None, *, unt
         engine or sync_engine(storewise.settings),
         all_projections(),
         until=until,
+        stop_at=stop_at,
     )

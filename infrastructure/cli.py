@@ -140,9 +140,9 @@ def _projections(args: argparse.Namespace) -> int:
                     if time.monotonic() >= next_catch_up:  # process managers: what other processes recorded
                         storewise.runner.catch_up()
                         next_catch_up = time.monotonic() + 1.0
-                    for name in names or list(runner.projections):
-                        while not stop.is_set() and (batch := runner.run_batch(name)):
-                            moved += batch
+                    for group in runner.groups(names):  # a context's projections together: decoded once
+                        while not stop.is_set() and (step := runner.run_together(group)[0]):
+                            moved += step
                 except Exception as error:  # e.g. the database went away: try again after a pause
                     log.warning("projection worker failed (%s: %s); retrying", type(error).__name__, error)
                 if not moved:
@@ -378,7 +378,11 @@ def _audit(args: argparse.Namespace) -> int:
             for problem in audit.check_heads(storewise, json.loads(Path(args.heads).read_text())):
                 ok = False
                 print(f"heads: {problem}")
-        for check in audit.verify_read_models(storewise):
+        report = audit.verify_read_models(storewise)
+        for name, (position, head) in report.positions.items():
+            behind = f", {head - position} events behind the log (not verified beyond)" if head > position else ""
+            print(f"projection {name}: verified up to position {position} of {head}{behind}")
+        for check in report.tables:
             if check.equal:
                 print(f"read model {check.table}: equal to a rebuild ({check.live_checksum[:16]}…)")
             else:

@@ -109,5 +109,5 @@ def test_acknowledged_mutations_survive_a_kill_and_the_read_models_equal_a_rebui
         item = storewise.inventory.get(StockItem.create_id("LOAD", "main"), StockItem)
         assert item.reserved == sum(1 for order in orders if order.status == "RESERVED")
         assert item.reserved <= item.on_hand
-        unequal = [check.table for check in verify_read_models(storewise) if not check.equal]
+        unequal = [check.table for check in verify_read_models(storewise).tables if not check.equal]
         assert unequal == []

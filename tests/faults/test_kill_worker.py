@@ -72,7 +72,7 @@ def test_a_worker_killed_mid_batch_is_taken_over_and_nothing_is_applied_twice(pg
                 on_hand = connection.execute(sa.select(stock_levels.c.on_hand).where(stock_levels.c.sku == "COUNTED")).scalar()
             assert on_hand == RECEIPTS  # each receipt applied exactly once
             assert survivor.terminate() == 0  # SIGTERM: it finishes its batch and exits cleanly
-            assert [check.table for check in verify_read_models(storewise) if not check.equal] == []
+            assert [check.table for check in verify_read_models(storewise).tables if not check.equal] == []
         engine.dispose()
     finally:
         for process in workers.values():
