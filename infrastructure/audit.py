@@ -123,7 +123,6 @@ class ReadModelReport:
 def verify_read_models(storewise: Storewise, *, show: int = 5) -> ReadModelReport:
     """Rebuild every projection into a scratch database, each up to the position of the live
     one, and compare it table by table with a snapshot of the live read models."""
-    heads = {app.name: app.recorder.max_notification_id() or 0 for app in storewise.applications}
     live = sync_engine(storewise.settings)
     try:
         with _snapshot(live) as connection:
@@ -131,6 +130,7 @@ def verify_read_models(storewise: Storewise, *, show: int = 5) -> ReadModelRepor
             live_tables = {table.name: _rows(connection, table) for table in metadata.sorted_tables}
     finally:
         live.dispose()
+    heads = {app.name: app.recorder.max_notification_id() or 0 for app in storewise.applications}  # at least those reached
     scratch_settings, cleanup = _scratch(storewise.settings)
     upgrade(scratch_settings)
     scratch = sync_engine(scratch_settings)
