@@ -301,8 +301,7 @@ def exclusions(data: RecommenderData, customer_id: UUID | None, candidates: Sequ
 def recommendations_for(
     storewise: Any, data: RecommenderData, customer_id: UUID, first: int, *, engine: RecommenderEngine | None = None
 ) -> list[Recommendation]:
-    """A customer's recommendations with the shop's rules applied (the synchronous twin of what
-    GraphQL does). ``engine``: the running system's by default."""
+    """A customer's recommendations with the shop's rules applied. ``engine``: the running system's by default."""
     active = (engine or recommendation_service(storewise)).active()
     popular: list[tuple[UUID, float]] = []
     if active is None:
@@ -311,3 +310,14 @@ def recommendations_for(
     else:
         candidates = active.candidates(customer_id)
     return recommend(active, customer_id, first, exclusions(data, customer_id, candidates), popular)
+
+
+def similar_for(
+    storewise: Any, data: RecommenderData, product_id: UUID, first: int, *, engine: RecommenderEngine | None = None
+) -> list[Recommendation]:
+    """The products most similar to a product, with the shop's rules applied (none while no model is active)."""
+    active = (engine or recommendation_service(storewise)).active()
+    if active is None:
+        return []
+    candidates = active.similar_candidates(product_id)
+    return similar_products(active, product_id, first, exclusions(data, None, candidates))

@@ -24,6 +24,7 @@ from eventsourcing.utils import get_topic
 from domain.feedback import Review, Sentiment
 from domain.inventory import StockItem
 from projections.base import ProjectionRunner
+from projections.inventory import STOCK_CHANGES
 from projections.tables import projection_positions
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,7 @@ STOCK = "stock"
 REVIEW_SUBMITTED = "review-submitted"
 NEGATIVE_REVIEW = "negative-review"
 
-_STOCK_EVENTS = (
-    StockItem.Opened, StockItem.Received, StockItem.Reserved, StockItem.Released,
-    StockItem.Shipped, StockItem.Adjusted, StockItem.Counted,
-)
+_STOCK_EVENTS = (StockItem.Opened, *STOCK_CHANGES)
 #: Per projection whose tables subscribers read: the events that change what they send.
 _FOLLOWED = {"inventory": _STOCK_EVENTS, "feedback": (Review.Submitted, Review.Analysed)}
 

@@ -314,7 +314,8 @@ class ProjectionRunner:
             )
 
     def run_batch(self, name: str) -> int:
-        """Apply the next batch of one projection's events; returns how far its position moved."""
+        """Apply the next batch of one projection's events; returns how many it applied
+        (0 once nothing is left, also when the batch held none of its topics)."""
         return self.run_together([name])[1]
 
     def run_together(self, names: Sequence[str], *, batch_size: int | None = None) -> tuple[int, int]:

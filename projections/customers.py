@@ -268,8 +268,7 @@ class CustomerProjection(Projection):
         """Take back what placing the order counted as the customer's purchase."""
         if order.customer_id is None:
             return
-        self._flush(connection)
-        for line in self._lines(connection, order.id):
+        for line in self._lines(connection, order.id):  # flushes the batch (RFM included) first
             self._interact(connection, order.customer_id, line.product_id, at, purchases=-1)
         key = {"customer_id": order.customer_id}
         update(connection, customer_rfm, key, add={"orders_count": -1, "monetary": -order.total})

@@ -4,6 +4,8 @@ suppliers and their terms, purchase orders."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +19,32 @@ from .tables import WHEN, purchase_order_lines, purchase_orders, stock_levels, s
 
 #: A stock item is flagged low when fewer units than this are available.
 LOW_STOCK_THRESHOLD = 5
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """What one stock movement does to its stock item: units on hand and reserved, and
+    units shipped or received (the read models of stock levels and of stock days share it)."""
+
+    on_hand: int = 0
+    reserved: int = 0
+    shipped: int = 0
+    received: int = 0
+
+
+#: Each stock movement and how it changes its stock item.
+STOCK_CHANGES: dict[type, Callable[[Any], StockChange]] = {
+    StockItem.Received: lambda e: StockChange(on_hand=e.quantity, received=e.quantity),
+    StockItem.Reserved: lambda e: StockChange(reserved=e.quantity),
+    StockItem.Released: lambda e: StockChange(reserved=-e.quantity),
+    StockItem.Shipped: lambda e: StockChange(on_hand=-e.quantity, reserved=-e.quantity, shipped=e.quantity),
+    StockItem.Adjusted: lambda e: StockChange(on_hand=e.delta),
+    StockItem.Counted: lambda e: StockChange(on_hand=e.difference),
+}
+
+
+def stock_change(event: Any) -> StockChange:
+    return STOCK_CHANGES[type(event)](event)
 
 
 class InventoryProjection(Projection):
@@ -40,29 +68,11 @@ class InventoryProjection(Projection):
             }
         )
 
-    @handles(StockItem.Received)
-    def received(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=event.quantity)
-
-    @handles(StockItem.Reserved)
-    def reserved(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, reserved=event.quantity)
-
-    @handles(StockItem.Released)
-    def released(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, reserved=-event.quantity)
-
-    @handles(StockItem.Shipped)
-    def shipped(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=-event.quantity, reserved=-event.quantity)
-
-    @handles(StockItem.Adjusted)
-    def adjusted(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=event.delta)
-
-    @handles(StockItem.Counted)
-    def counted(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=event.difference, counted_at=event.at)
+    @handles(*STOCK_CHANGES)
+    def moved(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        change = stock_change(event)
+        counted_at = event.at if isinstance(event, StockItem.Counted) else None
+        self._move(connection, event, on_hand=change.on_hand, reserved=change.reserved, counted_at=counted_at)
 
     # Stock movements only add to on hand and reserved, so a batch's movements of one stock
     # item are summed in memory and written once, all items in one executemany, at the end

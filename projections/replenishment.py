@@ -22,6 +22,7 @@ from domain.replenishment import DemandForecast, ForecastRun, PlanStatus, Replen
 from domain.shared import utc_day
 
 from .base import Projection, handles, insert, select, update, upsert
+from .inventory import STOCK_CHANGES, StockChange, stock_change
 from .replenishment_tables import (
     demand_forecasts,
     forecast_runs,
@@ -56,10 +57,11 @@ class ReplenishmentProjection(Projection):
             item = self._items[item_id] = [row.sku, row.warehouse, row.on_hand, row.reserved, row.moved]
         return item
 
-    def _move(self, connection: Connection, event: Any, *, on_hand: int = 0, reserved: int = 0, shipped: int = 0, received: int = 0) -> None:
+    def _move(self, connection: Connection, event: Any, change: StockChange) -> None:
         item = self._item(connection, event.originator_id)
         key = (event.originator_id, utc_day(event.at))
         day = self._days.get(key)
+        on_hand, reserved = change.on_hand, change.reserved
         item[2] += on_hand
         item[3] += reserved
         available = item[2] - item[3]
@@ -71,42 +73,23 @@ class ReplenishmentProjection(Projection):
         item[4] = True
         day[0] = min(day[0], available)
         day[1], day[2] = available, item[2]
-        day[3] += shipped
-        day[4] += received
+        day[3] += change.shipped
+        day[4] += change.received
 
     @handles(StockItem.Opened)
     def opened(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         self._items[event.originator_id] = [event.sku, event.warehouse, 0, 0, False]
 
-    @handles(StockItem.Received)
-    def received(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=event.quantity, received=event.quantity)
-
-    @handles(StockItem.Reserved)
-    def reserved(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, reserved=event.quantity)
-
-    @handles(StockItem.Released)
-    def released(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, reserved=-event.quantity)
-
-    @handles(StockItem.Shipped)
-    def shipped(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=-event.quantity, reserved=-event.quantity, shipped=event.quantity)
-
-    @handles(StockItem.Adjusted)
-    def adjusted(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=event.delta)
-
-    @handles(StockItem.Counted)
-    def counted(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._move(connection, event, on_hand=event.difference)
-        sku, warehouse = self._items[event.originator_id][:2]
-        insert(
-            connection, stocktake_counts,
-            {"position": int(metadata["position"]), "sku": sku, "warehouse": warehouse, "expected": event.expected,
-             "counted": event.counted, "difference": event.difference, "counted_at": event.at},
-        )
+    @handles(*STOCK_CHANGES)
+    def moved(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        self._move(connection, event, stock_change(event))
+        if isinstance(event, StockItem.Counted):
+            sku, warehouse = self._items[event.originator_id][:2]
+            insert(
+                connection, stocktake_counts,
+                {"position": int(metadata["position"]), "sku": sku, "warehouse": warehouse, "expected": event.expected,
+                 "counted": event.counted, "difference": event.difference, "counted_at": event.at},
+            )
 
     def end_batch(self, connection: Connection) -> None:
         upsert(connection, stock_positions, [

@@ -1,6 +1,6 @@
 """Queries of recommendations: a customer's recommendations and a product's similar products.
 
-The active model's precomputed lists are filtered here by the shop's rules (application.recommendations):
+The shop's rules (application.recommendations) filter the active model's precomputed lists:
 nothing already bought, discontinued, unpublished or out of stock.
 """
 
@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
-from uuid import UUID
 
 import strawberry
 from strawberry.types import Info
 
 from application import recommendations as use_cases
 from domain.access import Role
-from infrastructure.recommender.sql import available_statement, popular_statement, purchased_statement
+from infrastructure.recommender.sql import SqlRecommenderData
 from projections.tables import customers, products
 
 from ..auth import EVERYONE, OwnCustomer, requires
@@ -45,17 +44,9 @@ async def _rows(info: Info, statement: Any) -> list[Any]:
     return list(await info.context.reader.all(statement))
 
 
-async def _exclusions(info: Info, customer_id: UUID | None, candidates: list[UUID]) -> set[UUID]:
-    available = {r[0] for r in await _rows(info, available_statement(candidates))} if candidates else set()
-    excluded = set(candidates) - available
-    if customer_id is not None:
-        excluded |= {r[0] for r in await _rows(info, purchased_statement(customer_id))}
-    return excluded
-
-
-async def _active(info: Info) -> use_cases.ActiveRecommender | None:
-    service = use_cases.recommendation_service(info.context.storewise)
-    return await asyncio.to_thread(service.active)
+def _data(info: Info) -> SqlRecommenderData:
+    """The recommender's read models, through the read side's (synchronous) engine."""
+    return SqlRecommenderData(info.context.storewise, info.context.services.read_side.engine)
 
 
 @strawberry.type
@@ -77,15 +68,8 @@ class RecommendationQueries:
         first = _first(first)
         if not await _rows(info, customers.select().with_only_columns(customers.c.id).where(customers.c.id == pk)):
             raise BadUserInput("customerId: no such customer", field="customerId")
-        active = await _active(info)
-        popular: list[tuple[UUID, float]] = []
-        if active is None:
-            popular = [(r.product_id, float(r.weight)) for r in await _rows(info, popular_statement(use_cases.PRECOMPUTED))]
-            candidates = [p for p, _ in popular]
-        else:
-            candidates = active.candidates(pk)
-        excluded = await _exclusions(info, pk, candidates)
-        return [_graphql(item) for item in use_cases.recommend(active, pk, first, excluded, popular)]
+        found = await asyncio.to_thread(use_cases.recommendations_for, info.context.storewise, _data(info), pk, first)
+        return [_graphql(item) for item in found]
 
     @strawberry.field(
         description="Products most similar to a product by the active recommender (bought or viewed by the same "
@@ -103,9 +87,5 @@ class RecommendationQueries:
         first = _first(first)
         if not await _rows(info, products.select().with_only_columns(products.c.id).where(products.c.id == pk)):
             raise BadUserInput("productId: no such product", field="productId")
-        active = await _active(info)
-        if active is None:
-            return []
-        candidates = active.similar_candidates(pk)
-        excluded = await _exclusions(info, None, candidates)
-        return [_graphql(item) for item in use_cases.similar_products(active, pk, first, excluded)]
+        found = await asyncio.to_thread(use_cases.similar_for, info.context.storewise, _data(info), pk, first)
+        return [_graphql(item) for item in found]
