@@ -74,10 +74,16 @@ class AccessApplication(StorewiseApplication):
     ) -> UUID:
         """Give a user another role."""
         return self.update(
-            User, user_id, "change_role", idempotency_key, lambda u: u.change_role(role, self.now(at), customer_id=customer_id)
+            User,
+            user_id,
+            "change_role",
+            idempotency_key,
+            lambda u: u.change_role(role, self.now(at), customer_id=customer_id),
         )
 
-    def issue_token(self, user_id: UUID, *, ttl: timedelta = DEFAULT_TOKEN_TTL, at: datetime | None = None) -> IssuedToken:
+    def issue_token(
+        self, user_id: UUID, *, ttl: timedelta = DEFAULT_TOKEN_TTL, at: datetime | None = None
+    ) -> IssuedToken:
         """Issue a new API token to a user, valid for ``ttl``. The returned secret is shown
         once; only its fingerprint is recorded. (No idempotency key: a second call is a second token.)"""
         if ttl <= timedelta(0):
@@ -87,7 +93,11 @@ class AccessApplication(StorewiseApplication):
         issued_at = self.now(at)
         expires_at = issued_at + ttl
         self.update(
-            User, user_id, "issue_token", None, lambda u: u.issue_token(token_id, token_hash(token), expires_at, issued_at)
+            User,
+            user_id,
+            "issue_token",
+            None,
+            lambda u: u.issue_token(token_id, token_hash(token), expires_at, issued_at),
         )
         return IssuedToken(token_id=token_id, token=token, expires_at=expires_at)
 
@@ -95,7 +105,9 @@ class AccessApplication(StorewiseApplication):
         self, user_id: UUID, token_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
     ) -> UUID:
         """Revoke one of a user's tokens: it stops working at once (within the API's short cache)."""
-        return self.update(User, user_id, "revoke_token", idempotency_key, lambda u: u.revoke_token(token_id, self.now(at)))
+        return self.update(
+            User, user_id, "revoke_token", idempotency_key, lambda u: u.revoke_token(token_id, self.now(at))
+        )
 
     def user(self, user_id: UUID) -> User:
         """The user as they are now."""

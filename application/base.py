@@ -157,7 +157,11 @@ class StorewiseApplication(ProcessApplication[UUID]):
             try:
                 aggregates, result = action()
                 created = [a.id for a in aggregates if a is not None and a.version == len(a.pending_events)]
-                receipt = CommandReceipt(application=self.name, key=key, command=command, result=_encode_result(result)) if key else None
+                receipt = (
+                    CommandReceipt(application=self.name, key=key, command=command, result=_encode_result(result))
+                    if key
+                    else None
+                )
                 self.save(*aggregates, receipt)
                 return result
             except (DomainError, IntegrityError) as error:
@@ -179,7 +183,12 @@ class StorewiseApplication(ProcessApplication[UUID]):
                 raise
 
     def update(
-        self, kind: type[A], aggregate_id: UUID, command: str, idempotency_key: str | None, change: Callable[[A], object]
+        self,
+        kind: type[A],
+        aggregate_id: UUID,
+        command: str,
+        idempotency_key: str | None,
+        change: Callable[[A], object],
     ) -> UUID:
         """Load an aggregate, apply ``change`` to it and save it (see ``execute``)."""
 
@@ -224,7 +233,9 @@ class StorewiseApplication(ProcessApplication[UUID]):
             self.__metadata: dict[tuple[str, int], dict[str, str]] = {}
             return self.__metadata
 
-    def collect_safely(self, processing_event: ProcessingEvent[UUID], action: Callable[[], Sequence[Aggregate]]) -> None:
+    def collect_safely(
+        self, processing_event: ProcessingEvent[UUID], action: Callable[[], Sequence[Aggregate]]
+    ) -> None:
         """Run a policy step; a business rule refusing it is logged, not raised,
         so that one refused step never blocks the process (the position is still recorded)."""
         try:

@@ -41,21 +41,31 @@ class CampaignApplication(StorewiseApplication):
 
     def set_campaign_budget(self, campaign_id: UUID, budget: Money, *, idempotency_key: str | None = None) -> UUID:
         """Change a campaign's budget."""
-        return self.update(Campaign, campaign_id, "set_campaign_budget", idempotency_key, lambda c: c.set_budget(budget))
+        return self.update(
+            Campaign, campaign_id, "set_campaign_budget", idempotency_key, lambda c: c.set_budget(budget)
+        )
 
-    def launch_campaign(self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def launch_campaign(
+        self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """Launch a drafted campaign."""
         return self.update(Campaign, campaign_id, "launch_campaign", idempotency_key, lambda c: c.launch(self.now(at)))
 
-    def pause_campaign(self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def pause_campaign(
+        self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """Pause a live campaign."""
         return self.update(Campaign, campaign_id, "pause_campaign", idempotency_key, lambda c: c.pause(self.now(at)))
 
-    def resume_campaign(self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def resume_campaign(
+        self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """Resume a paused campaign."""
         return self.update(Campaign, campaign_id, "resume_campaign", idempotency_key, lambda c: c.resume(self.now(at)))
 
-    def end_campaign(self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def end_campaign(
+        self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """End a campaign."""
         return self.update(Campaign, campaign_id, "end_campaign", idempotency_key, lambda c: c.end(self.now(at)))
 

@@ -50,15 +50,21 @@ class CatalogApplication(StorewiseApplication):
         idempotency_key: str | None = None,
     ) -> UUID:
         """Change a product's title, category and attributes."""
-        return self.update(Product, product_id, "revise_product", idempotency_key, lambda p: p.revise(title, category, attributes))
+        return self.update(
+            Product, product_id, "revise_product", idempotency_key, lambda p: p.revise(title, category, attributes)
+        )
 
     def price_product(
         self, product_id: UUID, price: Money, *, at: datetime | None = None, idempotency_key: str | None = None
     ) -> UUID:
         """Price or reprice a product."""
-        return self.update(Product, product_id, "price_product", idempotency_key, lambda p: p.set_price(price, self.now(at)))
+        return self.update(
+            Product, product_id, "price_product", idempotency_key, lambda p: p.set_price(price, self.now(at))
+        )
 
-    def publish_product(self, product_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def publish_product(
+        self, product_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """Put a product on sale."""
         return self.update(Product, product_id, "publish_product", idempotency_key, lambda p: p.publish(self.now(at)))
 
@@ -66,7 +72,9 @@ class CatalogApplication(StorewiseApplication):
         self, product_id: UUID, reason: str = "", *, at: datetime | None = None, idempotency_key: str | None = None
     ) -> UUID:
         """Stop selling a product for good."""
-        return self.update(Product, product_id, "discontinue_product", idempotency_key, lambda p: p.discontinue(reason, self.now(at)))
+        return self.update(
+            Product, product_id, "discontinue_product", idempotency_key, lambda p: p.discontinue(reason, self.now(at))
+        )
 
     def product(self, product_id: UUID) -> Product:
         """The product as it is now."""

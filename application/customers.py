@@ -75,13 +75,21 @@ class CustomerApplication(StorewiseApplication):
         self, customer_id: UUID, purpose: str, *, at: datetime | None = None, idempotency_key: str | None = None
     ) -> UUID:
         """Record a customer's consent to a use of their data."""
-        return self.update(Customer, customer_id, "give_consent", idempotency_key, lambda c: c.give_consent(purpose, self.now(at)))
+        return self.update(
+            Customer, customer_id, "give_consent", idempotency_key, lambda c: c.give_consent(purpose, self.now(at))
+        )
 
     def withdraw_consent(
         self, customer_id: UUID, purpose: str, *, at: datetime | None = None, idempotency_key: str | None = None
     ) -> UUID:
         """Record a customer withdrawing a consent."""
-        return self.update(Customer, customer_id, "withdraw_consent", idempotency_key, lambda c: c.withdraw_consent(purpose, self.now(at)))
+        return self.update(
+            Customer,
+            customer_id,
+            "withdraw_consent",
+            idempotency_key,
+            lambda c: c.withdraw_consent(purpose, self.now(at)),
+        )
 
     def forget_customer(
         self, customer_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
@@ -125,7 +133,9 @@ class CustomerApplication(StorewiseApplication):
     ) -> UUID:
         """Record a customer putting a product in their cart; returns the day's activity record id."""
         at = self.now(at)
-        return self._record_activity(customer_id, at, idempotency_key, lambda a: a.add_to_cart(product_id, quantity, at))
+        return self._record_activity(
+            customer_id, at, idempotency_key, lambda a: a.add_to_cart(product_id, quantity, at)
+        )
 
     def _record_activity(self, customer_id: UUID, at: datetime, idempotency_key: str | None, change: Any) -> UUID:
         self.get(customer_id, Customer)
@@ -167,7 +177,9 @@ class CustomerApplication(StorewiseApplication):
 
         return self.execute("place_order", idempotency_key, action)
 
-    def pay_order(self, order_id: UUID, amount: Money, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def pay_order(
+        self, order_id: UUID, amount: Money, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """Record payment of an order."""
         return self.update(Order, order_id, "pay_order", idempotency_key, lambda o: o.pay(amount, self.now(at)))
 
@@ -196,7 +208,12 @@ class CustomerApplication(StorewiseApplication):
     ) -> UUID:
         """Record units of a shipped order sent back (they go back to stock)."""
         return_lines = [line if isinstance(line, ReturnLine) else ReturnLine(*line) for line in lines]
-        return self.update(Order, order_id, "return_order_lines", idempotency_key, lambda o: o.return_lines(return_lines, reason, self.now(at))
+        return self.update(
+            Order,
+            order_id,
+            "return_order_lines",
+            idempotency_key,
+            lambda o: o.return_lines(return_lines, reason, self.now(at)),
         )
 
     def order(self, order_id: UUID) -> Order:
@@ -226,4 +243,3 @@ class CustomerApplication(StorewiseApplication):
             return [order]
 
         self.collect_safely(processing_event, step)
-

@@ -84,7 +84,9 @@ class FeedbackApplication(StorewiseApplication):
 
         return self.execute("submit_review", idempotency_key, action)
 
-    def publish_review(self, review_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def publish_review(
+        self, review_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """Publish a review after moderation."""
         return self.update(Review, review_id, "publish_review", idempotency_key, lambda r: r.publish(self.now(at)))
 
@@ -105,31 +107,48 @@ class FeedbackApplication(StorewiseApplication):
         model = self._models.active_model(SENTIMENT_KIND) if self._models is not None else None
         if model is None:
             return None
-        load: Callable[[Any], ReviewAnalyser] = resolve_topic(self.env.get(ANALYSER_LOADER_TOPIC) or DEFAULT_ANALYSER_LOADER)
+        load: Callable[[Any], ReviewAnalyser] = resolve_topic(
+            self.env.get(ANALYSER_LOADER_TOPIC) or DEFAULT_ANALYSER_LOADER
+        )
         return load(model)
 
     @staticmethod
     def _record_analysis(review: Review, analysis: dict[str, Any], analyser: ReviewAnalyser, at: datetime) -> None:
         review.analyse(
-            label=analysis["label"], scores=analysis["scores"], aspects=analysis["aspects"],
-            keywords=analysis["keywords"], language=analysis["language"], explanation=analysis["explanation"],
-            method=analysis.get("method", analyser.method), model_version=analysis.get("model_version", analyser.version),
-            model_id=analyser.model_id, at=at,
+            label=analysis["label"],
+            scores=analysis["scores"],
+            aspects=analysis["aspects"],
+            keywords=analysis["keywords"],
+            language=analysis["language"],
+            explanation=analysis["explanation"],
+            method=analysis.get("method", analyser.method),
+            model_version=analysis.get("model_version", analyser.version),
+            model_id=analyser.model_id,
+            at=at,
         )
 
-    def analyse_review(self, review_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def analyse_review(
+        self, review_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """Analyse one review (again) with the model served now (NO_ACTIVE_MODEL if none is)."""
         analyser = self._require_analyser()
 
         def change(review: Review) -> None:
             if not review.text.strip():
                 raise InvalidArgument("a review without text has nothing to analyse", field="review_id")
-            self._record_analysis(review, analyser.analyse(review.text, review.language, explain=True), analyser, self.now(at))
+            self._record_analysis(
+                review, analyser.analyse(review.text, review.language, explain=True), analyser, self.now(at)
+            )
 
         return self.update(Review, review_id, "analyse_review", idempotency_key, change)
 
     def reanalyse_reviews(
-        self, *, force: bool = False, batch_size: int = 200, at: datetime | None = None, progress: Callable[[int], None] | None = None
+        self,
+        *,
+        force: bool = False,
+        batch_size: int = 200,
+        at: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """Analyse every review whose latest analysis is not by the model served now (every review
         if ``force``), in batches; each review keeps its earlier analyses."""
@@ -152,7 +171,12 @@ class FeedbackApplication(StorewiseApplication):
             skipped += len(ids) - done
             if progress is not None:
                 progress(analysed + skipped)
-        return {"analysed": analysed, "skipped": skipped, "model_version": analyser.version, "model_id": analyser.model_id}
+        return {
+            "analysed": analysed,
+            "skipped": skipped,
+            "model_version": analyser.version,
+            "model_id": analyser.model_id,
+        }
 
     def _require_analyser(self) -> ReviewAnalyser:
         analyser = self.analyser()
@@ -164,7 +188,9 @@ class FeedbackApplication(StorewiseApplication):
         topic = get_topic(Review.Submitted)
         start = 0
         while True:
-            notifications = self.recorder.select_notifications(start, batch_size, topics=[topic], inclusive_of_start=False)
+            notifications = self.recorder.select_notifications(
+                start, batch_size, topics=[topic], inclusive_of_start=False
+            )
             if not notifications:
                 return
             yield [n.originator_id for n in notifications]

@@ -71,13 +71,17 @@ class InventoryApplication(ReplenishmentCommands, StorewiseApplication):
         idempotency_key: str | None = None,
     ) -> UUID:
         """Correct on-hand stock by ``delta`` units, for a reason."""
-        return self._change_stock(sku, warehouse, "adjust_stock", idempotency_key, lambda i: i.adjust(delta, reason, self.now(at)))
+        return self._change_stock(
+            sku, warehouse, "adjust_stock", idempotency_key, lambda i: i.adjust(delta, reason, self.now(at))
+        )
 
     def count_stock(
         self, sku: str, warehouse: str, counted: int, *, at: datetime | None = None, idempotency_key: str | None = None
     ) -> UUID:
         """Record a stocktake count of an SKU at a warehouse."""
-        return self._change_stock(sku, warehouse, "count_stock", idempotency_key, lambda i: i.count(counted, self.now(at)))
+        return self._change_stock(
+            sku, warehouse, "count_stock", idempotency_key, lambda i: i.count(counted, self.now(at))
+        )
 
     def _change_stock(self, sku: str, warehouse: str, command: str, idempotency_key: str | None, change: Any) -> UUID:
         return self.update(StockItem, StockItem.create_id(sku, warehouse), command, idempotency_key, change)
@@ -98,7 +102,9 @@ class InventoryApplication(ReplenishmentCommands, StorewiseApplication):
     ) -> UUID:
         """Agree a supplier's terms for one SKU."""
 
-        return self.update(Supplier, supplier_id, "agree_supplier_terms", idempotency_key, lambda s: s.agree_terms(sku, terms))
+        return self.update(
+            Supplier, supplier_id, "agree_supplier_terms", idempotency_key, lambda s: s.agree_terms(sku, terms)
+        )
 
     def place_purchase_order(
         self,
@@ -173,7 +179,9 @@ class InventoryApplication(ReplenishmentCommands, StorewiseApplication):
             allocation = self.find(Allocation.create_id(domain_event.originator_id), Allocation)
             if allocation is None or not allocation.succeeded:
                 return []  # nothing was reserved for this order
-            items = [self.get(StockItem.create_id(line.sku, allocation.warehouse), StockItem) for line in allocation.lines]
+            items = [
+                self.get(StockItem.create_id(line.sku, allocation.warehouse), StockItem) for line in allocation.lines
+            ]
             for item in items:
                 if outcome == "shipped":
                     item.ship(allocation.order_id, domain_event.at)

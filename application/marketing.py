@@ -155,12 +155,19 @@ class MarketingApplication(StorewiseApplication):
         return self.execute("propose_budget_allocation", idempotency_key, action)
 
     def approve_budget_allocation(
-        self, allocation_id: UUID, names: dict[tuple[str, str], str], *, at: datetime | None = None,
+        self,
+        allocation_id: UUID,
+        names: dict[tuple[str, str], str],
+        *,
+        at: datetime | None = None,
         idempotency_key: str | None = None,
     ) -> UUID:
         """Approve a proposed allocation: the Campaign context drafts its campaigns."""
         return self.update(
-            BudgetAllocation, allocation_id, "approve_budget_allocation", idempotency_key,
+            BudgetAllocation,
+            allocation_id,
+            "approve_budget_allocation",
+            idempotency_key,
             lambda a: a.approve(names, self.now(at)),
         )
 
@@ -169,7 +176,10 @@ class MarketingApplication(StorewiseApplication):
     ) -> UUID:
         """Reject a proposed allocation, for a reason."""
         return self.update(
-            BudgetAllocation, allocation_id, "reject_budget_allocation", idempotency_key,
+            BudgetAllocation,
+            allocation_id,
+            "reject_budget_allocation",
+            idempotency_key,
             lambda a: a.reject(reason, self.now(at)),
         )
 
@@ -212,7 +222,9 @@ class Marketing:
 
     # --- budget -----------------------------------------------------------------------
 
-    def response_curves(self, objective: str, currency: str) -> tuple[list[Any], dict[tuple[str, str], str], dict[tuple[str, str], float]]:
+    def response_curves(
+        self, objective: str, currency: str
+    ) -> tuple[list[Any], dict[tuple[str, str], str], dict[tuple[str, str], float]]:
         """Fitted curves per line, the lines that could not be fitted (and why), and each line's
         spend in the last period (its latest campaign)."""
         lines: dict[tuple[str, str], list[CampaignResult]] = defaultdict(list)
@@ -221,7 +233,9 @@ class Marketing:
                 lines[(result.segment, result.channel)].append(result)
         curves, skipped, current = [], {}, {}
         for key, results in sorted(lines.items()):
-            outcome = [float(r.conversions) if objective == Objective.CONVERSIONS else float(r.revenue) for r in results]
+            outcome = [
+                float(r.conversions) if objective == Objective.CONVERSIONS else float(r.revenue) for r in results
+            ]
             try:
                 curves.append(self.engine.fit_curve(key[0], key[1], [float(r.spend) for r in results], outcome))
             except InsufficientData as error:
@@ -230,7 +244,9 @@ class Marketing:
             current[key] = float(max(results, key=lambda r: r.last_at).spend)
         return curves, skipped, current
 
-    def propose_budget(self, request: BudgetRequest, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+    def propose_budget(
+        self, request: BudgetRequest, *, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
         """Fit response curves, solve the allocation, and record the proposal."""
         if request.objective not in Objective.ALL:
             raise InvalidArgument(f"the objective is one of {', '.join(Objective.ALL)}", field="objective")
@@ -241,7 +257,8 @@ class Marketing:
         with self.engine.run("marketing-budget"):
             curves, skipped, current = self.response_curves(request.objective, currency)
             curves = [
-                c for c in curves
+                c
+                for c in curves
                 if (request.segments is None or c.segment in request.segments)
                 and (request.channels is None or c.channel in request.channels)
             ]
@@ -260,18 +277,32 @@ class Marketing:
             outcome = float(curve(float(proposed)))
             lines.append(
                 AllocationLine(
-                    segment=key[0], channel=key[1], current_spend=_cents(current_split[key]), proposed_spend=proposed,
-                    current_outcome=float(curve(current_split[key])), expected_outcome=outcome,
-                    expected_outcome_low=float(low[0]), expected_outcome_high=float(high[0]),
-                    roi=outcome / float(proposed) if proposed > 0 else None, marginal_roi=curve.slope(float(proposed)),
+                    segment=key[0],
+                    channel=key[1],
+                    current_spend=_cents(current_split[key]),
+                    proposed_spend=proposed,
+                    current_outcome=float(curve(current_split[key])),
+                    expected_outcome=outcome,
+                    expected_outcome_low=float(low[0]),
+                    expected_outcome_high=float(high[0]),
+                    roi=outcome / float(proposed) if proposed > 0 else None,
+                    marginal_roi=curve.slope(float(proposed)),
                 )
             )
         return self.app.propose_budget_allocation(
-            total_budget=request.total_budget, objective=request.objective, data_position=position,
-            constraints={**constraints.as_dict(), "skipped_lines": {f"{s}|{c}": why for (s, c), why in skipped.items()}},
-            curves=[c.record() for c in curves], solver=allocation.solver_record(), lines=lines,
+            total_budget=request.total_budget,
+            objective=request.objective,
+            data_position=position,
+            constraints={
+                **constraints.as_dict(),
+                "skipped_lines": {f"{s}|{c}": why for (s, c), why in skipped.items()},
+            },
+            curves=[c.record() for c in curves],
+            solver=allocation.solver_record(),
+            lines=lines,
             expected_outcome=sum(line.expected_outcome for line in lines),
-            current_outcome=sum(line.current_outcome for line in lines), at=at or utc_now(),
+            current_outcome=sum(line.current_outcome for line in lines),
+            at=at or utc_now(),
             idempotency_key=idempotency_key,
         )
 
@@ -290,11 +321,18 @@ class Marketing:
         position = self.storewise.event_counts()
         artifacts = Path(self.storewise.settings.var_dir) / "artifacts" / PURCHASE_KIND
         with self.engine.run("marketing-purchase-train"):
-            trained = self.engine.train_purchase_model(self.data.order_lines(), self.data.activity(), artifacts, **options)
+            trained = self.engine.train_purchase_model(
+                self.data.order_lines(), self.data.activity(), artifacts, **options
+            )
         models = self.storewise.models
         model_id = models.record_training(
-            PURCHASE_KIND, trained.version, hyperparameters=trained.hyperparameters, data_position=position,
-            metrics=trained.metrics, artifact_checksum=trained.checksum, artifact_path=str(trained.path),
+            PURCHASE_KIND,
+            trained.version,
+            hyperparameters=trained.hyperparameters,
+            data_position=position,
+            metrics=trained.metrics,
+            artifact_checksum=trained.checksum,
+            artifact_path=str(trained.path),
             notes=trained.notes,
         )
         if activate:
@@ -323,8 +361,11 @@ class Marketing:
         """The campaign's uplift over its holdout group (conversion rate and revenue per person), with 90% intervals."""
         campaign = self.storewise.campaigns.campaign(campaign_id)
         return self.engine.uplift(
-            reach=campaign.reach, conversions=campaign.conversions, revenue=float(campaign.revenue.amount),
-            holdout=campaign.holdout_size, holdout_conversions=campaign.holdout_conversions,
+            reach=campaign.reach,
+            conversions=campaign.conversions,
+            revenue=float(campaign.revenue.amount),
+            holdout=campaign.holdout_size,
+            holdout_conversions=campaign.holdout_conversions,
             holdout_revenue=float(campaign.holdout_revenue.amount),
         )
 
@@ -334,6 +375,12 @@ def _cents(amount: float) -> Decimal:
 
 
 __all__ = [
-    "BudgetRequest", "CampaignResult", "Marketing", "MarketingApplication", "MarketingData", "ModelUnavailable", "NoActiveModel",
+    "BudgetRequest",
+    "CampaignResult",
+    "Marketing",
+    "MarketingApplication",
+    "MarketingData",
+    "ModelUnavailable",
+    "NoActiveModel",
     "PURCHASE_KIND",
 ]

@@ -32,9 +32,16 @@ class ModelRecord:
     @classmethod
     def of(cls, model: TrainedModel) -> ModelRecord:
         return cls(
-            id=model.id, kind=model.kind, version=model.model_version, status=model.status,
-            hyperparameters=model.hyperparameters, data_position=model.data_position, metrics=model.metrics,
-            artifact_checksum=model.artifact_checksum, artifact_path=model.artifact_path, notes=model.notes,
+            id=model.id,
+            kind=model.kind,
+            version=model.model_version,
+            status=model.status,
+            hyperparameters=model.hyperparameters,
+            data_position=model.data_position,
+            metrics=model.metrics,
+            artifact_checksum=model.artifact_checksum,
+            artifact_path=model.artifact_path,
+            notes=model.notes,
             trained_at=model.trained_at,
         )
 
@@ -62,7 +69,14 @@ class ModelRegistryApplication(StorewiseApplication):
 
         def action() -> tuple[list[Any], UUID]:
             model = TrainedModel.record(
-                kind, version, hyperparameters, data_position, metrics, artifact_checksum, artifact_path, notes,
+                kind,
+                version,
+                hyperparameters,
+                data_position,
+                metrics,
+                artifact_checksum,
+                artifact_path,
+                notes,
                 self.now(at),
             )
             return [model], model.id

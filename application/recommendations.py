@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
@@ -87,7 +87,9 @@ class ActiveRecommender(Protocol):
     def similar_candidates(self, product_id: UUID) -> list[UUID]:
         """Every product the model could list as similar to this one."""
 
-    def recommend(self, customer_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+    def recommend(
+        self, customer_id: UUID, first: int, excluded: set[UUID]
+    ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         """(product, score, the customer's products that contributed most); empty for a customer the model never saw."""
 
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
@@ -107,14 +109,26 @@ class RecommenderEngine(Protocol):
         """Count and time one run of the engine."""
 
     def fit(
-        self, interactions: Sequence[tuple[UUID, UUID, float]], candidates: list[tuple[str, dict[str, Any]]], *,
-        validation_fraction: float, k: int, progress: Callable[[str], None],
+        self,
+        interactions: Sequence[tuple[UUID, UUID, float]],
+        candidates: list[tuple[str, dict[str, Any]]],
+        *,
+        validation_fraction: float,
+        k: int,
+        progress: Callable[[str], None],
     ) -> FittedRecommender:
         """Choose among ``candidates`` (name, parameters) by NDCG@k on a validation split of each
         customer's interactions (the first where nothing can be held out), and fit it on all of them."""
 
     def save(
-        self, fitted: Any, kind: str, version: str, *, n: int, manifest: dict[str, Any], progress: Callable[[str], None],
+        self,
+        fitted: Any,
+        kind: str,
+        version: str,
+        *,
+        n: int,
+        manifest: dict[str, Any],
+        progress: Callable[[str], None],
     ) -> tuple[Path, str]:
         """Save the serving artifact (``n`` recommendations per customer); returns its directory and checksum."""
 
@@ -150,10 +164,16 @@ class TrainingOutcome:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "model_id": str(self.model_id), "version": self.version, "model": self.model,
-            "hyperparameters": self.hyperparameters, "metrics": self.metrics, "data_position": self.data_position,
-            "artifact_path": str(self.artifact_path), "artifact_checksum": self.artifact_checksum,
-            "activated": self.activated, "candidates": self.candidates,
+            "model_id": str(self.model_id),
+            "version": self.version,
+            "model": self.model,
+            "hyperparameters": self.hyperparameters,
+            "metrics": self.metrics,
+            "data_position": self.data_position,
+            "artifact_path": str(self.artifact_path),
+            "artifact_checksum": self.artifact_checksum,
+            "activated": self.activated,
+            "candidates": self.candidates,
         }
 
 
@@ -192,7 +212,7 @@ def train_recommender(
         candidates = [(name, dict(parameters.get(name, {}))) for name in models]
         fitted = engine.fit(interactions, candidates, validation_fraction=validation_fraction, k=k, progress=say)
         winner, results = fitted.model, fitted.candidates
-        version = f"{winner}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+        version = f"{winner}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         hyperparameters = {
             **fitted.hyperparameters,
             "validation_fraction": validation_fraction,
@@ -202,22 +222,45 @@ def train_recommender(
             "precomputed_per_customer": PRECOMPUTED,
         }
         metrics = _flat_metrics(winner, results, k)
-        metrics.update({"customers": float(customers), "products": float(products), "interactions": float(len(interactions))})
+        metrics.update(
+            {"customers": float(customers), "products": float(products), "interactions": float(len(interactions))}
+        )
         directory, checksum = engine.save(
-            fitted, KIND, version, n=PRECOMPUTED, progress=say,
-            manifest={"kind": KIND, "version": version, "hyperparameters": hyperparameters, "data_position": data_position},
+            fitted,
+            KIND,
+            version,
+            n=PRECOMPUTED,
+            progress=say,
+            manifest={
+                "kind": KIND,
+                "version": version,
+                "hyperparameters": hyperparameters,
+                "data_position": data_position,
+            },
         )
         model_id = storewise.models.record_training(
-            KIND, version, hyperparameters=hyperparameters, data_position=data_position, metrics=metrics,
-            artifact_checksum=checksum, artifact_path=str(directory),
+            KIND,
+            version,
+            hyperparameters=hyperparameters,
+            data_position=data_position,
+            metrics=metrics,
+            artifact_checksum=checksum,
+            artifact_path=str(directory),
             notes=f"{winner} chosen by validation NDCG@{k} among {', '.join(models)}",
         )
         if activate:
             storewise.models.activate_model(model_id)
             engine.serving(KIND, version)
         return TrainingOutcome(
-            model_id=model_id, version=version, model=winner, hyperparameters=hyperparameters, metrics=metrics,
-            data_position=data_position, artifact_path=directory, artifact_checksum=checksum, activated=activate,
+            model_id=model_id,
+            version=version,
+            model=winner,
+            hyperparameters=hyperparameters,
+            metrics=metrics,
+            data_position=data_position,
+            artifact_path=directory,
+            artifact_checksum=checksum,
+            activated=activate,
             candidates=[{"model": r["model"], **{key: float(v) for key, v in r["metrics"].items()}} for r in results],
         )
 
@@ -277,12 +320,22 @@ def recommend(
     else:
         fallback = [(p, s) for p, s in popular if p not in shown]
     for product_id, score in fallback[: first - len(result)]:
-        result.append(Recommendation(product_id, score, (), Source.POPULAR,
-                                     active.model_id if active else None, active.version if active else None))
+        result.append(
+            Recommendation(
+                product_id,
+                score,
+                (),
+                Source.POPULAR,
+                active.model_id if active else None,
+                active.version if active else None,
+            )
+        )
     return result
 
 
-def similar_products(active: ActiveRecommender | None, product_id: UUID, first: int, excluded: set[UUID]) -> list[Recommendation]:
+def similar_products(
+    active: ActiveRecommender | None, product_id: UUID, first: int, excluded: set[UUID]
+) -> list[Recommendation]:
     """The products most similar to ``product_id`` by the active model (none without one)."""
     if active is None:
         return []

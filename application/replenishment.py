@@ -59,7 +59,9 @@ class PlanRequest:
         if self.budget is not None and self.budget.amount < 0:
             raise InvalidArgument("the budget cannot be negative", field="budget")
         if not 0 < self.time_limit_s <= 120:
-            raise InvalidArgument("the time limit must be more than 0 and at most 120 seconds", field="timeLimitSeconds")
+            raise InvalidArgument(
+                "the time limit must be more than 0 and at most 120 seconds", field="timeLimitSeconds"
+            )
         if self.solver not in ("scip", "cp_sat", "highs"):
             raise InvalidArgument("the solver is one of scip, cp_sat, highs", field="solver")
 
@@ -106,7 +108,11 @@ class ReplenishmentCommands:
         return UUID(receipt.result)
 
     def record_forecast_run(
-        self, outcome: ForecastOutcome, data_position: dict[str, int], *, at: datetime | None = None,
+        self,
+        outcome: ForecastOutcome,
+        data_position: dict[str, int],
+        *,
+        at: datetime | None = None,
         idempotency_key: str | None = None,
     ) -> UUID:
         """Record a forecast run and one demand forecast per series it forecast; returns the run's id."""
@@ -125,15 +131,25 @@ class ReplenishmentCommands:
         return self.execute("record_forecast_run", idempotency_key, action)  # type: ignore[attr-defined]
 
     def record_replenishment_plan(
-        self, outcome: PlanOutcome, data_position: dict[str, int], forecast_run_id: UUID | None, *,
-        at: datetime | None = None, idempotency_key: str | None = None,
+        self,
+        outcome: PlanOutcome,
+        data_position: dict[str, int],
+        forecast_run_id: UUID | None,
+        *,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
     ) -> UUID:
         """Record a proposed plan; returns its id."""
 
         def action() -> tuple[list[Any], UUID]:
             plan = ReplenishmentPlan.propose(
-                data_position, forecast_run_id, outcome.parameters, outcome.constraints, outcome.solver,
-                tuple(outcome.lines), self.now(at),  # type: ignore[attr-defined]
+                data_position,
+                forecast_run_id,
+                outcome.parameters,
+                outcome.constraints,
+                outcome.solver,
+                tuple(outcome.lines),
+                self.now(at),  # type: ignore[attr-defined]
             )
             return [plan], plan.id
 
@@ -144,7 +160,11 @@ class ReplenishmentCommands:
         return self.get(plan_id, ReplenishmentPlan)  # type: ignore[attr-defined]
 
     def approve_replenishment_plan(
-        self, plan_id: UUID, edits: tuple[LineEdit, ...] = (), *, at: datetime | None = None,
+        self,
+        plan_id: UUID,
+        edits: tuple[LineEdit, ...] = (),
+        *,
+        at: datetime | None = None,
         idempotency_key: str | None = None,
     ) -> UUID:
         """Approve a plan (after the planner's edits): one purchase order per supplier and warehouse,
@@ -155,7 +175,9 @@ class ReplenishmentCommands:
             plan = self.get(plan_id, ReplenishmentPlan)  # type: ignore[attr-defined]
             plan.edit(tuple(edits), when)
             orders = []
-            for (supplier_id, warehouse), quantities in sorted(plan.orders().items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+            for (supplier_id, warehouse), quantities in sorted(
+                plan.orders().items(), key=lambda kv: (str(kv[0][0]), kv[0][1])
+            ):
                 supplier = self.get(supplier_id, Supplier)  # type: ignore[attr-defined]
                 orders.append(PurchaseOrder.place(supplier, warehouse, quantities, when))
             plan.approve(tuple(order.id for order in orders), when)
@@ -168,13 +190,20 @@ class ReplenishmentCommands:
     ) -> UUID:
         """Reject a plan, saying why; nothing is ordered."""
         return self.update(  # type: ignore[attr-defined]
-            ReplenishmentPlan, plan_id, "reject_replenishment_plan", idempotency_key,
+            ReplenishmentPlan,
+            plan_id,
+            "reject_replenishment_plan",
+            idempotency_key,
             lambda plan: plan.reject(reason, self.now(at)),  # type: ignore[attr-defined]
         )
 
 
 def propose_replenishment_plan(
-    storewise: Any, engine: PlanningEngine, request: PlanRequest, *, at: datetime | None = None,
+    storewise: Any,
+    engine: PlanningEngine,
+    request: PlanRequest,
+    *,
+    at: datetime | None = None,
     idempotency_key: str | None = None,
 ) -> UUID:
     """Forecast, optimise and record the proposal (a forecast run, then the plan citing it).

@@ -105,7 +105,9 @@ class StorewiseRunner(SingleThreadedRunner[Any]):
                                     # record won): expected when several processes run the system.
                                     log.info("%s following %s: already processed elsewhere", follower_name, leader_name)
                                 except Exception:
-                                    log.exception("%s following %s failed; it will catch up later", follower_name, leader_name)
+                                    log.exception(
+                                        "%s following %s failed; it will catch up later", follower_name, leader_name
+                                    )
                 finally:
                     self._processor.active = False
             with self._prompted_names_lock:

@@ -24,7 +24,7 @@ import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -61,7 +61,7 @@ def when(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.isoformat()
 
 
@@ -72,8 +72,12 @@ def end_cursor(*values: Any) -> str:
 
 def stock_json(row: Any) -> dict[str, Any]:
     return {
-        "sku": row.sku, "warehouse": row.warehouse, "onHand": row.on_hand, "reserved": row.reserved,
-        "available": row.available, "isLow": row.is_low,
+        "sku": row.sku,
+        "warehouse": row.warehouse,
+        "onHand": row.on_hand,
+        "reserved": row.reserved,
+        "available": row.available,
+        "isLow": row.is_low,
     }
 
 
@@ -85,7 +89,9 @@ async def product_page(db: AsyncConnection, product_id: UUID) -> dict[str, Any] 
     if product is None:
         return None
     stock = (
-        await db.execute(sa.select(stock_levels).where(stock_levels.c.sku.in_([product.sku])).order_by(stock_levels.c.warehouse))
+        await db.execute(
+            sa.select(stock_levels).where(stock_levels.c.sku.in_([product.sku])).order_by(stock_levels.c.warehouse)
+        )
     ).all()
     latest = (
         await db.execute(
@@ -96,8 +102,12 @@ async def product_page(db: AsyncConnection, product_id: UUID) -> dict[str, Any] 
         )
     ).all()
     return {
-        "id": str(product.id), "sku": product.sku, "title": product.title, "category": product.category,
-        "price": money(product.price, product.currency), "isPublished": product.is_published,
+        "id": str(product.id),
+        "sku": product.sku,
+        "title": product.title,
+        "category": product.category,
+        "price": money(product.price, product.currency),
+        "isPublished": product.is_published,
         "stockLevels": [stock_json(row) for row in stock],
         "reviews": [
             {"id": str(r.id), "rating": r.rating, "text": r.text, "submittedAt": when(r.submitted_at)}
@@ -123,7 +133,11 @@ async def order_history(db: AsyncConnection, customer_id: UUID) -> dict[str, Any
     lines: dict[UUID, list[Any]] = defaultdict(list)
     titles: dict[UUID, str] = {}
     if shown:
-        statement = sa.select(order_lines).where(order_lines.c.order_id.in_([o.id for o in shown])).order_by(order_lines.c.position)
+        statement = (
+            sa.select(order_lines)
+            .where(order_lines.c.order_id.in_([o.id for o in shown]))
+            .order_by(order_lines.c.position)
+        )
         for line in (await db.execute(statement)).all():
             lines[line.order_id].append(line)
         product_ids = list({line.product_id for group in lines.values() for line in group})
@@ -131,14 +145,21 @@ async def order_history(db: AsyncConnection, customer_id: UUID) -> dict[str, Any
             found = await db.execute(sa.select(products).where(products.c.id.in_(product_ids)))
             titles = {row.id: row.title for row in found.all()}
     return {
-        "id": str(customer.id), "reference": customer.reference, "nameMasked": customer.name_masked,
+        "id": str(customer.id),
+        "reference": customer.reference,
+        "nameMasked": customer.name_masked,
         "orders": [
             {
-                "id": str(o.id), "reference": o.reference, "status": o.status, "placedAt": when(o.placed_at),
+                "id": str(o.id),
+                "reference": o.reference,
+                "status": o.status,
+                "placedAt": when(o.placed_at),
                 "total": money(o.total, o.currency),
                 "lines": [
                     {
-                        "sku": line.sku, "quantity": line.quantity, "unitPrice": money(line.unit_price, line.currency),
+                        "sku": line.sku,
+                        "quantity": line.quantity,
+                        "unitPrice": money(line.unit_price, line.currency),
                         "product": {"title": titles[line.product_id]} if line.product_id in titles else None,
                     }
                     for line in lines[o.id]

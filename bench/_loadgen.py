@@ -119,7 +119,13 @@ def response_failure(response: httpx.Response, check: Callable[[Any], str | None
 
 
 async def _load(
-    base_url: str, operations: list[Operation], clients: int, duration: float, warmup: float, seed: int, server_pid: int | None
+    base_url: str,
+    operations: list[Operation],
+    clients: int,
+    duration: float,
+    warmup: float,
+    seed: int,
+    server_pid: int | None,
 ) -> LoadResult:
     samples = {op.name: OperationSamples() for op in operations}
     weights = [op.weight for op in operations]

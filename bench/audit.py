@@ -48,7 +48,10 @@ def main() -> None:
     else:
         settings = Settings(f"sqlite:///{tmp / 'storewise.sqlite'}", os.urandom(32), tmp)
     upgrade(settings)
-    result: dict = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus", "date": time.strftime("%Y-%m-%d")}
+    result: dict = {
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
+        "date": time.strftime("%Y-%m-%d"),
+    }
     with bootstrap(settings) as storewise:
         if args.import_file:
             from infrastructure.importers.online_retail import import_online_retail
@@ -62,15 +65,25 @@ def main() -> None:
         result["events"] = events
 
         chains, seconds = timed(lambda: audit.verify_chains(storewise))
-        result["verify_chains"] = {"seconds": round(seconds, 1), "events_per_s": round(events / seconds), "intact": all(c.intact for c in chains)}
+        result["verify_chains"] = {
+            "seconds": round(seconds, 1),
+            "events_per_s": round(events / seconds),
+            "intact": all(c.intact for c in chains),
+        }
         report, seconds = timed(lambda: audit.verify_read_models(storewise))
-        result["verify_read_models"] = {"seconds": round(seconds, 1), "events_per_s": round(events / seconds), "equal": report.equal}
+        result["verify_read_models"] = {
+            "seconds": round(seconds, 1),
+            "events_per_s": round(events / seconds),
+            "equal": report.equal,
+        }
 
         first = min(n.id for n in storewise.inventory.recorder.select_notifications(start=1, limit=1))
         firsts = storewise.inventory.recorder.select_notifications(start=first, limit=1)
         last = storewise.inventory.recorder.max_notification_id()
         start_event = storewise.inventory.mapper.decode(firsts[0])[0]
-        end_event = storewise.inventory.mapper.decode(storewise.inventory.recorder.select_notifications(start=last, limit=1)[0])[0]
+        end_event = storewise.inventory.mapper.decode(
+            storewise.inventory.recorder.select_notifications(start=last, limit=1)[0]
+        )[0]
         middle = start_event.timestamp + (end_event.timestamp - start_event.timestamp) / 2
         _, seconds = timed(lambda: audit.replay(storewise, middle, f"sqlite:///{tmp / 'replay' / 'past.sqlite'}"))
         result["replay_to_middle"] = {"until": middle.isoformat(), "seconds": round(seconds, 1)}

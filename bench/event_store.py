@@ -116,11 +116,15 @@ def bench_backend(backend: str, n: int) -> dict:
 
             before = event_total(storewise)
             result["receive_stock"] = timed(lambda i: storewise.inventory.receive_stock(skus[i % 200], "main", 1), n)
-            result["receive_stock"]["events_per_s"] = round((event_total(storewise) - before) / result["receive_stock"]["seconds"], 1)
+            result["receive_stock"]["events_per_s"] = round(
+                (event_total(storewise) - before) / result["receive_stock"]["seconds"], 1
+            )
 
             before = event_total(storewise)
             result["place_order"] = timed(
-                lambda i: storewise.customers.place_order(None, [(sku, rng.randint(1, 5), price) for sku in rng.sample(skus, 3)]),
+                lambda i: storewise.customers.place_order(
+                    None, [(sku, rng.randint(1, 5), price) for sku in rng.sample(skus, 3)]
+                ),
                 n,
             )
             events = event_total(storewise) - before
@@ -161,7 +165,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "event_store.json"))
     args = parser.parse_args()
 
-    results: dict = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus", "date": time.strftime("%Y-%m-%d")}
+    results: dict = {
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
+        "date": time.strftime("%Y-%m-%d"),
+    }
     for backend in args.backends.split(","):
         try:
             results[backend] = bench_backend(backend, args.commands)

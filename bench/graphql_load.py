@@ -82,6 +82,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 from _loadgen import Operation, run_load  # noqa: E402
+
 from infrastructure.bootstrap import Storewise, bootstrap, projection_runner  # noqa: E402
 from infrastructure.migrations import upgrade  # noqa: E402
 from infrastructure.read_model_db import sync_engine  # noqa: E402
@@ -167,9 +168,14 @@ QUERY_MIX = {"product_page": 0.45, "order_history": 0.20, "low_stock": 0.10, "pr
 MUTATION_MIX = {"place_order": 0.40, "record_product_view": 0.40, "receive_stock": 0.20}
 
 REVIEW_TEXTS = [
-    "Lovely, exactly as pictured.", "Good value for money.", "Smaller than I expected.",
-    "Arrived quickly and well packed.", "The colour is a bit different from the photo.",
-    "Bought two more as presents.", "Does the job.", "Not worth the price.",
+    "Lovely, exactly as pictured.",
+    "Good value for money.",
+    "Smaller than I expected.",
+    "Arrived quickly and well packed.",
+    "The colour is a bit different from the photo.",
+    "Bought two more as presents.",
+    "Does the job.",
+    "Not worth the price.",
 ]
 
 
@@ -240,7 +246,9 @@ def seed_what_the_file_lacks(storewise: Storewise, engine: sa.Engine) -> dict[st
     for product in reviewed:
         for _ in range(rng.randint(1, 8)):
             customer = rng.choice(customer_ids) if customer_ids and rng.random() < 0.8 else None
-            review_id = storewise.feedback.submit_review(product.id, customer, rng.randint(1, 5), rng.choice(REVIEW_TEXTS))
+            review_id = storewise.feedback.submit_review(
+                product.id, customer, rng.randint(1, 5), rng.choice(REVIEW_TEXTS)
+            )
             if rng.random() < 0.8:
                 storewise.feedback.publish_review(review_id)
             reviews += 1
@@ -271,7 +279,15 @@ def prepare(backend: str, rows: int, data_file: Path) -> Prepared:
         prepared.token = storewise.access.issue_token(admin, ttl=timedelta(days=1)).token
         catch_up(storewise)
         events = sum(app.recorder.max_notification_id() or 0 for app in storewise.applications)
-    keep = ("rows_read", "rows_accepted", "products", "customers", "orders_placed", "events_recorded", "commands_refused")
+    keep = (
+        "rows_read",
+        "rows_accepted",
+        "products",
+        "customers",
+        "orders_placed",
+        "events_recorded",
+        "commands_refused",
+    )
     prepared.summary = {
         "rows": rows,
         "import": {k: v for k, v in report.items() if k in keep},
@@ -287,7 +303,9 @@ def pick_fixtures(settings: Settings, token: str = "") -> Fixtures:
     engine = sync_engine(settings)
     try:
         with engine.connect() as connection:
-            product_rows = connection.execute(sa.select(products.c.id, products.c.sku, products.c.title_search, products.c.price)).all()
+            product_rows = connection.execute(
+                sa.select(products.c.id, products.c.sku, products.c.title_search, products.c.price)
+            ).all()
             customer_ids = (
                 connection.execute(sa.select(orders.c.customer_id).where(orders.c.customer_id.is_not(None)).distinct())
                 .scalars()
@@ -386,7 +404,9 @@ def logged_errors(server: Server) -> dict[str, Any]:
 # --- 3. the mixes -----------------------------------------------------------------------------
 
 
-def graphql_request(query: str, variables: dict[str, Any] | None = None, token: str = "") -> tuple[str, str, dict[str, Any]]:
+def graphql_request(
+    query: str, variables: dict[str, Any] | None = None, token: str = ""
+) -> tuple[str, str, dict[str, Any]]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return "POST", "/graphql", {"json": {"query": query, "variables": variables or {}}, "headers": headers}
 
@@ -417,7 +437,11 @@ def query_mix(fx: Fixtures, api: str) -> list[Operation]:
 
     def product_page(rng: random.Random) -> Any:
         pk = rng.choice(fx.product_ids)
-        return graphql_request(PRODUCT_PAGE, {"id": global_id("Product", pk)}, fx.token) if graphql else ("GET", f"/product/{pk}", {})
+        return (
+            graphql_request(PRODUCT_PAGE, {"id": global_id("Product", pk)}, fx.token)
+            if graphql
+            else ("GET", f"/product/{pk}", {})
+        )
 
     def order_history(rng: random.Random) -> Any:
         pk = rng.choice(fx.customer_ids)
@@ -430,7 +454,11 @@ def query_mix(fx: Fixtures, api: str) -> list[Operation]:
 
     def product_search(rng: random.Random) -> Any:
         word = rng.choice(fx.search_words)
-        return graphql_request(PRODUCT_SEARCH, {"q": word}, fx.token) if graphql else ("GET", "/products/search", {"params": {"q": word}})
+        return (
+            graphql_request(PRODUCT_SEARCH, {"q": word}, fx.token)
+            if graphql
+            else ("GET", "/products/search", {"params": {"q": word}})
+        )
 
     checks = {
         "product_page": graphql_check("product") if graphql else bare_check("sku"),
@@ -438,7 +466,12 @@ def query_mix(fx: Fixtures, api: str) -> list[Operation]:
         "low_stock": graphql_check("stockLevels") if graphql else bare_check("items"),
         "product_search": graphql_check("products") if graphql else bare_check("items"),
     }
-    builders = {"product_page": product_page, "order_history": order_history, "low_stock": low_stock, "product_search": product_search}
+    builders = {
+        "product_page": product_page,
+        "order_history": order_history,
+        "low_stock": low_stock,
+        "product_search": product_search,
+    }
     return [Operation(name, weight, builders[name], checks[name]) for name, weight in QUERY_MIX.items()]
 
 
@@ -450,7 +483,9 @@ def mutation_mix(fx: Fixtures) -> list[Operation]:
         ]
         customer = global_id("Customer", rng.choice(fx.customer_ids))
         return graphql_request(
-            PLACE_ORDER, {"input": {"customerId": customer, "lines": lines, "idempotencyKey": str(uuid.uuid4())}}, fx.token
+            PLACE_ORDER,
+            {"input": {"customerId": customer, "lines": lines, "idempotencyKey": str(uuid.uuid4())}},
+            fx.token,
         )
 
     def record_product_view(rng: random.Random) -> Any:
@@ -470,13 +505,22 @@ def mutation_mix(fx: Fixtures) -> list[Operation]:
         sku = rng.choice(fx.stocked)[0]
         return graphql_request(
             RECEIVE_STOCK,
-            {"input": {"sku": sku, "warehouse": "main", "quantity": rng.randint(1, 50), "idempotencyKey": str(uuid.uuid4())}},
+            {
+                "input": {
+                    "sku": sku,
+                    "warehouse": "main",
+                    "quantity": rng.randint(1, 50),
+                    "idempotencyKey": str(uuid.uuid4()),
+                }
+            },
             fx.token,
         )
 
     builders = {"place_order": place_order, "record_product_view": record_product_view, "receive_stock": receive_stock}
     fields = {"place_order": "placeOrder", "record_product_view": "recordProductView", "receive_stock": "receiveStock"}
-    return [Operation(name, weight, builders[name], graphql_check(fields[name])) for name, weight in MUTATION_MIX.items()]
+    return [
+        Operation(name, weight, builders[name], graphql_check(fields[name])) for name, weight in MUTATION_MIX.items()
+    ]
 
 
 # --- the same data? ------------------------------------------------------------------------------
@@ -490,12 +534,20 @@ def normalised_graphql(op: str, data: dict[str, Any]) -> Any:
     if op == "product_page":
         p = data["product"]
         return (
-            p["sku"], p["title"], p["price"], [(s["warehouse"], s["available"]) for s in p["stockLevels"]],
+            p["sku"],
+            p["title"],
+            p["price"],
+            [(s["warehouse"], s["available"]) for s in p["stockLevels"]],
             [(r["rating"], r["text"]) for r in _edges(p["reviews"])],
         )
     if op == "order_history":
         return [
-            (o["reference"], o["status"], o["total"], [(l["sku"], l["quantity"], l["unitPrice"], l["product"]) for l in o["lines"]])
+            (
+                o["reference"],
+                o["status"],
+                o["total"],
+                [(l["sku"], l["quantity"], l["unitPrice"], l["product"]) for l in o["lines"]],
+            )
             for o in _edges(data["customer"]["orders"])
         ]
     if op == "low_stock":
@@ -506,12 +558,20 @@ def normalised_graphql(op: str, data: dict[str, Any]) -> Any:
 def normalised_bare(op: str, body: dict[str, Any]) -> Any:
     if op == "product_page":
         return (
-            body["sku"], body["title"], body["price"], [(s["warehouse"], s["available"]) for s in body["stockLevels"]],
+            body["sku"],
+            body["title"],
+            body["price"],
+            [(s["warehouse"], s["available"]) for s in body["stockLevels"]],
             [(r["rating"], r["text"]) for r in body["reviews"]],
         )
     if op == "order_history":
         return [
-            (o["reference"], o["status"], o["total"], [(l["sku"], l["quantity"], l["unitPrice"], l["product"]) for l in o["lines"]])
+            (
+                o["reference"],
+                o["status"],
+                o["total"],
+                [(l["sku"], l["quantity"], l["unitPrice"], l["product"]) for l in o["lines"]],
+            )
             for o in body["orders"]
         ]
     if op == "low_stock":
@@ -562,9 +622,12 @@ def ratios(graphql: dict[str, Any], bare: dict[str, Any]) -> dict[str, Any]:
         "p99": ratio(graphql["overall"].get("p99_ms"), bare["overall"].get("p99_ms")),
     }
     if graphql.get("server_cpu_ms_per_request") and bare.get("server_cpu_ms_per_request"):
-        result["server_cpu_per_request"] = ratio(graphql["server_cpu_ms_per_request"], bare["server_cpu_ms_per_request"])
+        result["server_cpu_per_request"] = ratio(
+            graphql["server_cpu_ms_per_request"], bare["server_cpu_ms_per_request"]
+        )
     result["p50_by_operation"] = {
-        op: ratio(graphql["operations"][op].get("p50_ms"), bare["operations"][op].get("p50_ms")) for op in graphql["operations"]
+        op: ratio(graphql["operations"][op].get("p50_ms"), bare["operations"][op].get("p50_ms"))
+        for op in graphql["operations"]
     }
     return result
 
@@ -589,8 +652,13 @@ def bench_backend(backend: str, options: Options) -> dict[str, Any]:
             for server in (bare, graphql):
                 say(f"query mix, {server.kind}, {clients} clients, {options.duration}s")
                 run[server.kind] = run_load(
-                    server.url, query_mix(fx, server.kind), clients=clients, duration=options.duration,
-                    warmup=options.warmup, seed=SEED, server_pid=server.pid,
+                    server.url,
+                    query_mix(fx, server.kind),
+                    clients=clients,
+                    duration=options.duration,
+                    warmup=options.warmup,
+                    seed=SEED,
+                    server_pid=server.pid,
                 ).as_dict()
             run["ratio_graphql_to_bare"] = ratios(run["graphql"], run["bare"])
             result["queries"][str(clients)] = run
@@ -599,8 +667,13 @@ def bench_backend(backend: str, options: Options) -> dict[str, Any]:
             for clients in options.clients:
                 say(f"mutation mix, graphql, {clients} clients, {options.duration}s")
                 result["mutations"][str(clients)] = run_load(
-                    graphql.url, mutation_mix(fx), clients=clients, duration=options.duration,
-                    warmup=options.warmup, seed=SEED, server_pid=graphql.pid,
+                    graphql.url,
+                    mutation_mix(fx),
+                    clients=clients,
+                    duration=options.duration,
+                    warmup=options.warmup,
+                    seed=SEED,
+                    server_pid=graphql.pid,
                 ).as_dict()
     finally:
         for server in servers:
@@ -679,14 +752,20 @@ def table(results: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=20000, help="rows of the Online Retail file to import (default 20000)")
+    parser.add_argument(
+        "--rows", type=int, default=20000, help="rows of the Online Retail file to import (default 20000)"
+    )
     parser.add_argument("--duration", type=float, default=15.0, help="measured seconds per run (default 15)")
-    parser.add_argument("--warmup", type=float, default=None, help="warm-up seconds before each run (default: duration/5, at most 3)")
+    parser.add_argument(
+        "--warmup", type=float, default=None, help="warm-up seconds before each run (default: duration/5, at most 3)"
+    )
     parser.add_argument("--clients", default="16,64", help="concurrent clients, comma-separated (default 16,64)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--skip-mutations", action="store_true", help="do not run the mutation mix")
     parser.add_argument("--data-file", default=str(DATA_FILE))
-    parser.add_argument("--keep-data", action="store_true", help="keep the SQLite directory (PostgreSQL schemas are always dropped)")
+    parser.add_argument(
+        "--keep-data", action="store_true", help="keep the SQLite directory (PostgreSQL schemas are always dropped)"
+    )
     parser.add_argument("--out", default=str(BENCH / "out" / "graphql_load.json"))
     args = parser.parse_args()
 
@@ -713,8 +792,12 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "settings": {
-            "rows": options.rows, "duration_s": options.duration, "warmup_s": options.warmup, "clients": options.clients,
-            "query_mix": QUERY_MIX, "mutation_mix": MUTATION_MIX if options.mutations else None,
+            "rows": options.rows,
+            "duration_s": options.duration,
+            "warmup_s": options.warmup,
+            "clients": options.clients,
+            "query_mix": QUERY_MIX,
+            "mutation_mix": MUTATION_MIX if options.mutations else None,
         },
         "backends": [b.strip() for b in args.backends.split(",") if b.strip()],
     }

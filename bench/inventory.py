@@ -37,9 +37,11 @@ def carve(work: Path) -> tuple[Path, Path]:
     import csv
 
     work.mkdir(parents=True, exist_ok=True)
-    with gzip.open(DATA, "rt", encoding="utf-8", newline="") as source, \
-            gzip.open(history, "wt", encoding="utf-8", newline="") as h, \
-            gzip.open(actuals, "wt", encoding="utf-8", newline="") as a:
+    with (
+        gzip.open(DATA, "rt", encoding="utf-8", newline="") as source,
+        gzip.open(history, "wt", encoding="utf-8", newline="") as h,
+        gzip.open(actuals, "wt", encoding="utf-8", newline="") as a,
+    ):
         rows = csv.reader(source)
         header = next(rows)
         before, after = csv.writer(h), csv.writer(a)
@@ -63,30 +65,57 @@ def scale(skus: int = 5000, warehouses: tuple[str, ...] = ("main", "north"), sol
         for warehouse in warehouses:
             mean = float(rng.gamma(0.6, 15))  # intermittent and lumpy, as the real SKUs
             demand = rng.negative_binomial(1.5, 1.5 / (1.5 + mean), size=400).astype(float)
-            items.append(PlanItem(
-                sku=f"SKU{n:05d}", warehouse=warehouse, supplier=f"supplier-{n % 40}", position=int(rng.integers(0, 30)),
-                demand=demand, unit_cost=unit_cost, holding_cost=0.25 * unit_cost * 7 / 365, shortage_cost=0.67 * unit_cost,
-                pack_size=pack, minimum_order_quantity=int(rng.choice([1, pack, 2 * pack])), volume=float(rng.uniform(0.1, 3)),
-                ordering_cost=2.0,
-            ))
+            items.append(
+                PlanItem(
+                    sku=f"SKU{n:05d}",
+                    warehouse=warehouse,
+                    supplier=f"supplier-{n % 40}",
+                    position=int(rng.integers(0, 30)),
+                    demand=demand,
+                    unit_cost=unit_cost,
+                    holding_cost=0.25 * unit_cost * 7 / 365,
+                    shortage_cost=0.67 * unit_cost,
+                    pack_size=pack,
+                    minimum_order_quantity=int(rng.choice([1, pack, 2 * pack])),
+                    volume=float(rng.uniform(0.1, 3)),
+                    ordering_cost=2.0,
+                )
+            )
     free = plan(items, PlanConstraints(solver=solver))
     spend = sum(line.quantity * line.unit_cost for line in free.lines)
     north_volume = sum(line.quantity * i.volume for line, i in zip(free.lines, items) if i.warehouse == "north")
-    out = {"lines": len(items), "solver": solver,
-           "unconstrained": {"seconds": round(free.solve_time_s + free.build_time_s, 2), "status": free.status, "spend": round(spend, 2)}}
+    out = {
+        "lines": len(items),
+        "solver": solver,
+        "unconstrained": {
+            "seconds": round(free.solve_time_s + free.build_time_s, 2),
+            "status": free.status,
+            "spend": round(spend, 2),
+        },
+    }
     cases = {
         "budget_and_capacity": PlanConstraints(
-            budget=spend / 2, capacity={"north": north_volume * 0.4}, time_limit_s=30, solver=solver),
+            budget=spend / 2, capacity={"north": north_volume * 0.4}, time_limit_s=30, solver=solver
+        ),
         "budget_capacity_and_supplier_minimums": PlanConstraints(
-            budget=spend / 2, capacity={"north": north_volume * 0.4},
-            supplier_minimum={f"supplier-{k}": 300.0 for k in range(40)}, time_limit_s=30, solver=solver),
+            budget=spend / 2,
+            capacity={"north": north_volume * 0.4},
+            supplier_minimum={f"supplier-{k}": 300.0 for k in range(40)},
+            time_limit_s=30,
+            solver=solver,
+        ),
     }
     for name, constraints in cases.items():
         started = time.perf_counter()
         result = plan(items, constraints)
         seconds = time.perf_counter() - started
         used = sum(line.quantity * line.unit_cost for line in result.lines)
-        out[name] = {"seconds_total": round(seconds, 2), **result.stats(), "budget": round(spend / 2, 2), "spend": round(used, 2)}
+        out[name] = {
+            "seconds_total": round(seconds, 2),
+            **result.stats(),
+            "budget": round(spend / 2, 2),
+            "spend": round(used, 2),
+        }
     return out
 
 
@@ -105,10 +134,14 @@ def main() -> int:
         from infrastructure.forecasting.evaluation import Settings, evaluate
 
         history, actuals = carve(ROOT / "var" / "bench")
-        evaluation = evaluate(history, actuals, RESULTS / "inventory", Settings(lead_time=args.lead_time, skus=args.skus))
-        report["forecasts"] = evaluation["accuracy"]["aggregate"] | {"skus_scored": evaluation["accuracy"]["skus_scored"],
-                                                                       "mase_per_method": evaluation["accuracy"]["mase_per_method"],
-                                                                       "chosen_method_days": evaluation["accuracy"]["chosen_method_days"]}
+        evaluation = evaluate(
+            history, actuals, RESULTS / "inventory", Settings(lead_time=args.lead_time, skus=args.skus)
+        )
+        report["forecasts"] = evaluation["accuracy"]["aggregate"] | {
+            "skus_scored": evaluation["accuracy"]["skus_scored"],
+            "mase_per_method": evaluation["accuracy"]["mase_per_method"],
+            "chosen_method_days": evaluation["accuracy"]["chosen_method_days"],
+        }
         report["policy"] = evaluation["policy"]
         report["seconds"] = evaluation["seconds"]
         print(json.dumps({"forecasts": report["forecasts"], "policy": report["policy"]}, indent=2))

@@ -49,7 +49,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="an already imported database (else a fresh SQLite one)")
     parser.add_argument("--import-file", default=None)
     parser.add_argument("--import-limit", type=int, default=None)
-    parser.add_argument("--rebuild-batch-size", type=int, default=None, help="events per rebuild batch (the runner's default)")
+    parser.add_argument(
+        "--rebuild-batch-size", type=int, default=None, help="events per rebuild batch (the runner's default)"
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "projection_rebuild.json"))
     args = parser.parse_args()
 
@@ -59,16 +61,30 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="storewise-rebuild-"))
         settings = Settings(f"sqlite:///{tmp / 'storewise.sqlite'}", os.urandom(32), tmp)
     upgrade(settings)
-    result: dict = {"machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus", "date": time.strftime("%Y-%m-%d"), "backend": settings.backend}
+    result: dict = {
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
+        "date": time.strftime("%Y-%m-%d"),
+        "backend": settings.backend,
+    }
     with bootstrap(settings) as storewise:
         if args.import_file:
             from infrastructure.importers.online_retail import import_online_retail
 
-            result["import"] = import_online_retail(storewise, args.import_file, limit=args.import_limit, progress=False).as_dict()
+            result["import"] = import_online_retail(
+                storewise, args.import_file, limit=args.import_limit, progress=False
+            ).as_dict()
         events, seconds = read_all(storewise, decode=False)
-        result["raw_read"] = {"events": events, "seconds": round(seconds, 3), "events_per_s": round(events / seconds, 1)}
+        result["raw_read"] = {
+            "events": events,
+            "seconds": round(seconds, 3),
+            "events_per_s": round(events / seconds, 1),
+        }
         events, seconds = read_all(storewise, decode=True)
-        result["read_and_decode"] = {"events": events, "seconds": round(seconds, 3), "events_per_s": round(events / seconds, 1)}
+        result["read_and_decode"] = {
+            "events": events,
+            "seconds": round(seconds, 3),
+            "events_per_s": round(events / seconds, 1),
+        }
         runner = projection_runner(storewise)
         if args.rebuild_batch_size:
             runner.rebuild_batch_size = args.rebuild_batch_size
@@ -78,7 +94,9 @@ def main() -> None:
         runner.rebuild()
         seconds = time.perf_counter() - started
         result["rebuild"] = {"events": events, "seconds": round(seconds, 3), "events_per_s": round(events / seconds, 1)}
-        result["ratio_rebuild_to_raw_read"] = round(result["rebuild"]["events_per_s"] / result["raw_read"]["events_per_s"], 3)
+        result["ratio_rebuild_to_raw_read"] = round(
+            result["rebuild"]["events_per_s"] / result["raw_read"]["events_per_s"], 3
+        )
         result["ratio_rebuild_to_read_and_decode"] = round(
             result["rebuild"]["events_per_s"] / result["read_and_decode"]["events_per_s"], 3
         )

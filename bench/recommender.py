@@ -17,7 +17,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,7 +31,9 @@ RESULTS = Path(__file__).resolve().parent / "results" / "recommender.json"
 
 def candidates(lightgcn_seconds: float) -> list[tuple[str, dict]]:
     grid = [("item-graph", {})]
-    grid += [("gf-cf", {"alpha": alpha, "rank": rank}) for alpha, rank in ((0.3, 256), (0.1, 256), (0.5, 256), (0.3, 128))]
+    grid += [
+        ("gf-cf", {"alpha": alpha, "rank": rank}) for alpha, rank in ((0.3, 256), (0.1, 256), (0.5, 256), (0.3, 128))
+    ]
     if lightgcn_seconds > 0:
         grid.append(("lightgcn", {"epochs": 1000, "lr": 1e-2, "batch_size": 8192, "max_seconds": lightgcn_seconds}))
     return grid
@@ -97,13 +99,18 @@ def cost(train_path: str, name: str, parameters: dict) -> dict:
         latencies.append(time.perf_counter() - t)
     latencies_ms = np.array(latencies) * 1000
     return {
-        "model": name, "parameters": parameters,
-        "load_seconds": loaded - started, "fit_seconds": fitted - loaded, "artifact_seconds": done - fitted,
+        "model": name,
+        "parameters": parameters,
+        "load_seconds": loaded - started,
+        "fit_seconds": fitted - loaded,
+        "artifact_seconds": done - fitted,
         "artifact_steps_seconds": steps,
-        "full_training_seconds": done - started, "peak_memory_mb": peak_mb(),
+        "full_training_seconds": done - started,
+        "peak_memory_mb": peak_mb(),
         # CPU time: a fairer figure than wall time on a machine shared with other work.
         "full_training_cpu_seconds": cpu_seconds(),
-        "serve_p50_ms": float(np.percentile(latencies_ms, 50)), "serve_p99_ms": float(np.percentile(latencies_ms, 99)),
+        "serve_p50_ms": float(np.percentile(latencies_ms, 50)),
+        "serve_p99_ms": float(np.percentile(latencies_ms, 99)),
     }
 
 
@@ -114,7 +121,9 @@ def main() -> None:
     parser.add_argument("--lightgcn-seconds", type=float, default=900)
     parser.add_argument("--skip-validation", action="store_true")
     parser.add_argument("--skip-cost", action="store_true")
-    parser.add_argument("--only", default=None, help="comma-separated candidates, e.g. gf-cf@0.3/256,item-graph,lightgcn")
+    parser.add_argument(
+        "--only", default=None, help="comma-separated candidates, e.g. gf-cf@0.3/256,item-graph,lightgcn"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON report")
     parser.add_argument("--cost-only", default=None, help=argparse.SUPPRESS)  # the child process of the cost step
     args = parser.parse_args()
@@ -123,7 +132,8 @@ def main() -> None:
         print(json.dumps(cost(args.train, name, parameters)))
         return
     report: dict = {
-        "train": args.train, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "train": args.train,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs (shared with other work)",
     }
     if not args.skip_validation:
@@ -137,7 +147,10 @@ def main() -> None:
         # A fresh process, so its peak memory is the training's own.
         winner = json.dumps([report["winner"]["model"], report["winner"]["parameters"]])
         child = subprocess.run(
-            [sys.executable, __file__, "--train", args.train, "--cost-only", winner], capture_output=True, text=True, check=True
+            [sys.executable, __file__, "--train", args.train, "--cost-only", winner],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         report["cost"] = json.loads(child.stdout.strip().splitlines()[-1])
         print(json.dumps(report["cost"]), flush=True)

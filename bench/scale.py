@@ -59,6 +59,7 @@ sys.path.insert(0, str(BENCH))
 
 from _loadgen import run_load  # noqa: E402
 from graphql_load import Fixtures, free_port, mutation_mix  # noqa: E402
+
 from infrastructure.bootstrap import bootstrap  # noqa: E402
 from infrastructure.migrations import upgrade  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
@@ -80,8 +81,11 @@ def env_of(settings: Settings, **extra: str) -> dict[str, str]:
 
 def spawn(settings: Settings, args: list[str], log: Path, **extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "infrastructure.cli", *args], cwd=ROOT, env=env_of(settings, **extra),
-        stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "infrastructure.cli", *args],
+        cwd=ROOT,
+        env=env_of(settings, **extra),
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -119,7 +123,9 @@ def lag_and_heads(conninfo: str, schema: str) -> tuple[int, dict[str, int], dict
         heads = {}
         for leader in set(leaders.values()):
             table = f"{leader.lower()}_events"
-            heads[leader] = connection.execute(f'SELECT coalesce(max(notification_id), 0) FROM "{schema}".{table}').fetchone()[0]
+            heads[leader] = connection.execute(
+                f'SELECT coalesce(max(notification_id), 0) FROM "{schema}".{table}'
+            ).fetchone()[0]
     return sum(max(heads[leaders[n]] - p, 0) for n, p in positions.items()), positions, heads
 
 
@@ -139,7 +145,11 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 180) -> Non
 
 def run_processes(settings: Settings, fx: Fixtures, count: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     separate = args.projections == "worker"
-    worker = spawn(settings, ["projections", "run", "--interval", "0.02"], work / f"worker-{count}.log") if separate else None
+    worker = (
+        spawn(settings, ["projections", "run", "--interval", "0.02"], work / f"worker-{count}.log")
+        if separate
+        else None
+    )
     ports = [free_port() for _ in range(count)]
     serve = ["serve", "--no-projections"] if separate else ["serve"]
     servers = [spawn(settings, [*serve, "--port", str(p)], work / f"serve-{count}-{p}.log") for p in ports]
@@ -163,8 +173,13 @@ def run_processes(settings: Settings, fx: Fixtures, count: int, args: argparse.N
 
         def load(index: int) -> None:
             results[index] = run_load(
-                f"http://127.0.0.1:{ports[index]}", mutation_mix(fx), clients=per_process, duration=args.duration,
-                warmup=args.warmup, seed=7 + index, server_pid=servers[index].pid,
+                f"http://127.0.0.1:{ports[index]}",
+                mutation_mix(fx),
+                clients=per_process,
+                duration=args.duration,
+                warmup=args.warmup,
+                seed=7 + index,
+                server_pid=servers[index].pid,
             )
 
         sampler = threading.Thread(target=sample_lag, daemon=True)
@@ -185,7 +200,9 @@ def run_processes(settings: Settings, fx: Fixtures, count: int, args: argparse.N
             "clients": per_process * count,
             "mutations_per_s": round(requests / args.duration, 1),
             "failures": failures,
-            "failure_reasons": [d["overall"].get("failure_reasons") for d in dicts if d["overall"].get("failure_reasons")],
+            "failure_reasons": [
+                d["overall"].get("failure_reasons") for d in dicts if d["overall"].get("failure_reasons")
+            ],
             "p50_ms_per_process": [d["overall"].get("p50_ms") for d in dicts],
             "p99_ms_worst_process": max(p99s) if p99s else None,
             "server_cpu_s_per_process": [d.get("server_cpu_s") for d in dicts],
@@ -274,7 +291,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--backlog", type=int, default=1000)
     parser.add_argument(
-        "--projections", choices=("worker", "in-process"), default="worker",
+        "--projections",
+        choices=("worker", "in-process"),
+        default="worker",
         help="one `projections run` worker beside `serve --no-projections` processes (default), or each server its own",
     )
     parser.add_argument("--skip-takeover", action="store_true")

@@ -99,7 +99,7 @@ def main() -> None:
     import graphql
 
     schema = build_schema()._schema
-    documents = {json.dumps(kwargs.get("json", {}).get("query")) : kwargs["json"] for _, _, kwargs in requests}
+    documents = {json.dumps(kwargs.get("json", {}).get("query")): kwargs["json"] for _, _, kwargs in requests}
     started, count = time.perf_counter(), 0
     for body in documents.values():
         parsed = graphql.parse(body["query"])
@@ -115,7 +115,10 @@ def main() -> None:
         "requests_per_case": len(samples["full"]),
     }
     for case, latencies in samples.items():
-        result[case] = {"mean_ms": round(statistics.mean(latencies) * 1000, 3), "p50_ms": round(statistics.median(latencies) * 1000, 3)}
+        result[case] = {
+            "mean_ms": round(statistics.mean(latencies) * 1000, 3),
+            "p50_ms": round(statistics.median(latencies) * 1000, 3),
+        }
     result["ratio_full_to_no_checks"] = round(result["full"]["mean_ms"] / result["no_checks"]["mean_ms"], 3)
     result["ratio_full_to_no_cost_limit"] = round(result["full"]["mean_ms"] / result["no_cost_limit"]["mean_ms"], 3)
     result["cost_computation_us_per_document"] = round(cost_us, 1)

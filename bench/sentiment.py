@@ -24,7 +24,7 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -58,16 +58,20 @@ def main() -> None:
             )
             training[language] = {"seconds": round(time.perf_counter() - started, 1), **metrics[language]}
             texts[language] = split["train"].texts
-        save_model(model_dir, "bench", pipelines, metrics, {"epochs": args.epochs}, [], texts, {"source": str(args.data_dir)})
+        save_model(
+            model_dir, "bench", pipelines, metrics, {"epochs": args.epochs}, [], texts, {"source": str(args.data_dir)}
+        )
 
     en_test = splits["en"]["test"]
     binary = [(t, y) for t, y in zip(en_test.texts, en_test.labels) if y != NEUTRAL]
     report = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other work)",
         "model": str(model_dir),
         "training": training,
-        "en_binary": evaluate([t for t, _ in binary], [y for _, y in binary], model_dir=model_dir, lang="en", baseline=True),
+        "en_binary": evaluate(
+            [t for t, _ in binary], [y for _, y in binary], model_dir=model_dir, lang="en", baseline=True
+        ),
         "en_three_class": evaluate(en_test.texts, en_test.labels, model_dir=model_dir, lang="en", baseline=True),
         "zh_chnsenticorp_dev": evaluate(
             splits["zh"]["test"].texts, splits["zh"]["test"].labels, model_dir=model_dir, lang="zh", baseline=True

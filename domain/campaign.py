@@ -203,7 +203,9 @@ class Campaign(Aggregate):
         if not isinstance(revenue, Money) or revenue.amount < 0 or revenue.currency != self.budget.currency:
             raise InvalidMoney(f"revenue must be money in {self.budget.currency}, zero or more", field="revenue")
         if self.holdout_conversions + conversions > self.holdout_size + size:
-            raise InvalidQuantity("holdout conversions cannot exceed the people held out (in total)", field="conversions")
+            raise InvalidQuantity(
+                "holdout conversions cannot exceed the people held out (in total)", field="conversions"
+            )
         self._holdout(size=size, conversions=conversions, revenue=revenue, at=at)
 
     @event(HoldoutMeasured)

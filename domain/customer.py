@@ -113,7 +113,13 @@ class Customer(Aggregate):
 
     @classmethod
     def register(
-        cls, name: str, email: str, at: datetime, phone: str | None = None, address: str | None = None, reference: str = ""
+        cls,
+        name: str,
+        email: str,
+        at: datetime,
+        phone: str | None = None,
+        address: str | None = None,
+        reference: str = "",
     ) -> Customer:
         """Register a customer. Rules: a name and a valid e-mail address are required."""
         return cls(
@@ -475,7 +481,9 @@ class Order(Aggregate):
         order's total, in its currency; once; not for a cancelled or unfulfillable order."""
         if self.is_paid:
             raise InvalidTransition("this order is already paid")
-        self._require(OrderStatus.PLACED, OrderStatus.RESERVED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, action="pay")
+        self._require(
+            OrderStatus.PLACED, OrderStatus.RESERVED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, action="pay"
+        )
         if not isinstance(amount, Money) or amount != self.total:
             raise PaymentMismatch(f"the payment must be {self.total}", field="amount")
         self._paid(amount=amount, at=at)

@@ -52,8 +52,10 @@ def _check_analysis(
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     if label not in Sentiment.ALL:
         raise InvalidAnalysis(f"a sentiment is one of {', '.join(Sentiment.ALL)}, not {label!r}", field="label")
-    if not isinstance(scores, dict) or set(scores) != {s.lower() for s in Sentiment.ALL} or not all(
-        isinstance(v, (int, float)) and 0.0 <= v <= 1.0 for v in scores.values()
+    if (
+        not isinstance(scores, dict)
+        or set(scores) != {s.lower() for s in Sentiment.ALL}
+        or not all(isinstance(v, (int, float)) and 0.0 <= v <= 1.0 for v in scores.values())
     ):
         raise InvalidAnalysis("scores give positive, neutral and negative, each from 0 to 1", field="scores")
     checked = []
@@ -185,9 +187,16 @@ class Review(Aggregate):
         each aspect named, with a known sentiment; a model version. Earlier analyses are kept."""
         scores, aspects = _check_analysis(label, scores, aspects, model_version)
         self._analysed(
-            label=label, scores=scores, aspects=aspects, keywords=[str(k) for k in keywords][:20], language=language,
-            explanation=[dict(e) for e in explanation][:20], method=require_text(method, "method", max_length=32),
-            model_version=model_version, model_id=model_id, at=at,
+            label=label,
+            scores=scores,
+            aspects=aspects,
+            keywords=[str(k) for k in keywords][:20],
+            language=language,
+            explanation=[dict(e) for e in explanation][:20],
+            method=require_text(method, "method", max_length=32),
+            model_version=model_version,
+            model_id=model_id,
+            at=at,
         )
 
     @event(Analysed)
@@ -206,8 +215,15 @@ class Review(Aggregate):
     ) -> None:
         self.analyses.append(
             {
-                "label": label, "scores": scores, "aspects": aspects, "keywords": keywords, "language": language,
-                "explanation": explanation, "method": method, "model_version": model_version, "model_id": model_id,
+                "label": label,
+                "scores": scores,
+                "aspects": aspects,
+                "keywords": keywords,
+                "language": language,
+                "explanation": explanation,
+                "method": method,
+                "model_version": model_version,
+                "model_id": model_id,
                 "at": at,
             }
         )

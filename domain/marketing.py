@@ -95,7 +95,9 @@ class SegmentRule:
         return all(
             low <= value <= high
             for (low, high), value in (
-                (self.recency, score.recency), (self.frequency, score.frequency), (self.monetary, score.monetary)
+                (self.recency, score.recency),
+                (self.frequency, score.frequency),
+                (self.monetary, score.monetary),
             )
         )
 
@@ -138,21 +140,41 @@ class Segmentation(Aggregate):
 
     @classmethod
     def run(
-        cls, as_of: datetime, data_position: dict[str, int], rules: str, rules_checksum: str,
-        thresholds: dict[str, list[float]], counts: dict[str, int], moved: int, at: datetime,
+        cls,
+        as_of: datetime,
+        data_position: dict[str, int],
+        rules: str,
+        rules_checksum: str,
+        thresholds: dict[str, list[float]],
+        counts: dict[str, int],
+        moved: int,
+        at: datetime,
     ) -> Segmentation:
         """Record a segmentation run. Rule: the counts are whole numbers, zero or more."""
         if any(not isinstance(n, int) or n < 0 for n in counts.values()):
             raise InvalidArgument("segment counts are whole numbers, zero or more", field="counts")
         return cls(
-            as_of=as_of, data_position=dict(data_position), rules=require_text(rules, "rules", max_length=200),
-            rules_checksum=rules_checksum, thresholds=thresholds, counts=dict(counts), moved=moved, at=at,
+            as_of=as_of,
+            data_position=dict(data_position),
+            rules=require_text(rules, "rules", max_length=200),
+            rules_checksum=rules_checksum,
+            thresholds=thresholds,
+            counts=dict(counts),
+            moved=moved,
+            at=at,
         )
 
     @event(Run)
     def __init__(
-        self, as_of: datetime, data_position: dict[str, int], rules: str, rules_checksum: str,
-        thresholds: dict[str, list[float]], counts: dict[str, int], moved: int, at: datetime,
+        self,
+        as_of: datetime,
+        data_position: dict[str, int],
+        rules: str,
+        rules_checksum: str,
+        thresholds: dict[str, list[float]],
+        counts: dict[str, int],
+        moved: int,
+        at: datetime,
     ) -> None:
         self.as_of, self.data_position, self.rules, self.rules_checksum = as_of, data_position, rules, rules_checksum
         self.thresholds, self.counts, self.moved = thresholds, counts, moved
@@ -176,11 +198,16 @@ class SegmentMembership(Aggregate):
         return identity("segment-membership", customer_id)
 
     @classmethod
-    def join(cls, customer_id: UUID, segment: str, score: RfmScore, segmentation_id: UUID, at: datetime) -> SegmentMembership:
+    def join(
+        cls, customer_id: UUID, segment: str, score: RfmScore, segmentation_id: UUID, at: datetime
+    ) -> SegmentMembership:
         """Place a customer in their first segment."""
         return cls(
-            customer_id=customer_id, segment=require_text(segment, "segment", max_length=64), score=score,
-            segmentation_id=segmentation_id, at=at,
+            customer_id=customer_id,
+            segment=require_text(segment, "segment", max_length=64),
+            score=score,
+            segmentation_id=segmentation_id,
+            at=at,
         )
 
     @event(Joined)
@@ -204,14 +231,24 @@ class SegmentMembership(Aggregate):
         if segment == self.segment:
             return False
         self._moved(
-            customer_id=self.customer_id, from_segment=self.segment, to_segment=segment, score=score,
-            segmentation_id=segmentation_id, at=at,
+            customer_id=self.customer_id,
+            from_segment=self.segment,
+            to_segment=segment,
+            score=score,
+            segmentation_id=segmentation_id,
+            at=at,
         )
         return True
 
     @event(Moved)
     def _moved(
-        self, customer_id: UUID, from_segment: str, to_segment: str, score: RfmScore, segmentation_id: UUID, at: datetime
+        self,
+        customer_id: UUID,
+        from_segment: str,
+        to_segment: str,
+        score: RfmScore,
+        segmentation_id: UUID,
+        at: datetime,
     ) -> None:
         self.segment, self.score, self.since = to_segment, score, at
 
@@ -295,9 +332,17 @@ class BudgetAllocation(Aggregate):
 
     @classmethod
     def propose(
-        cls, total_budget: Money, objective: str, data_position: dict[str, int], constraints: dict[str, Any],
-        curves: list[ResponseCurve], solver: dict[str, Any], lines: list[AllocationLine], expected_outcome: float,
-        current_outcome: float, at: datetime,
+        cls,
+        total_budget: Money,
+        objective: str,
+        data_position: dict[str, int],
+        constraints: dict[str, Any],
+        curves: list[ResponseCurve],
+        solver: dict[str, Any],
+        lines: list[AllocationLine],
+        expected_outcome: float,
+        current_outcome: float,
+        at: datetime,
     ) -> BudgetAllocation:
         """Record a proposal. Rules: a positive budget; a known objective; at least one line; no negative
         spend; the proposed spends add up to no more than the budget."""
@@ -312,16 +357,31 @@ class BudgetAllocation(Aggregate):
         if sum((line.proposed_spend for line in lines), Decimal(0)) > total_budget.amount + Decimal("0.01"):
             raise InvalidArgument("the proposed spends exceed the total budget", field="lines")
         return cls(
-            total_budget=total_budget, objective=objective, data_position=dict(data_position), constraints=constraints,
-            curves=list(curves), solver=dict(solver), lines=list(lines), expected_outcome=float(expected_outcome),
-            current_outcome=float(current_outcome), at=at,
+            total_budget=total_budget,
+            objective=objective,
+            data_position=dict(data_position),
+            constraints=constraints,
+            curves=list(curves),
+            solver=dict(solver),
+            lines=list(lines),
+            expected_outcome=float(expected_outcome),
+            current_outcome=float(current_outcome),
+            at=at,
         )
 
     @event(Proposed)
     def __init__(
-        self, total_budget: Money, objective: str, data_position: dict[str, int], constraints: dict[str, Any],
-        curves: list[ResponseCurve], solver: dict[str, Any], lines: list[AllocationLine], expected_outcome: float,
-        current_outcome: float, at: datetime,
+        self,
+        total_budget: Money,
+        objective: str,
+        data_position: dict[str, int],
+        constraints: dict[str, Any],
+        curves: list[ResponseCurve],
+        solver: dict[str, Any],
+        lines: list[AllocationLine],
+        expected_outcome: float,
+        current_outcome: float,
+        at: datetime,
     ) -> None:
         self.total_budget, self.objective, self.lines = total_budget, objective, lines
         self.expected_outcome, self.current_outcome = expected_outcome, current_outcome

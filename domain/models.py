@@ -53,7 +53,9 @@ def _position(position: dict[str, Any]) -> dict[str, int]:
     if not isinstance(position, dict) or not all(
         isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in position.values()
     ):
-        raise InvalidModelRecord("the data position maps each context to the last event position seen", field="data_position")
+        raise InvalidModelRecord(
+            "the data position maps each context to the last event position seen", field="data_position"
+        )
     return {str(k): v for k, v in position.items()}
 
 

@@ -67,8 +67,11 @@ class DemandForecast(Aggregate):
         if any(value < 0 for value in summary.mean):
             raise InvalidQuantity("forecast demand cannot be negative", field="mean")
         return cls(
-            run_id=run_id, sku=require_text(sku, "sku", max_length=64),
-            warehouse=require_text(warehouse, "warehouse", max_length=64), summary=summary, at=at,
+            run_id=run_id,
+            sku=require_text(sku, "sku", max_length=64),
+            warehouse=require_text(warehouse, "warehouse", max_length=64),
+            summary=summary,
+            at=at,
         )
 
     @event(Made)
@@ -92,19 +95,33 @@ class ForecastRun(Aggregate):
 
     @classmethod
     def record(
-        cls, data_position: dict[str, int], history_end: date | None, parameters: dict[str, Any], version: str,
-        series: int, at: datetime,
+        cls,
+        data_position: dict[str, int],
+        history_end: date | None,
+        parameters: dict[str, Any],
+        version: str,
+        series: int,
+        at: datetime,
     ) -> ForecastRun:
         """Record a forecast run."""
         return cls(
-            data_position=dict(data_position), history_end=history_end, parameters=dict(parameters),
-            version=require_text(version, "version", max_length=64), series=series, at=at,
+            data_position=dict(data_position),
+            history_end=history_end,
+            parameters=dict(parameters),
+            version=require_text(version, "version", max_length=64),
+            series=series,
+            at=at,
         )
 
     @event(Recorded)
     def __init__(
-        self, data_position: dict[str, int], history_end: date | None, parameters: dict[str, Any], version: str,
-        series: int, at: datetime,
+        self,
+        data_position: dict[str, int],
+        history_end: date | None,
+        parameters: dict[str, Any],
+        version: str,
+        series: int,
+        at: datetime,
     ):
         self.data_position, self.history_end, self.parameters = data_position, history_end, parameters
         self.version, self.series, self.at = version, series, at
@@ -176,8 +193,14 @@ class ReplenishmentPlan(Aggregate):
 
     @classmethod
     def propose(
-        cls, data_position: dict[str, int], forecast_run_id: UUID | None, parameters: dict[str, Any],
-        constraints: dict[str, Any], solver: dict[str, Any], lines: tuple[PlanLine, ...], at: datetime,
+        cls,
+        data_position: dict[str, int],
+        forecast_run_id: UUID | None,
+        parameters: dict[str, Any],
+        constraints: dict[str, Any],
+        solver: dict[str, Any],
+        lines: tuple[PlanLine, ...],
+        at: datetime,
     ) -> ReplenishmentPlan:
         """Propose a plan. Rules: quantities are whole numbers, zero or more; one line per SKU and warehouse."""
         seen = set()
@@ -188,14 +211,25 @@ class ReplenishmentPlan(Aggregate):
                 raise InvalidArgument(f"{line.sku} at {line.warehouse} is on the plan twice", field="lines")
             seen.add((line.sku, line.warehouse))
         return cls(
-            data_position=dict(data_position), forecast_run_id=forecast_run_id, parameters=dict(parameters),
-            constraints=dict(constraints), solver=dict(solver), lines=tuple(lines), at=at,
+            data_position=dict(data_position),
+            forecast_run_id=forecast_run_id,
+            parameters=dict(parameters),
+            constraints=dict(constraints),
+            solver=dict(solver),
+            lines=tuple(lines),
+            at=at,
         )
 
     @event(Proposed)
     def __init__(
-        self, data_position: dict[str, int], forecast_run_id: UUID | None, parameters: dict[str, Any],
-        constraints: dict[str, Any], solver: dict[str, Any], lines: tuple[PlanLine, ...], at: datetime,
+        self,
+        data_position: dict[str, int],
+        forecast_run_id: UUID | None,
+        parameters: dict[str, Any],
+        constraints: dict[str, Any],
+        solver: dict[str, Any],
+        lines: tuple[PlanLine, ...],
+        at: datetime,
     ):
         self.data_position, self.forecast_run_id = data_position, forecast_run_id
         self.parameters, self.constraints, self.solver = parameters, constraints, solver
@@ -274,5 +308,11 @@ class ReplenishmentPlan(Aggregate):
 
 
 __all__ = [
-    "DemandForecast", "ForecastRun", "ForecastSummary", "LineEdit", "PlanLine", "PlanStatus", "ReplenishmentPlan",
+    "DemandForecast",
+    "ForecastRun",
+    "ForecastSummary",
+    "LineEdit",
+    "PlanLine",
+    "PlanStatus",
+    "ReplenishmentPlan",
 ]

@@ -6,7 +6,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 #: Namespace of the deterministic identities derived from business keys
@@ -22,14 +22,14 @@ def identity(kind: str, *parts: object) -> uuid.UUID:
 
 def utc_now() -> datetime:
     """The current instant, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utc_day(at: datetime) -> date:
     """The UTC calendar day of an instant (a time without a zone is taken as UTC)."""
     if at.tzinfo is None:
         return at.date()
-    return at.astimezone(timezone.utc).date()
+    return at.astimezone(UTC).date()
 
 
 class DomainError(Exception):
@@ -101,7 +101,9 @@ class Money:
         if not amount.is_finite():
             raise InvalidMoney(f"not an amount of money: {self.amount!r}", field="amount")
         if not isinstance(self.currency, str) or not _CURRENCY.match(self.currency):
-            raise InvalidMoney(f"currency must be a three-letter ISO 4217 code, not {self.currency!r}", field="currency")
+            raise InvalidMoney(
+                f"currency must be a three-letter ISO 4217 code, not {self.currency!r}", field="currency"
+            )
         object.__setattr__(self, "amount", amount)
 
     @classmethod

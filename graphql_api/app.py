@@ -64,7 +64,11 @@ class StorewiseGraphQL(GraphQL):
                 correlation_id = logging_setup.correlation_id.get()
                 headers = {"Retry-After": "1", **({CORRELATION_HEADER: correlation_id} if correlation_id else {})}
                 response = JSONResponse(
-                    {"errors": [{"message": UNAVAILABLE_MESSAGE, "extensions": unavailable_extensions(correlation_id)}]},
+                    {
+                        "errors": [
+                            {"message": UNAVAILABLE_MESSAGE, "extensions": unavailable_extensions(correlation_id)}
+                        ]
+                    },
                     status_code=503,
                     headers=headers,
                 )

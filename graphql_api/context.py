@@ -73,7 +73,11 @@ class Context:
             while time.monotonic() < deadline:
                 # One query of the positions per round (the heads needed were read once, above).
                 with services.read_side.engine.connect() as connection:
-                    positions = dict(connection.execute(sa.select(projection_positions.c.name, projection_positions.c.position)).all())
+                    positions = dict(
+                        connection.execute(
+                            sa.select(projection_positions.c.name, projection_positions.c.position)
+                        ).all()
+                    )
                 if all(positions.get(name, 0) >= head for name, head in needed.items()):
                     return
                 time.sleep(0.02)

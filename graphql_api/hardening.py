@@ -320,7 +320,9 @@ class QueryCostLimiter(SchemaExtension):
             variables = context.variables if isinstance(context.variables, Mapping) else {}
             operation = get_operation_ast(document, context.operation_name)
             if operation is not None:
-                cost = _CostCalculator(_graphql_schema(context.schema), document, variables, self.rules).operation(operation)
+                cost = _CostCalculator(_graphql_schema(context.schema), document, variables, self.rules).operation(
+                    operation
+                )
                 if cost > self.max_cost:
                     raise GraphQLError(
                         f"This query costs {cost}, more than the maximum of {self.max_cost}: ask for fewer items "
@@ -410,9 +412,11 @@ class PersistedQueries(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        persisted = (context.operation_extensions or {}).get("persistedQuery") if isinstance(
-            context.operation_extensions, Mapping
-        ) else None
+        persisted = (
+            (context.operation_extensions or {}).get("persistedQuery")
+            if isinstance(context.operation_extensions, Mapping)
+            else None
+        )
         wanted = persisted.get("sha256Hash") if isinstance(persisted, Mapping) else None
         if context.query is None and context.graphql_document is None and isinstance(wanted, str):
             wanted = wanted.lower()

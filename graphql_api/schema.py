@@ -24,8 +24,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.graphql import OperationType
 from strawberry.types import Info
+from strawberry.types.graphql import OperationType
 
 from infrastructure.settings import whole_number_setting
 
@@ -90,7 +90,19 @@ async def _load_node(info: Info, id: str, field: str) -> Node | None:
         "with an error whose `extensions.code` is `UNAUTHENTICATED` or `FORBIDDEN`."
     )
 )
-class Query(CatalogQueries, CustomerQueries, InventoryQueries, CampaignQueries, FeedbackQueries, AccessQueries, AuditQueries, ModelQueries, MarketingQueries, RecommendationQueries, ReplenishmentQueries):
+class Query(
+    CatalogQueries,
+    CustomerQueries,
+    InventoryQueries,
+    CampaignQueries,
+    FeedbackQueries,
+    AccessQueries,
+    AuditQueries,
+    ModelQueries,
+    MarketingQueries,
+    RecommendationQueries,
+    ReplenishmentQueries,
+):
     @strawberry.field(
         description="Any object with a global ID (null if there is none with that ID).",
         extensions=[requires(*EVERYONE, when={role: ReadableObjects("id") for role in EVERYONE})],
@@ -135,7 +147,16 @@ MUTATION_DESCRIPTION = (
 
 
 @strawberry.type(description=MUTATION_DESCRIPTION)
-class Mutation(CustomerMutations, CatalogMutations, InventoryMutations, CampaignMutations, FeedbackMutations, ModelMutations, MarketingMutations, ReplenishmentMutations):
+class Mutation(
+    CustomerMutations,
+    CatalogMutations,
+    InventoryMutations,
+    CampaignMutations,
+    FeedbackMutations,
+    ModelMutations,
+    MarketingMutations,
+    ReplenishmentMutations,
+):
     pass
 
 
@@ -191,7 +212,9 @@ class StorewiseSchema(strawberry.Schema):
         # refused as the client's mistake (HTTP 400) instead of failing as a query would.
         allowed = kwargs.get("allowed_operation_types")
         if allowed is not None:
-            refused = {OperationType.SUBSCRIPTION, OperationType.MUTATION} if self.read_only else {OperationType.SUBSCRIPTION}
+            refused = (
+                {OperationType.SUBSCRIPTION, OperationType.MUTATION} if self.read_only else {OperationType.SUBSCRIPTION}
+            )
             kwargs["allowed_operation_types"] = set(allowed) - refused
         result = await super().execute(*args, **kwargs)
         if getattr(result, "errors", None):

@@ -52,16 +52,23 @@ class Subscription:
     async def stock_level_changed(
         self,
         info: Info,
-        sku: Annotated[str | None, strawberry.argument(description="Only this SKU's stock (all SKUs if omitted).")] = None,
+        sku: Annotated[
+            str | None, strawberry.argument(description="Only this SKU's stock (all SKUs if omitted).")
+        ] = None,
     ) -> AsyncGenerator[StockLevelType, None]:
         async for ids in _updates(info, STOCK):
             statement = sa.select(stock_levels).where(stock_levels.c.id.in_(set(ids)))
             if sku is not None:
                 statement = statement.where(stock_levels.c.sku == sku)
-            for row in await fetch_all(info.context.reader, statement.order_by(stock_levels.c.sku, stock_levels.c.warehouse)):
+            for row in await fetch_all(
+                info.context.reader, statement.order_by(stock_levels.c.sku, stock_levels.c.warehouse)
+            ):
                 yield StockLevelType.from_row(row)
 
-    @strawberry.subscription(description="Each review submitted, once it is in the read models (it awaits moderation).", extensions=[requires(*REVIEW_READERS)])
+    @strawberry.subscription(
+        description="Each review submitted, once it is in the read models (it awaits moderation).",
+        extensions=[requires(*REVIEW_READERS)],
+    )
     async def review_submitted(
         self,
         info: Info,

@@ -62,7 +62,8 @@ def check_heads(storewise: Storewise, exported: dict[str, Any]) -> list[str]:
     """Problems with previously exported heads: a bad signature, or a head no longer in the chain."""
     problems = []
     expected = signed_heads(
-        [ChainReport(c, 0, h["position"], h["hash"]) for c, h in exported["heads"].items()], audit_key(storewise.settings)
+        [ChainReport(c, 0, h["position"], h["hash"]) for c, h in exported["heads"].items()],
+        audit_key(storewise.settings),
     )
     if not hmac.compare_digest(expected["signature"], exported.get("signature", "")):
         problems.append("the exported heads' signature does not match")
@@ -126,16 +127,22 @@ def verify_read_models(storewise: Storewise, *, show: int = 5) -> ReadModelRepor
     live = sync_engine(storewise.settings)
     try:
         with _snapshot(live) as connection:
-            reached = dict(connection.execute(sa.select(projection_positions.c.name, projection_positions.c.position)).all())
+            reached = dict(
+                connection.execute(sa.select(projection_positions.c.name, projection_positions.c.position)).all()
+            )
             live_tables = {table.name: _rows(connection, table) for table in metadata.sorted_tables}
     finally:
         live.dispose()
-    heads = {app.name: app.recorder.max_notification_id() or 0 for app in storewise.applications}  # at least those reached
+    heads = {
+        app.name: app.recorder.max_notification_id() or 0 for app in storewise.applications
+    }  # at least those reached
     scratch_settings, cleanup = _scratch(storewise.settings)
     upgrade(scratch_settings)
     scratch = sync_engine(scratch_settings)
     try:
-        runner = projection_runner(storewise, scratch, stop_at={p.name: reached.get(p.name, 0) for p in all_projections()})
+        runner = projection_runner(
+            storewise, scratch, stop_at={p.name: reached.get(p.name, 0) for p in all_projections()}
+        )
         runner.run_until_idle()
         positions = {
             name: (reached.get(name, 0), heads[projection.leader]) for name, projection in runner.projections.items()
@@ -182,6 +189,7 @@ def _scratch(settings: Settings) -> tuple[Settings, Any]:
 
 
 # --- events and past states, as an auditor sees them ------------------------------------------
+
 
 def jsonable(value: Any) -> Any:
     """A value of an event or aggregate as plain JSON (money as {amount, currency}, ids as text)."""
@@ -246,7 +254,9 @@ def aggregate_at(storewise: Storewise, context: str, aggregate_id: uuid.UUID, ve
     return storewise.application(context).repository.get(aggregate_id, version=version)
 
 
-def export_events(storewise: Storewise, *, aggregate_id: uuid.UUID | None = None, correlation_id: str | None = None) -> list[dict[str, Any]]:
+def export_events(
+    storewise: Storewise, *, aggregate_id: uuid.UUID | None = None, correlation_id: str | None = None
+) -> list[dict[str, Any]]:
     """The events of one aggregate, or of one correlation, as an external auditor gets them
     (personal data masked), in the order they were recorded."""
     from projections.tables import event_log
@@ -266,13 +276,22 @@ def export_events(storewise: Storewise, *, aggregate_id: uuid.UUID | None = None
     records = []
     for row in rows:
         event = stored_event(storewise, row.context, row.aggregate_id, row.version)
-        [raw] = storewise.application(row.context).recorder.select_events(row.aggregate_id, gt=row.version - 1, lte=row.version)
+        [raw] = storewise.application(row.context).recorder.select_events(
+            row.aggregate_id, gt=row.version - 1, lte=row.version
+        )
         records.append(
             {
-                "context": row.context, "position": row.position, "aggregate_id": str(row.aggregate_id),
-                "aggregate_type": row.aggregate_type, "version": row.version, "event_type": row.event_type,
-                "recorded_at": row.recorded_at.isoformat(), "event_id": row.event_id, "actor": row.actor,
-                "correlation_id": row.correlation_id, "causation_id": row.causation_id,
+                "context": row.context,
+                "position": row.position,
+                "aggregate_id": str(row.aggregate_id),
+                "aggregate_type": row.aggregate_type,
+                "version": row.version,
+                "event_type": row.event_type,
+                "recorded_at": row.recorded_at.isoformat(),
+                "event_id": row.event_id,
+                "actor": row.actor,
+                "correlation_id": row.correlation_id,
+                "causation_id": row.causation_id,
                 "payload": None if event is None else event_payload(event, clear_personal_data=False),
                 # The event exactly as stored (personal data in it is ciphertext): re-importable.
                 "stored": {"topic": raw.topic, "state": base64.b64encode(bytes(raw.state)).decode()},

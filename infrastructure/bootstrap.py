@@ -77,7 +77,16 @@ class Storewise:
 
     @property
     def applications(self) -> list:
-        return [self.customers, self.catalog, self.inventory, self.campaigns, self.feedback, self.access, self.models, self.marketing]
+        return [
+            self.customers,
+            self.catalog,
+            self.inventory,
+            self.campaigns,
+            self.feedback,
+            self.access,
+            self.models,
+            self.marketing,
+        ]
 
     def application(self, name: str) -> Any:
         """The application of the context with this name (``Customers``, ``Inventory``...)."""

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -28,13 +29,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     if args.workers > 1 and settings.backend != "postgresql":
-        print("storewise: --workers needs PostgreSQL (on SQLite the processes would only queue for its write lock)", file=sys.stderr)
+        print(
+            "storewise: --workers needs PostgreSQL (on SQLite the processes would only queue for its write lock)",
+            file=sys.stderr,
+        )
         return 2
     configure_logging()  # JSON lines (STOREWISE_LOG_FORMAT=text for people)
     # The access log (denied attempts, reads of clear personal data by non-owners) is kept at INFO.
     logging.getLogger("storewise.access").setLevel(logging.INFO)
     if args.workers > 1:
-        options = {"projections_in_process": not args.no_projections, "read_only": args.read_only, "read_model_url": args.database_url}
+        options = {
+            "projections_in_process": not args.no_projections,
+            "read_only": args.read_only,
+            "read_model_url": args.database_url,
+        }
         _migrate(args)  # once, before the workers start (each would otherwise race to migrate)
         os.environ[SERVE_OPTIONS] = json.dumps(options)
         if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics adds up every worker's counters
@@ -42,8 +50,13 @@ def _serve(args: argparse.Namespace) -> int:
 
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="storewise-metrics-")
         uvicorn.run(
-            "infrastructure.server:serve_app", factory=True, workers=args.workers, host=args.host, port=args.port,
-            log_config=UVICORN_LOG_CONFIG, timeout_graceful_shutdown=args.graceful_timeout,
+            "infrastructure.server:serve_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_config=UVICORN_LOG_CONFIG,
+            timeout_graceful_shutdown=args.graceful_timeout,
         )
         return 0
     from .server import create_app
@@ -52,7 +65,13 @@ def _serve(args: argparse.Namespace) -> int:
         settings = Settings(settings.database_url, settings.kek, settings.var_dir, read_model_url=args.database_url)
     app = create_app(settings, projections_in_process=not args.no_projections, read_only=args.read_only)
     # SIGTERM / Ctrl-C: stop accepting, let in-flight requests finish (up to --graceful-timeout), then shut down.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=UVICORN_LOG_CONFIG, timeout_graceful_shutdown=args.graceful_timeout)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=UVICORN_LOG_CONFIG,
+        timeout_graceful_shutdown=args.graceful_timeout,
+    )
     return 0
 
 
@@ -115,7 +134,9 @@ def _projections(args: argparse.Namespace) -> int:
         elif args.action == "rebuild":
             started = time.perf_counter()
             moved = runner.rebuild(names)
-            print(f"rebuilt {', '.join(names or runner.projections)}: {moved} positions in {time.perf_counter() - started:.1f} s")
+            print(
+                f"rebuilt {', '.join(names or runner.projections)}: {moved} positions in {time.perf_counter() - started:.1f} s"
+            )
         else:  # run: a worker process, until SIGTERM / Ctrl-C; the batch under way commits before it stops
             from . import metrics
             from .logging_setup import configure_logging
@@ -250,20 +271,25 @@ def _users_list(args: argparse.Namespace) -> int:
         return rows, tokens
 
     rows, tokens = _with_access(work)
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     listed = []
     for row in rows:
         mine = [t for t in tokens if t.user_id == row.id]
         listed.append(
             {
-                "id": str(row.id), "name": row.name, "role": row.role,
+                "id": str(row.id),
+                "name": row.name,
+                "role": row.role,
                 "customer_id": None if row.customer_id is None else str(row.customer_id),
-                "registered_at": row.registered_at.isoformat(), "registered_by": row.registered_by,
+                "registered_at": row.registered_at.isoformat(),
+                "registered_by": row.registered_by,
                 "tokens": [
                     {
-                        "id": str(t.id), "issued_at": t.issued_at.isoformat(), "issued_by": t.issued_by,
+                        "id": str(t.id),
+                        "issued_at": t.issued_at.isoformat(),
+                        "issued_by": t.issued_by,
                         "expires_at": t.expires_at.isoformat(),
                         "revoked_at": None if t.revoked_at is None else t.revoked_at.isoformat(),
                         "active": t.revoked_at is None and t.expires_at > now,
@@ -344,14 +370,16 @@ def _audit(args: argparse.Namespace) -> int:
             print(json.dumps(audit.heads(storewise), indent=2))
             return 0
         if args.action == "replay":
-            from datetime import datetime, timezone
+            from datetime import datetime
 
             until = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
             if until.tzinfo is None:
-                until = until.replace(tzinfo=timezone.utc)
+                until = until.replace(tzinfo=UTC)
             moved = audit.replay(storewise, until, args.into)
-            print(f"read models as of {until.isoformat()} written to {args.into} ({moved} log positions); "
-                  f"serve them with: storewise serve --read-only --database-url {args.into}")
+            print(
+                f"read models as of {until.isoformat()} written to {args.into} ({moved} log positions); "
+                f"serve them with: storewise serve --read-only --database-url {args.into}"
+            )
             return 0
         if args.action == "import":
             records = [json.loads(line) for line in Path(args.file).read_text().splitlines() if line.strip()]
@@ -370,7 +398,9 @@ def _audit(args: argparse.Namespace) -> int:
         ok = True
         for report in audit.verify_chains(storewise):
             if report.intact:
-                print(f"chain {report.context}: intact, {report.events} events, head {report.head_position} {report.head_hash[:16]}…")
+                print(
+                    f"chain {report.context}: intact, {report.events} events, head {report.head_position} {report.head_hash[:16]}…"
+                )
             else:
                 ok = False
                 print(f"chain {report.context}: BROKEN at position {report.first_broken_position}: {report.problem}")
@@ -445,7 +475,10 @@ def parser() -> argparse.ArgumentParser:
         help="worker processes (PostgreSQL only; migrations run once first; /metrics adds up all workers)",
     )
     serve.add_argument(
-        "--graceful-timeout", type=float, default=10.0, help="seconds in-flight requests get to finish on SIGTERM (default 10)"
+        "--graceful-timeout",
+        type=float,
+        default=10.0,
+        help="seconds in-flight requests get to finish on SIGTERM (default 10)",
     )
     serve.add_argument(
         "--no-projections",
@@ -455,7 +488,9 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    migrate = commands.add_parser("migrate", help="create the event stores and bring the read models to the latest schema")
+    migrate = commands.add_parser(
+        "migrate", help="create the event stores and bring the read models to the latest schema"
+    )
     migrate.set_defaults(run=_migrate)
 
     audit = commands.add_parser("audit", help="for auditors: verify the logs' hash chains and the read models")
@@ -467,12 +502,16 @@ def parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--heads", help="also check chain heads exported earlier by `audit head`")
     verify.set_defaults(run=_audit)
-    audit_actions.add_parser("head", help="print the chain heads, signed, to keep outside the database").set_defaults(run=_audit)
+    audit_actions.add_parser("head", help="print the chain heads, signed, to keep outside the database").set_defaults(
+        run=_audit
+    )
     replay = audit_actions.add_parser(
         "replay", help="rebuild every read model as it was at an instant into another database (to serve read-only)"
     )
     replay.add_argument("--until", required=True, help="the instant, ISO 8601 (UTC if no offset)")
-    replay.add_argument("--into", required=True, help="the database to write: sqlite:///PATH or postgresql://...?schema=NAME")
+    replay.add_argument(
+        "--into", required=True, help="the database to write: sqlite:///PATH or postgresql://...?schema=NAME"
+    )
     replay.set_defaults(run=_audit)
     export = audit_actions.add_parser(
         "export", help="write the events of one aggregate or one correlation as JSON Lines (personal data masked)"
@@ -499,16 +538,26 @@ def parser() -> argparse.ArgumentParser:
 
     projections = commands.add_parser("projections", help="read models: status, rebuild, or run as a worker")
     actions = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("status", help="position, head of the log and lag of each projection").set_defaults(run=_projections)
-    rebuild = actions.add_parser("rebuild", help="empty a projection's tables (all if no NAME) and replay from position 0")
+    actions.add_parser("status", help="position, head of the log and lag of each projection").set_defaults(
+        run=_projections
+    )
+    rebuild = actions.add_parser(
+        "rebuild", help="empty a projection's tables (all if no NAME) and replay from position 0"
+    )
     rebuild.add_argument("name", nargs="?", help="customers, catalog, inventory, campaigns or feedback")
     rebuild.set_defaults(run=_projections)
     worker = actions.add_parser("run", help="keep the read models up to date (a separate worker process)")
     worker.add_argument("name", nargs="?", help="only this projection")
     worker.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle")
-    worker.add_argument("--batch-size", type=_positive_int, default=500, help="events applied per transaction (default 500)")
-    worker.add_argument("--metrics-port", type=int, default=0, help="serve Prometheus metrics on this port (default: none)")
-    worker.add_argument("--metrics-host", default="127.0.0.1", help="the address of the metrics port (default 127.0.0.1)")
+    worker.add_argument(
+        "--batch-size", type=_positive_int, default=500, help="events applied per transaction (default 500)"
+    )
+    worker.add_argument(
+        "--metrics-port", type=int, default=0, help="serve Prometheus metrics on this port (default: none)"
+    )
+    worker.add_argument(
+        "--metrics-host", default="127.0.0.1", help="the address of the metrics port (default 127.0.0.1)"
+    )
     worker.set_defaults(run=_projections)
 
     users = commands.add_parser("users", help="who may use the API: create, list, change a role")
@@ -529,12 +578,16 @@ def parser() -> argparse.ArgumentParser:
 
     tokens = commands.add_parser("tokens", help="API tokens: issue (printed once) and revoke")
     token_actions = tokens.add_subparsers(dest="action", required=True, metavar="ACTION")
-    issue = token_actions.add_parser("issue", help="issue a bearer token to a user and print it (the only time it is shown)")
+    issue = token_actions.add_parser(
+        "issue", help="issue a bearer token to a user and print it (the only time it is shown)"
+    )
     issue.add_argument("user", metavar="USER_ID", help="the user's id (or name)")
     issue.add_argument("--ttl-days", type=_positive_int, default=30, help="days until it expires (default 30)")
     issue.set_defaults(run=_tokens_issue)
     revoke = token_actions.add_parser("revoke", help="revoke a token (it stops working within seconds)")
-    revoke.add_argument("token_id", metavar="TOKEN_ID", help="the token's id (printed when issued; `users list --json`)")
+    revoke.add_argument(
+        "token_id", metavar="TOKEN_ID", help="the token's id (printed when issued; `users list --json`)"
+    )
     revoke.set_defaults(run=_tokens_revoke)
 
     imports = commands.add_parser("import", help="import real data through the application layer")
@@ -542,7 +595,9 @@ def parser() -> argparse.ArgumentParser:
     retail = sources.add_parser(
         "online-retail", help="the UCI Online Retail invoice lines (CSV, plain or gzipped); re-running adds nothing"
     )
-    retail.add_argument("path", help="CSV file with InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country")
+    retail.add_argument(
+        "path", help="CSV file with InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+    )
     retail.add_argument("--limit", type=_positive_int, default=None, help="read at most this many rows")
     retail.add_argument("--warehouse", default="main", help="the warehouse orders are fulfilled from")
     retail.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -66,7 +66,9 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
 
     def chain(self, start: int, limit: int) -> list[tuple[int, bytes]]:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT position, hash FROM event_chain WHERE position > ? ORDER BY position LIMIT ?", (start, limit))
+            c.execute(
+                "SELECT position, hash FROM event_chain WHERE position > ? ORDER BY position LIMIT ?", (start, limit)
+            )
             return [(row[0], bytes(row[1])) for row in c.fetchall()]
 
 
@@ -77,10 +79,14 @@ class ChainedPostgresProcessRecorder(PostgresProcessRecorder):
         super().__init__(*args, **kwargs)
         self.chain_table = Identifier(self.datastore.schema or "public", f"{self.events_table_name}_chain")
         self.sql_create_statements.append(
-            SQL("CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, hash bytea NOT NULL)").format(self.chain_table)
+            SQL("CREATE TABLE IF NOT EXISTS {0} (position bigint PRIMARY KEY, hash bytea NOT NULL)").format(
+                self.chain_table
+            )
         )
 
-    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
         # Still inside the insert's transaction, with the events table locked (the library
         # locks it so that notification ids commit in order): the links follow that order.
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
@@ -98,7 +104,9 @@ class ChainedPostgresProcessRecorder(PostgresProcessRecorder):
     def chain(self, start: int, limit: int) -> list[tuple[int, bytes]]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                SQL("SELECT position, hash FROM {0} WHERE position > %s ORDER BY position LIMIT %s").format(self.chain_table),
+                SQL("SELECT position, hash FROM {0} WHERE position > %s ORDER BY position LIMIT %s").format(
+                    self.chain_table
+                ),
                 (start, limit),
             )
             return [(row["position"], bytes(row["hash"])) for row in curs.fetchall()]

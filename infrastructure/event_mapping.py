@@ -72,7 +72,7 @@ class StorewiseMapper(Mapper[UUID]):
         if sealed is not None:
             opened = self.personal_data.open(UUID(str(stored_event.originator_id)), sealed)
             if opened is None:
-                state.update({name: FORGOTTEN for name in getattr(cls, "personal_data", ())})
+                state.update(dict.fromkeys(getattr(cls, "personal_data", ()), FORGOTTEN))
             else:
                 state.update(self.transcoder.decode(opened))
         state["originator_id"] = UUID(str(stored_event.originator_id))

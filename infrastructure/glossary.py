@@ -81,12 +81,18 @@ def _commands(aggregate: type) -> list[tuple[str, Any]]:
 
 
 def _facts(aggregate: type) -> list[tuple[str, Any]]:
-    return [(name, value) for name, value in vars(aggregate).items() if isinstance(value, property) and not name.startswith("_")]
+    return [
+        (name, value)
+        for name, value in vars(aggregate).items()
+        if isinstance(value, property) and not name.startswith("_")
+    ]
 
 
 def _signature(name: str, function: Any) -> str:
     parameters = [p for p in inspect.signature(function).parameters.values() if p.name not in ("self", "cls")]
-    rendered = ", ".join(p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}" for p in parameters)
+    rendered = ", ".join(
+        p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}" for p in parameters
+    )
     return f"{name}({rendered})"
 
 

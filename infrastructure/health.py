@@ -72,7 +72,11 @@ def readiness(
     checks["migrations"] = {"ok": current == tuple(heads), "database": list(current), "code": list(heads)}
     projections = {s.name: {"position": s.position, "head": s.head, "lag": s.lag} for s in statuses}
     worst = max((s.lag for s in statuses), default=0)
-    checks["projections"] = {"ok": not check_lag or worst <= health.max_lag, "max_lag": health.max_lag, "worst_lag": worst}
+    checks["projections"] = {
+        "ok": not check_lag or worst <= health.max_lag,
+        "max_lag": health.max_lag,
+        "worst_lag": worst,
+    }
     ready = all(check["ok"] for check in checks.values())
     return ready, {
         "status": "ready" if ready else "not ready",
@@ -94,7 +98,12 @@ async def readyz(request: Request) -> JSONResponse:
     if services is None:  # still starting up
         return JSONResponse({"status": "starting"}, status_code=503)
     check = asyncio.to_thread(
-        readiness, state.storewise, services.read_side, state.migration_heads, state.health, check_lag=not state.read_only
+        readiness,
+        state.storewise,
+        services.read_side,
+        state.migration_heads,
+        state.health,
+        check_lag=not state.read_only,
     )
     try:
         ready, report = await asyncio.wait_for(check, READY_TIMEOUT)

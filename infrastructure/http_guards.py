@@ -155,7 +155,10 @@ class RequestSizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         await _send_error(
-            send, 413, f"The request body is larger than {self.max_bytes} bytes.", REQUEST_TOO_LARGE,
+            send,
+            413,
+            f"The request body is larger than {self.max_bytes} bytes.",
+            REQUEST_TOO_LARGE,
             maxBytes=self.max_bytes,
         )
 
@@ -218,8 +221,12 @@ class RateLimit:
             if wait > 0:
                 retry_after = max(1, math.ceil(wait))
                 await _send_error(
-                    send, 429, f"Too many requests: try again in {retry_after} s.", RATE_LIMITED,
-                    headers={"Retry-After": str(retry_after)}, retryAfter=retry_after,
+                    send,
+                    429,
+                    f"Too many requests: try again in {retry_after} s.",
+                    RATE_LIMITED,
+                    headers={"Retry-After": str(retry_after)},
+                    retryAfter=retry_after,
                 )
                 return
         await self.app(scope, receive, send)
@@ -236,7 +243,9 @@ def http_middleware(
 ) -> list[Middleware]:
     """The guards as Starlette middleware, outermost first: ``Starlette(middleware=...)``.
     ``clock`` (or a ready ``limiter``) is for tests."""
-    settings = settings_or_env if isinstance(settings_or_env, GuardSettings) else GuardSettings.from_env(settings_or_env)
+    settings = (
+        settings_or_env if isinstance(settings_or_env, GuardSettings) else GuardSettings.from_env(settings_or_env)
+    )
     middleware: list[Middleware] = []
     if settings.cors_origins:
         middleware.append(

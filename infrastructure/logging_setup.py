@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 correlation_id: ContextVar[str] = ContextVar("storewise_log_correlation_id", default="")
 principal: ContextVar[str] = ContextVar("storewise_log_principal", default="")
@@ -51,7 +51,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -71,7 +71,9 @@ class JsonFormatter(logging.Formatter):
 class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        context = " ".join(f"{k}={v.get()}" for k, v in (("cid", correlation_id), ("who", principal), ("op", operation)) if v.get())
+        context = " ".join(
+            f"{k}={v.get()}" for k, v in (("cid", correlation_id), ("who", principal), ("op", operation)) if v.get()
+        )
         return f"{text} [{context}]" if context else text
 
 

@@ -32,7 +32,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -51,7 +59,9 @@ ACTIVE_MODEL = Gauge(
     multiprocess_mode="livemax",
 )
 GRAPHQL_REQUESTS = Counter(
-    "storewise_graphql_requests", "GraphQL operations served, by operation name, type and outcome", ["operation", "type", "status"]
+    "storewise_graphql_requests",
+    "GraphQL operations served, by operation name, type and outcome",
+    ["operation", "type", "status"],
 )
 GRAPHQL_SECONDS = Histogram(
     "storewise_graphql_request_seconds",
@@ -69,7 +79,9 @@ COMMANDS = Counter(
     ["application", "command", "outcome"],
 )
 EVENTS_APPENDED = Counter("storewise_events_appended", "Events recorded by this process, by context", ["context"])
-PROJECTED = Counter("storewise_projection_events", "Events applied to read models by this process, by projection", ["projection"])
+PROJECTED = Counter(
+    "storewise_projection_events", "Events applied to read models by this process, by projection", ["projection"]
+)
 
 #: Distinct operation names kept as labels; later ones are counted as ``other`` (names are the clients' choice).
 MAX_OPERATION_NAMES = 200
@@ -179,10 +191,18 @@ class ProjectionCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._lock:
             source = self._sources[-1] if self._sources else None
-        position = GaugeMetricFamily("storewise_projection_position", "Last log position applied", labels=["projection", "leader"])
-        head = GaugeMetricFamily("storewise_projection_head", "Last position of the leader's log", labels=["projection", "leader"])
-        lag = GaugeMetricFamily("storewise_projection_lag", "Events recorded but not yet applied", labels=["projection", "leader"])
-        up = GaugeMetricFamily("storewise_database_up", "Whether the last scrape could read the positions (1) or not (0)")
+        position = GaugeMetricFamily(
+            "storewise_projection_position", "Last log position applied", labels=["projection", "leader"]
+        )
+        head = GaugeMetricFamily(
+            "storewise_projection_head", "Last position of the leader's log", labels=["projection", "leader"]
+        )
+        lag = GaugeMetricFamily(
+            "storewise_projection_lag", "Events recorded but not yet applied", labels=["projection", "leader"]
+        )
+        up = GaugeMetricFamily(
+            "storewise_database_up", "Whether the last scrape could read the positions (1) or not (0)"
+        )
         if source is not None:
             try:
                 statuses = source()

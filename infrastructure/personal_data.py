@@ -49,13 +49,16 @@ class SQLiteKeyStore:
 
     def get(self, owner_id: UUID) -> bytes | None:
         with self._lock:
-            row = self._db.execute("SELECT wrapped_key FROM personal_data_keys WHERE owner_id = ?", (str(owner_id),)).fetchone()
+            row = self._db.execute(
+                "SELECT wrapped_key FROM personal_data_keys WHERE owner_id = ?", (str(owner_id),)
+            ).fetchone()
         return row[0] if row else None
 
     def add(self, owner_id: UUID, wrapped: bytes) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT INTO personal_data_keys VALUES (?, ?) ON CONFLICT (owner_id) DO NOTHING", (str(owner_id), wrapped)
+                "INSERT INTO personal_data_keys VALUES (?, ?) ON CONFLICT (owner_id) DO NOTHING",
+                (str(owner_id), wrapped),
             )
 
     def delete(self, owner_id: UUID) -> None:
@@ -154,7 +157,9 @@ class PersonalDataVault:
         try:
             return self._kek.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], b"storewise-key:" + owner_id.bytes)
         except InvalidTag:
-            raise RuntimeError("a personal-data key cannot be unwrapped: is STOREWISE_KEK the one it was made with?") from None
+            raise RuntimeError(
+                "a personal-data key cannot be unwrapped: is STOREWISE_KEK the one it was made with?"
+            ) from None
 
     def _wrap(self, owner_id: UUID, key: bytes) -> bytes:
         nonce = os.urandom(_NONCE)

@@ -25,7 +25,11 @@ def sync_engine(settings: Settings) -> sa.Engine:
     """The engine the projections write with."""
     settings = settings.for_read_models()
     settings.prepare()
-    pool = {"pool_size": min(5, db_pool_max()), "max_overflow": max(0, db_pool_max() - 5)} if settings.backend == "postgresql" else {}
+    pool = (
+        {"pool_size": min(5, db_pool_max()), "max_overflow": max(0, db_pool_max() - 5)}
+        if settings.backend == "postgresql"
+        else {}
+    )
     engine = sa.create_engine(settings.read_model_sync_url(), pool_pre_ping=settings.backend == "postgresql", **pool)
     if settings.backend == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)

@@ -109,7 +109,9 @@ def create_app(
             read_side.listeners.append(metrics.observe_projected)
             metrics.PROJECTIONS.add(read_side.status)
             db = async_engine(storewise.settings)
-            services = Services(storewise=storewise, read_side=read_side, db=db, projections_in_process=projections_in_process)
+            services = Services(
+                storewise=storewise, read_side=read_side, db=db, projections_in_process=projections_in_process
+            )
             app.state.storewise, app.state.services, app.state.broker = storewise, services, broker
             if projections_in_process:
                 await asyncio.to_thread(read_side.run_until_idle)
@@ -159,7 +161,9 @@ def serve_app() -> Starlette:
     options = json.loads(os.environ.get(SERVE_OPTIONS) or "{}")
     settings = Settings.from_env()
     if options.get("read_model_url"):
-        settings = Settings(settings.database_url, settings.kek, settings.var_dir, read_model_url=options["read_model_url"])
+        settings = Settings(
+            settings.database_url, settings.kek, settings.var_dir, read_model_url=options["read_model_url"]
+        )
     return create_app(
         settings,
         projections_in_process=options.get("projections_in_process", True),

@@ -111,7 +111,9 @@ class Settings:
                 # waiting for one soon (STOREWISE_DB_POOL_TIMEOUT seconds, default 2; the event
                 # store tries 10 times), so requests fail (retryable) instead of hanging.
                 POSTGRES_PRE_PING="y",
-                POSTGRES_CONNECT_TIMEOUT=str(max(1, whole_number_setting(os.environ, "STOREWISE_DB_POOL_TIMEOUT") or 2)),
+                POSTGRES_CONNECT_TIMEOUT=str(
+                    max(1, whole_number_setting(os.environ, "STOREWISE_DB_POOL_TIMEOUT") or 2)
+                ),
             )
             env["STOREWISE_KEYS_URL"] = self.database_url
         return env

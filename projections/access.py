@@ -28,9 +28,14 @@ class AccessProjection(Projection):
             connection,
             users,
             {
-                "id": event.originator_id, "name": event.name, "role": event.role, "customer_id": event.customer_id,
-                "registered_at": event.at, "registered_by": _actor(metadata),
-                "role_changed_at": None, "role_changed_by": None,
+                "id": event.originator_id,
+                "name": event.name,
+                "role": event.role,
+                "customer_id": event.customer_id,
+                "registered_at": event.at,
+                "registered_by": _actor(metadata),
+                "role_changed_at": None,
+                "role_changed_by": None,
             },
         )
 
@@ -39,7 +44,12 @@ class AccessProjection(Projection):
         connection.execute(
             users.update()
             .where(users.c.id == event.originator_id)
-            .values(role=event.role, customer_id=event.customer_id, role_changed_at=event.at, role_changed_by=_actor(metadata))
+            .values(
+                role=event.role,
+                customer_id=event.customer_id,
+                role_changed_at=event.at,
+                role_changed_by=_actor(metadata),
+            )
         )
 
     @handles(User.TokenIssued)
@@ -48,9 +58,14 @@ class AccessProjection(Projection):
             connection,
             api_tokens,
             {
-                "id": event.token_id, "token_hash": event.token_hash, "user_id": event.originator_id,
-                "issued_at": event.at, "issued_by": _actor(metadata), "expires_at": event.expires_at,
-                "revoked_at": None, "revoked_by": None,
+                "id": event.token_id,
+                "token_hash": event.token_hash,
+                "user_id": event.originator_id,
+                "issued_at": event.at,
+                "issued_by": _actor(metadata),
+                "expires_at": event.expires_at,
+                "revoked_at": None,
+                "revoked_by": None,
             },
         )
 

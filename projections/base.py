@@ -17,13 +17,13 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from eventsourcing.utils import get_topic
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from eventsourcing.utils import get_topic
 
 from .tables import projection_positions
 
@@ -85,13 +85,15 @@ class Projection:
 # every event only supplies values.
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _upsert_statement(table: sa.Table, dialect_name: str, columns: tuple[str, ...], update: tuple[str, ...]) -> Any:
     keys = [c.name for c in table.primary_key.columns]
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(table).values({c: sa.bindparam(c, type_=table.c[c].type) for c in columns})
     if update:
-        return statement.on_conflict_do_update(index_elements=keys, set_={c: getattr(statement.excluded, c) for c in update})
+        return statement.on_conflict_do_update(
+            index_elements=keys, set_={c: getattr(statement.excluded, c) for c in update}
+        )
     return statement.on_conflict_do_nothing(index_elements=keys)
 
 
@@ -131,12 +133,18 @@ def upsert(
         columns = tuple(values)
     keys = {c.name for c in table.primary_key.columns}
     changed = tuple(update) if update is not None else tuple(c for c in columns if c not in keys)
-    connection.execute(compiled(connection, _upsert_statement(table, connection.dialect.name, columns, changed)), values)
+    connection.execute(
+        compiled(connection, _upsert_statement(table, connection.dialect.name, columns, changed)), values
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _accumulate_statement(
-    table: sa.Table, dialect_name: str, columns: tuple[str, ...], add: tuple[str, ...], least: tuple[str, ...],
+    table: sa.Table,
+    dialect_name: str,
+    columns: tuple[str, ...],
+    add: tuple[str, ...],
+    least: tuple[str, ...],
     greatest: tuple[str, ...],
 ) -> Any:
     keys = [c.name for c in table.primary_key.columns]
@@ -168,7 +176,7 @@ def accumulate(
         connection.execute(compiled(connection, statement), rows)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _insert_statement(table: sa.Table) -> Any:
     return table.insert()
 
@@ -178,7 +186,7 @@ def insert(connection: Connection, table: sa.Table, rows: dict[str, Any] | list[
     connection.execute(_insert_statement(table), rows)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _update_statement(table: sa.Table, keys: tuple[str, ...], sets: tuple[str, ...], adds: tuple[str, ...]) -> Any:
     statement = table.update()
     for key in keys:
@@ -212,14 +220,12 @@ def update_many(connection: Connection, table: sa.Table, key: Sequence[str], row
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         sets = tuple(c for c in row if c not in key)
-        shapes.setdefault(sets, []).append(
-            {**{f"key_{k}": row[k] for k in key}, **{f"set_{c}": row[c] for c in sets}}
-        )
+        shapes.setdefault(sets, []).append({**{f"key_{k}": row[k] for k in key}, **{f"set_{c}": row[c] for c in sets}})
     for sets, params in shapes.items():
         connection.execute(_update_statement(table, tuple(key), sets, ()), params)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _select_statement(table: sa.Table, keys: tuple[str, ...], columns: tuple[str, ...] | None) -> Any:
     statement = sa.select(*(table.c[c] for c in columns)) if columns else sa.select(table)
     for key in keys:
@@ -369,7 +375,7 @@ class ProjectionRunner:
                     else:
                         new_position = notifications[-1].id if full else stop
                     rows.append({"name": name, "leader": projection.leader, "position": new_position})
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 upsert(connection, projection_positions, [{**row, "updated_at": now} for row in rows])
             for row in rows:
                 self._known[row["name"]] = row["position"]

@@ -52,8 +52,14 @@ class CatalogProjection(Projection):
 
     @handles(Product.Revised)
     def revised(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        self._set(connection, event, title=event.title, title_search=event.title.lower(), category=event.category,
-                  attributes=dict(event.attributes))
+        self._set(
+            connection,
+            event,
+            title=event.title,
+            title_search=event.title.lower(),
+            category=event.category,
+            attributes=dict(event.attributes),
+        )
 
     @handles(Product.Priced, Product.Repriced)
     def priced(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:

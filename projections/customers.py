@@ -51,7 +51,16 @@ _product_id = functools.lru_cache(maxsize=100_000)(Product.create_id)
 class CustomerProjection(Projection):
     name = "customers"
     leader = "Customers"
-    tables = (customers, activity_records, customer_activity, orders, order_lines, interactions, daily_demand, customer_rfm)
+    tables = (
+        customers,
+        activity_records,
+        customer_activity,
+        orders,
+        order_lines,
+        interactions,
+        daily_demand,
+        customer_rfm,
+    )
 
     # A placed order writes dozens of rows (lines, daily demand, interactions, RFM) and is
     # followed by status changes within moments, so orders, lines and those additive
@@ -74,12 +83,17 @@ class CustomerProjection(Projection):
     def end_batch(self, connection: Connection) -> None:
         self._flush(connection)
         accumulate(
-            connection, daily_demand, list(self._demand_counts.values()),
+            connection,
+            daily_demand,
+            list(self._demand_counts.values()),
             add=("ordered", "cancelled", "returned", "net_units", "revenue"),
         )
         accumulate(
-            connection, interactions, list(self._interactions.values()),
-            add=("views", "carts", "purchases", "weight"), greatest=("last_at",),
+            connection,
+            interactions,
+            list(self._interactions.values()),
+            add=("views", "carts", "purchases", "weight"),
+            greatest=("last_at",),
         )
         self.start_batch()
 
@@ -92,12 +106,18 @@ class CustomerProjection(Projection):
             insert(connection, order_lines, self._new_lines)
             self._new_lines = []
         if self._order_changes:
-            update_many(connection, orders, ("id",), ({"id": pk, **values} for pk, values in self._order_changes.items()))
+            update_many(
+                connection, orders, ("id",), ({"id": pk, **values} for pk, values in self._order_changes.items())
+            )
             self._order_changes = {}
         if self._rfm:
             accumulate(
-                connection, customer_rfm, list(self._rfm.values()),
-                add=("orders_count", "monetary"), least=("first_order_at",), greatest=("last_order_at",),
+                connection,
+                customer_rfm,
+                list(self._rfm.values()),
+                add=("orders_count", "monetary"),
+                least=("first_order_at",),
+                greatest=("last_order_at",),
             )
             self._rfm = {}
 
@@ -109,7 +129,11 @@ class CustomerProjection(Projection):
         values["updated_at"] = event.timestamp
         if isinstance(event, Customer.Registered):
             values.update(
-                id=event.originator_id, reference=event.reference, consents=[], is_forgotten=False, registered_at=event.at
+                id=event.originator_id,
+                reference=event.reference,
+                consents=[],
+                is_forgotten=False,
+                registered_at=event.at,
             )
             upsert(connection, customers, values)
         else:
@@ -123,7 +147,12 @@ class CustomerProjection(Projection):
             consents.add(event.purpose)
         else:
             consents.discard(event.purpose)
-        update(connection, customers, {"id": event.originator_id}, set={"consents": sorted(consents), "updated_at": event.timestamp})
+        update(
+            connection,
+            customers,
+            {"id": event.originator_id},
+            set={"consents": sorted(consents), "updated_at": event.timestamp},
+        )
 
     @handles(Customer.Forgotten)
     def forgotten(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
@@ -139,7 +168,11 @@ class CustomerProjection(Projection):
 
     @handles(CustomerActivity.Started)
     def activity_started(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        insert(connection, activity_records, {"id": event.originator_id, "customer_id": event.customer_id, "day": event.day})
+        insert(
+            connection,
+            activity_records,
+            {"id": event.originator_id, "customer_id": event.customer_id, "day": event.day},
+        )
 
     @handles(CustomerActivity.ProductViewed, CustomerActivity.Searched, CustomerActivity.AddedToCart)
     def activity(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
@@ -171,23 +204,45 @@ class CustomerProjection(Projection):
         currency = lines[0].unit_price.currency
         total = sum((line.unit_price.amount * line.quantity for line in lines), Decimal(0))
         self._new_orders[event.originator_id] = {
-            "id": event.originator_id, "reference": event.reference, "customer_id": event.customer_id,
-            "status": OrderStatus.PLACED, "warehouse": event.warehouse, "currency": currency, "total": total,
-            "is_paid": False, "not_fulfillable_reason": "", "placed_at": event.at, "paid_at": None,
-            "shipped_at": None, "delivered_at": None, "cancelled_at": None,
+            "id": event.originator_id,
+            "reference": event.reference,
+            "customer_id": event.customer_id,
+            "status": OrderStatus.PLACED,
+            "warehouse": event.warehouse,
+            "currency": currency,
+            "total": total,
+            "is_paid": False,
+            "not_fulfillable_reason": "",
+            "placed_at": event.at,
+            "paid_at": None,
+            "shipped_at": None,
+            "delivered_at": None,
+            "cancelled_at": None,
         }
         product_ids = [_product_id(line.sku) for line in lines]
         self._new_lines.extend(
             {
-                "order_id": event.originator_id, "sku": line.sku, "position": n, "product_id": product_id,
-                "quantity": line.quantity, "unit_price": line.unit_price.amount, "currency": currency,
+                "order_id": event.originator_id,
+                "sku": line.sku,
+                "position": n,
+                "product_id": product_id,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price.amount,
+                "currency": currency,
                 "returned_quantity": 0,
             }
             for n, (line, product_id) in enumerate(zip(lines, product_ids))
         )
         day = utc_day(event.at)
         for line in lines:
-            self._demand(connection, line.sku, event.warehouse, day, ordered=line.quantity, revenue=line.unit_price.amount * line.quantity)
+            self._demand(
+                connection,
+                line.sku,
+                event.warehouse,
+                day,
+                ordered=line.quantity,
+                revenue=line.unit_price.amount * line.quantity,
+            )
         if event.customer_id is not None:
             for product_id in product_ids:
                 self._interact(connection, event.customer_id, product_id, event.at, purchases=1)
@@ -200,7 +255,9 @@ class CustomerProjection(Projection):
     @handles(Order.FoundNotFulfillable)
     def not_fulfillable(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         # Still demand (it was asked for), but not a purchase: interactions and RFM take it back.
-        self._set_order(connection, event, status=OrderStatus.NOT_FULFILLABLE, not_fulfillable_reason=event.reason[:500])
+        self._set_order(
+            connection, event, status=OrderStatus.NOT_FULFILLABLE, not_fulfillable_reason=event.reason[:500]
+        )
         self._unpurchase(connection, self._order(connection, event.originator_id), event.at)
 
     @handles(Order.Paid)
@@ -221,7 +278,14 @@ class CustomerProjection(Projection):
         self._set_order(connection, event, status=OrderStatus.CANCELLED, cancelled_at=event.at)
         day = utc_day(order.placed_at)
         for line in self._lines(connection, order.id):
-            self._demand(connection, line.sku, order.warehouse, day, cancelled=line.quantity, revenue=-line.unit_price * line.quantity)
+            self._demand(
+                connection,
+                line.sku,
+                order.warehouse,
+                day,
+                cancelled=line.quantity,
+                revenue=-line.unit_price * line.quantity,
+            )
         if order.status != OrderStatus.NOT_FULFILLABLE:  # that one was taken back already
             self._unpurchase(connection, order, event.at)
 
@@ -234,10 +298,17 @@ class CustomerProjection(Projection):
             line = lines[returned.sku]
             was_returned = line["returned_quantity"]
             line["returned_quantity"] += returned.quantity
-            update(connection, order_lines, {"order_id": order.id, "sku": returned.sku}, add={"returned_quantity": returned.quantity})
+            update(
+                connection,
+                order_lines,
+                {"order_id": order.id, "sku": returned.sku},
+                add={"returned_quantity": returned.quantity},
+            )
             value = line["unit_price"] * returned.quantity
             refund += value
-            self._demand(connection, returned.sku, order.warehouse, utc_day(event.at), returned=returned.quantity, revenue=-value)
+            self._demand(
+                connection, returned.sku, order.warehouse, utc_day(event.at), returned=returned.quantity, revenue=-value
+            )
             fully_returned_now = was_returned < line["quantity"] <= line["returned_quantity"]
             if order.customer_id is not None and fully_returned_now:
                 self._interact(connection, order.customer_id, line["product_id"], event.at, purchases=-1)
@@ -277,14 +348,28 @@ class CustomerProjection(Projection):
             update(connection, customer_rfm, key, set={"last_order_at": latest})
 
     def _demand(
-        self, connection: Connection, sku: str, warehouse: str, day: Any, *, ordered: int = 0, cancelled: int = 0,
-        returned: int = 0, revenue: Decimal = Decimal(0),
+        self,
+        connection: Connection,
+        sku: str,
+        warehouse: str,
+        day: Any,
+        *,
+        ordered: int = 0,
+        cancelled: int = 0,
+        returned: int = 0,
+        revenue: Decimal = Decimal(0),
     ) -> None:
         row = self._demand_counts.get((sku, warehouse, day))
         if row is None:
             row = self._demand_counts[sku, warehouse, day] = {
-                "sku": sku, "warehouse": warehouse, "day": day, "ordered": 0, "cancelled": 0, "returned": 0,
-                "net_units": 0, "revenue": Decimal(0),
+                "sku": sku,
+                "warehouse": warehouse,
+                "day": day,
+                "ordered": 0,
+                "cancelled": 0,
+                "returned": 0,
+                "net_units": 0,
+                "revenue": Decimal(0),
             }
         row["ordered"] += ordered
         row["cancelled"] += cancelled
@@ -293,14 +378,26 @@ class CustomerProjection(Projection):
         row["revenue"] += revenue
 
     def _interact(
-        self, connection: Connection, customer_id: Any, product_id: Any, at: datetime, *, views: int = 0,
-        carts: int = 0, purchases: int = 0,
+        self,
+        connection: Connection,
+        customer_id: Any,
+        product_id: Any,
+        at: datetime,
+        *,
+        views: int = 0,
+        carts: int = 0,
+        purchases: int = 0,
     ) -> None:
         row = self._interactions.get((customer_id, product_id))
         if row is None:
             row = self._interactions[customer_id, product_id] = {
-                "customer_id": customer_id, "product_id": product_id, "views": 0, "carts": 0, "purchases": 0,
-                "weight": 0.0, "last_at": at,
+                "customer_id": customer_id,
+                "product_id": product_id,
+                "views": 0,
+                "carts": 0,
+                "purchases": 0,
+                "weight": 0.0,
+                "last_at": at,
             }
         row["views"] += views
         row["carts"] += carts
@@ -308,12 +405,18 @@ class CustomerProjection(Projection):
         row["weight"] += VIEW_WEIGHT * views + CART_WEIGHT * carts + PURCHASE_WEIGHT * purchases
         row["last_at"] = max(row["last_at"], at)
 
-    def _rfm_placed(self, connection: Connection, customer_id: Any, at: datetime, currency: str, total: Decimal) -> None:
+    def _rfm_placed(
+        self, connection: Connection, customer_id: Any, at: datetime, currency: str, total: Decimal
+    ) -> None:
         row = self._rfm.get(customer_id)
         if row is None:  # the currency of a customer's first order stays
             row = self._rfm[customer_id] = {
-                "customer_id": customer_id, "first_order_at": at, "last_order_at": at, "orders_count": 0,
-                "monetary": Decimal(0), "currency": currency,
+                "customer_id": customer_id,
+                "first_order_at": at,
+                "last_order_at": at,
+                "orders_count": 0,
+                "monetary": Decimal(0),
+                "currency": currency,
             }
         row["orders_count"] += 1
         row["monetary"] += total

@@ -33,7 +33,13 @@ def review_aspect_rows(review_id: UUID, product_id: UUID, aspects: list[dict[str
         if aspect not in strongest or abs(mention.get("score", 0.0)) > abs(strongest[aspect].get("score", 0.0)):
             strongest[aspect] = mention
     return [
-        {"review_id": review_id, "aspect": aspect, "product_id": product_id, "sentiment": m["sentiment"], "mentions": mentions[aspect]}
+        {
+            "review_id": review_id,
+            "aspect": aspect,
+            "product_id": product_id,
+            "sentiment": m["sentiment"],
+            "mentions": mentions[aspect],
+        }
         for aspect, m in strongest.items()
     ]
 
@@ -41,7 +47,14 @@ def review_aspect_rows(review_id: UUID, product_id: UUID, aspects: list[dict[str
 class FeedbackProjection(Projection):
     name = "feedback"
     leader = "Feedback"
-    tables = (reviews, review_analyses, review_aspects, product_sentiment, product_aspect_sentiment, product_sentiment_months)
+    tables = (
+        reviews,
+        review_analyses,
+        review_aspects,
+        product_sentiment,
+        product_aspect_sentiment,
+        product_sentiment_months,
+    )
 
     def start_batch(self) -> None:
         self._touched: set[UUID] = set()
@@ -52,9 +65,15 @@ class FeedbackProjection(Projection):
             connection,
             reviews,
             {
-                "id": event.originator_id, "product_id": event.product_id, "customer_id": event.customer_id,
-                "rating": event.rating, "text": event.text, "language": event.language, "status": ReviewStatus.SUBMITTED,
-                "moderation_reason": "", "submitted_at": event.at,
+                "id": event.originator_id,
+                "product_id": event.product_id,
+                "customer_id": event.customer_id,
+                "rating": event.rating,
+                "text": event.text,
+                "language": event.language,
+                "status": ReviewStatus.SUBMITTED,
+                "moderation_reason": "",
+                "submitted_at": event.at,
             },
         )
         self._touched.add(event.product_id)
@@ -67,7 +86,10 @@ class FeedbackProjection(Projection):
     @handles(Review.Hidden)
     def hidden(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         update(
-            connection, reviews, {"id": event.originator_id}, set={"status": ReviewStatus.HIDDEN, "moderation_reason": event.reason}
+            connection,
+            reviews,
+            {"id": event.originator_id},
+            set={"status": ReviewStatus.HIDDEN, "moderation_reason": event.reason},
         )
         self._touch_review(connection, event.originator_id)
 
@@ -83,11 +105,21 @@ class FeedbackProjection(Projection):
             connection,
             review_analyses,
             {
-                "review_id": event.originator_id, "product_id": product_id, "sentiment": event.label,
-                "positive": event.scores["positive"], "neutral": event.scores["neutral"], "negative": event.scores["negative"],
-                "language": event.language, "aspects": event.aspects, "keywords": event.keywords,
-                "explanation": event.explanation, "method": event.method, "model_version": event.model_version,
-                "model_id": event.model_id, "analysis_count": (previous or 0) + 1, "analysed_at": event.at,
+                "review_id": event.originator_id,
+                "product_id": product_id,
+                "sentiment": event.label,
+                "positive": event.scores["positive"],
+                "neutral": event.scores["neutral"],
+                "negative": event.scores["negative"],
+                "language": event.language,
+                "aspects": event.aspects,
+                "keywords": event.keywords,
+                "explanation": event.explanation,
+                "method": event.method,
+                "model_version": event.model_version,
+                "model_id": event.model_id,
+                "analysis_count": (previous or 0) + 1,
+                "analysed_at": event.at,
             },
         )
         connection.execute(review_aspects.delete().where(review_aspects.c.review_id == event.originator_id))
@@ -134,8 +166,13 @@ def recount_products(connection: Connection, product_ids: list[UUID]) -> None:
             connection,
             product_sentiment,
             [
-                {"product_id": p, "review_count": c["review_count"], "rating_sum": c["rating_sum"],
-                 "analysed_count": c["analysed_count"], **{s: c[s] for s in sentiments}}
+                {
+                    "product_id": p,
+                    "review_count": c["review_count"],
+                    "rating_sum": c["rating_sum"],
+                    "analysed_count": c["analysed_count"],
+                    **{s: c[s] for s in sentiments},
+                }
                 for p, c in totals.items()
             ],
         )
@@ -144,7 +181,13 @@ def recount_products(connection: Connection, product_ids: list[UUID]) -> None:
             connection,
             product_sentiment_months,
             [
-                {"product_id": p, "month": m, "review_count": c["review_count"], "rating_sum": c["rating_sum"], **{s: c[s] for s in sentiments}}
+                {
+                    "product_id": p,
+                    "month": m,
+                    "review_count": c["review_count"],
+                    "rating_sum": c["rating_sum"],
+                    **{s: c[s] for s in sentiments},
+                }
                 for (p, m), c in months.items()
             ],
         )

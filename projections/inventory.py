@@ -63,8 +63,15 @@ class InventoryProjection(Projection):
         # Inserted at the end of the batch, before the batch's movements are added to it.
         self._opened.append(
             {
-                "id": event.originator_id, "sku": event.sku, "warehouse": event.warehouse, "on_hand": 0, "reserved": 0,
-                "available": 0, "is_low": True, "last_counted_at": None, "updated_at": event.timestamp,
+                "id": event.originator_id,
+                "sku": event.sku,
+                "warehouse": event.warehouse,
+                "on_hand": 0,
+                "reserved": 0,
+                "available": 0,
+                "is_low": True,
+                "last_counted_at": None,
+                "updated_at": event.timestamp,
             }
         )
 
@@ -82,7 +89,9 @@ class InventoryProjection(Projection):
         self._opened: list[dict[str, Any]] = []
         self._moves: dict[Any, list[Any]] = {}
 
-    def _move(self, connection: Connection, event: Any, *, on_hand: int = 0, reserved: int = 0, counted_at: Any = None) -> None:
+    def _move(
+        self, connection: Connection, event: Any, *, on_hand: int = 0, reserved: int = 0, counted_at: Any = None
+    ) -> None:
         move = self._moves.setdefault(event.originator_id, [0, 0, None, None])
         move[0] += on_hand
         move[1] += reserved
@@ -173,17 +182,29 @@ class InventoryProjection(Projection):
             connection,
             purchase_order_lines,
             [
-                {"purchase_order_id": event.originator_id, "sku": line.sku, "quantity": line.quantity,
-                 "unit_cost": line.unit_cost.amount, "received_quantity": None}
+                {
+                    "purchase_order_id": event.originator_id,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unit_cost": line.unit_cost.amount,
+                    "received_quantity": None,
+                }
                 for line in lines
             ],
         )
 
     @handles(PurchaseOrder.Received)
     def purchase_received(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        update(connection, purchase_orders, {"id": event.originator_id}, set={"status": "RECEIVED", "received_at": event.at})
+        update(
+            connection,
+            purchase_orders,
+            {"id": event.originator_id},
+            set={"status": "RECEIVED", "received_at": event.at},
+        )
         for sku, quantity in event.quantities.items():
             update(
-                connection, purchase_order_lines, {"purchase_order_id": event.originator_id, "sku": sku},
+                connection,
+                purchase_order_lines,
+                {"purchase_order_id": event.originator_id, "sku": sku},
                 set={"received_quantity": quantity},
             )

@@ -15,7 +15,13 @@ from domain.customer import OrderStatus
 from domain.marketing import AllocationStatus, BudgetAllocation, Segmentation, SegmentMembership
 
 from .base import Projection, handles, insert, update, upsert
-from .marketing_tables import budget_allocation_lines, budget_allocations, customer_segments, segment_moves, segmentations
+from .marketing_tables import (
+    budget_allocation_lines,
+    budget_allocations,
+    customer_segments,
+    segment_moves,
+    segmentations,
+)
 from .tables import campaign_outcomes, customer_activity, customer_rfm, order_lines, orders, products
 
 
@@ -30,9 +36,15 @@ class MarketingProjection(Projection):
             connection,
             segmentations,
             {
-                "id": event.originator_id, "as_of": event.as_of, "rules": event.rules, "rules_checksum": event.rules_checksum,
-                "data_position": event.data_position, "thresholds": event.thresholds, "counts": event.counts,
-                "moved": event.moved, "recorded_at": event.at,
+                "id": event.originator_id,
+                "as_of": event.as_of,
+                "rules": event.rules,
+                "rules_checksum": event.rules_checksum,
+                "data_position": event.data_position,
+                "thresholds": event.thresholds,
+                "counts": event.counts,
+                "moved": event.moved,
+                "recorded_at": event.at,
             },
         )
 
@@ -45,16 +57,25 @@ class MarketingProjection(Projection):
             connection,
             customer_segments,
             {
-                "customer_id": customer_id, "segment": segment, "recency": score.recency, "frequency": score.frequency,
-                "monetary": score.monetary, "since": event.at, "segmentation_id": event.segmentation_id,
+                "customer_id": customer_id,
+                "segment": segment,
+                "recency": score.recency,
+                "frequency": score.frequency,
+                "monetary": score.monetary,
+                "since": event.at,
+                "segmentation_id": event.segmentation_id,
             },
         )
         insert(
             connection,
             segment_moves,
             {
-                "customer_id": customer_id, "from_segment": None if joined else event.from_segment, "to_segment": segment,
-                "score": score.code, "segmentation_id": event.segmentation_id, "at": event.at,
+                "customer_id": customer_id,
+                "from_segment": None if joined else event.from_segment,
+                "to_segment": segment,
+                "score": score.code,
+                "segmentation_id": event.segmentation_id,
+                "at": event.at,
             },
         )
 
@@ -64,16 +85,31 @@ class MarketingProjection(Projection):
             connection,
             budget_allocations,
             {
-                "id": event.originator_id, "status": AllocationStatus.PROPOSED, "objective": event.objective,
-                "currency": event.total_budget.currency, "total_budget": event.total_budget.amount,
-                "expected_outcome": event.expected_outcome, "current_outcome": event.current_outcome,
-                "data_position": event.data_position, "constraints": event.constraints, "solver": event.solver,
+                "id": event.originator_id,
+                "status": AllocationStatus.PROPOSED,
+                "objective": event.objective,
+                "currency": event.total_budget.currency,
+                "total_budget": event.total_budget.amount,
+                "expected_outcome": event.expected_outcome,
+                "current_outcome": event.current_outcome,
+                "data_position": event.data_position,
+                "constraints": event.constraints,
+                "solver": event.solver,
                 "curves": [
-                    {"segment": c.segment, "channel": c.channel, "form": c.form, "parameters": c.parameters,
-                     "covariance": c.covariance, "observations": c.observations, "r_squared": c.r_squared}
+                    {
+                        "segment": c.segment,
+                        "channel": c.channel,
+                        "form": c.form,
+                        "parameters": c.parameters,
+                        "covariance": c.covariance,
+                        "observations": c.observations,
+                        "r_squared": c.r_squared,
+                    }
                     for c in event.curves
                 ],
-                "proposed_at": event.at, "decided_at": None, "rejection_reason": "",
+                "proposed_at": event.at,
+                "decided_at": None,
+                "rejection_reason": "",
             },
         )
         insert(
@@ -81,11 +117,19 @@ class MarketingProjection(Projection):
             budget_allocation_lines,
             [
                 {
-                    "allocation_id": event.originator_id, "segment": line.segment, "channel": line.channel, "position": n,
-                    "current_spend": line.current_spend, "proposed_spend": line.proposed_spend,
-                    "current_outcome": line.current_outcome, "expected_outcome": line.expected_outcome,
-                    "expected_outcome_low": line.expected_outcome_low, "expected_outcome_high": line.expected_outcome_high,
-                    "roi": line.roi, "marginal_roi": line.marginal_roi, "campaign_id": None,
+                    "allocation_id": event.originator_id,
+                    "segment": line.segment,
+                    "channel": line.channel,
+                    "position": n,
+                    "current_spend": line.current_spend,
+                    "proposed_spend": line.proposed_spend,
+                    "current_outcome": line.current_outcome,
+                    "expected_outcome": line.expected_outcome,
+                    "expected_outcome_low": line.expected_outcome_low,
+                    "expected_outcome_high": line.expected_outcome_high,
+                    "roi": line.roi,
+                    "marginal_roi": line.marginal_roi,
+                    "campaign_id": None,
                 }
                 for n, line in enumerate(event.lines)
             ],
@@ -93,7 +137,12 @@ class MarketingProjection(Projection):
 
     @handles(BudgetAllocation.Approved)
     def approved(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        update(connection, budget_allocations, {"id": event.originator_id}, set={"status": AllocationStatus.APPROVED, "decided_at": event.at})
+        update(
+            connection,
+            budget_allocations,
+            {"id": event.originator_id},
+            set={"status": AllocationStatus.APPROVED, "decided_at": event.at},
+        )
         for campaign in event.campaigns:
             update(
                 connection,
@@ -129,7 +178,12 @@ class SqlMarketingData:
 
     def rfm(self) -> list[tuple[UUID, Any, int, float]]:
         rows = self._all(
-            sa.select(customer_rfm.c.customer_id, customer_rfm.c.last_order_at, customer_rfm.c.orders_count, customer_rfm.c.monetary)
+            sa.select(
+                customer_rfm.c.customer_id,
+                customer_rfm.c.last_order_at,
+                customer_rfm.c.orders_count,
+                customer_rfm.c.monetary,
+            )
             .where(customer_rfm.c.orders_count > 0)
             .order_by(customer_rfm.c.customer_id)
         )
@@ -139,24 +193,35 @@ class SqlMarketingData:
         o = campaign_outcomes.c
         rows = self._all(
             sa.select(
-                o.campaign_id, o.segment, o.channel, o.currency, sa.func.sum(o.spend), sa.func.sum(o.conversions),
-                sa.func.sum(o.revenue), sa.func.max(o.at),
+                o.campaign_id,
+                o.segment,
+                o.channel,
+                o.currency,
+                sa.func.sum(o.spend),
+                sa.func.sum(o.conversions),
+                sa.func.sum(o.revenue),
+                sa.func.max(o.at),
             )
             .group_by(o.campaign_id, o.segment, o.channel, o.currency)
             .order_by(o.campaign_id)
         )
-        return [
-            CampaignResult(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7]) for r in rows
-        ]
+        return [CampaignResult(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], r[7]) for r in rows]
 
     def order_lines(self, customer_ids: Sequence[UUID] | None = None) -> list[tuple[Any, ...]]:
         statement = (
             sa.select(
-                orders.c.customer_id, orders.c.id, orders.c.placed_at,
+                orders.c.customer_id,
+                orders.c.id,
+                orders.c.placed_at,
                 order_lines.c.unit_price * (order_lines.c.quantity - order_lines.c.returned_quantity),
-                order_lines.c.quantity - order_lines.c.returned_quantity, sa.func.coalesce(products.c.category, "Other"),
+                order_lines.c.quantity - order_lines.c.returned_quantity,
+                sa.func.coalesce(products.c.category, "Other"),
             )
-            .select_from(orders.join(order_lines, order_lines.c.order_id == orders.c.id).outerjoin(products, products.c.id == order_lines.c.product_id))
+            .select_from(
+                orders.join(order_lines, order_lines.c.order_id == orders.c.id).outerjoin(
+                    products, products.c.id == order_lines.c.product_id
+                )
+            )
             .where(orders.c.customer_id.is_not(None), orders.c.status.not_in(_STANDING))
             .order_by(orders.c.placed_at)
         )

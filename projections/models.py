@@ -23,24 +23,37 @@ class ModelProjection(Projection):
             connection,
             trained_models,
             {
-                "id": event.originator_id, "kind": event.kind, "version": event.model_version, "status": ModelStatus.TRAINED,
-                "hyperparameters": event.hyperparameters, "data_position": event.data_position,
-                "metrics": event.metrics, "artifact_checksum": event.artifact_checksum,
-                "artifact_path": event.artifact_path, "notes": event.notes, "trained_at": event.at,
-                "activated_at": None, "superseded_at": None, "superseded_by": None,
+                "id": event.originator_id,
+                "kind": event.kind,
+                "version": event.model_version,
+                "status": ModelStatus.TRAINED,
+                "hyperparameters": event.hyperparameters,
+                "data_position": event.data_position,
+                "metrics": event.metrics,
+                "artifact_checksum": event.artifact_checksum,
+                "artifact_path": event.artifact_path,
+                "notes": event.notes,
+                "trained_at": event.at,
+                "activated_at": None,
+                "superseded_at": None,
+                "superseded_by": None,
             },
         )
 
     @handles(TrainedModel.Activated)
     def activated(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         update(
-            connection, trained_models, {"id": event.originator_id},
+            connection,
+            trained_models,
+            {"id": event.originator_id},
             set={"status": ModelStatus.ACTIVE, "activated_at": event.at, "superseded_at": None, "superseded_by": None},
         )
 
     @handles(TrainedModel.Superseded)
     def superseded(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         update(
-            connection, trained_models, {"id": event.originator_id},
+            connection,
+            trained_models,
+            {"id": event.originator_id},
             set={"status": ModelStatus.SUPERSEDED, "superseded_at": event.at, "superseded_by": event.by},
         )

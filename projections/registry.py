@@ -17,8 +17,14 @@ from .replenishment import ReplenishmentProjection
 
 def all_projections() -> list[Projection]:
     contexts: list[Projection] = [
-        CustomerProjection(), CatalogProjection(), InventoryProjection(), CampaignProjection(), FeedbackProjection(),
-        AccessProjection(), ModelProjection(), MarketingProjection(),
+        CustomerProjection(),
+        CatalogProjection(),
+        InventoryProjection(),
+        CampaignProjection(),
+        FeedbackProjection(),
+        AccessProjection(),
+        ModelProjection(),
+        MarketingProjection(),
     ]
     # Replenishment follows Inventory too: not a context of its own (no second event-log projection).
     return contexts + [EventLogProjection(p.leader) for p in contexts] + [ReplenishmentProjection()]

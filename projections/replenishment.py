@@ -37,7 +37,15 @@ from .replenishment_tables import (
 class ReplenishmentProjection(Projection):
     name = "replenishment"
     leader = "Inventory"
-    tables = (stock_positions, stock_days, stocktake_counts, forecast_runs, demand_forecasts, replenishment_plans, replenishment_plan_lines)
+    tables = (
+        stock_positions,
+        stock_days,
+        stocktake_counts,
+        forecast_runs,
+        demand_forecasts,
+        replenishment_plans,
+        replenishment_plan_lines,
+    )
 
     def __init__(self) -> None:
         self.start_batch()
@@ -86,16 +94,35 @@ class ReplenishmentProjection(Projection):
         if isinstance(event, StockItem.Counted):
             sku, warehouse = self._items[event.originator_id][:2]
             insert(
-                connection, stocktake_counts,
-                {"position": int(metadata["position"]), "sku": sku, "warehouse": warehouse, "expected": event.expected,
-                 "counted": event.counted, "difference": event.difference, "counted_at": event.at},
+                connection,
+                stocktake_counts,
+                {
+                    "position": int(metadata["position"]),
+                    "sku": sku,
+                    "warehouse": warehouse,
+                    "expected": event.expected,
+                    "counted": event.counted,
+                    "difference": event.difference,
+                    "counted_at": event.at,
+                },
             )
 
     def end_batch(self, connection: Connection) -> None:
-        upsert(connection, stock_positions, [
-            {"id": item_id, "sku": sku, "warehouse": warehouse, "on_hand": on_hand, "reserved": reserved, "moved": moved}
-            for item_id, (sku, warehouse, on_hand, reserved, moved) in self._items.items()
-        ])
+        upsert(
+            connection,
+            stock_positions,
+            [
+                {
+                    "id": item_id,
+                    "sku": sku,
+                    "warehouse": warehouse,
+                    "on_hand": on_hand,
+                    "reserved": reserved,
+                    "moved": moved,
+                }
+                for item_id, (sku, warehouse, on_hand, reserved, moved) in self._items.items()
+            ],
+        )
         if self._days:
             keys = [(self._items[item_id][0], self._items[item_id][1], day) for item_id, day in self._days]
             existing = {
@@ -108,8 +135,13 @@ class ReplenishmentProjection(Projection):
             }
             rows = []
             for (sku, warehouse, day), (low, closing, on_hand, shipped, received) in zip(keys, self._days.values()):
-                values = {"min_available": low, "closing_available": closing, "closing_on_hand": on_hand,
-                          "shipped": shipped, "received": received}
+                values = {
+                    "min_available": low,
+                    "closing_available": closing,
+                    "closing_on_hand": on_hand,
+                    "shipped": shipped,
+                    "received": received,
+                }
                 old = existing.get((sku, warehouse, day))
                 if old is not None:  # a day begun in an earlier batch
                     values["min_available"] = min(low, old.min_available)
@@ -124,20 +156,37 @@ class ReplenishmentProjection(Projection):
     @handles(ForecastRun.Recorded)
     def forecast_run(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         insert(
-            connection, forecast_runs,
-            {"id": event.originator_id, "data_position": dict(event.data_position), "history_end": event.history_end,
-             "parameters": _plain(event.parameters), "version": event.version, "series": event.series,
-             "recorded_at": event.at},
+            connection,
+            forecast_runs,
+            {
+                "id": event.originator_id,
+                "data_position": dict(event.data_position),
+                "history_end": event.history_end,
+                "parameters": _plain(event.parameters),
+                "version": event.version,
+                "series": event.series,
+                "recorded_at": event.at,
+            },
         )
 
     @handles(DemandForecast.Made)
     def forecast(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         summary = event.summary
         upsert(
-            connection, demand_forecasts,
-            {"sku": event.sku, "warehouse": event.warehouse, "run_id": event.run_id, "model": summary.model,
-             "start": summary.start, "mean": list(summary.mean), "residual_quantiles": dict(summary.residual_quantiles),
-             "backtest_mae": summary.backtest_mae, "censored_days": summary.censored_days, "forecast_at": event.at},
+            connection,
+            demand_forecasts,
+            {
+                "sku": event.sku,
+                "warehouse": event.warehouse,
+                "run_id": event.run_id,
+                "model": summary.model,
+                "start": summary.start,
+                "mean": list(summary.mean),
+                "residual_quantiles": dict(summary.residual_quantiles),
+                "backtest_mae": summary.backtest_mae,
+                "censored_days": summary.censored_days,
+                "forecast_at": event.at,
+            },
         )
 
     # --- plans ------------------------------------------------------------------------------
@@ -148,57 +197,101 @@ class ReplenishmentProjection(Projection):
         currency = lines[0].unit_cost.currency if lines else None
         ordered = [line for line in lines if line.quantity]
         insert(
-            connection, replenishment_plans,
-            {"id": event.originator_id, "status": PlanStatus.PROPOSED, "proposed_at": event.at, "decided_at": None,
-             "data_position": dict(event.data_position), "forecast_run_id": event.forecast_run_id,
-             "parameters": _plain(event.parameters), "constraints": _plain(event.constraints),
-             "solver": _plain(event.solver), "solver_status": str(event.solver.get("status", "")),
-             "line_count": len(lines), "ordered_lines": len(ordered),
-             "total_cost": sum((line.unit_cost.amount * line.quantity for line in lines), Decimal(0)),
-             "currency": currency, "reject_reason": None, "purchase_order_ids": []},
+            connection,
+            replenishment_plans,
+            {
+                "id": event.originator_id,
+                "status": PlanStatus.PROPOSED,
+                "proposed_at": event.at,
+                "decided_at": None,
+                "data_position": dict(event.data_position),
+                "forecast_run_id": event.forecast_run_id,
+                "parameters": _plain(event.parameters),
+                "constraints": _plain(event.constraints),
+                "solver": _plain(event.solver),
+                "solver_status": str(event.solver.get("status", "")),
+                "line_count": len(lines),
+                "ordered_lines": len(ordered),
+                "total_cost": sum((line.unit_cost.amount * line.quantity for line in lines), Decimal(0)),
+                "currency": currency,
+                "reject_reason": None,
+                "purchase_order_ids": [],
+            },
         )
         if lines:
-            insert(connection, replenishment_plan_lines, [
-                {"plan_id": event.originator_id, "sku": line.sku, "warehouse": line.warehouse,
-                 "supplier_id": line.supplier_id, "proposed_quantity": line.quantity, "quantity": line.quantity,
-                 "unit_cost": line.unit_cost.amount, "currency": line.unit_cost.currency, "position": line.position,
-                 "order_up_to": line.order_up_to, "mean_demand": line.mean_demand, "quantiles": dict(line.quantiles),
-                 "safety_stock": line.safety_stock, "critical_fractile": line.critical_fractile,
-                 "expected_holding": line.expected_holding, "expected_shortage": line.expected_shortage,
-                 "forecast_model": line.forecast_model, "abc_class": line.abc_class or "",
-                 "lead_time_days": line.lead_time_days, "rationale": line.rationale}
-                for line in lines
-            ])
+            insert(
+                connection,
+                replenishment_plan_lines,
+                [
+                    {
+                        "plan_id": event.originator_id,
+                        "sku": line.sku,
+                        "warehouse": line.warehouse,
+                        "supplier_id": line.supplier_id,
+                        "proposed_quantity": line.quantity,
+                        "quantity": line.quantity,
+                        "unit_cost": line.unit_cost.amount,
+                        "currency": line.unit_cost.currency,
+                        "position": line.position,
+                        "order_up_to": line.order_up_to,
+                        "mean_demand": line.mean_demand,
+                        "quantiles": dict(line.quantiles),
+                        "safety_stock": line.safety_stock,
+                        "critical_fractile": line.critical_fractile,
+                        "expected_holding": line.expected_holding,
+                        "expected_shortage": line.expected_shortage,
+                        "forecast_model": line.forecast_model,
+                        "abc_class": line.abc_class or "",
+                        "lead_time_days": line.lead_time_days,
+                        "rationale": line.rationale,
+                    }
+                    for line in lines
+                ],
+            )
 
     @handles(ReplenishmentPlan.Edited)
     def edited(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         for edit in event.edits:
             update(
-                connection, replenishment_plan_lines,
-                {"plan_id": event.originator_id, "sku": edit.sku, "warehouse": edit.warehouse}, set={"quantity": edit.quantity},
+                connection,
+                replenishment_plan_lines,
+                {"plan_id": event.originator_id, "sku": edit.sku, "warehouse": edit.warehouse},
+                set={"quantity": edit.quantity},
             )
         rows = connection.execute(
-            sa.select(replenishment_plan_lines.c.quantity, replenishment_plan_lines.c.unit_cost)
-            .where(replenishment_plan_lines.c.plan_id == event.originator_id)
+            sa.select(replenishment_plan_lines.c.quantity, replenishment_plan_lines.c.unit_cost).where(
+                replenishment_plan_lines.c.plan_id == event.originator_id
+            )
         ).all()
         update(
-            connection, replenishment_plans, {"id": event.originator_id},
-            set={"ordered_lines": sum(1 for r in rows if r.quantity),
-                 "total_cost": sum((Decimal(r.unit_cost) * r.quantity for r in rows), Decimal(0))},
+            connection,
+            replenishment_plans,
+            {"id": event.originator_id},
+            set={
+                "ordered_lines": sum(1 for r in rows if r.quantity),
+                "total_cost": sum((Decimal(r.unit_cost) * r.quantity for r in rows), Decimal(0)),
+            },
         )
 
     @handles(ReplenishmentPlan.Approved)
     def approved(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         update(
-            connection, replenishment_plans, {"id": event.originator_id},
-            set={"status": PlanStatus.APPROVED, "decided_at": event.at,
-                 "purchase_order_ids": [str(i) for i in event.purchase_order_ids]},
+            connection,
+            replenishment_plans,
+            {"id": event.originator_id},
+            set={
+                "status": PlanStatus.APPROVED,
+                "decided_at": event.at,
+                "purchase_order_ids": [str(i) for i in event.purchase_order_ids],
+            },
         )
 
     @handles(ReplenishmentPlan.Rejected)
     def rejected(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         update(
-            connection, replenishment_plans, {"id": event.originator_id},
+            connection,
+            replenishment_plans,
+            {"id": event.originator_id},
             set={"status": PlanStatus.REJECTED, "decided_at": event.at, "reject_reason": event.reason},
         )
 
@@ -260,7 +353,9 @@ def stock_out_days(day_rows: Iterable[Any], first: date, last: date) -> tuple[in
                 index += 1
             if day >= start:
                 total += 1
-                if (row is not None and row.min_available <= 0) or (row is None and closing is not None and closing <= 0):
+                if (row is not None and row.min_available <= 0) or (
+                    row is None and closing is not None and closing <= 0
+                ):
                     out += 1
             if row is not None:
                 closing = row.closing_available
@@ -292,8 +387,16 @@ def average_on_hand(day_rows: Iterable[Any], first: date, last: date) -> float:
 
 
 def inventory_kpis(
-    *, as_of: date, days: int, day_rows: list[Any], count_rows: list[Any], demand_rows: list[Any],
-    stock_rows: list[Any], ordered_units: int, allocated_units: int, cover_target_days: float = 60.0,
+    *,
+    as_of: date,
+    days: int,
+    day_rows: list[Any],
+    count_rows: list[Any],
+    demand_rows: list[Any],
+    stock_rows: list[Any],
+    ordered_units: int,
+    allocated_units: int,
+    cover_target_days: float = 60.0,
 ) -> InventoryKpis:
     """The KPIs from rows: ``day_rows`` (stock_days up to ``as_of``), ``count_rows`` (stocktake
     counts in the window), ``demand_rows`` (daily_demand in the window), ``stock_rows``
@@ -317,7 +420,8 @@ def inventory_kpis(
     expected = sum(r.expected for r in counts)
     turnover = shipped / on_hand if on_hand > 0 else None
     return InventoryKpis(
-        as_of=as_of, days=days,
+        as_of=as_of,
+        days=days,
         stock_out_rate=out / total if total else None,
         fill_rate=allocated_units / ordered_units if ordered_units else None,
         overstock_rate=over / items if items else None,

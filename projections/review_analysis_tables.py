@@ -77,5 +77,9 @@ product_sentiment_months = sa.Table(
 )
 
 REVIEW_ANALYSIS_TABLES = (
-    review_analyses, review_aspects, product_sentiment, product_aspect_sentiment, product_sentiment_months,
+    review_analyses,
+    review_aspects,
+    product_sentiment,
+    product_aspect_sentiment,
+    product_sentiment_months,
 )

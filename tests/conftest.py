@@ -43,7 +43,9 @@ def postgres_settings() -> Iterator[Settings]:
         pytest.skip(f"no PostgreSQL server: {problem}")
     schema = f"test_{uuid.uuid4().hex[:12]}"
     separator = "&" if "?" in POSTGRES_URL else "?"
-    settings = Settings(database_url=f"{POSTGRES_URL}{separator}schema={schema}", kek=os.urandom(32), var_dir=Path("var"))
+    settings = Settings(
+        database_url=f"{POSTGRES_URL}{separator}schema={schema}", kek=os.urandom(32), var_dir=Path("var")
+    )
     yield settings
     import psycopg
 

@@ -13,7 +13,7 @@ SAMPLE = ROOT / "data" / "reviews-sample"
 CATALOG_TERMS = [("mugs & cups", "mugs & cups"), ("mugs & cups", "mugs"), ("lanterns", "lantern")]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def trained_model_dir(version: str = "test-sentiment-1") -> Path:
     """Train both languages on the sample and save the model; returns its directory."""
     from infrastructure.reviews.training import SPLITS, save_model, train_language
@@ -50,8 +50,13 @@ def serve_model(storewise: Any, directory: Path | None = None) -> Any:
 
     directory = directory or trained_model_dir()
     model_id = storewise.models.record_training(
-        "sentiment", read_meta(directory)["version"], hyperparameters={}, data_position=storewise.event_counts(),
-        metrics={}, artifact_checksum=checksum(directory), artifact_path=str(directory),
+        "sentiment",
+        read_meta(directory)["version"],
+        hyperparameters={},
+        data_position=storewise.event_counts(),
+        metrics={},
+        artifact_checksum=checksum(directory),
+        artifact_path=str(directory),
     )
     storewise.models.activate_model(model_id)
     return model_id

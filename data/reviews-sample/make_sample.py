@@ -29,7 +29,13 @@ def _pick(rows: list, text_of, label_of, per_label: dict) -> list:
 def _write(path: Path, header: list, rows: list, delimiter: str = ",") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE, escapechar=None if delimiter == "," else "\\")
+    writer = csv.writer(
+        buffer,
+        delimiter=delimiter,
+        lineterminator="\n",
+        quoting=csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE,
+        escapechar=None if delimiter == "," else "\\",
+    )
     writer.writerow(header)
     writer.writerows(rows)
     with gzip.GzipFile(path, "wb", mtime=0) as file:
@@ -68,7 +74,9 @@ def main() -> None:
 
     # Demo reviews for `storewise reviews demo`: short ones, both languages, every rating.
     demo = []
-    for row in _pick([r for r in en if len(r[4]) < 400], lambda r: r[4], lambda r: r[5], {"1": 6, "2": 6, "3": 6, "4": 8, "5": 10}):
+    for row in _pick(
+        [r for r in en if len(r[4]) < 400], lambda r: r[4], lambda r: r[5], {"1": 6, "2": 6, "3": 6, "4": 8, "5": 10}
+    ):
         demo.append([row[4], row[5], "en"])
     for row in _pick([r for r in picked if len(r[2]) < 150], lambda r: r[2], lambda r: r[1], {"0": 12, "1": 12}):
         demo.append([row[2], "5" if row[1] == "1" else "1", "zh"])

@@ -13,7 +13,15 @@ from ..auth import ACCESS_READERS, EVERYONE, requires
 from ..auth.permissions import principal_of
 from ..core.db import loader, row_loader
 from ..core.ids import to_global_id
-from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 from .types import UserType, Viewer, role_enum
 
 users_by_id = row_loader(users, "id")

@@ -25,7 +25,15 @@ from ..auth import ACCESS_READERS, requires
 from ..auth.permissions import principal_of
 from ..core.db import fetch_one
 from ..core.errors import BadUserInput
-from ..core.pagination import AFTER_DESCRIPTION, DEFAULT_PAGE_SIZE, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 
 
 def _clear(info: Info) -> bool:
@@ -39,25 +47,41 @@ class RecordedEvent:
     aggregate_id: str = strawberry.field(description="The aggregate it happened to (its UUID).")
     aggregate_type: str = strawberry.field(description="The aggregate's kind, e.g. `Order`.")
     version: int = strawberry.field(description="The aggregate's version this event made (1 for the first).")
-    event_type: str = strawberry.field(description="What happened, e.g. `Order.Placed` (see docs/ubiquitous-language.md).")
+    event_type: str = strawberry.field(
+        description="What happened, e.g. `Order.Placed` (see docs/ubiquitous-language.md)."
+    )
     recorded_at: datetime = strawberry.field(description="When it was recorded (UTC).")
     event_id: str = strawberry.field(description="The event's own id (what events it caused name as their causation).")
-    actor: str = strawberry.field(description="Who caused it: `user:<id>:<role>`, `importer:...`, or `system:<context>` for a process manager.")
+    actor: str = strawberry.field(
+        description="Who caused it: `user:<id>:<role>`, `importer:...`, or `system:<context>` for a process manager."
+    )
     correlation_id: str = strawberry.field(description="Shared by everything one request set in motion.")
-    causation_id: str = strawberry.field(description="The command (idempotency key) or the event that directly caused it.")
+    causation_id: str = strawberry.field(
+        description="The command (idempotency key) or the event that directly caused it."
+    )
 
     @strawberry.field(description="The event's fields as recorded; personal data masked except for the admin.")
     async def payload(self, info: Info) -> JSON | None:
         storewise = info.context.storewise
-        event = await asyncio.to_thread(audit.stored_event, storewise, self.context, UUID(self.aggregate_id), self.version)
+        event = await asyncio.to_thread(
+            audit.stored_event, storewise, self.context, UUID(self.aggregate_id), self.version
+        )
         return None if event is None else audit.event_payload(event, clear_personal_data=_clear(info))
 
     @classmethod
     def from_row(cls, row: Any) -> RecordedEvent:
         return cls(
-            context=row.context, position=row.position, aggregate_id=str(row.aggregate_id), aggregate_type=row.aggregate_type,
-            version=row.version, event_type=row.event_type, recorded_at=row.recorded_at, event_id=row.event_id,
-            actor=row.actor, correlation_id=row.correlation_id, causation_id=row.causation_id,
+            context=row.context,
+            position=row.position,
+            aggregate_id=str(row.aggregate_id),
+            aggregate_type=row.aggregate_type,
+            version=row.version,
+            event_type=row.event_type,
+            recorded_at=row.recorded_at,
+            event_id=row.event_id,
+            actor=row.actor,
+            correlation_id=row.correlation_id,
+            causation_id=row.causation_id,
         )
 
 
@@ -68,7 +92,9 @@ class EventLogFilter:
     event_type: str | None = strawberry.field(default=None, description="Only this kind of event, e.g. `Order.Placed`.")
     actor: str | None = strawberry.field(default=None, description="Only events caused by this actor.")
     correlation_id: str | None = strawberry.field(default=None, description="Only events of this correlation.")
-    from_: datetime | None = strawberry.field(default=None, name="from", description="Recorded at or after this instant.")
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Recorded at or after this instant."
+    )
     to: datetime | None = strawberry.field(default=None, description="Recorded before this instant.")
 
 
@@ -93,7 +119,9 @@ def _filters(filter: EventLogFilter | None) -> list[Any]:
     if filter.aggregate_id is not None:
         conditions.append(event_log.c.aggregate_id == filter.aggregate_id)
     for column, value in (
-        (event_log.c.event_type, filter.event_type), (event_log.c.actor, filter.actor), (event_log.c.correlation_id, filter.correlation_id)
+        (event_log.c.event_type, filter.event_type),
+        (event_log.c.actor, filter.actor),
+        (event_log.c.correlation_id, filter.correlation_id),
     ):
         if value is not None:
             conditions.append(column == value)
@@ -116,10 +144,14 @@ class AuditQueries:
         filter: Annotated[EventLogFilter | None, strawberry.argument(description="Which events.")] = None,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-        direction: Annotated[SortDirection, strawberry.argument(description="Oldest or newest first.")] = SortDirection.ASC,
+        direction: Annotated[
+            SortDirection, strawberry.argument(description="Oldest or newest first.")
+        ] = SortDirection.ASC,
     ) -> Connection[RecordedEvent] | None:
         order = ordering("RECORDED_AT", event_log.c.recorded_at, event_log.c.event_id, direction)
-        return await paginate(info.context.reader, event_log, _filters(filter), order, first, after, RecordedEvent.from_row)
+        return await paginate(
+            info.context.reader, event_log, _filters(filter), order, first, after, RecordedEvent.from_row
+        )
 
     @strawberry.field(
         description="One aggregate's events, in the order they happened.",
@@ -165,6 +197,10 @@ class AuditQueries:
             return None
         aggregate = await asyncio.to_thread(audit.aggregate_at, info.context.storewise, row.context, pk, row.version)
         return AggregateSnapshot(
-            aggregate_id=str(pk), aggregate_type=row.aggregate_type, context=row.context, version=row.version,
-            recorded_at=row.recorded_at, state=audit.aggregate_state(aggregate, clear_personal_data=_clear(info)),
+            aggregate_id=str(pk),
+            aggregate_type=row.aggregate_type,
+            context=row.context,
+            version=row.version,
+            recorded_at=row.recorded_at,
+            state=audit.aggregate_state(aggregate, clear_personal_data=_clear(info)),
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,7 +61,7 @@ class Authenticator:
             return refused("unknown token")
         if row.revoked_at is not None:
             return refused("the token was revoked")
-        if _utc(row.expires_at) <= datetime.now(timezone.utc):
+        if _utc(row.expires_at) <= datetime.now(UTC):
             return refused("the token has expired")
         return Principal(
             role=Role(row.role), user_id=row.user_id, name=row.name, customer_id=row.customer_id, token_id=row.token_id
@@ -74,8 +74,13 @@ class Authenticator:
             return cached[1]
         statement = (
             sa.select(
-                api_tokens.c.id.label("token_id"), api_tokens.c.expires_at, api_tokens.c.revoked_at,
-                users.c.id.label("user_id"), users.c.name, users.c.role, users.c.customer_id,
+                api_tokens.c.id.label("token_id"),
+                api_tokens.c.expires_at,
+                api_tokens.c.revoked_at,
+                users.c.id.label("user_id"),
+                users.c.name,
+                users.c.role,
+                users.c.customer_id,
             )
             .join(users, users.c.id == api_tokens.c.user_id)
             .where(api_tokens.c.token_hash == fingerprint)
@@ -94,4 +99,4 @@ class Authenticator:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

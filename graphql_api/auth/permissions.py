@@ -181,7 +181,9 @@ class ArgumentIs(Condition):
 
     def __init__(self, path: str, value: Any, shown: str | None = None):
         self.path, self.value = path, value
-        self.description = f"only with `{_camel(path)}: {shown}`" if value is not None else f"only without `{_camel(path)}`"
+        self.description = (
+            f"only with `{_camel(path)}: {shown}`" if value is not None else f"only without `{_camel(path)}`"
+        )
 
     def holds(self, principal: Principal, source: Any, info: Info, kwargs: Mapping[str, Any]) -> bool:
         return argument(kwargs, self.path) == self.value
@@ -293,7 +295,9 @@ class Allow(BasePermission):
         ]
         return "Who may use it: " + (", ".join(parts) if parts else "nobody") + "."
 
-    def decide(self, principal: Principal, source: Any, info: Info, kwargs: Mapping[str, Any]) -> bool | Awaitable[bool]:
+    def decide(
+        self, principal: Principal, source: Any, info: Info, kwargs: Mapping[str, Any]
+    ) -> bool | Awaitable[bool]:
         """Whether the principal may use the field here (an awaitable where a condition must load something)."""
         if principal.refused:
             return False
@@ -311,10 +315,14 @@ class Allow(BasePermission):
             return self._settle(decided, principal, source, info, kwargs)
         return self._conclude(decided, principal, source, info, kwargs)
 
-    async def _settle(self, decided: Awaitable[bool], principal: Principal, source: Any, info: Info, kwargs: Any) -> bool:
+    async def _settle(
+        self, decided: Awaitable[bool], principal: Principal, source: Any, info: Info, kwargs: Any
+    ) -> bool:
         return self._conclude(await decided, principal, source, info, kwargs)
 
-    def _conclude(self, allowed: bool, principal: Principal, source: Any, info: Info, kwargs: Mapping[str, Any]) -> bool:
+    def _conclude(
+        self, allowed: bool, principal: Principal, source: Any, info: Info, kwargs: Mapping[str, Any]
+    ) -> bool:
         if not allowed:
             self._deny(principal, source, info, kwargs)
         if self.personal_data and not principal.owns(getattr(source, "owner_pk", None)):
@@ -329,10 +337,14 @@ class Allow(BasePermission):
         condition = self.conditions.get(principal.role)
         if not principal.is_authenticated:
             if condition is not None:
-                raise AccessDenied(f"Not authenticated: without a token, {name} is open {condition.description}.", UNAUTHENTICATED)
+                raise AccessDenied(
+                    f"Not authenticated: without a token, {name} is open {condition.description}.", UNAUTHENTICATED
+                )
             raise AccessDenied(f"Not authenticated: {name} needs a token.", UNAUTHENTICATED)
         if condition is not None:
-            raise AccessDenied(f"Forbidden: {name} is open to a {principal.role.value} {condition.description}.", FORBIDDEN)
+            raise AccessDenied(
+                f"Forbidden: {name} is open to a {principal.role.value} {condition.description}.", FORBIDDEN
+            )
         raise AccessDenied(f"Forbidden: {name} is not open to the role {principal.role.value}.", FORBIDDEN)
 
 
@@ -342,8 +354,20 @@ def _subject(source: Any, kwargs: Mapping[str, Any]) -> str | None:
     for attribute in ("owner_pk", "pk"):
         if getattr(source, attribute, None) is not None:
             return str(getattr(source, attribute))
-    for path in ("id", "customer_id", "ids", "input.customer_id", "input.order_id", "input.review_id", "input.product_id",
-                 "input.campaign_id", "input.supplier_id", "input.purchase_order_id", "product_id", "supplier_id"):
+    for path in (
+        "id",
+        "customer_id",
+        "ids",
+        "input.customer_id",
+        "input.order_id",
+        "input.review_id",
+        "input.product_id",
+        "input.campaign_id",
+        "input.supplier_id",
+        "input.purchase_order_id",
+        "product_id",
+        "supplier_id",
+    ):
         value = argument(kwargs, path)
         if value is not None:
             return ",".join(_readable_id(v) for v in value) if isinstance(value, list) else _readable_id(value)
@@ -360,14 +384,20 @@ def _readable_id(value: Any) -> str:
         return repr(str(value)[:100])  # not an id: quoted, so the log line cannot be forged
 
 
-def _log_access(level: int, what: str, principal: Principal, source: Any, info: Info, kwargs: Mapping[str, Any]) -> None:
+def _log_access(
+    level: int, what: str, principal: Principal, source: Any, info: Info, kwargs: Mapping[str, Any]
+) -> None:
     correlation_id = getattr(info.context, "correlation_id", "") or ""
     name = field_name(info)
     subject = _subject(source, kwargs)
     audit.log(
         level,
         "%s: %s by %s (correlation id %s, subject %s)",
-        what, name, principal.describe(), correlation_id, subject,
+        what,
+        name,
+        principal.describe(),
+        correlation_id,
+        subject,
         extra={
             "event": what.replace(" ", "_"),
             "principal": principal.actor,

@@ -37,7 +37,9 @@ class Principal:
     def owns(self, customer_id: object) -> bool:
         """Whether this principal is the customer ``customer_id`` (a customer user's own data)."""
         return (
-            self.role is Role.CUSTOMER and self.customer_id is not None and customer_id is not None
+            self.role is Role.CUSTOMER
+            and self.customer_id is not None
+            and customer_id is not None
             and customer_id == self.customer_id
         )
 

@@ -21,7 +21,7 @@ REVIEWS_FOR_EVERYONE_ELSE = {
 }
 
 #: ``Product.reviews``: the public reviews only, for the roles that are not review readers.
-PRODUCT_REVIEWS_FOR_EVERYONE_ELSE = {role: PUBLIC_REVIEWS for role in PUBLIC_REVIEW_ROLES}
+PRODUCT_REVIEWS_FOR_EVERYONE_ELSE = dict.fromkeys(PUBLIC_REVIEW_ROLES, PUBLIC_REVIEWS)
 
 #: ``review(id:)``: a published review, or (a customer) one of their own.
 REVIEW_FOR_EVERYONE_ELSE = {role: PublishedOrOwnReview("id") for role in PUBLIC_REVIEW_ROLES}

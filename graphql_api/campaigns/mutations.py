@@ -14,7 +14,7 @@ from ..auth import CAMPAIGN_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id
-from ..core.inputs import CommandInput, INPUT, KeyedInput, USER_ERRORS
+from ..core.inputs import INPUT, USER_ERRORS, CommandInput, KeyedInput
 from ..core.money import MoneyInput
 from ..core.request import key_of, run_command
 from .types import CampaignType
@@ -67,7 +67,9 @@ class RecordCampaignOutcomeInput(CommandInput):
 
 @strawberry.type(description="The result of a mutation on a campaign.")
 class CampaignPayload:
-    campaign: CampaignType | None = strawberry.field(description="The campaign once the mutation is applied (null if refused).")
+    campaign: CampaignType | None = strawberry.field(
+        description="The campaign once the mutation is applied (null if refused)."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -86,7 +88,9 @@ def _campaign(value: Any) -> Any:
 @strawberry.type
 class CampaignMutations:
     @strawberry.mutation(description="Draft a campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
-    async def draft_campaign(self, info: Info, input: Annotated[DraftCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
+    async def draft_campaign(
+        self, info: Info, input: Annotated[DraftCampaignInput, strawberry.argument(description=INPUT)]
+    ) -> CampaignPayload | None:
         key = key_of(input.idempotency_key)
         return await campaign_payload(
             info,
@@ -99,12 +103,17 @@ class CampaignMutations:
         )
 
     @strawberry.mutation(description="Change a campaign's budget.", extensions=[requires(*CAMPAIGN_WRITERS)])
-    async def set_campaign_budget(self, info: Info, input: Annotated[SetCampaignBudgetInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
+    async def set_campaign_budget(
+        self, info: Info, input: Annotated[SetCampaignBudgetInput, strawberry.argument(description=INPUT)]
+    ) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
             info,
             await run_command(
-                info, lambda s: s.campaigns.set_campaign_budget(campaign_id, input.budget.to_money("budget"), idempotency_key=key)
+                info,
+                lambda s: s.campaigns.set_campaign_budget(
+                    campaign_id, input.budget.to_money("budget"), idempotency_key=key
+                ),
             ),
         )
 
@@ -112,43 +121,68 @@ class CampaignMutations:
         description="Launch a drafted campaign (BUDGET_REQUIRED without a positive budget).",
         extensions=[requires(*CAMPAIGN_WRITERS)],
     )
-    async def launch_campaign(self, info: Info, input: Annotated[LaunchCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
+    async def launch_campaign(
+        self, info: Info, input: Annotated[LaunchCampaignInput, strawberry.argument(description=INPUT)]
+    ) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
-            info, await run_command(info, lambda s: s.campaigns.launch_campaign(campaign_id, at=input.at, idempotency_key=key))
+            info,
+            await run_command(
+                info, lambda s: s.campaigns.launch_campaign(campaign_id, at=input.at, idempotency_key=key)
+            ),
         )
 
     @strawberry.mutation(description="Pause a live campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
-    async def pause_campaign(self, info: Info, input: Annotated[PauseCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
+    async def pause_campaign(
+        self, info: Info, input: Annotated[PauseCampaignInput, strawberry.argument(description=INPUT)]
+    ) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
-            info, await run_command(info, lambda s: s.campaigns.pause_campaign(campaign_id, at=input.at, idempotency_key=key))
+            info,
+            await run_command(
+                info, lambda s: s.campaigns.pause_campaign(campaign_id, at=input.at, idempotency_key=key)
+            ),
         )
 
     @strawberry.mutation(description="Resume a paused campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
-    async def resume_campaign(self, info: Info, input: Annotated[ResumeCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
+    async def resume_campaign(
+        self, info: Info, input: Annotated[ResumeCampaignInput, strawberry.argument(description=INPUT)]
+    ) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
-            info, await run_command(info, lambda s: s.campaigns.resume_campaign(campaign_id, at=input.at, idempotency_key=key))
+            info,
+            await run_command(
+                info, lambda s: s.campaigns.resume_campaign(campaign_id, at=input.at, idempotency_key=key)
+            ),
         )
 
     @strawberry.mutation(description="End a campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
-    async def end_campaign(self, info: Info, input: Annotated[EndCampaignInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
+    async def end_campaign(
+        self, info: Info, input: Annotated[EndCampaignInput, strawberry.argument(description=INPUT)]
+    ) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
-            info, await run_command(info, lambda s: s.campaigns.end_campaign(campaign_id, at=input.at, idempotency_key=key))
+            info,
+            await run_command(info, lambda s: s.campaigns.end_campaign(campaign_id, at=input.at, idempotency_key=key)),
         )
 
     @strawberry.mutation(description="Record results of a launched campaign.", extensions=[requires(*CAMPAIGN_WRITERS)])
-    async def record_campaign_outcome(self, info: Info, input: Annotated[RecordCampaignOutcomeInput, strawberry.argument(description=INPUT)]) -> CampaignPayload | None:
+    async def record_campaign_outcome(
+        self, info: Info, input: Annotated[RecordCampaignOutcomeInput, strawberry.argument(description=INPUT)]
+    ) -> CampaignPayload | None:
         campaign_id, key = _campaign(input.campaign_id), key_of(input.idempotency_key)
         return await campaign_payload(
             info,
             await run_command(
                 info,
                 lambda s: s.campaigns.record_campaign_outcome(
-                    campaign_id, input.spend.to_money("spend"), input.reach, input.conversions,
-                    input.revenue.to_money("revenue"), at=input.at, idempotency_key=key,
+                    campaign_id,
+                    input.spend.to_money("spend"),
+                    input.reach,
+                    input.conversions,
+                    input.revenue.to_money("revenue"),
+                    at=input.at,
+                    idempotency_key=key,
                 ),
             ),
         )

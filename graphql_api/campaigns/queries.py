@@ -12,7 +12,15 @@ from projections.tables import campaigns
 from ..auth import CAMPAIGN_READERS, requires
 from ..core.db import loader
 from ..core.ids import decode_id
-from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 from .dataloaders import campaigns_by_id
 from .enums import CampaignSortField, CampaignStatusEnum
 from .types import CampaignType
@@ -38,8 +46,12 @@ class CampaignQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
         segment: Annotated[str | None, strawberry.argument(description="Only campaigns for this segment.")] = None,
         channel: Annotated[str | None, strawberry.argument(description="Only campaigns on this channel.")] = None,
-        status: Annotated[CampaignStatusEnum | None, strawberry.argument(description="Only campaigns in this status.")] = None,
-        sort_by: Annotated[CampaignSortField, strawberry.argument(description="What to sort by.")] = CampaignSortField.DRAFTED_AT,
+        status: Annotated[
+            CampaignStatusEnum | None, strawberry.argument(description="Only campaigns in this status.")
+        ] = None,
+        sort_by: Annotated[
+            CampaignSortField, strawberry.argument(description="What to sort by.")
+        ] = CampaignSortField.DRAFTED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
     ) -> Connection[CampaignType] | None:
         filters: list[Any] = []

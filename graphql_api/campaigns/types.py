@@ -18,9 +18,7 @@ from .dataloaders import outcomes_by_campaign
 from .enums import CampaignStatusEnum
 
 
-@strawberry.type(
-    description="One recording of a campaign's results (feature view for response curves); they add up."
-)
+@strawberry.type(description="One recording of a campaign's results (feature view for response curves); they add up.")
 class CampaignOutcome:
     spend: MoneyType = strawberry.field(description="Budget spent in this recording.")
     reach: int = strawberry.field(description="People reached.")
@@ -49,10 +47,20 @@ class CampaignType(Node):
     def from_row(cls, row: Any) -> CampaignType:
         money = lambda amount: MoneyType.of(amount, row.currency)  # noqa: E731
         return cls(
-            id=to_global_id("Campaign", row.id), pk=row.id, name=row.name, segment=row.segment, channel=row.channel,
-            status=CampaignStatusEnum(row.status), budget=money(row.budget), spend=money(row.spend), reach=row.reach,
-            conversions=row.conversions, revenue=money(row.revenue), drafted_at=row.drafted_at,
-            launched_at=row.launched_at, ended_at=row.ended_at,
+            id=to_global_id("Campaign", row.id),
+            pk=row.id,
+            name=row.name,
+            segment=row.segment,
+            channel=row.channel,
+            status=CampaignStatusEnum(row.status),
+            budget=money(row.budget),
+            spend=money(row.spend),
+            reach=row.reach,
+            conversions=row.conversions,
+            revenue=money(row.revenue),
+            drafted_at=row.drafted_at,
+            launched_at=row.launched_at,
+            ended_at=row.ended_at,
         )
 
     @strawberry.field(description="Conversions per person reached (null before anyone is reached).")
@@ -64,8 +72,11 @@ class CampaignType(Node):
         rows = await loader(info, outcomes_by_campaign).load(self.pk)
         return [
             CampaignOutcome(
-                spend=MoneyType.of(r.spend, r.currency), reach=r.reach, conversions=r.conversions,  # type: ignore[arg-type]
-                revenue=MoneyType.of(r.revenue, r.currency), at=r.at,  # type: ignore[arg-type]
+                spend=MoneyType.of(r.spend, r.currency),
+                reach=r.reach,
+                conversions=r.conversions,  # type: ignore[arg-type]
+                revenue=MoneyType.of(r.revenue, r.currency),
+                at=r.at,  # type: ignore[arg-type]
             )
             for r in rows
         ]

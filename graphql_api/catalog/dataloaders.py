@@ -8,7 +8,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-
 from projections.tables import daily_demand, products
 
 from ..core.db import Reader, fetch_all, row_loader
@@ -33,11 +32,15 @@ async def daily_demand_by_sku(db: Reader, keys: list[DemandKey]) -> list[list[An
             conditions.append(daily_demand.c.day <= until)
         if warehouse is not None:
             conditions.append(daily_demand.c.warehouse == warehouse)
-        rank = sa.func.row_number().over(
-            partition_by=daily_demand.c.sku, order_by=[daily_demand.c.day.desc(), daily_demand.c.warehouse]
-        ).label("_rank")
+        rank = (
+            sa.func.row_number()
+            .over(partition_by=daily_demand.c.sku, order_by=[daily_demand.c.day.desc(), daily_demand.c.warehouse])
+            .label("_rank")
+        )
         ranked = sa.select(daily_demand, rank).where(*conditions).subquery()
-        statement = sa.select(ranked).where(ranked.c._rank <= last).order_by(ranked.c.sku, ranked.c.day, ranked.c.warehouse)
+        statement = (
+            sa.select(ranked).where(ranked.c._rank <= last).order_by(ranked.c.sku, ranked.c.day, ranked.c.warehouse)
+        )
         per_sku: dict[str, list[Any]] = defaultdict(list)
         for row in await fetch_all(db, statement):
             per_sku[row.sku].append(row)

@@ -15,7 +15,7 @@ from ..auth import CATALOG_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import BadUserInput, UserError
 from ..core.ids import decode_id
-from ..core.inputs import CommandInput, INPUT, KeyedInput, USER_ERRORS
+from ..core.inputs import INPUT, USER_ERRORS, CommandInput, KeyedInput
 from ..core.money import MoneyInput
 from ..core.request import key_of, run_command
 from .types import ProductType
@@ -43,7 +43,9 @@ class ListProductInput(KeyedInput):
     sku: str = strawberry.field(description="The new product's SKU: unique; one SKU, one product.")
     title: str = strawberry.field(description="The product's name, up to 300 characters.")
     category: str = strawberry.field(description="The catalog category, up to 100 characters.")
-    attributes: list[ProductAttributeInput] | None = strawberry.field(default=None, description="Descriptive attributes.")
+    attributes: list[ProductAttributeInput] | None = strawberry.field(
+        default=None, description="Descriptive attributes."
+    )
 
 
 @strawberry.input(description="Change how a product is described (title, category, attributes).")
@@ -100,12 +102,17 @@ class CatalogMutations:
         description="List a new product (CatalogApplication.list_product).",
         extensions=[requires(*CATALOG_WRITERS)],
     )
-    async def list_product(self, info: Info, input: Annotated[ListProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
+    async def list_product(
+        self, info: Info, input: Annotated[ListProductInput, strawberry.argument(description=INPUT)]
+    ) -> ProductPayload | None:
         key, attributes = key_of(input.idempotency_key), attributes_of(input.attributes)
         return await product_payload(
             info,
             await run_command(
-                info, lambda s: s.catalog.list_product(input.sku, input.title, input.category, attributes, idempotency_key=key)
+                info,
+                lambda s: s.catalog.list_product(
+                    input.sku, input.title, input.category, attributes, idempotency_key=key
+                ),
             ),
         )
 
@@ -113,13 +120,21 @@ class CatalogMutations:
         description="Change a product's title, category and attributes.",
         extensions=[requires(*CATALOG_WRITERS)],
     )
-    async def revise_product(self, info: Info, input: Annotated[ReviseProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
-        product_id, key, attributes = _product_id(input.product_id), key_of(input.idempotency_key), attributes_of(input.attributes)
+    async def revise_product(
+        self, info: Info, input: Annotated[ReviseProductInput, strawberry.argument(description=INPUT)]
+    ) -> ProductPayload | None:
+        product_id, key, attributes = (
+            _product_id(input.product_id),
+            key_of(input.idempotency_key),
+            attributes_of(input.attributes),
+        )
         return await product_payload(
             info,
             await run_command(
                 info,
-                lambda s: s.catalog.revise_product(product_id, input.title, input.category, attributes, idempotency_key=key),
+                lambda s: s.catalog.revise_product(
+                    product_id, input.title, input.category, attributes, idempotency_key=key
+                ),
             ),
         )
 
@@ -127,13 +142,17 @@ class CatalogMutations:
         description="Price or reprice a product. Rules: a positive amount; the currency stays.",
         extensions=[requires(*CATALOG_WRITERS)],
     )
-    async def price_product(self, info: Info, input: Annotated[PriceProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
+    async def price_product(
+        self, info: Info, input: Annotated[PriceProductInput, strawberry.argument(description=INPUT)]
+    ) -> ProductPayload | None:
         product_id, key = _product_id(input.product_id), key_of(input.idempotency_key)
         return await product_payload(
             info,
             await run_command(
                 info,
-                lambda s: s.catalog.price_product(product_id, input.price.to_money("price"), at=input.at, idempotency_key=key),
+                lambda s: s.catalog.price_product(
+                    product_id, input.price.to_money("price"), at=input.at, idempotency_key=key
+                ),
             ),
         )
 
@@ -141,18 +160,24 @@ class CatalogMutations:
         description="Put a product on sale. Rule: it must have a price (PRICE_REQUIRED).",
         extensions=[requires(*CATALOG_WRITERS)],
     )
-    async def publish_product(self, info: Info, input: Annotated[PublishProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
+    async def publish_product(
+        self, info: Info, input: Annotated[PublishProductInput, strawberry.argument(description=INPUT)]
+    ) -> ProductPayload | None:
         product_id, key = _product_id(input.product_id), key_of(input.idempotency_key)
         return await product_payload(
-            info, await run_command(info, lambda s: s.catalog.publish_product(product_id, at=input.at, idempotency_key=key))
+            info,
+            await run_command(info, lambda s: s.catalog.publish_product(product_id, at=input.at, idempotency_key=key)),
         )
 
     @strawberry.mutation(description="Stop selling a product for good.", extensions=[requires(*CATALOG_WRITERS)])
-    async def discontinue_product(self, info: Info, input: Annotated[DiscontinueProductInput, strawberry.argument(description=INPUT)]) -> ProductPayload | None:
+    async def discontinue_product(
+        self, info: Info, input: Annotated[DiscontinueProductInput, strawberry.argument(description=INPUT)]
+    ) -> ProductPayload | None:
         product_id, key = _product_id(input.product_id), key_of(input.idempotency_key)
         return await product_payload(
             info,
             await run_command(
-                info, lambda s: s.catalog.discontinue_product(product_id, input.reason, at=input.at, idempotency_key=key)
+                info,
+                lambda s: s.catalog.discontinue_product(product_id, input.reason, at=input.at, idempotency_key=key),
             ),
         )

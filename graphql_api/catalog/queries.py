@@ -14,7 +14,15 @@ from ..auth import EVERYONE, requires
 from ..core.db import loader
 from ..core.errors import BadUserInput, search_text
 from ..core.ids import decode_id
-from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 from .dataloaders import products_by_id, products_by_sku
 from .types import ProductSortField, ProductType
 
@@ -61,7 +69,9 @@ class CatalogQueries:
         search: Annotated[
             str | None, strawberry.argument(description="Words the title contains (case-insensitive substring).")
         ] = None,
-        category: Annotated[str | None, strawberry.argument(description="Only products of this category (exact).")] = None,
+        category: Annotated[
+            str | None, strawberry.argument(description="Only products of this category (exact).")
+        ] = None,
         min_price: Annotated[
             Decimal | None, strawberry.argument(description="Only products priced at least this (decimal string).")
         ] = None,
@@ -71,7 +81,9 @@ class CatalogQueries:
         published_only: Annotated[
             bool, strawberry.argument(description="Only products on sale (what a shop front shows).")
         ] = False,
-        sort_by: Annotated[ProductSortField, strawberry.argument(description="What to sort by.")] = ProductSortField.TITLE,
+        sort_by: Annotated[
+            ProductSortField, strawberry.argument(description="What to sort by.")
+        ] = ProductSortField.TITLE,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.ASC,
     ) -> Connection[ProductType]:
         if min_price is not None and max_price is not None and min_price > max_price:

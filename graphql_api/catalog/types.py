@@ -19,7 +19,7 @@ from ..core.db import loader
 from ..core.errors import BadUserInput
 from ..core.ids import Node, to_global_id
 from ..core.money import MoneyType, tidy
-from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection
+from ..core.pagination import AFTER_DESCRIPTION, DEFAULT_PAGE_SIZE, FIRST_DESCRIPTION, Connection, SortDirection
 from ..feedback.enums import ReviewStatusEnum
 from .dataloaders import daily_demand_by_sku
 
@@ -105,7 +105,9 @@ class ProductType(Node):
             ReviewStatusEnum | None,
             strawberry.argument(description="Only reviews in this moderation status (e.g. PUBLISHED for shoppers)."),
         ] = None,
-        min_rating: Annotated[int | None, strawberry.argument(description="Only reviews of at least this many stars.")] = None,
+        min_rating: Annotated[
+            int | None, strawberry.argument(description="Only reviews of at least this many stars.")
+        ] = None,
     ) -> Connection[Annotated[ReviewType, strawberry.lazy("graphql_api.feedback.types")]] | None:
         from ..feedback.queries import product_reviews
 
@@ -125,7 +127,8 @@ class ProductType(Node):
         until: Annotated[date | None, strawberry.argument(description="Last day to include (UTC).")] = None,
         warehouse: Annotated[str | None, strawberry.argument(description="Only this warehouse's demand.")] = None,
         last: Annotated[
-            int, strawberry.argument(description=f"At most this many days (the latest ones; at most {MAX_DEMAND_DAYS}).")
+            int,
+            strawberry.argument(description=f"At most this many days (the latest ones; at most {MAX_DEMAND_DAYS})."),
         ] = 90,
     ) -> list[DemandDay] | None:
         if not 0 < last <= MAX_DEMAND_DAYS:
@@ -133,8 +136,13 @@ class ProductType(Node):
         rows = await loader(info, daily_demand_by_sku).load((self.sku, since, until, warehouse, last))
         return [
             DemandDay(
-                day=row.day, warehouse=row.warehouse, ordered=row.ordered, cancelled=row.cancelled,
-                returned=row.returned, net_units=row.net_units, revenue=tidy(row.revenue),
+                day=row.day,
+                warehouse=row.warehouse,
+                ordered=row.ordered,
+                cancelled=row.cancelled,
+                returned=row.returned,
+                net_units=row.net_units,
+                revenue=tidy(row.revenue),
             )
             for row in rows
         ]

@@ -5,7 +5,6 @@ level of a query, however many objects the level holds)."""
 from __future__ import annotations
 
 import asyncio
-
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from functools import partial

@@ -39,7 +39,9 @@ GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 MASKED_MESSAGE = "Internal server error."
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
-UNAVAILABLE_MESSAGE = "The service cannot reach its database right now; retry shortly (with the same idempotencyKey for mutations)."
+UNAVAILABLE_MESSAGE = (
+    "The service cannot reach its database right now; retry shortly (with the same idempotencyKey for mutations)."
+)
 
 
 def is_database_unavailable(error: BaseException | None) -> bool:
@@ -47,13 +49,25 @@ def is_database_unavailable(error: BaseException | None) -> bool:
     import asyncpg
     import psycopg
     import sqlalchemy.exc
-    from eventsourcing.persistence import InterfaceError as StoreInterfaceError, OperationalError as StoreOperationalError
+    from eventsourcing.persistence import (
+        InterfaceError as StoreInterfaceError,
+    )
+    from eventsourcing.persistence import (
+        OperationalError as StoreOperationalError,
+    )
 
     kinds = (
-        sqlalchemy.exc.TimeoutError, StoreOperationalError, StoreInterfaceError, psycopg.OperationalError,
-        psycopg.InterfaceError, asyncpg.exceptions.InterfaceError, asyncpg.exceptions.PostgresConnectionError,
-        asyncpg.exceptions.InsufficientResourcesError, asyncpg.exceptions.CannotConnectNowError,
-        ConnectionError, TimeoutError,
+        sqlalchemy.exc.TimeoutError,
+        StoreOperationalError,
+        StoreInterfaceError,
+        psycopg.OperationalError,
+        psycopg.InterfaceError,
+        asyncpg.exceptions.InterfaceError,
+        asyncpg.exceptions.PostgresConnectionError,
+        asyncpg.exceptions.InsufficientResourcesError,
+        asyncpg.exceptions.CannotConnectNowError,
+        ConnectionError,
+        TimeoutError,
     )
     for _ in range(10):  # along the chain of causes (drivers wrap each other's errors)
         if error is None:
@@ -102,8 +116,7 @@ def search_text(value: str | None, field: str = "search") -> str | None:
 
 @strawberry.type(
     description=(
-        "A business rule refused the mutation (nothing was recorded). Programs read `code`; "
-        "people read `message`."
+        "A business rule refused the mutation (nothing was recorded). Programs read `code`; people read `message`."
     )
 )
 class UserError:
@@ -175,16 +188,26 @@ def client_safe(error: GraphQLError, correlation_id: str | None = None) -> Graph
     """The error as a client may see it: with ``extensions.code``; masked if unexpected."""
     if is_unexpected(error) and is_database_unavailable(error.original_error):  # a fault of the moment: say retry
         return GraphQLError(
-            UNAVAILABLE_MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions,
-            path=error.path, original_error=None, extensions=unavailable_extensions(correlation_id),
+            UNAVAILABLE_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=unavailable_extensions(correlation_id),
         )
     if is_unexpected(error):
         extensions = {"code": INTERNAL_SERVER_ERROR}
         if correlation_id:
             extensions["correlationId"] = correlation_id
         return GraphQLError(
-            MASKED_MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions,
-            path=error.path, original_error=None, extensions=extensions,
+            MASKED_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=extensions,
         )
     if error.extensions and "code" in error.extensions:
         return error
@@ -205,13 +228,19 @@ def log_errors(errors: list[GraphQLError], execution_context: Any = None) -> Non
     """Log what the server did wrong with its traceback; client errors only at debug level."""
     for error in errors:
         if is_unexpected(error) and is_database_unavailable(error.original_error):
-            log.warning("database unavailable in %s: %s", ".".join(map(str, error.path or ())) or "request", error.original_error)
+            log.warning(
+                "database unavailable in %s: %s",
+                ".".join(map(str, error.path or ())) or "request",
+                error.original_error,
+            )
         elif is_unexpected(error):
             original = error.original_error
             correlation_id = getattr(getattr(execution_context, "context", None), "correlation_id", "")
             log.error(
                 "unexpected error in %s (correlation id %s): %s",
-                ".".join(map(str, error.path or ())) or "request", correlation_id, original,
+                ".".join(map(str, error.path or ())) or "request",
+                correlation_id,
+                original,
                 exc_info=(type(original), original, original.__traceback__),
             )
         else:

@@ -20,7 +20,7 @@ def tidy(amount: object) -> Decimal:
 
 @strawberry.type(name="Money", description=Money.__doc__)
 class MoneyType:
-    amount: Decimal = strawberry.field(description="The exact amount, as a decimal string (e.g. \"4.50\").")
+    amount: Decimal = strawberry.field(description='The exact amount, as a decimal string (e.g. "4.50").')
     currency: str = strawberry.field(description="ISO 4217 currency code, e.g. GBP.")
 
     @staticmethod
@@ -32,7 +32,7 @@ class MoneyType:
 
 @strawberry.input(description="An amount of money: an exact decimal string and a currency. Floats are refused.")
 class MoneyInput:
-    amount: Decimal = strawberry.field(description="The exact amount as a decimal string, e.g. \"4.50\".")
+    amount: Decimal = strawberry.field(description='The exact amount as a decimal string, e.g. "4.50".')
     currency: str = strawberry.field(description="ISO 4217 currency code, three capital letters, e.g. GBP.")
 
     def to_money(self, field: str) -> Money:

@@ -23,7 +23,7 @@ import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -31,7 +31,6 @@ from uuid import UUID
 
 import sqlalchemy as sa
 import strawberry
-
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
@@ -107,7 +106,7 @@ def _dump(value: Any) -> Any:
         return value
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.isoformat()
     if isinstance(value, (date, UUID)):
         return str(value) if isinstance(value, UUID) else value.isoformat()
@@ -125,7 +124,7 @@ def _parser(column: sa.ColumnElement) -> Callable[[Any], Any]:
     if isinstance(kind, sa.Float):
         return float
     if isinstance(kind, sa.DateTime):
-        return lambda v: datetime.fromisoformat(v).replace(tzinfo=timezone.utc)
+        return lambda v: datetime.fromisoformat(v).replace(tzinfo=UTC)
     if isinstance(kind, sa.Date):
         return date.fromisoformat
     if isinstance(kind, sa.Uuid):
@@ -319,10 +318,16 @@ class NestedList:
                     .limit(request.size + 1)
                 )
             else:
-                rank = sa.func.row_number().over(partition_by=parent_column, order_by=request.order.order_by()).label("_rank")
+                rank = (
+                    sa.func.row_number()
+                    .over(partition_by=parent_column, order_by=request.order.order_by())
+                    .label("_rank")
+                )
                 ranked = sa.select(self.table, rank).where(parent_column.in_(parents), *conditions).subquery()
                 statement = (
-                    sa.select(ranked).where(ranked.c._rank <= request.size + 1).order_by(ranked.c[self.parent], ranked.c._rank)
+                    sa.select(ranked)
+                    .where(ranked.c._rank <= request.size + 1)
+                    .order_by(ranked.c[self.parent], ranked.c._rank)
                 )
             groups: dict[Any, list[Any]] = defaultdict(list)
             for row in await fetch_all(db, statement):
@@ -349,7 +354,9 @@ class NestedList:
         return [counts[key] for key in keys]
 
 
-def _request_loader(info: Info, name: Hashable, load_fn: Callable[[Reader, list[Any]], Awaitable[list[Any]]]) -> DataLoader:
+def _request_loader(
+    info: Info, name: Hashable, load_fn: Callable[[Reader, list[Any]], Awaitable[list[Any]]]
+) -> DataLoader:
     loaders = info.context.loaders
     found = loaders.get(name)
     if found is None:
@@ -362,9 +369,7 @@ def _request_loader(info: Info, name: Hashable, load_fn: Callable[[Reader, list[
     return found
 
 
-def page_request(
-    order: Ordering, first: int | None, after: str | None, **filters: Hashable
-) -> PageRequest:
+def page_request(order: Ordering, first: int | None, after: str | None, **filters: Hashable) -> PageRequest:
     return PageRequest(
         size=check_first(first),
         position=order.decode(after),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import decimal
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from graphql import StringValueNode
@@ -22,9 +22,7 @@ def _coercion_error(message: str) -> StrawberryInputCoercionError:
 def parse_decimal(value: object) -> decimal.Decimal:
     """An exact decimal from its text: floats and numbers are refused (they may already be inexact)."""
     if not isinstance(value, str):
-        raise _coercion_error(
-            f"Decimal must be given as a string such as \"4.50\", not {type(value).__name__} {value!r}"
-        )
+        raise _coercion_error(f'Decimal must be given as a string such as "4.50", not {type(value).__name__} {value!r}')
     try:
         parsed = decimal.Decimal(value.strip())
     except (decimal.InvalidOperation, ValueError):
@@ -67,15 +65,15 @@ def parse_datetime(value: object) -> datetime:
     if parsed.tzinfo is None:
         raise _coercion_error(f"a date and time needs its UTC offset (e.g. 'Z'): {value!r}")
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 is past the last representable instant
         raise _coercion_error(f"a date and time out of range: {value!r}") from None
 
 
 def serialize_datetime(value: datetime) -> str:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_date(value: object) -> date:
@@ -90,22 +88,19 @@ def parse_date(value: object) -> date:
 DecimalScalar = ScalarDefinition(
     name="Decimal",
     description=(
-        "An exact decimal number written as a string, e.g. \"4.50\". Numbers in JSON are refused: "
+        'An exact decimal number written as a string, e.g. "4.50". Numbers in JSON are refused: '
         "a float may already have lost the exact value."
     ),
     specified_by_url=None,
     serialize=serialize_decimal,
     parse_value=parse_decimal,
-    parse_literal=_literal(parse_decimal, "a Decimal (e.g. \"4.50\")"),
+    parse_literal=_literal(parse_decimal, 'a Decimal (e.g. "4.50")'),
     origin=decimal.Decimal,
 )
 
 DateTimeScalar = ScalarDefinition(
     name="DateTime",
-    description=(
-        "An instant, ISO 8601 with its UTC offset (e.g. \"2024-05-01T10:00:00Z\"). "
-        "Always returned in UTC."
-    ),
+    description=('An instant, ISO 8601 with its UTC offset (e.g. "2024-05-01T10:00:00Z"). Always returned in UTC.'),
     specified_by_url=None,
     serialize=serialize_datetime,
     parse_value=parse_datetime,
@@ -122,6 +117,7 @@ DateScalar = ScalarDefinition(
     parse_literal=_literal(parse_date, "a Date"),
     origin=date,
 )
+
 
 def parse_uuid(value: object) -> uuid.UUID:
     """A UUID in its usual text form (aggregates' own ids, as the event log shows them)."""

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-
 from projections.tables import customer_activity, customer_rfm, customers, interactions, order_lines, orders
 
 from ..core.db import Reader, fetch_all, group_loader, row_loader
@@ -42,10 +41,14 @@ async def top_interactions(db: Reader, keys: list[tuple[Any, int]]) -> list[list
         by_size[size].append(customer_id)
     found: dict[tuple[Any, int], list[Any]] = {}
     for size, customer_ids in by_size.items():
-        rank = sa.func.row_number().over(
-            partition_by=interactions.c.customer_id,
-            order_by=[interactions.c.weight.desc(), interactions.c.last_at.desc(), interactions.c.product_id],
-        ).label("_rank")
+        rank = (
+            sa.func.row_number()
+            .over(
+                partition_by=interactions.c.customer_id,
+                order_by=[interactions.c.weight.desc(), interactions.c.last_at.desc(), interactions.c.product_id],
+            )
+            .label("_rank")
+        )
         ranked = sa.select(interactions, rank).where(interactions.c.customer_id.in_(customer_ids)).subquery()
         statement = sa.select(ranked).where(ranked.c._rank <= size).order_by(ranked.c.customer_id, ranked.c._rank)
         groups: dict[Any, list[Any]] = defaultdict(list)

@@ -12,11 +12,14 @@ class OrderStatusEnum(Enum):
     PLACED = strawberry.enum_value(OrderStatus.PLACED, description="Checked out; the inventory has not answered yet.")
     RESERVED = strawberry.enum_value(OrderStatus.RESERVED, description="Every line's stock is reserved: it can ship.")
     NOT_FULFILLABLE = strawberry.enum_value(
-        OrderStatus.NOT_FULFILLABLE, description="The stock could not be reserved (see notFulfillableReason); nothing is held."
+        OrderStatus.NOT_FULFILLABLE,
+        description="The stock could not be reserved (see notFulfillableReason); nothing is held.",
     )
     SHIPPED = strawberry.enum_value(OrderStatus.SHIPPED, description="Left the warehouse.")
     DELIVERED = strawberry.enum_value(OrderStatus.DELIVERED, description="Reached the customer.")
-    CANCELLED = strawberry.enum_value(OrderStatus.CANCELLED, description="Called off before shipping; reserved stock was released.")
+    CANCELLED = strawberry.enum_value(
+        OrderStatus.CANCELLED, description="Called off before shipping; reserved stock was released."
+    )
 
 
 @strawberry.enum(description="What an order list can be sorted by.")

@@ -15,11 +15,10 @@ from ..auth import OwnCustomer, OwnOrder, Role, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id, optional_id
-from ..core.inputs import CommandInput, INPUT, USER_ERRORS
+from ..core.inputs import INPUT, USER_ERRORS, CommandInput
 from ..core.money import MoneyInput
 from ..core.request import key_of, run_command
 from .types import CustomerType, OrderType
-
 
 
 @strawberry.input(description="Register a new customer.")
@@ -29,7 +28,8 @@ class RegisterCustomerInput(CommandInput):
     phone: str | None = strawberry.field(default=None, description="Their phone number, if given.")
     address: str | None = strawberry.field(default=None, description="Their postal address, if given.")
     reference: str = strawberry.field(
-        default="", description="The shop's own customer number, if any (the same number always means the same customer)."
+        default="",
+        description="The shop's own customer number, if any (the same number always means the same customer).",
     )
 
 
@@ -92,7 +92,9 @@ class OrderLineInput:
 
 @strawberry.input(description="Check out: place an order. The inventory then reserves its stock, all lines or none.")
 class PlaceOrderInput(CommandInput):
-    customer_id: strawberry.ID | None = strawberry.field(default=None, description="The customer's global ID; omit for a guest.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The customer's global ID; omit for a guest."
+    )
     lines: list[OrderLineInput] = strawberry.field(description="What is bought: at least one line, one per SKU.")
     warehouse: str = strawberry.field(default="main", description="The warehouse to fulfil the order from.")
     reference: str = strawberry.field(default="", description="The shop's order number, if any.")
@@ -123,7 +125,9 @@ class CancelOrderInput(CommandInput):
 @strawberry.input(description="Units of one SKU sent back.")
 class ReturnLineInput:
     sku: str = strawberry.field(description="The SKU returned.")
-    quantity: int = strawberry.field(description="Units returned (positive; no more than shipped and not yet returned).")
+    quantity: int = strawberry.field(
+        description="Units returned (positive; no more than shipped and not yet returned)."
+    )
 
 
 @strawberry.input(description="Record units of a shipped order sent back; they go back to stock.")
@@ -135,7 +139,9 @@ class ReturnOrderLinesInput(CommandInput):
 
 @strawberry.type(description="The result of a mutation on a customer.")
 class CustomerPayload:
-    customer: CustomerType | None = strawberry.field(description="The customer once the mutation is applied (null if refused).")
+    customer: CustomerType | None = strawberry.field(
+        description="The customer once the mutation is applied (null if refused)."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -183,13 +189,20 @@ class CustomerMutations:
         description="Register a customer. Rules: a name and a valid e-mail address (INVALID_EMAIL).",
         extensions=[requires(Role.ADMIN)],
     )
-    async def register_customer(self, info: Info, input: Annotated[RegisterCustomerInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+    async def register_customer(
+        self, info: Info, input: Annotated[RegisterCustomerInput, strawberry.argument(description=INPUT)]
+    ) -> CustomerPayload | None:
         key = key_of(input.idempotency_key)
         customer_id, errors = await run_command(
             info,
             lambda s: s.customers.register_customer(
-                input.name, input.email, phone=input.phone, address=input.address, reference=input.reference,
-                at=input.at, idempotency_key=key,
+                input.name,
+                input.email,
+                phone=input.phone,
+                address=input.address,
+                reference=input.reference,
+                at=input.at,
+                idempotency_key=key,
             ),
         )
         return await customer_payload(info, customer_id, errors)
@@ -198,13 +211,20 @@ class CustomerMutations:
         description="Change a customer's personal data.",
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def change_customer_profile(self, info: Info, input: Annotated[ChangeCustomerProfileInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+    async def change_customer_profile(
+        self, info: Info, input: Annotated[ChangeCustomerProfileInput, strawberry.argument(description=INPUT)]
+    ) -> CustomerPayload | None:
         customer_id, key = _customer(input.customer_id), key_of(input.idempotency_key)
         result, errors = await run_command(
             info,
             lambda s: s.customers.change_customer_profile(
-                customer_id, name=input.name, email=input.email, phone=input.phone, address=input.address,
-                at=input.at, idempotency_key=key,
+                customer_id,
+                name=input.name,
+                email=input.email,
+                phone=input.phone,
+                address=input.address,
+                at=input.at,
+                idempotency_key=key,
             ),
         )
         return await customer_payload(info, result, errors)
@@ -213,7 +233,9 @@ class CustomerMutations:
         description="Record a customer's consent (INVALID_TRANSITION if already given).",
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def give_consent(self, info: Info, input: Annotated[GiveConsentInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+    async def give_consent(
+        self, info: Info, input: Annotated[GiveConsentInput, strawberry.argument(description=INPUT)]
+    ) -> CustomerPayload | None:
         customer_id, key = _customer(input.customer_id), key_of(input.idempotency_key)
         result, errors = await run_command(
             info, lambda s: s.customers.give_consent(customer_id, input.purpose, at=input.at, idempotency_key=key)
@@ -224,7 +246,9 @@ class CustomerMutations:
         description="Record a customer withdrawing a consent (INVALID_TRANSITION if not given).",
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def withdraw_consent(self, info: Info, input: Annotated[WithdrawConsentInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+    async def withdraw_consent(
+        self, info: Info, input: Annotated[WithdrawConsentInput, strawberry.argument(description=INPUT)]
+    ) -> CustomerPayload | None:
         customer_id, key = _customer(input.customer_id), key_of(input.idempotency_key)
         result, errors = await run_command(
             info, lambda s: s.customers.withdraw_consent(customer_id, input.purpose, at=input.at, idempotency_key=key)
@@ -239,7 +263,9 @@ class CustomerMutations:
         ),
         extensions=[requires(Role.ADMIN)],
     )
-    async def forget_customer(self, info: Info, input: Annotated[ForgetCustomerInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+    async def forget_customer(
+        self, info: Info, input: Annotated[ForgetCustomerInput, strawberry.argument(description=INPUT)]
+    ) -> CustomerPayload | None:
         customer_id, key = _customer(input.customer_id), key_of(input.idempotency_key)
         result, errors = await run_command(
             info, lambda s: s.customers.forget_customer(customer_id, at=input.at, idempotency_key=key)
@@ -250,30 +276,47 @@ class CustomerMutations:
         description="Record a product page view by a customer.",
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def record_product_view(self, info: Info, input: Annotated[RecordProductViewInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+    async def record_product_view(
+        self, info: Info, input: Annotated[RecordProductViewInput, strawberry.argument(description=INPUT)]
+    ) -> CustomerPayload | None:
         customer_id, product_id = _customer(input.customer_id), _product(input.product_id)
-        _, errors = await run_command(info, lambda s: s.customers.record_product_view(customer_id, product_id, at=input.at, idempotency_key=key_of(input.idempotency_key)))
+        _, errors = await run_command(
+            info,
+            lambda s: s.customers.record_product_view(
+                customer_id, product_id, at=input.at, idempotency_key=key_of(input.idempotency_key)
+            ),
+        )
         return await customer_payload(info, None if errors else customer_id, errors)
 
     @strawberry.mutation(
         description="Record a customer's catalog search.",
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def record_search(self, info: Info, input: Annotated[RecordSearchInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+    async def record_search(
+        self, info: Info, input: Annotated[RecordSearchInput, strawberry.argument(description=INPUT)]
+    ) -> CustomerPayload | None:
         customer_id = _customer(input.customer_id)
-        _, errors = await run_command(info, lambda s: s.customers.record_search(customer_id, input.query, at=input.at, idempotency_key=key_of(input.idempotency_key)))
+        _, errors = await run_command(
+            info,
+            lambda s: s.customers.record_search(
+                customer_id, input.query, at=input.at, idempotency_key=key_of(input.idempotency_key)
+            ),
+        )
         return await customer_payload(info, None if errors else customer_id, errors)
 
     @strawberry.mutation(
         description="Record a customer putting a product in their cart.",
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def record_add_to_cart(self, info: Info, input: Annotated[RecordAddToCartInput, strawberry.argument(description=INPUT)]) -> CustomerPayload | None:
+    async def record_add_to_cart(
+        self, info: Info, input: Annotated[RecordAddToCartInput, strawberry.argument(description=INPUT)]
+    ) -> CustomerPayload | None:
         customer_id, product_id = _customer(input.customer_id), _product(input.product_id)
         _, errors = await run_command(
-            info, lambda s: s.customers.record_add_to_cart(
+            info,
+            lambda s: s.customers.record_add_to_cart(
                 customer_id, product_id, input.quantity, at=input.at, idempotency_key=key_of(input.idempotency_key)
-            )
+            ),
         )
         return await customer_payload(info, None if errors else customer_id, errors)
 
@@ -284,7 +327,9 @@ class CustomerMutations:
         ),
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def place_order(self, info: Info, input: Annotated[PlaceOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
+    async def place_order(
+        self, info: Info, input: Annotated[PlaceOrderInput, strawberry.argument(description=INPUT)]
+    ) -> OrderPayload | None:
         customer_id = optional_id(input.customer_id, "Customer", field="customerId")
         key = key_of(input.idempotency_key)
 
@@ -294,7 +339,12 @@ class CustomerMutations:
                 for n, line in enumerate(input.lines)
             ]
             return s.customers.place_order(
-                customer_id, lines, warehouse=input.warehouse, reference=input.reference, at=input.at, idempotency_key=key
+                customer_id,
+                lines,
+                warehouse=input.warehouse,
+                reference=input.reference,
+                at=input.at,
+                idempotency_key=key,
             )
 
         return await order_payload(info, await run_command(info, command))
@@ -303,12 +353,17 @@ class CustomerMutations:
         description="Record payment of an order (PAYMENT_MISMATCH unless it is the total).",
         extensions=[requires(Role.ADMIN)],
     )
-    async def pay_order(self, info: Info, input: Annotated[PayOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
+    async def pay_order(
+        self, info: Info, input: Annotated[PayOrderInput, strawberry.argument(description=INPUT)]
+    ) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         return await order_payload(
             info,
             await run_command(
-                info, lambda s: s.customers.pay_order(order_id, input.amount.to_money("amount"), at=input.at, idempotency_key=key)
+                info,
+                lambda s: s.customers.pay_order(
+                    order_id, input.amount.to_money("amount"), at=input.at, idempotency_key=key
+                ),
             ),
         )
 
@@ -316,7 +371,9 @@ class CustomerMutations:
         description="Ship an order. Rule: its stock must be reserved.",
         extensions=[requires(Role.ADMIN)],
     )
-    async def ship_order(self, info: Info, input: Annotated[ShipOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
+    async def ship_order(
+        self, info: Info, input: Annotated[ShipOrderInput, strawberry.argument(description=INPUT)]
+    ) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         return await order_payload(
             info, await run_command(info, lambda s: s.customers.ship_order(order_id, at=input.at, idempotency_key=key))
@@ -326,17 +383,22 @@ class CustomerMutations:
         description="Record an order's delivery. Rule: only a shipped order.",
         extensions=[requires(Role.ADMIN)],
     )
-    async def deliver_order(self, info: Info, input: Annotated[DeliverOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
+    async def deliver_order(
+        self, info: Info, input: Annotated[DeliverOrderInput, strawberry.argument(description=INPUT)]
+    ) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         return await order_payload(
-            info, await run_command(info, lambda s: s.customers.deliver_order(order_id, at=input.at, idempotency_key=key))
+            info,
+            await run_command(info, lambda s: s.customers.deliver_order(order_id, at=input.at, idempotency_key=key)),
         )
 
     @strawberry.mutation(
         description="Cancel an order before it ships (its reserved stock is released).",
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnOrder("input.order_id")})],
     )
-    async def cancel_order(self, info: Info, input: Annotated[CancelOrderInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
+    async def cancel_order(
+        self, info: Info, input: Annotated[CancelOrderInput, strawberry.argument(description=INPUT)]
+    ) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         return await order_payload(
             info,
@@ -349,13 +411,17 @@ class CustomerMutations:
         description="Record units of a shipped order sent back (RETURN_EXCEEDS_SHIPPED if too many).",
         extensions=[requires(Role.ADMIN)],
     )
-    async def return_order_lines(self, info: Info, input: Annotated[ReturnOrderLinesInput, strawberry.argument(description=INPUT)]) -> OrderPayload | None:
+    async def return_order_lines(
+        self, info: Info, input: Annotated[ReturnOrderLinesInput, strawberry.argument(description=INPUT)]
+    ) -> OrderPayload | None:
         order_id, key = _order(input.order_id), key_of(input.idempotency_key)
         lines = [(line.sku, line.quantity) for line in input.lines]
         return await order_payload(
             info,
             await run_command(
                 info,
-                lambda s: s.customers.return_order_lines(order_id, lines, input.reason, at=input.at, idempotency_key=key),
+                lambda s: s.customers.return_order_lines(
+                    order_id, lines, input.reason, at=input.at, idempotency_key=key
+                ),
             ),
         )

@@ -14,7 +14,15 @@ from ..auth import CUSTOMER_DATA_READERS, OwnCustomer, OwnOrder, Role, requires
 from ..core.db import loader
 from ..core.errors import BadUserInput
 from ..core.ids import decode_id, optional_id
-from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 from .dataloaders import customers_by_id, orders_by_id
 from .enums import CustomerSortField, OrderSortField, OrderStatusEnum
 from .types import CustomerType, OrderType, order_ordering
@@ -22,7 +30,10 @@ from .types import CustomerType, OrderType, order_ordering
 First = Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)]
 After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
 
-_CUSTOMER_SORT = {CustomerSortField.REGISTERED_AT: customers.c.registered_at, CustomerSortField.REFERENCE: customers.c.reference}
+_CUSTOMER_SORT = {
+    CustomerSortField.REGISTERED_AT: customers.c.registered_at,
+    CustomerSortField.REFERENCE: customers.c.reference,
+}
 
 
 async def load_customer(info: Info, pk: Any) -> CustomerType | None:
@@ -46,7 +57,9 @@ class CustomerQueries:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        reference: Annotated[str | None, strawberry.argument(description="Only the customer with this shop number.")] = None,
+        reference: Annotated[
+            str | None, strawberry.argument(description="Only the customer with this shop number.")
+        ] = None,
         include_forgotten: Annotated[
             bool, strawberry.argument(description="Also list customers who asked to be forgotten.")
         ] = True,
@@ -81,13 +94,21 @@ class CustomerQueries:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        customer_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this customer's orders.")] = None,
-        status: Annotated[OrderStatusEnum | None, strawberry.argument(description="Only orders in this status.")] = None,
+        customer_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this customer's orders.")
+        ] = None,
+        status: Annotated[
+            OrderStatusEnum | None, strawberry.argument(description="Only orders in this status.")
+        ] = None,
         placed_from: Annotated[
             datetime | None, strawberry.argument(description="Only orders placed at or after this instant.")
         ] = None,
-        placed_to: Annotated[datetime | None, strawberry.argument(description="Only orders placed before this instant.")] = None,
-        sort_by: Annotated[OrderSortField, strawberry.argument(description="What to sort by.")] = OrderSortField.PLACED_AT,
+        placed_to: Annotated[
+            datetime | None, strawberry.argument(description="Only orders placed before this instant.")
+        ] = None,
+        sort_by: Annotated[
+            OrderSortField, strawberry.argument(description="What to sort by.")
+        ] = OrderSortField.PLACED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
     ) -> Connection[OrderType] | None:
         filters: list[Any] = []

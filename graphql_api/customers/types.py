@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -19,15 +19,22 @@ from ..core.errors import BadUserInput
 from ..core.ids import Node, to_global_id
 from ..core.money import MoneyType
 from ..core.pagination import (
-    DEFAULT_PAGE_SIZE,
     AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
     SortDirection,
     ordering,
     page_request,
 )
-from .dataloaders import CUSTOMER_ACTIVITY, CUSTOMER_ORDERS, customers_by_id, lines_by_order, rfm_by_customer, top_interactions
+from .dataloaders import (
+    CUSTOMER_ACTIVITY,
+    CUSTOMER_ORDERS,
+    customers_by_id,
+    lines_by_order,
+    rfm_by_customer,
+    top_interactions,
+)
 from .enums import ActivityKind, OrderSortField, OrderStatusEnum
 
 LazyProduct = Annotated["ProductType", strawberry.lazy("graphql_api.catalog.types")]
@@ -58,7 +65,7 @@ class CustomerRfm:
 
     @strawberry.field(description="Whole days from the latest order to now (recency).")
     def recency_days(self) -> int:
-        return max((datetime.now(timezone.utc) - self.last_order_at).days, 0)
+        return max((datetime.now(UTC) - self.last_order_at).days, 0)
 
 
 @strawberry.type(
@@ -90,7 +97,9 @@ class ActivityEntry:
 
     @classmethod
     def from_row(cls, row: Any) -> ActivityEntry:
-        return cls(kind=ActivityKind(row.kind), product_pk=row.product_id, query=row.query, quantity=row.quantity, at=row.at)
+        return cls(
+            kind=ActivityKind(row.kind), product_pk=row.product_id, query=row.query, quantity=row.quantity, at=row.at
+        )
 
     @strawberry.field(description="The product viewed or carted (null for searches).")
     async def product(self, info: Info) -> LazyProduct | None:
@@ -138,10 +147,20 @@ class OrderType(Node):
     @classmethod
     def from_row(cls, row: Any) -> OrderType:
         return cls(
-            id=to_global_id("Order", row.id), pk=row.id, customer_pk=row.customer_id, reference=row.reference,
-            status=OrderStatusEnum(row.status), warehouse=row.warehouse, total=MoneyType.of(row.total, row.currency),
-            is_paid=row.is_paid, not_fulfillable_reason=row.not_fulfillable_reason, placed_at=row.placed_at,
-            paid_at=row.paid_at, shipped_at=row.shipped_at, delivered_at=row.delivered_at, cancelled_at=row.cancelled_at,
+            id=to_global_id("Order", row.id),
+            pk=row.id,
+            customer_pk=row.customer_id,
+            reference=row.reference,
+            status=OrderStatusEnum(row.status),
+            warehouse=row.warehouse,
+            total=MoneyType.of(row.total, row.currency),
+            is_paid=row.is_paid,
+            not_fulfillable_reason=row.not_fulfillable_reason,
+            placed_at=row.placed_at,
+            paid_at=row.paid_at,
+            shipped_at=row.shipped_at,
+            delivered_at=row.delivered_at,
+            cancelled_at=row.cancelled_at,
         )
 
     @strawberry.field(
@@ -159,8 +178,11 @@ class OrderType(Node):
         rows = await loader(info, lines_by_order).load(self.pk)
         return [
             OrderLineType(
-                product_pk=r.product_id, sku=r.sku, quantity=r.quantity,
-                unit_price=MoneyType.of(r.unit_price, r.currency), returned_quantity=r.returned_quantity,
+                product_pk=r.product_id,
+                sku=r.sku,
+                quantity=r.quantity,
+                unit_price=MoneyType.of(r.unit_price, r.currency),
+                returned_quantity=r.returned_quantity,
             )
             for r in rows
         ]
@@ -201,7 +223,9 @@ class CustomerType(Node):
     phone_masked: str = strawberry.field(description="The phone number, masked: country code and last three digits.")
     address_masked: str = strawberry.field(description="The address, masked: first letter of each word.")
     consents: list[str] = strawberry.field(description="The purposes the customer consented to (e.g. `marketing`).")
-    is_forgotten: bool = strawberry.field(description="Whether the customer asked to be forgotten (personal data destroyed).")
+    is_forgotten: bool = strawberry.field(
+        description="Whether the customer asked to be forgotten (personal data destroyed)."
+    )
     registered_at: datetime = strawberry.field(description="When the person became a customer.")
     updated_at: datetime = strawberry.field(description="When the profile last changed.")
 
@@ -213,9 +237,16 @@ class CustomerType(Node):
     @classmethod
     def from_row(cls, row: Any) -> CustomerType:
         return cls(
-            id=to_global_id("Customer", row.id), pk=row.id, reference=row.reference, name_masked=row.name_masked,
-            email_masked=row.email_masked, phone_masked=row.phone_masked, address_masked=row.address_masked,
-            consents=list(row.consents or ()), is_forgotten=row.is_forgotten, registered_at=row.registered_at,
+            id=to_global_id("Customer", row.id),
+            pk=row.id,
+            reference=row.reference,
+            name_masked=row.name_masked,
+            email_masked=row.email_masked,
+            phone_masked=row.phone_masked,
+            address_masked=row.address_masked,
+            consents=list(row.consents or ()),
+            is_forgotten=row.is_forgotten,
+            registered_at=row.registered_at,
             updated_at=row.updated_at,
         )
 
@@ -250,8 +281,12 @@ class CustomerType(Node):
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-        status: Annotated[OrderStatusEnum | None, strawberry.argument(description="Only orders in this status.")] = None,
-        sort_by: Annotated[OrderSortField, strawberry.argument(description="What to sort by.")] = OrderSortField.PLACED_AT,
+        status: Annotated[
+            OrderStatusEnum | None, strawberry.argument(description="Only orders in this status.")
+        ] = None,
+        sort_by: Annotated[
+            OrderSortField, strawberry.argument(description="What to sort by.")
+        ] = OrderSortField.PLACED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
     ) -> Connection[OrderType] | None:
         request = page_request(order_ordering(sort_by, direction), first, after, status=status)
@@ -283,7 +318,9 @@ class CustomerType(Node):
         if row is None:
             return None
         return CustomerRfm(
-            first_order_at=row.first_order_at, last_order_at=row.last_order_at, orders_count=row.orders_count,
+            first_order_at=row.first_order_at,
+            last_order_at=row.last_order_at,
+            orders_count=row.orders_count,
             monetary=MoneyType.of(row.monetary, row.currency),  # type: ignore[arg-type]
         )
 
@@ -301,8 +338,12 @@ class CustomerType(Node):
         rows = await loader(info, top_interactions).load((self.pk, first))
         return [
             Interaction(
-                product_pk=r.product_id, views=r.views, carts=r.carts, purchases=r.purchases,
-                weight=r.weight, last_at=r.last_at,
+                product_pk=r.product_id,
+                views=r.views,
+                carts=r.carts,
+                purchases=r.purchases,
+                weight=r.weight,
+                last_at=r.last_at,
             )
             for r in rows
         ]

@@ -30,10 +30,14 @@ def analysis_filters(sentiment: Any, aspect: str | None) -> list[Any]:
     conditions: list[Any] = []
     if sentiment is not None:
         conditions.append(
-            reviews.c.id.in_(sa.select(review_analyses.c.review_id).where(review_analyses.c.sentiment == sentiment.value))
+            reviews.c.id.in_(
+                sa.select(review_analyses.c.review_id).where(review_analyses.c.sentiment == sentiment.value)
+            )
         )
     if aspect is not None:
-        conditions.append(reviews.c.id.in_(sa.select(review_aspects.c.review_id).where(review_aspects.c.aspect == aspect)))
+        conditions.append(
+            reviews.c.id.in_(sa.select(review_aspects.c.review_id).where(review_aspects.c.aspect == aspect))
+        )
     return conditions
 
 

@@ -9,8 +9,12 @@ from domain.feedback import ReviewStatus, Sentiment
 
 @strawberry.enum(name="ReviewStatus", description=ReviewStatus.__doc__)
 class ReviewStatusEnum(Enum):
-    SUBMITTED = strawberry.enum_value(ReviewStatus.SUBMITTED, description="Written by the customer; waits for moderation.")
-    PUBLISHED = strawberry.enum_value(ReviewStatus.PUBLISHED, description="Approved by moderation: shoppers can read it.")
+    SUBMITTED = strawberry.enum_value(
+        ReviewStatus.SUBMITTED, description="Written by the customer; waits for moderation."
+    )
+    PUBLISHED = strawberry.enum_value(
+        ReviewStatus.PUBLISHED, description="Approved by moderation: shoppers can read it."
+    )
     HIDDEN = strawberry.enum_value(ReviewStatus.HIDDEN, description="Hidden from shoppers by moderation, for a reason.")
 
 

@@ -14,7 +14,7 @@ from ..auth import MODERATORS, OwnCustomer, Role, requires
 from ..core.db import fetch_one
 from ..core.errors import UserError
 from ..core.ids import decode_id, optional_id
-from ..core.inputs import CommandInput, INPUT, USER_ERRORS
+from ..core.inputs import INPUT, USER_ERRORS, CommandInput
 from ..core.request import key_of, run_command
 from .types import ReviewType
 
@@ -22,7 +22,9 @@ from .types import ReviewType
 @strawberry.input(description="Submit a review of a product; it waits for moderation.")
 class SubmitReviewInput(CommandInput):
     product_id: strawberry.ID = strawberry.field(description="The product's global ID.")
-    customer_id: strawberry.ID | None = strawberry.field(default=None, description="The author's global ID; omit if anonymous.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The author's global ID; omit if anonymous."
+    )
     rating: int = strawberry.field(description="Stars, 1 to 5 (INVALID_RATING otherwise).")
     text: str = strawberry.field(default="", description="What the customer says (up to 5,000 characters).")
     language: str = strawberry.field(default="en", description="The text's language code, e.g. `en`, `zh`.")
@@ -39,14 +41,18 @@ class HideReviewInput(CommandInput):
     reason: str = strawberry.field(description="Why (required).")
 
 
-@strawberry.input(description="Analyse a review (again) with the sentiment model served now; its earlier analyses are kept.")
+@strawberry.input(
+    description="Analyse a review (again) with the sentiment model served now; its earlier analyses are kept."
+)
 class AnalyseReviewInput(CommandInput):
     review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
 
 
 @strawberry.type(description="The result of a mutation on a review.")
 class ReviewPayload:
-    review: ReviewType | None = strawberry.field(description="The review once the mutation is applied (null if refused).")
+    review: ReviewType | None = strawberry.field(
+        description="The review once the mutation is applied (null if refused)."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -64,7 +70,9 @@ class FeedbackMutations:
         description="Submit a review (INVALID_RATING unless 1 to 5 stars).",
         extensions=[requires(Role.ADMIN, when={Role.CUSTOMER: OwnCustomer("input.customer_id")})],
     )
-    async def submit_review(self, info: Info, input: Annotated[SubmitReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload | None:
+    async def submit_review(
+        self, info: Info, input: Annotated[SubmitReviewInput, strawberry.argument(description=INPUT)]
+    ) -> ReviewPayload | None:
         product_id = decode_id(input.product_id, "Product", field="productId")
         customer_id = optional_id(input.customer_id, "Customer", field="customerId")
         key = key_of(input.idempotency_key)
@@ -79,18 +87,25 @@ class FeedbackMutations:
         )
 
     @strawberry.mutation(description="Publish a review.", extensions=[requires(*MODERATORS)])
-    async def publish_review(self, info: Info, input: Annotated[PublishReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload | None:
-        review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
-        return await review_payload(
-            info, await run_command(info, lambda s: s.feedback.publish_review(review_id, at=input.at, idempotency_key=key))
-        )
-
-    @strawberry.mutation(description="Hide a review.", extensions=[requires(*MODERATORS)])
-    async def hide_review(self, info: Info, input: Annotated[HideReviewInput, strawberry.argument(description=INPUT)]) -> ReviewPayload | None:
+    async def publish_review(
+        self, info: Info, input: Annotated[PublishReviewInput, strawberry.argument(description=INPUT)]
+    ) -> ReviewPayload | None:
         review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
         return await review_payload(
             info,
-            await run_command(info, lambda s: s.feedback.hide_review(review_id, input.reason, at=input.at, idempotency_key=key)),
+            await run_command(info, lambda s: s.feedback.publish_review(review_id, at=input.at, idempotency_key=key)),
+        )
+
+    @strawberry.mutation(description="Hide a review.", extensions=[requires(*MODERATORS)])
+    async def hide_review(
+        self, info: Info, input: Annotated[HideReviewInput, strawberry.argument(description=INPUT)]
+    ) -> ReviewPayload | None:
+        review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
+        return await review_payload(
+            info,
+            await run_command(
+                info, lambda s: s.feedback.hide_review(review_id, input.reason, at=input.at, idempotency_key=key)
+            ),
         )
 
     @strawberry.mutation(
@@ -102,5 +117,6 @@ class FeedbackMutations:
     ) -> ReviewPayload | None:
         review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
         return await review_payload(
-            info, await run_command(info, lambda s: s.feedback.analyse_review(review_id, at=input.at, idempotency_key=key))
+            info,
+            await run_command(info, lambda s: s.feedback.analyse_review(review_id, at=input.at, idempotency_key=key)),
         )

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
+import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
-import asyncio
-import sqlalchemy as sa
-
+from infrastructure.reviews.topics import distinctive_keywords
 from projections.review_analysis_tables import (
     product_aspect_sentiment,
     product_sentiment,
     product_sentiment_months,
     review_analyses,
 )
-from infrastructure.reviews.topics import distinctive_keywords
 from projections.tables import products, reviews
 
 from ..auth import REVIEW_READERS, requires
@@ -26,8 +25,8 @@ from ..core.db import fetch_all, fetch_one, loader
 from ..core.errors import BadUserInput
 from ..core.ids import decode_id, optional_id
 from ..core.pagination import (
-    DEFAULT_PAGE_SIZE,
     AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
     SortDirection,
@@ -35,7 +34,15 @@ from ..core.pagination import (
     page_request,
     paginate,
 )
-from .analysis import AspectSentiment, Keyword, ProductSentiment, ReviewTopic, ReviewTopics, SentimentMonth, distribution
+from .analysis import (
+    AspectSentiment,
+    Keyword,
+    ProductSentiment,
+    ReviewTopic,
+    ReviewTopics,
+    SentimentMonth,
+    distribution,
+)
 from .dataloaders import PRODUCT_REVIEWS, analysis_filters, reviews_by_id
 from .enums import ReviewSortField, ReviewStatusEnum, SentimentEnum
 from .types import ReviewType
@@ -49,7 +56,12 @@ def _check_rating(value: int | None, field: str) -> None:
 
 
 async def product_reviews(
-    info: Info, product_id: UUID, first: int | None, after: str | None, status: ReviewStatusEnum | None, min_rating: int | None
+    info: Info,
+    product_id: UUID,
+    first: int | None,
+    after: str | None,
+    status: ReviewStatusEnum | None,
+    min_rating: int | None,
 ) -> Connection[ReviewType]:
     _check_rating(min_rating, "minRating")
     order = ordering(ReviewSortField.SUBMITTED_AT.value, reviews.c.submitted_at, reviews.c.id, SortDirection.DESC)
@@ -73,18 +85,32 @@ class FeedbackQueries:
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-        product_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only reviews of this product.")] = None,
-        customer_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only reviews by this customer.")] = None,
-        status: Annotated[ReviewStatusEnum | None, strawberry.argument(description="Only reviews in this status.")] = None,
-        rating: Annotated[int | None, strawberry.argument(description="Only reviews of exactly this many stars.")] = None,
-        min_rating: Annotated[int | None, strawberry.argument(description="Only reviews of at least this many stars.")] = None,
-        sort_by: Annotated[ReviewSortField, strawberry.argument(description="What to sort by.")] = ReviewSortField.SUBMITTED_AT,
+        product_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only reviews of this product.")
+        ] = None,
+        customer_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only reviews by this customer.")
+        ] = None,
+        status: Annotated[
+            ReviewStatusEnum | None, strawberry.argument(description="Only reviews in this status.")
+        ] = None,
+        rating: Annotated[
+            int | None, strawberry.argument(description="Only reviews of exactly this many stars.")
+        ] = None,
+        min_rating: Annotated[
+            int | None, strawberry.argument(description="Only reviews of at least this many stars.")
+        ] = None,
+        sort_by: Annotated[
+            ReviewSortField, strawberry.argument(description="What to sort by.")
+        ] = ReviewSortField.SUBMITTED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
         sentiment: Annotated[
-            SentimentEnum | None, strawberry.argument(description="Only reviews whose latest analysis has this sentiment.")
+            SentimentEnum | None,
+            strawberry.argument(description="Only reviews whose latest analysis has this sentiment."),
         ] = None,
         aspect: Annotated[
-            str | None, strawberry.argument(description="Only reviews whose latest analysis found this aspect (e.g. `delivery`).")
+            str | None,
+            strawberry.argument(description="Only reviews whose latest analysis found this aspect (e.g. `delivery`)."),
         ] = None,
     ) -> Connection[ReviewType] | None:
         _check_rating(rating, "rating")
@@ -121,7 +147,9 @@ class FeedbackQueries:
         extensions=[requires(*REVIEW_READERS)],
     )
     async def product_sentiment(
-        self, info: Info, product_id: Annotated[strawberry.ID, strawberry.argument(description="The product's global ID.")]
+        self,
+        info: Info,
+        product_id: Annotated[strawberry.ID, strawberry.argument(description="The product's global ID.")],
     ) -> ProductSentiment | None:
         product = decode_id(product_id, "Product", field="productId")
         db = info.context.reader
@@ -146,11 +174,17 @@ class FeedbackQueries:
             analysed_count=totals.analysed_count if totals else 0,
             distribution=distribution(totals) if totals else distribution(_ZERO),
             aspects=aspects,
-            top_praised_aspects=sorted((a for a in aspects if a.net_score > 0), key=lambda a: (-a.net_score, -a.mentions))[:5],
-            top_criticised_aspects=sorted((a for a in aspects if a.net_score < 0), key=lambda a: (a.net_score, -a.mentions))[:5],
+            top_praised_aspects=sorted(
+                (a for a in aspects if a.net_score > 0), key=lambda a: (-a.net_score, -a.mentions)
+            )[:5],
+            top_criticised_aspects=sorted(
+                (a for a in aspects if a.net_score < 0), key=lambda a: (a.net_score, -a.mentions)
+            )[:5],
             trend=[
                 SentimentMonth(
-                    month=m.month, review_count=m.review_count, average_rating=round(m.rating_sum / m.review_count, 4),
+                    month=m.month,
+                    review_count=m.review_count,
+                    average_rating=round(m.rating_sum / m.review_count, 4),
                     distribution=distribution(m),
                 )
                 for m in months
@@ -219,7 +253,9 @@ async def _keywords(db: Any, ours: Any) -> list[Keyword]:
     """Keywords of the analyses matching ``ours`` that set them apart from the other analyses'."""
     visible = review_analyses.c.review_id.in_(sa.select(reviews.c.id).where(reviews.c.status != "HIDDEN"))
     latest = review_analyses.c.analysed_at.desc()
-    target = await fetch_all(db, sa.select(review_analyses.c.keywords).where(ours, visible).order_by(latest).limit(_TOPIC_REVIEWS))
+    target = await fetch_all(
+        db, sa.select(review_analyses.c.keywords).where(ours, visible).order_by(latest).limit(_TOPIC_REVIEWS)
+    )
     if not target:
         return []
     rest = await fetch_all(

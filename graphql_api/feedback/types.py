@@ -43,9 +43,16 @@ class ReviewType(Node):
     @classmethod
     def from_row(cls, row: Any) -> ReviewType:
         return cls(
-            id=to_global_id("Review", row.id), pk=row.id, product_pk=row.product_id, customer_pk=row.customer_id,
-            rating=row.rating, text=row.text, language=row.language, status=ReviewStatusEnum(row.status),
-            moderation_reason=row.moderation_reason, submitted_at=row.submitted_at,
+            id=to_global_id("Review", row.id),
+            pk=row.id,
+            product_pk=row.product_id,
+            customer_pk=row.customer_id,
+            rating=row.rating,
+            text=row.text,
+            language=row.language,
+            status=ReviewStatusEnum(row.status),
+            moderation_reason=row.moderation_reason,
+            submitted_at=row.submitted_at,
         )
 
     @strawberry.field(
@@ -66,7 +73,9 @@ class ReviewType(Node):
         description="Who wrote it (masked; null if anonymous).",
         extensions=[requires(*CUSTOMER_DATA_READERS, when={Role.CUSTOMER: OwnSource()})],
     )
-    async def customer(self, info: Info) -> Annotated[CustomerType, strawberry.lazy("graphql_api.customers.types")] | None:
+    async def customer(
+        self, info: Info
+    ) -> Annotated[CustomerType, strawberry.lazy("graphql_api.customers.types")] | None:
         if self.customer_pk is None:
             return None
         from ..customers.queries import load_customer

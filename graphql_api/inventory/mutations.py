@@ -15,11 +15,10 @@ from ..auth import INVENTORY_WRITERS, requires
 from ..core.db import fetch_one
 from ..core.errors import BadUserInput, UserError
 from ..core.ids import decode_id
-from ..core.inputs import CommandInput, INPUT, KeyedInput, USER_ERRORS
+from ..core.inputs import INPUT, USER_ERRORS, CommandInput, KeyedInput
 from ..core.money import MoneyInput
 from ..core.request import key_of, run_command
 from .types import PurchaseOrderType, StockLevelType, SupplierType
-
 
 
 @strawberry.input(description="Units arrived at a warehouse (a delivery outside purchase orders, a transfer in).")
@@ -38,7 +37,9 @@ class AdjustStockInput(CommandInput):
     reason: str = strawberry.field(description="Why (required).")
 
 
-@strawberry.input(description="Record a stocktake count: on hand becomes the count; the difference is shrinkage or a gain.")
+@strawberry.input(
+    description="Record a stocktake count: on hand becomes the count; the difference is shrinkage or a gain."
+)
 class CountStockInput(CommandInput):
     sku: str = strawberry.field(description="The SKU.")
     warehouse: str = strawberry.field(description="The warehouse's code.")
@@ -104,7 +105,9 @@ class StockLevelPayload:
 
 @strawberry.type(description="The result of a mutation on a supplier.")
 class SupplierPayload:
-    supplier: SupplierType | None = strawberry.field(description="The supplier once the mutation is applied (null if refused).")
+    supplier: SupplierType | None = strawberry.field(
+        description="The supplier once the mutation is applied (null if refused)."
+    )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -141,7 +144,9 @@ class InventoryMutations:
         description="Add delivered units to an SKU's stock at a warehouse.",
         extensions=[requires(*INVENTORY_WRITERS)],
     )
-    async def receive_stock(self, info: Info, input: Annotated[ReceiveStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload | None:
+    async def receive_stock(
+        self, info: Info, input: Annotated[ReceiveStockInput, strawberry.argument(description=INPUT)]
+    ) -> StockLevelPayload | None:
         key = key_of(input.idempotency_key)
         return await stock_payload(
             info,
@@ -157,7 +162,9 @@ class InventoryMutations:
         description="Correct on-hand stock by a number of units, for a reason.",
         extensions=[requires(*INVENTORY_WRITERS)],
     )
-    async def adjust_stock(self, info: Info, input: Annotated[AdjustStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload | None:
+    async def adjust_stock(
+        self, info: Info, input: Annotated[AdjustStockInput, strawberry.argument(description=INPUT)]
+    ) -> StockLevelPayload | None:
         key = key_of(input.idempotency_key)
         return await stock_payload(
             info,
@@ -173,25 +180,33 @@ class InventoryMutations:
         description="Record a stocktake count of an SKU at a warehouse.",
         extensions=[requires(*INVENTORY_WRITERS)],
     )
-    async def count_stock(self, info: Info, input: Annotated[CountStockInput, strawberry.argument(description=INPUT)]) -> StockLevelPayload | None:
+    async def count_stock(
+        self, info: Info, input: Annotated[CountStockInput, strawberry.argument(description=INPUT)]
+    ) -> StockLevelPayload | None:
         key = key_of(input.idempotency_key)
         return await stock_payload(
             info,
             await run_command(
                 info,
-                lambda s: s.inventory.count_stock(input.sku, input.warehouse, input.counted, at=input.at, idempotency_key=key),
+                lambda s: s.inventory.count_stock(
+                    input.sku, input.warehouse, input.counted, at=input.at, idempotency_key=key
+                ),
             ),
         )
 
     @strawberry.mutation(description="Register a supplier.", extensions=[requires(*INVENTORY_WRITERS)])
-    async def register_supplier(self, info: Info, input: Annotated[RegisterSupplierInput, strawberry.argument(description=INPUT)]) -> SupplierPayload | None:
+    async def register_supplier(
+        self, info: Info, input: Annotated[RegisterSupplierInput, strawberry.argument(description=INPUT)]
+    ) -> SupplierPayload | None:
         key = key_of(input.idempotency_key)
         return await supplier_payload(
             info, await run_command(info, lambda s: s.inventory.register_supplier(input.name, idempotency_key=key))
         )
 
     @strawberry.mutation(description="Agree a supplier's terms for one SKU.", extensions=[requires(*INVENTORY_WRITERS)])
-    async def agree_supplier_terms(self, info: Info, input: Annotated[AgreeSupplierTermsInput, strawberry.argument(description=INPUT)]) -> SupplierPayload | None:
+    async def agree_supplier_terms(
+        self, info: Info, input: Annotated[AgreeSupplierTermsInput, strawberry.argument(description=INPUT)]
+    ) -> SupplierPayload | None:
         supplier_id, key = decode_id(input.supplier_id, "Supplier", field="supplierId"), key_of(input.idempotency_key)
 
         def command(s: Any) -> Any:
@@ -209,7 +224,9 @@ class InventoryMutations:
         description="Order stock from a supplier for a warehouse (SUPPLIER_TERMS_BROKEN if off-terms).",
         extensions=[requires(*INVENTORY_WRITERS)],
     )
-    async def place_purchase_order(self, info: Info, input: Annotated[PlacePurchaseOrderInput, strawberry.argument(description=INPUT)]) -> PurchaseOrderPayload | None:
+    async def place_purchase_order(
+        self, info: Info, input: Annotated[PlacePurchaseOrderInput, strawberry.argument(description=INPUT)]
+    ) -> PurchaseOrderPayload | None:
         supplier_id, key = decode_id(input.supplier_id, "Supplier", field="supplierId"), key_of(input.idempotency_key)
         quantities = quantities_of(input.lines) or {}
         return await purchase_order_payload(
@@ -226,7 +243,9 @@ class InventoryMutations:
         description="Record a purchase order's delivery and raise stock by what arrived.",
         extensions=[requires(*INVENTORY_WRITERS)],
     )
-    async def receive_purchase_order(self, info: Info, input: Annotated[ReceivePurchaseOrderInput, strawberry.argument(description=INPUT)]) -> PurchaseOrderPayload | None:
+    async def receive_purchase_order(
+        self, info: Info, input: Annotated[ReceivePurchaseOrderInput, strawberry.argument(description=INPUT)]
+    ) -> PurchaseOrderPayload | None:
         order_id = decode_id(input.purchase_order_id, "PurchaseOrder", field="purchaseOrderId")
         key, quantities = key_of(input.idempotency_key), quantities_of(input.lines)
         return await purchase_order_payload(

@@ -13,7 +13,15 @@ from ..auth import EVERYONE, INVENTORY_READERS, requires
 from ..core.db import loader
 from ..core.errors import search_text
 from ..core.ids import decode_id, optional_id
-from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 from .dataloaders import purchase_orders_by_id, stock_levels_by_id, suppliers_by_id
 from .enums import PurchaseOrderStatus, StockLevelSortField
 from .types import PurchaseOrderType, StockLevelType, SupplierType
@@ -59,7 +67,9 @@ class InventoryQueries:
         low_stock_only: Annotated[
             bool, strawberry.argument(description="Only stock items flagged low (few units available).")
         ] = False,
-        sort_by: Annotated[StockLevelSortField, strawberry.argument(description="What to sort by.")] = StockLevelSortField.SKU,
+        sort_by: Annotated[
+            StockLevelSortField, strawberry.argument(description="What to sort by.")
+        ] = StockLevelSortField.SKU,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.ASC,
     ) -> Connection[StockLevelType]:
         filters: list[Any] = []
@@ -81,7 +91,9 @@ class InventoryQueries:
         info: Info,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
-        search: Annotated[str | None, strawberry.argument(description="Words the name contains (case-insensitive).")] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="Words the name contains (case-insensitive).")
+        ] = None,
     ) -> Connection[SupplierType] | None:
         filters: list[Any] = []
         if (text := search_text(search)) is not None:
@@ -109,7 +121,9 @@ class InventoryQueries:
         after: After = None,
         supplier_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this supplier's.")] = None,
         status: Annotated[PurchaseOrderStatus | None, strawberry.argument(description="Only in this status.")] = None,
-        warehouse: Annotated[str | None, strawberry.argument(description="Only those delivered to this warehouse.")] = None,
+        warehouse: Annotated[
+            str | None, strawberry.argument(description="Only those delivered to this warehouse.")
+        ] = None,
         direction: Annotated[
             SortDirection, strawberry.argument(description="By placing time: DESC (newest first) or ASC.")
         ] = SortDirection.DESC,
@@ -123,14 +137,18 @@ class InventoryQueries:
         if warehouse is not None:
             filters.append(purchase_orders.c.warehouse == warehouse)
         order = ordering("PLACED_AT", purchase_orders.c.placed_at, purchase_orders.c.id, direction)
-        return await paginate(info.context.reader, purchase_orders, filters, order, first, after, PurchaseOrderType.from_row)
+        return await paginate(
+            info.context.reader, purchase_orders, filters, order, first, after, PurchaseOrderType.from_row
+        )
 
     @strawberry.field(
         description="One purchase order, by global ID.",
         extensions=[requires(*INVENTORY_READERS, object_type="PurchaseOrder")],
     )
     async def purchase_order(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The purchase order's global ID.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The purchase order's global ID.")],
     ) -> PurchaseOrderType | None:
         return await load_purchase_order(info, decode_id(id, "PurchaseOrder"))
 

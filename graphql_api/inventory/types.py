@@ -51,9 +51,16 @@ class StockLevelType(Node):
     @classmethod
     def from_row(cls, row: Any) -> StockLevelType:
         return cls(
-            id=to_global_id("StockLevel", row.id), pk=row.id, sku=row.sku, warehouse=row.warehouse,
-            on_hand=row.on_hand, reserved=row.reserved, available=row.available, is_low=row.is_low,
-            last_counted_at=row.last_counted_at, updated_at=row.updated_at,
+            id=to_global_id("StockLevel", row.id),
+            pk=row.id,
+            sku=row.sku,
+            warehouse=row.warehouse,
+            on_hand=row.on_hand,
+            reserved=row.reserved,
+            available=row.available,
+            is_low=row.is_low,
+            last_counted_at=row.last_counted_at,
+            updated_at=row.updated_at,
         )
 
     @strawberry.field(description="The catalog's product of this SKU, if it is listed.")
@@ -89,8 +96,11 @@ class SupplierType(Node):
         rows = await loader(info, terms_by_supplier).load(self.pk)
         return [
             SupplierTermsType(
-                sku=r.sku, lead_time_days=r.lead_time_days, minimum_order_quantity=r.minimum_order_quantity,
-                pack_size=r.pack_size, unit_cost=MoneyType.of(r.unit_cost, r.currency),
+                sku=r.sku,
+                lead_time_days=r.lead_time_days,
+                minimum_order_quantity=r.minimum_order_quantity,
+                pack_size=r.pack_size,
+                unit_cost=MoneyType.of(r.unit_cost, r.currency),
             )
             for r in rows
         ]
@@ -121,9 +131,14 @@ class PurchaseOrderType(Node):
     @classmethod
     def from_row(cls, row: Any) -> PurchaseOrderType:
         return cls(
-            id=to_global_id("PurchaseOrder", row.id), pk=row.id, supplier_pk=row.supplier_id, warehouse=row.warehouse,
-            status=PurchaseOrderStatus(row.status), total_cost=MoneyType.of(row.total_cost, row.currency),
-            placed_at=row.placed_at, received_at=row.received_at,
+            id=to_global_id("PurchaseOrder", row.id),
+            pk=row.id,
+            supplier_pk=row.supplier_id,
+            warehouse=row.warehouse,
+            status=PurchaseOrderStatus(row.status),
+            total_cost=MoneyType.of(row.total_cost, row.currency),
+            placed_at=row.placed_at,
+            received_at=row.received_at,
         )
 
     @strawberry.field(description="The supplier it was placed with.")
@@ -136,7 +151,9 @@ class PurchaseOrderType(Node):
         currency = self.total_cost.currency
         return [
             PurchaseOrderLineType(
-                sku=r.sku, quantity=r.quantity, unit_cost=MoneyType.of(r.unit_cost, currency),
+                sku=r.sku,
+                quantity=r.quantity,
+                unit_cost=MoneyType.of(r.unit_cost, currency),
                 received_quantity=r.received_quantity,
             )
             for r in await loader(info, lines_by_purchase_order).load(self.pk)

@@ -20,7 +20,11 @@ async def customer_segment(info: Info, customer_id: UUID) -> CustomerSegment | N
     if row is None:
         return None
     return CustomerSegment(
-        customer_pk=customer_id, name=row.segment, recency=row.recency, frequency=row.frequency, monetary=row.monetary,
+        customer_pk=customer_id,
+        name=row.segment,
+        recency=row.recency,
+        frequency=row.frequency,
+        monetary=row.monetary,
         since=row.since,
     )
 

@@ -28,7 +28,9 @@ class RefreshSegmentsInput(CommandInput):
 
 @strawberry.type(description="The result of a segmentation.")
 class RefreshSegmentsPayload:
-    segments: list[Segment] | None = strawberry.field(description="The segments with their new counts (null if refused).")
+    segments: list[Segment] | None = strawberry.field(
+        description="The segments with their new counts (null if refused)."
+    )
     moved: int | None = strawberry.field(description="How many customers changed segment.")
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
@@ -48,15 +50,29 @@ class SpendLimitInput:
 class ProposeBudgetAllocationInput(KeyedInput):
     total_budget: MoneyInput = strawberry.field(description="The total budget (positive).")
     objective: ObjectiveEnum = strawberry.field(default=ObjectiveEnum.CONVERSIONS, description="What to maximise.")
-    segments: list[str] | None = strawberry.field(default=None, description="Only these segments (all with curves if null).")
-    channels: list[str] | None = strawberry.field(default=None, description="Only these channels (all with curves if null).")
-    channel_minimums: list[SpendLimitInput] | None = strawberry.field(default=None, description="Least spend per channel.")
-    channel_maximums: list[SpendLimitInput] | None = strawberry.field(default=None, description="Most spend per channel.")
-    segment_minimums: list[SpendLimitInput] | None = strawberry.field(default=None, description="Least spend per segment.")
-    segment_maximums: list[SpendLimitInput] | None = strawberry.field(default=None, description="Most spend per segment.")
+    segments: list[str] | None = strawberry.field(
+        default=None, description="Only these segments (all with curves if null)."
+    )
+    channels: list[str] | None = strawberry.field(
+        default=None, description="Only these channels (all with curves if null)."
+    )
+    channel_minimums: list[SpendLimitInput] | None = strawberry.field(
+        default=None, description="Least spend per channel."
+    )
+    channel_maximums: list[SpendLimitInput] | None = strawberry.field(
+        default=None, description="Most spend per channel."
+    )
+    segment_minimums: list[SpendLimitInput] | None = strawberry.field(
+        default=None, description="Least spend per segment."
+    )
+    segment_maximums: list[SpendLimitInput] | None = strawberry.field(
+        default=None, description="Most spend per segment."
+    )
 
 
-@strawberry.input(description="Approve a proposed allocation: a campaign is drafted for each line with spend, with that budget.")
+@strawberry.input(
+    description="Approve a proposed allocation: a campaign is drafted for each line with spend, with that budget."
+)
 class ApproveBudgetAllocationInput(KeyedInput):
     allocation_id: strawberry.ID = strawberry.field(description=ALLOCATION_ID)
 
@@ -67,7 +83,9 @@ class RejectBudgetAllocationInput(KeyedInput):
     reason: str = strawberry.field(description="Why.")
 
 
-@strawberry.input(description="Add results of a campaign's holdout group: people of the segment deliberately not targeted.")
+@strawberry.input(
+    description="Add results of a campaign's holdout group: people of the segment deliberately not targeted."
+)
 class RecordHoldoutOutcomeInput(CommandInput):
     campaign_id: strawberry.ID = strawberry.field(description="The campaign's global ID.")
     size: int = strawberry.field(description="People held out (zero or more).")
@@ -104,7 +122,10 @@ def _allocation(value: Any) -> Any:
 
 @strawberry.type
 class MarketingMutations:
-    @strawberry.mutation(description="Segment the customers now (RFM quintiles, the segment rules).", extensions=[requires(*CAMPAIGN_WRITERS)])
+    @strawberry.mutation(
+        description="Segment the customers now (RFM quintiles, the segment rules).",
+        extensions=[requires(*CAMPAIGN_WRITERS)],
+    )
     async def refresh_segments(
         self, info: Info, input: Annotated[RefreshSegmentsInput, strawberry.argument(description=INPUT)]
     ) -> RefreshSegmentsPayload | None:
@@ -133,8 +154,10 @@ class MarketingMutations:
 
         def propose(_: Any) -> Any:
             request = BudgetRequest(
-                total_budget=input.total_budget.to_money("totalBudget"), objective=input.objective.value,
-                segments=input.segments, channels=input.channels,
+                total_budget=input.total_budget.to_money("totalBudget"),
+                objective=input.objective.value,
+                segments=input.segments,
+                channels=input.channels,
                 channel_min=_limits(input.channel_minimums, "channelMinimums"),
                 channel_max=_limits(input.channel_maximums, "channelMaximums"),
                 segment_min=_limits(input.segment_minimums, "segmentMinimums"),
@@ -153,7 +176,9 @@ class MarketingMutations:
         self, info: Info, input: Annotated[ApproveBudgetAllocationInput, strawberry.argument(description=INPUT)]
     ) -> BudgetAllocationPayload | None:
         allocation_id, key, use = _allocation(input.allocation_id), key_of(input.idempotency_key), marketing(info)
-        return await allocation_payload(info, await run_command(info, lambda s: use.approve_budget(allocation_id, idempotency_key=key)))
+        return await allocation_payload(
+            info, await run_command(info, lambda s: use.approve_budget(allocation_id, idempotency_key=key))
+        )
 
     @strawberry.mutation(description="Reject a proposed allocation.", extensions=[requires(*CAMPAIGN_WRITERS)])
     async def reject_budget_allocation(
@@ -162,10 +187,15 @@ class MarketingMutations:
         allocation_id, key = _allocation(input.allocation_id), key_of(input.idempotency_key)
         return await allocation_payload(
             info,
-            await run_command(info, lambda s: s.marketing.reject_budget_allocation(allocation_id, input.reason, idempotency_key=key)),
+            await run_command(
+                info, lambda s: s.marketing.reject_budget_allocation(allocation_id, input.reason, idempotency_key=key)
+            ),
         )
 
-    @strawberry.mutation(description="Record results of a campaign's holdout group (for its uplift).", extensions=[requires(*CAMPAIGN_WRITERS)])
+    @strawberry.mutation(
+        description="Record results of a campaign's holdout group (for its uplift).",
+        extensions=[requires(*CAMPAIGN_WRITERS)],
+    )
     async def record_holdout_outcome(
         self, info: Info, input: Annotated[RecordHoldoutOutcomeInput, strawberry.argument(description=INPUT)]
     ) -> CampaignPayload | None:
@@ -175,7 +205,12 @@ class MarketingMutations:
             await run_command(
                 info,
                 lambda s: s.campaigns.record_holdout_outcome(
-                    campaign_id, input.size, input.conversions, input.revenue.to_money("revenue"), at=input.at, idempotency_key=key
+                    campaign_id,
+                    input.size,
+                    input.conversions,
+                    input.revenue.to_money("revenue"),
+                    at=input.at,
+                    idempotency_key=key,
                 ),
             ),
         )

@@ -16,7 +16,15 @@ from projections.marketing_tables import budget_allocations, customer_segments
 from ..auth import CAMPAIGN_READERS, requires
 from ..core.db import fetch_all, loader
 from ..core.ids import decode_id
-from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 from .dataloaders import allocations_by_id
 from .types import AllocationStatusEnum, BudgetAllocationType, CampaignPerformance, MarketingError, ScoreRange, Segment
 
@@ -50,10 +58,14 @@ async def segment_list(info: Info) -> list[Segment]:
         template = book.templates.get(rule.segment)
         out.append(
             Segment(
-                name=rule.segment, description=rule.description, recency=ScoreRange(low=rule.recency[0], high=rule.recency[1]),
+                name=rule.segment,
+                description=rule.description,
+                recency=ScoreRange(low=rule.recency[0], high=rule.recency[1]),
                 frequency=ScoreRange(low=rule.frequency[0], high=rule.frequency[1]),
-                monetary=ScoreRange(low=rule.monetary[0], high=rule.monetary[1]), offer=template.offer if template else "",
-                channel=template.channel if template else "", customers=counts.get(rule.segment, 0),
+                monetary=ScoreRange(low=rule.monetary[0], high=rule.monetary[1]),
+                offer=template.offer if template else "",
+                channel=template.channel if template else "",
+                customers=counts.get(rule.segment, 0),
                 share=counts.get(rule.segment, 0) / total,
             )
         )
@@ -61,8 +73,17 @@ async def segment_list(info: Info) -> list[Segment]:
     for name in sorted(set(counts) - known):  # segments of earlier rules, or no rule at all
         out.append(
             Segment(
-                name=name, description="No rule matches these customers." if name == UNSEGMENTED else "A segment of earlier rules.",
-                recency=None, frequency=None, monetary=None, offer="", channel="", customers=counts[name], share=counts[name] / total,
+                name=name,
+                description="No rule matches these customers."
+                if name == UNSEGMENTED
+                else "A segment of earlier rules.",
+                recency=None,
+                frequency=None,
+                monetary=None,
+                offer="",
+                channel="",
+                customers=counts[name],
+                share=counts[name] / total,
             )
         )
     return out
@@ -85,7 +106,9 @@ class MarketingQueries:
         extensions=[requires(*CAMPAIGN_READERS)],
     )
     async def campaign_performance(
-        self, info: Info, campaign_id: Annotated[strawberry.ID, strawberry.argument(description="The campaign's global ID.")]
+        self,
+        info: Info,
+        campaign_id: Annotated[strawberry.ID, strawberry.argument(description="The campaign's global ID.")],
     ) -> CampaignPerformance | None:
         from application.errors import NotFound
 
@@ -107,11 +130,15 @@ class MarketingQueries:
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-        status: Annotated[AllocationStatusEnum | None, strawberry.argument(description="Only those in this status.")] = None,
+        status: Annotated[
+            AllocationStatusEnum | None, strawberry.argument(description="Only those in this status.")
+        ] = None,
     ) -> Connection[BudgetAllocationType] | None:
         filters = [] if status is None else [budget_allocations.c.status == status.value]
         order = ordering("PROPOSED_AT", budget_allocations.c.proposed_at, budget_allocations.c.id, SortDirection.DESC)
-        return await paginate(info.context.reader, budget_allocations, filters, order, first, after, BudgetAllocationType.from_row)
+        return await paginate(
+            info.context.reader, budget_allocations, filters, order, first, after, BudgetAllocationType.from_row
+        )
 
     @strawberry.field(
         description="One budget allocation, by global ID: the allocation table, the curves (for charts), the solver's status.",

@@ -35,14 +35,18 @@ class MarketingError(StrawberryGraphQLError):
 
 @strawberry.enum(name="BudgetAllocationStatus", description=domain_doc(AllocationStatus))
 class AllocationStatusEnum(Enum):
-    PROPOSED = strawberry.enum_value(AllocationStatus.PROPOSED, description="Proposed by the optimiser; awaiting a decision.")
+    PROPOSED = strawberry.enum_value(
+        AllocationStatus.PROPOSED, description="Proposed by the optimiser; awaiting a decision."
+    )
     APPROVED = strawberry.enum_value(AllocationStatus.APPROVED, description="Approved: its campaigns are drafted.")
     REJECTED = strawberry.enum_value(AllocationStatus.REJECTED, description="Rejected, for a reason.")
 
 
 @strawberry.enum(name="AllocationObjective", description=domain_doc(Objective))
 class ObjectiveEnum(Enum):
-    CONVERSIONS = strawberry.enum_value(Objective.CONVERSIONS, description="Expected conversions (purchases attributed).")
+    CONVERSIONS = strawberry.enum_value(
+        Objective.CONVERSIONS, description="Expected conversions (purchases attributed)."
+    )
     REVENUE = strawberry.enum_value(Objective.REVENUE, description="Expected revenue of those conversions.")
 
 
@@ -93,24 +97,35 @@ class CustomerSegment:
 @strawberry.type(description="How much one feature raised (positive) or lowered (negative) a probability, in log-odds.")
 class FeatureContribution:
     feature: str = strawberry.field(description="The feature, e.g. `recency_days`, `orders_90d`, `share_kitchen`.")
-    value: float | None = strawberry.field(description="The customer's value of it (null where undefined, e.g. gaps of one order).")
+    value: float | None = strawberry.field(
+        description="The customer's value of it (null where undefined, e.g. gaps of one order)."
+    )
     contribution: float = strawberry.field(description="Its contribution to the log-odds (SHAP value).")
 
 
-@strawberry.type(description="The probability that the customer orders within the horizon, from the served model, with why.")
+@strawberry.type(
+    description="The probability that the customer orders within the horizon, from the served model, with why."
+)
 class PurchaseProbability:
     probability: float = strawberry.field(description="Between 0 and 1.")
     horizon_days: int = strawberry.field(description="The horizon, in days (30).")
     model_version: str = strawberry.field(description="The version of the model that scored it.")
     as_of: datetime = strawberry.field(description="The instant the customer's history was read up to.")
-    explanation: list[FeatureContribution] = strawberry.field(description="The features that mattered most, strongest first.")
+    explanation: list[FeatureContribution] = strawberry.field(
+        description="The features that mattered most, strongest first."
+    )
 
     @classmethod
     def of(cls, scored: dict[str, Any]) -> PurchaseProbability:
         return cls(
-            probability=scored["probability"], horizon_days=scored["horizon_days"], model_version=scored["model_version"],
+            probability=scored["probability"],
+            horizon_days=scored["horizon_days"],
+            model_version=scored["model_version"],
             as_of=scored["as_of"],
-            explanation=[FeatureContribution(feature=e["feature"], value=e["value"], contribution=e["contribution"]) for e in scored["explanation"]],
+            explanation=[
+                FeatureContribution(feature=e["feature"], value=e["value"], contribution=e["contribution"])
+                for e in scored["explanation"]
+            ],
         )
 
 
@@ -134,7 +149,9 @@ class CampaignPerformance:
     holdout_conversions: int = strawberry.field(description="Their conversions (without the campaign).")
     conversion_rate: float | None = strawberry.field(description="Conversions per person reached.")
     holdout_conversion_rate: float | None = strawberry.field(description="Conversions per person held out.")
-    uplift: Estimate | None = strawberry.field(description="Conversion rate minus the holdout's (null without a holdout).")
+    uplift: Estimate | None = strawberry.field(
+        description="Conversion rate minus the holdout's (null without a holdout)."
+    )
     relative_uplift: float | None = strawberry.field(description="Uplift over the holdout's rate.")
     incremental_conversions: Estimate | None = strawberry.field(description="Conversions the campaign added.")
     incremental_revenue: Estimate | None = strawberry.field(description="Revenue the campaign added (its currency).")
@@ -147,11 +164,18 @@ class CampaignPerformance:
             return Estimate(value=r[name], low=r[f"{name}_low"], high=r[f"{name}_high"]) if name in r else None
 
         return cls(
-            reach=r["reach"], conversions=r["conversions"], holdout_size=r["holdout_size"],
-            holdout_conversions=r["holdout_conversions"], conversion_rate=r.get("conversion_rate"),
-            holdout_conversion_rate=r.get("holdout_conversion_rate"), uplift=estimate("uplift"),
-            relative_uplift=r.get("relative_uplift"), incremental_conversions=estimate("incremental_conversions"),
-            incremental_revenue=estimate("incremental_revenue"), significant=r.get("significant"), note=r.get("note"),
+            reach=r["reach"],
+            conversions=r["conversions"],
+            holdout_size=r["holdout_size"],
+            holdout_conversions=r["holdout_conversions"],
+            conversion_rate=r.get("conversion_rate"),
+            holdout_conversion_rate=r.get("holdout_conversion_rate"),
+            uplift=estimate("uplift"),
+            relative_uplift=r.get("relative_uplift"),
+            incremental_conversions=estimate("incremental_conversions"),
+            incremental_revenue=estimate("incremental_revenue"),
+            significant=r.get("significant"),
+            note=r.get("note"),
         )
 
 
@@ -160,14 +184,22 @@ class AllocationLineType:
     campaign_pk: strawberry.Private[UUID | None]
     segment: str = strawberry.field(description="The segment.")
     channel: str = strawberry.field(description="The channel.")
-    current_spend: MoneyType = strawberry.field(description="Its spend in the current split (last period's, scaled to the budget).")
+    current_spend: MoneyType = strawberry.field(
+        description="Its spend in the current split (last period's, scaled to the budget)."
+    )
     proposed_spend: MoneyType = strawberry.field(description="The spend the optimiser proposes.")
     current_outcome: float = strawberry.field(description="Expected outcome at the current spend.")
     expected_outcome: float = strawberry.field(description="Expected outcome at the proposed spend.")
-    expected_outcome_low: float = strawberry.field(description="Lower end of its 90% interval (from the curve's uncertainty).")
+    expected_outcome_low: float = strawberry.field(
+        description="Lower end of its 90% interval (from the curve's uncertainty)."
+    )
     expected_outcome_high: float = strawberry.field(description="Upper end of its 90% interval.")
-    roi: float | None = strawberry.field(description="Expected outcome per unit of proposed spend (null at zero spend).")
-    marginal_roi: float | None = strawberry.field(description="What one more unit of spend would bring at the proposed spend.")
+    roi: float | None = strawberry.field(
+        description="Expected outcome per unit of proposed spend (null at zero spend)."
+    )
+    marginal_roi: float | None = strawberry.field(
+        description="What one more unit of spend would bring at the proposed spend."
+    )
 
     @strawberry.field(description="The campaign drafted for this line once the allocation was approved.")
     async def campaign(self, info: Info) -> LazyCampaign | None:
@@ -190,7 +222,9 @@ class CurvePoint:
 class CurveParameter:
     name: str = strawberry.field(description="`a` (scale), `k` (half-saturation or scale of spend), `s` (shape).")
     value: float = strawberry.field(description="Its fitted value.")
-    standard_error: float | None = strawberry.field(description="Its standard error (null if it could not be estimated).")
+    standard_error: float | None = strawberry.field(
+        description="Its standard error (null if it could not be estimated)."
+    )
 
 
 @strawberry.type(description=domain_doc(ResponseCurve))
@@ -202,7 +236,9 @@ class ResponseCurveType:
     parameters: list[CurveParameter] = strawberry.field(description="The fitted parameters.")
     observations: int = strawberry.field(description="How many campaign outcomes it was fitted to.")
     r_squared: float = strawberry.field(description="Share of the outcomes' variance it explains.")
-    current_spend: float = strawberry.field(description="The line's spend in the current split (a marker on the chart).")
+    current_spend: float = strawberry.field(
+        description="The line's spend in the current split (a marker on the chart)."
+    )
     proposed_spend: float = strawberry.field(description="The proposed spend (a marker on the chart).")
 
     @strawberry.field(description=f"Points from zero to twice the larger of the two spends (2 to {MAX_CURVE_POINTS}).")
@@ -255,13 +291,22 @@ class BudgetAllocationType(Node):
     @classmethod
     def from_row(cls, row: Any) -> BudgetAllocationType:
         return cls(
-            id=to_global_id("BudgetAllocation", row.id), pk=row.id, row=row, status=AllocationStatusEnum(row.status),
-            objective=ObjectiveEnum(row.objective), total_budget=MoneyType.of(row.total_budget, row.currency),  # type: ignore[arg-type]
-            expected_outcome=row.expected_outcome, current_outcome=row.current_outcome, proposed_at=row.proposed_at,
-            decided_at=row.decided_at, rejection_reason=row.rejection_reason,
+            id=to_global_id("BudgetAllocation", row.id),
+            pk=row.id,
+            row=row,
+            status=AllocationStatusEnum(row.status),
+            objective=ObjectiveEnum(row.objective),
+            total_budget=MoneyType.of(row.total_budget, row.currency),  # type: ignore[arg-type]
+            expected_outcome=row.expected_outcome,
+            current_outcome=row.current_outcome,
+            proposed_at=row.proposed_at,
+            decided_at=row.decided_at,
+            rejection_reason=row.rejection_reason,
         )
 
-    @strawberry.field(description="Expected outcome of the proposed split over the current one, minus 1 (null if the current is 0).")
+    @strawberry.field(
+        description="Expected outcome of the proposed split over the current one, minus 1 (null if the current is 0)."
+    )
     def improvement(self) -> float | None:
         return self.expected_outcome / self.current_outcome - 1 if self.current_outcome > 0 else None
 
@@ -286,7 +331,10 @@ class BudgetAllocationType(Node):
     @strawberry.field(description="Lines left out for want of data.")
     def skipped_lines(self) -> list[SkippedLine]:
         skipped = (self.row.constraints or {}).get("skipped_lines") or {}
-        return [SkippedLine(segment=k.split("|", 1)[0], channel=k.split("|", 1)[1], reason=v) for k, v in sorted(skipped.items())]
+        return [
+            SkippedLine(segment=k.split("|", 1)[0], channel=k.split("|", 1)[1], reason=v)
+            for k, v in sorted(skipped.items())
+        ]
 
     @strawberry.field(description="The allocation table: one line per segment x channel.")
     async def lines(self, info: Info) -> list[AllocationLineType]:
@@ -301,12 +349,22 @@ class BudgetAllocationType(Node):
         for c in self.row.curves or []:
             curve = Curve.of(ResponseCurve(**c))
             line = lines.get((c["segment"], c["channel"]))
-            errors = [max(curve.covariance[n][n], 0.0) ** 0.5 if n < len(curve.covariance) else None for n in range(len(curve.params))]
+            errors = [
+                max(curve.covariance[n][n], 0.0) ** 0.5 if n < len(curve.covariance) else None
+                for n in range(len(curve.params))
+            ]
             out.append(
                 ResponseCurveType(
-                    curve=curve, segment=c["segment"], channel=c["channel"], form=c["form"],
-                    parameters=[CurveParameter(name=n, value=v, standard_error=e) for (n, v), e in zip(c["parameters"].items(), errors)],
-                    observations=c["observations"], r_squared=c["r_squared"],
+                    curve=curve,
+                    segment=c["segment"],
+                    channel=c["channel"],
+                    form=c["form"],
+                    parameters=[
+                        CurveParameter(name=n, value=v, standard_error=e)
+                        for (n, v), e in zip(c["parameters"].items(), errors)
+                    ],
+                    observations=c["observations"],
+                    r_squared=c["r_squared"],
                     current_spend=float(line.current_spend) if line else 0.0,
                     proposed_spend=float(line.proposed_spend) if line else 0.0,
                 )
@@ -316,9 +374,15 @@ class BudgetAllocationType(Node):
 
 def _line(r: Any, currency: str) -> AllocationLineType:
     return AllocationLineType(
-        campaign_pk=r.campaign_id, segment=r.segment, channel=r.channel,
+        campaign_pk=r.campaign_id,
+        segment=r.segment,
+        channel=r.channel,
         current_spend=MoneyType.of(r.current_spend, currency),  # type: ignore[arg-type]
         proposed_spend=MoneyType.of(r.proposed_spend, currency),  # type: ignore[arg-type]
-        current_outcome=r.current_outcome, expected_outcome=r.expected_outcome, expected_outcome_low=r.expected_outcome_low,
-        expected_outcome_high=r.expected_outcome_high, roi=r.roi, marginal_roi=r.marginal_roi,
+        current_outcome=r.current_outcome,
+        expected_outcome=r.expected_outcome,
+        expected_outcome_low=r.expected_outcome_low,
+        expected_outcome_high=r.expected_outcome_high,
+        roi=r.roi,
+        marginal_roi=r.marginal_roi,
     )

@@ -29,12 +29,16 @@ class TrainedModelPayload:
 
 @strawberry.type
 class ModelMutations:
-    @strawberry.mutation(description="Make a trained model the one its engine serves.", extensions=[requires(Role.ADMIN)])
+    @strawberry.mutation(
+        description="Make a trained model the one its engine serves.", extensions=[requires(Role.ADMIN)]
+    )
     async def activate_model(
         self, info: Info, input: Annotated[ActivateModelInput, strawberry.argument(description=INPUT)]
     ) -> TrainedModelPayload | None:
         model_id, key = decode_id(input.model_id, "TrainedModel", field="modelId"), key_of(input.idempotency_key)
         result: Any
-        result, errors = await run_command(info, lambda s: s.models.activate_model(model_id, at=input.at, idempotency_key=key))
+        result, errors = await run_command(
+            info, lambda s: s.models.activate_model(model_id, at=input.at, idempotency_key=key)
+        )
         model = await load_trained_model(info, result) if result is not None else None
         return TrainedModelPayload(model=model, user_errors=errors)

@@ -12,7 +12,15 @@ from projections.model_tables import trained_models
 from ..auth import STAFF, requires
 from ..core.db import loader, row_loader
 from ..core.ids import decode_id
-from ..core.pagination import AFTER_DESCRIPTION, DEFAULT_PAGE_SIZE, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 from .types import ModelStatusEnum, TrainedModelType
 
 models_by_id = row_loader(trained_models, "id")
@@ -28,8 +36,8 @@ class ModelQueries:
     @strawberry.field(
         description=(
             "Every trained model, newest first: what it was trained on (data position, hyperparameters), "
-            "how well it validated, and whether it is served — the answer to \"which model produced this, "
-            "trained on what\"."
+            'how well it validated, and whether it is served — the answer to "which model produced this, '
+            'trained on what".'
         ),
         extensions=[requires(*STAFF)],
     )
@@ -38,8 +46,12 @@ class ModelQueries:
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-        kind: Annotated[str | None, strawberry.argument(description="Only models of this kind, e.g. `recommender`.")] = None,
-        status: Annotated[ModelStatusEnum | None, strawberry.argument(description="Only models in this status.")] = None,
+        kind: Annotated[
+            str | None, strawberry.argument(description="Only models of this kind, e.g. `recommender`.")
+        ] = None,
+        status: Annotated[
+            ModelStatusEnum | None, strawberry.argument(description="Only models in this status.")
+        ] = None,
     ) -> Connection[TrainedModelType] | None:
         filters: list[Any] = []
         if kind is not None:
@@ -47,9 +59,13 @@ class ModelQueries:
         if status is not None:
             filters.append(trained_models.c.status == status.value)
         order = ordering("trainedAt", trained_models.c.trained_at, trained_models.c.id, SortDirection.DESC)
-        return await paginate(info.context.reader, trained_models, filters, order, first, after, TrainedModelType.from_row)
+        return await paginate(
+            info.context.reader, trained_models, filters, order, first, after, TrainedModelType.from_row
+        )
 
-    @strawberry.field(description="One trained model, by global ID.", extensions=[requires(*STAFF, object_type="TrainedModel")])
+    @strawberry.field(
+        description="One trained model, by global ID.", extensions=[requires(*STAFF, object_type="TrainedModel")]
+    )
     async def trained_model(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The model's global ID.")]
     ) -> TrainedModelType | None:

@@ -35,8 +35,12 @@ def _first(first: int) -> int:
 
 def _graphql(item: use_cases.Recommendation) -> Recommendation:
     return Recommendation(
-        product_pk=item.product_id, because_pks=item.because, model_pk=item.model_id, score=item.score,
-        source=RecommendationSource(item.source.value), model_version=item.model_version,
+        product_pk=item.product_id,
+        because_pks=item.because,
+        model_pk=item.model_id,
+        score=item.score,
+        source=RecommendationSource(item.source.value),
+        model_version=item.model_version,
     )
 
 
@@ -62,7 +66,9 @@ class RecommendationQueries:
         self,
         info: Info,
         customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's global ID.")],
-        first: Annotated[int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")] = DEFAULT_FIRST,
+        first: Annotated[
+            int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
+        ] = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
         pk = decode_id(customer_id, "Customer", field="customerId")
         first = _first(first)
@@ -81,7 +87,9 @@ class RecommendationQueries:
         self,
         info: Info,
         product_id: Annotated[strawberry.ID, strawberry.argument(description="The product's global ID.")],
-        first: Annotated[int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")] = DEFAULT_FIRST,
+        first: Annotated[
+            int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
+        ] = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
         pk = decode_id(product_id, "Product", field="productId")
         first = _first(first)

@@ -45,7 +45,7 @@ class Recommendation:
 
     @strawberry.field(
         description="Why: the customer's own products that contributed most to this score (\"because you bought "
-        "or viewed X, Y\"), strongest first; empty for popular products."
+        'or viewed X, Y"), strongest first; empty for popular products.'
     )
     async def explanation(self, info: Info) -> list[ProductType]:
         loaded = await asyncio.gather(*(load_product(info, pk) for pk in self.because_pks))

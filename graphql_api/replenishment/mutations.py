@@ -38,7 +38,9 @@ class SupplierMinimumInput:
 @strawberry.input(description="A service-level target for an ABC class (instead of its shortage cost).")
 class ServiceLevelInput:
     abc_class: str = strawberry.field(description="A, B or C (by revenue: the first 80%, the next 15%, the rest).")
-    level: float = strawberry.field(description="The probability of not running out over the protection period, e.g. 0.98.")
+    level: float = strawberry.field(
+        description="The probability of not running out over the protection period, e.g. 0.98."
+    )
 
 
 @strawberry.input(description="Forecast demand and propose purchase quantities within the constraints given.")
@@ -47,16 +49,23 @@ class ProposeReplenishmentPlanInput(CommandInput):
     review_period_days: int = strawberry.field(default=7, description="Days until the next plan (1 to 91).")
     holding_rate: float = strawberry.field(default=0.25, description="Yearly holding cost as a share of unit cost.")
     shortage_cost_factor: float = strawberry.field(
-        default=0.5, description="Cost of a unit short as a share of unit cost, for SKUs without a price (else the lost margin)."
+        default=0.5,
+        description="Cost of a unit short as a share of unit cost, for SKUs without a price (else the lost margin).",
     )
     ordering_cost: MoneyInput | None = strawberry.field(default=None, description="Fixed cost of each line ordered.")
     budget: MoneyInput | None = strawberry.field(default=None, description="The most the plan may spend.")
-    capacity: list[WarehouseCapacityInput] | None = strawberry.field(default=None, description="Free capacity per warehouse.")
-    supplier_minimums: list[SupplierMinimumInput] | None = strawberry.field(default=None, description="Suppliers' minimum order values.")
+    capacity: list[WarehouseCapacityInput] | None = strawberry.field(
+        default=None, description="Free capacity per warehouse."
+    )
+    supplier_minimums: list[SupplierMinimumInput] | None = strawberry.field(
+        default=None, description="Suppliers' minimum order values."
+    )
     service_levels: list[ServiceLevelInput] | None = strawberry.field(
         default=None, description="Service-level targets per ABC class, instead of shortage costs."
     )
-    time_limit_seconds: float = strawberry.field(default=20.0, description="Solver time limit (at most 120); past it the best plan found is kept, flagged.")
+    time_limit_seconds: float = strawberry.field(
+        default=20.0, description="Solver time limit (at most 120); past it the best plan found is kept, flagged."
+    )
     solver: PlanSolver = strawberry.field(default=PlanSolver.SCIP, description="The OR-Tools solver.")
 
 
@@ -67,7 +76,9 @@ class PlanLineEditInput:
     quantity: int = strawberry.field(description="Units to order instead (zero: none); must meet the supplier's terms.")
 
 
-@strawberry.input(description="Approve a plan, possibly with edits: places one purchase order per supplier and warehouse.")
+@strawberry.input(
+    description="Approve a plan, possibly with edits: places one purchase order per supplier and warehouse."
+)
 class ApproveReplenishmentPlanInput(CommandInput):
     plan_id: strawberry.ID = strawberry.field(description=PLAN_ID)
     edits: list[PlanLineEditInput] | None = strawberry.field(default=None, description="Quantities to change first.")
@@ -91,7 +102,9 @@ async def plan_payload(info: Info, result: tuple[Any, list[UserError]]) -> Reple
     plan_id, errors = result
     row = None
     if plan_id is not None:
-        row = await fetch_one(info.context.reader, sa.select(replenishment_plans).where(replenishment_plans.c.id == plan_id))
+        row = await fetch_one(
+            info.context.reader, sa.select(replenishment_plans).where(replenishment_plans.c.id == plan_id)
+        )
     return ReplenishmentPlanPayload(replenishment_plan=row and ReplenishmentPlanType.from_row(row), user_errors=errors)
 
 
@@ -109,15 +122,23 @@ def _request(input: ProposeReplenishmentPlanInput) -> Any:
             raise BadUserInput(f"warehouse {entry.warehouse!r} is given twice", field=f"capacity.{n}.warehouse")
         capacity[entry.warehouse] = entry.units
     minimums = {
-        decode_id(entry.supplier_id, "Supplier", field=f"supplierMinimums.{n}.supplierId"): entry.amount.to_money(f"supplierMinimums.{n}.amount")
+        decode_id(entry.supplier_id, "Supplier", field=f"supplierMinimums.{n}.supplierId"): entry.amount.to_money(
+            f"supplierMinimums.{n}.amount"
+        )
         for n, entry in enumerate(input.supplier_minimums or ())
     }
     return PlanRequest(
-        warehouses=tuple(input.warehouses or ()), review_period_days=input.review_period_days,
-        holding_rate=input.holding_rate, shortage_cost_factor=input.shortage_cost_factor,
+        warehouses=tuple(input.warehouses or ()),
+        review_period_days=input.review_period_days,
+        holding_rate=input.holding_rate,
+        shortage_cost_factor=input.shortage_cost_factor,
         ordering_cost=input.ordering_cost.to_money("orderingCost") if input.ordering_cost else None,
-        budget=input.budget.to_money("budget") if input.budget else None, capacity=capacity, supplier_minimums=minimums,
-        service_levels=service_levels, time_limit_s=input.time_limit_seconds, solver=input.solver.value,
+        budget=input.budget.to_money("budget") if input.budget else None,
+        capacity=capacity,
+        supplier_minimums=minimums,
+        service_levels=service_levels,
+        time_limit_s=input.time_limit_seconds,
+        solver=input.solver.value,
     )
 
 
@@ -159,7 +180,9 @@ class ReplenishmentMutations:
         edits = tuple(LineEdit(e.sku, e.warehouse, e.quantity) for e in input.edits or ())
         return await plan_payload(
             info,
-            await run_command(info, lambda s: s.inventory.approve_replenishment_plan(plan_id, edits, at=input.at, idempotency_key=key)),
+            await run_command(
+                info, lambda s: s.inventory.approve_replenishment_plan(plan_id, edits, at=input.at, idempotency_key=key)
+            ),
         )
 
     @strawberry.mutation(description="Reject a proposed plan, saying why.", extensions=[requires(*INVENTORY_WRITERS)])
@@ -169,5 +192,10 @@ class ReplenishmentMutations:
         plan_id, key = decode_id(input.plan_id, "ReplenishmentPlan", field="planId"), key_of(input.idempotency_key)
         return await plan_payload(
             info,
-            await run_command(info, lambda s: s.inventory.reject_replenishment_plan(plan_id, input.reason, at=input.at, idempotency_key=key)),
+            await run_command(
+                info,
+                lambda s: s.inventory.reject_replenishment_plan(
+                    plan_id, input.reason, at=input.at, idempotency_key=key
+                ),
+            ),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -11,16 +11,45 @@ from strawberry.types import Info
 
 from domain.customer import OrderStatus
 from projections.replenishment import inventory_kpis
-from projections.replenishment_tables import demand_forecasts, forecast_runs, replenishment_plans, stock_days, stocktake_counts
-from projections.tables import daily_demand, order_lines, orders, purchase_order_lines, purchase_orders, stock_levels, supplier_terms
+from projections.replenishment_tables import (
+    demand_forecasts,
+    forecast_runs,
+    replenishment_plans,
+    stock_days,
+    stocktake_counts,
+)
+from projections.tables import (
+    daily_demand,
+    order_lines,
+    orders,
+    purchase_order_lines,
+    purchase_orders,
+    stock_levels,
+    supplier_terms,
+)
 
 from ..auth import INVENTORY_READERS, requires
-from ..core.db import fetch_all, fetch_one, row_loader, loader
+from ..core.db import fetch_all, fetch_one, loader, row_loader
 from ..core.errors import BadUserInput
 from ..core.ids import decode_id
-from ..core.pagination import DEFAULT_PAGE_SIZE, AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection, SortDirection, ordering, paginate
+from ..core.pagination import (
+    AFTER_DESCRIPTION,
+    DEFAULT_PAGE_SIZE,
+    FIRST_DESCRIPTION,
+    Connection,
+    SortDirection,
+    ordering,
+    paginate,
+)
 from .enums import PlanStatusEnum
-from .types import QUANTILES, DemandForecastType, ForecastDayType, InventoryKpisType, LowStockAlertType, ReplenishmentPlanType
+from .types import (
+    QUANTILES,
+    DemandForecastType,
+    ForecastDayType,
+    InventoryKpisType,
+    LowStockAlertType,
+    ReplenishmentPlanType,
+)
 
 plans_by_id = row_loader(replenishment_plans)
 MAX_HORIZON = 91
@@ -37,8 +66,17 @@ def _days(row: Any, horizon: int) -> list[ForecastDayType]:
     days = []
     for n, mean in enumerate(row.mean[:horizon]):
         q = {name: max(0.0, mean + float(offsets.get(name, 0.0))) for name in QUANTILES}
-        days.append(ForecastDayType(day=row.start + timedelta(days=n), mean=round(mean, 4), p10=q["p10"], p50=q["p50"],
-                                    p90=q["p90"], p95=q["p95"], p99=q["p99"]))
+        days.append(
+            ForecastDayType(
+                day=row.start + timedelta(days=n),
+                mean=round(mean, 4),
+                p10=q["p10"],
+                p50=q["p50"],
+                p90=q["p90"],
+                p95=q["p95"],
+                p99=q["p99"],
+            )
+        )
     return days
 
 
@@ -55,7 +93,9 @@ class ReplenishmentQueries:
         self,
         info: Info,
         sku: Annotated[str, strawberry.argument(description="The SKU.")],
-        horizon: Annotated[int, strawberry.argument(description=f"Days ahead, 1 to {MAX_HORIZON} (at most what the forecast covers).")] = 14,
+        horizon: Annotated[
+            int, strawberry.argument(description=f"Days ahead, 1 to {MAX_HORIZON} (at most what the forecast covers).")
+        ] = 14,
         warehouse: Annotated[str, strawberry.argument(description="The warehouse's code.")] = "main",
     ) -> DemandForecastType | None:
         if not 1 <= horizon <= MAX_HORIZON:
@@ -74,9 +114,16 @@ class ReplenishmentQueries:
             )
         days = _days(row, horizon)
         return DemandForecastType(
-            sku=row.sku, warehouse=row.warehouse, model=row.model, backtest_mae=row.backtest_mae,
-            censored_days=row.censored_days, forecast_at=row.forecast_at, data_position=row.data_position,
-            parameters=row.parameters, days=days, total_mean=round(sum(d.mean for d in days), 4),
+            sku=row.sku,
+            warehouse=row.warehouse,
+            model=row.model,
+            backtest_mae=row.backtest_mae,
+            censored_days=row.censored_days,
+            forecast_at=row.forecast_at,
+            data_position=row.data_position,
+            parameters=row.parameters,
+            days=days,
+            total_mean=round(sum(d.mean for d in days), 4),
         )
 
     @strawberry.field(description="Replenishment plans, newest first.", extensions=[requires(*INVENTORY_READERS)])
@@ -91,7 +138,9 @@ class ReplenishmentQueries:
         if status is not None:
             filters.append(replenishment_plans.c.status == status.value)
         order = ordering("PROPOSED_AT", replenishment_plans.c.proposed_at, replenishment_plans.c.id, SortDirection.DESC)
-        return await paginate(info.context.reader, replenishment_plans, filters, order, first, after, ReplenishmentPlanType.from_row)
+        return await paginate(
+            info.context.reader, replenishment_plans, filters, order, first, after, ReplenishmentPlanType.from_row
+        )
 
     @strawberry.field(
         description="One replenishment plan, by global ID, with its lines and their rationale.",
@@ -113,9 +162,14 @@ class ReplenishmentQueries:
         self,
         info: Info,
         days: Annotated[int, strawberry.argument(description="Days in the window, 1 to 366.")] = 28,
-        as_of: Annotated[date | None, strawberry.argument(description="The window's last day (default: the latest day with stock movements).")] = None,
+        as_of: Annotated[
+            date | None,
+            strawberry.argument(description="The window's last day (default: the latest day with stock movements)."),
+        ] = None,
         warehouse: Annotated[str | None, strawberry.argument(description="Only this warehouse.")] = None,
-        cover_target_days: Annotated[float, strawberry.argument(description="Days of cover above which stock is overstock.")] = 60.0,
+        cover_target_days: Annotated[
+            float, strawberry.argument(description="Days of cover above which stock is overstock.")
+        ] = 60.0,
     ) -> InventoryKpisType | None:
         if not 1 <= days <= 366:
             raise BadUserInput("days must be 1 to 366", field="days")
@@ -130,22 +184,39 @@ class ReplenishmentQueries:
             return [table.c.warehouse == warehouse] if warehouse is not None else []
 
         day_rows = await fetch_all(reader, sa.select(stock_days).where(stock_days.c.day <= as_of, *only(stock_days)))
-        since = datetime.combine(first, time.min, tzinfo=timezone.utc)
-        until = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=timezone.utc)
-        counts = await fetch_all(reader, sa.select(stocktake_counts).where(
-            stocktake_counts.c.counted_at >= since, stocktake_counts.c.counted_at < until, *only(stocktake_counts)
-        ))
-        demand = await fetch_all(reader, sa.select(daily_demand).where(daily_demand.c.day.between(first, as_of), *only(daily_demand)))
+        since = datetime.combine(first, time.min, tzinfo=UTC)
+        until = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC)
+        counts = await fetch_all(
+            reader,
+            sa.select(stocktake_counts).where(
+                stocktake_counts.c.counted_at >= since, stocktake_counts.c.counted_at < until, *only(stocktake_counts)
+            ),
+        )
+        demand = await fetch_all(
+            reader, sa.select(daily_demand).where(daily_demand.c.day.between(first, as_of), *only(daily_demand))
+        )
         levels = await fetch_all(reader, sa.select(stock_levels).where(*only(stock_levels)))
-        window = await fetch_all(reader, sa.select(orders.c.status, sa.func.sum(order_lines.c.quantity).label("units"))
-                                 .join(order_lines, order_lines.c.order_id == orders.c.id)
-                                 .where(orders.c.placed_at >= since, orders.c.placed_at < until, *only(orders))
-                                 .group_by(orders.c.status))
+        window = await fetch_all(
+            reader,
+            sa.select(orders.c.status, sa.func.sum(order_lines.c.quantity).label("units"))
+            .join(order_lines, order_lines.c.order_id == orders.c.id)
+            .where(orders.c.placed_at >= since, orders.c.placed_at < until, *only(orders))
+            .group_by(orders.c.status),
+        )
         ordered = sum(int(p.units) for p in window)
-        allocated = sum(int(p.units) for p in window if p.status not in (OrderStatus.NOT_FULFILLABLE, OrderStatus.PLACED))
+        allocated = sum(
+            int(p.units) for p in window if p.status not in (OrderStatus.NOT_FULFILLABLE, OrderStatus.PLACED)
+        )
         kpis = inventory_kpis(
-            as_of=as_of, days=days, day_rows=list(day_rows), count_rows=counts, demand_rows=list(demand),
-            stock_rows=list(levels), ordered_units=ordered, allocated_units=allocated, cover_target_days=cover_target_days,
+            as_of=as_of,
+            days=days,
+            day_rows=list(day_rows),
+            count_rows=counts,
+            demand_rows=list(demand),
+            stock_rows=list(levels),
+            ordered_units=ordered,
+            allocated_units=allocated,
+            cover_target_days=cover_target_days,
         )
         return InventoryKpisType(cover_target_days=cover_target_days, **kpis.__dict__)
 
@@ -169,14 +240,26 @@ class ReplenishmentQueries:
         levels = await fetch_all(reader, sa.select(stock_levels).where(*where))
         forecasts = {(r.sku, r.warehouse): r for r in await fetch_all(reader, sa.select(demand_forecasts))}
         lead = {}
-        for r in await fetch_all(reader, sa.select(supplier_terms.c.sku, sa.func.min(supplier_terms.c.lead_time_days)).group_by(supplier_terms.c.sku)):
+        for r in await fetch_all(
+            reader,
+            sa.select(supplier_terms.c.sku, sa.func.min(supplier_terms.c.lead_time_days)).group_by(
+                supplier_terms.c.sku
+            ),
+        ):
             lead[r[0]] = int(r[1])
         on_order = {
             (r[0], r[1]): int(r[2] or 0)
-            for r in await fetch_all(reader, sa.select(purchase_order_lines.c.sku, purchase_orders.c.warehouse, sa.func.sum(purchase_order_lines.c.quantity))
-                                     .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
-                                     .where(purchase_orders.c.status == "PLACED")
-                                     .group_by(purchase_order_lines.c.sku, purchase_orders.c.warehouse))
+            for r in await fetch_all(
+                reader,
+                sa.select(
+                    purchase_order_lines.c.sku,
+                    purchase_orders.c.warehouse,
+                    sa.func.sum(purchase_order_lines.c.quantity),
+                )
+                .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
+                .where(purchase_orders.c.status == "PLACED")
+                .group_by(purchase_order_lines.c.sku, purchase_orders.c.warehouse),
+            )
         }
         alerts = []
         for level in levels:
@@ -189,15 +272,28 @@ class ReplenishmentQueries:
                 rate = expected / days if days else 0.0
                 cover = level.available / rate if rate > 0 else None
                 if level.available + incoming < expected:
-                    alerts.append(LowStockAlertType(
-                        sku=level.sku, warehouse=level.warehouse, available=level.available, on_order=incoming,
-                        expected_demand=round(expected, 3), days_of_cover=round(cover, 2) if cover is not None else None,
-                        reason=f"available + on order ({level.available + incoming}) below the {expected:.1f} units expected over {days} days",
-                    ))
+                    alerts.append(
+                        LowStockAlertType(
+                            sku=level.sku,
+                            warehouse=level.warehouse,
+                            available=level.available,
+                            on_order=incoming,
+                            expected_demand=round(expected, 3),
+                            days_of_cover=round(cover, 2) if cover is not None else None,
+                            reason=f"available + on order ({level.available + incoming}) below the {expected:.1f} units expected over {days} days",
+                        )
+                    )
             elif level.is_low and incoming == 0:
-                alerts.append(LowStockAlertType(
-                    sku=level.sku, warehouse=level.warehouse, available=level.available, on_order=0, expected_demand=None,
-                    days_of_cover=None, reason="few units available (no demand forecast yet)",
-                ))
+                alerts.append(
+                    LowStockAlertType(
+                        sku=level.sku,
+                        warehouse=level.warehouse,
+                        available=level.available,
+                        on_order=0,
+                        expected_demand=None,
+                        days_of_cover=None,
+                        reason="few units available (no demand forecast yet)",
+                    )
+                )
         alerts.sort(key=lambda a: (a.days_of_cover if a.days_of_cover is not None else -1.0, a.sku, a.warehouse))
         return alerts[:limit]

@@ -19,7 +19,9 @@ from ..core.ids import Node, to_global_id
 from ..core.money import MoneyType
 from .enums import PlanStatusEnum
 
-lines_by_plan = group_loader(replenishment_plan_lines, "plan_id", replenishment_plan_lines.c.sku, replenishment_plan_lines.c.warehouse)
+lines_by_plan = group_loader(
+    replenishment_plan_lines, "plan_id", replenishment_plan_lines.c.sku, replenishment_plan_lines.c.warehouse
+)
 
 QUANTILES = ("p10", "p25", "p50", "p75", "p90", "p95", "p99")
 
@@ -39,12 +41,20 @@ class ForecastDayType:
 class DemandForecastType:
     sku: str = strawberry.field(description="The SKU.")
     warehouse: str = strawberry.field(description="The warehouse's code.")
-    model: str = strawberry.field(description="The forecasting method chosen for this series by the rolling-origin backtest.")
-    backtest_mae: float | None = strawberry.field(description="Its mean absolute error in the backtest (units per day).")
+    model: str = strawberry.field(
+        description="The forecasting method chosen for this series by the rolling-origin backtest."
+    )
+    backtest_mae: float | None = strawberry.field(
+        description="Its mean absolute error in the backtest (units per day)."
+    )
     censored_days: int = strawberry.field(description="Stock-out days of the history, left out of the fit.")
     forecast_at: datetime = strawberry.field(description="When the forecast was made.")
-    data_position: JSON = strawberry.field(description="Events per context the forecast run had seen (its data position).")
-    parameters: JSON = strawberry.field(description="The run's parameters (candidate methods, backtest windows, quantile method).")
+    data_position: JSON = strawberry.field(
+        description="Events per context the forecast run had seen (its data position)."
+    )
+    parameters: JSON = strawberry.field(
+        description="The run's parameters (candidate methods, backtest windows, quantile method)."
+    )
     days: list[ForecastDayType] = strawberry.field(description="Day by day, from the day after the history.")
     total_mean: float = strawberry.field(description="Expected units over these days.")
 
@@ -59,7 +69,9 @@ class PlanLineType:
     unit_cost: MoneyType = strawberry.field(description="The supplier's unit cost.")
     position: int = strawberry.field(description="Inventory position when planned: on hand - reserved + on order.")
     order_up_to: int = strawberry.field(description="The level the order brings the position to.")
-    mean_demand: float = strawberry.field(description="Expected demand over the protection period (lead time + review).")
+    mean_demand: float = strawberry.field(
+        description="Expected demand over the protection period (lead time + review)."
+    )
     quantiles: JSON = strawberry.field(description="Quantiles of that demand (p50, p90, p95, p99).")
     safety_stock: float = strawberry.field(description="Order-up-to level minus expected demand.")
     critical_fractile: float = strawberry.field(
@@ -75,13 +87,24 @@ class PlanLineType:
     @classmethod
     def from_row(cls, row: Any) -> PlanLineType:
         return cls(
-            sku=row.sku, warehouse=row.warehouse, supplier_id=strawberry.ID(to_global_id("Supplier", row.supplier_id)),
-            proposed_quantity=row.proposed_quantity, quantity=row.quantity,
-            unit_cost=MoneyType.of(row.unit_cost, row.currency), position=row.position, order_up_to=row.order_up_to,
-            mean_demand=row.mean_demand, quantiles=row.quantiles, safety_stock=row.safety_stock,
-            critical_fractile=row.critical_fractile, expected_holding_cost=row.expected_holding,
-            expected_shortage_cost=row.expected_shortage, forecast_model=row.forecast_model, abc_class=row.abc_class,
-            lead_time_days=row.lead_time_days, rationale=row.rationale,
+            sku=row.sku,
+            warehouse=row.warehouse,
+            supplier_id=strawberry.ID(to_global_id("Supplier", row.supplier_id)),
+            proposed_quantity=row.proposed_quantity,
+            quantity=row.quantity,
+            unit_cost=MoneyType.of(row.unit_cost, row.currency),
+            position=row.position,
+            order_up_to=row.order_up_to,
+            mean_demand=row.mean_demand,
+            quantiles=row.quantiles,
+            safety_stock=row.safety_stock,
+            critical_fractile=row.critical_fractile,
+            expected_holding_cost=row.expected_holding,
+            expected_shortage_cost=row.expected_shortage,
+            forecast_model=row.forecast_model,
+            abc_class=row.abc_class,
+            lead_time_days=row.lead_time_days,
+            rationale=row.rationale,
         )
 
 
@@ -96,7 +119,9 @@ class SolverOutcomeType:
     gap: float | None = strawberry.field(description="Relative gap between objective and bound.")
     solve_seconds: float | None = strawberry.field(description="Time the solver took.")
     solver: str | None = strawberry.field(description="Which solver (scip, cp_sat, highs).")
-    proven_optimal: bool = strawberry.field(description="Whether the plan is proven optimal (false: best feasible, flagged).")
+    proven_optimal: bool = strawberry.field(
+        description="Whether the plan is proven optimal (false: best feasible, flagged)."
+    )
 
 
 @strawberry.type(name="ReplenishmentPlan", description=ReplenishmentPlan.__doc__)
@@ -119,15 +144,26 @@ class ReplenishmentPlanType(Node):
     def from_row(cls, row: Any) -> ReplenishmentPlanType:
         solver = row.solver or {}
         return cls(
-            id=to_global_id("ReplenishmentPlan", row.id), pk=row.id, status=PlanStatusEnum(row.status),
-            proposed_at=row.proposed_at, decided_at=row.decided_at, data_position=row.data_position,
-            parameters=row.parameters, constraints=row.constraints,
+            id=to_global_id("ReplenishmentPlan", row.id),
+            pk=row.id,
+            status=PlanStatusEnum(row.status),
+            proposed_at=row.proposed_at,
+            decided_at=row.decided_at,
+            data_position=row.data_position,
+            parameters=row.parameters,
+            constraints=row.constraints,
             solver=SolverOutcomeType(
-                status=str(solver.get("status", "")), objective=solver.get("objective"), bound=solver.get("bound"),
-                gap=solver.get("gap"), solve_seconds=solver.get("solve_time_s"), solver=solver.get("solver"),
+                status=str(solver.get("status", "")),
+                objective=solver.get("objective"),
+                bound=solver.get("bound"),
+                gap=solver.get("gap"),
+                solve_seconds=solver.get("solve_time_s"),
+                solver=solver.get("solver"),
                 proven_optimal=solver.get("status") == "OPTIMAL",
             ),
-            line_count=row.line_count, ordered_lines=row.ordered_lines, total_cost=MoneyType.of(row.total_cost, row.currency),
+            line_count=row.line_count,
+            ordered_lines=row.ordered_lines,
+            total_cost=MoneyType.of(row.total_cost, row.currency),
             reject_reason=row.reject_reason,
             purchase_order_ids=[strawberry.ID(to_global_id("PurchaseOrder", UUID(i))) for i in row.purchase_order_ids],
         )
@@ -144,13 +180,21 @@ class ReplenishmentPlanType(Node):
 class InventoryKpisType:
     as_of: date = strawberry.field(description="The last day of the window.")
     days: int = strawberry.field(description="Days in the window.")
-    stock_out_rate: float | None = strawberry.field(description="Share of stock-item days with nothing available at some moment.")
-    fill_rate: float | None = strawberry.field(description="Units reserved for orders / units ordered, orders placed in the window.")
-    overstock_rate: float | None = strawberry.field(description="Share of stock items with more days of cover than the target.")
+    stock_out_rate: float | None = strawberry.field(
+        description="Share of stock-item days with nothing available at some moment."
+    )
+    fill_rate: float | None = strawberry.field(
+        description="Units reserved for orders / units ordered, orders placed in the window."
+    )
+    overstock_rate: float | None = strawberry.field(
+        description="Share of stock items with more days of cover than the target."
+    )
     overstock_units: int = strawberry.field(description="Units beyond the target cover, summed.")
     cover_target_days: float = strawberry.field(description="The target days of cover.")
     inventory_accuracy: float | None = strawberry.field(description="Share of stocktake counts that matched the books.")
-    count_accuracy: float | None = strawberry.field(description="1 - sum |counted - expected| / sum expected, over the counts.")
+    count_accuracy: float | None = strawberry.field(
+        description="1 - sum |counted - expected| / sum expected, over the counts."
+    )
     turnover: float | None = strawberry.field(description="Units shipped / average units on hand, over the window.")
     annual_turnover: float | None = strawberry.field(description="The turnover scaled to a year.")
 

@@ -33,9 +33,14 @@ def _bench(args: argparse.Namespace) -> int:
     settings = Settings(lead_time=args.lead_time, skus=args.skus, ordering_cost=args.ordering_cost, charts=args.charts)
     report = evaluate(args.history, args.actuals, args.out, settings)
     summary = {
-        "skus": report["skus"], "actuals": report["actuals"], "accuracy": report["accuracy"]["aggregate"],
-        "policy": {k: v for k, v in report["policy"].items() if k != "policies"} | {"policies": report["policy"]["policies"]},
-        "charts": report["charts"], "seconds": report["seconds"], "json": f"{args.out}/inventory.json",
+        "skus": report["skus"],
+        "actuals": report["actuals"],
+        "accuracy": report["accuracy"]["aggregate"],
+        "policy": {k: v for k, v in report["policy"].items() if k != "policies"}
+        | {"policies": report["policy"]["policies"]},
+        "charts": report["charts"],
+        "seconds": report["seconds"],
+        "json": f"{args.out}/inventory.json",
     }
     print(json.dumps(summary, indent=2, default=str))
     return 0
@@ -53,9 +58,12 @@ def _plan(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     upgrade(settings)
     request = PlanRequest(
-        warehouses=tuple(args.warehouse or ()), review_period_days=args.review_days,
+        warehouses=tuple(args.warehouse or ()),
+        review_period_days=args.review_days,
         budget=Money(Decimal(args.budget), args.currency) if args.budget else None,
-        capacity=dict(_pair(c) for c in args.capacity or ()), time_limit_s=args.time_limit, solver=args.solver,
+        capacity=dict(_pair(c) for c in args.capacity or ()),
+        time_limit_s=args.time_limit,
+        solver=args.solver,
     )
     with bootstrap(settings) as storewise:
         runner = projection_runner(storewise)
@@ -63,11 +71,23 @@ def _plan(args: argparse.Namespace) -> int:
         plan = storewise.inventory.replenishment_plan(plan_id)
         runner.run_until_idle()
     ordered = [line for line in plan.lines if line.quantity]
-    print(json.dumps({
-        "plan_id": str(plan_id), "solver": plan.solver, "lines": len(plan.lines), "ordered_lines": len(ordered),
-        "data_position": plan.data_position,
-        "top": [{"sku": l.sku, "warehouse": l.warehouse, "quantity": l.quantity, "rationale": l.rationale} for l in ordered[:10]],
-    }, indent=2, default=str))
+    print(
+        json.dumps(
+            {
+                "plan_id": str(plan_id),
+                "solver": plan.solver,
+                "lines": len(plan.lines),
+                "ordered_lines": len(ordered),
+                "data_position": plan.data_position,
+                "top": [
+                    {"sku": l.sku, "warehouse": l.warehouse, "quantity": l.quantity, "rationale": l.rationale}
+                    for l in ordered[:10]
+                ],
+            },
+            indent=2,
+            default=str,
+        )
+    )
     return 0
 
 
@@ -86,7 +106,9 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         help="evaluate demand forecasts (MASE/RMSSE vs seasonal naive, pinball P50/P90, bias) and simulate the "
         "replenishment policy (vs base stock and perfect foresight) on Online Retail CSV files; JSON + PNG fan charts",
     )
-    bencher.add_argument("--history", required=True, help="sales up to the evaluation (Online Retail CSV, plain or gzipped)")
+    bencher.add_argument(
+        "--history", required=True, help="sales up to the evaluation (Online Retail CSV, plain or gzipped)"
+    )
     bencher.add_argument("--actuals", required=True, help="sales of the evaluation period (same format)")
     bencher.add_argument("--lead-time", type=_not_negative, default=7, help="supplier lead time in days (default 7)")
     bencher.add_argument("--skus", type=_positive, default=500, help="evaluate the top N SKUs by revenue (default 500)")
@@ -104,5 +126,7 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     planner.add_argument("--currency", default="GBP", help="the budget's currency (default GBP)")
     planner.add_argument("--capacity", action="append", help="free capacity WAREHOUSE=UNITS (repeatable)")
     planner.add_argument("--time-limit", type=float, default=20.0, help="solver time limit in seconds (default 20)")
-    planner.add_argument("--solver", choices=("scip", "cp_sat", "highs"), default="scip", help="OR-Tools solver (default scip)")
+    planner.add_argument(
+        "--solver", choices=("scip", "cp_sat", "highs"), default="scip", help="OR-Tools solver (default scip)"
+    )
     planner.set_defaults(run=_plan)

@@ -62,7 +62,9 @@ def _read(path: str | Path) -> pd.DataFrame:
     return read_online_retail(path)
 
 
-def evaluate(history_path: str | Path, actuals_path: str | Path, out_dir: str | Path, settings: Settings = Settings()) -> dict[str, Any]:
+def evaluate(
+    history_path: str | Path, actuals_path: str | Path, out_dir: str | Path, settings: Settings = Settings()
+) -> dict[str, Any]:
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -100,7 +102,11 @@ def evaluate(history_path: str | Path, actuals_path: str | Path, out_dir: str | 
     report = {
         "settings": settings.__dict__,
         "history": {"first": str(past["ds"].min().date()), "last": str(history_end.date())},
-        "actuals": {"first": str((history_end + pd.Timedelta(days=1)).date()), "last": str(actuals_end.date()), "review_weeks": weeks},
+        "actuals": {
+            "first": str((history_end + pd.Timedelta(days=1)).date()),
+            "last": str(actuals_end.date()),
+            "review_weeks": weeks,
+        },
         "skus": len(chosen_skus),
         "accuracy": accuracy,
         "policy": simulation,
@@ -177,11 +183,15 @@ def _accuracy(history: DemandHistory, per_origin: dict, names: list[str], skus: 
     return {
         "skus_scored": len(per_sku),
         "aggregate": {
-            "mase": chosen_mase, "mase_seasonal_naive": naive_mase,
+            "mase": chosen_mase,
+            "mase_seasonal_naive": naive_mase,
             "mase_ratio_to_seasonal_naive": chosen_mase / naive_mase,
-            "rmsse": mean(("chosen", "rmsse")), "rmsse_seasonal_naive": mean(("seasonal_naive", "rmsse")),
-            "pinball_p50_scaled": mean(("chosen", "pinball_p50")), "pinball_p90_scaled": mean(("chosen", "pinball_p90")),
-            "bias": mean(("chosen", "bias")), "bias_seasonal_naive": mean(("seasonal_naive", "bias")),
+            "rmsse": mean(("chosen", "rmsse")),
+            "rmsse_seasonal_naive": mean(("seasonal_naive", "rmsse")),
+            "pinball_p50_scaled": mean(("chosen", "pinball_p50")),
+            "pinball_p90_scaled": mean(("chosen", "pinball_p90")),
+            "bias": mean(("chosen", "bias")),
+            "bias_seasonal_naive": mean(("seasonal_naive", "bias")),
         },
         "mase_per_method": methods,
         "chosen_method_days": counts,
@@ -189,7 +199,15 @@ def _accuracy(history: DemandHistory, per_origin: dict, names: list[str], skus: 
     }
 
 
-def _simulate(everything: DemandHistory, per_origin: dict, skus: list[str], prices: dict[str, float], origins: list, actuals_end: Any, s: Settings) -> dict[str, Any]:
+def _simulate(
+    everything: DemandHistory,
+    per_origin: dict,
+    skus: list[str],
+    prices: dict[str, float],
+    origins: list,
+    actuals_end: Any,
+    s: Settings,
+) -> dict[str, Any]:
     L = s.lead_time
     first_day = origins[0] + pd.Timedelta(days=1)
     frame = everything.frame
@@ -202,7 +220,11 @@ def _simulate(everything: DemandHistory, per_origin: dict, skus: list[str], pric
     for k, origin in enumerate(origins):
         chosen, residuals, window = per_origin[origin]
         window = window.sort_values(["unique_id", "ds"])
-        means = window.assign(value=_pick(window, chosen)).groupby("unique_id")["value"].apply(lambda v: np.maximum(v.to_numpy(), 0))
+        means = (
+            window.assign(value=_pick(window, chosen))
+            .groupby("unique_id")["value"]
+            .apply(lambda v: np.maximum(v.to_numpy(), 0))
+        )
         for uid in skus:
             mean = means.get(uid, np.zeros(L + REVIEW))
             weeks = residuals.get(uid, np.empty((0, REVIEW)))
@@ -215,7 +237,9 @@ def _simulate(everything: DemandHistory, per_origin: dict, skus: list[str], pric
     for policy in ("planner", "base_stock"):
         on_hand = {uid: float(np.ceil(forecasts[(0, uid)][0][:L].sum())) for uid in skus}
         pipeline: dict[str, dict[int, float]] = {uid: {} for uid in skus}
-        totals = dict.fromkeys(("holding", "shortage", "ordering", "demand", "served", "stockout_days", "inventory_days", "orders"), 0.0)
+        totals = dict.fromkeys(
+            ("holding", "shortage", "ordering", "demand", "served", "stockout_days", "inventory_days", "orders"), 0.0
+        )
         for day in range(days):
             k, offset = divmod(day, REVIEW)
             if offset == 0 and k < len(origins):  # the review at the end of the day before
@@ -244,16 +268,24 @@ def _simulate(everything: DemandHistory, per_origin: dict, skus: list[str], pric
     results["perfect_foresight"] = _perfect_foresight(demand, forecasts, costs, skus, days, s)
     base, ours, best = (results[p]["total_cost"] for p in ("base_stock", "planner", "perfect_foresight"))
     return {
-        "review_days": REVIEW, "lead_time_days": L, "days": days,
+        "review_days": REVIEW,
+        "lead_time_days": L,
+        "days": days,
         "policies": results,
         "planner_cost_ratio_to_base_stock": ours / base if base else None,
         "planner_cost_ratio_to_perfect_foresight": ours / best if best else None,
         "planner_fill_rate_minus_base_stock": results["planner"]["fill_rate"] - results["base_stock"]["fill_rate"],
-        "planner_solves": {"count": len(solve_seconds), "max_seconds": max(solve_seconds, default=0.0), "statuses": sorted(set(statuses))},
+        "planner_solves": {
+            "count": len(solve_seconds),
+            "max_seconds": max(solve_seconds, default=0.0),
+            "statuses": sorted(set(statuses)),
+        },
     }
 
 
-def _orders(policy: str, k: int, skus: list[str], on_hand: dict, pipeline: dict, forecasts: dict, costs: dict, s: Settings) -> dict[str, Any]:
+def _orders(
+    policy: str, k: int, skus: list[str], on_hand: dict, pipeline: dict, forecasts: dict, costs: dict, s: Settings
+) -> dict[str, Any]:
     from statistics import NormalDist
 
     positions = {uid: on_hand[uid] + sum(pipeline[uid].values()) for uid in skus}
@@ -269,8 +301,15 @@ def _orders(policy: str, k: int, skus: list[str], on_hand: dict, pipeline: dict,
         return out
     items = [
         PlanItem(
-            sku=uid, warehouse="main", supplier="s", position=int(math.floor(positions[uid])), demand=forecasts[(k, uid)][1],
-            unit_cost=costs[uid][0], holding_cost=holding[uid], shortage_cost=costs[uid][1], ordering_cost=s.ordering_cost,
+            sku=uid,
+            warehouse="main",
+            supplier="s",
+            position=int(math.floor(positions[uid])),
+            demand=forecasts[(k, uid)][1],
+            unit_cost=costs[uid][0],
+            holding_cost=holding[uid],
+            shortage_cost=costs[uid][1],
+            ordering_cost=s.ordering_cost,
         )
         for uid in skus
     ]
@@ -284,19 +323,26 @@ def _orders(policy: str, k: int, skus: list[str], on_hand: dict, pipeline: dict,
 def _summary(totals: dict[str, float], skus: int, days: int) -> dict[str, float]:
     total = totals["holding"] + totals["shortage"] + totals["ordering"]
     return {
-        "total_cost": round(total, 2), "holding_cost": round(totals["holding"], 2), "shortage_cost": round(totals["shortage"], 2),
-        "ordering_cost": round(totals["ordering"], 2), "orders": int(totals["orders"]),
+        "total_cost": round(total, 2),
+        "holding_cost": round(totals["holding"], 2),
+        "shortage_cost": round(totals["shortage"], 2),
+        "ordering_cost": round(totals["ordering"], 2),
+        "orders": int(totals["orders"]),
         "fill_rate": totals["served"] / totals["demand"] if totals["demand"] else 1.0,
         "stockout_days": int(totals["stockout_days"]),
         "average_inventory_units": totals["inventory_days"] / days if days else 0.0,
     }
 
 
-def _perfect_foresight(demand: dict, forecasts: dict, costs: dict, skus: list[str], days: int, s: Settings) -> dict[str, float]:
+def _perfect_foresight(
+    demand: dict, forecasts: dict, costs: dict, skus: list[str], days: int, s: Settings
+) -> dict[str, float]:
     """Per SKU, the cheapest orders at the reviews knowing the demand: a run of review weeks is
     covered by one order arriving at its first week, or a week's sales are lost."""
     L = s.lead_time
-    totals = dict.fromkeys(("holding", "shortage", "ordering", "demand", "served", "stockout_days", "inventory_days", "orders"), 0.0)
+    totals = dict.fromkeys(
+        ("holding", "shortage", "ordering", "demand", "served", "stockout_days", "inventory_days", "orders"), 0.0
+    )
     for uid in skus:
         d = np.asarray(demand[uid][:days], dtype=float)
         unit_cost, margin = costs[uid]
@@ -373,11 +419,29 @@ def _charts(history: DemandHistory, per_origin: dict, skus: list[str], out: Path
             r = residuals.get(uid, np.empty((0, REVIEW)))
             finite = r[np.isfinite(r)] if r.size else np.zeros(1)
             q = np.quantile(finite, [0.1, 0.25, 0.75, 0.9]) if finite.size else np.zeros(4)
-            ax.fill_between(w["ds"], np.maximum(mean + q[0], 0), np.maximum(mean + q[3], 0), color="tab:blue", alpha=0.15,
-                            label="P10-P90" if first else None)
-            ax.fill_between(w["ds"], np.maximum(mean + q[1], 0), np.maximum(mean + q[2], 0), color="tab:blue", alpha=0.3,
-                            label="P25-P75" if first else None)
-            ax.plot(w["ds"], mean, color="tab:blue", lw=1.5, label="forecast mean (chosen method, weekly origins)" if first else None)
+            ax.fill_between(
+                w["ds"],
+                np.maximum(mean + q[0], 0),
+                np.maximum(mean + q[3], 0),
+                color="tab:blue",
+                alpha=0.15,
+                label="P10-P90" if first else None,
+            )
+            ax.fill_between(
+                w["ds"],
+                np.maximum(mean + q[1], 0),
+                np.maximum(mean + q[2], 0),
+                color="tab:blue",
+                alpha=0.3,
+                label="P25-P75" if first else None,
+            )
+            ax.plot(
+                w["ds"],
+                mean,
+                color="tab:blue",
+                lw=1.5,
+                label="forecast mean (chosen method, weekly origins)" if first else None,
+            )
             ax.plot(w["ds"], w["actual"], color="tab:red", lw=1, label="actuals" if first else None)
             first = False
         ax.set_title(f"{uid}: daily demand, rolling weekly forecasts")

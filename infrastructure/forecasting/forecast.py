@@ -104,10 +104,15 @@ def pad_front(frame: pd.DataFrame, days: int) -> pd.DataFrame:
     if short.empty:
         return frame
     pads = [
-        pd.DataFrame({
-            "unique_id": uid, "ds": pd.date_range(end=row["min"] - pd.Timedelta(days=1), periods=days - row["count"]),
-            "y": 0.0, "revenue": 0.0, "censored": True,
-        })
+        pd.DataFrame(
+            {
+                "unique_id": uid,
+                "ds": pd.date_range(end=row["min"] - pd.Timedelta(days=1), periods=days - row["count"]),
+                "y": 0.0,
+                "revenue": 0.0,
+                "censored": True,
+            }
+        )
         for uid, row in short.iterrows()
     ]
     return pd.concat([*pads, frame], ignore_index=True).sort_values(["unique_id", "ds"]).reset_index(drop=True)
@@ -164,12 +169,17 @@ class ForecastRun:
     @property
     def parameters(self) -> dict[str, Any]:
         return {
-            "horizon": self.horizon, "candidates": self.models, "selection_windows": self.selection_windows,
-            "season_length": SEASON, "quantiles": "empirical residuals of the chosen method (block bootstrap of weeks)",
+            "horizon": self.horizon,
+            "candidates": self.models,
+            "selection_windows": self.selection_windows,
+            "season_length": SEASON,
+            "quantiles": "empirical residuals of the chosen method (block bootstrap of weeks)",
         }
 
 
-def rolling_forecasts(history: DemandHistory, *, horizon: int, windows: int, step: int = SEASON, models: list[Any] | None = None) -> pd.DataFrame:
+def rolling_forecasts(
+    history: DemandHistory, *, horizon: int, windows: int, step: int = SEASON, models: list[Any] | None = None
+) -> pd.DataFrame:
     """Every candidate's forecasts from ``windows`` weekly origins (the last one ends at the
     history's end): statsforecast's rolling-origin cross-validation, each origin fitted only on
     the data before it. Columns: unique_id, ds, cutoff, y (actual), censored, one per model."""
@@ -177,9 +187,7 @@ def rolling_forecasts(history: DemandHistory, *, horizon: int, windows: int, ste
     needed = windows * step + horizon + 4 * SEASON
     frame = impute_censored(pad_front(history.frame, needed))
     engine = _engine(models)
-    result = engine.cross_validation(
-        df=frame[["unique_id", "ds", "y"]], h=horizon, n_windows=windows, step_size=step
-    )
+    result = engine.cross_validation(df=frame[["unique_id", "ds", "y"]], h=horizon, n_windows=windows, step_size=step)
     result = _with_ensemble(result.reset_index() if "unique_id" not in result.columns else result)
     actual = history.frame[["unique_id", "ds", "y", "censored"]].rename(columns={"y": "actual"})
     result = result.drop(columns=["y"]).merge(actual, on=["unique_id", "ds"], how="left")
@@ -187,7 +195,9 @@ def rolling_forecasts(history: DemandHistory, *, horizon: int, windows: int, ste
     return result
 
 
-def choose(backtest: pd.DataFrame, models: list[str], *, before: pd.Timestamp, windows: int, step: int = SEASON) -> tuple[pd.Series, pd.DataFrame]:
+def choose(
+    backtest: pd.DataFrame, models: list[str], *, before: pd.Timestamp, windows: int, step: int = SEASON
+) -> tuple[pd.Series, pd.DataFrame]:
     """Per series: the method with the lowest MAE over the last ``windows`` backtest windows
     whose first ``step`` days were all known at ``before`` (cutoff <= before - step), on
     uncensored days. Returns (chosen method per series, MAE table series x method)."""
@@ -207,7 +217,9 @@ def choose(backtest: pd.DataFrame, models: list[str], *, before: pd.Timestamp, w
     return chosen, mae
 
 
-def residual_weeks(backtest: pd.DataFrame, chosen: pd.Series, *, before: pd.Timestamp, windows: int, step: int = SEASON) -> dict[str, np.ndarray]:
+def residual_weeks(
+    backtest: pd.DataFrame, chosen: pd.Series, *, before: pd.Timestamp, windows: int, step: int = SEASON
+) -> dict[str, np.ndarray]:
     """Per series: the chosen method's residuals in the last ``windows`` windows known at ``before``,
     as weeks of days (NaN on censored days), each window's first ``step`` days."""
     cutoffs = sorted(c for c in backtest["cutoff"].unique() if c <= before - pd.Timedelta(days=step))[-windows:]
@@ -217,7 +229,9 @@ def residual_weeks(backtest: pd.DataFrame, chosen: pd.Series, *, before: pd.Time
     models = chosen.reindex(past["unique_id"]).values
     columns = {name: i for i, name in enumerate(backtest.columns)}
     values = past.to_numpy()
-    picked = np.array([values[i, columns[m]] if isinstance(m, str) else np.nan for i, m in enumerate(models)], dtype=float)
+    picked = np.array(
+        [values[i, columns[m]] if isinstance(m, str) else np.nan for i, m in enumerate(models)], dtype=float
+    )
     residual = past["actual"].to_numpy(dtype=float) - picked
     residual[past["censored"].to_numpy()] = np.nan
     past["residual"] = residual
@@ -228,7 +242,9 @@ def residual_weeks(backtest: pd.DataFrame, chosen: pd.Series, *, before: pd.Time
     return out
 
 
-def forecast(history: DemandHistory, horizon: int, *, selection_windows: int = 8, models: list[Any] | None = None) -> ForecastRun:
+def forecast(
+    history: DemandHistory, horizon: int, *, selection_windows: int = 8, models: list[Any] | None = None
+) -> ForecastRun:
     """Fit every candidate on each series' whole history, choose per series by the backtest, and
     forecast ``horizon`` days after the history's end."""
     models = models or candidate_models()
@@ -244,7 +260,10 @@ def forecast(history: DemandHistory, horizon: int, *, selection_windows: int = 8
     for uid, group in future.sort_values(["unique_id", "ds"]).groupby("unique_id"):
         model = chosen.get(uid, "WindowAverage")
         forecasts[uid] = SeriesForecast(
-            series=uid, model=model, start=group["ds"].iloc[0], mean=np.maximum(group[model].to_numpy(dtype=float), 0.0),
+            series=uid,
+            model=model,
+            start=group["ds"].iloc[0],
+            mean=np.maximum(group[model].to_numpy(dtype=float), 0.0),
             residual_weeks=residuals.get(uid, np.empty((0, SEASON))),
             backtest_mae={m: round(float(v), 4) for m, v in mae.loc[uid].items()} if uid in mae.index else {},
         )

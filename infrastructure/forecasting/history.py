@@ -54,7 +54,9 @@ class DemandHistory:
 
     def between(self, first_day: Any, last_day: Any) -> DemandHistory:
         f = self.frame
-        return DemandHistory(f[(f["ds"] >= pd.Timestamp(first_day)) & (f["ds"] <= pd.Timestamp(last_day))].reset_index(drop=True))
+        return DemandHistory(
+            f[(f["ds"] >= pd.Timestamp(first_day)) & (f["ds"] <= pd.Timestamp(last_day))].reset_index(drop=True)
+        )
 
 
 def series_id(sku: str, warehouse: str) -> str:
@@ -132,16 +134,30 @@ def history_from_rows(demand_rows: list[Any], stock_day_rows: list[Any], end: da
     """
     uid = series_id
     daily = pd.DataFrame(
-        [{"unique_id": uid(r.sku, r.warehouse), "ds": pd.Timestamp(r.day), "y": float(r.net_units),
-          "revenue": float(r.revenue)} for r in demand_rows],
+        [
+            {
+                "unique_id": uid(r.sku, r.warehouse),
+                "ds": pd.Timestamp(r.day),
+                "y": float(r.net_units),
+                "revenue": float(r.revenue),
+            }
+            for r in demand_rows
+        ],
         columns=["unique_id", "ds", "y", "revenue"],
     )
     history = complete_days(daily, end=end)
     if not stock_day_rows or history.frame.empty:
         return history
     stock = pd.DataFrame(
-        [{"unique_id": uid(r.sku, r.warehouse), "ds": pd.Timestamp(r.day), "min_available": r.min_available,
-          "closing_available": r.closing_available} for r in stock_day_rows]
+        [
+            {
+                "unique_id": uid(r.sku, r.warehouse),
+                "ds": pd.Timestamp(r.day),
+                "min_available": r.min_available,
+                "closing_available": r.closing_available,
+            }
+            for r in stock_day_rows
+        ]
     )
     frame = history.frame.merge(stock, on=["unique_id", "ds"], how="left")
     frame = frame.sort_values(["unique_id", "ds"])

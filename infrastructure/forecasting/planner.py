@@ -81,9 +81,12 @@ class PlanConstraints:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "budget": self.budget, "capacity": dict(self.capacity or {}),
-            "supplier_minimum": dict(self.supplier_minimum or {}), "time_limit_s": self.time_limit_s,
-            "relative_gap": self.relative_gap, "solver": self.solver,
+            "budget": self.budget,
+            "capacity": dict(self.capacity or {}),
+            "supplier_minimum": dict(self.supplier_minimum or {}),
+            "time_limit_s": self.time_limit_s,
+            "relative_gap": self.relative_gap,
+            "solver": self.solver,
         }
 
 
@@ -113,7 +116,9 @@ class PlanLineResult:
 
     def rationale(self) -> str:
         if self.quantity == 0:
-            why = "no order: the position already covers the target" if self.position >= self.order_up_to else "no order"
+            why = (
+                "no order: the position already covers the target" if self.position >= self.order_up_to else "no order"
+            )
         else:
             why = f"order {self.quantity} ({self.packs} packs) to bring the position from {self.position} to {self.order_up_to}"
         return (
@@ -146,19 +151,27 @@ class PlanResult:
 
     def stats(self) -> dict[str, Any]:
         return {
-            "status": self.status, "objective": round(self.objective, 4), "bound": round(self.bound, 4),
-            "gap": round(self.gap, 6), "solve_time_s": round(self.solve_time_s, 3),
-            "build_time_s": round(self.build_time_s, 3), "solver": self.solver,
+            "status": self.status,
+            "objective": round(self.objective, 4),
+            "bound": round(self.bound, 4),
+            "gap": round(self.gap, 6),
+            "solve_time_s": round(self.solve_time_s, 3),
+            "build_time_s": round(self.build_time_s, 3),
+            "solver": self.solver,
         }
 
 
 def newsvendor_cost(samples: np.ndarray, levels: np.ndarray, holding: float, shortage: float) -> np.ndarray:
     """E[h (S - D)+ + b (D - S)+] at each S in ``levels`` (D given by samples)."""
     ordered = np.sort(samples)
-    return _cost(ordered, np.concatenate([[0.0], np.cumsum(ordered)]), np.asarray(levels, dtype=float), holding, shortage)
+    return _cost(
+        ordered, np.concatenate([[0.0], np.cumsum(ordered)]), np.asarray(levels, dtype=float), holding, shortage
+    )
 
 
-def _cost(ordered: np.ndarray, cumulative: np.ndarray, levels: np.ndarray, holding: float, shortage: float) -> np.ndarray:
+def _cost(
+    ordered: np.ndarray, cumulative: np.ndarray, levels: np.ndarray, holding: float, shortage: float
+) -> np.ndarray:
     below = np.searchsorted(ordered, levels, side="right")  # samples <= S
     n = len(ordered)
     left_over = (below * levels - cumulative[below]) / n  # E[(S - D)+]
@@ -210,7 +223,9 @@ def candidates(item: PlanItem) -> tuple[np.ndarray, np.ndarray]:
     cost = _cost(ordered, cumulative, item.position + quantities, item.holding_cost, item.shortage_cost)
     cost += item.ordering_cost * (quantities > 0)
     best = int(np.argmin(cost))
-    keep = np.unique(np.concatenate([np.arange(min(best + 2, len(quantities))), [len(quantities) - 2, len(quantities) - 1]]))
+    keep = np.unique(
+        np.concatenate([np.arange(min(best + 2, len(quantities))), [len(quantities) - 2, len(quantities) - 1]])
+    )
     keep = keep[keep >= 0]
     return quantities[keep], cost[keep]
 
@@ -225,7 +240,9 @@ def plan(items: list[PlanItem], constraints: PlanConstraints | None = None) -> P
     # One binary per line and candidate quantity ("order this much"), exactly one per line: each
     # candidate's cost is exact, and the relaxation of the coupling rows (budget, capacity) stays
     # tight. Suppliers' "ordered from" binaries follow. Built as one sparse matrix.
-    suppliers = [s for s, m in (constraints.supplier_minimum or {}).items() if m > 0 and any(i.supplier == s for i in items)]
+    suppliers = [
+        s for s, m in (constraints.supplier_minimum or {}).items() if m > 0 and any(i.supplier == s for i in items)
+    ]
     options = []
     for item in items:
         if item.demand.size == 0:
@@ -278,7 +295,9 @@ def plan(items: list[PlanItem], constraints: PlanConstraints | None = None) -> P
             ),
             shape=(len(lines), n_vars),
         )
-        rows(link, -np.inf, 0.0)  # ...or nothing is: a line orders from it only if it is ordered from (tighter than one big-M row)
+        rows(
+            link, -np.inf, 0.0
+        )  # ...or nothing is: a line orders from it only if it is ordered from (tighter than one big-M row)
     matrix = sparse.vstack(blocks, format="csr")
     model = mbh.ModelBuilderHelper()
     model.fill_model_from_sparse_data(
@@ -295,7 +314,11 @@ def plan(items: list[PlanItem], constraints: PlanConstraints | None = None) -> P
         solver.set_solver_specific_parameters(f"relative_gap_limit:{constraints.relative_gap}")
     solver.solve(model)
     solved = time.perf_counter()
-    known = {mbh.SolveStatus.OPTIMAL: "OPTIMAL", mbh.SolveStatus.FEASIBLE: "FEASIBLE", mbh.SolveStatus.INFEASIBLE: "INFEASIBLE"}
+    known = {
+        mbh.SolveStatus.OPTIMAL: "OPTIMAL",
+        mbh.SolveStatus.FEASIBLE: "FEASIBLE",
+        mbh.SolveStatus.INFEASIBLE: "INFEASIBLE",
+    }
     status = known.get(solver.status(), "NO_SOLUTION")
     if status == "INFEASIBLE" or not solver.has_solution():
         status = "INFEASIBLE" if status == "INFEASIBLE" else "NO_SOLUTION"
@@ -329,11 +352,21 @@ def _line(item: PlanItem, packs: int) -> PlanLineResult:
     shortage = float(_cost(ordered, cumulative, at, 0.0, shortage_rate)[0])
     mean = float(cumulative[-1] / len(ordered))
     return PlanLineResult(
-        sku=item.sku, warehouse=item.warehouse, supplier=item.supplier, quantity=quantity, packs=packs,
-        position=item.position, order_up_to=order_up_to, mean_demand=round(mean, 3), quantiles=quantiles,
-        safety_stock=round(order_up_to - mean, 3), critical_fractile=round(item.critical_fractile, 4),
-        expected_holding=round(holding, 4), expected_shortage=round(shortage, 4),
-        ordering_cost=item.ordering_cost, unit_cost=item.unit_cost,
+        sku=item.sku,
+        warehouse=item.warehouse,
+        supplier=item.supplier,
+        quantity=quantity,
+        packs=packs,
+        position=item.position,
+        order_up_to=order_up_to,
+        mean_demand=round(mean, 3),
+        quantiles=quantiles,
+        safety_stock=round(order_up_to - mean, 3),
+        critical_fractile=round(item.critical_fractile, 4),
+        expected_holding=round(holding, 4),
+        expected_shortage=round(shortage, 4),
+        ordering_cost=item.ordering_cost,
+        unit_cost=item.unit_cost,
     )
 
 

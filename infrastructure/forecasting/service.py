@@ -17,7 +17,14 @@ from application.replenishment import ForecastOutcome, PlanOutcome, PlanRequest
 from domain.replenishment import ForecastSummary, PlanLine
 from domain.shared import Money
 from projections.replenishment_tables import stock_days
-from projections.tables import daily_demand, products, purchase_order_lines, purchase_orders, stock_levels, supplier_terms
+from projections.tables import (
+    daily_demand,
+    products,
+    purchase_order_lines,
+    purchase_orders,
+    stock_levels,
+    supplier_terms,
+)
 
 #: The engine's version, recorded with every forecast run and plan.
 VERSION = "statsforecast-ortools-1"
@@ -43,7 +50,11 @@ class ReplenishmentEngine:
             terms = connection.execute(sa.select(supplier_terms)).all()
             stock = connection.execute(sa.select(stock_levels)).all()
             on_order = connection.execute(
-                sa.select(purchase_orders.c.warehouse, purchase_order_lines.c.sku, sa.func.sum(purchase_order_lines.c.quantity))
+                sa.select(
+                    purchase_orders.c.warehouse,
+                    purchase_order_lines.c.sku,
+                    sa.func.sum(purchase_order_lines.c.quantity),
+                )
                 .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
                 .where(purchase_orders.c.status == "PLACED")
                 .group_by(purchase_orders.c.warehouse, purchase_order_lines.c.sku)
@@ -78,7 +89,9 @@ class ReplenishmentEngine:
                 if current is None or (row.unit_cost, row.lead_time_days) < (current.unit_cost, current.lead_time_days):
                     best_terms[row.sku] = row
             stock = {(r.sku, r.warehouse): r for r in data["stock"]}
-            warehouses = set(request.warehouses) or {r.warehouse for r in data["stock"]} | {r.warehouse for r in data["demand"]}
+            warehouses = set(request.warehouses) or {r.warehouse for r in data["stock"]} | {
+                r.warehouse for r in data["demand"]
+            }
             sold = {(r.sku, r.warehouse) for r in data["demand"]}
             lines = sorted((sku, w) for sku in best_terms for w in warehouses if (sku, w) in stock or (sku, w) in sold)
             wanted = {series_id(sku, w) for sku, w in lines}
@@ -102,11 +115,20 @@ class ReplenishmentEngine:
                 parameters = run.parameters
                 for uid, f in forecasts.items():
                     sku, _, warehouse = uid.rpartition("@")
-                    offsets = np.quantile(f.residuals, list(QUANTILE_NAMES)) if f.residuals.size else np.zeros(len(QUANTILE_NAMES))
+                    offsets = (
+                        np.quantile(f.residuals, list(QUANTILE_NAMES))
+                        if f.residuals.size
+                        else np.zeros(len(QUANTILE_NAMES))
+                    )
                     summaries[(sku, warehouse)] = ForecastSummary(
-                        model=f.model, start=f.start.date(), mean=tuple(round(float(v), 4) for v in f.mean),
-                        residual_quantiles={name: round(float(o), 4) for name, o in zip(QUANTILE_NAMES.values(), offsets)},
-                        backtest_mae=f.backtest_mae.get(f.model), censored_days=int(censored.get(uid, 0)),
+                        model=f.model,
+                        start=f.start.date(),
+                        mean=tuple(round(float(v), 4) for v in f.mean),
+                        residual_quantiles={
+                            name: round(float(o), 4) for name, o in zip(QUANTILE_NAMES.values(), offsets)
+                        },
+                        backtest_mae=f.backtest_mae.get(f.model),
+                        censored_days=int(censored.get(uid, 0)),
                     )
             classes = abc_classes({uid: revenue.get(uid, 0.0) for uid in wanted})
             items: list[PlanItem] = []
@@ -122,19 +144,29 @@ class ReplenishmentEngine:
                 price = data["prices"].get(sku)
                 margin = float(price) - unit_cost if price is not None and float(price) > unit_cost else None
                 klass = classes.get(uid, "C")
-                items.append(PlanItem(
-                    sku=sku, warehouse=warehouse, supplier=str(terms.supplier_id), position=int(position), demand=samples,
-                    unit_cost=unit_cost, holding_cost=request.holding_rate * unit_cost * request.review_period_days / 365,
-                    shortage_cost=margin if margin is not None else request.shortage_cost_factor * unit_cost,
-                    pack_size=terms.pack_size, minimum_order_quantity=terms.minimum_order_quantity,
-                    ordering_cost=float(request.ordering_cost.amount) if request.ordering_cost else 0.0,
-                    service_level=request.service_levels.get(klass), abc_class=klass,
-                ))
+                items.append(
+                    PlanItem(
+                        sku=sku,
+                        warehouse=warehouse,
+                        supplier=str(terms.supplier_id),
+                        position=int(position),
+                        demand=samples,
+                        unit_cost=unit_cost,
+                        holding_cost=request.holding_rate * unit_cost * request.review_period_days / 365,
+                        shortage_cost=margin if margin is not None else request.shortage_cost_factor * unit_cost,
+                        pack_size=terms.pack_size,
+                        minimum_order_quantity=terms.minimum_order_quantity,
+                        ordering_cost=float(request.ordering_cost.amount) if request.ordering_cost else 0.0,
+                        service_level=request.service_levels.get(klass),
+                        abc_class=klass,
+                    )
+                )
             constraints = PlanConstraints(
                 budget=float(request.budget.amount) if request.budget is not None else None,
                 capacity={w: float(c) for w, c in request.capacity.items()},
                 supplier_minimum={str(s): float(m.amount) for s, m in request.supplier_minimums.items()},
-                time_limit_s=request.time_limit_s, solver=request.solver,
+                time_limit_s=request.time_limit_s,
+                solver=request.solver,
             )
             result = plan(items, constraints) if items else None
         currency = {r.sku: r.currency for r in data["terms"]}
@@ -142,24 +174,41 @@ class ReplenishmentEngine:
         if result is not None and result.lines:
             for item, line in zip(items, result.lines):
                 terms = best_terms[item.sku]
-                plan_lines.append(PlanLine(
-                    sku=line.sku, warehouse=line.warehouse, supplier_id=UUID(line.supplier), quantity=line.quantity,
-                    unit_cost=Money(Decimal(terms.unit_cost), currency[item.sku]), position=line.position,
-                    order_up_to=line.order_up_to, mean_demand=line.mean_demand, quantiles=line.quantiles,
-                    safety_stock=line.safety_stock, critical_fractile=line.critical_fractile,
-                    expected_holding=line.expected_holding, expected_shortage=line.expected_shortage,
-                    forecast_model=forecasts[series_id(item.sku, item.warehouse)].model
-                    if series_id(item.sku, item.warehouse) in forecasts else "none (no sales yet)",
-                    rationale=line.rationale(), abc_class=item.abc_class, lead_time_days=terms.lead_time_days,
-                ))
+                plan_lines.append(
+                    PlanLine(
+                        sku=line.sku,
+                        warehouse=line.warehouse,
+                        supplier_id=UUID(line.supplier),
+                        quantity=line.quantity,
+                        unit_cost=Money(Decimal(terms.unit_cost), currency[item.sku]),
+                        position=line.position,
+                        order_up_to=line.order_up_to,
+                        mean_demand=line.mean_demand,
+                        quantiles=line.quantiles,
+                        safety_stock=line.safety_stock,
+                        critical_fractile=line.critical_fractile,
+                        expected_holding=line.expected_holding,
+                        expected_shortage=line.expected_shortage,
+                        forecast_model=forecasts[series_id(item.sku, item.warehouse)].model
+                        if series_id(item.sku, item.warehouse) in forecasts
+                        else "none (no sales yet)",
+                        rationale=line.rationale(),
+                        abc_class=item.abc_class,
+                        lead_time_days=terms.lead_time_days,
+                    )
+                )
         solver = result.stats() if result is not None else {"status": "EMPTY", "objective": 0.0, "gap": 0.0}
         solver = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in solver.items()}
         return PlanOutcome(
             forecast=ForecastOutcome(history_end=end, parameters=parameters, version=VERSION, summaries=summaries),
             parameters={
-                "version": VERSION, "review_period_days": request.review_period_days, "holding_rate": request.holding_rate,
-                "shortage_cost_factor": request.shortage_cost_factor, "samples": self.samples,
-                "service_levels": dict(request.service_levels), "warehouses": sorted(warehouses),
+                "version": VERSION,
+                "review_period_days": request.review_period_days,
+                "holding_rate": request.holding_rate,
+                "shortage_cost_factor": request.shortage_cost_factor,
+                "samples": self.samples,
+                "service_levels": dict(request.service_levels),
+                "warehouses": sorted(warehouses),
                 "ordering_cost": str(request.ordering_cost) if request.ordering_cost else None,
             },
             constraints=constraints.as_dict() | {"budget": str(request.budget) if request.budget else None},

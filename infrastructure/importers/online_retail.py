@@ -49,7 +49,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -121,6 +121,7 @@ NON_PRODUCT_CODES = frozenset(
 )
 #: Families of non-product codes: gift vouchers (``gift_0001_20``), test and adjustment entries.
 NON_PRODUCT_PREFIXES = ("GIFT_", "TEST", "ADJUST")
+
 
 def opening_stock(sold: int) -> int:
     """Units received before the first invoice: what the file sells, plus a buffer."""
@@ -386,7 +387,7 @@ class _Reader:
             except ValueError:
                 continue
         if at is not None:
-            at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
         self._dates[text] = at
         return at
 
@@ -556,7 +557,9 @@ class _Importer:
         if product_id is None:
             return
         self.report.products += 1
-        self.attempt(self.catalog.price_product, product_id, Money(price, CURRENCY), at=at, idempotency_key=f"{key}:price")
+        self.attempt(
+            self.catalog.price_product, product_id, Money(price, CURRENCY), at=at, idempotency_key=f"{key}:price"
+        )
         self.attempt(self.catalog.publish_product, product_id, at=at, idempotency_key=f"{key}:publish")
 
     def _customer(self, invoice: _Invoice) -> UUID:
@@ -620,7 +623,9 @@ class _Importer:
         for sku, line in invoice.lines.items():
             for shipment in reversed(self.shipments.get((invoice.customer, sku), ())):
                 if shipment.quantity - shipment.returned >= line.quantity:
-                    by_order.setdefault(shipment.order_id, (shipment.invoice, []))[1].append((sku, line.quantity, shipment))
+                    by_order.setdefault(shipment.order_id, (shipment.invoice, []))[1].append(
+                        (sku, line.quantity, shipment)
+                    )
                     break
             else:
                 report.reject(UNMATCHED_CANCELLATION, line.rows)

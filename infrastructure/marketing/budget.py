@@ -60,8 +60,13 @@ class Curve:
     def of(cls, recorded: ResponseCurve) -> Curve:
         names = FORMS[recorded.form][1]
         return cls(
-            recorded.segment, recorded.channel, recorded.form, tuple(recorded.parameters[n] for n in names),
-            np.asarray(recorded.covariance, dtype=float), recorded.observations, recorded.r_squared,
+            recorded.segment,
+            recorded.channel,
+            recorded.form,
+            tuple(recorded.parameters[n] for n in names),
+            np.asarray(recorded.covariance, dtype=float),
+            recorded.observations,
+            recorded.r_squared,
         )
 
     def record(self) -> ResponseCurve:
@@ -69,9 +74,12 @@ class Curve:
         names = FORMS[self.form][1]
         covariance = np.nan_to_num(self.covariance, nan=0.0, posinf=1e12, neginf=-1e12)
         return ResponseCurve(
-            segment=self.segment, channel=self.channel, form=self.form,
+            segment=self.segment,
+            channel=self.channel,
+            form=self.form,
             parameters={n: float(v) for n, v in zip(names, self.params)},
-            covariance=[[float(v) for v in row] for row in covariance], observations=self.observations,
+            covariance=[[float(v) for v in row] for row in covariance],
+            observations=self.observations,
             r_squared=float(self.r_squared),
         )
 
@@ -133,8 +141,12 @@ def fit_curve(segment: str, channel: str, spend: Sequence[float], outcome: Seque
         residual = float(((y - function(x, *params)) ** 2).sum())
         n, p = len(x), len(names)
         # AICc: AIC corrected for few observations (a campaign history is short)
-        aic = n * math.log(max(residual, 1e-12) / n) + 2 * p + (2 * p * (p + 1) / (n - p - 1) if n > p + 1 else math.inf)
-        curve = Curve(segment, channel, form, tuple(float(p) for p in params), np.asarray(cov), len(x), 1 - residual / ss_total)
+        aic = (
+            n * math.log(max(residual, 1e-12) / n) + 2 * p + (2 * p * (p + 1) / (n - p - 1) if n > p + 1 else math.inf)
+        )
+        curve = Curve(
+            segment, channel, form, tuple(float(p) for p in params), np.asarray(cov), len(x), 1 - residual / ss_total
+        )
         candidates.append((aic, curve))
     if not candidates:
         raise InsufficientData(f"{segment} x {channel}: no response curve fits the recorded outcomes")
@@ -157,8 +169,10 @@ class Constraints:
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         return {
-            "channel_min": dict(self.channel_min), "channel_max": dict(self.channel_max),
-            "segment_min": dict(self.segment_min), "segment_max": dict(self.segment_max),
+            "channel_min": dict(self.channel_min),
+            "channel_max": dict(self.channel_max),
+            "segment_min": dict(self.segment_min),
+            "segment_max": dict(self.segment_max),
             "line_min": {f"{s}|{c}": v for (s, c), v in self.line_min.items()},
             "line_max": {f"{s}|{c}": v for (s, c), v in self.line_max.items()},
         }
@@ -206,7 +220,9 @@ def allocate(
     caps = []
     for segment, channel in keys:
         cap = min(
-            total, constraints.line_max.get((segment, channel), math.inf), constraints.channel_max.get(channel, math.inf),
+            total,
+            constraints.line_max.get((segment, channel), math.inf),
+            constraints.channel_max.get(channel, math.inf),
             constraints.segment_max.get(segment, math.inf),
         )
         caps.append(max(cap, 0.0))
@@ -245,7 +261,11 @@ def allocate(
                 members = [n for n, key in enumerate(keys) if key[position] == name]
                 bound(members, mins.get(name, 0.0), maxs.get(name, solver.infinity()))
         status = solver.Solve()
-        names = {pywraplp.Solver.OPTIMAL: "OPTIMAL", pywraplp.Solver.FEASIBLE: "FEASIBLE", pywraplp.Solver.INFEASIBLE: "INFEASIBLE"}
+        names = {
+            pywraplp.Solver.OPTIMAL: "OPTIMAL",
+            pywraplp.Solver.FEASIBLE: "FEASIBLE",
+            pywraplp.Solver.INFEASIBLE: "INFEASIBLE",
+        }
         name = names.get(status, "NOT_SOLVED")
         if name not in ("OPTIMAL", "FEASIBLE"):
             return name, []
@@ -267,7 +287,10 @@ def allocate(
     spends = [max(x, 0.0) for x in spends]
     outcome = float(sum(float(curve(np.asarray([x]))[0]) for curve, x in zip(curves, spends)))
     return Allocation(
-        spends=dict(zip(keys, spends)), outcome=outcome, status=status, seconds=time.perf_counter() - started,
+        spends=dict(zip(keys, spends)),
+        outcome=outcome,
+        status=status,
+        seconds=time.perf_counter() - started,
         pieces=used_pieces,
     )
 
@@ -276,7 +299,9 @@ def _check_bounds(keys: Sequence[tuple[str, str]], total: float, constraints: Co
     """Refuse, with the reason, what no solver could satisfy (clearer than INFEASIBLE alone)."""
     mins = sum(constraints.line_min.values()) if constraints.line_min else 0.0
     for label, required in (
-        ("segment", sum(constraints.segment_min.values())), ("channel", sum(constraints.channel_min.values())), ("line", mins),
+        ("segment", sum(constraints.segment_min.values())),
+        ("channel", sum(constraints.channel_min.values())),
+        ("line", mins),
     ):
         if required > total + 1e-9:
             raise AllocationInfeasible(f"the {label} minimums add up to {required:g}, more than the budget {total:g}")

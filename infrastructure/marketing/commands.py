@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -41,23 +42,35 @@ def _train_purchase_model(args: argparse.Namespace) -> int:
     def work(use: Any, storewise: Any) -> dict[str, Any]:
         model_id = use.train_purchase_model(activate=not args.no_activate, train_windows=args.windows)
         model = storewise.models.trained_model(model_id)
-        return {"model_id": str(model_id), "kind": model.kind, "version": model.version, "metrics": model.metrics,
-                "artifact": model.artifact_path, "active": not args.no_activate}
+        return {
+            "model_id": str(model_id),
+            "kind": model.kind,
+            "version": model.version,
+            "metrics": model.metrics,
+            "artifact": model.artifact_path,
+            "active": not args.no_activate,
+        }
 
     print(json.dumps(_with_marketing(work), indent=2))
     return 0
 
 
 def _segments(args: argparse.Namespace) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=timezone.utc) if args.as_of else None
+    as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=UTC) if args.as_of else None
 
     def work(use: Any, storewise: Any) -> dict[str, Any]:
         run_id = use.refresh_segments(as_of=as_of, rules_path=args.rules)
         run = storewise.marketing.repository.get(run_id)
-        return {"segmentation_id": str(run_id), "as_of": run.as_of.isoformat(), "rules": run.rules, "counts": run.counts,
-                "moved": run.moved, "data_position": run.data_position}
+        return {
+            "segmentation_id": str(run_id),
+            "as_of": run.as_of.isoformat(),
+            "rules": run.rules,
+            "counts": run.counts,
+            "moved": run.moved,
+            "data_position": run.data_position,
+        }
 
     print(json.dumps(_with_marketing(work), indent=2))
     return 0
@@ -85,18 +98,31 @@ def _propose(args: argparse.Namespace) -> int:
         return out
 
     request = BudgetRequest(
-        total_budget=Money(amount(args.budget), args.currency), objective=args.objective.upper(),
-        channel_min=limits(args.channel_min), channel_max=limits(args.channel_max),
-        segment_min=limits(args.segment_min), segment_max=limits(args.segment_max),
+        total_budget=Money(amount(args.budget), args.currency),
+        objective=args.objective.upper(),
+        channel_min=limits(args.channel_min),
+        channel_max=limits(args.channel_max),
+        segment_min=limits(args.segment_min),
+        segment_max=limits(args.segment_max),
     )
 
     def work(use: Any, storewise: Any) -> dict[str, Any]:
         allocation = storewise.marketing.budget_allocation(use.propose_budget(request))
         return {
-            "allocation_id": str(allocation.id), "expected_outcome": allocation.expected_outcome,
+            "allocation_id": str(allocation.id),
+            "expected_outcome": allocation.expected_outcome,
             "current_outcome": allocation.current_outcome,
-            "lines": [{"segment": l.segment, "channel": l.channel, "current": str(l.current_spend), "proposed": str(l.proposed_spend),
-                       "expected": round(l.expected_outcome, 3), "marginal_roi": l.marginal_roi} for l in allocation.lines],
+            "lines": [
+                {
+                    "segment": l.segment,
+                    "channel": l.channel,
+                    "current": str(l.current_spend),
+                    "proposed": str(l.proposed_spend),
+                    "expected": round(l.expected_outcome, 3),
+                    "marginal_roi": l.marginal_roi,
+                }
+                for l in allocation.lines
+            ],
         }
 
     print(json.dumps(_with_marketing(work), indent=2))
@@ -120,11 +146,20 @@ def _bench_purchase(args: argparse.Namespace) -> int:
     tx = read_online_retail(Path(args.data))
     model = train_and_evaluate(tx, train_windows=args.windows)
     report = {
-        "data": str(args.data), "rows": int(len(tx)), "customers": int(tx["customer"].nunique()),
-        "first": tx["at"].min().isoformat(), "last": tx["at"].max().isoformat(), "metrics": model.metrics,
-        "cutoffs": model.cutoffs, "parameters": model.parameters, "seconds": round(time.perf_counter() - started, 1),
-        "goal": {"roc_auc": 0.80, "met": model.metrics["roc_auc"] >= 0.80
-                 and model.metrics["roc_auc"] > model.metrics["baseline_recency_roc_auc"]},
+        "data": str(args.data),
+        "rows": int(len(tx)),
+        "customers": int(tx["customer"].nunique()),
+        "first": tx["at"].min().isoformat(),
+        "last": tx["at"].max().isoformat(),
+        "metrics": model.metrics,
+        "cutoffs": model.cutoffs,
+        "parameters": model.parameters,
+        "seconds": round(time.perf_counter() - started, 1),
+        "goal": {
+            "roc_auc": 0.80,
+            "met": model.metrics["roc_auc"] >= 0.80
+            and model.metrics["roc_auc"] > model.metrics["baseline_recency_roc_auc"],
+        },
     }
     _write(report, args.output)
     return 0
@@ -144,34 +179,49 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         "purchase-model",
         help="train the purchase predictor (next 30 days) on the order history, record it (kind purchase-prediction) and serve it",
     )
-    model.add_argument("--windows", type=int, default=4, help="training cut-offs, 30 days apart, before the test one (default 4)")
+    model.add_argument(
+        "--windows", type=int, default=4, help="training cut-offs, 30 days apart, before the test one (default 4)"
+    )
     model.add_argument("--no-activate", action="store_true", help="record the model without serving it")
     model.set_defaults(run=_train_purchase_model)
 
     marketing = commands.add_parser("marketing", help="segments and budget allocations")
     actions = marketing.add_subparsers(dest="action", required=True, metavar="ACTION")
-    segments = actions.add_parser("segments", help="score customers (RFM quintiles) and place them in segments; prints the counts")
+    segments = actions.add_parser(
+        "segments", help="score customers (RFM quintiles) and place them in segments; prints the counts"
+    )
     segments.add_argument("--as-of", help="the instant to score as of (ISO date/time, UTC; default now)")
-    segments.add_argument("--rules", help="a segment rules file (TOML; default STOREWISE_SEGMENT_RULES or the shipped one)")
+    segments.add_argument(
+        "--rules", help="a segment rules file (TOML; default STOREWISE_SEGMENT_RULES or the shipped one)"
+    )
     segments.set_defaults(run=_segments)
     propose = actions.add_parser("propose", help="propose a budget allocation from the recorded campaign outcomes")
     propose.add_argument("budget", help="the total budget, e.g. 10000")
     propose.add_argument("--currency", default="GBP")
     propose.add_argument("--objective", default="conversions", choices=["conversions", "revenue"])
     for name in ("channel-min", "channel-max", "segment-min", "segment-max"):
-        propose.add_argument(f"--{name}", action="append", metavar="NAME=AMOUNT", help=f"a {name.replace('-', ' ')}imum (repeatable)")
+        propose.add_argument(
+            f"--{name}", action="append", metavar="NAME=AMOUNT", help=f"a {name.replace('-', ' ')}imum (repeatable)"
+        )
     propose.set_defaults(run=_propose)
 
     budget = bench.add_parser(
-        "budget", help="simulated response curves: the optimiser's regret against the true optimum, beside equal and last-period splits"
+        "budget",
+        help="simulated response curves: the optimiser's regret against the true optimum, beside equal and last-period splits",
     )
     budget.add_argument("--seeds", type=int, default=20, help="simulated markets (default 20)")
     budget.add_argument("--segments", type=int, default=5)
     budget.add_argument("--channels", type=int, default=4)
-    budget.add_argument("--output", default="bench/results/marketing-budget.json", help="where to write the JSON report")
+    budget.add_argument(
+        "--output", default="bench/results/marketing-budget.json", help="where to write the JSON report"
+    )
     budget.set_defaults(run=_bench_budget)
-    purchase = bench.add_parser("purchase", help="purchase prediction on Online Retail-format data: temporal-split ROC-AUC / PR-AUC")
+    purchase = bench.add_parser(
+        "purchase", help="purchase prediction on Online Retail-format data: temporal-split ROC-AUC / PR-AUC"
+    )
     purchase.add_argument("--data", required=True, help="Online Retail CSV (plain or gzipped)")
     purchase.add_argument("--windows", type=int, default=4)
-    purchase.add_argument("--output", default="bench/results/marketing-purchase.json", help="where to write the JSON report")
+    purchase.add_argument(
+        "--output", default="bench/results/marketing-purchase.json", help="where to write the JSON report"
+    )
     purchase.set_defaults(run=_bench_purchase)

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,8 @@ class MarketingEngine:
 
     #: The served purchase model (its record's artifact_path is the model file, in the artifact's directory).
     served: ServedModel[Any] = ServedModel(
-        PURCHASE_KIND, lambda trained: _purchase_model(Path(trained.artifact_path)),
+        PURCHASE_KIND,
+        lambda trained: _purchase_model(Path(trained.artifact_path)),
         directory=lambda trained: Path(trained.artifact_path).parent,
     )
 
@@ -60,12 +61,19 @@ class MarketingEngine:
             return {k: float(v) for k, v in (values or {}).items()}
 
         return budget.Constraints(
-            channel_min=floats(request.channel_min), channel_max=floats(request.channel_max),
-            segment_min=floats(request.segment_min), segment_max=floats(request.segment_max),
+            channel_min=floats(request.channel_min),
+            channel_max=floats(request.channel_max),
+            segment_min=floats(request.segment_min),
+            segment_max=floats(request.segment_max),
         )
 
-    def allocate(self, curves: Sequence[budget.Curve], keys: Sequence[tuple[str, str]], total: float,
-                 constraints: budget.Constraints) -> budget.Allocation:
+    def allocate(
+        self,
+        curves: Sequence[budget.Curve],
+        keys: Sequence[tuple[str, str]],
+        total: float,
+        constraints: budget.Constraints,
+    ) -> budget.Allocation:
         return budget.allocate(curves, keys, total, constraints)
 
     def proportional_split(self, weights: dict[tuple[str, str], float], total: float) -> dict[tuple[str, str], float]:
@@ -82,13 +90,17 @@ class MarketingEngine:
     # --- purchase prediction ----------------------------------------------------------
 
     def train_purchase_model(
-        self, order_lines: Sequence[tuple[Any, ...]], activity: Sequence[tuple[Any, ...]], artifacts: Path, **options: Any
+        self,
+        order_lines: Sequence[tuple[Any, ...]],
+        activity: Sequence[tuple[Any, ...]],
+        artifacts: Path,
+        **options: Any,
     ) -> TrainedPurchaseModel:
         from . import purchase
 
         tx = purchase.transactions(order_lines)
         seen = _activity_frame(activity)
-        version = options.pop("version", None) or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        version = options.pop("version", None) or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         model = purchase.train_and_evaluate(tx, activity=seen, version=version, **options)
         path, checksum = model.save(artifacts / version)
         notes = (
@@ -96,8 +108,12 @@ class MarketingEngine:
             f"{model.horizon_days} days after {model.cutoffs['test']}"
         )
         return TrainedPurchaseModel(
-            version, {**model.parameters, "horizon_days": model.horizon_days, "categories": model.categories},
-            model.metrics, checksum, path, notes,
+            version,
+            {**model.parameters, "horizon_days": model.horizon_days, "categories": model.categories},
+            model.metrics,
+            checksum,
+            path,
+            notes,
         )
 
     def purchase_model(self, trained: Any) -> Any:
@@ -120,10 +136,15 @@ class MarketingEngine:
         explanations = model.explain(frame)
         return {
             customer: {
-                "probability": float(p), "horizon_days": model.horizon_days, "model_version": model.version,
-                "model_id": trained.id, "as_of": as_of,
-                "explanation": [{**e, "value": None if isinstance(e["value"], float) and math.isnan(e["value"]) else e["value"]}
-                                for e in explanation],
+                "probability": float(p),
+                "horizon_days": model.horizon_days,
+                "model_version": model.version,
+                "model_id": trained.id,
+                "as_of": as_of,
+                "explanation": [
+                    {**e, "value": None if isinstance(e["value"], float) and math.isnan(e["value"]) else e["value"]}
+                    for e in explanation
+                ],
             }
             for customer, p, explanation in zip(frame.index, probabilities, explanations)
         }
@@ -131,13 +152,25 @@ class MarketingEngine:
     # --- campaign evaluation ----------------------------------------------------------
 
     def uplift(
-        self, *, reach: int, conversions: int, revenue: float, holdout: int, holdout_conversions: int, holdout_revenue: float
+        self,
+        *,
+        reach: int,
+        conversions: int,
+        revenue: float,
+        holdout: int,
+        holdout_conversions: int,
+        holdout_revenue: float,
     ) -> dict[str, Any]:
         """Uplift of the targeted group over the holdout: difference of conversion rates (Wald
         interval) and of revenue per person (revenue per conversion taken as known), at 95%."""
         result: dict[str, Any] = {
-            "reach": reach, "conversions": conversions, "revenue": revenue, "holdout_size": holdout,
-            "holdout_conversions": holdout_conversions, "holdout_revenue": holdout_revenue, "confidence": 0.95,
+            "reach": reach,
+            "conversions": conversions,
+            "revenue": revenue,
+            "holdout_size": holdout,
+            "holdout_conversions": holdout_conversions,
+            "holdout_revenue": holdout_revenue,
+            "confidence": 0.95,
         }
         if reach <= 0 or holdout <= 0:
             result["note"] = "no uplift without people reached and a holdout group"
@@ -150,12 +183,21 @@ class MarketingEngine:
         r1, r0 = revenue / reach, holdout_revenue / holdout
         se_r = math.sqrt(aov1**2 * p1 * (1 - p1) / reach + aov0**2 * p0 * (1 - p0) / holdout)
         result.update(
-            conversion_rate=p1, holdout_conversion_rate=p0, uplift=diff, uplift_low=diff - Z95 * se,
-            uplift_high=diff + Z95 * se, relative_uplift=diff / p0 if p0 > 0 else None,
-            incremental_conversions=diff * reach, incremental_conversions_low=(diff - Z95 * se) * reach,
-            incremental_conversions_high=(diff + Z95 * se) * reach, revenue_per_person=r1, holdout_revenue_per_person=r0,
-            incremental_revenue=(r1 - r0) * reach, incremental_revenue_low=(r1 - r0 - Z95 * se_r) * reach,
-            incremental_revenue_high=(r1 - r0 + Z95 * se_r) * reach, significant=(diff - Z95 * se) > 0 or (diff + Z95 * se) < 0,
+            conversion_rate=p1,
+            holdout_conversion_rate=p0,
+            uplift=diff,
+            uplift_low=diff - Z95 * se,
+            uplift_high=diff + Z95 * se,
+            relative_uplift=diff / p0 if p0 > 0 else None,
+            incremental_conversions=diff * reach,
+            incremental_conversions_low=(diff - Z95 * se) * reach,
+            incremental_conversions_high=(diff + Z95 * se) * reach,
+            revenue_per_person=r1,
+            holdout_revenue_per_person=r0,
+            incremental_revenue=(r1 - r0) * reach,
+            incremental_revenue_low=(r1 - r0 - Z95 * se_r) * reach,
+            incremental_revenue_high=(r1 - r0 + Z95 * se_r) * reach,
+            significant=(diff - Z95 * se) > 0 or (diff + Z95 * se) < 0,
         )
         return result
 

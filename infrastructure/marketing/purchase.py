@@ -16,7 +16,7 @@ import logging
 import pickle
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,36 @@ log = logging.getLogger(__name__)
 
 HORIZON_DAYS = 30
 BASE_FEATURES = (
-    "recency_days", "frequency", "monetary", "avg_order_value", "avg_order_items", "tenure_days", "mean_gap_days",
-    "std_gap_days", "recency_over_gap", "orders_per_month", "active_months", "orders_14d", "orders_30d", "orders_90d",
-    "orders_180d", "value_30d", "value_90d", "days_since_peak_month", "avg_order_lines", "last_order_value",
-    "categories", "activity_30d",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "avg_order_items",
+    "tenure_days",
+    "mean_gap_days",
+    "std_gap_days",
+    "recency_over_gap",
+    "orders_per_month",
+    "active_months",
+    "orders_14d",
+    "orders_30d",
+    "orders_90d",
+    "orders_180d",
+    "value_30d",
+    "value_90d",
+    "days_since_peak_month",
+    "avg_order_lines",
+    "last_order_value",
+    "categories",
+    "activity_30d",
 )
-DEFAULT_PARAMETERS = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 40, "l2_regularization": 1.0}
+DEFAULT_PARAMETERS = {
+    "max_iter": 200,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+}
 TOP_CATEGORIES = 8
 
 
@@ -150,8 +174,11 @@ class PurchaseModel:
             order = np.argsort(-np.abs(contribution))[:top]
             explained.append(
                 [
-                    {"feature": self.feature_names[j], "value": float(row[j]) if np.isfinite(row[j]) else float("nan"),
-                     "contribution": float(contribution[j])}
+                    {
+                        "feature": self.feature_names[j],
+                        "value": float(row[j]) if np.isfinite(row[j]) else float("nan"),
+                        "contribution": float(contribution[j]),
+                    }
                     for j in order
                 ]
             )
@@ -187,7 +214,15 @@ class PurchaseModel:
         path = directory / "model.pkl"
         path.write_bytes(pickle.dumps(self))
         (directory / "meta.json").write_text(
-            json.dumps({"version": self.version, "metrics": self.metrics, "cutoffs": self.cutoffs, "parameters": self.parameters}, indent=2)
+            json.dumps(
+                {
+                    "version": self.version,
+                    "metrics": self.metrics,
+                    "cutoffs": self.cutoffs,
+                    "parameters": self.parameters,
+                },
+                indent=2,
+            )
         )
         return path, checksum(directory)
 
@@ -202,7 +237,9 @@ class PurchaseModel:
         return model
 
 
-def _dataset(tx: pd.DataFrame, cutoffs: Sequence[pd.Timestamp], categories: Sequence[str], horizon: int, activity: Any) -> tuple[pd.DataFrame, pd.Series]:
+def _dataset(
+    tx: pd.DataFrame, cutoffs: Sequence[pd.Timestamp], categories: Sequence[str], horizon: int, activity: Any
+) -> tuple[pd.DataFrame, pd.Series]:
     frames, targets = [], []
     for cutoff in cutoffs:
         x = features(tx, cutoff, categories, activity)
@@ -233,12 +270,14 @@ def train_and_evaluate(
     last = tx["at"].max()
     test = pd.Timestamp(test_cutoff) if test_cutoff is not None else last - pd.Timedelta(days=horizon_days)
     if test.tzinfo is None:
-        test = test.tz_localize(timezone.utc)
+        test = test.tz_localize(UTC)
     first = tx["at"].min()
     train_cutoffs = [test - pd.Timedelta(days=horizon_days + n * step_days) for n in range(train_windows)]
     train_cutoffs = [c for c in train_cutoffs if c > first]
     if not train_cutoffs:
-        raise InsufficientData(f"the history is too short: it needs more than {horizon_days} days before the test cut-off")
+        raise InsufficientData(
+            f"the history is too short: it needs more than {horizon_days} days before the test cut-off"
+        )
     categories = top_categories(tx[tx["at"] <= test])
     x_train, y_train = _dataset(tx, train_cutoffs, categories, horizon_days, activity)
     x_test = features(tx, test, categories, activity)
@@ -250,8 +289,11 @@ def train_and_evaluate(
     estimator = HistGradientBoostingClassifier(random_state=seed, **params)
     estimator.fit(x_train.to_numpy(dtype=float), y_train.to_numpy())
     model = PurchaseModel(
-        version=version or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S"),
-        categories=categories, horizon_days=horizon_days, parameters=params, estimator=estimator,
+        version=version or datetime.now(UTC).strftime("%Y%m%dT%H%M%S"),
+        categories=categories,
+        horizon_days=horizon_days,
+        parameters=params,
+        estimator=estimator,
         background=x_train.sample(min(len(x_train), 200), random_state=seed).to_numpy(dtype=float),
     )
     scores = model.predict(x_test)
@@ -266,7 +308,9 @@ def train_and_evaluate(
         "train_rows": float(len(y_train)),
     }
     model.cutoffs = {
-        "train": [c.isoformat() for c in train_cutoffs], "test": test.isoformat(), "horizon_days": horizon_days,
+        "train": [c.isoformat() for c in train_cutoffs],
+        "test": test.isoformat(),
+        "horizon_days": horizon_days,
     }
     return model
 
@@ -276,8 +320,12 @@ def read_online_retail(path: Path) -> pd.DataFrame:
     sales only (cancellations and non-product lines left out)."""
     from infrastructure.importers.online_retail import category_of, is_non_product
 
-    frame = pd.read_csv(path, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": str}, encoding="utf-8", encoding_errors="replace")
-    missing = {"InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"} - set(frame.columns)
+    frame = pd.read_csv(
+        path, dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": str}, encoding="utf-8", encoding_errors="replace"
+    )
+    missing = {"InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"} - set(
+        frame.columns
+    )
     if missing:
         raise ValueError(f"{path}: not Online Retail data (missing columns: {', '.join(sorted(missing))})")
     frame = frame.dropna(subset=["CustomerID", "InvoiceNo", "StockCode"])
@@ -285,11 +333,14 @@ def read_online_retail(path: Path) -> pd.DataFrame:
     frame = frame[~frame["StockCode"].str.upper().map(is_non_product)]
     descriptions = frame["Description"].fillna("").astype(str)
     categories = {d: category_of(d) for d in descriptions.unique()}
-    at = pd.to_datetime(frame["InvoiceDate"], format="mixed", dayfirst=False).dt.tz_localize(timezone.utc)
+    at = pd.to_datetime(frame["InvoiceDate"], format="mixed", dayfirst=False).dt.tz_localize(UTC)
     return pd.DataFrame(
         {
-            "customer": frame["CustomerID"].str.replace(r"\.0$", "", regex=True), "order": frame["InvoiceNo"], "at": at,
-            "value": frame["Quantity"] * frame["UnitPrice"], "quantity": frame["Quantity"].astype(float),
+            "customer": frame["CustomerID"].str.replace(r"\.0$", "", regex=True),
+            "order": frame["InvoiceNo"],
+            "at": at,
+            "value": frame["Quantity"] * frame["UnitPrice"],
+            "quantity": frame["Quantity"].astype(float),
             "category": descriptions.map(categories),
         }
     )

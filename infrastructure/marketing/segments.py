@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-from domain.marketing import RfmScore, SegmentRule, check_rules, InvalidSegmentRules
+from domain.marketing import InvalidSegmentRules, RfmScore, SegmentRule, check_rules
 
 RULES_SETTING = "STOREWISE_SEGMENT_RULES"
 DEFAULT_RULES = Path(__file__).with_name("segments.toml")
@@ -69,10 +69,15 @@ def load_segment_book(path: str | Path | None = None, env: Mapping[str, str] | N
         except (KeyError, TypeError, ValueError) as error:
             raise InvalidSegmentRules(f"{source}: segment #{n + 1} is malformed ({error})") from None
         rules.append(rule)
-        templates[name] = SegmentTemplate(name, str(entry.get("offer", "campaign")), str(entry.get("channel", "email")), rule.description)
+        templates[name] = SegmentTemplate(
+            name, str(entry.get("offer", "campaign")), str(entry.get("channel", "email")), rule.description
+        )
     return SegmentBook(
-        name=str(data.get("name") or source.stem), rules=check_rules(rules), templates=templates,
-        checksum=hashlib.sha256(raw).hexdigest(), source=str(source),
+        name=str(data.get("name") or source.stem),
+        rules=check_rules(rules),
+        templates=templates,
+        checksum=hashlib.sha256(raw).hexdigest(),
+        source=str(source),
     )
 
 

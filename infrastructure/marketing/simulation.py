@@ -45,7 +45,9 @@ def _market(rng: np.random.Generator, segments: int, channels: int, budget: floa
     return lines
 
 
-def simulate(seed: int, segments: int = 5, channels: int = 4, periods: int = 10, budget: float = 100_000.0) -> dict[str, Any]:
+def simulate(
+    seed: int, segments: int = 5, channels: int = 4, periods: int = 10, budget: float = 100_000.0
+) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     market = _market(rng, segments, channels, budget)
     keys = [line["key"] for line in market]
@@ -53,7 +55,9 @@ def simulate(seed: int, segments: int = 5, channels: int = 4, periods: int = 10,
     # The current split: what the shop does today, not knowing the curves.
     current = rng.dirichlet(np.full(len(market), 2.0)) * budget
     history = current[None, :] * rng.lognormal(0.0, 0.4, (periods, len(market)))
-    observed = rng.poisson(np.array([[f(x) for f, x in zip(truth, row)] for row in history]) * rng.lognormal(0, 0.1, history.shape))
+    observed = rng.poisson(
+        np.array([[f(x) for f, x in zip(truth, row)] for row in history]) * rng.lognormal(0, 0.1, history.shape)
+    )
 
     fitted, fitted_keys = [], []
     for n, key in enumerate(keys):
@@ -108,7 +112,12 @@ def time_large_allocation(segments: int = 20, channels: int = 6, repeats: int = 
 
         result = allocate(curves, keys, budget, Constraints(channel_min=channel_min, segment_max=segment_max))
         seconds.append(time.perf_counter() - started)
-    return {"lines": len(keys), "median_seconds": statistics.median(seconds), "max_seconds": max(seconds), "status": result.status}  # type: ignore[dict-item]
+    return {
+        "lines": len(keys),
+        "median_seconds": statistics.median(seconds),
+        "max_seconds": max(seconds),
+        "status": result.status,
+    }  # type: ignore[dict-item]
 
 
 def run_budget_bench(seeds: int = 20, segments: int = 5, channels: int = 4) -> dict[str, Any]:

@@ -116,7 +116,14 @@ class ServingArtifact:
 
 
 _ARRAY_FIELDS = (
-    "users", "items", "top_items", "top_scores", "because", "similar_items", "similar_scores", "popular_items",
+    "users",
+    "items",
+    "top_items",
+    "top_scores",
+    "because",
+    "similar_items",
+    "similar_scores",
+    "popular_items",
     "popular_scores",
 )
 
@@ -182,8 +189,14 @@ def precompute(
     popular_items = np.argsort(-popularity, kind="stable")[:popular]
     popular_items = popular_items[popularity[popular_items] > 0].astype(np.int32)
     return ServingArtifact(
-        users=np.asarray(users, dtype=str), items=np.asarray(items, dtype=str), top_items=top_items,
-        top_scores=top_scores, because=because, similar_items=similar_items, similar_scores=similar_scores,
-        popular_items=popular_items, popular_scores=popularity[popular_items].astype(np.float32),
+        users=np.asarray(users, dtype=str),
+        items=np.asarray(items, dtype=str),
+        top_items=top_items,
+        top_scores=top_scores,
+        because=because,
+        similar_items=similar_items,
+        similar_scores=similar_scores,
+        popular_items=popular_items,
+        popular_scores=popularity[popular_items].astype(np.float32),
         manifest=dict(manifest or {}),
     )

@@ -43,11 +43,17 @@ def model_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--alpha", type=float, default=0.3, help="gf-cf: weight of the ideal low-pass filter (default 0.3)")
-    parser.add_argument("--rank", type=_positive, default=256, help="gf-cf: singular vectors of the low-pass filter (default 256)")
+    parser.add_argument(
+        "--alpha", type=float, default=0.3, help="gf-cf: weight of the ideal low-pass filter (default 0.3)"
+    )
+    parser.add_argument(
+        "--rank", type=_positive, default=256, help="gf-cf: singular vectors of the low-pass filter (default 256)"
+    )
     parser.add_argument("--epochs", type=_positive, default=20, help="lightgcn: training epochs (default 20)")
     parser.add_argument("--dim", type=_positive, default=64, help="lightgcn: embedding size (default 64)")
-    parser.add_argument("--max-seconds", type=float, default=None, help="lightgcn: stop training after this many seconds")
+    parser.add_argument(
+        "--max-seconds", type=float, default=None, help="lightgcn: stop training after this many seconds"
+    )
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -66,17 +72,19 @@ def _bench(args: argparse.Namespace) -> int:
     results = []
     for name in names:
         _, metrics = fit_and_evaluate(name, parameters[name], train, test, args.k)
-        results.append({
-            "model": name,
-            "parameters": parameters[name],
-            "recall": float(metrics[f"recall@{args.k}"]),
-            "ndcg": float(metrics[f"ndcg@{args.k}"]),
-            "precision": float(metrics[f"precision@{args.k}"]),
-            "coverage": float(metrics["coverage"]),
-            "users_evaluated": int(metrics["users"]),
-            "train_seconds": round(metrics["train_seconds"], 3),
-            "evaluate_seconds": round(metrics["evaluate_seconds"], 3),
-        })
+        results.append(
+            {
+                "model": name,
+                "parameters": parameters[name],
+                "recall": float(metrics[f"recall@{args.k}"]),
+                "ndcg": float(metrics[f"ndcg@{args.k}"]),
+                "precision": float(metrics[f"precision@{args.k}"]),
+                "coverage": float(metrics["coverage"]),
+                "users_evaluated": int(metrics["users"]),
+                "train_seconds": round(metrics["train_seconds"], 3),
+                "evaluate_seconds": round(metrics["evaluate_seconds"], 3),
+            }
+        )
     report = {
         "k": args.k,
         "split": f"validation {args.validate} of train" if args.validate is not None else "test file",
@@ -124,8 +132,10 @@ def _train(args: argparse.Namespace) -> int:
             engine.dispose()
     if args.quiet:
         state = "serving it" if outcome.activated else "not activated"
-        print(f"recommender {outcome.version}: {outcome.model}, validation NDCG@20 {outcome.metrics.get('ndcg@20', float('nan')):.4f}, "
-              f"Recall@20 {outcome.metrics.get('recall@20', float('nan')):.4f}; {state}")
+        print(
+            f"recommender {outcome.version}: {outcome.model}, validation NDCG@20 {outcome.metrics.get('ndcg@20', float('nan')):.4f}, "
+            f"Recall@20 {outcome.metrics.get('recall@20', float('nan')):.4f}; {state}"
+        )
     else:
         print(json.dumps(outcome.summary(), indent=2, default=str))
     return 0
@@ -153,14 +163,22 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         help="train the recommender on the customer x product interactions, pick the model by a validation split, "
         "record the training and activate it",
     )
-    trainer.add_argument("--model", choices=MODEL_CHOICES, default="all", help="the model(s) to choose from (default: all)")
     trainer.add_argument(
-        "--validate", type=_fraction, default=0.2, help="share of each customer's interactions held out to choose the model (default 0.2)"
+        "--model", choices=MODEL_CHOICES, default="all", help="the model(s) to choose from (default: all)"
     )
-    trainer.add_argument("--quiet", action="store_true", help="print one line instead of the progress and the JSON summary")
+    trainer.add_argument(
+        "--validate",
+        type=_fraction,
+        default=0.2,
+        help="share of each customer's interactions held out to choose the model (default 0.2)",
+    )
+    trainer.add_argument(
+        "--quiet", action="store_true", help="print one line instead of the progress and the JSON summary"
+    )
     trainer.add_argument("--no-activate", action="store_true", help="record the training without serving the new model")
     trainer.add_argument(
-        "--if-stale", action="store_true",
+        "--if-stale",
+        action="store_true",
         help="do nothing if the served recommender was trained on every customer event recorded so far",
     )
     _add_model_arguments(trainer)
@@ -173,8 +191,12 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     )
     bencher.add_argument("--train", required=True, help="training file")
     bencher.add_argument("--test", default=None, help="test file (same format)")
-    bencher.add_argument("--validate", type=_fraction, default=None, help="instead of --test: hold out this share of train")
-    bencher.add_argument("--model", choices=MODEL_CHOICES, default="gf-cf", help="model to evaluate, or all (default gf-cf)")
+    bencher.add_argument(
+        "--validate", type=_fraction, default=None, help="instead of --test: hold out this share of train"
+    )
+    bencher.add_argument(
+        "--model", choices=MODEL_CHOICES, default="gf-cf", help="model to evaluate, or all (default gf-cf)"
+    )
     bencher.add_argument("--k", type=_positive, default=20, help="cut-off of the ranking (default 20)")
     bencher.add_argument("--seed", type=int, default=0, help="seed of the validation split")
     _add_model_arguments(bencher)

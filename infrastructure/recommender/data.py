@@ -37,7 +37,9 @@ def read_lightgcn(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(users), np.concatenate(items)
 
 
-def matrix(users: np.ndarray, items: np.ndarray, shape: tuple[int, int], weights: np.ndarray | None = None) -> sp.csr_matrix:
+def matrix(
+    users: np.ndarray, items: np.ndarray, shape: tuple[int, int], weights: np.ndarray | None = None
+) -> sp.csr_matrix:
     """A users x items CSR matrix (duplicates summed; binary where no weights are given)."""
     values = np.ones(len(users), dtype=np.float32) if weights is None else np.asarray(weights, dtype=np.float32)
     result = sp.csr_matrix((values, (users, items)), shape=shape, dtype=np.float32)
@@ -84,7 +86,9 @@ def read_train_test(train: str | Path, test: str | Path | None) -> tuple[sp.csr_
     return matrices[0], (matrices[1] if len(matrices) > 1 else None)
 
 
-def split_validation(interactions: sp.csr_matrix, fraction: float, seed: int = 0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+def split_validation(
+    interactions: sp.csr_matrix, fraction: float, seed: int = 0
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Hold out ``fraction`` of each user's items (at least one, for users with two or more;
     every user keeps at least one in training): (training part, validation part)."""
     if not 0 < fraction < 1:

@@ -58,7 +58,9 @@ class ServedRecommender:
             return []
         return [UUID(str(self.artifact.items[i])) for i in self.artifact.similar_items[row] if i >= 0]
 
-    def recommend(self, customer_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+    def recommend(
+        self, customer_id: UUID, first: int, excluded: set[UUID]
+    ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         ranked = self.artifact.recommend(str(customer_id), first, {str(p) for p in excluded})
         return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
 
@@ -102,7 +104,9 @@ class RecommenderEngine:
         fit_part, held = split_validation(graph.matrix, validation_fraction, seed=0)
         results: list[dict[str, Any]] = []
         if held.nnz:
-            report = lambda name, params, m: progress(f"{name}: validation NDCG@{k} {m[f'ndcg@{k}']:.4f}, Recall@{k} {m[f'recall@{k}']:.4f}")  # noqa: E731
+            report = lambda name, params, m: progress(
+                f"{name}: validation NDCG@{k} {m[f'ndcg@{k}']:.4f}, Recall@{k} {m[f'recall@{k}']:.4f}"
+            )  # noqa: E731
             (winner, winner_parameters), results = select(candidates, fit_part, held, k, on_result=report)
         else:  # nobody has two interactions: nothing to validate on
             winner, winner_parameters = candidates[0]
@@ -110,7 +114,13 @@ class RecommenderEngine:
         return FittedRecommender(winner, model.hyperparameters(), results, model, graph)
 
     def save(
-        self, fitted: FittedRecommender, kind: str, version: str, *, n: int, manifest: dict[str, Any],
+        self,
+        fitted: FittedRecommender,
+        kind: str,
+        version: str,
+        *,
+        n: int,
+        manifest: dict[str, Any],
         progress: Callable[[str], None],
     ) -> tuple[Path, str]:
         from .artifact import precompute
@@ -118,8 +128,13 @@ class RecommenderEngine:
         graph = fitted.graph
         directory = artifact_dir(self.storewise.settings, kind, version)
         artifact = precompute(
-            fitted.estimator, graph.matrix, [str(c) for c in graph.customers], [str(p) for p in graph.products],
-            n=n, manifest=manifest, progress=progress,
+            fitted.estimator,
+            graph.matrix,
+            [str(c) for c in graph.customers],
+            [str(p) for p in graph.products],
+            n=n,
+            manifest=manifest,
+            progress=progress,
         )
         return directory, artifact.save(directory)
 

@@ -35,8 +35,14 @@ class LightGCNRecommender:
 
     def hyperparameters(self) -> dict[str, Any]:
         return {
-            "model": self.name, "dim": self.dim, "layers": self.layers, "epochs": self.epochs, "lr": self.lr,
-            "batch_size": self.batch_size, "reg": self.reg, "seed": self.seed,
+            "model": self.name,
+            "dim": self.dim,
+            "layers": self.layers,
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "reg": self.reg,
+            "seed": self.seed,
         }
 
     def fit(self, interactions: sp.csr_matrix) -> LightGCNRecommender:
@@ -68,7 +74,9 @@ class LightGCNRecommender:
                 eu = embedding[u]
                 pos_rank = (eu * embedding[pos]).sum(-1)
                 neg_rank = (eu * embedding[neg]).sum(-1)
-                loss = model.recommendation_loss(pos_rank, neg_rank, node_id=torch.cat([u, pos, neg]), lambda_reg=self.reg)
+                loss = model.recommendation_loss(
+                    pos_rank, neg_rank, node_id=torch.cat([u, pos, neg]), lambda_reg=self.reg
+                )
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -92,7 +100,6 @@ class LightGCNRecommender:
     def item_rows(self, items: np.ndarray) -> np.ndarray:
         """Item-item affinity (embedding dot products) of each of these items with every item."""
         return self.item_embedding[np.asarray(items)] @ self.item_embedding.T
-
 
     def pair_scores(self, items: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Embedding dot products between ``items`` (rows) and ``targets`` (columns)."""
@@ -157,6 +164,9 @@ def _normalised_adjacency(r: sp.csr_matrix) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta": products are all we use
         return torch.sparse_csr_tensor(
-            torch.from_numpy(a.indptr.astype(np.int64)), torch.from_numpy(a.indices.astype(np.int64)),
-            torch.from_numpy(a.data), size=a.shape, check_invariants=False,
+            torch.from_numpy(a.indptr.astype(np.int64)),
+            torch.from_numpy(a.indices.astype(np.int64)),
+            torch.from_numpy(a.data),
+            size=a.shape,
+            check_invariants=False,
         )

@@ -55,7 +55,12 @@ def _scores(model: Recommender, train: sp.csr_matrix, users: np.ndarray) -> np.n
 
 
 def top_k(
-    model: Recommender, train: sp.csr_matrix, users: np.ndarray, k: int, *, batch_size: int = 1024,
+    model: Recommender,
+    train: sp.csr_matrix,
+    users: np.ndarray,
+    k: int,
+    *,
+    batch_size: int = 1024,
     allowed: np.ndarray | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Each batch of users with their ``k`` best items and scores, best first, never an item the
@@ -102,8 +107,12 @@ def fit_and_evaluate(
 
 
 def select(
-    candidates: list[tuple[str, dict[str, Any]]], train: sp.csr_matrix, validation: sp.csr_matrix, k: int = 20,
-    *, on_result: Callable[[str, dict[str, Any], dict[str, float]], None] | None = None,
+    candidates: list[tuple[str, dict[str, Any]]],
+    train: sp.csr_matrix,
+    validation: sp.csr_matrix,
+    k: int = 20,
+    *,
+    on_result: Callable[[str, dict[str, Any], dict[str, float]], None] | None = None,
 ) -> tuple[tuple[str, dict[str, Any]], list[dict[str, Any]]]:
     """Fit every candidate on ``train``, score it on ``validation``; the winner has the best
     NDCG@k (then Recall@k). Returns the winner and every candidate's figures."""

@@ -27,7 +27,7 @@ from .lexicon import ZH_STOP_WORDS
 from .pipeline import NEGATIVE, NEUTRAL, POSITIVE, load_pipeline, read_meta
 
 _CLAUSE_BREAKS = frozenset(",，;；.。!！?？:：…~～\n") | frozenset(
-    "but however although though whereas 但是 但 不过 可是 然而 只是 虽然".split()
+    ["but", "however", "although", "though", "whereas", "但是", "但", "不过", "可是", "然而", "只是", "虽然"]
 )
 _WORD = re.compile(r"^[^\W\d_][\w'\-]*$")
 _MAX_OCCLUDED = 40
@@ -62,7 +62,9 @@ class LanguageModel:
         found = self._keyword_of.get(orth, "")
         if found == "":
             lexeme = self.nlp.vocab[orth]
-            found = self._keyword_of[orth] = lexeme.lower_ if is_keyword(lexeme, self.language, self.stop_words) else None
+            found = self._keyword_of[orth] = (
+                lexeme.lower_ if is_keyword(lexeme, self.language, self.stop_words) else None
+            )
         return found
 
     def breaks(self, orth: int) -> bool:
@@ -156,7 +158,12 @@ class ReviewAnalyser:
         return self.analyse_many([text], [language], explain=explain)[0]
 
     def analyse_many(
-        self, texts: Sequence[str], languages: Sequence[str | None] | None = None, *, explain: bool = False, batch_size: int = 256
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None] | None = None,
+        *,
+        explain: bool = False,
+        batch_size: int = 256,
     ) -> list[dict[str, Any]]:
         """Analyses of many texts, batched per language with ``nlp.pipe``."""
         detected = [detect_language(text) for text in texts]
@@ -188,9 +195,12 @@ class ReviewAnalyser:
                 label = _label_of(cats)
                 aspects[position].append(
                     {
-                        "aspect": ent.ent_id_ or ent.text.lower(), "term": ent.text, "sentiment": label,
+                        "aspect": ent.ent_id_ or ent.text.lower(),
+                        "term": ent.text,
+                        "sentiment": label,
                         "score": round(float(cats.get(POSITIVE, 0.0) - cats.get(NEGATIVE, 0.0)), 4),
-                        "start": ent.start_char, "end": ent.end_char,
+                        "start": ent.start_char,
+                        "end": ent.end_char,
                     }
                 )
             for position, doc in enumerate(docs):

@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy
 from spacy.attrs import ORTH
-from spacy.ml.models.textcat import resize_and_set_ref
-from spacy.ml.models.textcat import resize_linear_weighted
+from spacy.ml.models.textcat import resize_and_set_ref, resize_linear_weighted
 from spacy.util import registry
 from thinc.api import Model, SparseLinear_v2, chain, resizable, softmax_activation, with_cpu
 
@@ -29,9 +28,13 @@ def _features(model: Model, docs: list[Any], is_train: bool) -> tuple[tuple[Any,
         words = ops.asarray(doc.to_array([ORTH]))
         grams = [words] + [ops.ngrams(n, words) for n in range(2, word_n + 1) if len(words) >= n]
         if char_n:
-            chars = numpy.frombuffer("".join(doc.text.split()).lower().encode("utf-32-le"), dtype=numpy.uint32).astype("uint64")
+            chars = numpy.frombuffer("".join(doc.text.split()).lower().encode("utf-32-le"), dtype=numpy.uint32).astype(
+                "uint64"
+            )
             # Offset the code points so that no character collides with a word's hash.
-            grams += [chars + numpy.uint64(1 << 40)] + [ops.ngrams(n, chars) for n in range(2, char_n + 1) if len(chars) >= n]
+            grams += [chars + numpy.uint64(1 << 40)] + [
+                ops.ngrams(n, chars) for n in range(2, char_n + 1) if len(chars) >= n
+            ]
         keys, vals = numpy.unique(numpy.concatenate(grams), return_counts=True)
         batch_keys.append(keys)
         batch_vals.append(vals)

@@ -5,7 +5,7 @@ to a few catalog products, spread over the past months. Re-running adds nothing 
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,9 @@ import sqlalchemy as sa
 DEMO_FILE = Path("data/reviews-sample/demo-reviews.csv")
 
 
-def submit_demo_reviews(storewise: Any, *, count: int = 60, products_reviewed: int = 8, path: Path = DEMO_FILE) -> dict[str, Any]:
+def submit_demo_reviews(
+    storewise: Any, *, count: int = 60, products_reviewed: int = 8, path: Path = DEMO_FILE
+) -> dict[str, Any]:
     from infrastructure.bootstrap import projection_runner
     from infrastructure.read_model_db import sync_engine
     from projections.tables import products
@@ -27,20 +29,30 @@ def submit_demo_reviews(storewise: Any, *, count: int = 60, products_reviewed: i
         with engine.connect() as connection:
             product_ids = list(
                 connection.execute(
-                    sa.select(products.c.id).where(products.c.is_published).order_by(products.c.sku).limit(products_reviewed)
+                    sa.select(products.c.id)
+                    .where(products.c.is_published)
+                    .order_by(products.c.sku)
+                    .limit(products_reviewed)
                 ).scalars()
             )
     finally:
         engine.dispose()
     if not product_ids:
-        raise ValueError("no published product to review: import the demo data first (`storewise import online-retail ...`)")
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+        raise ValueError(
+            "no published product to review: import the demo data first (`storewise import online-retail ...`)"
+        )
+    now = datetime.now(UTC).replace(microsecond=0)
     ids = []
     for n, row in enumerate(rows):
         ids.append(
             storewise.feedback.submit_review(
-                product_ids[n % len(product_ids)], None, int(row["rating"]), row["text"], row["language"],
-                at=now - timedelta(days=3 * (len(rows) - n)), idempotency_key=f"demo-review:{n}",
+                product_ids[n % len(product_ids)],
+                None,
+                int(row["rating"]),
+                row["text"],
+                row["language"],
+                at=now - timedelta(days=3 * (len(rows) - n)),
+                idempotency_key=f"demo-review:{n}",
             )
         )
     reviewed = len(set(product_ids[n % len(product_ids)] for n in range(len(rows))))

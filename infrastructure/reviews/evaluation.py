@@ -17,7 +17,12 @@ from .pipeline import NEGATIVE, NEUTRAL, POSITIVE
 from .training import _open_text, rating_label
 
 _WORDS = {
-    "positive": POSITIVE, "pos": POSITIVE, "neutral": NEUTRAL, "neu": NEUTRAL, "negative": NEGATIVE, "neg": NEGATIVE,
+    "positive": POSITIVE,
+    "pos": POSITIVE,
+    "neutral": NEUTRAL,
+    "neu": NEUTRAL,
+    "negative": NEGATIVE,
+    "neg": NEGATIVE,
 }
 
 
@@ -42,17 +47,23 @@ def parse_labels(raw: Sequence[str]) -> list[str]:
     return labels
 
 
-def read_labelled(path: Path, fmt: str, text_col: str, label_col: str, limit: int | None = None) -> tuple[list[str], list[str]]:
+def read_labelled(
+    path: Path, fmt: str, text_col: str, label_col: str, limit: int | None = None
+) -> tuple[list[str], list[str]]:
     """The texts and labels of a CSV/TSV file with a header (rows with no text are skipped)."""
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     csv.field_size_limit(sys.maxsize)
     texts, labels = [], []
     with _open_text(path) as file:
-        reader = csv.DictReader(file, delimiter="\t" if fmt == "tsv" else ",", quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL)
+        reader = csv.DictReader(
+            file, delimiter="\t" if fmt == "tsv" else ",", quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL
+        )
         missing = {text_col, label_col} - set(reader.fieldnames or ())
         if missing:
-            raise ValueError(f"{path}: no column {', '.join(sorted(missing))} (columns: {', '.join(reader.fieldnames or ())})")
+            raise ValueError(
+                f"{path}: no column {', '.join(sorted(missing))} (columns: {', '.join(reader.fieldnames or ())})"
+            )
         for row in reader:
             text = (row.get(text_col) or "").strip()
             raw = (row.get(label_col) or "").strip()
@@ -70,7 +81,7 @@ def read_labelled(path: Path, fmt: str, text_col: str, label_col: str, limit: in
 def metrics(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     """Accuracy, macro-F1 over the gold labels present, and the confusion matrix (rows gold, columns predicted)."""
     labels = [label for label in (POSITIVE, NEUTRAL, NEGATIVE) if label in set(gold) | set(predicted)]
-    confusion = {g: {p: 0 for p in labels} for g in labels}
+    confusion = {g: dict.fromkeys(labels, 0) for g in labels}
     for g, p in zip(gold, predicted):
         confusion[g][p] += 1
     f1s = []
@@ -104,11 +115,21 @@ def _timed(run: Callable[[], list[str]], n: int) -> tuple[list[str], float, floa
     started, cpu = time.perf_counter(), time.process_time()
     predicted = run()
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-    return predicted, round(n / seconds, 1) if seconds else float("inf"), round(n / cpu_seconds, 1) if cpu_seconds else float("inf")
+    return (
+        predicted,
+        round(n / seconds, 1) if seconds else float("inf"),
+        round(n / cpu_seconds, 1) if cpu_seconds else float("inf"),
+    )
 
 
 def evaluate(
-    texts: list[str], labels: list[str], *, model_dir: Path, lang: str = "auto", baseline: bool = False, batch_size: int = 256
+    texts: list[str],
+    labels: list[str],
+    *,
+    model_dir: Path,
+    lang: str = "auto",
+    baseline: bool = False,
+    batch_size: int = 256,
 ) -> dict[str, Any]:
     """Score the model (sentiment + aspects, ``nlp.pipe`` batched) and optionally the baseline on the same texts."""
     from .analyser import ReviewAnalyser
@@ -128,9 +149,12 @@ def evaluate(
     predicted, rate, cpu_rate = _timed(run_model, len(texts))
     report: dict[str, Any] = {
         "model": {
-            "version": analyser.version, **metrics(labels, predicted), "reviews_per_second": rate,
+            "version": analyser.version,
+            **metrics(labels, predicted),
+            "reviews_per_second": rate,
             "reviews_per_cpu_second": cpu_rate,
-            "with_aspects": sum(bool(a["aspects"]) for a in analyses), "load_seconds": round(load_seconds, 2),
+            "with_aspects": sum(bool(a["aspects"]) for a in analyses),
+            "load_seconds": round(load_seconds, 2),
             "peak_memory_mb": _peak_mb(),
         },
         "languages": {language: languages.count(language) for language in sorted(set(languages))},
@@ -143,7 +167,9 @@ def evaluate(
             lambda: [_decide(scorer.scores(t, l), gold_labels) for t, l in zip(texts, languages)], len(texts)
         )
         report["baseline"] = {
-            "method": scorer.describe(set(languages)), **metrics(labels, predicted), "reviews_per_second": rate,
+            "method": scorer.describe(set(languages)),
+            **metrics(labels, predicted),
+            "reviews_per_second": rate,
             "reviews_per_cpu_second": cpu_rate,
         }
         report["baseline"]["peak_memory_mb"] = _peak_mb()
@@ -151,7 +177,15 @@ def evaluate(
 
 
 def evaluate_file(
-    path: Path, *, fmt: str, text_col: str, label_col: str, lang: str, model_dir: Path, baseline: bool, limit: int | None = None
+    path: Path,
+    *,
+    fmt: str,
+    text_col: str,
+    label_col: str,
+    lang: str,
+    model_dir: Path,
+    baseline: bool,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     texts, labels = read_labelled(Path(path), fmt, text_col, label_col, limit)
     return {"data": str(path), **evaluate(texts, labels, model_dir=model_dir, lang=lang, baseline=baseline)}

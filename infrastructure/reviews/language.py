@@ -24,4 +24,3 @@ def detect_language(text: str, default: str = "en") -> str:
     if not letters:
         return default
     return "zh" if len(_CJK.findall(text)) / letters >= 0.2 else "en"
-

@@ -41,7 +41,7 @@ def bow_config(ngram_size: int = 2, char_ngram_size: int = 0, length: int = 1 <<
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _jieba_words() -> bool:
     """Make every aspect term of the lexicon a token of its own (jieba's segmenter is global):
     add the terms, and drop dictionary words that swallow one (价格便宜 -> 价格 / 便宜)."""
@@ -51,7 +51,9 @@ def _jieba_words() -> bool:
     jieba.initialize()
     terms = {term for terms in ASPECTS["zh"].values() for term in terms}
     swallowing = re.compile("|".join(map(re.escape, sorted((t for t in terms if len(t) >= 2), key=len, reverse=True))))
-    for word in [w for w, freq in jieba.dt.FREQ.items() if freq and len(w) > 2 and w not in terms and swallowing.search(w)]:
+    for word in [
+        w for w, freq in jieba.dt.FREQ.items() if freq and len(w) > 2 and w not in terms and swallowing.search(w)
+    ]:
         jieba.del_word(word)
     for term in terms:
         jieba.add_word(term, freq=2000)

@@ -21,7 +21,9 @@ from .lexicon import ZH_STOP_WORDS
 _EN_WORD = re.compile(r"[a-z][a-z'\-]{2,}")
 
 
-def distinctive_keywords(target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]], top: int = 10) -> list[dict[str, Any]]:
+def distinctive_keywords(
+    target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]], top: int = 10
+) -> list[dict[str, Any]]:
     """Words of the target documents most over-represented against the rest (z-scored log-odds
     with the pooled counts as prior). Each document counts a word once."""
     ours: Counter[str] = Counter()
@@ -68,7 +70,12 @@ def topics(texts: Sequence[str], n_topics: int = 5, top_terms: int = 8, seed: in
     documents = [d for d in documents if d]
     if len(documents) < 4:
         return []
-    vectorizer = TfidfVectorizer(analyzer=lambda words: words, min_df=2 if len(documents) >= 20 else 1, max_df=0.9 if len(documents) >= 20 else 1.0, sublinear_tf=True)
+    vectorizer = TfidfVectorizer(
+        analyzer=lambda words: words,
+        min_df=2 if len(documents) >= 20 else 1,
+        max_df=0.9 if len(documents) >= 20 else 1.0,
+        sublinear_tf=True,
+    )
     try:
         matrix = vectorizer.fit_transform(documents)
     except ValueError:  # no word left after the frequency limits
@@ -84,6 +91,12 @@ def topics(texts: Sequence[str], n_topics: int = 5, top_terms: int = 8, seed: in
         order = component.argsort()[::-1][:top_terms]
         terms = [str(vocabulary[i]) for i in order if component[i] > 0]
         if terms:
-            found.append({"terms": terms, "weight": round(float(weights[:, index].sum()) / total, 4), "review_count": main[index]})
+            found.append(
+                {
+                    "terms": terms,
+                    "weight": round(float(weights[:, index].sum()) / total, 4),
+                    "review_count": main[index],
+                }
+            )
     found.sort(key=lambda topic: -topic["weight"])
     return found

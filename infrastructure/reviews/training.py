@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,9 @@ def english_splits(data_dir: Path) -> dict[str, Split]:
     splits = {"train": Split(), "validation": Split(), "test": Split()}
     with _open_text(data_dir / EN_FILE) as file:
         for row in csv.DictReader(file):
-            text = " ".join(part.strip() for part in (row.get("Title") or "", row.get("Review Text") or "") if part.strip())
+            text = " ".join(
+                part.strip() for part in (row.get("Title") or "", row.get("Review Text") or "") if part.strip()
+            )
             if not text:
                 continue
             bucket = _bucket("en:" + (row.get("") or row.get("Clothing ID", "") + text))
@@ -170,7 +173,9 @@ def train_language(
         textcat.add_label(label)
     started = time.perf_counter()
     train_docs = list(nlp.tokenizer.pipe(splits["train"].texts, batch_size=1000))
-    examples = [Example.from_dict(doc, {"cats": _cats(y, labels)}) for doc, y in zip(train_docs, splits["train"].labels)]
+    examples = [
+        Example.from_dict(doc, {"cats": _cats(y, labels)}) for doc, y in zip(train_docs, splits["train"].labels)
+    ]
     log(f"{language}: {len(examples)} training texts tokenised in {time.perf_counter() - started:.1f} s")
     optimizer = nlp.initialize(lambda: examples[:2000], sgd=Adam(learn_rate))
     rng = random.Random(seed)
@@ -187,7 +192,11 @@ def train_language(
             best = (score, textcat.model.to_bytes(), epoch)
     assert best is not None
     textcat.model.from_bytes(best[1])
-    metrics: dict[str, float] = {"validation_accuracy": round(best[0], 4), "best_epoch": best[2], "train_texts": len(examples)}
+    metrics: dict[str, float] = {
+        "validation_accuracy": round(best[0], 4),
+        "best_epoch": best[2],
+        "train_texts": len(examples),
+    }
     test = splits.get("test")
     if test is not None and len(test):
         scores = predict(nlp, test.texts)
@@ -279,7 +288,7 @@ def train_and_record(
 ) -> dict[str, Any]:
     """Train the sentiment model, save it under the artifacts directory, record it in the model
     registry (with the data position and the catalog terms it saw) and, unless told not to, serve it."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from infrastructure.metrics import engine_run
 
@@ -288,13 +297,20 @@ def train_and_record(
         raise FileNotFoundError(f"no review corpora at {data_dir}")
     position = storewise.event_counts()
     terms = catalog_terms(storewise)
-    version = version or "sentiment-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    version = version or "sentiment-" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     model_dir = artifact_dir(storewise.settings, "sentiment", version)
     if model_dir.exists():
         raise ValueError(f"a sentiment model {version} exists already at {model_dir}")
     hyperparameters = {
-        "architecture": "storewise.TextCatWordCharBOW.v1", "ngram_size": ngram_size, "char_ngram_size": CHAR_NGRAMS, "epochs": epochs, "learn_rate": learn_rate,
-        "batch_size": 64, "sample": sample, "seed": seed, "languages": languages,
+        "architecture": "storewise.TextCatWordCharBOW.v1",
+        "ngram_size": ngram_size,
+        "char_ngram_size": CHAR_NGRAMS,
+        "epochs": epochs,
+        "learn_rate": learn_rate,
+        "batch_size": 64,
+        "sample": sample,
+        "seed": seed,
+        "languages": languages,
     }
     pipelines, metrics, texts, data = {}, {}, {}, {}
     with engine_run("spacy-sentiment-training"):
@@ -311,8 +327,13 @@ def train_and_record(
         digest = save_model(model_dir, version, pipelines, metrics, hyperparameters, terms, texts, data)
     flat = {f"{lang}_{name}": float(value) for lang, values in metrics.items() for name, value in values.items()}
     model_id = storewise.models.record_training(
-        "sentiment", version, hyperparameters=hyperparameters, data_position=position, metrics=flat,
-        artifact_checksum=digest, artifact_path=str(model_dir.resolve()),
+        "sentiment",
+        version,
+        hyperparameters=hyperparameters,
+        data_position=position,
+        metrics=flat,
+        artifact_checksum=digest,
+        artifact_path=str(model_dir.resolve()),
         notes=f"trained on {data_dir}; {len(terms)} catalog aspect terms",
     )
     if activate:

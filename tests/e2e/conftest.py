@@ -51,7 +51,9 @@ def _uuid(customer_id: Any) -> uuid.UUID | None:
 class Api:
     """A client of one running app, acting with one principal (``headers``)."""
 
-    def __init__(self, app: Any, client: httpx.AsyncClient, headers: dict[str, str] | None = None, logins: dict | None = None):
+    def __init__(
+        self, app: Any, client: httpx.AsyncClient, headers: dict[str, str] | None = None, logins: dict | None = None
+    ):
         self.app = app
         self.client = client
         self.headers = dict(headers or {})

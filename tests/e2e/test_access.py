@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -33,7 +33,9 @@ async def test_a_customer_sees_their_own_things_and_nobody_elses(api):
     assert mine["customer"]["profile"] == {"email": OWN_EMAIL, "phone": "+44 7700 900111"}
     assert mine["customer"]["orders"]["edges"] == [{"node": {"id": shop["own_order"], "customer": {"id": own}}}]
     assert mine["customer"]["rfm"] == {"ordersCount": 1} and mine["orders"]["totalCount"] == 1
-    assert (await me.data("query($id: ID!) { order(id: $id) { id } }", id=shop["own_order"]))["order"]["id"] == shop["own_order"]
+    assert (await me.data("query($id: ID!) { order(id: $id) { id } }", id=shop["own_order"]))["order"]["id"] == shop[
+        "own_order"
+    ]
     assert (await me.data("{ viewer { role customerId } }"))["viewer"] == {"role": "CUSTOMER", "customerId": own}
 
     for query, variables in (
@@ -63,7 +65,13 @@ async def test_a_customer_sees_their_own_things_and_nobody_elses(api):
     # acting for someone else: refused, nothing recorded
     before = api.event_counts()
     for name, input in (
-        ("placeOrder", {"customerId": other, "lines": [{"sku": "MUG", "quantity": 1, "unitPrice": {"amount": "4.50", "currency": "GBP"}}]}),
+        (
+            "placeOrder",
+            {
+                "customerId": other,
+                "lines": [{"sku": "MUG", "quantity": 1, "unitPrice": {"amount": "4.50", "currency": "GBP"}}],
+            },
+        ),
         ("cancelOrder", {"orderId": shop["other_order"]}),
         ("changeCustomerProfile", {"customerId": other, "email": "hijack@example.com"}),
         ("submitReview", {"productId": shop["product"], "customerId": other, "rating": 1}),
@@ -71,14 +79,19 @@ async def test_a_customer_sees_their_own_things_and_nobody_elses(api):
         ("recordSearch", {"customerId": other, "query": "mugs"}),
     ):
         type_name = name[0].upper() + name[1:] + "Input"
-        body = await me.post(f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ userErrors {{ code }} }} }}", {"input": input})
+        body = await me.post(
+            f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ userErrors {{ code }} }} }}", {"input": input}
+        )
         assert codes(body) == ["FORBIDDEN"] and body["data"] == {name: None}, (name, body)
     assert api.event_counts() == before
 
     # and for themselves: done, recorded as done by them
     placed = await me.mutate(
         "placeOrder",
-        {"customerId": own, "lines": [{"sku": "MUG", "quantity": 1, "unitPrice": {"amount": "4.50", "currency": "GBP"}}]},
+        {
+            "customerId": own,
+            "lines": [{"sku": "MUG", "quantity": 1, "unitPrice": {"amount": "4.50", "currency": "GBP"}}],
+        },
         "order { id status customer { id } }",
     )
     assert placed["order"]["status"] == "RESERVED" and placed["order"]["customer"] == {"id": own}
@@ -111,7 +124,10 @@ async def test_anonymous_browses_the_catalog_and_sees_no_customer(api):
     assert "example.com" not in str(nested) and shop["other_customer"] not in str(nested)
 
     # reviews awaiting moderation, sales figures: not for shoppers; the product itself is unaffected
-    partial = await visitor.post("query($p: ID!) { product(id: $p) { sku reviews { totalCount } dailyDemand { netUnits } } }", {"p": shop["product"]})
+    partial = await visitor.post(
+        "query($p: ID!) { product(id: $p) { sku reviews { totalCount } dailyDemand { netUnits } } }",
+        {"p": shop["product"]},
+    )
     assert partial["data"]["product"] == {"sku": "MUG", "reviews": None, "dailyDemand": None}
     assert sorted(codes(partial)) == ["UNAUTHENTICATED", "UNAUTHENTICATED"]
 
@@ -122,7 +138,10 @@ async def test_anonymous_browses_the_catalog_and_sees_no_customer(api):
         ("query($id: ID!) { order(id: $id) { customer { emailMasked } } }", {"id": shop["own_order"]}),
         ("query($id: ID!) { node(id: $id) { ... on Customer { emailMasked } } }", {"id": shop["own_customer"]}),
         ("query($id: ID!) { nodes(ids: [$id]) { id } }", {"id": shop["other_order"]}),
-        ("query($id: ID!) { reviews(customerId: $id, status: PUBLISHED) { totalCount } }", {"id": shop["other_customer"]}),
+        (
+            "query($id: ID!) { reviews(customerId: $id, status: PUBLISHED) { totalCount } }",
+            {"id": shop["other_customer"]},
+        ),
         ("{ suppliers { totalCount } campaigns { totalCount } users { totalCount } }", {}),
     ):
         body = await visitor.post(query, variables)
@@ -165,13 +184,18 @@ async def test_clear_personal_data_for_the_admin_and_the_owner_only(api, caplog)
 async def test_denied_attempts_are_logged_with_principal_and_correlation_id(api, caplog):
     shop = await make_shop(api)
     with caplog.at_level(logging.INFO, logger="storewise.access"):
-        body = await shop.clients["merchandiser"].post("{ suppliers { totalCount } }", **{"X-Correlation-ID": "denied-1"})
+        body = await shop.clients["merchandiser"].post(
+            "{ suppliers { totalCount } }", **{"X-Correlation-ID": "denied-1"}
+        )
         anonymous = await shop.clients["anonymous"].post(
             "mutation($i: ID!) { forgetCustomer(input: {customerId: $i}) { userErrors { code } } }",
-            {"i": shop["own_customer"]}, **{"X-Correlation-ID": "denied-2"},
+            {"i": shop["own_customer"]},
+            **{"X-Correlation-ID": "denied-2"},
         )
     assert codes(body) == ["FORBIDDEN"] and codes(anonymous) == ["UNAUTHENTICATED"]
-    logged = {r.correlation_id: r for r in caplog.records if r.name == "storewise.access" and r.event == "access_denied"}
+    logged = {
+        r.correlation_id: r for r in caplog.records if r.name == "storewise.access" and r.event == "access_denied"
+    }
     assert logged["denied-1"].principal.endswith(":merchandiser") and logged["denied-1"].field == "Query.suppliers"
     assert logged["denied-2"].principal == "anonymous" and logged["denied-2"].field == "Mutation.forgetCustomer"
     assert logged["denied-2"].subject_id == str(from_global_id(shop["own_customer"])[1])
@@ -181,8 +205,14 @@ async def test_denied_attempts_are_logged_with_principal_and_correlation_id(api,
 
 async def test_expired_revoked_and_unknown_tokens_are_refused(api):
     query = "{ viewer { role } products { totalCount } }"
-    expired = await api.login("merchandiser", ttl=timedelta(hours=1), at=datetime.now(timezone.utc) - timedelta(hours=2))
-    for client in (api.with_token(expired.token), api.with_token("not-a-token"), api.anonymous()._with({"Authorization": "Basic abc"})):
+    expired = await api.login(
+        "merchandiser", ttl=timedelta(hours=1), at=datetime.now(UTC) - timedelta(hours=2)
+    )
+    for client in (
+        api.with_token(expired.token),
+        api.with_token("not-a-token"),
+        api.anonymous()._with({"Authorization": "Basic abc"}),
+    ):
         body = await client.post(query)
         assert body["data"] is None and set(codes(body)) == {"UNAUTHENTICATED"}, body
 
@@ -198,7 +228,9 @@ async def test_expired_revoked_and_unknown_tokens_are_refused(api):
     started = asyncio.get_running_loop().time()
     await eventually(refused, timeout=5)
     assert asyncio.get_running_loop().time() - started < 5
-    body = await as_live.post("mutation { listProduct(input: {sku: \"X\", title: \"X\", category: \"X\"}) { userErrors { code } } }")
+    body = await as_live.post(
+        'mutation { listProduct(input: {sku: "X", title: "X", category: "X"}) { userErrors { code } } }'
+    )
     assert body["data"] == {"listProduct": None} and codes(body) == ["UNAUTHENTICATED"]
     assert "Not authenticated: the token was revoked." in str(body)
 
@@ -236,18 +268,32 @@ async def test_forgetting_a_customer_leaves_no_trace_of_their_email(api, setting
     assert OWN_EMAIL in await asyncio.to_thread(decoded_emails)
     assert "o***@example.com" in await asyncio.to_thread(read_model_text)
 
-    forgotten = await admin.mutate("forgetCustomer", {"customerId": own}, "customer { id isForgotten emailMasked nameMasked }")
-    assert forgotten == {"customer": {"id": own, "isForgotten": True, "emailMasked": "[forgotten]", "nameMasked": "[forgotten]"}, "userErrors": []}
+    forgotten = await admin.mutate(
+        "forgetCustomer", {"customerId": own}, "customer { id isForgotten emailMasked nameMasked }"
+    )
+    assert forgotten == {
+        "customer": {"id": own, "isForgotten": True, "emailMasked": "[forgotten]", "nameMasked": "[forgotten]"},
+        "userErrors": [],
+    }
 
     responses = [
         await admin.data(PROFILE, id=own),
-        await admin.data("{ customers { edges { node { id nameMasked emailMasked phoneMasked addressMasked profile { email name } } } } }"),
+        await admin.data(
+            "{ customers { edges { node { id nameMasked emailMasked phoneMasked addressMasked profile { email name } } } } }"
+        ),
         await admin.data("{ orders { edges { node { id customer { id emailMasked profile { email } } } } } }"),
-        await admin.data("query($id: ID!) { node(id: $id) { ... on Customer { emailMasked profile { email } } } }", id=own),
+        await admin.data(
+            "query($id: ID!) { node(id: $id) { ... on Customer { emailMasked profile { email } } } }", id=own
+        ),
         await shop.clients["customer"].post(PROFILE, {"id": own}),
         await shop.clients["auditor"].data("{ customers { edges { node { emailMasked nameMasked } } } }"),
     ]
-    assert responses[0]["customer"]["profile"] == {"name": "[forgotten]", "email": "[forgotten]", "phone": "[forgotten]", "address": "[forgotten]"}
+    assert responses[0]["customer"]["profile"] == {
+        "name": "[forgotten]",
+        "email": "[forgotten]",
+        "phone": "[forgotten]",
+        "address": "[forgotten]",
+    }
     assert OWN_EMAIL not in api_text() and "o***@example.com" not in api_text() and "Olive" not in api_text()
     # the order history stays, with the customer anonymised
     orders = {e["node"]["id"]: e["node"]["customer"] for e in responses[2]["orders"]["edges"]}
@@ -258,6 +304,8 @@ async def test_forgetting_a_customer_leaves_no_trace_of_their_email(api, setting
     assert "o***@example.com" not in await asyncio.to_thread(read_model_text)
     assert OWN_EMAIL not in await asyncio.to_thread(decoded_emails)
     assert OTHER_EMAIL in await asyncio.to_thread(decoded_emails)  # the others are still readable
-    assert (await asyncio.to_thread(api.services.read_side.rebuild)) > 0  # and a rebuild from the log brings nothing back
+    assert (
+        await asyncio.to_thread(api.services.read_side.rebuild)
+    ) > 0  # and a rebuild from the log brings nothing back
     assert OWN_EMAIL not in await asyncio.to_thread(read_model_text)
     assert not await asyncio.to_thread(raw_database_contains, settings, OWN_EMAIL)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from domain.shared import Money
@@ -27,7 +27,10 @@ async def test_the_log_tells_who_did_what_and_why(api):
     admin = api
     order = await admin.mutate(
         "placeOrder",
-        {"lines": [{"sku": "MUG", "quantity": 2, "unitPrice": {"amount": "4.50", "currency": "GBP"}}], "idempotencyKey": "k1"},
+        {
+            "lines": [{"sku": "MUG", "quantity": 2, "unitPrice": {"amount": "4.50", "currency": "GBP"}}],
+            "idempotencyKey": "k1",
+        },
         "order { id }",
     )
     assert order["userErrors"] == []
@@ -38,7 +41,9 @@ async def test_the_log_tells_who_did_what_and_why(api):
     assert event["context"] == "Customers" and event["version"] == 1
     assert event["actor"].startswith("user:") and event["actor"].endswith(":admin")
     assert event["causationId"] == "k1"
-    assert event["payload"]["lines"] == [{"sku": "MUG", "quantity": 2, "unit_price": {"amount": "4.50", "currency": "GBP"}}]
+    assert event["payload"]["lines"] == [
+        {"sku": "MUG", "quantity": 2, "unit_price": {"amount": "4.50", "currency": "GBP"}}
+    ]
 
     # everything that order set in motion shares its correlation id, each caused by the one before
     chain = (await auditor.data(LOG, filter={"correlationId": event["correlationId"]}, first=50))["eventLog"]
@@ -66,7 +71,9 @@ async def test_personal_data_in_the_log_is_masked_except_for_the_admin(api):
     await asyncio.to_thread(api.services.read_side.run_until_idle)
     query = LOG.replace("payload", "payload aggregateId")
     auditor = await api.as_role("auditor")
-    [masked] = [e["node"] for e in (await auditor.data(query, filter={"aggregateId": str(customer)}))["eventLog"]["edges"]]
+    [masked] = [
+        e["node"] for e in (await auditor.data(query, filter={"aggregateId": str(customer)}))["eventLog"]["edges"]
+    ]
     assert masked["payload"]["email"] == "a***@example.com" and masked["payload"]["name"] == "A** L**"
     [clear] = [e["node"] for e in (await api.data(query, filter={"aggregateId": str(customer)}))["eventLog"]["edges"]]
     assert clear["payload"]["email"] == "ann@example.com"
@@ -80,7 +87,7 @@ async def test_time_travel_to_a_version_or_an_instant(api):
     inventory = storewise.inventory
     item = await asyncio.to_thread(inventory.receive_stock, "MUG", "main", 5)
     await asyncio.sleep(0.05)
-    between = datetime.now(timezone.utc)
+    between = datetime.now(UTC)
     await asyncio.sleep(0.05)
     await asyncio.to_thread(inventory.receive_stock, "MUG", "main", 7)
     await asyncio.to_thread(storewise.customers.place_order, None, [("MUG", 3, Money(Decimal("1"), "GBP"))])

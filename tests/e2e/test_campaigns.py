@@ -37,7 +37,10 @@ async def test_campaign_round_trip(api):
     )
     measured = outcome["campaign"]
     assert (measured["spend"], measured["reach"], measured["conversions"], measured["revenue"]) == (
-        {"amount": "40.00"}, 1000, 12, {"amount": "300.50"},
+        {"amount": "40.00"},
+        1000,
+        12,
+        {"amount": "300.50"},
     )
     assert measured["conversionRate"] == 0.012
     impossible = await api.mutate(
@@ -50,7 +53,9 @@ async def test_campaign_round_trip(api):
     assert (await api.mutate("resumeCampaign", {"campaignId": spring["id"]}, CAMPAIGN))["campaign"]["status"] == "LIVE"
     assert (await api.mutate("endCampaign", {"campaignId": spring["id"]}, CAMPAIGN))["campaign"]["status"] == "ENDED"
 
-    await api.mutate("draftCampaign", {"name": "Winter", "segment": "at-risk", "channel": "social", "budget": gbp("50")}, CAMPAIGN)
+    await api.mutate(
+        "draftCampaign", {"name": "Winter", "segment": "at-risk", "channel": "social", "budget": gbp("50")}, CAMPAIGN
+    )
     query = (
         "query($segment: String, $channel: String, $status: CampaignStatus) { campaigns(segment: $segment, channel: $channel, "
         "status: $status) { totalCount edges { node { name outcomes { spend { amount } reach conversions revenue { amount } } } } } }"
@@ -58,7 +63,14 @@ async def test_campaign_round_trip(api):
     assert (await api.data(query))["campaigns"]["totalCount"] == 2
     ended = (await api.data(query, status="ENDED"))["campaigns"]
     assert ended["edges"] == [
-        {"node": {"name": "Spring", "outcomes": [{"spend": {"amount": "40.00"}, "reach": 1000, "conversions": 12, "revenue": {"amount": "300.50"}}]}}
+        {
+            "node": {
+                "name": "Spring",
+                "outcomes": [
+                    {"spend": {"amount": "40.00"}, "reach": 1000, "conversions": 12, "revenue": {"amount": "300.50"}}
+                ],
+            }
+        }
     ]
     assert [e["node"]["name"] for e in (await api.data(query, channel="social"))["campaigns"]["edges"]] == ["Winter"]
     assert (await api.data(query, segment="nobody"))["campaigns"] == {"totalCount": 0, "edges": []}

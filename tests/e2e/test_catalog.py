@@ -3,7 +3,9 @@ business rules as userErrors; idempotent re-sends."""
 
 from __future__ import annotations
 
-PRODUCT = "product { id sku title category attributes { name value } price { amount currency } isPublished isDiscontinued }"
+PRODUCT = (
+    "product { id sku title category attributes { name value } price { amount currency } isPublished isDiscontinued }"
+)
 
 
 async def test_product_round_trip(api):
@@ -22,7 +24,9 @@ async def test_product_round_trip(api):
     assert refused["product"] is None
     assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [("PRICE_REQUIRED", None)]
 
-    priced = await api.mutate("priceProduct", {"productId": mug["id"], "price": {"amount": "4.50", "currency": "GBP"}}, PRODUCT)
+    priced = await api.mutate(
+        "priceProduct", {"productId": mug["id"], "price": {"amount": "4.50", "currency": "GBP"}}, PRODUCT
+    )
     assert priced["product"]["price"] == {"amount": "4.50", "currency": "GBP"}
     published = await api.mutate("publishProduct", {"productId": mug["id"]}, PRODUCT)
     assert published["userErrors"] == [] and published["product"]["isPublished"] is True
@@ -45,13 +49,17 @@ async def test_product_round_trip(api):
     query = "query($id: ID, $sku: String) { product(id: $id, sku: $sku) { id title price { amount } isPublished } }"
     by_id = (await api.data(query, id=mug["id"]))["product"]
     by_sku = (await api.data(query, sku="MUG"))["product"]
-    assert by_id == by_sku == {"id": mug["id"], "title": "Big Blue Mug", "price": {"amount": "4.50"}, "isPublished": True}
+    assert (
+        by_id == by_sku == {"id": mug["id"], "title": "Big Blue Mug", "price": {"amount": "4.50"}, "isPublished": True}
+    )
     node = await api.data("query($id: ID!) { node(id: $id) { id ... on Product { sku } } }", id=mug["id"])
     assert node["node"] == {"id": mug["id"], "sku": "MUG"}
 
     gone = await api.mutate("discontinueProduct", {"productId": mug["id"], "reason": "supplier stopped"}, PRODUCT)
     assert gone["product"]["isDiscontinued"] is True and gone["product"]["isPublished"] is False
-    after = await api.mutate("priceProduct", {"productId": mug["id"], "price": {"amount": "6", "currency": "GBP"}}, PRODUCT)
+    after = await api.mutate(
+        "priceProduct", {"productId": mug["id"], "price": {"amount": "6", "currency": "GBP"}}, PRODUCT
+    )
     assert [e["code"] for e in after["userErrors"]] == ["PRODUCT_DISCONTINUED"]
 
 
@@ -64,9 +72,15 @@ async def test_search_filter_and_sort(api):
         ("LAMP", "Desk Lamp 100%", "Lighting", None, False),
     ]
     for sku, title, category, price, publish in catalog:
-        product = (await api.mutate("listProduct", {"sku": sku, "title": title, "category": category}, "product { id }"))["product"]
+        product = (
+            await api.mutate("listProduct", {"sku": sku, "title": title, "category": category}, "product { id }")
+        )["product"]
         if price:
-            await api.mutate("priceProduct", {"productId": product["id"], "price": {"amount": price, "currency": "GBP"}}, "product { id }")
+            await api.mutate(
+                "priceProduct",
+                {"productId": product["id"], "price": {"amount": price, "currency": "GBP"}},
+                "product { id }",
+            )
         if publish:
             await api.mutate("publishProduct", {"productId": product["id"]}, "product { id }")
 
@@ -104,14 +118,22 @@ async def test_idempotent_resend_returns_the_same_product_and_records_nothing(ap
     assert again == first and again["userErrors"] == []
     assert api.event_counts() == events
 
-    price = {"productId": first["product"]["id"], "price": {"amount": "4.50", "currency": "GBP"}, "idempotencyKey": "price-1"}
+    price = {
+        "productId": first["product"]["id"],
+        "price": {"amount": "4.50", "currency": "GBP"},
+        "idempotencyKey": "price-1",
+    }
     await api.mutate("priceProduct", price, "product { id }")
     events = api.event_counts()
-    resent = await api.mutate("priceProduct", {**price, "price": {"amount": "4.50", "currency": "GBP"}}, "product { price { amount } }")
+    resent = await api.mutate(
+        "priceProduct", {**price, "price": {"amount": "4.50", "currency": "GBP"}}, "product { price { amount } }"
+    )
     assert resent["product"]["price"] == {"amount": "4.50"} and resent["userErrors"] == []
     assert api.event_counts() == events
 
     # a key belongs to one command: re-using it for another is refused
-    reused = await api.mutate("publishProduct", {"productId": first["product"]["id"], "idempotencyKey": "price-1"}, "product { id }")
+    reused = await api.mutate(
+        "publishProduct", {"productId": first["product"]["id"], "idempotencyKey": "price-1"}, "product { id }"
+    )
     assert [e["code"] for e in reused["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
     assert api.event_counts() == events

@@ -3,15 +3,21 @@ activity, the order life cycle with the inventory's answer, history and RFM."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 CUSTOMER = "customer { id reference nameMasked emailMasked phoneMasked consents isForgotten }"
-ORDER = "order { id status isPaid total { amount currency } notFulfillableReason lines { sku quantity returnedQuantity } }"
+ORDER = (
+    "order { id status isPaid total { amount currency } notFulfillableReason lines { sku quantity returnedQuantity } }"
+)
 
 
 async def _product(api, sku, price):
-    product = (await api.mutate("listProduct", {"sku": sku, "title": sku.title(), "category": "Kitchen"}, "product { id }"))["product"]
-    await api.mutate("priceProduct", {"productId": product["id"], "price": {"amount": price, "currency": "GBP"}}, "product { id }")
+    product = (
+        await api.mutate("listProduct", {"sku": sku, "title": sku.title(), "category": "Kitchen"}, "product { id }")
+    )["product"]
+    await api.mutate(
+        "priceProduct", {"productId": product["id"], "price": {"amount": price, "currency": "GBP"}}, "product { id }"
+    )
     await api.mutate("publishProduct", {"productId": product["id"]}, "product { id }")
     return product["id"]
 
@@ -28,11 +34,17 @@ async def test_customer_round_trip(api):
     )
     ann = registered["customer"]
     assert registered["userErrors"] == []
-    assert (ann["nameMasked"], ann["emailMasked"], ann["phoneMasked"]) == ("A** L**", "a***@example.com", "+44 ******* 123")
+    assert (ann["nameMasked"], ann["emailMasked"], ann["phoneMasked"]) == (
+        "A** L**",
+        "a***@example.com",
+        "+44 ******* 123",
+    )
     assert "ann@example.com" not in str(registered)
 
     bad = await api.mutate("registerCustomer", {"name": "Bob", "email": "not-an-address"}, CUSTOMER)
-    assert bad["customer"] is None and [(e["code"], e["field"]) for e in bad["userErrors"]] == [("INVALID_EMAIL", "email")]
+    assert bad["customer"] is None and [(e["code"], e["field"]) for e in bad["userErrors"]] == [
+        ("INVALID_EMAIL", "email")
+    ]
 
     changed = await api.mutate("changeCustomerProfile", {"customerId": ann["id"], "email": "lee@example.org"}, CUSTOMER)
     assert changed["customer"]["emailMasked"] == "l***@example.org" and changed["customer"]["nameMasked"] == "A** L**"
@@ -47,9 +59,13 @@ async def test_customer_round_trip(api):
     mug = await _product(api, "MUG", "4.50")
     await api.mutate("recordProductView", {"customerId": ann["id"], "productId": mug}, "customer { id }")
     await api.mutate("recordSearch", {"customerId": ann["id"], "query": "blue mug"}, "customer { id }")
-    carted = await api.mutate("recordAddToCart", {"customerId": ann["id"], "productId": mug, "quantity": 2}, "customer { id }")
+    carted = await api.mutate(
+        "recordAddToCart", {"customerId": ann["id"], "productId": mug, "quantity": 2}, "customer { id }"
+    )
     assert carted["userErrors"] == []
-    no_quantity = await api.mutate("recordAddToCart", {"customerId": ann["id"], "productId": mug, "quantity": 0}, "customer { id }")
+    no_quantity = await api.mutate(
+        "recordAddToCart", {"customerId": ann["id"], "productId": mug, "quantity": 0}, "customer { id }"
+    )
     assert [e["code"] for e in no_quantity["userErrors"]] == ["INVALID_QUANTITY"]
 
     listed = await api.data(
@@ -84,7 +100,9 @@ async def test_order_life_cycle(api):
     assert order["status"] == "RESERVED" and order["total"] == {"amount": "17.00", "currency": "GBP"}
     assert [line["sku"] for line in order["lines"]] == ["MUG", "BAG"]
 
-    wrong = await api.mutate("payOrder", {"orderId": order["id"], "amount": {"amount": "17.01", "currency": "GBP"}}, ORDER)
+    wrong = await api.mutate(
+        "payOrder", {"orderId": order["id"], "amount": {"amount": "17.01", "currency": "GBP"}}, ORDER
+    )
     assert [(e["code"], e["field"]) for e in wrong["userErrors"]] == [("PAYMENT_MISMATCH", "amount")]
     paid = await api.mutate("payOrder", {"orderId": order["id"], "amount": {"amount": "17", "currency": "GBP"}}, ORDER)
     assert paid["order"]["isPaid"] is True
@@ -92,10 +110,14 @@ async def test_order_life_cycle(api):
     assert [e["code"] for e in not_yet["userErrors"]] == ["INVALID_TRANSITION"]
     assert (await api.mutate("shipOrder", {"orderId": order["id"]}, ORDER))["order"]["status"] == "SHIPPED"
     assert (await api.mutate("deliverOrder", {"orderId": order["id"]}, ORDER))["order"]["status"] == "DELIVERED"
-    too_many = await api.mutate("returnOrderLines", {"orderId": order["id"], "lines": [{"sku": "MUG", "quantity": 3}]}, ORDER)
+    too_many = await api.mutate(
+        "returnOrderLines", {"orderId": order["id"], "lines": [{"sku": "MUG", "quantity": 3}]}, ORDER
+    )
     assert [e["code"] for e in too_many["userErrors"]] == ["RETURN_EXCEEDS_SHIPPED"]
     returned = await api.mutate(
-        "returnOrderLines", {"orderId": order["id"], "lines": [{"sku": "MUG", "quantity": 1}], "reason": "chipped"}, ORDER
+        "returnOrderLines",
+        {"orderId": order["id"], "lines": [{"sku": "MUG", "quantity": 1}], "reason": "chipped"},
+        ORDER,
     )
     assert returned["order"]["lines"][0]["returnedQuantity"] == 1
 
@@ -107,7 +129,9 @@ async def test_order_life_cycle(api):
     assert cancelled["order"]["status"] == "CANCELLED"
 
     empty = await api.mutate("placeOrder", {"customerId": ann["id"], "lines": []}, ORDER)
-    assert empty["order"] is None and [(e["code"], e["field"]) for e in empty["userErrors"]] == [("EMPTY_ORDER", "lines")]
+    assert empty["order"] is None and [(e["code"], e["field"]) for e in empty["userErrors"]] == [
+        ("EMPTY_ORDER", "lines")
+    ]
     bad_price = await api.mutate("placeOrder", {"lines": [_line("MUG", 1, "-1")]}, ORDER)
     assert [(e["code"], e["field"]) for e in bad_price["userErrors"]] == [("INVALID_MONEY", "unitPrice")]
     guest = await api.mutate("placeOrder", {"lines": [_line("MUG", 1, "4.50")], "reference": "W-9"}, ORDER)
@@ -133,10 +157,20 @@ async def test_order_life_cycle(api):
         '{ product(sku: "MUG") { stockLevels { onHand reserved available } dailyDemand { day warehouse ordered cancelled returned netUnits revenue } } '
         'bag: product(sku: "BAG") { dailyDemand(warehouse: "main", last: 1) { ordered cancelled netUnits } } }'
     )
-    assert stock["product"]["stockLevels"] == [{"onHand": 9, "reserved": 1, "available": 8}]  # 10 - 2 + 1; the guest holds 1
-    today = datetime.now(timezone.utc).date().isoformat()
+    assert stock["product"]["stockLevels"] == [
+        {"onHand": 9, "reserved": 1, "available": 8}
+    ]  # 10 - 2 + 1; the guest holds 1
+    today = datetime.now(UTC).date().isoformat()
     assert stock["product"]["dailyDemand"] == [
-        {"day": today, "warehouse": "main", "ordered": 3, "cancelled": 0, "returned": 1, "netUnits": 2, "revenue": "9.00"}
+        {
+            "day": today,
+            "warehouse": "main",
+            "ordered": 3,
+            "cancelled": 0,
+            "returned": 1,
+            "netUnits": 2,
+            "revenue": "9.00",
+        }
     ]
     assert stock["bag"]["dailyDemand"] == [{"ordered": 6, "cancelled": 5, "netUnits": 1}]
     too_long = await api.post('{ product(sku: "MUG") { dailyDemand(last: 400) { day } } }')
@@ -144,7 +178,7 @@ async def test_order_life_cycle(api):
     both = await api.data("query($ids: [ID!]!) { nodes(ids: $ids) { id __typename } }", ids=[ann["id"], order["id"]])
     assert both["nodes"] == [{"id": ann["id"], "__typename": "Customer"}, {"id": order["id"], "__typename": "Order"}]
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     orders_query = (
         "query($status: OrderStatus, $from: DateTime, $to: DateTime, $customer: ID) "
         "{ orders(status: $status, placedFrom: $from, placedTo: $to, customerId: $customer) { totalCount edges { node { reference } } } }"
@@ -152,7 +186,9 @@ async def test_order_life_cycle(api):
     everything = (await api.data(orders_query))["orders"]
     assert everything["totalCount"] == 3
     assert (await api.data(orders_query, status="RESERVED"))["orders"]["edges"] == [{"node": {"reference": "W-9"}}]
-    recent = await api.data(orders_query, **{"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()})
+    recent = await api.data(
+        orders_query, **{"from": (now - timedelta(hours=1)).isoformat(), "to": (now + timedelta(hours=1)).isoformat()}
+    )
     assert recent["orders"]["totalCount"] == 3
     future = await api.data(orders_query, **{"from": (now + timedelta(hours=1)).isoformat()})
     assert future["orders"]["totalCount"] == 0

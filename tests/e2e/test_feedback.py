@@ -10,21 +10,43 @@ MODERATED = "review { id rating text language status moderationReason product { 
 async def test_review_round_trip(api):
     # the admin sets the scene; Ann writes as herself; a merchandiser moderates
     merchandiser = await api.as_role("merchandiser")
-    mug = (await merchandiser.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }"))["product"]["id"]
-    ann = (await api.mutate("registerCustomer", {"name": "Ann Lee", "email": "ann@example.com"}, "customer { id }"))["customer"]["id"]
+    mug = (
+        await merchandiser.mutate(
+            "listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }"
+        )
+    )["product"]["id"]
+    ann = (await api.mutate("registerCustomer", {"name": "Ann Lee", "email": "ann@example.com"}, "customer { id }"))[
+        "customer"
+    ]["id"]
     as_ann = await api.as_customer(ann)
 
     six = await as_ann.mutate("submitReview", {"productId": mug, "customerId": ann, "rating": 6, "text": "!!"}, REVIEW)
-    assert six["review"] is None and [(e["code"], e["field"]) for e in six["userErrors"]] == [("INVALID_RATING", "rating")]
+    assert six["review"] is None and [(e["code"], e["field"]) for e in six["userErrors"]] == [
+        ("INVALID_RATING", "rating")
+    ]
     bad_language = await api.mutate("submitReview", {"productId": mug, "rating": 4, "language": "English"}, REVIEW)
     assert [(e["code"], e["field"]) for e in bad_language["userErrors"]] == [("INVALID_ARGUMENT", "language")]
 
-    nice = (await as_ann.mutate("submitReview", {"productId": mug, "customerId": ann, "rating": 5, "text": "Lovely"}, REVIEW))["review"]
-    assert nice["status"] == "SUBMITTED" and nice["product"] == {"sku": "MUG"} and nice["customer"] == {"nameMasked": "A** L**"}
+    nice = (
+        await as_ann.mutate(
+            "submitReview", {"productId": mug, "customerId": ann, "rating": 5, "text": "Lovely"}, REVIEW
+        )
+    )["review"]
+    assert (
+        nice["status"] == "SUBMITTED"
+        and nice["product"] == {"sku": "MUG"}
+        and nice["customer"] == {"nameMasked": "A** L**"}
+    )
     # an anonymous review (no author) is taken by an admin, e.g. from a paper form
-    rude = (await api.mutate("submitReview", {"productId": mug, "rating": 1, "text": "rubbish", "language": "en-GB"}, REVIEW))["review"]
+    rude = (
+        await api.mutate(
+            "submitReview", {"productId": mug, "rating": 1, "text": "rubbish", "language": "en-GB"}, REVIEW
+        )
+    )["review"]
     assert rude["customer"] is None
-    denied = await merchandiser.post("query($id: ID!) { review(id: $id) { text customer { nameMasked } } }", {"id": nice["id"]})
+    denied = await merchandiser.post(
+        "query($id: ID!) { review(id: $id) { text customer { nameMasked } } }", {"id": nice["id"]}
+    )
     assert denied["data"] == {"review": {"text": "Lovely", "customer": None}}
     assert [e["extensions"]["code"] for e in denied["errors"]] == ["FORBIDDEN"]
     api = merchandiser

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Coroutine, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,9 @@ class Fuzz:
         self.headers: dict[str, dict[str, str]] = {"anonymous": {}}
 
     def events(self) -> int:
-        return sum(application.recorder.max_notification_id() or 0 for application in self.app.state.storewise.applications)
+        return sum(
+            application.recorder.max_notification_id() or 0 for application in self.app.state.storewise.applications
+        )
 
     def send(self, kind: str, body: Any = None, *, content: bytes | None = None, role: str = "anonymous") -> Any:
         """Post one request; check it; return its JSON (or None)."""
@@ -113,7 +115,9 @@ class Fuzz:
         async def exchange() -> tuple[int, httpx.Response, int]:
             before = await asyncio.to_thread(self.events)
             if content is not None:
-                response = await self.client.post("/graphql", content=content, headers={"content-type": "application/json", **self.headers[role]})
+                response = await self.client.post(
+                    "/graphql", content=content, headers={"content-type": "application/json", **self.headers[role]}
+                )
             else:
                 response = await self.client.post("/graphql", json=body, headers=self.headers[role])
             after = await asyncio.to_thread(self.events)
@@ -125,7 +129,9 @@ class Fuzz:
         shown = json.dumps(body)[:2000] if content is None else repr(content[:500])
 
         def problem(what: str) -> None:
-            self.problems.append(f"[{kind.split('-')[0]}/{role}] {what}\n  request: {shown}\n  response {response.status_code}: {response.text[:1000]}")
+            self.problems.append(
+                f"[{kind.split('-')[0]}/{role}] {what}\n  request: {shown}\n  response {response.status_code}: {response.text[:1000]}"
+            )
 
         if response.status_code >= 500:
             problem("server error")
@@ -226,7 +232,9 @@ def _seed(storewise: Any) -> dict[str, list[str]]:
     warehouses, customers with orders in several states, a supplier with terms and a
     purchase order, campaigns, reviews."""
     gbp = lambda amount: Money(Decimal(amount), "GBP")  # noqa: E731
-    ids: dict[str, list[str]] = {kind: [] for kind in ("Product", "Customer", "Order", "Supplier", "PurchaseOrder", "Campaign", "Review")}
+    ids: dict[str, list[str]] = {
+        kind: [] for kind in ("Product", "Customer", "Order", "Supplier", "PurchaseOrder", "Campaign", "Review")
+    }
     skus = [f"FZ-{n}" for n in range(4)]
     for n, sku in enumerate(skus):
         product = storewise.catalog.list_product(sku, f"Fuzz item {n}", "Things" if n % 2 else "Kitchen")
@@ -323,7 +331,10 @@ def _scalars(ids: dict[str, list[str]], *, weird: bool = False) -> dict[str, st.
     malformed ones (damaged or foreign IDs, bad numbers, dates without offsets)."""
     real = st.sampled_from([value for values in ids.values() for value in values])
     b64 = lambda text: base64.b64encode(text.encode()).decode()  # noqa: E731
-    good_ids = st.one_of(real, st.builds(lambda kind, n: b64(f"{kind}:{uuid.UUID(int=n)}"), st.sampled_from(sorted(ids)), st.integers(0, 3)))
+    good_ids = st.one_of(
+        real,
+        st.builds(lambda kind, n: b64(f"{kind}:{uuid.UUID(int=n)}"), st.sampled_from(sorted(ids)), st.integers(0, 3)),
+    )
     bad_ids = st.one_of(
         real.map(lambda gid: gid[:-4] + "AAAA"),
         st.builds(lambda kind: b64(f"{kind}:{uuid.UUID(int=1)}"), st.sampled_from(["Nothing", "", "Product:x"])),
@@ -333,7 +344,7 @@ def _scalars(ids: dict[str, list[str]], *, weird: bool = False) -> dict[str, st.
     )
     good_decimals = st.one_of(
         st.decimals(min_value=-1000, max_value=1000, places=2).map(str),
-        st.decimals(min_value=-10**6, max_value=10**6, allow_nan=False, allow_infinity=False).map(str),
+        st.decimals(min_value=-(10**6), max_value=10**6, allow_nan=False, allow_infinity=False).map(str),
         st.sampled_from(["0", "-0", "0.0001", "1E+2", "99999999999999999999999999999.99", "1E+30"]),
     )
     bad_decimals = st.one_of(
@@ -341,9 +352,11 @@ def _scalars(ids: dict[str, list[str]], *, weird: bool = False) -> dict[str, st.
         st.sampled_from(["1E+400", "1E+100000", "1E-100000", "1,5", "1e-7", "NaN", "sNaN", "-Infinity"] + _WEIRD_TEXT),
     )
     good_datetimes = st.one_of(
-        st.datetimes(timezones=st.just(timezone.utc)).map(lambda d: d.isoformat()),
+        st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()),
         # (not "9999-12-31T23:59:59-12:00": a known bug, see test_a_datetime_beyond_year_9999_in_utc_is_a_client_error)
-        st.sampled_from(["2024-05-01T10:00:00Z", "2024-05-01T10:00:00+14:00", "9999-12-31T11:59:59-12:00", "0001-01-01T00:00:00Z"]),
+        st.sampled_from(
+            ["2024-05-01T10:00:00Z", "2024-05-01T10:00:00+14:00", "9999-12-31T11:59:59-12:00", "0001-01-01T00:00:00Z"]
+        ),
     )
     bad_datetimes = st.one_of(
         st.datetimes().map(lambda d: d.isoformat()),
@@ -386,16 +399,21 @@ def with_variables(schema: graphql.GraphQLSchema, document: str) -> tuple[str, d
                 return None
             name = f"v{len(definitions)}"
             definitions.append(
-                graphql.VariableDefinitionNode(variable=graphql.VariableNode(name=graphql.NameNode(value=name)), type=_type_node(argument.type))
+                graphql.VariableDefinitionNode(
+                    variable=graphql.VariableNode(name=graphql.NameNode(value=name)), type=_type_node(argument.type)
+                )
             )
             values[name] = graphql.value_from_ast_untyped(node.value)
             return graphql.ArgumentNode(name=node.name, value=graphql.VariableNode(name=graphql.NameNode(value=name)))
 
     ast = graphql.visit(ast, graphql.TypeInfoVisitor(type_info, ToVariables()))
-    ast = replace(ast, definitions=tuple(
-        replace(d, variable_definitions=tuple(definitions)) if isinstance(d, graphql.OperationDefinitionNode) else d
-        for d in ast.definitions
-    ))
+    ast = replace(
+        ast,
+        definitions=tuple(
+            replace(d, variable_definitions=tuple(definitions)) if isinstance(d, graphql.OperationDefinitionNode) else d
+            for d in ast.definitions
+        ),
+    )
     return graphql.print_ast(ast), values
 
 
@@ -406,7 +424,11 @@ def with_user_errors(schema: graphql.GraphQLSchema, document: str) -> str:
     extra = graphql.parse("{ userErrors { code } }").definitions[0].selection_set.selections[0]
 
     def completed(selection: graphql.SelectionNode) -> graphql.SelectionNode:
-        if not isinstance(selection, graphql.FieldNode) or mutation is None or selection.name.value not in mutation.fields:
+        if (
+            not isinstance(selection, graphql.FieldNode)
+            or mutation is None
+            or selection.name.value not in mutation.fields
+        ):
             return selection
         payload = graphql.get_named_type(mutation.fields[selection.name.value].type)
         selected = selection.selection_set.selections if selection.selection_set else ()
@@ -432,11 +454,38 @@ def _mangle(document: str, draw: st.DrawFn) -> str:
         return document
     at = draw(st.integers(0, len(document) - 1))
     if how == "cut":
-        return document[:at] + document[at + draw(st.integers(1, 40)):]
+        return document[:at] + document[at + draw(st.integers(1, 40)) :]
     if how == "insert":
-        return document[:at] + draw(st.sampled_from(["{", "}", "(", ")", "$", "@skip", "...", "\"", ":", "!", "#", "\\u0000", "query", "fragment X on Query"])) + document[at:]
+        return (
+            document[:at]
+            + draw(
+                st.sampled_from(
+                    [
+                        "{",
+                        "}",
+                        "(",
+                        ")",
+                        "$",
+                        "@skip",
+                        "...",
+                        '"',
+                        ":",
+                        "!",
+                        "#",
+                        "\\u0000",
+                        "query",
+                        "fragment X on Query",
+                    ]
+                )
+            )
+            + document[at:]
+        )
     if how == "brackets":
-        return document.replace(draw(st.sampled_from(["{", "}", "(", ")"])), draw(st.sampled_from(["", "{{", "}}", "(("])), draw(st.integers(1, 3)))
+        return document.replace(
+            draw(st.sampled_from(["{", "}", "(", ")"])),
+            draw(st.sampled_from(["", "{{", "}}", "(("])),
+            draw(st.integers(1, 3)),
+        )
     if how == "truncate":
         return document[:at]
     return document + "\n" + document  # the same operation twice: an anonymous operation must be alone
@@ -449,7 +498,9 @@ def _roles(fuzz: Fuzz) -> st.SearchStrategy[str]:
     return st.sampled_from(sorted(fuzz.headers))
 
 
-def _operations(fuzz: Fuzz, kind: str, *, weird: bool = False, mode: Any = gql_st.Mode.POSITIVE) -> st.SearchStrategy[str]:
+def _operations(
+    fuzz: Fuzz, kind: str, *, weird: bool = False, mode: Any = gql_st.Mode.POSITIVE
+) -> st.SearchStrategy[str]:
     """Documents of one root field (three in four: clearer to tell accepted from refused)
     or of several; valid ones mostly made plausible (see :func:`plausible`)."""
     make = gql_st.queries if kind == "query" else gql_st.mutations
@@ -466,7 +517,9 @@ def _operations(fuzz: Fuzz, kind: str, *, weird: bool = False, mode: Any = gql_s
     @st.composite
     def plausible_documents(draw: st.DrawFn) -> str:
         document = draw(documents)
-        return document if draw(st.integers(0, 9)) == 9 else plausible(fuzz, document, draw)  # (0, the simplest draw: plausible)
+        return (
+            document if draw(st.integers(0, 9)) == 9 else plausible(fuzz, document, draw)
+        )  # (0, the simplest draw: plausible)
 
     return plausible_documents()
 
@@ -484,9 +537,9 @@ _PLAUSIBLE_TEXT: dict[str, list[str]] = {
 
 
 _PLAUSIBLE_SCALARS: dict[str, st.SearchStrategy[str]] = {
-    "DateTime": st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(timezone.utc)).map(
-        lambda d: d.isoformat()
-    ),
+    "DateTime": st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+    ).map(lambda d: d.isoformat()),
     "Date": st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 1, 1)).map(str),
     "Decimal": st.decimals(min_value=0, max_value=500, places=2).map(str),
 }
@@ -514,7 +567,9 @@ def plausible(fuzz: Fuzz, document: str, draw: st.DrawFn) -> str:
             if name == "after" and often():
                 return graphql.language.visitor.REMOVE
             if name in ("first", "last") and often():
-                return graphql.ArgumentNode(name=node.name, value=graphql.IntValueNode(value=str(draw(st.integers(1, 20)))))
+                return graphql.ArgumentNode(
+                    name=node.name, value=graphql.IntValueNode(value=str(draw(st.integers(1, 20))))
+                )
             names.append(name)
             return None
 
@@ -598,7 +653,19 @@ def test_invalid_documents(fuzz: Fuzz):
 
     @st.composite
     def invalid(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
-        how = draw(st.sampled_from(["negative query", "negative mutation", "weird scalars", "text", "mangled", "wrong variables", "bad body"]))
+        how = draw(
+            st.sampled_from(
+                [
+                    "negative query",
+                    "negative mutation",
+                    "weird scalars",
+                    "text",
+                    "mangled",
+                    "wrong variables",
+                    "bad body",
+                ]
+            )
+        )
         if how in ("negative query", "negative mutation"):
             return how, {"query": draw(negative[how.split()[1]])}
         if how == "weird scalars":
@@ -608,7 +675,12 @@ def test_invalid_documents(fuzz: Fuzz):
                 return how, {"query": text, "variables": variables}
             return how, {"query": text}
         if how == "text":
-            return how, {"query": draw(st.text(max_size=200) | st.sampled_from(["{", "}", "query", "{ __typename", "mutation", "{ products }"]))}
+            return how, {
+                "query": draw(
+                    st.text(max_size=200)
+                    | st.sampled_from(["{", "}", "query", "{ __typename", "mutation", "{ products }"])
+                )
+            }
         if how == "mangled":
             return how, {"query": _mangle(draw(valid), draw)}
         if how == "wrong variables":
@@ -618,7 +690,11 @@ def test_invalid_documents(fuzz: Fuzz):
                 variables[name] = draw(_JSON)
             return how, {"query": text, "variables": variables}
         # a JSON object of the wrong shape (non-object JSON bodies: see the xfail test below)
-        return how, draw(st.dictionaries(st.sampled_from(["query", "variables", "operationName", "extensions", "x"]), _JSON, max_size=4))
+        return how, draw(
+            st.dictionaries(
+                st.sampled_from(["query", "variables", "operationName", "extensions", "x"]), _JSON, max_size=4
+            )
+        )
 
     @settings(max_examples=INVALID_EXAMPLES, **FUZZ_SETTINGS)
     @given(case=invalid(), role=_roles(fuzz))
@@ -632,9 +708,19 @@ def test_invalid_documents(fuzz: Fuzz):
 
 def test_malformed_request_bodies(fuzz: Fuzz):
     """Bodies that are not a GraphQL request at all: a 4xx, never a 500 or a trace."""
-    for content in (b"", b"{", b"not json", b"[]", b'[{"query": "{ __typename }"}]', b'{"query": null}', b'{"query": 5}',
-                    b'{"query": "{ __typename }", "variables": "x"}', b'{"query": "{ __typename }", "operationName": "Nope"}',
-                    b'{"query": "{ __typename }", "extensions": []}', "{\"query\": \"{ \u00e9 }\"}".encode("utf-16")):
+    for content in (
+        b"",
+        b"{",
+        b"not json",
+        b"[]",
+        b'[{"query": "{ __typename }"}]',
+        b'{"query": null}',
+        b'{"query": 5}',
+        b'{"query": "{ __typename }", "variables": "x"}',
+        b'{"query": "{ __typename }", "operationName": "Nope"}',
+        b'{"query": "{ __typename }", "extensions": []}',
+        '{"query": "{ \u00e9 }"}'.encode("utf-16"),
+    ):
         fuzz.send("malformed-body", content=content)
     assert not fuzz.problems, _report(fuzz.problems)
 
@@ -653,7 +739,9 @@ def test_a_subscription_over_plain_http_is_a_client_error(fuzz: Fuzz):
 
 
 def test_a_datetime_beyond_year_9999_in_utc_is_a_client_error(fuzz: Fuzz):
-    body = fuzz.send("query-known-datetime-overflow", {"query": '{ orders(placedFrom: "9999-12-31T23:59:59-12:00") { totalCount } }'})
+    body = fuzz.send(
+        "query-known-datetime-overflow", {"query": '{ orders(placedFrom: "9999-12-31T23:59:59-12:00") { totalCount } }'}
+    )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
 
 
@@ -666,7 +754,10 @@ def test_a_refused_id_in_nodes_leaks_no_connection(fuzz: Fuzz):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for _ in range(3):
-            fuzz.send("query-known-nodes-leak", {"query": "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", "variables": {"ids": ["x", product]}})
+            fuzz.send(
+                "query-known-nodes-leak",
+                {"query": "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", "variables": {"ids": ["x", product]}},
+            )
         time.sleep(0.3)
         fuzz.portal.call(asyncio.sleep(0.1))
         gc.collect()

@@ -90,7 +90,8 @@ class ItemConnection:
 
 def _page(first: int) -> ItemConnection:
     return ItemConnection(
-        edges=[ItemEdge(node=Item(name=f"i{n}", tags=["t"]), cursor=str(n)) for n in range(min(first, 3))], total_count=3
+        edges=[ItemEdge(node=Item(name=f"i{n}", tags=["t"]), cursor=str(n)) for n in range(min(first, 3))],
+        total_count=3,
     )
 
 
@@ -137,7 +138,9 @@ def test_cost_of_hand_computed_queries():
     # no `first`: the page size, 20
     assert _cost("{ items { edges { node { name } } } }") == 1 + 20 * (1 + (1 + 1))
     # nested connections, a plain list (10 assumed) inside
-    nested = "{ items(first: 3) { edges { node { children(first: 4) { edges { node { name parts { sku weight } } } } } } } }"
+    nested = (
+        "{ items(first: 3) { edges { node { children(first: 4) { edges { node { name parts { sku weight } } } } } } } }"
+    )
     parts = 1 + 10 * 2
     children = 1 + 4 * (1 + (1 + (1 + parts)))
     assert _cost(nested) == 1 + 3 * (1 + (1 + children)) == 298
@@ -151,7 +154,9 @@ def test_cost_resolves_variables_and_their_defaults():
     assert _cost(query, {"n": 7}) == 1 + 7
     assert _cost(query, {}) == 1 + 2
     assert _cost("query($n: Int) { items(first: $n) { totalCount } }", {}) == 1 + 20  # null: the page size
-    assert _cost("query($n: Int) { items(first: $n) { totalCount } }", {"n": "x"}) == 1 + 20  # not an int: refused later
+    assert (
+        _cost("query($n: Int) { items(first: $n) { totalCount } }", {"n": "x"}) == 1 + 20
+    )  # not an int: refused later
 
 
 def test_cost_counts_fragments_where_they_are_spread():
@@ -168,19 +173,31 @@ def test_cost_counts_fragments_where_they_are_spread():
     # a list argument gives the size of a plain list
     abstract = '{ things(ids: ["a", "b", "c"]) { name ... on Item { parts { sku } } ... on Gadget { power } } }'
     assert _cost(abstract) == 1 + 3 * (1 + max(1 + 10 * 1, 1)) == 37
-    assert _cost('query($ids: [String!]!) { things(ids: $ids) { name } }', {"ids": ["a", "b"]}) == 1 + 2 * 1
+    assert _cost("query($ids: [String!]!) { things(ids: $ids) { name } }", {"ids": ["a", "b"]}) == 1 + 2 * 1
 
 
 def test_cost_rules_are_configurable_and_recursion_is_bounded():
     rules = CostRules(field_costs=(("ItemConnection.totalCount", 10), ("*.name", 0)), list_sizes=(("Item.parts", 2),))
-    assert _cost("{ items(first: 5) { totalCount edges { node { name } } } }", rules=rules) == 1 + 5 * (10 + (1 + (1 + 0)))
-    assert _cost("{ items(first: 1) { edges { node { parts { sku } } } } }", rules=rules) == 1 + 1 * (1 + (1 + (1 + 2 * 1)))
+    assert _cost("{ items(first: 5) { totalCount edges { node { name } } } }", rules=rules) == 1 + 5 * (
+        10 + (1 + (1 + 0))
+    )
+    assert _cost("{ items(first: 1) { edges { node { parts { sku } } } } }", rules=rules) == 1 + 1 * (
+        1 + (1 + (1 + 2 * 1))
+    )
     # fragments that double at every level (2**59 spreads unrolled): answered only because each
     # fragment's cost is computed once (memoised), and capped
-    fragments = ["fragment F0 on Item { name }"] + [f"fragment F{k} on Item {{ ...F{k - 1} ...F{k - 1} }}" for k in range(1, 60)]
+    fragments = ["fragment F0 on Item { name }"] + [
+        f"fragment F{k} on Item {{ ...F{k - 1} ...F{k - 1} }}" for k in range(1, 60)
+    ]
     query = "{ items(first: 1) { edges { node { ...F59 } } } } " + " ".join(fragments)
     assert _cost(query) == COST_CEILING
-    deep = "{ items(first: 1) { edges { node { " + "children(first: 1) { edges { node { " * 30 + "name" + " } } }" * 31 + " }"
+    deep = (
+        "{ items(first: 1) { edges { node { "
+        + "children(first: 1) { edges { node { " * 30
+        + "name"
+        + " } } }" * 31
+        + " }"
+    )
     assert _cost(deep) == COST_CEILING  # nested past max_nesting (64 selection sets)
 
 
@@ -190,7 +207,9 @@ async def test_too_costly_is_refused_before_anything_runs():
     ok = await schema.execute("{ items(first: 3) { edges { node { name } } } }")  # 1 + 3 x 3 = 10
     assert ok.errors is None and CALLS == ["items"]
     CALLS.clear()
-    costly = await schema.execute("query($n: Int) { items(first: $n) { edges { node { name } } } }", variable_values={"n": 50})
+    costly = await schema.execute(
+        "query($n: Int) { items(first: $n) { edges { node { name } } } }", variable_values={"n": 50}
+    )
     assert costly.data is None and CALLS == []
     [error] = costly.errors
     assert error.extensions == {"code": "QUERY_TOO_COSTLY", "cost": 1 + 50 * 3, "maxCost": 100}
@@ -199,7 +218,9 @@ async def test_too_costly_is_refused_before_anything_runs():
     assert (await _schema({"STOREWISE_GRAPHQL_MAX_COST": "1"}).execute("mutation { a: touch b: touch }")).errors
     assert CALLS == []
     # 0 switches the limit off; the default is on (5000)
-    assert (await _schema({"STOREWISE_GRAPHQL_MAX_COST": "0"}).execute("{ items(first: 100000) { totalCount } }")).errors is None
+    assert (
+        await _schema({"STOREWISE_GRAPHQL_MAX_COST": "0"}).execute("{ items(first: 100000) { totalCount } }")
+    ).errors is None
     assert HardeningSettings.from_env({}).max_cost == 5000
     refused = await SCHEMA.execute("{ items(first: 100000) { totalCount } }")
     assert refused.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
@@ -215,7 +236,9 @@ async def test_introspection_can_be_switched_off():
         result = await closed.execute(query)
         assert result.data is None
         assert [e.extensions["code"] for e in result.errors] == ["INTROSPECTION_DISABLED"]
-    assert (await closed.execute("{ items(first: 1) { __typename } }")).errors is None  # __typename is not introspection
+    assert (
+        await closed.execute("{ items(first: 1) { __typename } }")
+    ).errors is None  # __typename is not introspection
     assert HardeningSettings.from_env({"STOREWISE_GRAPHQL_INTROSPECTION": "ON"}).introspection is True
     with pytest.raises(ConfigurationError):
         HardeningSettings.from_env({"STOREWISE_GRAPHQL_INTROSPECTION": "maybe"})
@@ -370,10 +393,15 @@ async def test_cors_headers_only_for_allowed_origins():
         assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
         preflight = await client.options(
             "/graphql",
-            headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
-                     "Access-Control-Request-Headers": "authorization, content-type"},
+            headers={
+                "Origin": "https://shop.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
         )
-        assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "https://shop.example"
+        assert (
+            preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "https://shop.example"
+        )
         assert "POST" in preflight.headers["access-control-allow-methods"]
     async with await _client(_small_app({})) as client:  # empty: no CORS at all
         response = await client.post("/graphql", headers={"Origin": "https://shop.example"})
@@ -409,8 +437,11 @@ def _wire_like_production(monkeypatch: pytest.MonkeyPatch) -> None:
         if any(getattr(e, "__module__", None) == hardening.__name__ for e in base.extensions):
             return base
         return StorewiseSchema(
-            query=base.query, mutation=base.mutation, subscription=base.subscription,
-            extensions=[*base.extensions, *hardening_extensions()], config=base.config,
+            query=base.query,
+            mutation=base.mutation,
+            subscription=base.subscription,
+            extensions=[*base.extensions, *hardening_extensions()],
+            config=base.config,
         )
 
     monkeypatch.setattr(server, "build_schema", hardened)
@@ -432,39 +463,45 @@ async def test_the_real_app_with_hardening_and_guards(tmp_path: Path, monkeypatc
     app = create_app(sqlite_settings(tmp_path), poll_interval=0.2)
     if not any(m.cls is RequestSizeLimit for m in app.user_middleware):  # not wired in create_app yet
         app.user_middleware[0:0] = http_middleware()
-    async with app.router.lifespan_context(app):
-        async with await _client(app) as client:
+    async with app.router.lifespan_context(app), await _client(app) as client:
 
-            async def post(query: str, **headers: str) -> httpx.Response:
-                return await client.post("/graphql", json={"query": query}, headers=headers)
+        async def post(query: str, **headers: str) -> httpx.Response:
+            return await client.post("/graphql", json={"query": query}, headers=headers)
 
-            def events() -> int:
-                return sum(a.recorder.max_notification_id() or 0 for a in app.state.storewise.applications)
+        def events() -> int:
+            return sum(a.recorder.max_notification_id() or 0 for a in app.state.storewise.applications)
 
-            before = events()
-            cheap = await post("{ products(first: 5) { totalCount edges { node { sku } } } }", Origin="https://shop.example")
-            assert cheap.status_code == 200 and "errors" not in cheap.json(), cheap.text
-            assert cheap.headers["access-control-allow-origin"] == "https://shop.example"
+        before = events()
+        cheap = await post(
+            "{ products(first: 5) { totalCount edges { node { sku } } } }", Origin="https://shop.example"
+        )
+        assert cheap.status_code == 200 and "errors" not in cheap.json(), cheap.text
+        assert cheap.headers["access-control-allow-origin"] == "https://shop.example"
 
-            costly = (await post(COSTLY)).json()
-            assert costly["data"] is None
-            assert costly["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
-            assert costly["errors"][0]["extensions"]["cost"] > 2000
+        costly = (await post(COSTLY)).json()
+        assert costly["data"] is None
+        assert costly["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+        assert costly["errors"][0]["extensions"]["cost"] > 2000
 
-            closed = (await post("{ __schema { types { name } } }")).json()
-            assert [e["extensions"]["code"] for e in closed["errors"]][:1] == ["INTROSPECTION_DISABLED"]
+        closed = (await post("{ __schema { types { name } } }")).json()
+        assert [e["extensions"]["code"] for e in closed["errors"]][:1] == ["INTROSPECTION_DISABLED"]
 
-            mutation = 'mutation { listProduct(input: {sku: "BIG", title: "%s", category: "x"}) { userErrors { code } } }'
-            too_large = await client.post("/graphql", json={"query": mutation % ("x" * 5000)})
-            assert too_large.status_code == 413 and too_large.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
-            assert events() == before  # nothing refused reached the event store
+        mutation = (
+            'mutation { listProduct(input: {sku: "BIG", title: "%s", category: "x"}) { userErrors { code } } }'
+        )
+        too_large = await client.post("/graphql", json={"query": mutation % ("x" * 5000)})
+        assert (
+            too_large.status_code == 413
+            and too_large.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+        )
+        assert events() == before  # nothing refused reached the event store
 
-            # a token's own bucket: 30 at once, then 429 (refilled at one per 1000 s)
-            token = {"Authorization": "Bearer rate-test"}
-            statuses = [(await post("{ __typename }", **token)).status_code for _ in range(31)]
-            assert statuses.count(429) == 1 and statuses[-1] == 429
-            assert set(statuses[:30]) <= {200, 401, 403}  # an unknown token may be refused by authentication
-            limited = await post("{ __typename }", **token)
-            assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-            assert int(limited.headers["retry-after"]) > 0
-            assert (await client.get("/healthz")).status_code == 200
+        # a token's own bucket: 30 at once, then 429 (refilled at one per 1000 s)
+        token = {"Authorization": "Bearer rate-test"}
+        statuses = [(await post("{ __typename }", **token)).status_code for _ in range(31)]
+        assert statuses.count(429) == 1 and statuses[-1] == 429
+        assert set(statuses[:30]) <= {200, 401, 403}  # an unknown token may be refused by authentication
+        limited = await post("{ __typename }", **token)
+        assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert int(limited.headers["retry-after"]) > 0
+        assert (await client.get("/healthz")).status_code == 200

@@ -9,10 +9,14 @@ PO = "purchaseOrder { id status warehouse totalCost { amount currency } supplier
 
 async def test_stock_round_trip(api):
     api = await api.as_role("inventory_planner")
-    received = await api.mutate("receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 10, "reference": "DN-1"}, STOCK)
+    received = await api.mutate(
+        "receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 10, "reference": "DN-1"}, STOCK
+    )
     mug = received["stockLevel"]
     assert (mug["onHand"], mug["available"], mug["isLow"]) == (10, 10, False)
-    adjusted = await api.mutate("adjustStock", {"sku": "MUG", "warehouse": "main", "delta": -7, "reason": "broken"}, STOCK)
+    adjusted = await api.mutate(
+        "adjustStock", {"sku": "MUG", "warehouse": "main", "delta": -7, "reason": "broken"}, STOCK
+    )
     assert (adjusted["stockLevel"]["onHand"], adjusted["stockLevel"]["isLow"]) == (3, True)
     no_reason = await api.mutate("adjustStock", {"sku": "MUG", "warehouse": "main", "delta": 1, "reason": " "}, STOCK)
     assert [(e["code"], e["field"]) for e in no_reason["userErrors"]] == [("INVALID_ARGUMENT", "reason")]
@@ -42,43 +46,67 @@ async def test_suppliers_and_purchase_orders(api):
     supplier = (await api.mutate("registerSupplier", {"name": "Acme Ltd"}, "supplier { id name }"))["supplier"]
     terms = await api.mutate(
         "agreeSupplierTerms",
-        {"supplierId": supplier["id"], "sku": "MUG", "leadTimeDays": 7, "minimumOrderQuantity": 12, "packSize": 6,
-         "unitCost": {"amount": "1.20", "currency": "GBP"}},
+        {
+            "supplierId": supplier["id"],
+            "sku": "MUG",
+            "leadTimeDays": 7,
+            "minimumOrderQuantity": 12,
+            "packSize": 6,
+            "unitCost": {"amount": "1.20", "currency": "GBP"},
+        },
         "supplier { terms { sku leadTimeDays minimumOrderQuantity packSize unitCost { amount currency } } }",
     )
     assert terms["supplier"]["terms"] == [
-        {"sku": "MUG", "leadTimeDays": 7, "minimumOrderQuantity": 12, "packSize": 6, "unitCost": {"amount": "1.20", "currency": "GBP"}}
+        {
+            "sku": "MUG",
+            "leadTimeDays": 7,
+            "minimumOrderQuantity": 12,
+            "packSize": 6,
+            "unitCost": {"amount": "1.20", "currency": "GBP"},
+        }
     ]
     free = await api.mutate(
         "agreeSupplierTerms",
-        {"supplierId": supplier["id"], "sku": "BAG", "leadTimeDays": 1, "minimumOrderQuantity": 1, "packSize": 1,
-         "unitCost": {"amount": "0", "currency": "GBP"}},
+        {
+            "supplierId": supplier["id"],
+            "sku": "BAG",
+            "leadTimeDays": 1,
+            "minimumOrderQuantity": 1,
+            "packSize": 1,
+            "unitCost": {"amount": "0", "currency": "GBP"},
+        },
         "supplier { id }",
     )
     assert [(e["code"], e["field"]) for e in free["userErrors"]] == [("INVALID_MONEY", "unitCost")]
 
     off_terms = await api.mutate(
-        "placePurchaseOrder", {"supplierId": supplier["id"], "warehouse": "main", "lines": [{"sku": "MUG", "quantity": 13}]}, PO
+        "placePurchaseOrder",
+        {"supplierId": supplier["id"], "warehouse": "main", "lines": [{"sku": "MUG", "quantity": 13}]},
+        PO,
     )
     assert [(e["code"], e["field"]) for e in off_terms["userErrors"]] == [("SUPPLIER_TERMS_BROKEN", "quantity")]
     placed = await api.mutate(
-        "placePurchaseOrder", {"supplierId": supplier["id"], "warehouse": "main", "lines": [{"sku": "MUG", "quantity": 24}]}, PO
+        "placePurchaseOrder",
+        {"supplierId": supplier["id"], "warehouse": "main", "lines": [{"sku": "MUG", "quantity": 24}]},
+        PO,
     )
     order = placed["purchaseOrder"]
     assert order["status"] == "PLACED" and order["totalCost"] == {"amount": "28.80", "currency": "GBP"}
     assert order["supplier"] == {"name": "Acme Ltd"}
     assert order["lines"] == [{"sku": "MUG", "quantity": 24, "unitCost": {"amount": "1.20"}, "receivedQuantity": None}]
 
-    received = await api.mutate("receivePurchaseOrder", {"purchaseOrderId": order["id"], "lines": [{"sku": "MUG", "quantity": 18}]}, PO)
+    received = await api.mutate(
+        "receivePurchaseOrder", {"purchaseOrderId": order["id"], "lines": [{"sku": "MUG", "quantity": 18}]}, PO
+    )
     assert received["purchaseOrder"]["status"] == "RECEIVED"
     assert received["purchaseOrder"]["lines"][0]["receivedQuantity"] == 18
     again = await api.mutate("receivePurchaseOrder", {"purchaseOrderId": order["id"]}, PO)
     assert [e["code"] for e in again["userErrors"]] == ["INVALID_TRANSITION"]
 
     listed = await api.data(
-        "query($s: ID) { suppliers(search: \"acme\") { totalCount edges { node { name } } } "
+        'query($s: ID) { suppliers(search: "acme") { totalCount edges { node { name } } } '
         "purchaseOrders(supplierId: $s, status: RECEIVED) { totalCount edges { node { id } } } "
-        "stockLevels(sku: \"MUG\") { edges { node { onHand } } } }",
+        'stockLevels(sku: "MUG") { edges { node { onHand } } } }',
         s=supplier["id"],
     )
     assert listed["suppliers"] == {"totalCount": 1, "edges": [{"node": {"name": "Acme Ltd"}}]}

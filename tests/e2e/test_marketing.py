@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from domain.shared import Money
 from graphql_api.core.ids import to_global_id
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def gbp(amount: str) -> Money:
@@ -59,31 +59,46 @@ async def test_segments_allocation_and_campaign_performance(api):
     made = await asyncio.to_thread(history, api.storewise)
     marketer = await api.as_role("marketer")
 
-    refreshed = await marketer.mutate("refreshSegments", {"at": (T0 + timedelta(days=100)).isoformat()}, "moved segments { name customers offer }")
+    refreshed = await marketer.mutate(
+        "refreshSegments", {"at": (T0 + timedelta(days=100)).isoformat()}, "moved segments { name customers offer }"
+    )
     assert refreshed["userErrors"] == [] and refreshed["moved"] == 0
     counts = {s["name"]: s["customers"] for s in refreshed["segments"]}
     assert sum(counts.values()) == 5 and counts["champions"] + counts["loyal"] >= 1
     ann = to_global_id("Customer", made["customers"]["ann"])
-    customer = (await marketer.data(
-        "query($id: ID!) { customer(id: $id) { segment { name recency frequency since history { fromSegment toSegment score } } } }", id=ann
-    ))["customer"]
+    customer = (
+        await marketer.data(
+            "query($id: ID!) { customer(id: $id) { segment { name recency frequency since history { fromSegment toSegment score } } } }",
+            id=ann,
+        )
+    )["customer"]
     assert customer["segment"]["recency"] == 5 and customer["segment"]["history"][0]["fromSegment"] is None
     assert customer["segment"]["history"][-1]["toSegment"] == customer["segment"]["name"]
 
     refused = await marketer.mutate("proposeBudgetAllocation", {"totalBudget": money("0")}, ALLOCATION)
     assert refused["budgetAllocation"] is None and [e["code"] for e in refused["userErrors"]] == ["INVALID_ARGUMENT"]
     infeasible = await marketer.mutate(
-        "proposeBudgetAllocation", {"totalBudget": money("1000"), "channelMinimums": [{"name": "social", "amount": "2000"}]}, ALLOCATION
+        "proposeBudgetAllocation",
+        {"totalBudget": money("1000"), "channelMinimums": [{"name": "social", "amount": "2000"}]},
+        ALLOCATION,
     )
     assert [e["code"] for e in infeasible["userErrors"]] == ["ALLOCATION_INFEASIBLE"]
 
     proposed = await marketer.mutate(
         "proposeBudgetAllocation",
-        {"totalBudget": money("1000"), "channelMaximums": [{"name": "email", "amount": "900"}], "idempotencyKey": "q3-plan"},
+        {
+            "totalBudget": money("1000"),
+            "channelMaximums": [{"name": "email", "amount": "900"}],
+            "idempotencyKey": "q3-plan",
+        },
         ALLOCATION,
     )
     allocation = proposed["budgetAllocation"]
-    assert proposed["userErrors"] == [] and allocation["status"] == "PROPOSED" and allocation["solver"]["status"] == "OPTIMAL"
+    assert (
+        proposed["userErrors"] == []
+        and allocation["status"] == "PROPOSED"
+        and allocation["solver"]["status"] == "OPTIMAL"
+    )
     lines = {(l["segment"], l["channel"]): l for l in allocation["lines"]}
     assert set(lines) == {("champions", "email"), ("lost", "social")}
     assert Decimal(lines[("champions", "email")]["proposedSpend"]["amount"]) <= Decimal("900")
@@ -92,44 +107,62 @@ async def test_segments_allocation_and_campaign_performance(api):
     assert allocation["expectedOutcome"] >= allocation["currentOutcome"]
     assert {"context": "Campaigns", "position": api.event_counts()["Campaigns"]} in allocation["dataPosition"]
     assert allocation["limits"] == [{"kind": "channel_max", "name": "email", "amount": 900.0}]
-    again = await marketer.mutate("proposeBudgetAllocation", {"totalBudget": money("1000"), "idempotencyKey": "q3-plan"}, "budgetAllocation { id }")
+    again = await marketer.mutate(
+        "proposeBudgetAllocation",
+        {"totalBudget": money("1000"), "idempotencyKey": "q3-plan"},
+        "budgetAllocation { id }",
+    )
     assert again["budgetAllocation"]["id"] == allocation["id"]  # the same key: the first proposal, nothing new
 
     curves = (await api.as_role("auditor")).data  # an auditor reads it, with the curves for charts
-    read = (await curves(
-        "query($id: ID!) { budgetAllocation(id: $id) { curves { segment channel form observations rSquared currentSpend "
-        "proposedSpend parameters { name value } points(count: 5) { spend outcome low high } } } }",
-        id=allocation["id"],
-    ))["budgetAllocation"]["curves"]
+    read = (
+        await curves(
+            "query($id: ID!) { budgetAllocation(id: $id) { curves { segment channel form observations rSquared currentSpend "
+            "proposedSpend parameters { name value } points(count: 5) { spend outcome low high } } } }",
+            id=allocation["id"],
+        )
+    )["budgetAllocation"]["curves"]
     assert len(read) == 2 and all(len(c["points"]) == 5 and c["observations"] == 5 for c in read)
     assert all(p["low"] <= p["outcome"] <= p["high"] for c in read for p in c["points"])
-    assert all(c["points"][0]["outcome"] == 0 and c["points"][-1]["spend"] == 2 * max(c["currentSpend"], c["proposedSpend"]) for c in read)
-    bad = await marketer.post("{ budgetAllocation(id: \"bm9wZQ==\") { id } }")
+    assert all(
+        c["points"][0]["outcome"] == 0 and c["points"][-1]["spend"] == 2 * max(c["currentSpend"], c["proposedSpend"])
+        for c in read
+    )
+    bad = await marketer.post('{ budgetAllocation(id: "bm9wZQ==") { id } }')
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     bad = await marketer.post(
-        "query($id: ID!) { budgetAllocation(id: $id) { curves { points(count: 0) { spend } } } }", {"id": allocation["id"]}
+        "query($id: ID!) { budgetAllocation(id: $id) { curves { points(count: 0) { spend } } } }",
+        {"id": allocation["id"]},
     )
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     forbidden = await (await api.as_role("auditor")).post(
-        "mutation($id: ID!) { approveBudgetAllocation(input: {allocationId: $id}) { userErrors { code } } }", {"id": allocation["id"]}
+        "mutation($id: ID!) { approveBudgetAllocation(input: {allocationId: $id}) { userErrors { code } } }",
+        {"id": allocation["id"]},
     )
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     approved = await marketer.mutate("approveBudgetAllocation", {"allocationId": allocation["id"]}, ALLOCATION)
     assert approved["budgetAllocation"]["status"] == "APPROVED"
     for line in approved["budgetAllocation"]["lines"]:
-        assert line["campaign"]["status"] == "DRAFT" and line["campaign"]["budget"]["amount"] == line["proposedSpend"]["amount"]
+        assert (
+            line["campaign"]["status"] == "DRAFT"
+            and line["campaign"]["budget"]["amount"] == line["proposedSpend"]["amount"]
+        )
         assert line["campaign"]["name"].startswith(line["segment"])
-    twice = await marketer.mutate("approveBudgetAllocation", {"allocationId": allocation["id"]}, "budgetAllocation { id }")
+    twice = await marketer.mutate(
+        "approveBudgetAllocation", {"allocationId": allocation["id"]}, "budgetAllocation { id }"
+    )
     assert [e["code"] for e in twice["userErrors"]] == ["INVALID_TRANSITION"]
     listed = await marketer.data("{ budgetAllocations(status: APPROVED) { totalCount edges { node { id } } } }")
     assert listed["budgetAllocations"]["totalCount"] == 1
 
-    performance = (await marketer.data(
-        "query($id: ID!) { campaignPerformance(campaignId: $id) { reach conversions holdoutSize conversionRate "
-        "holdoutConversionRate uplift { value low high } incrementalConversions { value } significant note } }",
-        id=to_global_id("Campaign", made["measured"]),
-    ))["campaignPerformance"]
+    performance = (
+        await marketer.data(
+            "query($id: ID!) { campaignPerformance(campaignId: $id) { reach conversions holdoutSize conversionRate "
+            "holdoutConversionRate uplift { value low high } incrementalConversions { value } significant note } }",
+            id=to_global_id("Campaign", made["measured"]),
+        )
+    )["campaignPerformance"]
     assert performance["holdoutSize"] == 1000 and performance["holdoutConversionRate"] == 0.005
     uplift = performance["uplift"]
     assert uplift["low"] < uplift["value"] < uplift["high"]
@@ -165,7 +198,9 @@ async def test_purchase_probability_with_its_explanation(api):
     assert before["errors"][0]["extensions"]["code"] == "NO_ACTIVE_MODEL"
 
     use = Marketing(api.storewise, SqlMarketingData(api.services.read_side.engine))
-    model_id = await asyncio.to_thread(use.train_purchase_model, train_windows=2, parameters={"max_iter": 30, "min_samples_leaf": 3})
+    model_id = await asyncio.to_thread(
+        use.train_purchase_model, train_windows=2, parameters={"max_iter": 30, "min_samples_leaf": 3}
+    )
     model = api.storewise.models.active_model("purchase-prediction")
     assert model.id == model_id and set(model.metrics) >= {"roc_auc", "pr_auc", "baseline_recency_roc_auc"}
     assert model.data_position["Customers"] > 0 and model.artifact_path.startswith(str(api.storewise.settings.var_dir))
@@ -177,7 +212,9 @@ async def test_purchase_probability_with_its_explanation(api):
     assert regular["explanation"] and all(isinstance(e["contribution"], float) for e in regular["explanation"])
     nobody = await marketer.data(query, id=to_global_id("Customer", ids["guest"]))
     assert nobody["customer"]["purchaseProbability"] is None
-    denied = await (await api.as_customer(to_global_id("Customer", ids[0]))).post(query, {"id": to_global_id("Customer", ids[0])})
+    denied = await (await api.as_customer(to_global_id("Customer", ids[0]))).post(
+        query, {"id": to_global_id("Customer", ids[0])}
+    )
     assert any(e["extensions"]["code"] == "FORBIDDEN" for e in denied["errors"])
 
     # An artifact altered after it was recorded is refused (its checksum differs), with a code.

@@ -88,10 +88,16 @@ async def test_conflicting_commands_are_counted_as_conflicts(api):
         inventory.execute("adjust_stock", None, adjust(second))
     after = await scrape(api)
     labels = {"application": "Inventory", "command": "adjust_stock"}
-    assert value(after, "storewise_commands_total", outcome="ok", **labels) - value(before, "storewise_commands_total", outcome="ok", **labels) == 1
-    assert value(after, "storewise_commands_total", outcome="conflict", **labels) - value(
-        before, "storewise_commands_total", outcome="conflict", **labels
-    ) == 1
+    assert (
+        value(after, "storewise_commands_total", outcome="ok", **labels)
+        - value(before, "storewise_commands_total", outcome="ok", **labels)
+        == 1
+    )
+    assert (
+        value(after, "storewise_commands_total", outcome="conflict", **labels)
+        - value(before, "storewise_commands_total", outcome="conflict", **labels)
+        == 1
+    )
 
 
 async def test_engine_runs_and_the_active_model_versions(api):
@@ -106,7 +112,11 @@ async def test_engine_runs_and_the_active_model_versions(api):
     for status in ("ok", "error"):
         name, labels = "storewise_engine_run_seconds_count", {"engine": "test-engine-fit", "status": status}
         assert value(after, name, **labels) - value(before, name, **labels) == 1
-    versions = {dict(k[1])["version"]: v for k, v in after.items() if k[0] == "storewise_active_model_info" and dict(k[1])["kind"] == "test-kind"}
+    versions = {
+        dict(k[1])["version"]: v
+        for k, v in after.items()
+        if k[0] == "storewise_active_model_info" and dict(k[1])["kind"] == "test-kind"
+    }
     assert versions == {"v2": 1.0}
 
 
@@ -125,7 +135,9 @@ async def test_log_lines_carry_the_correlation_id_principal_and_operation(api):
         merchandiser = await api.as_role("merchandiser")
         login = merchandiser.headers
         # Reading the users is for admins: the denial is logged (storewise.access, WARNING).
-        body = await merchandiser.post("query WhoIsThere { users(first: 1) { totalCount } }", None, **{"X-Correlation-ID": "cid-logs-1"})
+        body = await merchandiser.post(
+            "query WhoIsThere { users(first: 1) { totalCount } }", None, **{"X-Correlation-ID": "cid-logs-1"}
+        )
     finally:
         root.removeHandler(handler)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

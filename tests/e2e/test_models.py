@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 MODEL = "model { version status activatedAt metrics { name value } dataPosition { context position } }"
-LIST = "{ trainedModels(kind: \"recommender\") { totalCount edges { node { id version status artifactChecksum hyperparameters } } } }"
+LIST = '{ trainedModels(kind: "recommender") { totalCount edges { node { id version status artifactChecksum hyperparameters } } } }'
 
 
 async def record(api, version: str) -> None:
@@ -14,8 +14,13 @@ async def record(api, version: str) -> None:
 
     def write() -> None:
         storewise.models.record_training(
-            "recommender", version, hyperparameters={"model": "lightgcn", "layers": 3}, data_position=storewise.event_counts(),
-            metrics={"recall@20": 0.17}, artifact_checksum="ef" * 32, artifact_path=f"var/artifacts/recommender/{version}",
+            "recommender",
+            version,
+            hyperparameters={"model": "lightgcn", "layers": 3},
+            data_position=storewise.event_counts(),
+            metrics={"recall@20": 0.17},
+            artifact_checksum="ef" * 32,
+            artifact_path=f"var/artifacts/recommender/{version}",
         )
         api.services.read_side.run_until_idle()
 
@@ -49,7 +54,7 @@ async def test_trained_models_are_listed_and_an_admin_activates_one(api):
 
 async def test_activating_something_that_is_not_a_model_is_a_clear_error(api):
     body = await api.post(
-        "mutation { activateModel(input: {modelId: \"bm90LWEtbW9kZWw=\"}) { model { version } userErrors { code } } }"
+        'mutation { activateModel(input: {modelId: "bm90LWEtbW9kZWw="}) { model { version } userErrors { code } } }'
     )
     assert body["data"]["activateModel"] is None
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

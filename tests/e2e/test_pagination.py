@@ -4,7 +4,7 @@ totalCount counts the whole list, and page sizes and cursors are checked."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -68,13 +68,17 @@ async def test_page_size_and_cursor_checks(api):
     assert body["data"] is None
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "first"}
     assert "at most 100" in body["errors"][0]["message"]
-    assert (await api.post("{ products(first: -1) { totalCount } }"))["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert (await api.post("{ products(first: -1) { totalCount } }"))["errors"][0]["extensions"][
+        "code"
+    ] == "BAD_USER_INPUT"
     default = await api.data("{ products { edges { node { sku } } } }")
     assert len(default["products"]["edges"]) == 3
 
     page = await api.data("{ products(first: 1) { pageInfo { endCursor } } }")
     cursor = page["products"]["pageInfo"]["endCursor"]
-    other_order = await api.post("query($c: String) { products(after: $c, sortBy: PRICE) { totalCount } }", {"c": cursor})
+    other_order = await api.post(
+        "query($c: String) { products(after: $c, sortBy: PRICE) { totalCount } }", {"c": cursor}
+    )
     assert other_order["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     garbage = await api.post('{ products(after: "not a cursor!") { totalCount } }')
     assert garbage["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
@@ -84,7 +88,7 @@ async def test_page_size_and_cursor_checks(api):
 
 async def test_nested_connections_page_too(api):
     customers = api.storewise.customers
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
 
     def write() -> list:
         ids = [customers.register_customer(f"Person {n}", f"p{n}@example.com") for n in range(3)]
@@ -113,7 +117,9 @@ async def test_nested_connections_page_too(api):
         "query($id: ID!, $after: String) { customer(id: $id) { orders(first: 2, after: $after) "
         "{ totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } } }"
     )
-    richest = (await api.data("{ customers(first: 10) { edges { node { id orders { totalCount } } } } }"))["customers"]["edges"]
+    richest = (await api.data("{ customers(first: 10) { edges { node { id orders { totalCount } } } } }"))["customers"][
+        "edges"
+    ]
     customer_id = max(richest, key=lambda e: e["node"]["orders"]["totalCount"])["node"]["id"]
     seen, after = [], None
     while True:

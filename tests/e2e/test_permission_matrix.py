@@ -15,8 +15,7 @@ of the response (``__typename``) unaffected. A root field without a rule fails t
 from __future__ import annotations
 
 import base64
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import (
@@ -99,8 +98,8 @@ def example_value(shop: Shop, type_: Any, name: str, field: str, variant: str, d
         "Float": 1.0,
         "Boolean": True,
         "Decimal": "1",
-        "DateTime": datetime.now(timezone.utc).isoformat(),
-        "Date": datetime.now(timezone.utc).date().isoformat(),
+        "DateTime": datetime.now(UTC).isoformat(),
+        "Date": datetime.now(UTC).date().isoformat(),
         "UUID": base64.b64decode(shop["product"]).decode().split(":", 1)[1],  # an aggregate with a history
     }[kind]
 
@@ -116,7 +115,9 @@ def operation(schema: Any, shop: Shop, op: str, field_name: str, role: str, vari
             variables["customerId"] = shop[f"{variant}_customer"]
         elif variant == "own":
             variables["status"] = "PUBLISHED"
-    elif field_name == "review":  # a published review, or (a customer) one of their own; "other": another's unpublished one
+    elif (
+        field_name == "review"
+    ):  # a published review, or (a customer) one of their own; "other": another's unpublished one
         own = "own_review" if role == Role.CUSTOMER.value else "published_review"
         variables["id"] = shop[own if variant == "own" else "other_review"]
     elif field_name in ("node", "nodes") and variant == "other":
@@ -139,7 +140,9 @@ def operation(schema: Any, shop: Shop, op: str, field_name: str, role: str, vari
         declared.append(f"${arg_name}: {arg.type}")
         passed.append(f"{arg_name}: ${arg_name}")
     named = get_named_type(field.type)
-    selection = " { __typename }" if isinstance(named, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)) else ""
+    selection = (
+        " { __typename }" if isinstance(named, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)) else ""
+    )
     header = f"{op}({', '.join(declared)})" if declared else op
     arguments = f"({', '.join(passed)})" if passed else ""
     return f"{header} {{ __typename {field_name}{arguments}{selection} }}", variables
@@ -148,8 +151,13 @@ def operation(schema: Any, shop: Shop, op: str, field_name: str, role: str, vari
 def unreadable_object(shop: Shop, role: str) -> str | None:
     """The ID of an object the role may not read by its type's own rule (None if it may read everything)."""
     candidates = [
-        ("Customer", "other_customer"), ("Order", "other_order"), ("Review", "other_review"), ("Campaign", "campaign"),
-        ("Supplier", "supplier"), ("PurchaseOrder", "purchase_order"), ("User", "admin_user"),
+        ("Customer", "other_customer"),
+        ("Order", "other_order"),
+        ("Review", "other_review"),
+        ("Campaign", "campaign"),
+        ("Supplier", "supplier"),
+        ("PurchaseOrder", "purchase_order"),
+        ("User", "admin_user"),
     ]
     for type_name, key in candidates:
         if Role(role) not in OBJECT_RULES[type_name].unconditional:
@@ -219,7 +227,9 @@ async def test_every_root_field_answers_every_role_as_declared(api):
 
     assert not failures, f"{len(failures)} of {checked} checks failed:\n" + "\n".join(failures[:20])
     cells = len(fields) * (len(ROLES) + 1)
-    print(f"permission matrix: {len(fields)} root fields x {len(ROLES)} roles + a revoked token = {cells} cells, {checked} requests")
+    print(
+        f"permission matrix: {len(fields)} root fields x {len(ROLES)} roles + a revoked token = {cells} cells, {checked} requests"
+    )
     assert len(fields) >= 55 and checked >= cells
 
 
@@ -228,8 +238,17 @@ def test_the_rules_are_declared_where_personal_data_can_be_reached():
     (payloads of mutations are reached only through their guarded mutation, edges and pages only
     through their guarded connection field)."""
     schema = build_schema()
-    sensitive = {"Customer", "CustomerProfile", "CustomerRfm", "CustomerConnection", "OrderConnection", "ActivityEntryConnection",
-                 "Interaction", "ReviewConnection", "DemandDay"}
+    sensitive = {
+        "Customer",
+        "CustomerProfile",
+        "CustomerRfm",
+        "CustomerConnection",
+        "OrderConnection",
+        "ActivityEntryConnection",
+        "Interaction",
+        "ReviewConnection",
+        "DemandDay",
+    }
     unguarded = []
     for type_name, type_ in schema._schema.type_map.items():
         if not isinstance(type_, GraphQLObjectType) or type_name in ("Query", "Mutation", "Subscription"):
@@ -237,17 +256,31 @@ def test_the_rules_are_declared_where_personal_data_can_be_reached():
         if type_name.endswith(("Payload", "Edge", "Connection")) or type_name.startswith("__"):
             continue
         for name, field in type_.fields.items():
-            if get_named_type(field.type).name in sensitive and rule_of(field.extensions.get("strawberry-definition")) is None:
+            if (
+                get_named_type(field.type).name in sensitive
+                and rule_of(field.extensions.get("strawberry-definition")) is None
+            ):
                 unguarded.append(f"{type_name}.{name}")
     assert unguarded == []
     guarded = {
         f"{t}.{n}"
-        for t, type_ in schema._schema.type_map.items() if isinstance(type_, GraphQLObjectType) and not t.startswith("__")
-        for n, f in type_.fields.items() if t not in ("Query", "Mutation", "Subscription")
+        for t, type_ in schema._schema.type_map.items()
+        if isinstance(type_, GraphQLObjectType) and not t.startswith("__")
+        for n, f in type_.fields.items()
+        if t not in ("Query", "Mutation", "Subscription")
         and rule_of(f.extensions.get("strawberry-definition")) is not None
     }
-    assert {"Order.customer", "Review.customer", "Customer.orders", "Customer.activity", "Customer.rfm", "Customer.interests",
-            "Customer.profile", "Product.reviews", "Product.dailyDemand"} <= guarded
+    assert {
+        "Order.customer",
+        "Review.customer",
+        "Customer.orders",
+        "Customer.activity",
+        "Customer.rfm",
+        "Customer.interests",
+        "Customer.profile",
+        "Product.reviews",
+        "Product.dailyDemand",
+    } <= guarded
 
 
 def test_a_field_without_a_rule_is_refused_when_the_schema_is_built():
@@ -266,7 +299,17 @@ def test_a_field_without_a_rule_is_refused_when_the_schema_is_built():
 
 
 def test_node_delegates_to_the_rule_of_each_type():
-    assert set(OBJECT_RULES) >= {"Customer", "Order", "Product", "StockLevel", "Supplier", "PurchaseOrder", "Campaign", "Review", "User"}
+    assert set(OBJECT_RULES) >= {
+        "Customer",
+        "Order",
+        "Product",
+        "StockLevel",
+        "Supplier",
+        "PurchaseOrder",
+        "Campaign",
+        "Review",
+        "User",
+    }
     node_rule = rule_of(build_schema()._schema.query_type.fields["node"].extensions["strawberry-definition"])
     assert all(isinstance(condition, ReadableObjects) for condition in node_rule.conditions.values())
 
@@ -282,7 +325,15 @@ def test_the_declared_rules_keep_the_policy():
     queries, mutations = _rules("query"), _rules("mutation")
     # anonymous: catalog browsing only (products, stock availability, published reviews, similar products), and who am I
     assert {name for name, rule in queries.items() if Role.ANONYMOUS in rule.roles} == {
-        "products", "product", "stockLevels", "reviews", "review", "viewer", "node", "nodes", "similarProducts"
+        "products",
+        "product",
+        "stockLevels",
+        "reviews",
+        "review",
+        "viewer",
+        "node",
+        "nodes",
+        "similarProducts",
     }
     assert not any(Role.ANONYMOUS in rule.roles for rule in mutations.values())
     # the auditor reads everything and changes nothing
@@ -291,8 +342,15 @@ def test_the_declared_rules_keep_the_policy():
     # a customer acts on their own things only: never unconditionally on a mutation
     customer_mutations = {name for name, rule in mutations.items() if Role.CUSTOMER in rule.roles}
     assert customer_mutations == {
-        "changeCustomerProfile", "giveConsent", "withdrawConsent", "recordProductView", "recordSearch", "recordAddToCart",
-        "placeOrder", "cancelOrder", "submitReview",
+        "changeCustomerProfile",
+        "giveConsent",
+        "withdrawConsent",
+        "recordProductView",
+        "recordSearch",
+        "recordAddToCart",
+        "placeOrder",
+        "cancelOrder",
+        "submitReview",
     }
     assert not any(Role.CUSTOMER in rule.unconditional for rule in mutations.values())
     # writers by area
@@ -303,4 +361,6 @@ def test_the_declared_rules_keep_the_policy():
     assert writers["forgetCustomer"] == writers["registerCustomer"] == {"admin"}
     # clear personal data: the admin, and the customer themself
     profile = rule_of(build_schema()._schema.type_map["Customer"].fields["profile"].extensions["strawberry-definition"])
-    assert profile.unconditional == {Role.ADMIN} and set(profile.conditions) == {Role.CUSTOMER} and profile.personal_data
+    assert (
+        profile.unconditional == {Role.ADMIN} and set(profile.conditions) == {Role.CUSTOMER} and profile.personal_data
+    )

@@ -38,8 +38,12 @@ async def make_shop(api, tmp_path, *, train: bool = True) -> dict:
             storewise.inventory.receive_stock(sku, "main", 20)
         ids = {}
         for name, baskets in {
-            "tea_a": [["TEA1", "TEA2"]], "tea_b": [["TEA2", "TEA3"]], "tea_c": [["TEA1", "TEA3"]],
-            "seed_a": [["SEED1", "SEED2"]], "seed_b": [["SEED2", "SEED3"]], "newcomer": [],
+            "tea_a": [["TEA1", "TEA2"]],
+            "tea_b": [["TEA2", "TEA3"]],
+            "tea_c": [["TEA1", "TEA3"]],
+            "seed_a": [["SEED1", "SEED2"]],
+            "seed_b": [["SEED2", "SEED3"]],
+            "newcomer": [],
         }.items():
             ids[name] = customers.register_customer(name, f"{name}@example.com")
             for basket in baskets:
@@ -76,8 +80,12 @@ async def test_recommendations_round_trip(api, tmp_path) -> None:
     assert all(r["explanation"] == [] for r in cold)
     assert cold[0]["product"]["sku"] in ("TEA1", "TEA2", "TEA3")  # three tea buyers against two seed buyers
 
-    similar = (await api.anonymous().data(SIMILAR, productId=to_global_id("Product", _product_id(api, "SEED1"))))["similarProducts"]
-    assert [r["product"]["sku"] for r in similar][:1] == ["SEED2"] and {r["product"]["sku"][:4] for r in similar} == {"SEED"}
+    similar = (await api.anonymous().data(SIMILAR, productId=to_global_id("Product", _product_id(api, "SEED1"))))[
+        "similarProducts"
+    ]
+    assert [r["product"]["sku"] for r in similar][:1] == ["SEED2"] and {r["product"]["sku"][:4] for r in similar} == {
+        "SEED"
+    }
 
 
 async def test_recommendations_refuse_bad_input(api, tmp_path) -> None:

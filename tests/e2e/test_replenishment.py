@@ -5,14 +5,14 @@ not; auditors read, cannot write; bad input gets a code, never a 500."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from domain.inventory import SupplierTerms
 from domain.shared import Money
 
 GBP = lambda amount: Money(Decimal(amount), "GBP")  # noqa: E731
-START = datetime(2024, 1, 1, 9, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, 9, tzinfo=UTC)
 
 PLAN = """
 fragment Plan on ReplenishmentPlan {
@@ -44,11 +44,13 @@ async def _shop(api) -> None:
 async def test_propose_read_approve(api):
     await _shop(api)
     planner = await api.as_role("inventory_planner")
-    payload = (await planner.data(
-        PLAN + "mutation($input: ProposeReplenishmentPlanInput!) { proposeReplenishmentPlan(input: $input) "
-        "{ replenishmentPlan { ...Plan } userErrors { field message code } } }",
-        input={"idempotencyKey": "p-1"},
-    ))["proposeReplenishmentPlan"]
+    payload = (
+        await planner.data(
+            PLAN + "mutation($input: ProposeReplenishmentPlanInput!) { proposeReplenishmentPlan(input: $input) "
+            "{ replenishmentPlan { ...Plan } userErrors { field message code } } }",
+            input={"idempotencyKey": "p-1"},
+        )
+    )["proposeReplenishmentPlan"]
     assert payload["userErrors"] == []
     plan = payload["replenishmentPlan"]
     assert plan["status"] == "PROPOSED" and plan["solver"]["status"] == "OPTIMAL" and plan["solver"]["provenOptimal"]
@@ -58,39 +60,55 @@ async def test_propose_read_approve(api):
     assert line["sku"] == "MUG" and line["quantity"] % 6 == 0 and line["quantity"] >= 60
     assert line["orderUpTo"] == 4 + line["quantity"] and "safety stock" in line["rationale"]
 
-    forecast = (await planner.data(
-        "{ demandForecast(sku: \"MUG\", horizon: 7) { model totalMean dataPosition days { day mean p10 p50 p90 p99 } } }"
-    ))["demandForecast"]
+    forecast = (
+        await planner.data(
+            '{ demandForecast(sku: "MUG", horizon: 7) { model totalMean dataPosition days { day mean p10 p50 p90 p99 } } }'
+        )
+    )["demandForecast"]
     assert len(forecast["days"]) == 7 and forecast["totalMean"] == sum(d["mean"] for d in forecast["days"])
     assert all(d["p10"] <= d["p50"] <= d["p90"] <= d["p99"] for d in forecast["days"])
     assert 3 <= forecast["totalMean"] / 7 <= 7
 
     broken = await planner.mutate(
-        "approveReplenishmentPlan", {"planId": plan["id"], "edits": [{"sku": "MUG", "warehouse": "main", "quantity": 7}]},
+        "approveReplenishmentPlan",
+        {"planId": plan["id"], "edits": [{"sku": "MUG", "warehouse": "main", "quantity": 7}]},
         "replenishmentPlan { status }",
     )
     assert broken["replenishmentPlan"] is None and broken["userErrors"][0]["code"] == "SUPPLIER_TERMS_BROKEN"
     approved = await planner.mutate(
-        "approveReplenishmentPlan", {"planId": plan["id"], "edits": [{"sku": "MUG", "warehouse": "main", "quantity": 72}]},
+        "approveReplenishmentPlan",
+        {"planId": plan["id"], "edits": [{"sku": "MUG", "warehouse": "main", "quantity": 72}]},
         "replenishmentPlan { status purchaseOrderIds lines { quantity proposedQuantity } }",
     )
     assert approved["userErrors"] == [] and approved["replenishmentPlan"]["status"] == "APPROVED"
     assert approved["replenishmentPlan"]["lines"][0]["quantity"] == 72
     [po] = approved["replenishmentPlan"]["purchaseOrderIds"]
-    order = (await planner.data("query($id: ID!) { purchaseOrder(id: $id) { status lines { sku quantity } } }", id=po))["purchaseOrder"]
+    order = (await planner.data("query($id: ID!) { purchaseOrder(id: $id) { status lines { sku quantity } } }", id=po))[
+        "purchaseOrder"
+    ]
     assert order == {"status": "PLACED", "lines": [{"sku": "MUG", "quantity": 72}]}
-    again = await planner.mutate("rejectReplenishmentPlan", {"planId": plan["id"], "reason": "late"}, "replenishmentPlan { status }")
+    again = await planner.mutate(
+        "rejectReplenishmentPlan", {"planId": plan["id"], "reason": "late"}, "replenishmentPlan { status }"
+    )
     assert again["userErrors"][0]["code"] == "INVALID_TRANSITION"
 
     auditor = await api.as_role("auditor")
-    listed = (await auditor.data("{ replenishmentPlans(first: 5) { totalCount edges { node { status } } } }"))["replenishmentPlans"]
+    listed = (await auditor.data("{ replenishmentPlans(first: 5) { totalCount edges { node { status } } } }"))[
+        "replenishmentPlans"
+    ]
     assert listed["totalCount"] == 1 and listed["edges"][0]["node"]["status"] == "APPROVED"
-    refused = await auditor.post("mutation { rejectReplenishmentPlan(input: {planId: \"x\", reason: \"no\"}) { userErrors { code } } }")
+    refused = await auditor.post(
+        'mutation { rejectReplenishmentPlan(input: {planId: "x", reason: "no"}) { userErrors { code } } }'
+    )
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
-    kpis = (await auditor.data("{ inventoryKpis(days: 30) { stockOutRate fillRate inventoryAccuracy turnover } }"))["inventoryKpis"]
+    kpis = (await auditor.data("{ inventoryKpis(days: 30) { stockOutRate fillRate inventoryAccuracy turnover } }"))[
+        "inventoryKpis"
+    ]
     assert kpis["fillRate"] == 1.0 and kpis["inventoryAccuracy"] == 0.0 and kpis["turnover"] > 0
-    alerts = (await planner.data("{ lowStockAlerts { sku available onOrder expectedDemand reason } }"))["lowStockAlerts"]
+    alerts = (await planner.data("{ lowStockAlerts { sku available onOrder expectedDemand reason } }"))[
+        "lowStockAlerts"
+    ]
     assert alerts == []  # 72 on order cover the forecast; before approving, MUG was flagged
 
 
@@ -98,15 +116,16 @@ async def test_bad_input_gets_a_code(api):
     await _shop(api)
     planner = await api.as_role("inventory_planner")
     for query, field in (
-        ("{ demandForecast(sku: \"MUG\", horizon: 0) { model } }", "horizon"),
-        ("{ replenishmentPlan(id: \"nonsense\") { status } }", "id"),
+        ('{ demandForecast(sku: "MUG", horizon: 0) { model } }', "horizon"),
+        ('{ replenishmentPlan(id: "nonsense") { status } }', "id"),
         ("{ inventoryKpis(days: 0) { fillRate } }", "days"),
     ):
         body = await planner.post(query)
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
-    assert (await planner.data("{ demandForecast(sku: \"NONE\") { model } }"))["demandForecast"] is None
+    assert (await planner.data('{ demandForecast(sku: "NONE") { model } }'))["demandForecast"] is None
     refused = await planner.mutate(
-        "proposeReplenishmentPlan", {"reviewPeriodDays": 0, "serviceLevels": [{"abcClass": "A", "level": 0.98}]},
+        "proposeReplenishmentPlan",
+        {"reviewPeriodDays": 0, "serviceLevels": [{"abcClass": "A", "level": 0.98}]},
         "replenishmentPlan { id }",
     )
     assert refused["replenishmentPlan"] is None and refused["userErrors"][0]["field"] == "reviewPeriodDays"

@@ -19,13 +19,17 @@ NEGATIVE = "Terrible quality, it fell apart. Very disappointed, returned it."
 
 
 async def _submit(api, product: str, rating: int, text: str, language: str = "en") -> dict:
-    payload = await api.mutate("submitReview", {"productId": product, "rating": rating, "text": text, "language": language}, ANALYSIS)
+    payload = await api.mutate(
+        "submitReview", {"productId": product, "rating": rating, "text": text, "language": language}, ANALYSIS
+    )
     assert payload["userErrors"] == []
     return payload["review"]
 
 
 async def test_reviews_are_analysed_and_summed_up_per_product(api):
-    mug = (await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }"))["product"]["id"]
+    mug = (
+        await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }")
+    )["product"]["id"]
     before = await _submit(api, mug, 4, "Nice mug")
     assert before["analysis"] is None  # no model served yet
     refused = await api.mutate("analyseReview", {"reviewId": before["id"]}, "review { id }")
@@ -50,7 +54,9 @@ async def test_reviews_are_analysed_and_summed_up_per_product(api):
     again = (await api.mutate("analyseReview", {"reviewId": good["id"]}, ANALYSIS))["review"]
     assert again["analysis"]["analysisCount"] == 2
 
-    query = "query($s: Sentiment, $a: String) { reviews(sentiment: $s, aspect: $a) { totalCount edges { node { id } } } }"
+    query = (
+        "query($s: Sentiment, $a: String) { reviews(sentiment: $s, aspect: $a) { totalCount edges { node { id } } } }"
+    )
     negative = (await api.data(query, s="NEGATIVE"))["reviews"]
     labels = {r["id"]: r["analysis"]["sentiment"] for r in (good, bad, chinese)}
     assert {e["node"]["id"] for e in negative["edges"]} == {i for i, s in labels.items() if s == "NEGATIVE"}
@@ -73,34 +79,55 @@ async def test_reviews_are_analysed_and_summed_up_per_product(api):
     assert sentiment["reviewCount"] == 4 and sentiment["averageRating"] == 3.0 and sentiment["analysedCount"] == 4
     assert sum(sentiment["distribution"].values()) == 4
     assert all(a["mentions"] == sum(a["distribution"].values()) for a in sentiment["aspects"])
-    assert {a["aspect"] for a in sentiment["topPraisedAspects"]}.isdisjoint({a["aspect"] for a in sentiment["topCriticisedAspects"]})
+    assert {a["aspect"] for a in sentiment["topPraisedAspects"]}.isdisjoint(
+        {a["aspect"] for a in sentiment["topCriticisedAspects"]}
+    )
     assert sum(m["reviewCount"] for m in sentiment["trend"]) == 4
 
-    unknown = await api.data('query { productSentiment(productId: "UHJvZHVjdDowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=") { reviewCount } }')
+    unknown = await api.data(
+        'query { productSentiment(productId: "UHJvZHVjdDowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=") { reviewCount } }'
+    )
     assert unknown["productSentiment"] is None
-    topics = (await api.data('query { reviewTopics(category: "Kitchen", count: 2) { category reviewCount topics { terms weight reviewCount } keywords { term } } }'))["reviewTopics"]
+    topics = (
+        await api.data(
+            'query { reviewTopics(category: "Kitchen", count: 2) { category reviewCount topics { terms weight reviewCount } keywords { term } } }'
+        )
+    )["reviewTopics"]
     assert topics["category"] == "Kitchen" and topics["reviewCount"] == 4
     assert all(t["terms"] for t in topics["topics"])
     bad_count = await api.post('query { reviewTopics(category: "Kitchen", count: 0) { reviewCount } }')
     assert bad_count["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    shopper = await api.anonymous().post("query($p: ID!) { productSentiment(productId: $p) { reviewCount } }", {"p": mug})
+    shopper = await api.anonymous().post(
+        "query($p: ID!) { productSentiment(productId: $p) { reviewCount } }", {"p": mug}
+    )
     assert shopper["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_negative_reviews_are_pushed_to_customer_service(api):
     broker = api.app.state.broker
     moderator = await api.as_role("merchandiser")
-    mug = (await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }"))["product"]["id"]
+    mug = (
+        await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }")
+    )["product"]["id"]
     await asyncio.to_thread(serve_model, api.storewise)
     async with AsgiWebSocket(api.app) as ws:
-        await ws.send_json({"type": "connection_init", "payload": {"authorization": moderator.headers["Authorization"]}})
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"authorization": moderator.headers["Authorization"]}}
+        )
         assert (await ws.receive_json())["type"] == "connection_ack"
         await ws.send_json(
-            {"id": "neg", "type": "subscribe", "payload": {"query": "subscription { negativeReviewAnalysed { text analysis { sentiment } } }"}}
+            {
+                "id": "neg",
+                "type": "subscribe",
+                "payload": {"query": "subscription { negativeReviewAnalysed { text analysis { sentiment } } }"},
+            }
         )
         await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(NEGATIVE_REVIEW) == 1))
         await _submit(api, mug, 5, POSITIVE)
         await _submit(api, mug, 1, "太差了，非常失望，不推荐", "zh")
         message = await ws.receive_json()
         assert message["id"] == "neg" and message["type"] == "next"
-        assert message["payload"]["data"]["negativeReviewAnalysed"] == {"text": "太差了，非常失望，不推荐", "analysis": {"sentiment": "NEGATIVE"}}
+        assert message["payload"]["data"]["negativeReviewAnalysed"] == {
+            "text": "太差了，非常失望，不推荐",
+            "analysis": {"sentiment": "NEGATIVE"},
+        }

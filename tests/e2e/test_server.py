@@ -47,7 +47,9 @@ async def test_graphiql_and_health(api):
 async def test_commands_are_recorded_with_the_actor_and_the_correlation_id(api):
     response = await api.client.post(
         "/graphql",
-        json={"query": 'mutation { listProduct(input: {sku: "MUG", title: "Mug", category: "Kitchen", idempotencyKey: "k-1"}) { product { id } } }'},
+        json={
+            "query": 'mutation { listProduct(input: {sku: "MUG", title: "Mug", category: "Kitchen", idempotencyKey: "k-1"}) { product { id } } }'
+        },
         headers={**api.headers, "X-Correlation-ID": "checkout-7"},
     )
     assert response.headers["x-correlation-id"] == "checkout-7"
@@ -57,6 +59,7 @@ async def test_commands_are_recorded_with_the_actor_and_the_correlation_id(api):
     admin = (await api.data("{ viewer { userId } }"))["viewer"]["userId"]
     assert (metadata["actor"], metadata["correlation_id"]) == (f"user:{from_global_id(admin)[1]}:admin", "checkout-7")
     assert (metadata["command"], metadata["idempotency_key"]) == ("list_product", "k-1")
+
 
 async def test_with_projections_in_a_separate_worker_mutations_wait_for_it(settings):
     import threading
@@ -85,7 +88,9 @@ async def test_with_projections_in_a_separate_worker_mutations_wait_for_it(setti
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
                 api = await Api(app, client).as_role("merchandiser")
-                listed = await api.mutate("listProduct", {"sku": "MUG", "title": "Mug", "category": "Kitchen"}, "product { sku }")
+                listed = await api.mutate(
+                    "listProduct", {"sku": "MUG", "title": "Mug", "category": "Kitchen"}, "product { sku }"
+                )
                 assert listed == {"product": {"sku": "MUG"}, "userErrors": []}
                 assert (await api.data('{ product(sku: "MUG") { title } }')) == {"product": {"title": "Mug"}}
         finally:

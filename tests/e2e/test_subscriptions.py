@@ -19,16 +19,29 @@ async def _subscribe(ws: AsgiWebSocket, id: str, query: str, variables: dict | N
 async def test_stock_and_review_subscriptions_receive_events(api):
     broker = api.app.state.broker
     moderator = await api.as_role("merchandiser")  # reviews awaiting moderation are for the review readers
-    mug = (await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }"))["product"]["id"]
-    bag = (await api.mutate("listProduct", {"sku": "BAG", "title": "Jute Bag", "category": "Bags"}, "product { id }"))["product"]["id"]
+    mug = (
+        await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }")
+    )["product"]["id"]
+    bag = (await api.mutate("listProduct", {"sku": "BAG", "title": "Jute Bag", "category": "Bags"}, "product { id }"))[
+        "product"
+    ]["id"]
 
     async with AsgiWebSocket(api.app) as ws:
         assert ws.accepted.get("subprotocol") == "graphql-transport-ws"
-        await ws.send_json({"type": "connection_init", "payload": {"authorization": moderator.headers["Authorization"]}})
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"authorization": moderator.headers["Authorization"]}}
+        )
         assert (await ws.receive_json())["type"] == "connection_ack"
-        await _subscribe(ws, "stock", 'subscription { stockLevelChanged(sku: "MUG") { sku warehouse onHand available product { title } } }')
         await _subscribe(
-            ws, "reviews", "subscription($p: ID) { reviewSubmitted(productId: $p) { rating text product { sku } } }", {"p": mug}
+            ws,
+            "stock",
+            'subscription { stockLevelChanged(sku: "MUG") { sku warehouse onHand available product { title } } }',
+        )
+        await _subscribe(
+            ws,
+            "reviews",
+            "subscription($p: ID) { reviewSubmitted(productId: $p) { rating text product { sku } } }",
+            {"p": mug},
         )
 
         async def subscribed():
@@ -36,22 +49,42 @@ async def test_stock_and_review_subscriptions_receive_events(api):
 
         await eventually(subscribed)
 
-        await api.mutate("receiveStock", {"sku": "BAG", "warehouse": "main", "quantity": 1}, "stockLevel { id }")  # filtered out
+        await api.mutate(
+            "receiveStock", {"sku": "BAG", "warehouse": "main", "quantity": 1}, "stockLevel { id }"
+        )  # filtered out
         await api.mutate("receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 7}, "stockLevel { id }")
         message = await ws.receive_json()
         assert message == {
             "id": "stock",
             "type": "next",
-            "payload": {"data": {"stockLevelChanged": {"sku": "MUG", "warehouse": "main", "onHand": 7, "available": 7, "product": {"title": "Blue Mug"}}}},
+            "payload": {
+                "data": {
+                    "stockLevelChanged": {
+                        "sku": "MUG",
+                        "warehouse": "main",
+                        "onHand": 7,
+                        "available": 7,
+                        "product": {"title": "Blue Mug"},
+                    }
+                }
+            },
         }
 
-        await api.mutate("submitReview", {"productId": bag, "rating": 2, "text": "meh"}, "review { id }")  # another product
+        await api.mutate(
+            "submitReview", {"productId": bag, "rating": 2, "text": "meh"}, "review { id }"
+        )  # another product
         await api.mutate("submitReview", {"productId": mug, "rating": 5, "text": "Lovely"}, "review { id }")
         message = await ws.receive_json()
         assert message["id"] == "reviews" and message["type"] == "next"
-        assert message["payload"]["data"]["reviewSubmitted"] == {"rating": 5, "text": "Lovely", "product": {"sku": "MUG"}}
+        assert message["payload"]["data"]["reviewSubmitted"] == {
+            "rating": 5,
+            "text": "Lovely",
+            "product": {"sku": "MUG"},
+        }
 
-        await api.mutate("adjustStock", {"sku": "MUG", "warehouse": "main", "delta": -2, "reason": "broken"}, "stockLevel { id }")
+        await api.mutate(
+            "adjustStock", {"sku": "MUG", "warehouse": "main", "delta": -2, "reason": "broken"}, "stockLevel { id }"
+        )
         message = await ws.receive_json()
         assert message["payload"]["data"]["stockLevelChanged"]["onHand"] == 5
 
@@ -81,10 +114,14 @@ async def test_websockets_authenticate_through_connection_init(api):
         assert (await ws.receive_json())["payload"]["data"] == {"stockLevelChanged": {"onHand": 2}}
 
     # a customer's token: authenticated, but reviews awaiting moderation are not theirs to watch
-    customer = (await api.mutate("registerCustomer", {"name": "Ann Lee", "email": "ann@example.com"}, "customer { id }"))["customer"]
+    customer = (
+        await api.mutate("registerCustomer", {"name": "Ann Lee", "email": "ann@example.com"}, "customer { id }")
+    )["customer"]
     as_customer = await api.as_customer(customer["id"])
     async with AsgiWebSocket(api.app) as ws:
-        await ws.send_json({"type": "connection_init", "payload": {"authorization": as_customer.headers["Authorization"]}})
+        await ws.send_json(
+            {"type": "connection_init", "payload": {"authorization": as_customer.headers["Authorization"]}}
+        )
         assert (await ws.receive_json())["type"] == "connection_ack"
         await _subscribe(ws, "reviews", "subscription { reviewSubmitted { rating } }")
         message = await ws.receive_json()

@@ -107,9 +107,7 @@ class Server(Process):
 
 def start_server(settings: Settings, tmp_path: Path, *extra_args: str, name: str = "server", **env: str) -> Server:
     port = free_port()
-    server = Server(
-        ["serve", "--port", str(port), *extra_args], settings, tmp_path / f"{name}.log", env=env, port=port
-    )
+    server = Server(["serve", "--port", str(port), *extra_args], settings, tmp_path / f"{name}.log", env=env, port=port)
     return server.start().wait_ready()  # type: ignore[return-value]
 
 
@@ -120,7 +118,9 @@ def admin_token(settings: Settings) -> str:
         return storewise.access.issue_token(user, ttl=timedelta(hours=1)).token
 
 
-def graphql(url: str, token: str, query: str, variables: dict[str, Any] | None = None, timeout: float = 30) -> httpx.Response:
+def graphql(
+    url: str, token: str, query: str, variables: dict[str, Any] | None = None, timeout: float = 30
+) -> httpx.Response:
     return httpx.post(
         f"{url}/graphql",
         json={"query": query, "variables": variables or {}},

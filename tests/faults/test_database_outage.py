@@ -5,6 +5,7 @@ the outage and succeed after it, from the same server process."""
 from __future__ import annotations
 
 import time
+
 import httpx
 import pytest
 from sqlalchemy.engine import make_url

@@ -18,7 +18,8 @@ from infrastructure.bootstrap import bootstrap, projection_runner
 from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
 from infrastructure.settings import Settings
-from projections.tables import orders as orders_table, stock_levels
+from projections.tables import orders as orders_table
+from projections.tables import stock_levels
 
 pytestmark = pytest.mark.postgres
 
@@ -60,7 +61,9 @@ def test_no_oversell_when_processes_race_for_the_last_units(pg: Settings):
         refused = [order for order in placed if order.status == OrderStatus.NOT_FULFILLABLE]
         assert item.on_hand == UNITS and item.reserved == len(reserved) == UNITS  # none oversold, none left unsold
         assert len(refused) == len(placed) - UNITS  # every order has its answer
-        assert all("HOT" in order.not_fulfillable_reason for order in refused), [o.not_fulfillable_reason for o in refused]
+        assert all("HOT" in order.not_fulfillable_reason for order in refused), [
+            o.not_fulfillable_reason for o in refused
+        ]
         # What each process saw at once was final where it had an answer already (a lost race answers later).
         final = {str(order.id): order.status for order in placed}
         assert all(final[order_id] == status for order_id, status, _ in seen if status != OrderStatus.PLACED)
@@ -71,9 +74,15 @@ def test_no_oversell_when_processes_race_for_the_last_units(pg: Settings):
         runner.run_until_idle()
         with engine.connect() as connection:
             level = connection.execute(sa.select(stock_levels).where(stock_levels.c.sku == "HOT")).one()
-            reasons = connection.execute(
-                sa.select(orders_table.c.not_fulfillable_reason).where(orders_table.c.status == OrderStatus.NOT_FULFILLABLE)
-            ).scalars().all()
+            reasons = (
+                connection.execute(
+                    sa.select(orders_table.c.not_fulfillable_reason).where(
+                        orders_table.c.status == OrderStatus.NOT_FULFILLABLE
+                    )
+                )
+                .scalars()
+                .all()
+            )
         engine.dispose()
         assert (level.on_hand, level.reserved, level.available) == (UNITS, UNITS, 0)
         assert len(reasons) == len(refused) and all(reasons)

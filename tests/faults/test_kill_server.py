@@ -28,7 +28,9 @@ pytestmark = pytest.mark.postgres
 RECEIVE = """mutation Receive($key: String) {
   receiveStock(input: {sku: "LOAD", warehouse: "main", quantity: 1, idempotencyKey: $key}) { stockLevel { onHand } userErrors { code } }
 }"""
-PLACE = """mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } userErrors { code } } }"""
+PLACE = (
+    """mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } userErrors { code } } }"""
+)
 CLIENTS = 4
 ACKNOWLEDGED_BEFORE_KILL = 24
 
@@ -53,10 +55,25 @@ def test_acknowledged_mutations_survive_a_kill_and_the_read_models_equal_a_rebui
                     return
                 key = f"c{number}-{n}"
                 if n % 3 == 2:
-                    command, body = "place_order", {"query": PLACE, "variables": {"input": {
-                        "customerId": customer_id, "idempotencyKey": key,
-                        "lines": [{"sku": "LOAD", "quantity": 1, "unitPrice": {"amount": "2.50", "currency": "GBP"}}],
-                    }}}
+                    command, body = (
+                        "place_order",
+                        {
+                            "query": PLACE,
+                            "variables": {
+                                "input": {
+                                    "customerId": customer_id,
+                                    "idempotencyKey": key,
+                                    "lines": [
+                                        {
+                                            "sku": "LOAD",
+                                            "quantity": 1,
+                                            "unitPrice": {"amount": "2.50", "currency": "GBP"},
+                                        }
+                                    ],
+                                }
+                            },
+                        },
+                    )
                 else:
                     command, body = "receive_stock", {"query": RECEIVE, "variables": {"key": key}}
                 with lock:
@@ -67,7 +84,11 @@ def test_acknowledged_mutations_survive_a_kill_and_the_read_models_equal_a_rebui
                     return
                 payload = response.json()
                 field = "placeOrder" if command == "place_order" else "receiveStock"
-                if response.status_code == 200 and "errors" not in payload and payload["data"][field]["userErrors"] == []:
+                if (
+                    response.status_code == 200
+                    and "errors" not in payload
+                    and payload["data"][field]["userErrors"] == []
+                ):
                     with lock:
                         acknowledged.append((command, key))
 
@@ -82,6 +103,7 @@ def test_acknowledged_mutations_survive_a_kill_and_the_read_models_equal_a_rebui
     assert len(acknowledged) >= ACKNOWLEDGED_BEFORE_KILL, server.output()
 
     with bootstrap(pg) as storewise:  # the event store as it was left
+
         def receipt(app, key):
             return app.find(CommandReceipt.create_id(app.name, key), CommandReceipt)
 

@@ -26,7 +26,12 @@ RECEIPTS = 200
 
 def worker(settings: Settings, tmp_path, name: str) -> Process:
     # Each worker's database sessions carry its name, so the test can see which one holds a batch.
-    return Process(["projections", "run", "--batch-size", "5", "--interval", "0.1"], settings, tmp_path / f"{name}.log", env={"PGAPPNAME": name})
+    return Process(
+        ["projections", "run", "--batch-size", "5", "--interval", "0.1"],
+        settings,
+        tmp_path / f"{name}.log",
+        env={"PGAPPNAME": name},
+    )
 
 
 def holder_of_a_batch(settings: Settings, names: set[str]) -> str | None:
@@ -67,9 +72,13 @@ def test_a_worker_killed_mid_batch_is_taken_over_and_nothing_is_applied_twice(pg
                 assert survivor.process is not None and survivor.process.poll() is None, survivor.output()
                 time.sleep(0.1)
             assert [s.name for s in runner.status() if s.lag] == [], "the survivor did not take over"
-            assert {s.leader: s.position for s in runner.status() if s.name == "inventory"} == {"Inventory": heads["Inventory"]}
+            assert {s.leader: s.position for s in runner.status() if s.name == "inventory"} == {
+                "Inventory": heads["Inventory"]
+            }
             with engine.connect() as connection:
-                on_hand = connection.execute(sa.select(stock_levels.c.on_hand).where(stock_levels.c.sku == "COUNTED")).scalar()
+                on_hand = connection.execute(
+                    sa.select(stock_levels.c.on_hand).where(stock_levels.c.sku == "COUNTED")
+                ).scalar()
             assert on_hand == RECEIPTS  # each receipt applied exactly once
             assert survivor.terminate() == 0  # SIGTERM: it finishes its batch and exits cleanly
             assert [check.table for check in verify_read_models(storewise).tables if not check.equal] == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -55,12 +55,16 @@ def test_users_and_tokens_are_events_and_the_read_model_keeps_fingerprints(store
     assert token.token_hash == hashlib.sha256(issued.token.encode()).hexdigest() == token_hash(issued.token)
     assert (token.user_id, token.issued_by, token.revoked_at) == (ann, f"user:{admin}:admin", None)
     assert abs((token.expires_at - token.issued_at) - timedelta(days=7)) < timedelta(seconds=1)
-    assert token_rows[spare.token_id].revoked_at is not None and token_rows[spare.token_id].revoked_by == f"user:{admin}:admin"
+    assert (
+        token_rows[spare.token_id].revoked_at is not None
+        and token_rows[spare.token_id].revoked_by == f"user:{admin}:admin"
+    )
 
     # the events carry the fingerprint; no table or file holds the token itself
     decoded = [access.mapper.decode(n)[0] for n in access.recorder.select_notifications(start=1, limit=100)]
     assert [getattr(e, "token_hash", None) for e in decoded if type(e).__name__ == "TokenIssued"] == [
-        token_hash(issued.token), token_hash(spare.token)
+        token_hash(issued.token),
+        token_hash(spare.token),
     ]
     for secret in (issued.token, spare.token):
         assert not raw_database_contains(storewise.settings, secret)
@@ -77,17 +81,22 @@ async def test_the_authenticator_honours_expiry_and_revocation_within_its_cache(
     customer_id = storewise.customers.register_customer("Ann Lee", "ann@example.com")
     ann = access.register_user("ann", "customer", customer_id=customer_id)
     live = access.issue_token(ann)
-    old = access.issue_token(ann, ttl=timedelta(hours=1), at=datetime.now(timezone.utc) - timedelta(hours=2))
+    old = access.issue_token(ann, ttl=timedelta(hours=1), at=datetime.now(UTC) - timedelta(hours=2))
     read_side.run_until_idle()
     db = async_engine(storewise.settings)
     try:
         authenticator = Authenticator(ttl=60)
         principal = await authenticator.principal(f"Bearer {live.token}", db)
         assert (principal.role, principal.user_id, principal.customer_id, principal.token_id) == (
-            Role.CUSTOMER, ann, customer_id, live.token_id
+            Role.CUSTOMER,
+            ann,
+            customer_id,
+            live.token_id,
         )
         assert principal.actor == f"user:{ann}:customer" and principal.is_authenticated
-        assert (await authenticator.principal(f"bearer   {live.token}", db)).user_id == ann  # the scheme is case-insensitive
+        assert (
+            await authenticator.principal(f"bearer   {live.token}", db)
+        ).user_id == ann  # the scheme is case-insensitive
         assert (await authenticator.principal(None, db)).actor == "anonymous"
         assert (await authenticator.principal(f"Bearer {old.token}", db)).refused == "the token has expired"
         assert (await authenticator.principal("Bearer nope", db)).refused == "unknown token"
@@ -122,7 +131,10 @@ def test_the_command_line_bootstraps_the_first_admin(tmp_path, monkeypatch, caps
     assert f"a user named 'admin' already exists (id {user_id})" in capsys.readouterr().err
     assert main(["users", "create", "eve", "--role", "customer"]) == 2
     assert "must name the customer" in capsys.readouterr().err
-    assert main(["users", "create", "eve", "--role", "customer", "--customer-id", "3f0c1e0e-0000-4000-8000-000000000000"]) == 2
+    assert (
+        main(["users", "create", "eve", "--role", "customer", "--customer-id", "3f0c1e0e-0000-4000-8000-000000000000"])
+        == 2
+    )
     assert "no customer with id" in capsys.readouterr().err
 
     assert main(["tokens", "issue", user_id, "--ttl-days", "3"]) == 0

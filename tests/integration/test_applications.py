@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -104,7 +104,7 @@ def test_two_writers_to_one_aggregate_one_gets_a_conflict(storewise):
         def action():
             item = inventory.get(StockItem.create_id("MUG", "main"), StockItem)
             both_loaded.wait(timeout=10)
-            item.adjust(-1, "damaged", datetime.now(timezone.utc))
+            item.adjust(-1, "damaged", datetime.now(UTC))
             return [item], item.id
 
         try:
@@ -210,11 +210,11 @@ def test_activity_is_kept_per_customer_per_day_and_can_be_idempotent(storewise):
     customers = storewise.customers
     ann = customers.register_customer("Ann Lee", "ann@example.com")
     product = uuid.uuid4()
-    morning = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
+    morning = datetime(2024, 5, 1, 9, tzinfo=UTC)
     record = customers.record_product_view(ann, product, at=morning, idempotency_key="view-1")
     assert customers.record_product_view(ann, product, at=morning, idempotency_key="view-1") == record
     customers.record_search(ann, "mugs", at=morning.replace(hour=10))
-    next_day = customers.record_add_to_cart(ann, product, 2, at=datetime(2024, 5, 2, 8, tzinfo=timezone.utc))
+    next_day = customers.record_add_to_cart(ann, product, 2, at=datetime(2024, 5, 2, 8, tzinfo=UTC))
     assert next_day != record
     from domain.customer import CustomerActivity
 
@@ -233,7 +233,7 @@ def test_concurrent_receipts_and_first_views_of_a_day_all_count(storewise):
     """Commands whose outcome cannot depend on a stale read retry their conflicts: none is lost, none fails."""
     inventory, customers = storewise.inventory, storewise.customers
     ann = customers.register_customer("Ann Lee", "ann@example.com")
-    day = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
+    day = datetime(2024, 5, 1, 9, tzinfo=UTC)
     errors: list[Exception] = []
     start = threading.Barrier(4)
 

@@ -67,7 +67,9 @@ def test_exported_heads_catch_a_rewritten_chain(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     # a forger rewrites the last link of the chain consistently: only the exported head can tell
     with sqlite3.connect(settings.sqlite_path("inventory-events")) as connection:
-        connection.execute("UPDATE event_chain SET hash = zeroblob(32) WHERE position = (SELECT max(position) FROM event_chain)")
+        connection.execute(
+            "UPDATE event_chain SET hash = zeroblob(32) WHERE position = (SELECT max(position) FROM event_chain)"
+        )
     assert main(["audit", "verify", "--heads", str(heads_file)]) == 1
     assert "no longer holds the exported head" in capsys.readouterr().out
 
@@ -87,7 +89,11 @@ def test_export_writes_an_aggregates_events_as_json_lines_masked(tmp_path, monke
     # one correlation: the order placed in setup() and everything it set in motion
     capsys.readouterr()
     with bootstrap(settings) as storewise:
-        order_event = next(n for n in storewise.customers.recorder.select_notifications(start=1, limit=100) if n.topic.endswith("Order.Placed"))
+        order_event = next(
+            n
+            for n in storewise.customers.recorder.select_notifications(start=1, limit=100)
+            if n.topic.endswith("Order.Placed")
+        )
         correlation = storewise.customers.mapper.metadata_of(order_event)["correlation_id"]
     assert main(["audit", "export", "--correlation-id", correlation]) == 0
     kinds = [json.loads(line)["event_type"] for line in capsys.readouterr().out.splitlines()]
@@ -97,7 +103,11 @@ def test_export_writes_an_aggregates_events_as_json_lines_masked(tmp_path, monke
 def test_an_export_re_imports_to_the_same_history(tmp_path, monkeypatch, capsys):
     settings = setup(tmp_path / "shop", monkeypatch)
     with bootstrap(settings) as storewise:
-        order_event = next(n for n in storewise.customers.recorder.select_notifications(start=1, limit=100) if n.topic.endswith("Order.Placed"))
+        order_event = next(
+            n
+            for n in storewise.customers.recorder.select_notifications(start=1, limit=100)
+            if n.topic.endswith("Order.Placed")
+        )
         order_id = order_event.originator_id
         storewise.customers.pay_order(order_id, Money(Decimal("9.00"), "GBP"))
         storewise.customers.ship_order(order_id)
@@ -115,7 +125,10 @@ def test_an_export_re_imports_to_the_same_history(tmp_path, monkeypatch, capsys)
         state.pop("_pending_events", None)
     assert copy == original
     assert [r["event_type"] for r in map(json.loads, export.read_text().splitlines())] == [
-        "Order.Placed", "Order.StockReserved", "Order.Paid", "Order.Shipped"
+        "Order.Placed",
+        "Order.StockReserved",
+        "Order.Paid",
+        "Order.Shipped",
     ]
 
 

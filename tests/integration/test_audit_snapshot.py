@@ -3,7 +3,7 @@ reads are not seen (else a busy server would make verification fail), on SQLite 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -23,7 +23,7 @@ def test_the_live_read_models_are_read_in_one_snapshot(settings):
             with engine.begin() as writer:  # a projection committing meanwhile
                 writer.execute(
                     projection_positions.insert().values(
-                        name="meanwhile", leader="Customers", position=7, updated_at=datetime.now(timezone.utc)
+                        name="meanwhile", leader="Customers", position=7, updated_at=datetime.now(UTC)
                     )
                 )
             assert reader.execute(count).scalar() == before

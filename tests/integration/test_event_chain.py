@@ -76,7 +76,9 @@ def test_tampering_is_caught_at_the_first_broken_position(settings, kind):
         report = verify("Customers", storewise.customers.recorder)
     assert not report.intact
     assert word in report.problem
-    assert report.first_broken_position == (4 if kind != "inserted" else head + 1 if settings.backend == "postgresql" else 1000)
+    assert report.first_broken_position == (
+        4 if kind != "inserted" else head + 1 if settings.backend == "postgresql" else 1000
+    )
 
 
 def test_swapping_two_events_is_caught(settings):

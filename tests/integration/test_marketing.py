@@ -4,7 +4,7 @@ campaigns drafted with its budgets."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,7 @@ from projections.marketing import SqlMarketingData
 from projections.marketing_tables import budget_allocation_lines, budget_allocations, customer_segments, segment_moves
 
 GBP = lambda amount: Money(Decimal(amount), "GBP")  # noqa: E731
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -105,7 +105,9 @@ def run_campaigns(storewise, history: dict[tuple[str, str], list[tuple[str, int,
         for n, (spend, conversions, revenue) in enumerate(results):
             campaign = campaigns.draft_campaign(f"{segment} {channel} {n}", segment, channel, GBP(spend))
             campaigns.launch_campaign(campaign, at=T0 + timedelta(days=n))
-            campaigns.record_campaign_outcome(campaign, GBP(spend), 10 * conversions + 100, conversions, GBP(revenue), at=T0 + timedelta(days=n))
+            campaigns.record_campaign_outcome(
+                campaign, GBP(spend), 10 * conversions + 100, conversions, GBP(revenue), at=T0 + timedelta(days=n)
+            )
 
 
 def conversions_of(a: float, k: float):
@@ -127,7 +129,9 @@ def test_an_allocation_is_proposed_from_outcomes_approved_and_its_campaigns_draf
     run_campaigns(storewise, history)
     runner.run_until_idle()
 
-    request = BudgetRequest(total_budget=GBP("1000"), objective=Objective.CONVERSIONS, channel_min={"social": Decimal("100")})
+    request = BudgetRequest(
+        total_budget=GBP("1000"), objective=Objective.CONVERSIONS, channel_min={"social": Decimal("100")}
+    )
     allocation_id = use.propose_budget(request)
     runner.run_until_idle()
     allocation = storewise.marketing.budget_allocation(allocation_id)
@@ -149,12 +153,25 @@ def test_an_allocation_is_proposed_from_outcomes_approved_and_its_campaigns_draf
     runner.run_until_idle()
     for (segment, channel), line in lines.items():
         campaign = storewise.campaigns.campaign(allocated_campaign_id(allocation_id, segment, channel))
-        assert (campaign.segment, campaign.channel, campaign.budget) == (segment, channel, GBP(str(line.proposed_spend)))
+        assert (campaign.segment, campaign.channel, campaign.budget) == (
+            segment,
+            channel,
+            GBP(str(line.proposed_spend)),
+        )
         assert campaign.status == "DRAFT"
     with runner.engine.connect() as connection:
-        linked = connection.execute(sa.select(budget_allocation_lines.c.campaign_id).where(
-            budget_allocation_lines.c.allocation_id == allocation_id)).scalars().all()
-        status = connection.execute(sa.select(budget_allocations.c.status).where(budget_allocations.c.id == allocation_id)).scalar()
+        linked = (
+            connection.execute(
+                sa.select(budget_allocation_lines.c.campaign_id).where(
+                    budget_allocation_lines.c.allocation_id == allocation_id
+                )
+            )
+            .scalars()
+            .all()
+        )
+        status = connection.execute(
+            sa.select(budget_allocations.c.status).where(budget_allocations.c.id == allocation_id)
+        ).scalar()
     assert None not in linked and status == "APPROVED"
     with pytest.raises(InvalidTransition):
         use.approve_budget(allocation_id)

@@ -5,7 +5,7 @@ on a small history with a planted signal."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from infrastructure.marketing.engine import MarketingEngine
 from infrastructure.marketing.purchase import PurchaseModel, train_and_evaluate, transactions
 from infrastructure.marketing.segments import load_segment_book, quintile_scores, rfm_scores
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def test_quintiles_score_one_fifth_each_and_ties_alike():
@@ -69,7 +69,11 @@ def test_the_optimiser_finds_equal_marginal_returns():
 
 
 def test_the_optimiser_keeps_to_the_minimums_and_maximums():
-    curves = [log_curve(300, 50, "gold", "email"), log_curve(300, 50, "gold", "social"), log_curve(10, 50, "tin", "email")]
+    curves = [
+        log_curve(300, 50, "gold", "email"),
+        log_curve(300, 50, "gold", "social"),
+        log_curve(10, 50, "tin", "email"),
+    ]
     keys = [(c.segment, c.channel) for c in curves]
     limits = Constraints(channel_max={"social": 100.0}, segment_min={"tin": 250.0})
     spends = allocate(curves, keys, 1000.0, limits).spends
@@ -79,7 +83,9 @@ def test_the_optimiser_keeps_to_the_minimums_and_maximums():
     with pytest.raises(AllocationInfeasible, match="segment minimums"):
         allocate(curves, keys, 100.0, Constraints(segment_min={"tin": 250.0}))
     with pytest.raises(AllocationInfeasible):
-        allocate(curves, keys, 1000.0, Constraints(channel_max={"email": 10.0, "social": 10.0}, segment_min={"gold": 500.0}))
+        allocate(
+            curves, keys, 1000.0, Constraints(channel_max={"email": 10.0, "social": 10.0}, segment_min={"gold": 500.0})
+        )
 
 
 def test_a_curve_fitted_to_noisy_outcomes_is_close_and_knows_its_uncertainty():
@@ -98,15 +104,21 @@ def test_a_curve_fitted_to_noisy_outcomes_is_close_and_knows_its_uncertainty():
 
 def test_uplift_against_a_holdout_has_a_confidence_interval():
     engine = MarketingEngine()
-    result = engine.uplift(reach=10_000, conversions=600, revenue=30_000.0, holdout=2_000, holdout_conversions=80, holdout_revenue=4_000.0)
+    result = engine.uplift(
+        reach=10_000, conversions=600, revenue=30_000.0, holdout=2_000, holdout_conversions=80, holdout_revenue=4_000.0
+    )
     assert result["uplift"] == pytest.approx(0.06 - 0.04)
     se = math.sqrt(0.06 * 0.94 / 10_000 + 0.04 * 0.96 / 2_000)
     assert result["uplift_low"] == pytest.approx(0.02 - 1.959964 * se)
     assert result["significant"] and result["incremental_conversions"] == pytest.approx(200)
     assert result["incremental_revenue"] == pytest.approx((3.0 - 2.0) * 10_000)
-    small = engine.uplift(reach=100, conversions=6, revenue=300.0, holdout=100, holdout_conversions=4, holdout_revenue=200.0)
+    small = engine.uplift(
+        reach=100, conversions=6, revenue=300.0, holdout=100, holdout_conversions=4, holdout_revenue=200.0
+    )
     assert small["uplift_low"] < 0 < small["uplift_high"] and not small["significant"]
-    assert "note" in engine.uplift(reach=100, conversions=1, revenue=1.0, holdout=0, holdout_conversions=0, holdout_revenue=0.0)
+    assert "note" in engine.uplift(
+        reach=100, conversions=1, revenue=1.0, holdout=0, holdout_conversions=0, holdout_revenue=0.0
+    )
 
 
 def planted_history(customers: int = 200, days: int = 150, seed: int = 1) -> pd.DataFrame:
@@ -120,7 +132,9 @@ def planted_history(customers: int = 200, days: int = 150, seed: int = 1) -> pd.
         t = rng.uniform(0, 60)
         k = 0
         while t < days:
-            rows.append((f"c{n}", f"o{n}-{k}", T0 + timedelta(days=float(t)), 20.0, 2.0, "Garden" if garden else "Kitchen"))
+            rows.append(
+                (f"c{n}", f"o{n}-{k}", T0 + timedelta(days=float(t)), 20.0, 2.0, "Garden" if garden else "Kitchen")
+            )
             t += rng.exponential(1 / rate)
             k += 1
     return transactions(rows)
@@ -143,8 +157,16 @@ def test_the_purchase_predictor_finds_a_planted_signal_and_explains_it(tmp_path)
     others = [c for c in frame.index if int(c[1:]) % 2 == 1]
     assert probabilities[gardeners].mean() > probabilities[others].mean() + 0.3
     [explanation] = model.explain(frame.loc[[gardeners[0]]])
-    assert {"share_garden", "share_kitchen", "orders_90d", "recency_days", "frequency", "mean_gap_days",
-            "orders_per_month", "orders_30d"} & {e["feature"] for e in explanation[:3]}
+    assert {
+        "share_garden",
+        "share_kitchen",
+        "orders_90d",
+        "recency_days",
+        "frequency",
+        "mean_gap_days",
+        "orders_per_month",
+        "orders_30d",
+    } & {e["feature"] for e in explanation[:3]}
     assert all(set(e) == {"feature", "value", "contribution"} for e in explanation)
 
     path, checksum = model.save(tmp_path / model.version)

@@ -16,8 +16,13 @@ from projections.model_tables import trained_models
 
 def train(storewise, version: str, recall: float = 0.1):
     return storewise.models.record_training(
-        "recommender", version, hyperparameters={"model": "gf-cf"}, data_position=storewise.event_counts(),
-        metrics={"recall@20": recall}, artifact_checksum="cd" * 32, artifact_path=f"var/artifacts/recommender/{version}",
+        "recommender",
+        version,
+        hyperparameters={"model": "gf-cf"},
+        data_position=storewise.event_counts(),
+        metrics={"recall@20": recall},
+        artifact_checksum="cd" * 32,
+        artifact_path=f"var/artifacts/recommender/{version}",
     )
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from domain.shared import Money
 from domain.inventory import SupplierTerms
+from domain.shared import Money
 from infrastructure.bootstrap import projection_runner
 from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
@@ -63,7 +63,7 @@ def dump(engine) -> dict[str, list[tuple]]:
             skip = {"customer_activity": {"id"}, "projection_positions": {"updated_at"}}.get(table.name, set())
             columns = [c for c in table.columns if c.name not in skip]
             rows = connection.execute(sa.select(*columns)).all()
-            result[table.name] = sorted((tuple(str(v) for v in row) for row in rows))
+            result[table.name] = sorted(tuple(str(v) for v in row) for row in rows)
         return result
 
 
@@ -81,11 +81,19 @@ def test_read_models_follow_the_events(storewise, read_side):
     read_side.run_until_idle()
     engine = read_side.engine
     with engine.connect() as c:
-        ann = c.execute(sa.text("SELECT email_masked, phone_masked, consents FROM customers WHERE reference = '' AND name_masked = 'A** L**'")).one()
+        ann = c.execute(
+            sa.text(
+                "SELECT email_masked, phone_masked, consents FROM customers WHERE reference = '' AND name_masked = 'A** L**'"
+            )
+        ).one()
         assert ann.email_masked == "a***@example.com" and ann.phone_masked == "+44 ******* 123"
-        bob = c.execute(sa.text("SELECT email_masked, is_forgotten FROM customers WHERE name_masked = '[forgotten]'")).one()
+        bob = c.execute(
+            sa.text("SELECT email_masked, is_forgotten FROM customers WHERE name_masked = '[forgotten]'")
+        ).one()
         assert bob.is_forgotten
-        mug = c.execute(sa.text("SELECT on_hand, reserved, available, is_low FROM stock_levels WHERE sku = 'MUG'")).one()
+        mug = c.execute(
+            sa.text("SELECT on_hand, reserved, available, is_low FROM stock_levels WHERE sku = 'MUG'")
+        ).one()
         # 10 received - 2 shipped + 1 returned = 9, counted as 8, then 24 received
         assert tuple(mug) == (32, 0, 32, False)
         bag = c.execute(sa.text("SELECT on_hand, available, is_low FROM stock_levels WHERE sku = 'BAG'")).one()
@@ -95,9 +103,15 @@ def test_read_models_follow_the_events(storewise, read_side):
         price = c.execute(sa.text("SELECT price FROM products WHERE sku = 'BAG'")).scalar_one()
         assert Decimal(str(price)) == Decimal("8")
         assert c.execute(sa.text("SELECT returned_quantity FROM order_lines WHERE sku = 'MUG'")).scalar_one() == 1
-        demand = c.execute(sa.text("SELECT sku, ordered, cancelled, returned, net_units FROM daily_demand ORDER BY sku")).all()
+        demand = c.execute(
+            sa.text("SELECT sku, ordered, cancelled, returned, net_units FROM daily_demand ORDER BY sku")
+        ).all()
         assert [tuple(r) for r in demand] == [("BAG", 8, 2, 0, 6), ("MUG", 2, 0, 1, 1)]
-        weight = c.execute(sa.text("SELECT views, carts, purchases, weight FROM interactions WHERE product_id IN (SELECT id FROM products WHERE sku = 'MUG')")).one()
+        weight = c.execute(
+            sa.text(
+                "SELECT views, carts, purchases, weight FROM interactions WHERE product_id IN (SELECT id FROM products WHERE sku = 'MUG')"
+            )
+        ).one()
         assert tuple(weight) == (1, 1, 1, 9.0)
         rfm = c.execute(sa.text("SELECT orders_count, monetary FROM customer_rfm")).all()
         # Ann: 17.00 paid, 4.50 returned. Bob: one order cancelled, one not fulfillable: no purchase.

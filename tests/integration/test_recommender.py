@@ -12,11 +12,11 @@ import pytest
 
 from application.recommendations import NothingToLearn, Source, recommendations_for, train_recommender
 from domain.shared import Money
+from infrastructure.artifacts import checksum
 from infrastructure.bootstrap import projection_runner
 from infrastructure.cli import main
 from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
-from infrastructure.artifacts import checksum
 from infrastructure.recommender.sql import SqlRecommenderData
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -62,7 +62,12 @@ def test_training_is_recorded_and_served(shop) -> None:
     before = serve(storewise, engine, customers["kitchen0"])  # no model yet: popular products, from the read model
     assert before and all(r.source is Source.POPULAR and r.model_version is None for r in before)
 
-    outcome = train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("gf-cf", "item-graph"), parameters={"gf-cf": {"rank": 4}})
+    outcome = train_recommender(
+        storewise,
+        SqlRecommenderData(storewise, engine),
+        models=("gf-cf", "item-graph"),
+        parameters={"gf-cf": {"rank": 4}},
+    )
 
     record = storewise.models.trained_model(outcome.model_id)
     assert record.kind == "recommender" and record.version == outcome.version
@@ -90,7 +95,10 @@ def test_training_is_recorded_and_served(shop) -> None:
     # A new training, activated, replaces the served model (the previous one is superseded).
     second = train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("item-graph",))
     assert serve(storewise, engine, customers["garden1"])[0].model_version == second.version
-    assert storewise.models.trained_model(outcome.model_id).status != storewise.models.trained_model(second.model_id).status
+    assert (
+        storewise.models.trained_model(outcome.model_id).status
+        != storewise.models.trained_model(second.model_id).status
+    )
 
 
 def test_bought_discontinued_and_out_of_stock_products_are_not_recommended(shop) -> None:
@@ -125,10 +133,22 @@ def test_nothing_to_learn_is_refused_and_nothing_recorded(storewise, tmp_path) -
 
 
 def test_bench_cli_on_a_tiny_lightgcn_file(capsys) -> None:
-    code = main([
-        "bench", "recommender", "--train", str(FIXTURES / "lightgcn_tiny_train.txt"),
-        "--test", str(FIXTURES / "lightgcn_tiny_test.txt"), "--model", "gf-cf", "--rank", "4", "--k", "2",
-    ])
+    code = main(
+        [
+            "bench",
+            "recommender",
+            "--train",
+            str(FIXTURES / "lightgcn_tiny_train.txt"),
+            "--test",
+            str(FIXTURES / "lightgcn_tiny_test.txt"),
+            "--model",
+            "gf-cf",
+            "--rank",
+            "4",
+            "--k",
+            "2",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     # Each user's one test item is in their own community, among the two items left there.
@@ -138,8 +158,20 @@ def test_bench_cli_on_a_tiny_lightgcn_file(capsys) -> None:
 
 
 def test_bench_cli_validation_split_and_bad_input(capsys, tmp_path) -> None:
-    code = main(["bench", "recommender", "--train", str(FIXTURES / "lightgcn_tiny_train.txt"), "--validate", "0.3",
-                 "--model", "item-graph", "--k", "2"])
+    code = main(
+        [
+            "bench",
+            "recommender",
+            "--train",
+            str(FIXTURES / "lightgcn_tiny_train.txt"),
+            "--validate",
+            "0.3",
+            "--model",
+            "item-graph",
+            "--k",
+            "2",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["split"].startswith("validation") and report["test_interactions"] == 12  # one of each user's three

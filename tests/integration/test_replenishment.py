@@ -4,7 +4,7 @@ purchase orders, receiving them raises stock; KPIs come from the read models."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,7 +21,7 @@ from projections.replenishment_tables import replenishment_plan_lines, replenish
 from projections.tables import purchase_orders, stock_levels
 
 GBP = lambda amount: Money(Decimal(amount), "GBP")  # noqa: E731
-START = datetime(2024, 1, 1, 9, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, 9, tzinfo=UTC)
 
 
 def at(day: int, hour: int = 0) -> datetime:
@@ -73,7 +73,11 @@ def test_stock_out_days_mark_censored_demand(storewise, read_side):
     frame = history_from_rows(demand, day_rows, first + timedelta(days=5)).frame.set_index("ds")
     censored = {d.date(): c for d, c in frame["censored"].items()}
     assert not censored[first + timedelta(days=1)]
-    assert censored[first + timedelta(days=2)] and censored[first + timedelta(days=3)] and censored[first + timedelta(days=4)]
+    assert (
+        censored[first + timedelta(days=2)]
+        and censored[first + timedelta(days=3)]
+        and censored[first + timedelta(days=4)]
+    )
     assert not censored[first + timedelta(days=5)]
 
 
@@ -146,13 +150,17 @@ def test_propose_approve_receive(storewise, read_side):
         assert order.supplier_id == shop["supplier"] and order.status == "RECEIVED"
         level = connection.execute(sa.select(stock_levels).where(stock_levels.c.sku == "MUG")).one()
         assert level.on_hand == 3 + 60
-        line = connection.execute(sa.select(replenishment_plan_lines).where(
-            replenishment_plan_lines.c.plan_id == plan_id, replenishment_plan_lines.c.sku == "MUG"
-        )).one()
+        line = connection.execute(
+            sa.select(replenishment_plan_lines).where(
+                replenishment_plan_lines.c.plan_id == plan_id, replenishment_plan_lines.c.sku == "MUG"
+            )
+        ).one()
         assert line.quantity == 60 and line.proposed_quantity == mug.quantity
         statuses = dict(connection.execute(sa.select(replenishment_plans.c.id, replenishment_plans.c.status)).all())
         assert statuses == {plan_id: "APPROVED", tight_id: "REJECTED"}
-        reason = connection.execute(sa.select(replenishment_plans.c.reject_reason).where(replenishment_plans.c.id == tight_id))
+        reason = connection.execute(
+            sa.select(replenishment_plans.c.reject_reason).where(replenishment_plans.c.id == tight_id)
+        )
         assert reason.scalar() == "waiting for the new price list"
 
 
@@ -174,8 +182,14 @@ def test_kpis_from_the_read_models(storewise, read_side):
         demand = connection.execute(sa.select(daily_demand)).all()
         levels = connection.execute(sa.select(stock_levels)).all()
     kpis = inventory_kpis(
-        as_of=START.date() + timedelta(days=3), days=4, day_rows=day_rows, count_rows=counts, demand_rows=demand,
-        stock_rows=levels, ordered_units=6, allocated_units=4,
+        as_of=START.date() + timedelta(days=3),
+        days=4,
+        day_rows=day_rows,
+        count_rows=counts,
+        demand_rows=demand,
+        stock_rows=levels,
+        ordered_units=6,
+        allocated_units=4,
     )
     assert kpis.stock_out_rate == pytest.approx(3 / 4)  # days 1, 2 (no movement, empty) and 3 (began empty)
     assert kpis.fill_rate == pytest.approx(4 / 6)

@@ -4,7 +4,7 @@ reanalysis keeps the history; the product-sentiment projection adds up."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -23,10 +23,18 @@ from projections.review_analysis_tables import (
 )
 from tests.review_model import copy_as, serve_model, trained_model_dir
 
-POSITIVE_TEXTS = ["I love this dress, it is perfect and beautiful.", "Absolutely gorgeous, great quality, highly recommend!",
-                  "非常好，很满意，推荐购买", "质量很好，物流很快，很喜欢"]
-NEGATIVE_TEXTS = ["Terrible quality, it fell apart. Very disappointed, returned it.", "Awful. Cheap fabric, poor fit, waste of money.",
-                  "太差了，非常失望，不推荐", "质量很差，很失望，退货了"]
+POSITIVE_TEXTS = [
+    "I love this dress, it is perfect and beautiful.",
+    "Absolutely gorgeous, great quality, highly recommend!",
+    "非常好，很满意，推荐购买",
+    "质量很好，物流很快，很喜欢",
+]
+NEGATIVE_TEXTS = [
+    "Terrible quality, it fell apart. Very disappointed, returned it.",
+    "Awful. Cheap fabric, poor fit, waste of money.",
+    "太差了，非常失望，不推荐",
+    "质量很差，很失望，退货了",
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +57,14 @@ def test_an_analysis_has_aspects_keywords_and_an_explanation(analyser):
     aspects = {a["aspect"] for a in analysis["aspects"]}
     assert {"quality", "delivery"} <= aspects
     mention = next(a for a in analysis["aspects"] if a["term"] == "seams")
-    assert analysis["aspects"][0]["start"] < mention["start"] and "seams" == "Terrible quality, the seams ripped."[mention["start"] : mention["end"]]
+    assert (
+        analysis["aspects"][0]["start"] < mention["start"]
+        and "Terrible quality, the seams ripped."[mention["start"] : mention["end"]] == "seams"
+    )
     assert analysis["keywords"] and all(isinstance(k, str) for k in analysis["keywords"])
     assert analysis["explanation"] and all(e["weight"] > 0 for e in analysis["explanation"])
     tokens = {e["token"] for e in analysis["explanation"]}
-    assert tokens <= {t.lower() for t in "terrible quality seams ripped delivery was quick though".split()}
+    assert tokens <= {t.lower() for t in ["terrible", "quality", "seams", "ripped", "delivery", "was", "quick", "though"]}
 
 
 def test_batched_analysis_equals_one_by_one(analyser):
@@ -113,8 +124,8 @@ def test_the_product_sentiment_projection_adds_up(storewise):
     serve_model(storewise)
     product_id = _product(storewise)
     other_id = _product(storewise, "LANTERN-1", "Lanterns")
-    may = datetime(2026, 5, 3, tzinfo=timezone.utc)
-    june = datetime(2026, 6, 9, tzinfo=timezone.utc)
+    may = datetime(2026, 5, 3, tzinfo=UTC)
+    june = datetime(2026, 6, 9, tzinfo=UTC)
     texts = [
         (5, "Absolutely gorgeous, great quality, highly recommend!", may),
         (4, "I love this, the colour is perfect and beautiful.", may),
@@ -129,14 +140,19 @@ def test_the_product_sentiment_projection_adds_up(storewise):
 
     def totals():
         with engine.connect() as connection:
-            row = connection.execute(sa.select(product_sentiment).where(product_sentiment.c.product_id == product_id)).one()
+            row = connection.execute(
+                sa.select(product_sentiment).where(product_sentiment.c.product_id == product_id)
+            ).one()
             months = connection.execute(
-                sa.select(product_sentiment_months).where(product_sentiment_months.c.product_id == product_id)
+                sa.select(product_sentiment_months)
+                .where(product_sentiment_months.c.product_id == product_id)
                 .order_by(product_sentiment_months.c.month)
             ).all()
             aspects = {
                 r.aspect: (r.positive, r.neutral, r.negative)
-                for r in connection.execute(sa.select(product_aspect_sentiment).where(product_aspect_sentiment.c.product_id == product_id))
+                for r in connection.execute(
+                    sa.select(product_aspect_sentiment).where(product_aspect_sentiment.c.product_id == product_id)
+                )
             }
         return row, months, aspects
 
@@ -149,7 +165,9 @@ def test_the_product_sentiment_projection_adds_up(storewise):
     assert [(m.month, m.review_count, m.rating_sum) for m in months] == [("2026-05", 2, 9), ("2026-06", 2, 3)]
     assert sum(m.positive + m.neutral + m.negative for m in months) == 4
     with engine.connect() as connection:
-        per_review = connection.execute(sa.select(review_aspects).where(review_aspects.c.product_id == product_id)).all()
+        per_review = connection.execute(
+            sa.select(review_aspects).where(review_aspects.c.product_id == product_id)
+        ).all()
     assert "quality" in aspects
     assert sum(aspects["quality"]) == sum(1 for r in per_review if r.aspect == "quality") == 3
 
@@ -168,9 +186,13 @@ def test_the_product_sentiment_projection_adds_up(storewise):
     storewise.feedback.reanalyse_reviews(force=True)
     runner.run_until_idle(["feedback"])
     with engine.connect() as connection:
-        counts = connection.execute(
-            sa.select(review_analyses.c.analysis_count).where(review_analyses.c.product_id == product_id)
-        ).scalars().all()
+        counts = (
+            connection.execute(
+                sa.select(review_analyses.c.analysis_count).where(review_analyses.c.product_id == product_id)
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(counts) == [2, 2, 2, 2]
     assert totals()[0].analysed_count == 4
 

@@ -28,7 +28,19 @@ def test_train_records_and_serves_a_model_then_reviews_are_analysed(shop, capsys
     assert main(["reviews", "reanalyse"]) == 2
     assert "no sentiment model is active" in capsys.readouterr().err
 
-    args = ["train", "sentiment", "--data-dir", str(SAMPLE), "--languages", "en", "--sample", "150", "--epochs", "1", "--quiet"]
+    args = [
+        "train",
+        "sentiment",
+        "--data-dir",
+        str(SAMPLE),
+        "--languages",
+        "en",
+        "--sample",
+        "150",
+        "--epochs",
+        "1",
+        "--quiet",
+    ]
     assert main([*args, "--version", "cli-1"]) == 0
     report = _json(capsys)
     assert report["version"] == "cli-1" and report["active"] is True
@@ -45,13 +57,22 @@ def test_train_records_and_serves_a_model_then_reviews_are_analysed(shop, capsys
     assert main(["reviews", "reanalyse"]) == 0
     assert _json(capsys)["analysed"] == 0  # the process manager analysed them on submission
     assert main(["reviews", "reanalyse", "--all"]) == 0
-    assert _json(capsys) | {"model_id": None} == {"analysed": 6, "skipped": 0, "model_version": "cli-1", "model_id": None}
+    assert _json(capsys) | {"model_id": None} == {
+        "analysed": 6,
+        "skipped": 0,
+        "model_version": "cli-1",
+        "model_id": None,
+    }
 
 
 def test_bench_scores_a_labelled_file_beside_the_baseline(tmp_path, capsys):
     data = tmp_path / "labelled.tsv"
-    rows = [("1", "I love it, perfect and beautiful"), ("0", "Terrible quality, very disappointed"),
-            ("1", "非常好，很满意"), ("0", "太差了，很失望")]
+    rows = [
+        ("1", "I love it, perfect and beautiful"),
+        ("0", "Terrible quality, very disappointed"),
+        ("1", "非常好，很满意"),
+        ("0", "太差了，很失望"),
+    ]
     data.write_text("label\ttext\n" + "".join(f"{label}\t{text}\n" for label, text in rows), encoding="utf-8")
     args = ["bench", "sentiment", "--data", str(data), "--format", "tsv", "--text-col", "text", "--label-col", "label"]
     assert main([*args, "--model", str(trained_model_dir()), "--baseline"]) == 0
@@ -73,6 +94,9 @@ def test_labels_and_metrics():
         parse_labels(["7"])
     result = metrics(["POSITIVE", "POSITIVE", "NEGATIVE", "NEGATIVE"], ["POSITIVE", "NEGATIVE", "NEGATIVE", "NEGATIVE"])
     assert result["accuracy"] == 0.75
-    assert result["confusion"] == {"POSITIVE": {"POSITIVE": 1, "NEGATIVE": 1}, "NEGATIVE": {"POSITIVE": 0, "NEGATIVE": 2}}
+    assert result["confusion"] == {
+        "POSITIVE": {"POSITIVE": 1, "NEGATIVE": 1},
+        "NEGATIVE": {"POSITIVE": 0, "NEGATIVE": 2},
+    }
     # F1: positive 2*1/(2+0+1) = 0.6667, negative 2*2/(4+1+0) = 0.8
     assert result["macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2, abs=1e-4)

@@ -8,7 +8,7 @@ no ``channel`` field and no ``class_version`` in the stored state.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from eventsourcing.persistence import StoredEvent
@@ -19,7 +19,7 @@ from domain.shared import Money
 
 def write_v1_order_placed(storewise, order_id: uuid.UUID) -> None:
     app = storewise.customers
-    at = datetime(2011, 1, 5, 10, 30, tzinfo=timezone.utc)
+    at = datetime(2011, 1, 5, 10, 30, tzinfo=UTC)
     old_state = {
         "timestamp": at,
         "originator_topic": "domain.customer:Order",
@@ -59,7 +59,9 @@ def test_new_orders_record_their_channel_and_version(storewise):
     order_id = storewise.customers.place_order(None, [("MUG", 1, Money(Decimal("1"), "GBP"))], channel="phone")
     assert storewise.customers.order(order_id).channel == "phone"
     [notification] = [
-        n for n in storewise.customers.recorder.select_notifications(start=1, limit=10) if n.topic.endswith("Order.Placed")
+        n
+        for n in storewise.customers.recorder.select_notifications(start=1, limit=10)
+        if n.topic.endswith("Order.Placed")
     ]
     state = storewise.customers.mapper.transcoder.decode(notification.state)
     assert state["class_version"] == 2 and state["channel"] == "phone"

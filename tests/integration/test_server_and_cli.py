@@ -31,7 +31,10 @@ def test_cli_status_counts_events(tmp_path, monkeypatch, capsys):
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     status = json.loads(out[out.index("{") :])
-    assert status == {"database": "sqlite", "events": {c: 0 for c in ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models", "Marketing")}}
+    assert status == {
+        "database": "sqlite",
+        "events": dict.fromkeys(("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models", "Marketing"), 0),
+    }
     assert (tmp_path / "storewise.inventory-events.sqlite").exists()
 
 

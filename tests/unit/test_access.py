@@ -83,7 +83,12 @@ def test_issue_and_revoke_tokens():
     user.issue_token(second, hashlib.sha256(b"another").hexdigest(), AT + timedelta(days=1), AT)
     [issued, _] = log.take()
     assert isinstance(issued, User.TokenIssued)
-    assert (issued.token_id, issued.token_hash, issued.expires_at, issued.at) == (first, HASH, AT + timedelta(days=30), AT)
+    assert (issued.token_id, issued.token_hash, issued.expires_at, issued.at) == (
+        first,
+        HASH,
+        AT + timedelta(days=30),
+        AT,
+    )
     assert user.tokens[first].is_valid_at(LATER)
     assert not user.tokens[second].is_valid_at(AT + timedelta(days=1))  # expired: valid strictly before its expiry
 
@@ -100,8 +105,20 @@ def test_token_rules():
     user = registered()
     token = uuid4()
     # only a fingerprint may be recorded: a token itself (or anything else) is refused
-    refused(user, InvalidArgument, "INVALID_ARGUMENT", "token_hash", lambda: user.issue_token(token, "a secret token", LATER, AT))
-    refused(user, InvalidArgument, "INVALID_ARGUMENT", "token_hash", lambda: user.issue_token(token, HASH.upper(), LATER, AT))
+    refused(
+        user,
+        InvalidArgument,
+        "INVALID_ARGUMENT",
+        "token_hash",
+        lambda: user.issue_token(token, "a secret token", LATER, AT),
+    )
+    refused(
+        user,
+        InvalidArgument,
+        "INVALID_ARGUMENT",
+        "token_hash",
+        lambda: user.issue_token(token, HASH.upper(), LATER, AT),
+    )
     refused(user, InvalidArgument, "INVALID_ARGUMENT", "expires_at", lambda: user.issue_token(token, HASH, AT, AT))
     user.issue_token(token, HASH, LATER, AT)
     refused(user, InvalidTransition, "INVALID_TRANSITION", "token_id", lambda: user.issue_token(token, HASH, LATER, AT))

@@ -57,7 +57,12 @@ def test_draft_a_campaign():
     [event] = campaign.collect_events()
     assert isinstance(event, Campaign.Drafted)
     assert (event.name, event.segment, event.channel, event.budget) == ("Spring sale", "champions", "email", gbp("500"))
-    assert (campaign.name, campaign.segment, campaign.channel, campaign.budget) == ("Spring sale", "champions", "email", gbp("500"))
+    assert (campaign.name, campaign.segment, campaign.channel, campaign.budget) == (
+        "Spring sale",
+        "champions",
+        "email",
+        gbp("500"),
+    )
     assert campaign.status == CampaignStatus.DRAFT
     assert (campaign.spend, campaign.reach, campaign.conversions, campaign.revenue) == (gbp("0"), 0, 0, gbp("0"))
 
@@ -75,7 +80,12 @@ def test_a_budget_is_money_zero_or_more(budget):
 
 @pytest.mark.parametrize(
     ("args", "field"),
-    [(("", "s", "c"), "name"), (("n", " ", "c"), "segment"), (("n", "s", ""), "channel"), (("n", "s" * 65, "c"), "segment")],
+    [
+        (("", "s", "c"), "name"),
+        (("n", " ", "c"), "segment"),
+        (("n", "s", ""), "channel"),
+        (("n", "s" * 65, "c"), "segment"),
+    ],
 )
 def test_draft_needs_name_segment_and_channel(args, field):
     raises(InvalidArgument, "INVALID_ARGUMENT", field, lambda: Campaign.draft(*args, gbp("1")))
@@ -191,9 +201,26 @@ def test_outcomes_are_added_up_once_launched(state):
     campaign.record_outcome(gbp("80.50"), 500, 5, gbp("100.25"), LATER)
     first, second = campaign.collect_events()
     assert isinstance(first, Campaign.OutcomeRecorded)
-    assert (first.spend, first.reach, first.conversions, first.revenue, first.at) == (gbp("120.00"), 1000, 30, gbp("900.00"), AT)
-    assert (second.spend, second.reach, second.conversions, second.revenue, second.at) == (gbp("80.50"), 500, 5, gbp("100.25"), LATER)
-    assert (campaign.spend, campaign.reach, campaign.conversions, campaign.revenue) == (gbp("200.50"), 1500, 35, gbp("1000.25"))
+    assert (first.spend, first.reach, first.conversions, first.revenue, first.at) == (
+        gbp("120.00"),
+        1000,
+        30,
+        gbp("900.00"),
+        AT,
+    )
+    assert (second.spend, second.reach, second.conversions, second.revenue, second.at) == (
+        gbp("80.50"),
+        500,
+        5,
+        gbp("100.25"),
+        LATER,
+    )
+    assert (campaign.spend, campaign.reach, campaign.conversions, campaign.revenue) == (
+        gbp("200.50"),
+        1500,
+        35,
+        gbp("1000.25"),
+    )
     assert campaign.status == state.upper()
 
 
@@ -211,12 +238,24 @@ def test_conversions_may_equal_reach():
 
 def test_no_outcome_before_launch():
     campaign = drafted()
-    refused(campaign, InvalidTransition, "INVALID_TRANSITION", None, lambda: campaign.record_outcome(gbp("1"), 1, 0, gbp("0"), AT))
+    refused(
+        campaign,
+        InvalidTransition,
+        "INVALID_TRANSITION",
+        None,
+        lambda: campaign.record_outcome(gbp("1"), 1, 0, gbp("0"), AT),
+    )
 
 
 def test_conversions_cannot_exceed_reach():
     campaign = live()
-    refused(campaign, InvalidQuantity, "INVALID_QUANTITY", "conversions", lambda: campaign.record_outcome(gbp("1"), 10, 11, gbp("1"), AT))
+    refused(
+        campaign,
+        InvalidQuantity,
+        "INVALID_QUANTITY",
+        "conversions",
+        lambda: campaign.record_outcome(gbp("1"), 10, 11, gbp("1"), AT),
+    )
     assert (campaign.reach, campaign.conversions) == (0, 0)
 
 
@@ -249,7 +288,16 @@ def test_replaying_a_campaigns_events_rebuilds_it():
     campaign.resume(LATER)
     campaign.record_outcome(gbp("50"), 200, 2, gbp("80"), LATER)
     campaign.end(LATER)
-    assert names(log.take()) == ["Drafted", "Budgeted", "Launched", "OutcomeRecorded", "Paused", "Resumed", "OutcomeRecorded", "Ended"]
+    assert names(log.take()) == [
+        "Drafted",
+        "Budgeted",
+        "Launched",
+        "OutcomeRecorded",
+        "Paused",
+        "Resumed",
+        "OutcomeRecorded",
+        "Ended",
+    ]
     log.assert_replays()
     rebuilt = replay(log.events)
     assert (rebuilt.status, rebuilt.spend, rebuilt.reach, rebuilt.conversions, rebuilt.revenue) == (
@@ -266,8 +314,13 @@ def test_conversions_are_checked_against_total_reach():
     campaign.record_outcome(gbp("10"), 100, 0, gbp("0"), AT)
     campaign.record_outcome(gbp("5"), 0, 5, gbp("50"), LATER)
     assert (campaign.reach, campaign.conversions) == (100, 5)
-    refused(campaign, InvalidQuantity, "INVALID_QUANTITY", "conversions",
-            lambda: campaign.record_outcome(gbp("1"), 0, 96, gbp("0"), LATER))
+    refused(
+        campaign,
+        InvalidQuantity,
+        "INVALID_QUANTITY",
+        "conversions",
+        lambda: campaign.record_outcome(gbp("1"), 0, 96, gbp("0"), LATER),
+    )
 
 
 def test_a_live_campaigns_budget_cannot_drop_to_zero():

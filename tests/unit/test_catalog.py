@@ -16,7 +16,12 @@ def gbp(amount: str) -> Money:
 
 
 def listed(**overrides: object) -> Product:
-    kwargs = {"sku": "85123A", "title": "White hanging heart T-light holder", "category": "Home", "attributes": {"colour": "white"}}
+    kwargs = {
+        "sku": "85123A",
+        "title": "White hanging heart T-light holder",
+        "category": "Home",
+        "attributes": {"colour": "white"},
+    }
     kwargs.update(overrides)
     return Product.list(**kwargs)  # type: ignore[arg-type]
 
@@ -40,7 +45,12 @@ def test_list_triggers_listed_with_trimmed_fields_and_sets_the_initial_state():
     assert listed_event.attributes == {"colour": "white"}
     assert product.id == identity("product", "85123A") == Product.create_id("85123A")
     assert product.version == 1
-    assert (product.sku, product.title, product.category, product.attributes) == ("85123A", "Heart holder", "Home", {"colour": "white"})
+    assert (product.sku, product.title, product.category, product.attributes) == (
+        "85123A",
+        "Heart holder",
+        "Home",
+        {"colour": "white"},
+    )
     assert product.price is None
     assert product.is_published is False
     assert product.is_discontinued is False
@@ -123,7 +133,9 @@ def test_a_price_must_be_a_positive_amount_of_money(price):
 
 def test_repricing_keeps_the_currency():
     product = priced()
-    refused(product, InvalidMoney, "INVALID_MONEY", "price", lambda: product.set_price(Money(Decimal("3"), "EUR"), LATER))
+    refused(
+        product, InvalidMoney, "INVALID_MONEY", "price", lambda: product.set_price(Money(Decimal("3"), "EUR"), LATER)
+    )
     assert product.price == gbp("2.55")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -51,7 +51,9 @@ def registered(**overrides: object) -> Customer:
 
 
 def test_register_triggers_registered_with_the_profile():
-    customer = Customer.register(" Ada ", " ada@example.com ", AT, phone=" 0123 ", address=" 1 Main St ", reference=" C-17 ")
+    customer = Customer.register(
+        " Ada ", " ada@example.com ", AT, phone=" 0123 ", address=" 1 Main St ", reference=" C-17 "
+    )
     [event] = customer.collect_events()
     assert isinstance(event, Customer.Registered)
     assert (event.reference, event.name, event.email, event.phone, event.address, event.at) == (
@@ -98,7 +100,18 @@ def test_valid_email_addresses(email):
 
 
 @pytest.mark.parametrize(
-    "email", ["ada", "ada@example", "@example.com", "ada@", "ada@@example.com", "a da@example.com", "ada@exa mple.com", "ada@.", "a@b@c.com"]
+    "email",
+    [
+        "ada",
+        "ada@example",
+        "@example.com",
+        "ada@",
+        "ada@@example.com",
+        "a da@example.com",
+        "ada@exa mple.com",
+        "ada@.",
+        "a@b@c.com",
+    ],
 )
 def test_invalid_email_addresses_are_refused(email):
     raises(InvalidEmail, "INVALID_EMAIL", "email", lambda: registered(email=email))
@@ -118,7 +131,13 @@ def test_an_overlong_email_is_refused():
 
 
 @pytest.mark.parametrize(
-    ("overrides", "field"), [({"name": ""}, "name"), ({"name": None}, "name"), ({"phone": "1" * 41}, "phone"), ({"reference": "r" * 65}, "reference")]
+    ("overrides", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": None}, "name"),
+        ({"phone": "1" * 41}, "phone"),
+        ({"reference": "r" * 65}, "reference"),
+    ],
 )
 def test_register_refuses_malformed_input(overrides, field):
     raises(InvalidArgument, "INVALID_ARGUMENT", field, lambda: registered(**overrides))
@@ -138,7 +157,12 @@ def test_change_profile_changes_only_what_is_given():
     )
     assert (customer.name, customer.email, customer.phone) == ("Ada Lovelace", "ada@lovelace.org", "0123")
     customer.change_profile(LATER, name="Ada King", phone="", address="Ockham")
-    assert (customer.name, customer.email, customer.phone, customer.address) == ("Ada King", "ada@lovelace.org", "", "Ockham")
+    assert (customer.name, customer.email, customer.phone, customer.address) == (
+        "Ada King",
+        "ada@lovelace.org",
+        "",
+        "Ockham",
+    )
 
 
 def test_change_profile_validates_what_is_given():
@@ -170,13 +194,23 @@ def test_consent_given_twice_is_refused():
     customer = registered()
     customer.give_consent("marketing", AT)
     customer.collect_events()
-    refused(customer, InvalidTransition, "INVALID_TRANSITION", "purpose", lambda: customer.give_consent("marketing", LATER))
-    refused(customer, InvalidTransition, "INVALID_TRANSITION", "purpose", lambda: customer.give_consent(" marketing ", LATER))
+    refused(
+        customer, InvalidTransition, "INVALID_TRANSITION", "purpose", lambda: customer.give_consent("marketing", LATER)
+    )
+    refused(
+        customer,
+        InvalidTransition,
+        "INVALID_TRANSITION",
+        "purpose",
+        lambda: customer.give_consent(" marketing ", LATER),
+    )
 
 
 def test_a_consent_not_given_cannot_be_withdrawn():
     customer = registered()
-    refused(customer, InvalidTransition, "INVALID_TRANSITION", "purpose", lambda: customer.withdraw_consent("marketing", AT))
+    refused(
+        customer, InvalidTransition, "INVALID_TRANSITION", "purpose", lambda: customer.withdraw_consent("marketing", AT)
+    )
 
 
 def test_a_consent_purpose_is_short_text():
@@ -242,7 +276,7 @@ def activity(customer_id: UUID | None = None) -> CustomerActivity:
 
 
 def at_time(hour: int, minute: int = 0, day: date = DAY) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=timezone.utc)
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
 def test_one_activity_record_per_customer_per_day():
@@ -251,7 +285,9 @@ def test_one_activity_record_per_customer_per_day():
     [started] = record.collect_events()
     assert isinstance(started, CustomerActivity.Started)
     assert (started.customer_id, started.day) == (customer, DAY)
-    assert record.id == identity("customer-activity", customer, "2024-05-01") == CustomerActivity.create_id(customer, DAY)
+    assert (
+        record.id == identity("customer-activity", customer, "2024-05-01") == CustomerActivity.create_id(customer, DAY)
+    )
     assert record.id != CustomerActivity.create_id(customer, DAY + timedelta(days=1))
     assert record.id != CustomerActivity.create_id(uuid4(), DAY)
     assert (record.customer_id, record.day, record.events_count) == (customer, DAY, 0)
@@ -307,7 +343,13 @@ def test_an_empty_search_is_refused():
 @pytest.mark.parametrize("quantity", [0, -1, True, 1.5])
 def test_a_cart_addition_needs_a_positive_quantity(quantity):
     record = activity()
-    refused(record, InvalidQuantity, "INVALID_QUANTITY", "quantity", lambda: record.add_to_cart(uuid4(), quantity, at_time(9)))
+    refused(
+        record,
+        InvalidQuantity,
+        "INVALID_QUANTITY",
+        "quantity",
+        lambda: record.add_to_cart(uuid4(), quantity, at_time(9)),
+    )
 
 
 # === Order ===================================================================================
@@ -478,7 +520,9 @@ def test_a_cancelled_or_unfulfillable_order_cannot_be_paid():
     unfulfillable = placed()
     unfulfillable.mark_not_fulfillable("no stock", AT)
     unfulfillable.collect_events()
-    refused(unfulfillable, InvalidTransition, "INVALID_TRANSITION", None, lambda: unfulfillable.pay(gbp("15.00"), LATER))
+    refused(
+        unfulfillable, InvalidTransition, "INVALID_TRANSITION", None, lambda: unfulfillable.pay(gbp("15.00"), LATER)
+    )
 
 
 def test_an_order_cannot_ship_before_its_stock_is_reserved():
@@ -570,11 +614,29 @@ def test_returns_cannot_exceed_what_was_shipped_across_several_returns():
     order.return_lines([ReturnLine("B", 1)], "", LATER)
     assert names(log.take()) == ["Returned", "Returned"]
     assert order.returned == {"A": 1, "B": 1}
-    refused(order, ReturnExceedsShipped, "RETURN_EXCEEDS_SHIPPED", "lines", lambda: order.return_lines([ReturnLine("A", 2)], "", LATER))
-    refused(order, ReturnExceedsShipped, "RETURN_EXCEEDS_SHIPPED", "lines", lambda: order.return_lines([ReturnLine("B", 1)], "", LATER))
+    refused(
+        order,
+        ReturnExceedsShipped,
+        "RETURN_EXCEEDS_SHIPPED",
+        "lines",
+        lambda: order.return_lines([ReturnLine("A", 2)], "", LATER),
+    )
+    refused(
+        order,
+        ReturnExceedsShipped,
+        "RETURN_EXCEEDS_SHIPPED",
+        "lines",
+        lambda: order.return_lines([ReturnLine("B", 1)], "", LATER),
+    )
     order.return_lines([ReturnLine("A", 1)], "", LATER)
     assert order.returned == {"A": 2, "B": 1}
-    refused(order, ReturnExceedsShipped, "RETURN_EXCEEDS_SHIPPED", "lines", lambda: order.return_lines([ReturnLine("A", 1)], "", LATER))
+    refused(
+        order,
+        ReturnExceedsShipped,
+        "RETURN_EXCEEDS_SHIPPED",
+        "lines",
+        lambda: order.return_lines([ReturnLine("A", 1)], "", LATER),
+    )
     log.assert_replays()
     assert replay(log.events).returned == {"A": 2, "B": 1}
 
@@ -594,7 +656,13 @@ def test_lines_of_one_return_are_added_up_per_sku():
 
 def test_a_return_is_refused_for_an_sku_not_on_the_order():
     order = shipped()
-    refused(order, ReturnExceedsShipped, "RETURN_EXCEEDS_SHIPPED", "lines", lambda: order.return_lines([ReturnLine("Z", 1)], "", LATER))
+    refused(
+        order,
+        ReturnExceedsShipped,
+        "RETURN_EXCEEDS_SHIPPED",
+        "lines",
+        lambda: order.return_lines([ReturnLine("Z", 1)], "", LATER),
+    )
 
 
 def test_a_return_needs_a_line():
@@ -605,7 +673,13 @@ def test_a_return_needs_a_line():
 @pytest.mark.parametrize("state", [placed, reserved])
 def test_only_a_shipped_or_delivered_order_takes_returns(state):
     order = state()
-    refused(order, InvalidTransition, "INVALID_TRANSITION", None, lambda: order.return_lines([ReturnLine("A", 1)], "", LATER))
+    refused(
+        order,
+        InvalidTransition,
+        "INVALID_TRANSITION",
+        None,
+        lambda: order.return_lines([ReturnLine("A", 1)], "", LATER),
+    )
 
 
 def test_a_shipped_order_can_still_be_paid_cash_on_delivery():

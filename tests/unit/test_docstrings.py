@@ -27,7 +27,8 @@ def _is_public(name: str) -> bool:
 def _is_aggregate(node: ast.ClassDef) -> bool:
     """A class whose bases include ``Aggregate`` (the eventsourcing base class)."""
     return any(
-        (isinstance(base, ast.Name) and base.id == "Aggregate") or (isinstance(base, ast.Attribute) and base.attr == "Aggregate")
+        (isinstance(base, ast.Name) and base.id == "Aggregate")
+        or (isinstance(base, ast.Attribute) and base.attr == "Aggregate")
         for base in node.bases
     )
 
@@ -56,7 +57,16 @@ def _module_name(path: Path) -> str:
 
 
 def test_the_domain_modules_are_found():
-    assert {p.stem for p in MODULES} >= {"__init__", "shared", "catalog", "inventory", "customer", "campaign", "feedback", "access"}
+    assert {p.stem for p in MODULES} >= {
+        "__init__",
+        "shared",
+        "catalog",
+        "inventory",
+        "customer",
+        "campaign",
+        "feedback",
+        "access",
+    }
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)
@@ -115,15 +125,28 @@ def test_the_checks_see_the_aggregates_their_events_and_their_methods():
         "TrainedModel",
         "ServingSlot",
     }
-    methods = {f"{name}.{m.name}" for p in MODULES for name, node in _aggregates(_parse(p)) for m in _public_methods(node)}
-    assert {"StockItem.reserve", "StockItem.available", "Order.return_lines", "Product.create_id", "Allocation.allocate", "User.issue_token"} <= methods
+    methods = {
+        f"{name}.{m.name}" for p in MODULES for name, node in _aggregates(_parse(p)) for m in _public_methods(node)
+    }
+    assert {
+        "StockItem.reserve",
+        "StockItem.available",
+        "Order.return_lines",
+        "Product.create_id",
+        "Allocation.allocate",
+        "User.issue_token",
+    } <= methods
     assert not any(".__" in m or "._" in m for m in methods)
 
 
 def test_a_class_without_a_docstring_would_be_caught():
-    tree = ast.parse('class Thing(Aggregate):\n    """Doc."""\n    class Happened(Aggregate.Event):\n        at: int\n    def do(self):\n        pass\n')
+    tree = ast.parse(
+        'class Thing(Aggregate):\n    """Doc."""\n    class Happened(Aggregate.Event):\n        at: int\n    def do(self):\n        pass\n'
+    )
     assert [name for name, node in _public_classes(tree) if not ast.get_docstring(node)] == ["Thing.Happened"]
-    assert [m.name for _, node in _aggregates(tree) for m in _public_methods(node) if not ast.get_docstring(m)] == ["do"]
+    assert [m.name for _, node in _aggregates(tree) for m in _public_methods(node) if not ast.get_docstring(m)] == [
+        "do"
+    ]
 
 
 # --- dependencies ----------------------------------------------------------------------------
@@ -171,4 +194,9 @@ def test_the_import_check_catches_what_it_should():
         "def f():\n"
         "    import torch\n"
     )
-    assert _forbidden_imports(ast.parse(source)) == ["eventsourcing", "eventsourcing.application", "sqlalchemy.orm", "torch"]
+    assert _forbidden_imports(ast.parse(source)) == [
+        "eventsourcing",
+        "eventsourcing.application",
+        "sqlalchemy.orm",
+        "torch",
+    ]

@@ -61,7 +61,9 @@ def test_stock_items_of_other_warehouses_are_other_items():
     assert StockItem.open("A", "main").id != StockItem.open("A", "north").id
 
 
-@pytest.mark.parametrize(("sku", "warehouse", "field"), [("", "main", "sku"), ("A", "", "warehouse"), ("A", "w" * 65, "warehouse")])
+@pytest.mark.parametrize(
+    ("sku", "warehouse", "field"), [("", "main", "sku"), ("A", "", "warehouse"), ("A", "w" * 65, "warehouse")]
+)
 def test_open_refuses_malformed_keys(sku, warehouse, field):
     raises(InvalidArgument, "INVALID_ARGUMENT", field, lambda: StockItem.open(sku, warehouse))
 
@@ -276,7 +278,16 @@ def test_replaying_a_stock_items_events_rebuilds_it():
     item.adjust(-1, "damaged", AT)
     item.count(5, LATER)
     item.release(second, LATER)
-    assert names(log.take()) == ["Opened", "Received", "Reserved", "Reserved", "Shipped", "Adjusted", "Counted", "Released"]
+    assert names(log.take()) == [
+        "Opened",
+        "Received",
+        "Reserved",
+        "Reserved",
+        "Shipped",
+        "Adjusted",
+        "Counted",
+        "Released",
+    ]
     log.assert_replays()
     rebuilt = replay(log.events)
     assert (rebuilt.on_hand, rebuilt.reserved, rebuilt.available, rebuilt.version) == (5, 0, 5, 8)
@@ -405,12 +416,22 @@ def test_place_refuses_an_empty_purchase_order():
 
 
 def test_place_refuses_an_sku_the_supplier_has_no_terms_for():
-    raises(PurchaseRuleBroken, "SUPPLIER_TERMS_BROKEN", "sku", lambda: PurchaseOrder.place(acme(), "main", {"A": 10, "Z": 1}, AT))
+    raises(
+        PurchaseRuleBroken,
+        "SUPPLIER_TERMS_BROKEN",
+        "sku",
+        lambda: PurchaseOrder.place(acme(), "main", {"A": 10, "Z": 1}, AT),
+    )
 
 
 @pytest.mark.parametrize("quantities", [{"A": 5}, {"A": 12}, {"A": 10, "B": 6}])
 def test_place_refuses_quantities_that_break_the_terms(quantities):
-    raises(PurchaseRuleBroken, "SUPPLIER_TERMS_BROKEN", "quantity", lambda: PurchaseOrder.place(acme(), "main", quantities, AT))
+    raises(
+        PurchaseRuleBroken,
+        "SUPPLIER_TERMS_BROKEN",
+        "quantity",
+        lambda: PurchaseOrder.place(acme(), "main", quantities, AT),
+    )
 
 
 def test_place_refuses_a_missing_warehouse():
@@ -420,7 +441,12 @@ def test_place_refuses_a_missing_warehouse():
 def test_place_refuses_lines_in_two_currencies():
     supplier = acme()
     supplier.agree_terms("C", SupplierTerms(7, 1, 1, Money(Decimal("2"), "EUR")))
-    raises(CurrencyMismatch, "CURRENCY_MISMATCH", "lines", lambda: PurchaseOrder.place(supplier, "main", {"A": 10, "C": 1}, AT))
+    raises(
+        CurrencyMismatch,
+        "CURRENCY_MISMATCH",
+        "lines",
+        lambda: PurchaseOrder.place(supplier, "main", {"A": 10, "C": 1}, AT),
+    )
 
 
 def test_receive_everything_ordered_by_default():
@@ -482,7 +508,9 @@ def warehouse_stock() -> dict[str, StockItem]:
 
 
 def snapshot(items: dict[str, StockItem]) -> dict[str, tuple[int, dict[str, int], int]]:
-    return {sku: (item.on_hand, copy.deepcopy(item.reservations), len(item.pending_events)) for sku, item in items.items()}
+    return {
+        sku: (item.on_hand, copy.deepcopy(item.reservations), len(item.pending_events)) for sku, item in items.items()
+    }
 
 
 def test_allocate_reserves_every_line():

@@ -84,7 +84,16 @@ def line(segment: str, channel: str, proposed: str, current: str = "10") -> Allo
 def propose(lines: list[AllocationLine], budget: str = "100", objective: str = "CONVERSIONS") -> BudgetAllocation:
     curve = ResponseCurve("champions", "email", "log", {"a": 1.0, "k": 1.0}, [[0.0, 0.0], [0.0, 0.0]], 3, 0.9)
     return BudgetAllocation.propose(
-        gbp(budget), objective, {"Campaigns": 7}, {}, [curve], {"name": "GLOP", "status": "OPTIMAL"}, lines, 2.0, 1.0, AT
+        gbp(budget),
+        objective,
+        {"Campaigns": 7},
+        {},
+        [curve],
+        {"name": "GLOP", "status": "OPTIMAL"},
+        lines,
+        2.0,
+        1.0,
+        AT,
     )
 
 
@@ -92,10 +101,14 @@ def test_an_approved_allocation_names_a_campaign_per_line_with_spend():
     allocation = propose([line("champions", "email", "60"), line("lost", "social", "40"), line("new", "email", "0")])
     ids = allocation.approve({("champions", "email"): "Champions: loyalty points"}, LATER)
     assert allocation.status == AllocationStatus.APPROVED
-    assert ids == [allocated_campaign_id(allocation.id, "champions", "email"), allocated_campaign_id(allocation.id, "lost", "social")]
+    assert ids == [
+        allocated_campaign_id(allocation.id, "champions", "email"),
+        allocated_campaign_id(allocation.id, "lost", "social"),
+    ]
     approved = allocation.collect_events()[-1]
     assert [(c["name"], c["budget"]) for c in approved.campaigns] == [
-        ("Champions: loyalty points", gbp("60")), ("lost via social", gbp("40")),
+        ("Champions: loyalty points", gbp("60")),
+        ("lost via social", gbp("40")),
     ]
     with pytest.raises(InvalidTransition):
         allocation.approve({}, LATER)

@@ -13,9 +13,15 @@ from tests.unit.support import AT, LATER, names, replay
 
 def recorded(version: str = "v1", **overrides) -> TrainedModel:
     fields = dict(
-        kind="recommender", version=version, hyperparameters={"k": 256}, data_position={"Customers": 10},
-        metrics={"recall@20": 0.18}, artifact_checksum="ab" * 32, artifact_path="var/artifacts/recommender/v1",
-        notes="", at=AT,
+        kind="recommender",
+        version=version,
+        hyperparameters={"k": 256},
+        data_position={"Customers": 10},
+        metrics={"recall@20": 0.18},
+        artifact_checksum="ab" * 32,
+        artifact_path="var/artifacts/recommender/v1",
+        notes="",
+        at=AT,
     )
     fields.update(overrides)
     return TrainedModel.record(**fields)
@@ -27,7 +33,12 @@ def test_a_recorded_model_is_named_by_kind_and_version_and_replays():
     assert model.status == ModelStatus.TRAINED
     assert model.metrics == {"recall@20": 0.18} and model.data_position == {"Customers": 10}
     again = replay(model.collect_events())
-    assert (again.kind, again.model_version, again.hyperparameters, again.trained_at) == ("recommender", "v1", {"k": 256}, AT)
+    assert (again.kind, again.model_version, again.hyperparameters, again.trained_at) == (
+        "recommender",
+        "v1",
+        {"k": 256},
+        AT,
+    )
 
 
 @pytest.mark.parametrize(

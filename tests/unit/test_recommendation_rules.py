@@ -67,7 +67,9 @@ class Served:
     def similar_candidates(self, product_id: UUID) -> list[UUID]:
         return [B, C]
 
-    def recommend(self, customer_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+    def recommend(
+        self, customer_id: UUID, first: int, excluded: set[UUID]
+    ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         return [r for r in self.lists.get(customer_id, []) if r[0] not in excluded][:first]
 
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
@@ -97,9 +99,15 @@ class Engine:
 
     def fit(self, interactions: Any, candidates: Any, *, validation_fraction: float, k: int, progress: Any) -> Fitted:
         metrics = {f"recall@{k}": 0.5, f"ndcg@{k}": 0.4, f"precision@{k}": 0.1, "coverage": 1.0}
-        return Fitted("item-graph", {"model": "item-graph"}, [{"model": n, "parameters": p, "metrics": metrics} for n, p in candidates])
+        return Fitted(
+            "item-graph",
+            {"model": "item-graph"},
+            [{"model": n, "parameters": p, "metrics": metrics} for n, p in candidates],
+        )
 
-    def save(self, fitted: Any, kind: str, version: str, *, n: int, manifest: dict[str, Any], progress: Any) -> tuple[Path, str]:
+    def save(
+        self, fitted: Any, kind: str, version: str, *, n: int, manifest: dict[str, Any], progress: Any
+    ) -> tuple[Path, str]:
         self.manifest = manifest
         return Path("artifacts") / kind / version, "ab" * 32
 
@@ -138,7 +146,11 @@ def serve(data: Data, engine: Engine, customer: UUID, first: int = 3) -> list:
 def test_the_models_list_with_its_explanations_less_what_was_bought_or_cannot_be_sold():
     served = Served()
     listed = serve(Data(), Engine(served), ALICE)
-    assert [(r.product_id, r.source, r.because) for r in listed] == [(A, Source.MODEL, (D,)), (B, Source.MODEL, (D,)), (C, Source.MODEL, (D,))]
+    assert [(r.product_id, r.source, r.because) for r in listed] == [
+        (A, Source.MODEL, (D,)),
+        (B, Source.MODEL, (D,)),
+        (C, Source.MODEL, (D,)),
+    ]
     assert {(r.model_id, r.model_version) for r in listed} == {(served.model_id, "v1")}
 
     listed = serve(Data(unavailable={B}, bought={ALICE: {A}}), Engine(served), ALICE)
@@ -155,7 +167,10 @@ def test_a_customer_the_model_never_saw_gets_popular_products():
 def test_without_an_active_model_popularity_comes_from_the_read_models():
     data = Data(ranking=[(B, 5.0), (C, 4.0), (A, 3.0)], unavailable={C})
     listed = serve(data, Engine(None), ALICE)
-    assert [(r.product_id, r.source, r.model_version) for r in listed] == [(B, Source.POPULAR, None), (A, Source.POPULAR, None)]
+    assert [(r.product_id, r.source, r.model_version) for r in listed] == [
+        (B, Source.POPULAR, None),
+        (A, Source.POPULAR, None),
+    ]
 
 
 def test_similar_products_skip_the_excluded_and_need_a_model():
@@ -171,7 +186,9 @@ def test_training_records_the_model_and_activates_it():
     assert data.caught_up == 1 and recorded["kind"] == KIND and recorded["version"] == outcome.version
     assert outcome.model == "item-graph" and outcome.version.startswith("item-graph-")
     assert recorded["data_position"] == {"Customers": 7} and recorded["artifact_checksum"] == "ab" * 32
-    assert outcome.metrics["customers"] == 2 and outcome.metrics["products"] == 2 and outcome.metrics["interactions"] == 3
+    assert (
+        outcome.metrics["customers"] == 2 and outcome.metrics["products"] == 2 and outcome.metrics["interactions"] == 3
+    )
     assert outcome.metrics["ndcg@20"] == 0.4 and outcome.metrics["gf-cf.ndcg@20"] == 0.4
     assert engine.manifest["hyperparameters"]["precomputed_per_customer"] == 100
     assert system.models.activated == [outcome.model_id] and engine.serving_calls == [(KIND, outcome.version)]

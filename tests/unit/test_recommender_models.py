@@ -52,7 +52,9 @@ def test_recommendations_stay_in_the_community(fitted, graph: sp.csr_matrix) -> 
 
 
 def test_similar_items_and_explanations_stay_in_the_community(fitted, graph: sp.csr_matrix, tmp_path: Path) -> None:
-    artifact = precompute(fitted, graph, [f"u{u}" for u in range(USERS)], [f"i{i}" for i in range(ITEMS)], n=5, similar=3)
+    artifact = precompute(
+        fitted, graph, [f"u{u}" for u in range(USERS)], [f"i{i}" for i in range(ITEMS)], n=5, similar=3
+    )
     for item in range(ITEMS):
         similar = artifact.similar(f"i{item}", 3)
         assert similar and all(community(int(s.item[1:]), ITEMS) == community(item, ITEMS) for s in similar)
@@ -74,7 +76,9 @@ def test_the_models_beat_popularity_on_held_out_items(fitted, graph: sp.csr_matr
         held_mask[rng.choice(np.flatnonzero(coo.row == user))] = True
     part = lambda m: sp.csr_matrix((coo.data[m], (coo.row[m], coo.col[m])), shape=graph.shape)  # noqa: E731
     train, test = part(~held_mask), part(held_mask)
-    model = type(fitted)(**{k: v for k, v in fitted.__dict__.items() if k in type(fitted).__dataclass_fields__ and k != "name"})
+    model = type(fitted)(
+        **{k: v for k, v in fitted.__dict__.items() if k in type(fitted).__dataclass_fields__ and k != "name"}
+    )
     metrics = evaluate(model.fit(train), train, test, k=3)
     # Within its community a user has 7 candidate items: 3 picks find the held-out one 3/7 of the time.
     assert metrics["recall@3"] > 0.3
@@ -93,7 +97,9 @@ def test_serving_filters_and_knows_its_users(graph: sp.csr_matrix) -> None:
 
 
 def test_an_altered_artifact_is_refused(graph: sp.csr_matrix, tmp_path: Path) -> None:
-    artifact = precompute(build("item-graph").fit(graph), graph, [str(u) for u in range(USERS)], [str(i) for i in range(ITEMS)])
+    artifact = precompute(
+        build("item-graph").fit(graph), graph, [str(u) for u in range(USERS)], [str(i) for i in range(ITEMS)]
+    )
     checksum = artifact.save(tmp_path)
     (tmp_path / "manifest.json").write_text('{"version": "forged"}')
     with pytest.raises(ValueError, match="checksum"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -13,15 +13,27 @@ import pytest
 from domain.replenishment import DemandForecast, ForecastSummary, LineEdit, PlanLine, PlanStatus, ReplenishmentPlan
 from domain.shared import InvalidArgument, InvalidQuantity, InvalidTransition, Money
 
-NOW = datetime(2024, 3, 1, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 1, tzinfo=UTC)
 SUPPLIER = uuid.uuid4()
 
 
 def line(sku: str, quantity: int, warehouse: str = "main") -> PlanLine:
     return PlanLine(
-        sku=sku, warehouse=warehouse, supplier_id=SUPPLIER, quantity=quantity, unit_cost=Money(Decimal("2"), "GBP"),
-        position=0, order_up_to=quantity, mean_demand=10.0, quantiles={"p90": 14.0}, safety_stock=2.0,
-        critical_fractile=0.9, expected_holding=1.0, expected_shortage=0.5, forecast_model="WindowAverage", rationale="-",
+        sku=sku,
+        warehouse=warehouse,
+        supplier_id=SUPPLIER,
+        quantity=quantity,
+        unit_cost=Money(Decimal("2"), "GBP"),
+        position=0,
+        order_up_to=quantity,
+        mean_demand=10.0,
+        quantiles={"p90": 14.0},
+        safety_stock=2.0,
+        critical_fractile=0.9,
+        expected_holding=1.0,
+        expected_shortage=0.5,
+        forecast_model="WindowAverage",
+        rationale="-",
     )
 
 
@@ -88,8 +100,15 @@ UNIFORM = np.arange(100.0)  # demand uniform on 0..99
 
 
 def item(sku: str = "MUG", **kwargs) -> PlanItem:
-    values = {"warehouse": "main", "supplier": "acme", "position": 0, "demand": UNIFORM, "unit_cost": 1.0,
-              "holding_cost": 1.0, "shortage_cost": 3.0} | kwargs
+    values = {
+        "warehouse": "main",
+        "supplier": "acme",
+        "position": 0,
+        "demand": UNIFORM,
+        "unit_cost": 1.0,
+        "holding_cost": 1.0,
+        "shortage_cost": 3.0,
+    } | kwargs
     return PlanItem(sku=sku, **values)
 
 

@@ -1,13 +1,13 @@
 """A review's analyses: the rules of an analysis, and its history (the latest counts, none is lost)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 
 from domain.feedback import InvalidAnalysis, Review, Sentiment
 
-AT = datetime(2026, 5, 1, tzinfo=timezone.utc)
+AT = datetime(2026, 5, 1, tzinfo=UTC)
 SCORES = {"positive": 0.8, "neutral": 0.1, "negative": 0.1}
 
 
@@ -17,9 +17,16 @@ def _review() -> Review:
 
 def _analyse(review: Review, label: str = Sentiment.POSITIVE, version: str = "v1", **changes) -> None:
     arguments = dict(
-        label=label, scores=SCORES, aspects=[{"aspect": "colour", "term": "colour", "sentiment": "POSITIVE", "score": 0.7}],
-        keywords=["colour"], language="en", explanation=[{"token": "lovely", "weight": 0.3}], method="textcat",
-        model_version=version, model_id=None, at=AT,
+        label=label,
+        scores=SCORES,
+        aspects=[{"aspect": "colour", "term": "colour", "sentiment": "POSITIVE", "score": 0.7}],
+        keywords=["colour"],
+        language="en",
+        explanation=[{"token": "lovely", "weight": 0.3}],
+        method="textcat",
+        model_version=version,
+        model_id=None,
+        at=AT,
     )
     arguments.update(changes)
     review.analyse(**arguments)

@@ -7,12 +7,28 @@ from infrastructure.reviews.lexicon import aspect_name, aspect_patterns
 from infrastructure.reviews.pipeline import add_aspects, blank
 
 LABELLED = [
-    ("en", "The fabric is soft but it runs small.", {("material", "fabric"), ("material", "soft"), ("size_fit", "runs small")}),
-    ("en", "Delivery took three weeks and customer service never answered.", {("delivery", "Delivery"), ("customer_service", "customer service")}),
+    (
+        "en",
+        "The fabric is soft but it runs small.",
+        {("material", "fabric"), ("material", "soft"), ("size_fit", "runs small")},
+    ),
+    (
+        "en",
+        "Delivery took three weeks and customer service never answered.",
+        {("delivery", "Delivery"), ("customer_service", "customer service")},
+    ),
     ("en", "Great value for the price, lovely colour.", {("price", "value"), ("price", "price"), ("colour", "colour")}),
     ("en", "I simply adore it.", set()),
-    ("zh", "这件衣服质量很好，但是尺码偏小，物流很慢", {("quality", "质量"), ("size_fit", "尺码"), ("size_fit", "偏小"), ("delivery", "物流")}),
-    ("zh", "客服态度很差，退货也麻烦", {("customer_service", "客服"), ("customer_service", "态度"), ("customer_service", "退货")}),
+    (
+        "zh",
+        "这件衣服质量很好，但是尺码偏小，物流很慢",
+        {("quality", "质量"), ("size_fit", "尺码"), ("size_fit", "偏小"), ("delivery", "物流")},
+    ),
+    (
+        "zh",
+        "客服态度很差，退货也麻烦",
+        {("customer_service", "客服"), ("customer_service", "态度"), ("customer_service", "退货")},
+    ),
     ("zh", "颜色好看，价格便宜", {("colour", "颜色"), ("style", "好看"), ("price", "价格"), ("price", "便宜")}),
 ]
 

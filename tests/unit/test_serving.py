@@ -73,7 +73,9 @@ def test_an_altered_artifact_is_refused_and_nothing_is_held(tmp_path):
 def test_the_artifact_directory_can_be_the_model_files_folder(tmp_path):
     record = saved(tmp_path / "v1", "one")
     as_file = Record(record.id, record.version, str(tmp_path / "v1" / "model.txt"), record.artifact_checksum)
-    served = ServedModel("test-kind", lambda r: Path(r.artifact_path).read_text(), directory=lambda r: Path(r.artifact_path).parent)
+    served = ServedModel(
+        "test-kind", lambda r: Path(r.artifact_path).read_text(), directory=lambda r: Path(r.artifact_path).parent
+    )
     assert served.of(as_file) == "one"
 
 
