@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.system import SingleThreadedRunner, System
 
+from domain.contexts import CONTEXT_NAMES
+
 from .access import AccessApplication
+from .base import StorewiseApplication
 from .campaigns import CampaignApplication
 from .catalog import CatalogApplication
 from .customers import CustomerApplication
@@ -27,28 +30,60 @@ from .models import ModelRegistryApplication
 
 log = logging.getLogger(__name__)
 
-SYSTEM = System(
-    pipes=[
-        [CustomerApplication, InventoryApplication, CustomerApplication],
-        [CatalogApplication],
-        [MarketingApplication, CampaignApplication],  # allocation approved -> campaigns drafted
-        [FeedbackApplication, FeedbackApplication],  # reviews submitted -> analysed
-        [AccessApplication],
-        [ModelRegistryApplication],
-    ]
-)
 
-#: The process managers, as (event of one context) -> (command in another).
-CONTEXT_MAP = [
-    ("Customers", "Order.Placed", "Inventory", "allocate the order's stock"),
-    ("Customers", "Order.Cancelled", "Inventory", "release the order's reservation"),
-    ("Customers", "Order.Shipped", "Inventory", "ship the reserved stock"),
-    ("Customers", "Order.Returned", "Inventory", "receive returned units back into stock"),
-    ("Inventory", "Allocation.Allocated", "Customers", "confirm the order's reservation"),
-    ("Inventory", "Allocation.Failed", "Customers", "mark the order not fulfillable"),
-    ("Marketing", "BudgetAllocation.Approved", "Campaigns", "draft a campaign per allocation line, with its budget"),
-    ("Feedback", "Review.Submitted", "Feedback", "analyse the review with the served sentiment model"),
+class ProcessManager(NamedTuple):
+    """An event of one context (``leader``) that makes another (``follower``, possibly the same) act."""
+
+    leader: str
+    event: str
+    follower: str
+    action: str
+
+
+#: The process managers, as (event of one context) -> (command in another). The system's
+#: pipes are made from it, so the glossary's context map is the wiring itself.
+CONTEXT_MAP: list[ProcessManager] = [
+    ProcessManager("Customers", "Order.Placed", "Inventory", "allocate the order's stock"),
+    ProcessManager("Customers", "Order.Cancelled", "Inventory", "release the order's reservation"),
+    ProcessManager("Customers", "Order.Shipped", "Inventory", "ship the reserved stock"),
+    ProcessManager("Customers", "Order.Returned", "Inventory", "receive returned units back into stock"),
+    ProcessManager("Inventory", "Allocation.Allocated", "Customers", "confirm the order's reservation"),
+    ProcessManager("Inventory", "Allocation.Failed", "Customers", "mark the order not fulfillable"),
+    ProcessManager(
+        "Marketing", "BudgetAllocation.Approved", "Campaigns", "draft a campaign per allocation line, with its budget"
+    ),
+    ProcessManager("Feedback", "Review.Submitted", "Feedback", "analyse the review with the served sentiment model"),
 ]
+
+#: The application of each bounded context, by the context's name (the application's ``name``,
+#: which names its event log), in the registry's order (``domain.contexts``).
+APPLICATIONS: dict[str, type[StorewiseApplication]] = {
+    app.name: app
+    for app in (
+        CustomerApplication,
+        CatalogApplication,
+        InventoryApplication,
+        CampaignApplication,
+        FeedbackApplication,
+        AccessApplication,
+        ModelRegistryApplication,
+        MarketingApplication,
+    )
+}
+if list(APPLICATIONS) != list(CONTEXT_NAMES):
+    raise ValueError(f"the applications {list(APPLICATIONS)} are not the bounded contexts {list(CONTEXT_NAMES)}")
+for _pm in CONTEXT_MAP:
+    if _pm.leader not in APPLICATIONS or _pm.follower not in APPLICATIONS:
+        raise ValueError(f"process manager {_pm} connects a context that has no application")
+
+#: Who follows whom: one pipe per (leader, follower) of the context map, then each context
+#: that neither leads nor follows on its own.
+_EDGES = list(dict.fromkeys((pm.leader, pm.follower) for pm in CONTEXT_MAP))
+_CONNECTED = {name for edge in _EDGES for name in edge}
+SYSTEM = System(
+    pipes=[[APPLICATIONS[leader], APPLICATIONS[follower]] for leader, follower in _EDGES]
+    + [[APPLICATIONS[name]] for name in CONTEXT_NAMES if name not in _CONNECTED]
+)
 
 
 class StorewiseRunner(SingleThreadedRunner[Any]):

@@ -50,13 +50,15 @@ CONTEXTS: tuple[BoundedContext, ...] = (
         "Campaigns",
         "Campaign",
         ("domain.campaign",),
-        "Marketing campaigns, each aimed at one segment on one channel with a budget, and their outcomes.",
+        "Marketing campaigns, each aimed at one segment on one channel with a budget, and what they achieved: "
+        "spend, reach, conversions, revenue, and a held-out group of the segment to measure the uplift.",
     ),
     BoundedContext(
         "Feedback",
         "Feedback",
         ("domain.feedback",),
-        "Reviews customers write, their moderation, and their analysis: sentiment, aspects, keywords.",
+        "Reviews customers write, their moderation (published or hidden), and their analysis by the served "
+        "sentiment model: sentiment, the aspects a review talks about, keywords, language.",
     ),
     BoundedContext(
         "Access",
@@ -90,3 +92,12 @@ def context(name: str) -> BoundedContext:
         if found.name == name:
             return found
     raise KeyError(name)
+
+
+def context_of(module: str) -> BoundedContext:
+    """The context a domain module (e.g. ``domain.replenishment``) belongs to (KeyError if none:
+    ``domain.shared`` belongs to every context, so to none in particular)."""
+    for found in CONTEXTS:
+        if module in found.modules:
+            return found
+    raise KeyError(module)
