@@ -47,7 +47,7 @@ def _own_members(module: Any, kind: type) -> list[Any]:
 
 
 def _fields(cls: type) -> list[str]:
-    hints = {}
+    hints: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         if klass.__module__.startswith("domain"):
             hints.update(getattr(klass, "__annotations__", {}))
@@ -105,8 +105,8 @@ def _context_map() -> list[str]:
         node = _node("engine", engine.name)
         lines.append(f'    {node}[["{engine.name}"]]')
         lines += [f"    {_node('rm', table)} --> {node}" for table in engine.reads]
-        for event in engine.follows:
-            lines.append(f'    {context_of(event.__module__).name} -- "{event_name(event)}" --> {node}')
+        for followed in engine.follows:
+            lines.append(f'    {context_of(followed.__module__).name} -- "{event_name(followed)}" --> {node}')
         for target, events in _recorded_in(engine).items():
             lines.append(f'    {node} -- "{", ".join(events)}" --> {target}')
     lines.append("```")
@@ -186,7 +186,7 @@ def _module(module: Any) -> list[str]:
     return out
 
 
-def _errors_table(errors: list[type]) -> list[str]:
+def _errors_table(errors: list[type[DomainError]]) -> list[str]:
     lines = ["| code | error | meaning |", "|---|---|---|"]
     lines += [f"| `{error.code}` | `{error.__name__}` | {_one_line(_doc(error))} |" for error in errors]
     return lines

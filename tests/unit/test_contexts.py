@@ -42,20 +42,21 @@ def _aggregates(module_name: str) -> list[type[Aggregate]]:
     ]
 
 
-def _event(context_name: str, name: str) -> type:
+def _event(context_name: str, name: str) -> type[object]:
     """The event ``Aggregate.Event`` of one of the context's domain modules."""
     aggregate_name, _, event_name_ = name.partition(".")
     for module_name in context(context_name).modules:
         aggregate = getattr(importlib.import_module(module_name), aggregate_name, None)
-        if aggregate is not None and inspect.isclass(getattr(aggregate, event_name_, None)):
-            return getattr(aggregate, event_name_)
+        found = getattr(aggregate, event_name_, None)
+        if inspect.isclass(found):
+            return found
     raise AssertionError(f"{context_name} has no event {name}")
 
 
 # --- the registry itself -------------------------------------------------------------------
 
 
-def test_the_registry_names_each_context_once():
+def test_the_registry_names_each_context_once() -> None:
     assert len(set(CONTEXT_NAMES)) == len(CONTEXTS)
     assert len({c.title for c in CONTEXTS}) == len(CONTEXTS)
     assert CONTEXT_NAMES == (
@@ -75,7 +76,7 @@ def test_the_registry_names_each_context_once():
         context("Replenishment")  # part of Inventory, not a context of its own
 
 
-def test_every_domain_module_with_aggregates_belongs_to_exactly_one_context():
+def test_every_domain_module_with_aggregates_belongs_to_exactly_one_context() -> None:
     listed = [module for bounded in CONTEXTS for module in bounded.modules]
     assert len(listed) == len(set(listed))
     for module in listed:
@@ -89,14 +90,14 @@ def test_every_domain_module_with_aggregates_belongs_to_exactly_one_context():
 # --- every context has an application, projections and a glossary section -----------------
 
 
-def test_every_context_has_its_application_and_nothing_else_has_one():
+def test_every_context_has_its_application_and_nothing_else_has_one() -> None:
     assert list(APPLICATIONS) == list(CONTEXT_NAMES)
     for name, application in APPLICATIONS.items():
         assert application.name == name
     assert set(SYSTEM.nodes) == set(CONTEXT_NAMES)
 
 
-def test_every_context_has_its_projections_and_an_event_log_index():
+def test_every_context_has_its_projections_and_an_event_log_index() -> None:
     assert list(CONTEXT_PROJECTIONS) == list(CONTEXT_NAMES)
     for name, projections in CONTEXT_PROJECTIONS.items():
         assert projections and all(p.leader == name for p in projections)
@@ -106,7 +107,7 @@ def test_every_context_has_its_projections_and_an_event_log_index():
     assert len({p.name for p in running}) == len(running)
 
 
-def test_every_context_has_a_glossary_section():
+def test_every_context_has_a_glossary_section() -> None:
     text = render()
     for bounded in CONTEXTS:
         section = _section(text, f"## {bounded.title}")
@@ -117,7 +118,7 @@ def test_every_context_has_a_glossary_section():
                 assert f"### {aggregate.__name__}" in section.splitlines()
 
 
-def test_the_process_managers_connect_real_events_of_real_contexts():
+def test_the_process_managers_connect_real_events_of_real_contexts() -> None:
     for leader, event, follower, action in CONTEXT_MAP:
         assert leader in CONTEXT_NAMES and follower in CONTEXT_NAMES and action
         _event(leader, event)
@@ -127,7 +128,7 @@ def test_the_process_managers_connect_real_events_of_real_contexts():
 # --- the engines ---------------------------------------------------------------------------
 
 
-def test_each_engine_reads_real_read_models_and_records_events_of_a_context():
+def test_each_engine_reads_real_read_models_and_records_events_of_a_context() -> None:
     assert len({e.name for e in ENGINES}) == len(ENGINES)
     known_tables = set(tables.metadata.tables)
     for engine in ENGINES:
@@ -143,7 +144,7 @@ def test_each_engine_reads_real_read_models_and_records_events_of_a_context():
             )
 
 
-def test_the_engines_named_in_the_docs_are_the_registry_s():
+def test_the_engines_named_in_the_docs_are_the_registry_s() -> None:
     glossary = render()
     domain_md = (ROOT / "docs" / "domain.md").read_text()
     for engine in ENGINES:
@@ -154,14 +155,14 @@ def test_the_engines_named_in_the_docs_are_the_registry_s():
 # --- the documentation lists exactly the registry's contexts ---------------------------------
 
 
-def test_readme_how_it_is_built_lists_the_registry_s_contexts():
+def test_readme_how_it_is_built_lists_the_registry_s_contexts() -> None:
     section = _section((ROOT / "README.md").read_text(), "## How it is built")
     listed = re.findall(r"^- \*\*([^*]+)\*\* \(`([^`]+)`\) —", section, flags=re.MULTILINE)
     assert listed == [(c.title, c.name) for c in CONTEXTS], "README's How it is built differs from domain/contexts.py"
     assert f"The {NUMBERS[len(CONTEXTS)]} bounded contexts" in section
 
 
-def test_the_domain_guide_describes_every_context():
+def test_the_domain_guide_describes_every_context() -> None:
     text = (ROOT / "docs" / "domain.md").read_text()
     section = _section(text, f"## The {NUMBERS[len(CONTEXTS)]} parts of the shop")
     listed = re.findall(r"^- \*\*([^*]+)\*\* ", section, flags=re.MULTILINE)
