@@ -1,8 +1,12 @@
-"""Who is acting, and why: the context every recorded event carries.
+"""Who is acting, and why: the context every recorded event carries, and every log line.
 
 A command handler sets the context (actor, correlation id, causation id,
 idempotency key); the infrastructure's event mapper writes it beside each
 event it stores. The domain never sees it.
+
+A request's log context (its correlation id, principal and GraphQL operation) is set where the
+request starts (``request_scope``) and read by the log formatter. Context variables follow the
+request into the worker threads that run its commands (``asyncio.to_thread`` copies them).
 """
 
 from __future__ import annotations
@@ -75,3 +79,22 @@ def within(context: CommandContext, **changes: str) -> Iterator[CommandContext]:
         yield _current.get()  # type: ignore[misc]
     finally:
         _current.reset(token)
+
+
+# --- the log context of a request ------------------------------------------------------------
+
+log_correlation_id: ContextVar[str] = ContextVar("storewise_log_correlation_id", default="")
+log_principal: ContextVar[str] = ContextVar("storewise_log_principal", default="")
+log_operation: ContextVar[str] = ContextVar("storewise_log_operation", default="")
+
+
+@contextmanager
+def request_scope(correlation: str, who: str = "") -> Iterator[None]:
+    """Within it, every log line carries this correlation id and principal."""
+    variables = (log_correlation_id, log_principal, log_operation)
+    tokens = [var.set(value) for var, value in zip(variables, (correlation, who, ""))]
+    try:
+        yield
+    finally:
+        for var, token in zip(variables, tokens):
+            var.reset(token)

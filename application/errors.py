@@ -27,3 +27,8 @@ class IdempotencyKeyReused(DomainError):
     """The idempotency key was already used for a different command."""
 
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class ConfigurationError(Exception):
+    """The process's settings do not describe a usable configuration (a malformed variable, an
+    unreadable file): said once at start-up, before anything runs."""

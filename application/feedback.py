@@ -5,32 +5,33 @@ review with the sentiment model the model registry serves (kind ``sentiment``) a
 records ``Review.Analysed``. Without an active model nothing is recorded (the review
 waits; ``reanalyse_reviews`` analyses it once a model is trained): the command stays fast
 and no analysis pretends to come from a model that does not exist.
+
+The engine (``infrastructure.reviews``: spaCy pipelines, the aspect lexicon, topics) plugs in
+through :class:`ReviewAnalysisEngine`; :class:`ReviewAnalysis` serves the active model's analyser.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic
 
 from domain.feedback import Review
 from domain.shared import DomainError, InvalidArgument
 
 from .base import StorewiseApplication
+from .models import ModelRecord, ModelRegistryApplication
 
 log = logging.getLogger(__name__)
 
 #: The model registry's kind of the review sentiment models.
 SENTIMENT_KIND = "sentiment"
-#: Environment key naming a function ``(trained model) -> ReviewAnalyser``: the engine's seam.
-ANALYSER_LOADER_TOPIC = "STOREWISE_REVIEW_ANALYSER_LOADER"
-DEFAULT_ANALYSER_LOADER = "infrastructure.reviews.serving:load_analyser"
 
 
 class NoActiveModel(DomainError):
@@ -53,17 +54,57 @@ class ReviewAnalyser(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
+class ReviewAnalysisEngine(Protocol):
+    """The review-analysis engine (port; ``infrastructure.reviews.serving`` implements it)."""
+
+    def analyser(self, model: ModelRecord) -> ReviewAnalyser:
+        """The analyser of a trained sentiment model, loaded once while it is served (ValueError or
+        OSError when its artifact is missing or altered)."""
+
+    def topics(self, texts: Sequence[str], count: int) -> list[dict[str, Any]]:
+        """Topic groups of the texts: their top ``terms``, ``weight`` and ``review_count``, largest first."""
+
+    def distinctive_keywords(
+        self, target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]]
+    ) -> list[dict[str, Any]]:
+        """Keywords of the target reviews most over-represented against the rest (``term``, ``score``, ``count``)."""
+
+
+class ReviewAnalysis:
+    """Review analysis as the shop uses it: the analyser of the sentiment model served now, and the
+    engine's summaries of many reviews (topics, distinctive keywords)."""
+
+    def __init__(self, models: ModelRegistryApplication, engine: ReviewAnalysisEngine):
+        self.models = models
+        self.engine = engine
+
+    def analyser(self) -> ReviewAnalyser | None:
+        """The analyser of the sentiment model served now, or None if no model is active."""
+        model = self.models.active_model(SENTIMENT_KIND)
+        return None if model is None else self.engine.analyser(model)
+
+    def topics(self, texts: Sequence[str], count: int) -> list[dict[str, Any]]:
+        """Topic groups of the texts (none when there are too few)."""
+        return self.engine.topics(texts, count) if texts else []
+
+    def distinctive_keywords(
+        self, target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]]
+    ) -> list[dict[str, Any]]:
+        """Keywords of the target reviews most over-represented against the rest."""
+        return self.engine.distinctive_keywords(target, rest)
+
+
 class FeedbackApplication(StorewiseApplication):
     """Takes customers' reviews and moderates them."""
 
     name = "Feedback"
     #: It follows its own log for submitted reviews only.
     follow_topics = [get_topic(Review.Submitted)]
-    _models: Any = None
+    _analysis: ReviewAnalysis | None = None
 
-    def connect(self, runner: Any) -> None:
-        """Find the model registry among the system's applications (read only)."""
-        self._models = runner.apps.get("Models")
+    def use(self, analysis: ReviewAnalysis) -> None:
+        """Analyse reviews with this (the composition root connects it before the process catches up)."""
+        self._analysis = analysis
 
     def submit_review(
         self,
@@ -104,13 +145,7 @@ class FeedbackApplication(StorewiseApplication):
 
     def analyser(self) -> ReviewAnalyser | None:
         """The analyser of the sentiment model served now, or None if no model is active."""
-        model = self._models.active_model(SENTIMENT_KIND) if self._models is not None else None
-        if model is None:
-            return None
-        load: Callable[[Any], ReviewAnalyser] = resolve_topic(
-            self.env.get(ANALYSER_LOADER_TOPIC) or DEFAULT_ANALYSER_LOADER
-        )
-        return load(model)
+        return self._analysis.analyser() if self._analysis is not None else None
 
     @staticmethod
     def _record_analysis(review: Review, analysis: dict[str, Any], analyser: ReviewAnalyser, at: datetime) -> None:

@@ -3,7 +3,8 @@ that run the marketing engine and record what it decided.
 
 The engine (``infrastructure.marketing.engine``: RFM scoring, response curves, the
 OR-Tools optimiser, the purchase predictor) and the feature views it reads
-(``projections.marketing``) plug in through the two ports below. Each decision is
+(``projections.marketing``) plug in through the two ports below (:class:`MarketingEngine`,
+:class:`MarketingData`); the composition root builds them once. Each decision is
 recorded with what it was based on: the event-log position of the data
 (``data_position``), the rules or model version, the parameters, the solver status.
 An approved allocation is followed by the Campaign context, which drafts a campaign
@@ -12,23 +13,22 @@ per line with that line's budget.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
-from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
-
-from eventsourcing.utils import resolve_topic
 
 from domain.marketing import (
     AllocationLine,
     BudgetAllocation,
+    CampaignResult,
     InsufficientData,
     Objective,
+    ResponseCurve,
     Segmentation,
     SegmentMembership,
     segment_of,
@@ -36,11 +36,10 @@ from domain.marketing import (
 from domain.shared import DomainError, InvalidArgument, Money, utc_now
 
 from .base import StorewiseApplication
+from .campaigns import CampaignApplication
+from .models import ModelRecord, ModelRegistryApplication
 
 PURCHASE_KIND = "purchase-prediction"
-#: Environment key naming the engine's class (its seam); the default is the real one.
-ENGINE_TOPIC = "STOREWISE_MARKETING_ENGINE"
-DEFAULT_ENGINE = "infrastructure.marketing.engine:MarketingEngine"
 
 
 class NoActiveModel(DomainError):
@@ -53,20 +52,6 @@ class ModelUnavailable(DomainError):
     """The served purchase-prediction model's artifact cannot be read (moved, deleted or altered)."""
 
     code = "MODEL_UNAVAILABLE"
-
-
-@dataclass(frozen=True)
-class CampaignResult:
-    """A campaign's outcome so far (its recordings added up): one point of a response curve."""
-
-    campaign_id: UUID
-    segment: str
-    channel: str
-    currency: str
-    spend: Decimal
-    conversions: int
-    revenue: Decimal
-    last_at: datetime
 
 
 class MarketingData(Protocol):
@@ -96,9 +81,108 @@ class BudgetRequest:
     segment_max: dict[str, Decimal] = field(default_factory=dict)
 
 
-def load_engine() -> Any:
-    """The marketing engine named by ``STOREWISE_MARKETING_ENGINE`` (the real one by default)."""
-    return resolve_topic(os.environ.get(ENGINE_TOPIC) or DEFAULT_ENGINE)()
+class FittedCurve(Protocol):
+    """A response curve the engine fitted: the outcome expected at a spend, its slope and its band."""
+
+    segment: str
+    channel: str
+
+    def __call__(self, spend: Any) -> Any: ...
+
+    def slope(self, spend: float) -> float: ...
+
+    def band(self, spend: Any) -> tuple[Any, Any]: ...
+
+    def record(self) -> ResponseCurve: ...
+
+
+class SolvedAllocation(Protocol):
+    """The optimiser's answer: the spend of each (segment, channel) line, and how the solver ended."""
+
+    spends: dict[tuple[str, str], float]
+
+    def solver_record(self) -> dict[str, Any]: ...
+
+
+class SegmentBook(Protocol):
+    """The segment rules in force, and the campaign template of each segment."""
+
+    name: str
+    checksum: str
+    rules: Any
+
+    def campaign_name(self, segment: str, channel: str) -> str: ...
+
+
+class TrainedPurchaseModel(Protocol):
+    """What training the purchase predictor produced, for the model registry."""
+
+    version: str
+    hyperparameters: dict[str, Any]
+    metrics: dict[str, float]
+    checksum: str
+    path: Any
+    notes: str
+
+
+class MarketingEngine(Protocol):
+    """The marketing engine (port; ``infrastructure.marketing.engine`` implements it): RFM scoring,
+    response curves and the budget optimiser, the purchase predictor, campaign uplift."""
+
+    def run(self, name: str) -> AbstractContextManager[None]:
+        """Count and time one run of the engine."""
+
+    def serving(self, kind: str, version: str) -> None:
+        """The registry serves ``version`` of ``kind`` now."""
+
+    def segment_book(self, path: str | None = None) -> SegmentBook:
+        """The segment rules (from ``path``, else the configured ones)."""
+
+    def rfm_scores(self, rows: Sequence[tuple[Any, datetime, int, float]], as_of: datetime) -> Any:
+        """Every customer's RFM score as of an instant (``scores`` by customer, ``thresholds``)."""
+
+    def fit_curve(self, segment: str, channel: str, spend: Sequence[float], outcome: Sequence[float]) -> FittedCurve:
+        """A response curve through the recorded outcomes (InsufficientData if too few)."""
+
+    def constraints(self, request: BudgetRequest) -> Any:
+        """The optimiser's constraints from a request."""
+
+    def allocate(
+        self, curves: Sequence[FittedCurve], keys: Sequence[tuple[str, str]], total: float, constraints: Any
+    ) -> SolvedAllocation:
+        """Split ``total`` across the lines to maximise the expected outcome."""
+
+    def proportional_split(self, weights: dict[tuple[str, str], float], total: float) -> dict[tuple[str, str], float]:
+        """``total`` split in proportion to ``weights``."""
+
+    def curve_points(self, curve: ResponseCurve, top: float, count: int) -> list[dict[str, float]]:
+        """Points of a recorded curve from 0 to ``top`` spend, with its band, for charts."""
+
+    def train_purchase_model(
+        self, order_lines: Sequence[tuple[Any, ...]], activity: Sequence[tuple[Any, ...]], **options: Any
+    ) -> TrainedPurchaseModel:
+        """Train, validate (temporal split) and save a purchase predictor."""
+
+    def score_customers(
+        self,
+        trained: ModelRecord,
+        order_lines: Sequence[tuple[Any, ...]],
+        activity: Sequence[tuple[Any, ...]],
+        as_of: datetime,
+    ) -> dict[Any, dict[str, Any]]:
+        """Each customer's purchase probability with its explanation, by the trained model."""
+
+    def uplift(
+        self,
+        *,
+        reach: int,
+        conversions: int,
+        revenue: float,
+        holdout: int,
+        holdout_conversions: int,
+        holdout_revenue: float,
+    ) -> dict[str, Any]:
+        """A campaign's uplift over its holdout group, with intervals."""
 
 
 class MarketingApplication(StorewiseApplication):
@@ -188,21 +272,30 @@ class MarketingApplication(StorewiseApplication):
         return self.get(allocation_id, BudgetAllocation)
 
 
-class Marketing:
-    """The marketing use cases: run the engine on the feature views, record its decisions.
+class MarketingDecisions:
+    """The marketing use cases: run the engine on the feature views and record what it decided
+    (segments, budget allocations, purchase probabilities, campaign uplift). ``position``: the
+    event log's position now, recorded with each decision as the data it saw."""
 
-    ``storewise``: the running system (its ``marketing``, ``models`` and ``campaigns``
-    applications, ``event_counts()`` and ``settings``); ``data``: the feature views.
-    """
+    def __init__(
+        self,
+        app: MarketingApplication,
+        models: ModelRegistryApplication,
+        campaigns: CampaignApplication,
+        data: MarketingData,
+        engine: MarketingEngine,
+        position: Callable[[], dict[str, int]],
+    ):
+        self.app, self.models, self.campaigns = app, models, campaigns
+        self.data, self.engine, self.position = data, engine, position
 
-    def __init__(self, storewise: Any, data: MarketingData, engine: Any = None):
-        self.storewise = storewise
-        self.data = data
-        self.engine = engine or load_engine()
+    def segment_book(self) -> SegmentBook:
+        """The segment rules in force."""
+        return self.engine.segment_book()
 
-    @property
-    def app(self) -> MarketingApplication:
-        return self.storewise.marketing
+    def curve_points(self, curve: ResponseCurve, top: float, count: int) -> list[dict[str, float]]:
+        """Points of a recorded response curve from 0 to ``top`` spend, with its band, for charts."""
+        return self.engine.curve_points(curve, top, count)
 
     # --- segments ---------------------------------------------------------------------
 
@@ -211,7 +304,7 @@ class Marketing:
     ) -> UUID:
         """Score every customer with orders (RFM quintiles) and place them in segments."""
         as_of = as_of or utc_now()
-        position = self.storewise.event_counts()
+        position = self.position()
         with self.engine.run("marketing-segments"):
             book = self.engine.segment_book(rules_path)
             scores = self.engine.rfm_scores(self.data.rfm(), as_of)
@@ -224,14 +317,16 @@ class Marketing:
 
     def response_curves(
         self, objective: str, currency: str
-    ) -> tuple[list[Any], dict[tuple[str, str], str], dict[tuple[str, str], float]]:
+    ) -> tuple[list[FittedCurve], dict[tuple[str, str], str], dict[tuple[str, str], float]]:
         """Fitted curves per line, the lines that could not be fitted (and why), and each line's
         spend in the last period (its latest campaign)."""
         lines: dict[tuple[str, str], list[CampaignResult]] = defaultdict(list)
         for result in self.data.campaign_results():
             if result.currency == currency and result.spend > 0:
                 lines[(result.segment, result.channel)].append(result)
-        curves, skipped, current = [], {}, {}
+        curves: list[FittedCurve] = []
+        skipped: dict[tuple[str, str], str] = {}
+        current: dict[tuple[str, str], float] = {}
         for key, results in sorted(lines.items()):
             outcome = [
                 float(r.conversions) if objective == Objective.CONVERSIONS else float(r.revenue) for r in results
@@ -252,7 +347,7 @@ class Marketing:
             raise InvalidArgument(f"the objective is one of {', '.join(Objective.ALL)}", field="objective")
         if not request.total_budget.is_positive:
             raise InvalidArgument("the total budget must be positive", field="totalBudget")
-        position = self.storewise.event_counts()
+        position = self.position()
         currency = request.total_budget.currency
         with self.engine.run("marketing-budget"):
             curves, skipped, current = self.response_curves(request.objective, currency)
@@ -310,7 +405,9 @@ class Marketing:
         """Approve an allocation; its campaigns are named by the segments' campaign templates."""
         allocation = self.app.budget_allocation(allocation_id)
         book = self.engine.segment_book()
-        names = {(l.segment, l.channel): book.campaign_name(l.segment, l.channel) for l in allocation.lines}
+        names = {
+            (line.segment, line.channel): book.campaign_name(line.segment, line.channel) for line in allocation.lines
+        }
         return self.app.approve_budget_allocation(allocation_id, names, idempotency_key=idempotency_key)
 
     # --- purchase prediction ----------------------------------------------------------
@@ -318,13 +415,10 @@ class Marketing:
     def train_purchase_model(self, *, activate: bool = True, **options: Any) -> UUID:
         """Train the purchase predictor on the order history, save its artifact, record it in the
         model registry (kind ``purchase-prediction``) and, by default, serve it."""
-        position = self.storewise.event_counts()
-        artifacts = Path(self.storewise.settings.var_dir) / "artifacts" / PURCHASE_KIND
+        position = self.position()
         with self.engine.run("marketing-purchase-train"):
-            trained = self.engine.train_purchase_model(
-                self.data.order_lines(), self.data.activity(), artifacts, **options
-            )
-        models = self.storewise.models
+            trained = self.engine.train_purchase_model(self.data.order_lines(), self.data.activity(), **options)
+        models = self.models
         model_id = models.record_training(
             PURCHASE_KIND,
             trained.version,
@@ -343,7 +437,7 @@ class Marketing:
     def purchase_probability(self, customer_id: UUID, *, as_of: datetime | None = None) -> dict[str, Any] | None:
         """The probability that the customer orders within the model's horizon, with the features that
         raised or lowered it; None for a customer without orders. NoActiveModel without a model."""
-        model = self.storewise.models.active_model(PURCHASE_KIND)
+        model = self.models.active_model(PURCHASE_KIND)
         if model is None:
             raise NoActiveModel("no purchase-prediction model is active: run `storewise train purchase-model`")
         lines = self.data.order_lines([customer_id])
@@ -359,7 +453,7 @@ class Marketing:
 
     def campaign_performance(self, campaign_id: UUID) -> dict[str, Any]:
         """The campaign's uplift over its holdout group (conversion rate and revenue per person), with 90% intervals."""
-        campaign = self.storewise.campaigns.campaign(campaign_id)
+        campaign = self.campaigns.campaign(campaign_id)
         return self.engine.uplift(
             reach=campaign.reach,
             conversions=campaign.conversions,
@@ -377,9 +471,10 @@ def _cents(amount: float) -> Decimal:
 __all__ = [
     "BudgetRequest",
     "CampaignResult",
-    "Marketing",
     "MarketingApplication",
     "MarketingData",
+    "MarketingDecisions",
+    "MarketingEngine",
     "ModelUnavailable",
     "NoActiveModel",
     "PURCHASE_KIND",

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
+from .models import ModelRegistryApplication
+
 KIND = "recommender"
 
 #: The interaction weights of the feature view (see projections/customers.py).
@@ -139,11 +141,6 @@ class RecommenderEngine(Protocol):
         """The served model (None if none is active, or its artifact cannot be read); blocking."""
 
 
-def recommendation_service(storewise: Any) -> RecommenderEngine:
-    """The recommender engine of this running system (it keeps the served model in memory)."""
-    return storewise.recommender
-
-
 # --- training ------------------------------------------------------------------------------------
 
 
@@ -175,94 +172,6 @@ class TrainingOutcome:
             "activated": self.activated,
             "candidates": self.candidates,
         }
-
-
-def train_recommender(
-    storewise: Any,
-    data: RecommenderData,
-    *,
-    engine: RecommenderEngine | None = None,
-    models: Sequence[str] = ("gf-cf", "item-graph", "lightgcn"),
-    parameters: dict[str, dict[str, Any]] | None = None,
-    validation_fraction: float = 0.2,
-    activate: bool = True,
-    k: int = 20,
-    progress: Callable[[str], None] | None = None,
-) -> TrainingOutcome:
-    """Train the recommender on the interaction graph: choose among ``models`` by their NDCG@k on a
-    validation split of each customer's interactions, fit the winner on everything, save its
-    serving artifact, record the training (kind, hyperparameters, the event-log position of the
-    data, validation metrics, artifact checksum) and, if ``activate``, serve it.
-    ``engine``: the running system's by default."""
-    say = progress or (lambda line: None)
-    engine = engine or recommendation_service(storewise)
-    for name in models:
-        if name not in engine.model_names:
-            raise ValueError(f"no model {name!r} (known: {', '.join(engine.model_names)})")
-    parameters = parameters or {}
-    with engine.run("recommender-train"):
-        # The interaction feature view first catches up with the log, so the position recorded is the data's.
-        data.catch_up()
-        data_position = storewise.event_counts()
-        interactions = data.interactions()
-        if not interactions:
-            raise NothingToLearn("no interactions to train on yet (views, carts or purchases by known customers)")
-        customers, products = len({c for c, _, _ in interactions}), len({p for _, p, _ in interactions})
-        say(f"training graph: {customers} customers, {products} products, {len(interactions)} interactions")
-        candidates = [(name, dict(parameters.get(name, {}))) for name in models]
-        fitted = engine.fit(interactions, candidates, validation_fraction=validation_fraction, k=k, progress=say)
-        winner, results = fitted.model, fitted.candidates
-        version = f"{winner}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-        hyperparameters = {
-            **fitted.hyperparameters,
-            "validation_fraction": validation_fraction,
-            "selected_by": f"ndcg@{k}",
-            "candidates": [{"model": name, **params} for name, params in candidates],
-            "interaction_weights": INTERACTION_WEIGHTS,
-            "precomputed_per_customer": PRECOMPUTED,
-        }
-        metrics = _flat_metrics(winner, results, k)
-        metrics.update(
-            {"customers": float(customers), "products": float(products), "interactions": float(len(interactions))}
-        )
-        directory, checksum = engine.save(
-            fitted,
-            KIND,
-            version,
-            n=PRECOMPUTED,
-            progress=say,
-            manifest={
-                "kind": KIND,
-                "version": version,
-                "hyperparameters": hyperparameters,
-                "data_position": data_position,
-            },
-        )
-        model_id = storewise.models.record_training(
-            KIND,
-            version,
-            hyperparameters=hyperparameters,
-            data_position=data_position,
-            metrics=metrics,
-            artifact_checksum=checksum,
-            artifact_path=str(directory),
-            notes=f"{winner} chosen by validation NDCG@{k} among {', '.join(models)}",
-        )
-        if activate:
-            storewise.models.activate_model(model_id)
-            engine.serving(KIND, version)
-        return TrainingOutcome(
-            model_id=model_id,
-            version=version,
-            model=winner,
-            hyperparameters=hyperparameters,
-            metrics=metrics,
-            data_position=data_position,
-            artifact_path=directory,
-            artifact_checksum=checksum,
-            activated=activate,
-            candidates=[{"model": r["model"], **{key: float(v) for key, v in r["metrics"].items()}} for r in results],
-        )
 
 
 def _flat_metrics(winner: str, results: list[dict[str, Any]], k: int) -> dict[str, float]:
@@ -351,26 +260,126 @@ def exclusions(data: RecommenderData, customer_id: UUID | None, candidates: Sequ
     return excluded
 
 
-def recommendations_for(
-    storewise: Any, data: RecommenderData, customer_id: UUID, first: int, *, engine: RecommenderEngine | None = None
-) -> list[Recommendation]:
-    """A customer's recommendations with the shop's rules applied. ``engine``: the running system's by default."""
-    active = (engine or recommendation_service(storewise)).active()
-    popular: list[tuple[UUID, float]] = []
-    if active is None:
-        popular = data.popular(PRECOMPUTED)
-        candidates = [p for p, _ in popular]
-    else:
-        candidates = active.candidates(customer_id)
-    return recommend(active, customer_id, first, exclusions(data, customer_id, candidates), popular)
+# --- the use cases -------------------------------------------------------------------------------
 
 
-def similar_for(
-    storewise: Any, data: RecommenderData, product_id: UUID, first: int, *, engine: RecommenderEngine | None = None
-) -> list[Recommendation]:
-    """The products most similar to a product, with the shop's rules applied (none while no model is active)."""
-    active = (engine or recommendation_service(storewise)).active()
-    if active is None:
-        return []
-    candidates = active.similar_candidates(product_id)
-    return similar_products(active, product_id, first, exclusions(data, None, candidates))
+class Recommendations:
+    """Recommending as the shop does it: train the recommender and record the training (``registry``:
+    the model registry; ``position``: the event log's position now), and serve each customer's list
+    with the shop's rules applied."""
+
+    def __init__(
+        self,
+        registry: ModelRegistryApplication,
+        engine: RecommenderEngine,
+        data: RecommenderData,
+        position: Callable[[], dict[str, int]],
+    ):
+        self.registry, self.engine, self.data, self.position = registry, engine, data, position
+
+    def train(
+        self,
+        *,
+        models: Sequence[str] = ("gf-cf", "item-graph", "lightgcn"),
+        parameters: dict[str, dict[str, Any]] | None = None,
+        validation_fraction: float = 0.2,
+        activate: bool = True,
+        k: int = 20,
+        progress: Callable[[str], None] | None = None,
+    ) -> TrainingOutcome:
+        """Train the recommender on the interaction graph: choose among ``models`` by their NDCG@k on a
+        validation split of each customer's interactions, fit the winner on everything, save its
+        serving artifact, record the training (kind, hyperparameters, the event-log position of the
+        data, validation metrics, artifact checksum) and, if ``activate``, serve it."""
+        say = progress or (lambda line: None)
+        engine, data = self.engine, self.data
+        for name in models:
+            if name not in engine.model_names:
+                raise ValueError(f"no model {name!r} (known: {', '.join(engine.model_names)})")
+        parameters = parameters or {}
+        with engine.run("recommender-train"):
+            # The interaction feature view first catches up with the log, so the position recorded is the data's.
+            data.catch_up()
+            data_position = self.position()
+            interactions = data.interactions()
+            if not interactions:
+                raise NothingToLearn("no interactions to train on yet (views, carts or purchases by known customers)")
+            customers, products = len({c for c, _, _ in interactions}), len({p for _, p, _ in interactions})
+            say(f"training graph: {customers} customers, {products} products, {len(interactions)} interactions")
+            candidates = [(name, dict(parameters.get(name, {}))) for name in models]
+            fitted = engine.fit(interactions, candidates, validation_fraction=validation_fraction, k=k, progress=say)
+            winner, results = fitted.model, fitted.candidates
+            version = f"{winner}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+            hyperparameters = {
+                **fitted.hyperparameters,
+                "validation_fraction": validation_fraction,
+                "selected_by": f"ndcg@{k}",
+                "candidates": [{"model": name, **params} for name, params in candidates],
+                "interaction_weights": INTERACTION_WEIGHTS,
+                "precomputed_per_customer": PRECOMPUTED,
+            }
+            metrics = _flat_metrics(winner, results, k)
+            metrics.update(
+                {"customers": float(customers), "products": float(products), "interactions": float(len(interactions))}
+            )
+            directory, checksum = engine.save(
+                fitted,
+                KIND,
+                version,
+                n=PRECOMPUTED,
+                progress=say,
+                manifest={
+                    "kind": KIND,
+                    "version": version,
+                    "hyperparameters": hyperparameters,
+                    "data_position": data_position,
+                },
+            )
+            model_id = self.registry.record_training(
+                KIND,
+                version,
+                hyperparameters=hyperparameters,
+                data_position=data_position,
+                metrics=metrics,
+                artifact_checksum=checksum,
+                artifact_path=str(directory),
+                notes=f"{winner} chosen by validation NDCG@{k} among {', '.join(models)}",
+            )
+            if activate:
+                self.registry.activate_model(model_id)
+                engine.serving(KIND, version)
+            return TrainingOutcome(
+                model_id=model_id,
+                version=version,
+                model=winner,
+                hyperparameters=hyperparameters,
+                metrics=metrics,
+                data_position=data_position,
+                artifact_path=directory,
+                artifact_checksum=checksum,
+                activated=activate,
+                candidates=[
+                    {"model": r["model"], **{key: float(v) for key, v in r["metrics"].items()}} for r in results
+                ],
+            )
+
+    def for_customer(self, customer_id: UUID, first: int) -> list[Recommendation]:
+        """A customer's recommendations with the shop's rules applied."""
+        data = self.data
+        active = self.engine.active()
+        popular: list[tuple[UUID, float]] = []
+        if active is None:
+            popular = data.popular(PRECOMPUTED)
+            candidates = [p for p, _ in popular]
+        else:
+            candidates = active.candidates(customer_id)
+        return recommend(active, customer_id, first, exclusions(data, customer_id, candidates), popular)
+
+    def similar(self, product_id: UUID, first: int) -> list[Recommendation]:
+        """The products most similar to a product, with the shop's rules applied (none while no model is active)."""
+        data = self.data
+        active = self.engine.active()
+        if active is None:
+            return []
+        candidates = active.similar_candidates(product_id)
+        return similar_products(active, product_id, first, exclusions(data, None, candidates))

@@ -3,12 +3,13 @@
 The commands are a mixin of the Inventory application (plans place that context's
 purchase orders, in the same transaction as the approval). The engine that forecasts and
 optimises (statsforecast and OR-Tools, in ``infrastructure.forecasting``) plugs in through
-the :class:`PlanningEngine` port; :func:`propose_replenishment_plan` runs it and records
-what it decided, with the data position it saw.
+the :class:`PlanningEngine` port; :class:`Replenishment` runs it and records what it decided,
+with the data position it saw.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -198,29 +199,35 @@ class ReplenishmentCommands:
         )
 
 
-def propose_replenishment_plan(
-    storewise: Any,
-    engine: PlanningEngine,
-    request: PlanRequest,
-    *,
-    at: datetime | None = None,
-    idempotency_key: str | None = None,
-) -> UUID:
-    """Forecast, optimise and record the proposal (a forecast run, then the plan citing it).
+class Replenishment:
+    """Replenishment as the shop does it: the planning engine forecasts and optimises, and the
+    Inventory application (``inventory``) records the forecasts and the proposed plan with the
+    event log's position the engine saw (``position``)."""
 
-    The data position recorded is the event log's once the read models the engine reads have
-    caught up with it. Re-sent with the same idempotency key, the first plan's id comes back.
-    """
-    request.check()
-    inventory = storewise.inventory
-    if idempotency_key:
-        existing = inventory.find_receipt(idempotency_key)
-        if existing is not None:
-            return existing
-    engine.catch_up()
-    position = storewise.event_counts()
-    outcome = engine.propose(request)
-    run_id = inventory.record_forecast_run(
-        outcome.forecast, position, at=at, idempotency_key=f"{idempotency_key}:forecast" if idempotency_key else None
-    )
-    return inventory.record_replenishment_plan(outcome, position, run_id, at=at, idempotency_key=idempotency_key)
+    def __init__(
+        self, inventory: ReplenishmentCommands, engine: PlanningEngine, position: Callable[[], dict[str, int]]
+    ):
+        self.inventory, self.engine, self.position = inventory, engine, position
+
+    def propose(self, request: PlanRequest, *, at: datetime | None = None, idempotency_key: str | None = None) -> UUID:
+        """Forecast, optimise and record the proposal (a forecast run, then the plan citing it).
+
+        The data position recorded is the event log's once the read models the engine reads have
+        caught up with it. Re-sent with the same idempotency key, the first plan's id comes back.
+        """
+        request.check()
+        inventory = self.inventory
+        if idempotency_key:
+            existing = inventory.find_receipt(idempotency_key)
+            if existing is not None:
+                return existing
+        self.engine.catch_up()
+        position = self.position()
+        outcome = self.engine.propose(request)
+        run_id = inventory.record_forecast_run(
+            outcome.forecast,
+            position,
+            at=at,
+            idempotency_key=f"{idempotency_key}:forecast" if idempotency_key else None,
+        )
+        return inventory.record_replenishment_plan(outcome, position, run_id, at=at, idempotency_key=idempotency_key)

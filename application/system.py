@@ -102,13 +102,6 @@ class StorewiseRunner(SingleThreadedRunner[Any]):
         super().__init__(*args, **kwargs)
         self._processor = threading.local()
 
-    def start(self) -> None:
-        super().start()
-        for app in self.apps.values():  # applications that consult others (read only) find them here
-            if hasattr(app, "connect"):
-                app.connect(self)
-        self.catch_up()
-
     def catch_up(self) -> None:
         """Let every follower process what its leaders recorded while it was not running."""
         with self._prompted_names_lock:

@@ -22,6 +22,26 @@ from eventsourcing.domain import Aggregate, event
 
 from .shared import DomainError, InvalidArgument, InvalidTransition, require_text
 
+#: The aspects a review can talk about, by the name analyses record, and how people say them.
+ASPECT_NAMES = {
+    "size_fit": "size and fit",
+    "quality": "quality",
+    "material": "material",
+    "delivery": "delivery",
+    "price": "price",
+    "customer_service": "customer service",
+    "colour": "colour",
+    "style": "style",
+    "comfort": "comfort",
+    "battery": "battery",
+    "screen": "screen",
+}
+
+
+def aspect_name(aspect: str) -> str:
+    """How people say an aspect (an aspect learned from the catalog is said as it is written)."""
+    return ASPECT_NAMES.get(aspect, aspect.replace("_", " "))
+
 
 class InvalidRating(DomainError):
     """A rating must be a whole number of stars from 1 to 5."""

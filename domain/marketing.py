@@ -33,6 +33,20 @@ from .shared import DomainError, InvalidArgument, InvalidTransition, Money, iden
 UNSEGMENTED = "other"
 
 
+@dataclass(frozen=True)
+class CampaignResult:
+    """A campaign's outcome so far (its recordings added up): one point of a response curve."""
+
+    campaign_id: UUID
+    segment: str
+    channel: str
+    currency: str
+    spend: Decimal
+    conversions: int
+    revenue: Decimal
+    last_at: datetime
+
+
 class InvalidSegmentRules(DomainError):
     """Segment rules are malformed: a score range outside 1-5, a blank or repeated name."""
 

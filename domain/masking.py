@@ -1,10 +1,10 @@
-"""Masked forms of personal data: enough to recognise, not enough to contact."""
+"""Masked forms of personal data, as staff other than the admin see them: enough to recognise, not enough to contact."""
 
 from __future__ import annotations
 
 import re
 
-from domain.customer import FORGOTTEN
+from .customer import FORGOTTEN
 
 
 def mask_email(email: str) -> str:

@@ -1,11 +1,9 @@
 """The Strawberry ASGI app, giving each request its context (and its principal); and
-``OperationMetrics``, the schema extension that counts and times every operation and
-names it on the request's log lines."""
+``OperationName``, the schema extension that names the operation on the request's log lines."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,10 +16,10 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from infrastructure import logging_setup, metrics
+from application.context import log_correlation_id, log_operation, log_principal, request_scope
 
 from .auth.authentication import Authenticator
-from .core.errors import UNAVAILABLE_MESSAGE, client_safe, is_database_unavailable, log, unavailable_extensions
+from .core.errors import UNAVAILABLE_MESSAGE, is_database_unavailable, log, unavailable_extensions
 from .core.request import RequestContext, correlation_id_of
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -47,7 +45,7 @@ class StorewiseGraphQL(GraphQL):
         self.authenticator = authenticator or Authenticator()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        with logging_setup.request_scope(""):  # get_context fills in the correlation id and principal
+        with request_scope(""):  # get_context fills in the correlation id and principal
             if scope["type"] != "http":
                 return await super().__call__(scope, receive, send)
             try:
@@ -61,7 +59,7 @@ class StorewiseGraphQL(GraphQL):
                 if not is_database_unavailable(error):
                     raise
                 log.warning("database unavailable before execution: %s", error)
-                correlation_id = logging_setup.correlation_id.get()
+                correlation_id = log_correlation_id.get()
                 headers = {"Retry-After": "1", **({CORRELATION_HEADER: correlation_id} if correlation_id else {})}
                 response = JSONResponse(
                     {
@@ -85,14 +83,14 @@ class StorewiseGraphQL(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         correlation_id = correlation_id_of(request.headers)
-        logging_setup.correlation_id.set(correlation_id)
+        log_correlation_id.set(correlation_id)
         is_http = isinstance(response, Response)
         if is_http:
             response.headers[CORRELATION_HEADER] = correlation_id
         services = self.state.services
         credentials = request.headers.get("authorization")
         principal = await self.authenticator.principal(credentials, services.db)
-        logging_setup.set_principal(principal.actor)
+        log_principal.set(principal.actor)
         context = RequestContext(
             services=services,
             request=request,
@@ -115,7 +113,7 @@ class StorewiseGraphQL(GraphQL):
                 raise ConnectionRejectionError()
             context.principal = await self.authenticator.principal(authorization, context.services.db)
             context.credentials = authorization
-            logging_setup.set_principal(context.principal.actor)
+            log_principal.set(context.principal.actor)
         if context.principal.refused:
             raise ConnectionRejectionError()
         return await super().on_ws_connect(context)
@@ -129,33 +127,19 @@ class StorewiseGraphQL(GraphQL):
                 await context.close()
 
 
-class OperationMetrics(SchemaExtension):
-    """Counts and times each operation by name and type, counts its errors by code
-    (``infrastructure.metrics``), and names the operation on the request's log lines.
-    First in the schema's extensions, so it sees the errors' final codes."""
+class OperationName(SchemaExtension):
+    """Names the operation on the request's log lines."""
 
     def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        context = self.execution_context
-        logging_setup.set_operation(context.provided_operation_name or "")
-        with metrics.GRAPHQL_IN_PROGRESS.track_inprogress():
-            yield
-        result = context.result
-        errors = getattr(result, "errors", None) or context.pre_execution_errors or []
-        correlation_id = getattr(context.context, "correlation_id", None)
-        codes = [str((client_safe(error, correlation_id).extensions or {}).get("code", "")) for error in errors]
-        try:
-            kind = context.operation_type.value
-        except Exception:  # not parsed (a syntax error): no type to tell
-            kind = "unknown"
-        metrics.observe_graphql(_operation_name(context), kind, time.perf_counter() - started, codes)
+        log_operation.set(self.execution_context.provided_operation_name or "")
+        yield
 
     def on_execute(self) -> Iterator[None]:
-        logging_setup.set_operation(_operation_name(self.execution_context) or "")
+        log_operation.set(operation_name(self.execution_context) or "")
         yield
 
 
-def _operation_name(context: Any) -> str | None:
+def operation_name(context: Any) -> str | None:
     try:
         return context.operation_name
     except Exception:  # several operations and none chosen, or nothing parsed

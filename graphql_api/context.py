@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.bootstrap import Storewise
+from application.storewise import Storewise
 from projections.base import ProjectionRunner
 from projections.tables import projection_positions
 

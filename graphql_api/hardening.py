@@ -1,5 +1,6 @@
 """GraphQL hardening: a query cost limit, an introspection switch and an allow-list of
-persisted queries, each a Strawberry extension configured from the environment.
+persisted queries, each a Strawberry extension; and the depth, alias and token limits
+(:class:`Limits`). Both are configured by the settings (``infrastructure.settings``).
 
 - **Cost** (``STOREWISE_GRAPHQL_MAX_COST``, default 5000, ``0`` = off). Every field costs 1
   (or what :class:`CostRules` says for it; introspection fields and ``__typename`` cost
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -65,7 +65,7 @@ from graphql.pyutils import Undefined
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
-from infrastructure.settings import ConfigurationError, whole_number_setting
+from application.errors import ConfigurationError
 
 from .core.pagination import DEFAULT_PAGE_SIZE
 
@@ -78,12 +78,19 @@ DEFAULT_MAX_COST = 5000
 #: A cost this high means "more than anything allowed"; computed costs are capped at it.
 COST_CEILING = 10**12
 
-_OFF = {"off", "false", "0", "no", "disabled"}
-_ON = {"on", "true", "1", "yes", "enabled"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 # --- settings -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Protection against expensive queries; 0 switches a limit off."""
+
+    max_depth: int = 10
+    max_aliases: int = 20
+    max_tokens: int = 3000
 
 
 @dataclass(frozen=True)
@@ -94,29 +101,6 @@ class HardeningSettings:
     max_cost: int = DEFAULT_MAX_COST
     introspection: bool = True
     allowlist_path: str | None = None
-
-    ENV = {
-        "max_cost": "STOREWISE_GRAPHQL_MAX_COST",
-        "introspection": "STOREWISE_GRAPHQL_INTROSPECTION",
-        "allowlist_path": "STOREWISE_GRAPHQL_ALLOWLIST",
-    }
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> HardeningSettings:
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        max_cost = whole_number_setting(env, cls.ENV["max_cost"])
-        if max_cost is not None:
-            values["max_cost"] = max_cost
-        raw = (env.get(cls.ENV["introspection"]) or "").strip().lower()
-        if raw:
-            if raw not in _ON | _OFF:
-                raise ConfigurationError(f"{cls.ENV['introspection']} must be on or off, not {raw!r}")
-            values["introspection"] = raw in _ON
-        raw = (env.get(cls.ENV["allowlist_path"]) or "").strip()
-        if raw:
-            values["allowlist_path"] = raw
-        return cls(**values)
 
 
 # --- cost -----------------------------------------------------------------------------------
@@ -444,18 +428,12 @@ def _refused(code: str) -> GraphQLError:
 
 
 def hardening_extensions(
-    settings_or_env: HardeningSettings | Mapping[str, str] | None = None,
-    *,
-    rules: CostRules = DEFAULT_COST_RULES,
+    settings: HardeningSettings | None = None, *, rules: CostRules = DEFAULT_COST_RULES
 ) -> list[Callable[[], SchemaExtension]]:
     """Factories of the extensions to append to a schema's extensions: the allow-list (if
     a file is set; read now, so a bad file fails at start-up), the introspection switch (if
-    off) and the cost limit (unless 0). Given a mapping (or nothing: ``os.environ``), the
-    settings are read from it."""
-    if isinstance(settings_or_env, HardeningSettings):
-        settings = settings_or_env
-    else:
-        settings = HardeningSettings.from_env(settings_or_env)
+    off) and the cost limit (unless 0)."""
+    settings = settings or HardeningSettings()
     extensions: list[Callable[[], SchemaExtension]] = []
     if settings.allowlist_path:
         allowlist = AllowList.load(settings.allowlist_path)
@@ -477,6 +455,7 @@ __all__ = [
     "AllowList",
     "CostRules",
     "HardeningSettings",
+    "Limits",
     "NoIntrospection",
     "PersistedQueries",
     "QueryCostLimiter",

@@ -7,9 +7,7 @@ Built once per set of limits (``build_schema`` is cached), never per request.
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -27,10 +25,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 from strawberry.types.graphql import OperationType
 
-from infrastructure.settings import whole_number_setting
-
 from .access.queries import AccessQueries, load_user
-from .app import OperationMetrics
+from .app import OperationName
 from .audit.queries import AuditQueries
 from .auth import EVERYONE, ReadableObjects, requires, unguarded_fields
 from .campaigns.mutations import CampaignMutations
@@ -45,7 +41,7 @@ from .customers.mutations import CustomerMutations
 from .customers.queries import CustomerQueries, load_customer, load_order
 from .feedback.mutations import FeedbackMutations
 from .feedback.queries import FeedbackQueries, load_review
-from .hardening import HardeningSettings, hardening_extensions
+from .hardening import HardeningSettings, Limits, hardening_extensions
 from .inventory.mutations import InventoryMutations
 from .inventory.queries import InventoryQueries, load_purchase_order, load_stock_level, load_supplier
 from .marketing.mutations import MarketingMutations
@@ -163,27 +159,6 @@ class Mutation(
 # --- limits ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Protection against expensive queries; 0 switches a limit off."""
-
-    max_depth: int = 10
-    max_aliases: int = 20
-    max_tokens: int = 3000
-
-    ENV = {
-        "max_depth": "STOREWISE_GRAPHQL_MAX_DEPTH",
-        "max_aliases": "STOREWISE_GRAPHQL_MAX_ALIASES",
-        "max_tokens": "STOREWISE_GRAPHQL_MAX_TOKENS",
-    }
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
-        env = os.environ if env is None else env
-        values = {name: whole_number_setting(env, variable) for name, variable in cls.ENV.items()}
-        return cls(**{name: value for name, value in values.items() if value is not None})
-
-
 def _with_rules_built_once(extension: AddValidationRules) -> Callable[[], SchemaExtension]:
     """A factory of fresh extension instances sharing one validation rule class, so that the
     ValidationCache (keyed by the rules) hits across requests."""
@@ -225,10 +200,16 @@ class StorewiseSchema(strawberry.Schema):
 
 @lru_cache(maxsize=8)
 def build_schema(
-    limits: Limits | None = None, hardening: HardeningSettings | None = None, *, read_only: bool = False
+    limits: Limits | None = None,
+    hardening: HardeningSettings | None = None,
+    *,
+    read_only: bool = False,
+    metrics: type[SchemaExtension] | None = None,
 ) -> strawberry.Schema:
+    """The schema with its extensions. ``metrics``: an extension that observes every operation (the
+    server's Prometheus counters); first, so that it sees the errors' final codes."""
     limits = limits or Limits()
-    extensions: list[Any] = [OperationMetrics, ErrorCodes]  # metrics first: it sees the final error codes
+    extensions: list[Any] = [*([metrics] if metrics else []), OperationName, ErrorCodes]
     if limits.max_tokens:
         max_tokens = limits.max_tokens
         extensions.append(lambda: MaxTokensLimiter(max_token_count=max_tokens))

@@ -6,21 +6,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from application.audit import event_payload, stored_event
 from projections.registry import all_projections
 from projections.tables import metadata, projection_positions
 
-from .bootstrap import Storewise, projection_runner
+from .bootstrap import RunningStorewise as Storewise
+from .bootstrap import projection_runner
 from .event_chain import ChainReport, signed_heads, verify
 from .migrations import upgrade
 from .read_model_db import sync_engine
@@ -43,19 +44,13 @@ class TableCheck:
         return self.live_checksum == self.rebuilt_checksum
 
 
-def audit_key(settings: Settings) -> bytes:
-    """The key that signs chain heads: ``STOREWISE_AUDIT_KEY`` if set, else derived from the KEK."""
-    given = os.environ.get("STOREWISE_AUDIT_KEY")
-    return given.encode() if given else hmac.new(settings.kek, b"storewise audit heads", hashlib.sha256).digest()
-
-
 def verify_chains(storewise: Storewise) -> list[ChainReport]:
     return [verify(app.name, app.recorder) for app in storewise.applications]
 
 
 def heads(storewise: Storewise) -> dict[str, Any]:
     """Signed chain heads to keep outside the database (a later rewrite of a whole chain then shows)."""
-    return signed_heads(verify_chains(storewise), audit_key(storewise.settings))
+    return signed_heads(verify_chains(storewise), storewise.settings.audit_key)
 
 
 def check_heads(storewise: Storewise, exported: dict[str, Any]) -> list[str]:
@@ -63,7 +58,7 @@ def check_heads(storewise: Storewise, exported: dict[str, Any]) -> list[str]:
     problems = []
     expected = signed_heads(
         [ChainReport(c, 0, h["position"], h["hash"]) for c, h in exported["heads"].items()],
-        audit_key(storewise.settings),
+        storewise.settings.audit_key,
     )
     if not hmac.compare_digest(expected["signature"], exported.get("signature", "")):
         problems.append("the exported heads' signature does not match")
@@ -167,7 +162,7 @@ def _scratch(settings: Settings) -> tuple[Settings, Any]:
     """Settings of an empty read-model database for a rebuild, and how to remove it."""
     if settings.backend == "sqlite":
         directory = Path(tempfile.mkdtemp(prefix="storewise-verify-"))
-        scratch = Settings(f"sqlite:///{directory / 'read-models.sqlite'}", settings.kek, directory)
+        scratch = replace(settings.with_database(f"sqlite:///{directory / 'read-models.sqlite'}"), var_dir=directory)
 
         def cleanup() -> None:
             for path in directory.iterdir():
@@ -177,7 +172,7 @@ def _scratch(settings: Settings) -> tuple[Settings, Any]:
         return scratch, cleanup
     schema = f"verify_{uuid.uuid4().hex[:12]}"
     url = settings.url.set(query={"schema": schema}).render_as_string(hide_password=False)
-    scratch = Settings(url, settings.kek, settings.var_dir)
+    scratch = settings.with_database(url)
 
     def drop() -> None:
         import psycopg
@@ -186,72 +181,6 @@ def _scratch(settings: Settings) -> tuple[Settings, Any]:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
     return scratch, drop
-
-
-# --- events and past states, as an auditor sees them ------------------------------------------
-
-
-def jsonable(value: Any) -> Any:
-    """A value of an event or aggregate as plain JSON (money as {amount, currency}, ids as text)."""
-    import dataclasses
-    from datetime import date, datetime
-    from decimal import Decimal
-
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [jsonable(v) for v in value]
-        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (uuid.UUID, Decimal)):
-        return str(value)
-    return value
-
-
-def masked(field_name: str, value: Any) -> Any:
-    """A personal-data value as staff other than the admin see it."""
-    from projections.masking import mask_personal
-
-    return mask_personal(field_name, value) if isinstance(value, str) else value
-
-
-def event_payload(event: Any, *, clear_personal_data: bool) -> dict[str, Any]:
-    """An event's own fields (its identity and time are shown beside it), personal data masked unless ``clear``."""
-    personal = set(getattr(type(event), "personal_data", ()))
-    skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    return {
-        name: jsonable(value if clear_personal_data or name not in personal else masked(name, value))
-        for name, value in vars(event).items()
-        if name not in skip
-    }
-
-
-def aggregate_state(aggregate: Any, *, clear_personal_data: bool) -> dict[str, Any]:
-    """An aggregate's state (its public attributes), personal data masked unless ``clear``."""
-    from domain.customer import PERSONAL_DATA_FIELDS, Customer
-
-    personal = set(PERSONAL_DATA_FIELDS) if isinstance(aggregate, Customer) else set()
-    state = {}
-    for name, value in vars(aggregate).items():
-        name = name.lstrip("_")
-        if name in ("pending_events", "id", "version", "created_on", "modified_on"):
-            continue
-        state[name] = jsonable(value if clear_personal_data or name not in personal else masked(name, value))
-    return state
-
-
-def stored_event(storewise: Storewise, context: str, aggregate_id: uuid.UUID, version: int) -> Any:
-    """The domain event at that version of that aggregate (None if the log has no such event)."""
-    events = list(storewise.application(context).events.get(aggregate_id, gt=version - 1, lte=version))
-    return events[0] if events else None
-
-
-def aggregate_at(storewise: Storewise, context: str, aggregate_id: uuid.UUID, version: int) -> Any:
-    """The aggregate as it was right after its event number ``version``."""
-    return storewise.application(context).repository.get(aggregate_id, version=version)
 
 
 def export_events(
@@ -320,7 +249,7 @@ def replay(storewise: Storewise, until: Any, into_url: str) -> int:
     """Rebuild every read model as it was at the instant ``until`` into another database
     (``into_url``), which ``storewise serve --read-only --database-url`` can then serve."""
     live = storewise.settings.for_read_models()
-    target = Settings(database_url=into_url, kek=storewise.settings.kek, var_dir=storewise.settings.var_dir)
+    target = storewise.settings.with_database(into_url)
     if target.read_model_sync_url() == live.read_model_sync_url():
         raise ValueError("replay into another database than the live read models")
     upgrade(target)

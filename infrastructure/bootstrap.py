@@ -1,130 +1,97 @@
-"""Composition root: settings -> event stores -> the contexts' applications, running as one system."""
+"""The composition root: the one place that builds the running system, once per process.
+
+settings -> the event stores and every context's application (running as one system) -> the
+read side (the projections and the read-model database) -> every engine with the read models it
+reads (:func:`build_engines`) -> the use cases (``application.storewise.Storewise``). The HTTP
+server and the command line start here; nothing else builds an engine or reads the environment.
+
+Where is the recommender built, and how is it swapped for a fake? In :func:`build_engines`:
+``bootstrap(settings, recommender=FakeRecommender())`` hands every use case the fake instead
+(any engine of ``application.storewise.Engines`` by its field name).
+"""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-from application.access import AccessApplication
-from application.campaigns import CampaignApplication
-from application.catalog import CatalogApplication
-from application.customers import CustomerApplication
-from application.feedback import FeedbackApplication
-from application.inventory import InventoryApplication
-from application.marketing import MarketingApplication
+from application.marketing import PURCHASE_KIND
 from application.models import ModelRegistryApplication
-from application.recommendations import RecommenderEngine
+from application.recommendations import KIND as RECOMMENDER_KIND
+from application.storewise import Engines, Storewise
 from application.system import SYSTEM, StorewiseRunner
 from projections.base import ProjectionRunner
 from projections.registry import all_projections
 
+from .read_model_db import sync_engine
 from .settings import Settings
 from .startup import one_process_at_a_time
 
 
-@dataclass
-class Storewise:
-    """The running write side: one application per bounded context."""
+class RunningStorewise(Storewise):
+    """Storewise as this process built it: also the settings it was built from, and the read side
+    (the projections, with the read-model database the engines read)."""
 
-    settings: Settings
-    runner: StorewiseRunner
-    _recommender: Any = field(default=None, init=False, repr=False, compare=False)
-    _recommender_lock: Any = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
-
-    @property
-    def customers(self) -> CustomerApplication:
-        return self.runner.get(CustomerApplication)
-
-    @property
-    def catalog(self) -> CatalogApplication:
-        return self.runner.get(CatalogApplication)
-
-    @property
-    def inventory(self) -> InventoryApplication:
-        return self.runner.get(InventoryApplication)
-
-    @property
-    def campaigns(self) -> CampaignApplication:
-        return self.runner.get(CampaignApplication)
-
-    @property
-    def feedback(self) -> FeedbackApplication:
-        return self.runner.get(FeedbackApplication)
-
-    @property
-    def access(self) -> AccessApplication:
-        return self.runner.get(AccessApplication)
-
-    @property
-    def models(self) -> ModelRegistryApplication:
-        return self.runner.get(ModelRegistryApplication)
-
-    @property
-    def marketing(self) -> MarketingApplication:
-        return self.runner.get(MarketingApplication)
-
-    @property
-    def recommender(self) -> RecommenderEngine:
-        """The recommender engine (``application.recommendations.RecommenderEngine``): one per
-        running system, made at first use, as it keeps the served model in memory."""
-        with self._recommender_lock:
-            if self._recommender is None:
-                from .recommender import engine
-
-                self._recommender = engine.RecommenderEngine(self)
-            return self._recommender
-
-    @property
-    def applications(self) -> list:
-        return [
-            self.customers,
-            self.catalog,
-            self.inventory,
-            self.campaigns,
-            self.feedback,
-            self.access,
-            self.models,
-            self.marketing,
-        ]
-
-    def application(self, name: str) -> Any:
-        """The application of the context with this name (``Customers``, ``Inventory``...)."""
-        return self.runner.apps[name]
-
-    def event_counts(self) -> dict[str, int]:
-        """How many events each context's log holds (its last notification id)."""
-        return {app.name: app.recorder.max_notification_id() or 0 for app in self.applications}
+    def __init__(self, settings: Settings, runner: StorewiseRunner, engines: Engines, read_side: ProjectionRunner):
+        self.settings = settings
+        self.read_side = read_side
+        super().__init__(runner, engines)
 
     def close(self) -> None:
-        self.runner.stop()
-
-    def __enter__(self) -> Storewise:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
+        self.read_side.engine.dispose()
 
 
-def bootstrap(settings: Settings | None = None) -> Storewise:
-    """Open the event stores (creating their tables if needed) and start the system;
-    followers first catch up with anything recorded while they were not running."""
+def build_engines(settings: Settings, runner: StorewiseRunner, read_side: ProjectionRunner, **given: Any) -> Engines:
+    """Every engine and the read models it reads, each behind its port; ``given`` replaces any of
+    them by name (a fake in a test)."""
+    from projections.marketing import SqlMarketingData
+
+    from .forecasting.service import ReplenishmentEngine
+    from .marketing.engine import MarketingEngine
+    from .recommender.engine import RecommenderEngine
+    from .recommender.sql import SqlRecommenderData
+    from .reviews.serving import ReviewAnalysisEngine
+
+    registry = runner.get(ModelRegistryApplication)
+    artifacts = settings.artifacts_dir
+    makers: dict[str, Callable[[], Any]] = {
+        "recommender": lambda: RecommenderEngine(artifacts / RECOMMENDER_KIND, registry),
+        "recommender_data": lambda: SqlRecommenderData(read_side),
+        "review_analysis": ReviewAnalysisEngine,
+        "marketing": lambda: MarketingEngine(artifacts / PURCHASE_KIND, settings.segment_rules),
+        "marketing_data": lambda: SqlMarketingData(read_side.engine),
+        "planning": lambda: ReplenishmentEngine(read_side),
+    }
+    if unknown := set(given) - set(makers):
+        raise TypeError(f"no engine named {', '.join(sorted(unknown))} (known: {', '.join(makers)})")
+    return Engines(**{name: given[name] if name in given else make() for name, make in makers.items()})
+
+
+def bootstrap(settings: Settings | None = None, **engines: Any) -> RunningStorewise:
+    """Open the event stores (creating their tables if needed), start the system and build the
+    engines; followers first catch up with anything recorded while they were not running.
+    ``engines``: replacements for engines by name (see :func:`build_engines`)."""
     settings = settings or Settings.from_env()
     settings.prepare()
     with one_process_at_a_time(settings):  # processes starting together would race creating the tables
         runner = StorewiseRunner(SYSTEM, env=settings.event_store_env())
     runner.start()
-    return Storewise(settings=settings, runner=runner)
+    read_side = ProjectionRunner(runner.apps, sync_engine(settings), all_projections())
+    try:
+        return RunningStorewise(settings, runner, build_engines(settings, runner, read_side, **engines), read_side)
+    except BaseException:
+        runner.stop()
+        read_side.engine.dispose()
+        raise
 
 
 def projection_runner(
-    storewise: Storewise, engine: object | None = None, *, until: Any = None, stop_at: dict[str, int] | None = None
+    storewise: RunningStorewise, engine: Any = None, *, until: Any = None, stop_at: dict[str, int] | None = None
 ) -> ProjectionRunner:
-    """The projections of every context, fed by this system's notification logs
-    (``until``: only the events recorded up to that instant; ``stop_at``: each projection
-    only up to this position of its log)."""
-    from .read_model_db import sync_engine
-
+    """Projections of every context fed by this system's logs into another database (``engine``;
+    the read models' own by default), e.g. a rebuild or a replay (``until``: only the events
+    recorded up to that instant; ``stop_at``: each projection only up to this position of its log)."""
     return ProjectionRunner(
         {app.name: app for app in storewise.applications},
         engine or sync_engine(storewise.settings),

@@ -8,15 +8,39 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.access import USER_ROLES
 from domain.shared import DomainError
 
 from .settings import ConfigurationError, Settings
+
+if TYPE_CHECKING:
+    from .bootstrap import RunningStorewise
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings, read from the environment once per command (the first time a command needs them)."""
+    if getattr(args, "settings", None) is None:
+        args.settings = Settings.from_env()
+    return args.settings
+
+
+def running(args: argparse.Namespace, *, migrate: bool = False) -> RunningStorewise:
+    """The running system, built by the composition root from the command's settings (``migrate``:
+    bring the read-model database to the migrations' head first)."""
+    from .bootstrap import bootstrap
+
+    settings = settings_of(args)
+    if migrate:
+        from .migrations import upgrade
+
+        upgrade(settings)
+    return bootstrap(settings)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -27,14 +51,14 @@ def _serve(args: argparse.Namespace) -> int:
     from .logging_setup import UVICORN_LOG_CONFIG, configure_logging
     from .server import SERVE_OPTIONS
 
-    settings = Settings.from_env()
+    settings = settings_of(args)
     if args.workers > 1 and settings.backend != "postgresql":
         print(
             "storewise: --workers needs PostgreSQL (on SQLite the processes would only queue for its write lock)",
             file=sys.stderr,
         )
         return 2
-    configure_logging()  # JSON lines (STOREWISE_LOG_FORMAT=text for people)
+    configure_logging(settings.log_format, settings.log_level)  # JSON lines (STOREWISE_LOG_FORMAT=text for people)
     # The access log (denied attempts, reads of clear personal data by non-owners) is kept at INFO.
     logging.getLogger("storewise.access").setLevel(logging.INFO)
     if args.workers > 1:
@@ -44,8 +68,9 @@ def _serve(args: argparse.Namespace) -> int:
             "read_model_url": args.database_url,
         }
         _migrate(args)  # once, before the workers start (each would otherwise race to migrate)
+        # The worker processes read their settings from the environment: the options go there too.
         os.environ[SERVE_OPTIONS] = json.dumps(options)
-        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics adds up every worker's counters
+        if not settings.metrics_dir:  # /metrics adds up every worker's counters
             import tempfile
 
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="storewise-metrics-")
@@ -62,7 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .server import create_app
 
     if args.database_url:
-        settings = Settings(settings.database_url, settings.kek, settings.var_dir, read_model_url=args.database_url)
+        settings = replace(settings, read_model_url=args.database_url)
     app = create_app(settings, projections_in_process=not args.no_projections, read_only=args.read_only)
     # SIGTERM / Ctrl-C: stop accepting, let in-flight requests finish (up to --graceful-timeout), then shut down.
     uvicorn.run(
@@ -76,21 +101,19 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .bootstrap import bootstrap
     from .migrations import upgrade
 
-    with bootstrap():  # creates the event-store and key-store tables
+    with running(args):  # creates the event-store and key-store tables
         pass
-    upgrade(Settings.from_env())
+    upgrade(settings_of(args))
     print("event stores ready; read-model migrations at head")
     return 0
 
 
 def _import_online_retail(args: argparse.Namespace) -> int:
-    from .bootstrap import bootstrap
     from .importers.online_retail import import_online_retail
 
-    with bootstrap() as storewise:
+    with running(args) as storewise:
         report = import_online_retail(
             storewise, args.path, limit=args.limit, warehouse=args.warehouse, progress=not args.quiet
         )
@@ -101,11 +124,9 @@ def _import_online_retail(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .bootstrap import bootstrap
-
-    with bootstrap() as storewise:
+    with running(args) as storewise:
         counts = storewise.event_counts()
-    print(json.dumps({"database": Settings.from_env().backend, "events": counts}, indent=2))
+    print(json.dumps({"database": settings_of(args).backend, "events": counts}, indent=2))
     return 0
 
 
@@ -114,13 +135,8 @@ def _projections(args: argparse.Namespace) -> int:
     import threading
     import time
 
-    from .bootstrap import bootstrap, projection_runner
-    from .migrations import upgrade
-
-    settings = Settings.from_env()
-    upgrade(settings)
-    with bootstrap(settings) as storewise:
-        runner = projection_runner(storewise)
+    with running(args, migrate=True) as storewise:
+        runner = storewise.read_side
         names = [args.name] if getattr(args, "name", None) else None
         if names and names[0] not in runner.projections:
             print(f"storewise: no projection {names[0]!r}; known: {', '.join(runner.projections)}", file=sys.stderr)
@@ -141,7 +157,7 @@ def _projections(args: argparse.Namespace) -> int:
             from . import metrics
             from .logging_setup import configure_logging
 
-            configure_logging()
+            configure_logging(storewise.settings.log_format, storewise.settings.log_level)
             log = logging.getLogger("storewise.projections")
             runner.batch_size = args.batch_size
             runner.listeners.append(metrics.observe_projected)
@@ -169,29 +185,20 @@ def _projections(args: argparse.Namespace) -> int:
                 if not moved:
                     stop.wait(args.interval)
             log.info("projection worker stopped")
-        runner.engine.dispose()
     return 0
 
 
 # --- access: users and tokens -------------------------------------------------------------------
 
 
-def _with_access(work: Callable[[Any, Any], Any]) -> Any:
+def _with_access(args: argparse.Namespace, work: Callable[[Any, Any], Any]) -> Any:
     """Run ``work(storewise, engine)`` on the write side, then bring the access read model up to
     date, so that what was done (a user, a token, a revocation) is in force for the API at once."""
-    from .bootstrap import bootstrap, projection_runner
-    from .migrations import upgrade
-
-    settings = Settings.from_env()
-    upgrade(settings)
-    with bootstrap(settings) as storewise:
-        runner = projection_runner(storewise)
-        try:
-            runner.run_until_idle(["access"])  # current before reading it (e.g. a token's owner)
-            result = work(storewise, runner.engine)
-            runner.run_until_idle(["access"])
-        finally:
-            runner.engine.dispose()
+    with running(args, migrate=True) as storewise:
+        runner = storewise.read_side
+        runner.run_until_idle(["access"])  # current before reading it (e.g. a token's owner)
+        result = work(storewise, runner.engine)
+        runner.run_until_idle(["access"])
     return result
 
 
@@ -241,7 +248,7 @@ def _users_create(args: argparse.Namespace) -> int:
                     f"a user named {args.name!r} already exists (id {storewise.access.user_id(args.name)})"
                 ) from None
 
-    print(_with_access(work))
+    print(_with_access(args, work))
     return 0
 
 
@@ -255,7 +262,7 @@ def _users_set_role(args: argparse.Namespace) -> int:
         with acting_as(_cli_actor()):
             return storewise.access.change_role(_user_id(args.user), args.role, customer_id=customer_id)
 
-    print(_with_access(work))
+    print(_with_access(args, work))
     return 0
 
 
@@ -270,7 +277,7 @@ def _users_list(args: argparse.Namespace) -> int:
             tokens = connection.execute(sa.select(api_tokens).order_by(api_tokens.c.issued_at)).all()
         return rows, tokens
 
-    rows, tokens = _with_access(work)
+    rows, tokens = _with_access(args, work)
     from datetime import datetime
 
     now = datetime.now(UTC)
@@ -317,7 +324,7 @@ def _tokens_issue(args: argparse.Namespace) -> int:
         with acting_as(_cli_actor()):
             return storewise.access.issue_token(_user_id(args.user), ttl=timedelta(days=args.ttl_days))
 
-    issued = _with_access(work)
+    issued = _with_access(args, work)
     print(issued.token)  # the only time it is ever shown
     print(
         f"token id {issued.token_id}, expires {issued.expires_at.isoformat()}: keep the token now, it cannot be shown again",
@@ -343,7 +350,7 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
             storewise.access.revoke_token(user_id, token_id)
         return user_id
 
-    _with_access(work)
+    _with_access(args, work)
     print(f"revoked {token_id}")
     return 0
 
@@ -360,12 +367,8 @@ def _cli_actor() -> str:
 
 def _audit(args: argparse.Namespace) -> int:
     from . import audit
-    from .bootstrap import bootstrap
-    from .migrations import upgrade
 
-    settings = Settings.from_env()
-    upgrade(settings)
-    with bootstrap(settings) as storewise:
+    with running(args, migrate=True) as storewise:
         if args.action == "head":
             print(json.dumps(audit.heads(storewise), indent=2))
             return 0
@@ -616,6 +619,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parser().parse_args(argv)
+    args.settings = None  # read from the environment when the command first needs them (settings_of)
     try:
         return args.run(args)
     except ConfigurationError as error:

@@ -12,17 +12,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from .migrations import alembic_config
-from .settings import Settings, whole_number_setting
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 DEFAULT_MAX_LAG = 1000
 READY_TIMEOUT = 3.0  # seconds
@@ -33,11 +34,6 @@ class HealthSettings:
     """How far behind the read models may be for the process to take traffic."""
 
     max_lag: int = DEFAULT_MAX_LAG
-
-    @classmethod
-    def from_env(cls, env: Any = None) -> HealthSettings:
-        value = whole_number_setting(os.environ if env is None else env, "STOREWISE_READY_MAX_LAG")
-        return cls(DEFAULT_MAX_LAG if value is None else value)
 
 
 def migration_heads(settings: Settings) -> tuple[str, ...]:

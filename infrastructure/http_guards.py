@@ -14,9 +14,9 @@
   CORS headers at all): Starlette's ``CORSMiddleware`` for GET/POST with the
   ``Authorization``, ``Content-Type`` and ``X-Correlation-ID`` headers.
 
-Wiring: ``Starlette(..., middleware=http_middleware())`` or ``guard(app)``. The order, from
-the outside in: CORS (so refusals carry CORS headers too), rate limit (cheap, before the body
-is read), size limit.
+Wiring: ``Starlette(..., middleware=http_middleware(settings.guards))`` or
+``guard(app, settings.guards)``. The order, from the outside in: CORS (so refusals carry CORS
+headers too), rate limit (cheap, before the body is read), size limit.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -33,8 +32,6 @@ from typing import Any
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-
-from .settings import ConfigurationError
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -55,33 +52,6 @@ class GuardSettings:
     rate_limit: float = 0.0  # requests per second; 0: off
     rate_burst: int = 0  # 0: the rate rounded up (at least 1)
     cors_origins: tuple[str, ...] = ()
-
-    ENV = {
-        "max_request_bytes": "STOREWISE_MAX_REQUEST_BYTES",
-        "rate_limit": "STOREWISE_RATE_LIMIT",
-        "rate_burst": "STOREWISE_RATE_BURST",
-        "cors_origins": "STOREWISE_CORS_ORIGINS",
-    }
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> GuardSettings:
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for name, parse in (("max_request_bytes", int), ("rate_limit", float), ("rate_burst", int)):
-            variable = cls.ENV[name]
-            raw = (env.get(variable) or "").strip()
-            if not raw:
-                continue
-            try:
-                value = parse(raw)
-            except ValueError:
-                raise ConfigurationError(f"{variable} must be a number, not {raw!r}") from None
-            if not math.isfinite(value) or value < 0:
-                raise ConfigurationError(f"{variable} must be 0 (off) or more")
-            values[name] = value
-        raw = env.get(cls.ENV["cors_origins"]) or ""
-        values["cors_origins"] = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
-        return cls(**values)
 
     @property
     def burst(self) -> int:
@@ -236,16 +206,14 @@ class RateLimit:
 
 
 def http_middleware(
-    settings_or_env: GuardSettings | Mapping[str, str] | None = None,
+    settings: GuardSettings | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
     limiter: TokenBucketLimiter | None = None,
 ) -> list[Middleware]:
     """The guards as Starlette middleware, outermost first: ``Starlette(middleware=...)``.
     ``clock`` (or a ready ``limiter``) is for tests."""
-    settings = (
-        settings_or_env if isinstance(settings_or_env, GuardSettings) else GuardSettings.from_env(settings_or_env)
-    )
+    settings = settings or GuardSettings()
     middleware: list[Middleware] = []
     if settings.cors_origins:
         middleware.append(
@@ -269,14 +237,14 @@ def http_middleware(
 
 def guard(
     app: ASGIApp,
-    settings_or_env: GuardSettings | Mapping[str, str] | None = None,
+    settings: GuardSettings | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
     limiter: TokenBucketLimiter | None = None,
 ) -> ASGIApp:
     """``app`` behind the guards (any ASGI app; for a Starlette app prefer passing
     :func:`http_middleware` to it, which keeps ``app.state`` and the lifespan in reach)."""
-    for item in reversed(http_middleware(settings_or_env, clock=clock, limiter=limiter)):
+    for item in reversed(http_middleware(settings, clock=clock, limiter=limiter)):
         cls, args, kwargs = item
         app = cls(app, *args, **kwargs)
     return app

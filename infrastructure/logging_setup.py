@@ -1,49 +1,22 @@
 """Structured logs: one JSON object per line, each carrying the request's correlation id,
 principal and GraphQL operation name (empty outside a request).
 
-The GraphQL request path sets them (``request_scope`` when a request starts, ``set_operation``
-once its operation is known); context variables follow the request into the worker threads
-that run its commands (``asyncio.to_thread`` copies them), so every line a request causes
+The request path sets them (``application.context.request_scope``); every line a request causes
 carries them. ``STOREWISE_LOG_FORMAT=text`` gives plain lines for people instead;
-``STOREWISE_LOG_LEVEL`` sets the level (``INFO`` by default).
+``STOREWISE_LOG_LEVEL`` sets the level (``INFO`` by default): both through the settings.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 
-correlation_id: ContextVar[str] = ContextVar("storewise_log_correlation_id", default="")
-principal: ContextVar[str] = ContextVar("storewise_log_principal", default="")
-operation: ContextVar[str] = ContextVar("storewise_log_operation", default="")
+from application.context import log_correlation_id, log_operation, log_principal
 
 #: Attributes every LogRecord has; anything else was passed with ``extra=`` and is logged too.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
-
-
-@contextmanager
-def request_scope(correlation: str, who: str = "") -> Iterator[None]:
-    """Within it, every log line carries this correlation id and principal."""
-    tokens = (correlation_id.set(correlation), principal.set(who), operation.set(""))
-    try:
-        yield
-    finally:
-        for var, token in zip((correlation_id, principal, operation), tokens):
-            var.reset(token)
-
-
-def set_principal(who: str) -> None:
-    principal.set(who)
-
-
-def set_operation(name: str) -> None:
-    operation.set(name)
 
 
 class JsonFormatter(logging.Formatter):
@@ -55,9 +28,9 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "correlation_id": correlation_id.get(),
-            "principal": principal.get(),
-            "operation": operation.get(),
+            "correlation_id": log_correlation_id.get(),
+            "principal": log_principal.get(),
+            "operation": log_operation.get(),
             "process": record.process,
         }
         for key, value in vars(record).items():
@@ -72,7 +45,9 @@ class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         context = " ".join(
-            f"{k}={v.get()}" for k, v in (("cid", correlation_id), ("who", principal), ("op", operation)) if v.get()
+            f"{k}={v.get()}"
+            for k, v in (("cid", log_correlation_id), ("who", log_principal), ("op", log_operation))
+            if v.get()
         )
         return f"{text} [{context}]" if context else text
 
@@ -80,8 +55,8 @@ class _TextFormatter(logging.Formatter):
 def configure_logging(format: str | None = None, level: str | None = None) -> None:  # noqa: A002
     """Send every logger's records (uvicorn's included) to standard error, as JSON lines
     unless ``format`` (or ``STOREWISE_LOG_FORMAT``) is ``text``."""
-    format = (format or os.environ.get("STOREWISE_LOG_FORMAT") or "json").lower()  # noqa: A001
-    level = (level or os.environ.get("STOREWISE_LOG_LEVEL") or "INFO").upper()
+    format = (format or "json").lower()  # noqa: A001
+    level = (level or "INFO").upper()
     handler = logging.StreamHandler(sys.stderr)
     if format == "text":
         handler.setFormatter(_TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))

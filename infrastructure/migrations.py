@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from alembic import command
+from alembic.config import Config
 
-from .settings import Settings
+if TYPE_CHECKING:
+    from .settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from .settings import Settings, db_pool_max
+from .settings import Settings
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -26,7 +26,7 @@ def sync_engine(settings: Settings) -> sa.Engine:
     settings = settings.for_read_models()
     settings.prepare()
     pool = (
-        {"pool_size": min(5, db_pool_max()), "max_overflow": max(0, db_pool_max() - 5)}
+        {"pool_size": min(5, settings.db_pool_max), "max_overflow": max(0, settings.db_pool_max - 5)}
         if settings.backend == "postgresql"
         else {}
     )
@@ -48,5 +48,5 @@ def async_engine(settings: Settings) -> AsyncEngine:
     if settings.postgres_schema != "public":
         connect_args["server_settings"] = {"search_path": settings.postgres_schema}
     # No pre-ping (a round trip per checkout): stale connections are recycled and failures surface as errors.
-    size = min(10, db_pool_max())  # STOREWISE_DB_POOL_MAX bounds it when many processes share the server
+    size = min(10, settings.db_pool_max)  # STOREWISE_DB_POOL_MAX bounds it when many processes share the server
     return create_async_engine(url, connect_args=connect_args, pool_recycle=1800, pool_size=size, max_overflow=size)

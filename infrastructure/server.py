@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,15 +35,14 @@ from starlette.routing import Route, WebSocketRoute
 from graphql_api.app import StorewiseGraphQL
 from graphql_api.broker import Broker
 from graphql_api.context import Services
-from graphql_api.hardening import HardeningSettings
-from graphql_api.schema import Limits, build_schema
+from graphql_api.schema import build_schema
 
 from . import metrics
-from .bootstrap import bootstrap, projection_runner
-from .health import HealthSettings, healthz, migration_heads, readyz
+from .bootstrap import bootstrap
+from .health import healthz, migration_heads, readyz
 from .http_guards import http_middleware
 from .migrations import upgrade
-from .read_model_db import async_engine, sync_engine
+from .read_model_db import async_engine
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,30 +80,29 @@ def create_app(
     *,
     projections_in_process: bool = True,
     poll_interval: float = 0.5,
-    limits: Limits | None = None,
     read_only: bool = False,
+    **engines: Any,
 ) -> Starlette:
     """The ASGI app. ``projections_in_process=False`` when a separate
     ``storewise projections run`` worker keeps the read models (mutations then wait
     for it, bounded).
-    ``read_only``: queries only, over read models left as they are (e.g. replayed to the past)."""
-    schema = build_schema(limits or Limits.from_env(), HardeningSettings.from_env(), read_only=read_only)
+    ``read_only``: queries only, over read models left as they are (e.g. replayed to the past).
+    ``engines``: replacements for engines by name (``infrastructure.bootstrap.build_engines``)."""
+    settings = settings or Settings.from_env()
+    schema = build_schema(settings.limits, settings.hardening, read_only=read_only, metrics=metrics.OperationMetrics)
     projections_in_process = projections_in_process and not read_only
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        storewise = await asyncio.to_thread(bootstrap, settings)
-        engines: list[Any] = []
+        storewise = await asyncio.to_thread(bootstrap, settings, **engines)
         stop = threading.Event()
         poller: asyncio.Task | None = None
         read_side: Any = None
         try:
             await asyncio.to_thread(upgrade, storewise.settings)
             app.state.migration_heads = await asyncio.to_thread(migration_heads, storewise.settings)
-            app.state.health, app.state.read_only = HealthSettings.from_env(), read_only
-            engine = sync_engine(storewise.settings)
-            engines.append(engine)
-            read_side = projection_runner(storewise, engine)
+            app.state.health, app.state.read_only = settings.health, read_only
+            read_side = storewise.read_side
             broker = Broker(read_side)
             read_side.listeners.append(metrics.observe_projected)
             metrics.PROJECTIONS.add(read_side.status)
@@ -129,11 +127,9 @@ def create_app(
             services = getattr(app.state, "services", None)
             if services is not None:
                 await services.db.dispose()
-            for engine in engines:
-                engine.dispose()
             await asyncio.to_thread(storewise.close)
 
-    app = Starlette(lifespan=lifespan, middleware=http_middleware())
+    app = Starlette(lifespan=lifespan, middleware=http_middleware(settings.guards))
     graphql = StorewiseGraphQL(schema, app.state)
     app.router.routes.extend(
         [
@@ -155,15 +151,12 @@ def serve_app() -> Starlette:
     """The app of one ``storewise serve`` worker process (uvicorn's factory), configured from the
     environment: the settings, and the command's options in ``STOREWISE_SERVE_OPTIONS``."""
     from .logging_setup import configure_logging
-    from .settings import Settings
 
-    configure_logging()
-    options = json.loads(os.environ.get(SERVE_OPTIONS) or "{}")
     settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.log_level)
+    options = json.loads(settings.serve_options or "{}")
     if options.get("read_model_url"):
-        settings = Settings(
-            settings.database_url, settings.kek, settings.var_dir, read_model_url=options["read_model_url"]
-        )
+        settings = replace(settings, read_model_url=options["read_model_url"])
     return create_app(
         settings,
         projections_in_process=options.get("projections_in_process", True),

@@ -1,4 +1,9 @@
-"""Configuration from the environment.
+"""The settings: every environment variable Storewise reads, parsed once at start-up.
+
+:data:`VARIABLES` lists them with their meaning (README's configuration table is generated from
+it, and a test fails when code reads a variable it does not list); :meth:`Settings.from_env`
+is the only place that reads them. Everything else gets the :class:`Settings` object, or the
+part of it it needs, from the composition root.
 
 ``STOREWISE_DATABASE_URL``:
 - unset: an embedded SQLite database under ``./var/`` (``var/storewise.sqlite``);
@@ -17,38 +22,273 @@ key (32 bytes, URL-safe base64). If unset, one is generated once into
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import math
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-CONTEXTS = ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models", "Marketing")
+from application.errors import ConfigurationError
+from domain.contexts import CONTEXT_NAMES
+from graphql_api.hardening import HardeningSettings, Limits
+
+from .health import HealthSettings
+from .http_guards import GuardSettings
+
+__all__ = ["VARIABLES", "ConfigurationError", "Settings", "Variable"]
 
 
-class ConfigurationError(Exception):
-    """The environment does not describe a usable configuration."""
+@dataclass(frozen=True)
+class Variable:
+    """An environment variable Storewise reads: its name, default and meaning."""
+
+    name: str
+    default: str
+    meaning: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "STOREWISE_DATABASE_URL",
+        "embedded SQLite",
+        "unset: embedded SQLite under `STOREWISE_VAR_DIR`. `sqlite:///PATH`: read models at PATH, and beside it "
+        "one event-store file per context (`<stem>.<context>-events.sqlite`) and the personal-data key store "
+        "(`<stem>.keys.sqlite`). `postgresql://user[:password]@host[:port]/db[?schema=NAME]`: everything in that "
+        "database (one `<context>_events` table per context, the key table, the read models).",
+    ),
+    Variable(
+        "STOREWISE_KEK",
+        "generated",
+        "key-encryption key (32 bytes, URL-safe base64) wrapping each customer's personal-data key. Unset: one "
+        "is generated once into `var/storewise.kek` — fine on a laptop; set it from a secret store in production.",
+    ),
+    Variable("STOREWISE_VAR_DIR", "`var`", "where the embedded database, the generated key and model artifacts live."),
+    Variable(
+        "STOREWISE_DB_POOL_MAX",
+        "10",
+        "the most PostgreSQL connections one process opens per pool: lower it when many processes share a "
+        "server's `max_connections`.",
+    ),
+    Variable(
+        "STOREWISE_DB_POOL_TIMEOUT",
+        "2",
+        "seconds to wait for a PostgreSQL connection before a request fails (retryable) instead of hanging.",
+    ),
+    Variable("STOREWISE_GRAPHQL_MAX_DEPTH", "10", "query depth allowed per document; 0 switches it off."),
+    Variable("STOREWISE_GRAPHQL_MAX_ALIASES", "20", "aliases allowed per document; 0 switches it off."),
+    Variable("STOREWISE_GRAPHQL_MAX_TOKENS", "3000", "tokens allowed per document; 0 switches it off."),
+    Variable(
+        "STOREWISE_GRAPHQL_MAX_COST",
+        "5000",
+        "query cost limit (0 = off): each field costs 1, a connection multiplies its selection by `first`. "
+        "Refused with `QUERY_TOO_COSTLY` and the computed cost.",
+    ),
+    Variable(
+        "STOREWISE_GRAPHQL_INTROSPECTION", "on", "`off` refuses `__schema` / `__type` (`INTROSPECTION_DISABLED`)."
+    ),
+    Variable(
+        "STOREWISE_GRAPHQL_ALLOWLIST",
+        "unset: any document",
+        "path to a JSON list of SHA-256 hashes (or `{hash: query}` map) of the only documents allowed (persisted "
+        "queries; Apollo's `extensions.persistedQuery` shape works too).",
+    ),
+    Variable(
+        "STOREWISE_RATE_LIMIT",
+        "off",
+        "requests per second per bearer token, or per client address without one, on `/graphql`; over it: HTTP "
+        "429, `Retry-After`, `RATE_LIMITED` (one process's memory; set it in production).",
+    ),
+    Variable("STOREWISE_RATE_BURST", "the rate", "requests allowed at once above the rate (the bucket's size)."),
+    Variable("STOREWISE_MAX_REQUEST_BYTES", "1048576", "largest request body; larger: HTTP 413, `REQUEST_TOO_LARGE`."),
+    Variable("STOREWISE_CORS_ORIGINS", "empty", "comma-separated origins allowed by CORS; empty: no CORS headers."),
+    Variable(
+        "STOREWISE_READY_MAX_LAG",
+        "1000",
+        "`/readyz` answers 503 when a projection lags more events than this behind its log.",
+    ),
+    Variable("STOREWISE_LOG_FORMAT", "`json`", "`json`: one JSON object per line; `text`: plain lines for people."),
+    Variable("STOREWISE_LOG_LEVEL", "`INFO`", "the log level."),
+    Variable(
+        "STOREWISE_AUDIT_KEY", "derived from the KEK", "the key that signs the event logs' chain heads (`audit head`)."
+    ),
+    Variable(
+        "STOREWISE_SEGMENT_RULES",
+        "the shipped `segments.toml`",
+        "a TOML file of RFM segment rules and campaign templates replacing `infrastructure/marketing/segments.toml`.",
+    ),
+    Variable(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "unset",
+        "prometheus-client's multiprocess directory: `serve --workers N` sets it (to a fresh directory) so that "
+        "`/metrics` adds up every worker's counters.",
+    ),
+    Variable(
+        "STOREWISE_SERVE_OPTIONS",
+        "unset",
+        "internal: the options `serve --workers N` hands to its worker processes. Not for people to set.",
+    ),
+)
+
+_DECLARED = frozenset(v.name for v in VARIABLES)
+
+
+class _Environment:
+    """The environment, read only through declared variables (a test relies on that)."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+
+    def get(self, name: str) -> str:
+        if name not in _DECLARED:
+            raise KeyError(f"{name} is read but not declared in infrastructure.settings.VARIABLES")
+        return (self.env.get(name) or "").strip()
+
+    def whole_number(self, name: str) -> int | None:
+        """A limit: a whole number, 0 (off) or more; None if unset."""
+        raw = self.get(name)
+        if not raw:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a whole number, not {raw!r}") from None
+        if value < 0:
+            raise ConfigurationError(f"{name} must be 0 (off) or more")
+        return value
+
+    def number(self, name: str) -> float | None:
+        """A rate or a size: a finite number, 0 (off) or more; None if unset."""
+        raw = self.get(name)
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a number, not {raw!r}") from None
+        if not math.isfinite(value) or value < 0:
+            raise ConfigurationError(f"{name} must be 0 (off) or more")
+        return value
+
+    def switch(self, name: str) -> bool | None:
+        raw = self.get(name).lower()
+        if not raw:
+            return None
+        if raw not in _ON | _OFF:
+            raise ConfigurationError(f"{name} must be on or off, not {raw!r}")
+        return raw in _ON
+
+
+_OFF = {"off", "false", "0", "no", "disabled"}
+_ON = {"on", "true", "1", "yes", "enabled"}
+
+
+def limits_from(env: Mapping[str, str]) -> Limits:
+    """The GraphQL depth, alias and token limits."""
+    read = _Environment(env)
+    values = {
+        name: read.whole_number(variable)
+        for name, variable in (
+            ("max_depth", "STOREWISE_GRAPHQL_MAX_DEPTH"),
+            ("max_aliases", "STOREWISE_GRAPHQL_MAX_ALIASES"),
+            ("max_tokens", "STOREWISE_GRAPHQL_MAX_TOKENS"),
+        )
+    }
+    return Limits(**{name: value for name, value in values.items() if value is not None})
+
+
+def hardening_from(env: Mapping[str, str]) -> HardeningSettings:
+    """The GraphQL cost limit, introspection switch and allow-list."""
+    read = _Environment(env)
+    max_cost = read.whole_number("STOREWISE_GRAPHQL_MAX_COST")
+    introspection = read.switch("STOREWISE_GRAPHQL_INTROSPECTION")
+    return HardeningSettings(
+        max_cost=HardeningSettings.max_cost if max_cost is None else max_cost,
+        introspection=True if introspection is None else introspection,
+        allowlist_path=read.get("STOREWISE_GRAPHQL_ALLOWLIST") or None,
+    )
+
+
+def guards_from(env: Mapping[str, str]) -> GuardSettings:
+    """The HTTP guards: request size, rate limit, CORS."""
+    read = _Environment(env)
+    size, rate, burst = (
+        read.number("STOREWISE_MAX_REQUEST_BYTES"),
+        read.number("STOREWISE_RATE_LIMIT"),
+        read.number("STOREWISE_RATE_BURST"),
+    )
+    origins = read.get("STOREWISE_CORS_ORIGINS")
+    return GuardSettings(
+        max_request_bytes=GuardSettings.max_request_bytes if size is None else int(size),
+        rate_limit=0.0 if rate is None else rate,
+        rate_burst=0 if burst is None else int(burst),
+        cors_origins=tuple(origin.strip().rstrip("/") for origin in origins.split(",") if origin.strip()),
+    )
+
+
+def health_from(env: Mapping[str, str]) -> HealthSettings:
+    """What readiness allows."""
+    max_lag = _Environment(env).whole_number("STOREWISE_READY_MAX_LAG")
+    return HealthSettings() if max_lag is None else HealthSettings(max_lag)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where Storewise keeps its data, and the key that protects personal data."""
+    """Where Storewise keeps its data, the key that protects personal data, and how each part of
+    the process is configured."""
 
     database_url: str
     kek: bytes
     var_dir: Path
     #: A read-model database apart from the event stores (e.g. one replayed to a past instant).
     read_model_url: str | None = None
+    db_pool_max: int = 10
+    db_pool_timeout: int = 2
+    limits: Limits = field(default_factory=Limits)
+    hardening: HardeningSettings = field(default_factory=HardeningSettings)
+    guards: GuardSettings = field(default_factory=GuardSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    log_format: str = "json"
+    log_level: str = "INFO"
+    #: Signs the chain heads; derived from the KEK when not given.
+    given_audit_key: bytes | None = field(default=None, repr=False)
+    segment_rules: Path | None = None
+    metrics_dir: str | None = None
+    serve_options: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings of ``env`` (the process's environment by default). Raises ConfigurationError
+        naming the variable that is wrong."""
         env = os.environ if env is None else env
-        var_dir = Path(env.get("STOREWISE_VAR_DIR") or "var")
-        url = env.get("STOREWISE_DATABASE_URL") or f"sqlite:///{var_dir / 'storewise.sqlite'}"
-        settings = cls(database_url=url, kek=_load_kek(env, var_dir), var_dir=var_dir)
-        settings.url  # refuse a malformed URL now rather than at first use
+        read = _Environment(env)
+        var_dir = Path(read.get("STOREWISE_VAR_DIR") or "var")
+        pool_max = read.whole_number("STOREWISE_DB_POOL_MAX")
+        pool_timeout = read.whole_number("STOREWISE_DB_POOL_TIMEOUT")
+        rules = read.get("STOREWISE_SEGMENT_RULES")
+        audit_key = read.get("STOREWISE_AUDIT_KEY")
+        settings = cls(
+            database_url=read.get("STOREWISE_DATABASE_URL") or f"sqlite:///{var_dir / 'storewise.sqlite'}",
+            kek=_load_kek(read.get("STOREWISE_KEK"), var_dir),
+            var_dir=var_dir,
+            db_pool_max=10 if pool_max is None else max(1, pool_max),
+            db_pool_timeout=2 if not pool_timeout else pool_timeout,
+            limits=limits_from(env),
+            hardening=hardening_from(env),
+            guards=guards_from(env),
+            health=health_from(env),
+            log_format=(read.get("STOREWISE_LOG_FORMAT") or "json").lower(),
+            log_level=(read.get("STOREWISE_LOG_LEVEL") or "INFO").upper(),
+            given_audit_key=audit_key.encode() if audit_key else None,
+            segment_rules=Path(rules) if rules else None,
+            metrics_dir=read.get("PROMETHEUS_MULTIPROC_DIR") or None,
+            serve_options=read.get("STOREWISE_SERVE_OPTIONS"),
+        )
+        settings.url  # noqa: B018 - refuse a malformed URL now rather than at first use
         return settings
 
     @property
@@ -73,6 +313,16 @@ class Settings:
         """The PostgreSQL schema holding Storewise's tables (``public`` unless given)."""
         return str(self.url.query.get("schema") or "public")
 
+    @property
+    def artifacts_dir(self) -> Path:
+        """Where trained models' artifacts are saved (``<var>/artifacts/<kind>/<version>``)."""
+        return self.var_dir / "artifacts"
+
+    @property
+    def audit_key(self) -> bytes:
+        """The key that signs chain heads: ``STOREWISE_AUDIT_KEY`` if set, else derived from the KEK."""
+        return self.given_audit_key or hmac.new(self.kek, b"storewise audit heads", hashlib.sha256).digest()
+
     def sqlite_path(self, part: str = "") -> Path:
         """The read-model file (no part), or the file of a part beside it."""
         base = Path(self.url.database or "")
@@ -90,7 +340,7 @@ class Settings:
             env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
             env["PROCESS_RECORDER_TOPIC"] = "infrastructure.event_chain:ChainedSQLiteProcessRecorder"
             env["SQLITE_LOCK_TIMEOUT"] = "30"
-            for context in CONTEXTS:
+            for context in CONTEXT_NAMES:
                 env[f"{context.upper()}_SQLITE_DBNAME"] = str(self.sqlite_path(f"{context.lower()}-events"))
             env["STOREWISE_KEYS_URL"] = f"sqlite:///{self.sqlite_path('keys')}"
         else:
@@ -106,14 +356,12 @@ class Settings:
                 POSTGRES_SCHEMA=self.postgres_schema,
                 # One idle connection per context, more on demand (six contexts per process).
                 POSTGRES_POOL_SIZE="1",
-                POSTGRES_MAX_OVERFLOW=str(db_pool_max() - 1),
+                POSTGRES_MAX_OVERFLOW=str(self.db_pool_max - 1),
                 # Survive a database outage: test pooled connections before use, and give up
-                # waiting for one soon (STOREWISE_DB_POOL_TIMEOUT seconds, default 2; the event
-                # store tries 10 times), so requests fail (retryable) instead of hanging.
+                # waiting for one soon (the event store tries 10 times), so requests fail
+                # (retryable) instead of hanging.
                 POSTGRES_PRE_PING="y",
-                POSTGRES_CONNECT_TIMEOUT=str(
-                    max(1, whole_number_setting(os.environ, "STOREWISE_DB_POOL_TIMEOUT") or 2)
-                ),
+                POSTGRES_CONNECT_TIMEOUT=str(max(1, self.db_pool_timeout)),
             )
             env["STOREWISE_KEYS_URL"] = self.database_url
         return env
@@ -122,7 +370,11 @@ class Settings:
         """Settings whose database is the read-model one (itself unless ``read_model_url`` is set)."""
         if not self.read_model_url:
             return self
-        return Settings(database_url=self.read_model_url, kek=self.kek, var_dir=self.var_dir)
+        return replace(self, database_url=self.read_model_url, read_model_url=None)
+
+    def with_database(self, url: str) -> Settings:
+        """The same settings on another database (an audit's scratch database, a replay's target)."""
+        return replace(self, database_url=url, read_model_url=None)
 
     def read_model_sync_url(self) -> str:
         """The read-model database for synchronous SQLAlchemy (Alembic)."""
@@ -151,29 +403,14 @@ class Settings:
                 connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.postgres_schema}"')
 
 
-def db_pool_max(env: Mapping[str, str] | None = None) -> int:
-    """The most PostgreSQL connections one process opens per pool (``STOREWISE_DB_POOL_MAX``,
-    default 10): lower it when many processes share a server's ``max_connections``."""
-    value = whole_number_setting(os.environ if env is None else env, "STOREWISE_DB_POOL_MAX")
-    return max(1, value) if value is not None else 10
+def markdown_table() -> str:
+    """README's configuration table."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{v.name}` | {v.default} | {v.meaning} |" for v in VARIABLES]
+    return "\n".join(lines)
 
 
-def whole_number_setting(env: Mapping[str, str], variable: str) -> int | None:
-    """A limit from the environment: a whole number, 0 (off) or more; None if unset."""
-    raw = (env.get(variable) or "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{variable} must be a whole number, not {raw!r}") from None
-    if value < 0:
-        raise ConfigurationError(f"{variable} must be 0 (off) or more")
-    return value
-
-
-def _load_kek(env: Mapping[str, str], var_dir: Path) -> bytes:
-    encoded = env.get("STOREWISE_KEK")
+def _load_kek(encoded: str, var_dir: Path) -> bytes:
     if not encoded:
         path = var_dir / "storewise.kek"
         if not path.exists():

@@ -14,10 +14,10 @@ from sqlalchemy.engine import Connection
 
 from domain.catalog import Product
 from domain.customer import FORGOTTEN, PERSONAL_DATA_FIELDS, Customer, CustomerActivity, Order, OrderStatus
+from domain.masking import mask_personal
 from domain.shared import utc_day
 
 from .base import Projection, accumulate, handles, insert, select, update, update_many, upsert
-from .masking import mask_personal
 from .tables import (
     activity_records,
     customer_activity,

@@ -10,9 +10,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from application.marketing import CampaignResult
 from domain.customer import OrderStatus
-from domain.marketing import AllocationStatus, BudgetAllocation, Segmentation, SegmentMembership
+from domain.marketing import AllocationStatus, BudgetAllocation, CampaignResult, Segmentation, SegmentMembership
 
 from .base import Projection, handles, insert, update, upsert
 from .marketing_tables import (

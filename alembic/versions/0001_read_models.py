@@ -6,7 +6,6 @@ Create Date: 2026-11-27 23:45:22.423172
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision = "0001"

@@ -6,7 +6,6 @@ Create Date: 2026-11-28 00:00:29.158439
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision = "0002"

@@ -6,7 +6,6 @@ Create Date: 2026-11-28 00:30:47.741709
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision = "0003"

@@ -16,9 +16,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from application import audit
 from domain.access import Role
-from infrastructure import audit
-from infrastructure.settings import CONTEXTS
+from domain.contexts import CONTEXT_NAMES
 from projections.tables import event_log
 
 from ..auth import ACCESS_READERS, requires
@@ -113,8 +113,8 @@ def _filters(filter: EventLogFilter | None) -> list[Any]:
         return []
     conditions: list[Any] = []
     if filter.context is not None:
-        if filter.context not in CONTEXTS:
-            raise BadUserInput(f"context must be one of {', '.join(CONTEXTS)}", field="filter.context")
+        if filter.context not in CONTEXT_NAMES:
+            raise BadUserInput(f"context must be one of {', '.join(CONTEXT_NAMES)}", field="filter.context")
         conditions.append(event_log.c.context == filter.context)
     if filter.aggregate_id is not None:
         conditions.append(event_log.c.aggregate_id == filter.aggregate_id)

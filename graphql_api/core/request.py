@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from strawberry.types import Info
 
 from application.context import acting_as
+from application.storewise import Storewise
 from domain.shared import DomainError
-from infrastructure.bootstrap import Storewise
 
 from ..auth.permissions import UNAUTHENTICATED, AccessDenied
 from ..auth.principal import ANONYMOUS, Principal

@@ -7,18 +7,9 @@ from typing import Any
 
 import strawberry
 
+from domain.feedback import aspect_name
+
 from .enums import SentimentEnum
-
-_ASPECT_NAMES: dict[str, str] = {}
-
-
-def aspect_name(aspect: str) -> str:
-    """The readable name of an aspect (the lexicon's, without loading the engine's libraries)."""
-    if not _ASPECT_NAMES:
-        from infrastructure.reviews.lexicon import ASPECT_NAMES
-
-        _ASPECT_NAMES.update(ASPECT_NAMES)
-    return _ASPECT_NAMES.get(aspect, aspect.replace("_", " "))
 
 
 @strawberry.type(description="How likely each sentiment is (0 to 1; they add up to 1).")

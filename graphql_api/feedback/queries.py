@@ -10,7 +10,6 @@ import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
-from infrastructure.reviews.topics import distinctive_keywords
 from projections.review_analysis_tables import (
     product_aspect_sentiment,
     product_sentiment,
@@ -166,7 +165,7 @@ class FeedbackQueries:
             .order_by(product_sentiment_months.c.month),
         )
         aspects = sorted((AspectSentiment.from_row(r) for r in aspect_rows), key=lambda a: (-a.mentions, a.aspect))
-        keywords = await _keywords(db, review_analyses.c.product_id == product)
+        keywords = await _keywords(info, review_analyses.c.product_id == product)
         count = totals.review_count if totals else 0
         return ProductSentiment(
             review_count=count,
@@ -221,14 +220,12 @@ class FeedbackQueries:
             .limit(_TOPIC_REVIEWS),
         )
         texts = [row.text for row in rows]
-        from infrastructure.reviews.topics import topics
-
-        found = await asyncio.to_thread(topics, texts, count) if texts else []
+        found = await asyncio.to_thread(info.context.storewise.review_analysis.topics, texts, count)
         return ReviewTopics(
             category=category,
             review_count=len(texts),
             topics=[ReviewTopic(terms=t["terms"], weight=t["weight"], review_count=t["review_count"]) for t in found],
-            keywords=await _keywords(db, in_category),
+            keywords=await _keywords(info, in_category),
         )
 
 
@@ -249,8 +246,9 @@ def _aspect(aspect: str | None) -> str | None:
     return aspect
 
 
-async def _keywords(db: Any, ours: Any) -> list[Keyword]:
+async def _keywords(info: Info, ours: Any) -> list[Keyword]:
     """Keywords of the analyses matching ``ours`` that set them apart from the other analyses'."""
+    db = info.context.reader
     visible = review_analyses.c.review_id.in_(sa.select(reviews.c.id).where(reviews.c.status != "HIDDEN"))
     latest = review_analyses.c.analysed_at.desc()
     target = await fetch_all(
@@ -261,5 +259,6 @@ async def _keywords(db: Any, ours: Any) -> list[Keyword]:
     rest = await fetch_all(
         db, sa.select(review_analyses.c.keywords).where(sa.not_(ours), visible).order_by(latest).limit(_TOPIC_REVIEWS)
     )
-    found = distinctive_keywords((r.keywords for r in target), (r.keywords for r in rest))
+    analysis = info.context.storewise.review_analysis
+    found = analysis.distinctive_keywords([r.keywords for r in target], [r.keywords for r in rest])
     return [Keyword(term=k["term"], score=k["score"], count=k["count"]) for k in found]

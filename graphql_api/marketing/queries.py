@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
+from application.marketing import MarketingDecisions
 from domain.marketing import UNSEGMENTED
 from domain.shared import DomainError
 from projections.marketing_tables import budget_allocations, customer_segments
@@ -34,19 +35,14 @@ async def load_budget_allocation(info: Info, pk: Any) -> BudgetAllocationType | 
     return None if row is None else BudgetAllocationType.from_row(row)
 
 
-def marketing(info: Info) -> Any:
-    """The marketing use cases on this request's services (feature views read with the sync engine)."""
-    from application.marketing import Marketing
-    from projections.marketing import SqlMarketingData
-
-    return Marketing(info.context.storewise, SqlMarketingData(info.context.services.read_side.engine))
+def marketing(info: Info) -> MarketingDecisions:
+    """The marketing use cases of the running system."""
+    return info.context.storewise.marketing_decisions
 
 
 async def segment_list(info: Info) -> list[Segment]:
     """Every segment of the rules in force, with its customers after the latest segmentation."""
-    from infrastructure.marketing.segments import load_segment_book
-
-    book = await asyncio.to_thread(load_segment_book)
+    book = await asyncio.to_thread(marketing(info).segment_book)
     rows = await fetch_all(
         info.context.reader,
         sa.select(customer_segments.c.segment, sa.func.count()).group_by(customer_segments.c.segment),

@@ -243,14 +243,13 @@ class ResponseCurveType:
 
     @strawberry.field(description=f"Points from zero to twice the larger of the two spends (2 to {MAX_CURVE_POINTS}).")
     def points(
-        self, count: Annotated[int, strawberry.argument(description="How many points, evenly spaced.")] = 25
+        self, info: Info, count: Annotated[int, strawberry.argument(description="How many points, evenly spaced.")] = 25
     ) -> list[CurvePoint]:
-        from infrastructure.marketing.budget import curve_points
-
         if not 2 <= count <= MAX_CURVE_POINTS:
             raise BadUserInput(f"count must be 2 to {MAX_CURVE_POINTS}", field="count")
         top = 2 * max(self.current_spend, self.proposed_spend, 1.0)
-        return [CurvePoint(**p) for p in curve_points(self.curve, top, count)]
+        found = info.context.storewise.marketing_decisions.curve_points(self.curve, top, count)
+        return [CurvePoint(**p) for p in found]
 
 
 @strawberry.type(description="How the solver ended.")
@@ -342,16 +341,14 @@ class BudgetAllocationType(Node):
 
     @strawberry.field(description="The fitted response curves, with the current and proposed spend of each line.")
     async def curves(self, info: Info) -> list[ResponseCurveType]:
-        from infrastructure.marketing.budget import Curve
-
         lines = {(r.segment, r.channel): r for r in await loader(info, lines_by_allocation).load(self.pk)}
         out = []
         for c in self.row.curves or []:
-            curve = Curve.of(ResponseCurve(**c))
+            curve = ResponseCurve(**c)
             line = lines.get((c["segment"], c["channel"]))
+            covariance = curve.covariance
             errors = [
-                max(curve.covariance[n][n], 0.0) ** 0.5 if n < len(curve.covariance) else None
-                for n in range(len(curve.params))
+                max(covariance[n][n], 0.0) ** 0.5 if n < len(covariance) else None for n in range(len(curve.parameters))
             ]
             out.append(
                 ResponseCurveType(

@@ -14,7 +14,6 @@ from strawberry.types import Info
 
 from application import recommendations as use_cases
 from domain.access import Role
-from infrastructure.recommender.sql import SqlRecommenderData
 from projections.tables import customers, products
 
 from ..auth import EVERYONE, OwnCustomer, requires
@@ -48,11 +47,6 @@ async def _rows(info: Info, statement: Any) -> list[Any]:
     return list(await info.context.reader.all(statement))
 
 
-def _data(info: Info) -> SqlRecommenderData:
-    """The recommender's read models, through the read side's (synchronous) engine."""
-    return SqlRecommenderData(info.context.storewise, info.context.services.read_side.engine)
-
-
 @strawberry.type
 class RecommendationQueries:
     @strawberry.field(
@@ -74,7 +68,7 @@ class RecommendationQueries:
         first = _first(first)
         if not await _rows(info, customers.select().with_only_columns(customers.c.id).where(customers.c.id == pk)):
             raise BadUserInput("customerId: no such customer", field="customerId")
-        found = await asyncio.to_thread(use_cases.recommendations_for, info.context.storewise, _data(info), pk, first)
+        found = await asyncio.to_thread(info.context.storewise.recommendations.for_customer, pk, first)
         return [_graphql(item) for item in found]
 
     @strawberry.field(
@@ -95,5 +89,5 @@ class RecommendationQueries:
         first = _first(first)
         if not await _rows(info, products.select().with_only_columns(products.c.id).where(products.c.id == pk)):
             raise BadUserInput("productId: no such product", field="productId")
-        found = await asyncio.to_thread(use_cases.similar_for, info.context.storewise, _data(info), pk, first)
+        found = await asyncio.to_thread(info.context.storewise.recommendations.similar, pk, first)
         return [_graphql(item) for item in found]

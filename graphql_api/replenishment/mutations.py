@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
+from application.storewise import Storewise
 from projections.replenishment_tables import replenishment_plans
 
 from ..auth import INVENTORY_WRITERS, requires
@@ -155,14 +156,10 @@ class ReplenishmentMutations:
     async def propose_replenishment_plan(
         self, info: Info, input: Annotated[ProposeReplenishmentPlanInput, strawberry.argument(description=INPUT)]
     ) -> ReplenishmentPlanPayload | None:
-        from application.replenishment import propose_replenishment_plan
-        from infrastructure.forecasting.service import ReplenishmentEngine
+        key, request = key_of(input.idempotency_key), _request(input)
 
-        key = key_of(input.idempotency_key)
-        engine = ReplenishmentEngine(info.context.services.read_side)
-
-        def command(storewise: Any) -> Any:
-            return propose_replenishment_plan(storewise, engine, _request(input), at=input.at, idempotency_key=key)
+        def command(storewise: Storewise) -> Any:
+            return storewise.replenishment.propose(request, at=input.at, idempotency_key=key)
 
         await info.context.caught_up()
         return await plan_payload(info, await run_command(info, command))

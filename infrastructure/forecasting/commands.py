@@ -47,16 +47,11 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from application.replenishment import PlanRequest, propose_replenishment_plan
+    from application.replenishment import PlanRequest
     from domain.shared import Money
 
-    from ..bootstrap import bootstrap, projection_runner
-    from ..migrations import upgrade
-    from ..settings import Settings
-    from .service import ReplenishmentEngine
+    from ..cli import running
 
-    settings = Settings.from_env()
-    upgrade(settings)
     request = PlanRequest(
         warehouses=tuple(args.warehouse or ()),
         review_period_days=args.review_days,
@@ -65,11 +60,10 @@ def _plan(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         solver=args.solver,
     )
-    with bootstrap(settings) as storewise:
-        runner = projection_runner(storewise)
-        plan_id = propose_replenishment_plan(storewise, ReplenishmentEngine(runner), request)
+    with running(args, migrate=True) as storewise:
+        plan_id = storewise.replenishment.propose(request)
         plan = storewise.inventory.replenishment_plan(plan_id)
-        runner.run_until_idle()
+        storewise.read_side.run_until_idle()
     ordered = [line for line in plan.lines if line.quantity]
     print(
         json.dumps(

@@ -12,29 +12,14 @@ from pathlib import Path
 from typing import Any
 
 
-def _use_cases(storewise: Any, engine: Any) -> Any:
-    from application.marketing import Marketing
-    from projections.marketing import SqlMarketingData
+def _with_marketing(args: argparse.Namespace, work: Any) -> Any:
+    """Run ``work(marketing use cases, the running system)`` with the read models up to date before and after."""
+    from infrastructure.cli import running
 
-    return Marketing(storewise, SqlMarketingData(engine))
-
-
-def _with_marketing(work: Any) -> Any:
-    """Run ``work(marketing use cases, runner)`` with the read models up to date before and after."""
-    from infrastructure.bootstrap import bootstrap, projection_runner
-    from infrastructure.migrations import upgrade
-    from infrastructure.settings import Settings
-
-    settings = Settings.from_env()
-    upgrade(settings)
-    with bootstrap(settings) as storewise:
-        runner = projection_runner(storewise)
-        try:
-            runner.run_until_idle()
-            result = work(_use_cases(storewise, runner.engine), storewise)
-            runner.run_until_idle()
-        finally:
-            runner.engine.dispose()
+    with running(args, migrate=True) as storewise:
+        storewise.read_side.run_until_idle()
+        result = work(storewise.marketing_decisions, storewise)
+        storewise.read_side.run_until_idle()
     return result
 
 
@@ -51,7 +36,7 @@ def _train_purchase_model(args: argparse.Namespace) -> int:
             "active": not args.no_activate,
         }
 
-    print(json.dumps(_with_marketing(work), indent=2))
+    print(json.dumps(_with_marketing(args, work), indent=2))
     return 0
 
 
@@ -72,7 +57,7 @@ def _segments(args: argparse.Namespace) -> int:
             "data_position": run.data_position,
         }
 
-    print(json.dumps(_with_marketing(work), indent=2))
+    print(json.dumps(_with_marketing(args, work), indent=2))
     return 0
 
 
@@ -125,7 +110,7 @@ def _propose(args: argparse.Namespace) -> int:
             ],
         }
 
-    print(json.dumps(_with_marketing(work), indent=2))
+    print(json.dumps(_with_marketing(args, work), indent=2))
     return 0
 
 

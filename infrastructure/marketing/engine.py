@@ -1,5 +1,6 @@
-"""The marketing engine behind ``application.marketing``: one object offering RFM scoring,
-response curves, the optimiser, the purchase predictor and campaign uplift."""
+"""The marketing engine behind ``application.marketing.MarketingEngine``: one object offering RFM
+scoring, response curves, the optimiser, the purchase predictor and campaign uplift. The
+composition root makes one per process (it holds the served purchase model)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from application.marketing import PURCHASE_KIND
+from domain.marketing import ResponseCurve
 from infrastructure.metrics import engine_run, set_active_model
 from infrastructure.serving import ServedModel
 
@@ -34,19 +36,24 @@ class TrainedPurchaseModel:
 
 
 class MarketingEngine:
-    """RFM, response curves + OR-Tools, purchase prediction, uplift."""
+    """RFM, response curves + OR-Tools, purchase prediction, uplift. ``artifacts``: where purchase
+    models are saved (one directory per version); ``segment_rules``: the segment rules' file (the
+    shipped one if None)."""
 
-    #: The served purchase model (its record's artifact_path is the model file, in the artifact's directory).
-    served: ServedModel[Any] = ServedModel(
-        PURCHASE_KIND,
-        lambda trained: _purchase_model(Path(trained.artifact_path)),
-        directory=lambda trained: Path(trained.artifact_path).parent,
-    )
+    def __init__(self, artifacts: Path, segment_rules: Path | None = None):
+        self.artifacts = artifacts
+        self.segment_rules = segment_rules
+        #: The served purchase model (its record's artifact_path is the model file, in the artifact's directory).
+        self.served: ServedModel[Any] = ServedModel(
+            PURCHASE_KIND,
+            lambda trained: _purchase_model(Path(trained.artifact_path)),
+            directory=lambda trained: Path(trained.artifact_path).parent,
+        )
 
     # --- segments ---------------------------------------------------------------------
 
     def segment_book(self, path: str | None = None) -> segments.SegmentBook:
-        return segments.load_segment_book(path)
+        return segments.load_segment_book(path or self.segment_rules)
 
     def rfm_scores(self, rows: Sequence[tuple[Any, datetime, int, float]], as_of: datetime) -> segments.RfmScores:
         return segments.rfm_scores(rows, as_of)
@@ -79,6 +86,9 @@ class MarketingEngine:
     def proportional_split(self, weights: dict[tuple[str, str], float], total: float) -> dict[tuple[str, str], float]:
         return budget.proportional_split(weights, total)
 
+    def curve_points(self, curve: ResponseCurve, top: float, count: int) -> list[dict[str, float]]:
+        return budget.curve_points(budget.Curve.of(curve), top, count)
+
     @contextmanager
     def run(self, name: str) -> Iterator[None]:
         with engine_run(name):
@@ -90,11 +100,7 @@ class MarketingEngine:
     # --- purchase prediction ----------------------------------------------------------
 
     def train_purchase_model(
-        self,
-        order_lines: Sequence[tuple[Any, ...]],
-        activity: Sequence[tuple[Any, ...]],
-        artifacts: Path,
-        **options: Any,
+        self, order_lines: Sequence[tuple[Any, ...]], activity: Sequence[tuple[Any, ...]], **options: Any
     ) -> TrainedPurchaseModel:
         from . import purchase
 
@@ -102,7 +108,7 @@ class MarketingEngine:
         seen = _activity_frame(activity)
         version = options.pop("version", None) or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         model = purchase.train_and_evaluate(tx, activity=seen, version=version, **options)
-        path, checksum = model.save(artifacts / version)
+        path, checksum = model.save(self.artifacts / version)
         notes = (
             f"temporal split: fitted on cut-offs {', '.join(model.cutoffs['train'])}; measured on the "
             f"{model.horizon_days} days after {model.cutoffs['test']}"

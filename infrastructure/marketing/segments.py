@@ -1,12 +1,11 @@
-"""RFM quintile scoring and the segment rules (data: ``segments.toml``, or the file named by
-``STOREWISE_SEGMENT_RULES``)."""
+"""RFM quintile scoring and the segment rules (data: ``segments.toml``, or the file the settings
+name: ``STOREWISE_SEGMENT_RULES``)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +15,6 @@ from scipy.stats import rankdata
 
 from domain.marketing import InvalidSegmentRules, RfmScore, SegmentRule, check_rules
 
-RULES_SETTING = "STOREWISE_SEGMENT_RULES"
 DEFAULT_RULES = Path(__file__).with_name("segments.toml")
 
 
@@ -46,10 +44,9 @@ class SegmentBook:
         return f"{segment}: {offer} via {channel}"
 
 
-def load_segment_book(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> SegmentBook:
-    """The segment rules from ``path``, else ``STOREWISE_SEGMENT_RULES``, else the shipped file."""
-    env = os.environ if env is None else env
-    source = Path(path or env.get(RULES_SETTING) or DEFAULT_RULES)
+def load_segment_book(path: str | Path | None = None) -> SegmentBook:
+    """The segment rules from ``path``, else the shipped file."""
+    source = Path(path or DEFAULT_RULES)
     raw = source.read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))

@@ -102,34 +102,20 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from application.recommendations import train_recommender
-    from infrastructure.bootstrap import bootstrap
-    from infrastructure.migrations import upgrade
-    from infrastructure.read_model_db import sync_engine
-    from infrastructure.settings import Settings
+    from infrastructure.cli import running
 
-    from .sql import SqlRecommenderData
-
-    settings = Settings.from_env()
-    upgrade(settings)
     models = MODEL_CHOICES[:-1] if args.model == "all" else (args.model,)
-    with bootstrap(settings) as storewise:
+    with running(args, migrate=True) as storewise:
         if args.if_stale and (fresh := _served_and_fresh(storewise)) is not None:
             print(f"recommender {fresh}: trained on the interactions recorded so far; still serving it")
             return 0
-        engine = sync_engine(settings)
-        try:
-            outcome = train_recommender(
-                storewise,
-                SqlRecommenderData(storewise, engine),
-                models=models,
-                parameters=model_parameters(args),
-                validation_fraction=args.validate,
-                activate=not args.no_activate,
-                progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)),
-            )
-        finally:
-            engine.dispose()
+        outcome = storewise.recommendations.train(
+            models=models,
+            parameters=model_parameters(args),
+            validation_fraction=args.validate,
+            activate=not args.no_activate,
+            progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)),
+        )
     if args.quiet:
         state = "serving it" if outcome.activated else "not activated"
         print(

@@ -1,5 +1,7 @@
 """The recommender engine behind ``application.recommendations.RecommenderEngine``: chooses and
 fits a model on the interaction graph, saves its serving artifact, and serves the active one.
+The engine is a different thing from the recommendations the shop shows: those are the use cases
+(``application.recommendations``) that apply the shop's rules to what the engine ranks.
 
 Numpy and scipy are imported where used, so that making the engine (at first use) stays cheap.
 """
@@ -15,7 +17,6 @@ from typing import Any
 from uuid import UUID
 
 from application.recommendations import KIND, PRECOMPUTED
-from infrastructure.artifacts import artifact_dir
 from infrastructure.metrics import engine_run, set_active_model
 from infrastructure.serving import ServedModel
 
@@ -73,13 +74,14 @@ class ServedRecommender:
 
 
 class RecommenderEngine:
-    """Graph-filter and LightGCN recommenders (``ranking``), their serving artifacts, and the served
-    model of one running system (``storewise``: its settings and model registry)."""
+    """Graph-filter and LightGCN recommenders (``ranking``), their serving artifacts (under
+    ``artifacts``, one directory per version), and the model ``registry`` says is served."""
 
-    def __init__(self, storewise: Any):
+    def __init__(self, artifacts: Path, registry: Any):
         from .ranking import MODELS
 
-        self.storewise = storewise
+        self.artifacts = artifacts
+        self.registry = registry
         self.model_names: Sequence[str] = MODELS
         self.served: ServedModel[ServedRecommender] = ServedModel(KIND, self._load, recheck_seconds=RECHECK_SECONDS)
 
@@ -104,9 +106,10 @@ class RecommenderEngine:
         fit_part, held = split_validation(graph.matrix, validation_fraction, seed=0)
         results: list[dict[str, Any]] = []
         if held.nnz:
-            report = lambda name, params, m: progress(
-                f"{name}: validation NDCG@{k} {m[f'ndcg@{k}']:.4f}, Recall@{k} {m[f'recall@{k}']:.4f}"
-            )  # noqa: E731
+
+            def report(name: str, params: Any, m: dict[str, float]) -> None:
+                progress(f"{name}: validation NDCG@{k} {m[f'ndcg@{k}']:.4f}, Recall@{k} {m[f'recall@{k}']:.4f}")
+
             (winner, winner_parameters), results = select(candidates, fit_part, held, k, on_result=report)
         else:  # nobody has two interactions: nothing to validate on
             winner, winner_parameters = candidates[0]
@@ -126,7 +129,7 @@ class RecommenderEngine:
         from .artifact import precompute
 
         graph = fitted.graph
-        directory = artifact_dir(self.storewise.settings, kind, version)
+        directory = self.artifacts / version
         artifact = precompute(
             fitted.estimator,
             graph.matrix,
@@ -145,7 +148,7 @@ class RecommenderEngine:
     def active(self) -> ServedRecommender | None:
         """The served model (None if none is active); blocking: call it from a worker thread."""
         try:
-            return self.served.active(self.storewise.models)
+            return self.served.active(self.registry)
         except (OSError, ValueError, KeyError) as error:  # missing or altered: serve popular products instead
             log.error("recommender: cannot load the active model's artifact (%s); serving popular products", error)
             return None

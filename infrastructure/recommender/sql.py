@@ -64,21 +64,22 @@ def popular_statement(limit: int) -> sa.Select:
 
 
 class SqlRecommenderData:
-    """The recommender's read models (``RecommenderData``), read with a synchronous engine;
-    ``storewise``: the running system whose log the feature view catches up with."""
+    """The recommender's read models (``RecommenderData``), read through the read side
+    (``read_side``: the projections, which catch the feature view up with the log)."""
 
-    def __init__(self, storewise: Any, engine: sa.Engine):
-        self.storewise = storewise
-        self.engine = engine
+    def __init__(self, read_side: Any):
+        self.read_side = read_side
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.read_side.engine
 
     def _all(self, statement: sa.Select) -> list[Any]:
         with self.engine.connect() as connection:
             return connection.execute(statement).all()
 
     def catch_up(self) -> None:
-        from infrastructure.bootstrap import projection_runner
-
-        projection_runner(self.storewise, self.engine).run_until_idle(["customers"])
+        self.read_side.run_until_idle(["customers"])
 
     def interactions(self) -> list[tuple[UUID, UUID, float]]:
         return [(r.customer_id, r.product_id, r.weight) for r in self._all(interactions_statement())]

@@ -102,13 +102,11 @@ def _say(args: argparse.Namespace) -> Any:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from infrastructure.bootstrap import bootstrap
-    from infrastructure.settings import Settings
+    from infrastructure.cli import running
 
     from .training import train_and_record
 
-    settings = Settings.from_env()
-    with bootstrap(settings) as storewise:
+    with running(args) as storewise:
         active = storewise.models.active_model("sentiment")
         if args.if_absent and active is not None and Path(active.artifact_path).is_dir():
             print(json.dumps({"skipped": f"sentiment model {active.version} is already served"}))
@@ -134,9 +132,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _reanalyse(args: argparse.Namespace) -> int:
-    from infrastructure.bootstrap import bootstrap
+    from infrastructure.cli import running
 
-    with bootstrap() as storewise:
+    with running(args) as storewise:
         report = storewise.feedback.reanalyse_reviews(
             force=args.all, progress=lambda n: print(f"{n} reviews", file=sys.stderr)
         )
@@ -145,11 +143,11 @@ def _reanalyse(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from infrastructure.bootstrap import bootstrap
+    from infrastructure.cli import running
 
     from .demo import submit_demo_reviews
 
-    with bootstrap() as storewise:
+    with running(args) as storewise:
         report = submit_demo_reviews(storewise, count=args.count)
     print(json.dumps(report, indent=2))
     return 0
@@ -160,9 +158,9 @@ def _bench(args: argparse.Namespace) -> int:
 
     model_dir = args.model
     if model_dir is None:
-        from infrastructure.bootstrap import bootstrap
+        from infrastructure.cli import running
 
-        with bootstrap() as storewise:
+        with running(args) as storewise:
             active = storewise.models.active_model("sentiment")
         if active is None:
             raise ValueError(

@@ -17,26 +17,21 @@ DEMO_FILE = Path("data/reviews-sample/demo-reviews.csv")
 def submit_demo_reviews(
     storewise: Any, *, count: int = 60, products_reviewed: int = 8, path: Path = DEMO_FILE
 ) -> dict[str, Any]:
-    from infrastructure.bootstrap import projection_runner
-    from infrastructure.read_model_db import sync_engine
     from projections.tables import products
 
     with open(path, encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))[:count]
-    engine = sync_engine(storewise.settings)
-    try:
-        projection_runner(storewise, engine).run_until_idle(["catalog"])  # the products just imported
-        with engine.connect() as connection:
-            product_ids = list(
-                connection.execute(
-                    sa.select(products.c.id)
-                    .where(products.c.is_published)
-                    .order_by(products.c.sku)
-                    .limit(products_reviewed)
-                ).scalars()
-            )
-    finally:
-        engine.dispose()
+    read_side = storewise.read_side
+    read_side.run_until_idle(["catalog"])  # the products just imported
+    with read_side.engine.connect() as connection:
+        product_ids = list(
+            connection.execute(
+                sa.select(products.c.id)
+                .where(products.c.is_published)
+                .order_by(products.c.sku)
+                .limit(products_reviewed)
+            ).scalars()
+        )
     if not product_ids:
         raise ValueError(
             "no published product to review: import the demo data first (`storewise import online-retail ...`)"

@@ -184,24 +184,98 @@ ASPECTS: dict[str, dict[str, list[str]]] = {
 ASPECTS["en"]["battery"] = ["battery", "battery life", "charging", "charge"]
 ASPECTS["en"]["screen"] = ["screen", "display"]
 
-#: Readable names of the aspects (catalog terms name themselves).
-ASPECT_NAMES = {
-    "size_fit": "size and fit",
-    "quality": "quality",
-    "material": "material",
-    "delivery": "delivery",
-    "price": "price",
-    "customer_service": "customer service",
-    "colour": "colour",
-    "style": "style",
-    "comfort": "comfort",
-    "battery": "battery",
-    "screen": "screen",
-}
 
 #: Words that carry no topic (beyond spaCy's own stop words for English).
 ZH_STOP_WORDS = frozenset(
-    ["的", "了", "是", "我", "也", "很", "在", "都", "就", "和", "有", "不", "还", "这", "那", "个", "一个", "没有", "但是", "但", "非常", "比较", "感觉", "觉得", "还是", "可以", "就是", "这个", "那个", "什么", "我们", "他们", "你们", "自己", "因为", "所以", "而且", "如果", "虽然", "然后", "一下", "一点", "一些", "真的", "特别", "太", "吧", "啊", "呢", "吗", "哦", "呀", "着", "过", "又", "被", "把", "让", "给", "从", "对", "到", "说", "要", "会", "能", "去", "来", "上", "下", "里", "为", "与", "及", "等", "其", "之", "所", "以", "于", "而", "并", "或", "它", "她", "他", "你"]
+    [
+        "的",
+        "了",
+        "是",
+        "我",
+        "也",
+        "很",
+        "在",
+        "都",
+        "就",
+        "和",
+        "有",
+        "不",
+        "还",
+        "这",
+        "那",
+        "个",
+        "一个",
+        "没有",
+        "但是",
+        "但",
+        "非常",
+        "比较",
+        "感觉",
+        "觉得",
+        "还是",
+        "可以",
+        "就是",
+        "这个",
+        "那个",
+        "什么",
+        "我们",
+        "他们",
+        "你们",
+        "自己",
+        "因为",
+        "所以",
+        "而且",
+        "如果",
+        "虽然",
+        "然后",
+        "一下",
+        "一点",
+        "一些",
+        "真的",
+        "特别",
+        "太",
+        "吧",
+        "啊",
+        "呢",
+        "吗",
+        "哦",
+        "呀",
+        "着",
+        "过",
+        "又",
+        "被",
+        "把",
+        "让",
+        "给",
+        "从",
+        "对",
+        "到",
+        "说",
+        "要",
+        "会",
+        "能",
+        "去",
+        "来",
+        "上",
+        "下",
+        "里",
+        "为",
+        "与",
+        "及",
+        "等",
+        "其",
+        "之",
+        "所",
+        "以",
+        "于",
+        "而",
+        "并",
+        "或",
+        "它",
+        "她",
+        "他",
+        "你",
+    ]
 )
 
 
@@ -220,8 +294,3 @@ def aspect_patterns(language: str, catalog_terms: Iterable[tuple[str, str]] = ()
             seen.add(term)
             patterns.append({"label": "ASPECT", "pattern": term, "id": aspect})
     return patterns
-
-
-def aspect_name(aspect: str) -> str:
-    """A readable name of an aspect id."""
-    return ASPECT_NAMES.get(aspect, aspect.replace("_", " "))

@@ -1,20 +1,22 @@
-"""Serving the active sentiment model: its analyser is loaded once and kept while it is served."""
+"""The review-analysis engine behind ``application.feedback.ReviewAnalysisEngine``: the active
+sentiment model's analyser (loaded once and kept while it is served), topics and keywords.
+
+The engine is a different thing from the Feedback context it serves: it knows spaCy pipelines,
+lexicons and topic models, not reviews' moderation.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from application.feedback import SENTIMENT_KIND
+from application.models import ModelRecord
 from infrastructure.metrics import engine_run
 from infrastructure.serving import ServedModel
 
 from .analyser import ReviewAnalyser
-
-#: The served sentiment model's analyser (one at a time).
-SERVED: ServedModel[ReviewAnalyser] = ServedModel(
-    SENTIMENT_KIND, lambda model: ReviewAnalyser.load(Path(model.artifact_path), model_id=model.id)
-)
 
 
 class MeteredAnalyser:
@@ -33,7 +35,27 @@ class MeteredAnalyser:
             return self.inner.analyse_many(texts, languages, explain=explain)
 
 
-def load_analyser(model: Any) -> MeteredAnalyser:
-    """The analyser of a trained model record (kind ``sentiment``), loaded once per model.
-    Refuses (ValueError) an artifact whose files do not match the recorded checksum."""
-    return MeteredAnalyser(SERVED.of(model))
+class ReviewAnalysisEngine:
+    """spaCy sentiment, aspects and keywords of one served model at a time; NMF topics."""
+
+    def __init__(self) -> None:
+        self.served: ServedModel[ReviewAnalyser] = ServedModel(
+            SENTIMENT_KIND, lambda model: ReviewAnalyser.load(Path(model.artifact_path), model_id=model.id)
+        )
+
+    def analyser(self, model: ModelRecord) -> MeteredAnalyser:
+        """The analyser of a trained model record (kind ``sentiment``), loaded once per model.
+        Refuses (ValueError) an artifact whose files do not match the recorded checksum."""
+        return MeteredAnalyser(self.served.of(model))
+
+    def topics(self, texts: Sequence[str], count: int) -> list[dict[str, Any]]:
+        from .topics import topics
+
+        return topics(texts, count)
+
+    def distinctive_keywords(
+        self, target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]]
+    ) -> list[dict[str, Any]]:
+        from .topics import distinctive_keywords
+
+        return distinctive_keywords(target, rest)

@@ -249,15 +249,12 @@ def catalog_terms(storewise: Any) -> list[tuple[str, str]]:
 
     import sqlalchemy as sa
 
-    from infrastructure.read_model_db import sync_engine
     from projections.tables import products
 
     try:
-        engine = sync_engine(storewise.settings)
-        with engine.connect() as connection:
+        with storewise.read_side.engine.connect() as connection:
             categories = [row[0] for row in connection.execute(sa.select(products.c.category).distinct())]
             attributes = [row[0] for row in connection.execute(sa.select(products.c.attributes).limit(5000))]
-        engine.dispose()
     except sa.exc.SQLAlchemyError:
         return []
     terms: list[tuple[str, str]] = []

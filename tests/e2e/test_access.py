@@ -205,9 +205,7 @@ async def test_denied_attempts_are_logged_with_principal_and_correlation_id(api,
 
 async def test_expired_revoked_and_unknown_tokens_are_refused(api):
     query = "{ viewer { role } products { totalCount } }"
-    expired = await api.login(
-        "merchandiser", ttl=timedelta(hours=1), at=datetime.now(UTC) - timedelta(hours=2)
-    )
+    expired = await api.login("merchandiser", ttl=timedelta(hours=1), at=datetime.now(UTC) - timedelta(hours=2))
     for client in (
         api.with_token(expired.token),
         api.with_token("not-a-token"),

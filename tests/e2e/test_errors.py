@@ -10,7 +10,7 @@ import pytest
 
 from graphql_api.catalog.types import ProductType
 from graphql_api.schema import Limits, build_schema
-from infrastructure.settings import ConfigurationError
+from infrastructure.settings import ConfigurationError, limits_from
 
 
 def _gid(text: str) -> str:
@@ -126,7 +126,7 @@ async def test_query_limits_are_on_by_default_and_configurable():
         assert result.errors and result.data is None
         assert [e.extensions["code"] for e in result.errors][:1] == [code], result.errors
 
-    limits = Limits.from_env(
+    limits = limits_from(
         {"STOREWISE_GRAPHQL_MAX_DEPTH": "2", "STOREWISE_GRAPHQL_MAX_ALIASES": "1", "STOREWISE_GRAPHQL_MAX_TOKENS": "0"}
     )
     assert limits == Limits(max_depth=2, max_aliases=1, max_tokens=0)
@@ -137,4 +137,4 @@ async def test_query_limits_are_on_by_default_and_configurable():
     unlimited = await strict.execute(tokens)  # 0 switched the token limit off: it parses
     assert all(e.extensions["code"] != "GRAPHQL_PARSE_FAILED" for e in unlimited.errors or ())
     with pytest.raises(ConfigurationError):
-        Limits.from_env({"STOREWISE_GRAPHQL_MAX_DEPTH": "deep"})
+        limits_from({"STOREWISE_GRAPHQL_MAX_DEPTH": "deep"})

@@ -5,6 +5,7 @@ real app wired as production wires them."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,11 @@ from graphql_api.hardening import (
     COST_CEILING,
     AllowList,
     CostRules,
-    HardeningSettings,
     hardening_extensions,
     hash_query,
     query_cost,
 )
 from infrastructure.http_guards import (
-    GuardSettings,
     RateLimit,
     RequestSizeLimit,
     TokenBucketLimiter,
@@ -37,7 +36,7 @@ from infrastructure.http_guards import (
     guard,
     http_middleware,
 )
-from infrastructure.settings import ConfigurationError
+from infrastructure.settings import ConfigurationError, guards_from, hardening_from
 from tests.conftest import sqlite_settings
 
 # --- a small schema to compute costs on -------------------------------------------------------
@@ -118,7 +117,10 @@ class Mutation:
 
 def _schema(env: dict[str, str] | None = None, rules: CostRules = hardening.DEFAULT_COST_RULES) -> strawberry.Schema:
     return strawberry.Schema(
-        query=Query, mutation=Mutation, types=[Item, Gadget], extensions=hardening_extensions(env or {}, rules=rules)
+        query=Query,
+        mutation=Mutation,
+        types=[Item, Gadget],
+        extensions=hardening_extensions(hardening_from(env or {}), rules=rules),
     )
 
 
@@ -221,7 +223,7 @@ async def test_too_costly_is_refused_before_anything_runs():
     assert (
         await _schema({"STOREWISE_GRAPHQL_MAX_COST": "0"}).execute("{ items(first: 100000) { totalCount } }")
     ).errors is None
-    assert HardeningSettings.from_env({}).max_cost == 5000
+    assert hardening_from({}).max_cost == 5000
     refused = await SCHEMA.execute("{ items(first: 100000) { totalCount } }")
     assert refused.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
 
@@ -239,11 +241,11 @@ async def test_introspection_can_be_switched_off():
     assert (
         await closed.execute("{ items(first: 1) { __typename } }")
     ).errors is None  # __typename is not introspection
-    assert HardeningSettings.from_env({"STOREWISE_GRAPHQL_INTROSPECTION": "ON"}).introspection is True
+    assert hardening_from({"STOREWISE_GRAPHQL_INTROSPECTION": "ON"}).introspection is True
     with pytest.raises(ConfigurationError):
-        HardeningSettings.from_env({"STOREWISE_GRAPHQL_INTROSPECTION": "maybe"})
+        hardening_from({"STOREWISE_GRAPHQL_INTROSPECTION": "maybe"})
     with pytest.raises(ConfigurationError):
-        HardeningSettings.from_env({"STOREWISE_GRAPHQL_MAX_COST": "lots"})
+        hardening_from({"STOREWISE_GRAPHQL_MAX_COST": "lots"})
 
 
 # --- persisted queries ----------------------------------------------------------------------------
@@ -290,16 +292,16 @@ def test_allow_list_files_are_checked_at_start_up(tmp_path: Path):
     for content in ('{"nope": "{ a }"}', json.dumps({"0" * 64: "{ a }"}), "not json", '"a string"'):
         bad.write_text(content)
         with pytest.raises(ConfigurationError):
-            hardening_extensions({"STOREWISE_GRAPHQL_ALLOWLIST": str(bad)})
+            hardening_extensions(hardening_from({"STOREWISE_GRAPHQL_ALLOWLIST": str(bad)}))
     with pytest.raises(ConfigurationError):
-        hardening_extensions({"STOREWISE_GRAPHQL_ALLOWLIST": str(tmp_path / "missing.json")})
+        hardening_extensions(hardening_from({"STOREWISE_GRAPHQL_ALLOWLIST": str(tmp_path / "missing.json")}))
     assert AllowList.from_data([hash_query("{ a }")]).hashes == {hash_query("{ a }")}
 
 
 def test_defaults_cost_on_introspection_on_allow_list_off():
-    factories = hardening_extensions({})
+    factories = hardening_extensions(hardening_from({}))
     assert [type(f()).__name__ for f in factories] == ["QueryCostLimiter"]
-    assert hardening_extensions({"STOREWISE_GRAPHQL_MAX_COST": "0"}) == []
+    assert hardening_extensions(hardening_from({"STOREWISE_GRAPHQL_MAX_COST": "0"})) == []
 
 
 # --- HTTP guards on a small app -------------------------------------------------------------------
@@ -320,7 +322,7 @@ async def _echo(request: Request) -> JSONResponse:
 
 def _small_app(env: dict[str, str], clock: FakeClock | None = None) -> Starlette:
     routes = [Route("/graphql", _echo, methods=["GET", "POST"]), Route("/healthz", _echo)]
-    return Starlette(routes=routes, middleware=http_middleware(env, clock=clock or FakeClock()))
+    return Starlette(routes=routes, middleware=http_middleware(guards_from(env), clock=clock or FakeClock()))
 
 
 async def _client(app: Any) -> httpx.AsyncClient:
@@ -343,9 +345,9 @@ async def test_request_size_limit():
         assert "content-length" not in streamed.request.headers
         assert streamed.status_code == 413 and streamed.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
         assert (await client.post("/graphql", content=chunks(1024))).json() == {"received": 1024}
-    assert GuardSettings.from_env({}).max_request_bytes == 1024 * 1024
+    assert guards_from({}).max_request_bytes == 1024 * 1024
     with pytest.raises(ConfigurationError):
-        GuardSettings.from_env({"STOREWISE_MAX_REQUEST_BYTES": "-1"})
+        guards_from({"STOREWISE_MAX_REQUEST_BYTES": "-1"})
 
 
 async def test_rate_limit_per_token_with_retry_after():
@@ -373,7 +375,7 @@ async def test_rate_limit_per_token_with_retry_after():
     assert "s3cret" not in client_key({"headers": [(b"authorization", b"Bearer s3cret")]})
     assert client_key({"headers": [], "client": ("10.0.0.7", 5)}) == "ip:10.0.0.7"
     # off unless a rate is set
-    assert not any(m.cls is RateLimit for m in http_middleware({}))
+    assert not any(m.cls is RateLimit for m in http_middleware(guards_from({})))
 
 
 def test_token_bucket_keeps_a_bounded_number_of_keys():
@@ -406,16 +408,16 @@ async def test_cors_headers_only_for_allowed_origins():
     async with await _client(_small_app({})) as client:  # empty: no CORS at all
         response = await client.post("/graphql", headers={"Origin": "https://shop.example"})
         assert "access-control-allow-origin" not in response.headers
-    assert not any(m.cls is CORSMiddleware for m in http_middleware({}))
+    assert not any(m.cls is CORSMiddleware for m in http_middleware(guards_from({})))
 
 
 async def test_guard_wraps_any_asgi_app_and_refusals_carry_cors_headers():
     inner = Starlette(routes=[Route("/graphql", _echo, methods=["POST"])])
-    app = guard(inner, {"STOREWISE_CORS_ORIGINS": "*", "STOREWISE_MAX_REQUEST_BYTES": "10"})
+    app = guard(inner, guards_from({"STOREWISE_CORS_ORIGINS": "*", "STOREWISE_MAX_REQUEST_BYTES": "10"}))
     async with await _client(app) as client:
         response = await client.post("/graphql", content=b"x" * 11, headers={"Origin": "https://any.example"})
         assert response.status_code == 413 and response.headers["access-control-allow-origin"] == "*"
-    assert isinstance(guard(inner, {"STOREWISE_CORS_ORIGINS": ""}), RequestSizeLimit)
+    assert isinstance(guard(inner, guards_from({"STOREWISE_CORS_ORIGINS": ""})), RequestSizeLimit)
 
 
 # --- the real app, wired as production wires it ---------------------------------------------------
@@ -423,46 +425,21 @@ async def test_guard_wraps_any_asgi_app_and_refusals_carry_cors_headers():
 COSTLY = "{ products(first: 100) { edges { node { sku stockLevels { warehouse available } reviews(first: 50) { edges { node { id rating } } } } } } }"
 
 
-def _wire_like_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What graphql_api/schema.py and infrastructure/server.py add (a no-op once they do):
-    ``hardening_extensions(...)`` appended to the schema's extensions, and
-    ``middleware=http_middleware()`` given to the Starlette app."""
-    import infrastructure.server as server
-    from graphql_api.schema import StorewiseSchema
-
-    build = server.build_schema
-
-    def hardened(*args: Any, **kwargs: Any) -> Any:
-        base = build(*args, **kwargs)
-        if any(getattr(e, "__module__", None) == hardening.__name__ for e in base.extensions):
-            return base
-        return StorewiseSchema(
-            query=base.query,
-            mutation=base.mutation,
-            subscription=base.subscription,
-            extensions=[*base.extensions, *hardening_extensions()],
-            config=base.config,
-        )
-
-    monkeypatch.setattr(server, "build_schema", hardened)
-
-
-async def test_the_real_app_with_hardening_and_guards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+async def test_the_real_app_with_hardening_and_guards(tmp_path: Path):
     from infrastructure.server import create_app
 
-    for name, value in {
+    environment = {
         "STOREWISE_GRAPHQL_MAX_COST": "2000",
         "STOREWISE_GRAPHQL_INTROSPECTION": "off",
         "STOREWISE_MAX_REQUEST_BYTES": "4096",
         "STOREWISE_RATE_LIMIT": "0.001",
         "STOREWISE_RATE_BURST": "30",
         "STOREWISE_CORS_ORIGINS": "https://shop.example",
-    }.items():
-        monkeypatch.setenv(name, value)
-    _wire_like_production(monkeypatch)
-    app = create_app(sqlite_settings(tmp_path), poll_interval=0.2)
-    if not any(m.cls is RequestSizeLimit for m in app.user_middleware):  # not wired in create_app yet
-        app.user_middleware[0:0] = http_middleware()
+    }
+    settings = replace(
+        sqlite_settings(tmp_path), hardening=hardening_from(environment), guards=guards_from(environment)
+    )
+    app = create_app(settings, poll_interval=0.2)
     async with app.router.lifespan_context(app), await _client(app) as client:
 
         async def post(query: str, **headers: str) -> httpx.Response:
@@ -486,13 +463,10 @@ async def test_the_real_app_with_hardening_and_guards(tmp_path: Path, monkeypatc
         closed = (await post("{ __schema { types { name } } }")).json()
         assert [e["extensions"]["code"] for e in closed["errors"]][:1] == ["INTROSPECTION_DISABLED"]
 
-        mutation = (
-            'mutation { listProduct(input: {sku: "BIG", title: "%s", category: "x"}) { userErrors { code } } }'
-        )
+        mutation = 'mutation { listProduct(input: {sku: "BIG", title: "%s", category: "x"}) { userErrors { code } } }'
         too_large = await client.post("/graphql", json={"query": mutation % ("x" * 5000)})
         assert (
-            too_large.status_code == 413
-            and too_large.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+            too_large.status_code == 413 and too_large.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
         )
         assert events() == before  # nothing refused reached the event store
 

@@ -172,9 +172,6 @@ async def test_segments_allocation_and_campaign_performance(api):
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 async def test_purchase_probability_with_its_explanation(api):
-    from application.marketing import Marketing
-    from projections.marketing import SqlMarketingData
-
     query = "query($id: ID!) { customer(id: $id) { purchaseProbability { probability horizonDays modelVersion explanation { feature value contribution } } } }"
 
     def shop() -> dict:
@@ -197,7 +194,7 @@ async def test_purchase_probability_with_its_explanation(api):
     assert before["data"]["customer"]["purchaseProbability"] is None
     assert before["errors"][0]["extensions"]["code"] == "NO_ACTIVE_MODEL"
 
-    use = Marketing(api.storewise, SqlMarketingData(api.services.read_side.engine))
+    use = api.storewise.marketing_decisions
     model_id = await asyncio.to_thread(
         use.train_purchase_model, train_windows=2, parameters={"max_iter": 30, "min_samples_leaf": 3}
     )
@@ -220,9 +217,7 @@ async def test_purchase_probability_with_its_explanation(api):
     # An artifact altered after it was recorded is refused (its checksum differs), with a code.
     from pathlib import Path
 
-    from infrastructure.marketing.engine import MarketingEngine
-
     Path(model.artifact_path).write_bytes(b"not the model that was recorded")
-    MarketingEngine.served.forget()  # requests load the served model again
+    api.storewise.engines.marketing.served.forget()  # requests load the served model again
     broken = await marketer.post(query, {"id": to_global_id("Customer", ids[0])})
     assert broken["errors"][0]["extensions"]["code"] == "MODEL_UNAVAILABLE"

@@ -8,10 +8,8 @@ import asyncio
 import dataclasses
 from decimal import Decimal
 
-from application.recommendations import train_recommender
 from domain.shared import Money
 from graphql_api.core.ids import to_global_id
-from infrastructure.recommender.sql import SqlRecommenderData
 
 from .access_fixtures import codes
 
@@ -48,8 +46,7 @@ async def make_shop(api, tmp_path, *, train: bool = True) -> dict:
             ids[name] = customers.register_customer(name, f"{name}@example.com")
             for basket in baskets:
                 customers.place_order(ids[name], [(sku, 1, PRICE) for sku in basket])
-        data = SqlRecommenderData(storewise, api.services.read_side.engine)
-        outcome = train_recommender(storewise, data, models=("item-graph",)) if train else None
+        outcome = storewise.recommendations.train(models=("item-graph",)) if train else None
         api.services.read_side.run_until_idle()  # every read model (the catalog's too) has the shop before a query
         return {"customers": ids, "outcome": outcome}
 

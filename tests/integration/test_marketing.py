@@ -10,13 +10,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from application.marketing import BudgetRequest, Marketing
+from application.marketing import BudgetRequest
 from domain.marketing import AllocationInfeasible, InsufficientData, Objective, allocated_campaign_id
 from domain.shared import InvalidTransition, Money
-from infrastructure.bootstrap import projection_runner
 from infrastructure.migrations import upgrade
-from infrastructure.read_model_db import sync_engine
-from projections.marketing import SqlMarketingData
 from projections.marketing_tables import budget_allocation_lines, budget_allocations, customer_segments, segment_moves
 
 GBP = lambda amount: Money(Decimal(amount), "GBP")  # noqa: E731
@@ -26,9 +23,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 @pytest.fixture
 def marketing(storewise):
     upgrade(storewise.settings)
-    runner = projection_runner(storewise, sync_engine(storewise.settings))
-    yield Marketing(storewise, SqlMarketingData(runner.engine)), runner
-    runner.engine.dispose()
+    return storewise.marketing_decisions, storewise.read_side
 
 
 def shop_with_customers(storewise, orders_by_customer: dict[str, list[int]]) -> dict[str, object]:

@@ -4,6 +4,7 @@ on a small history with a planted signal."""
 
 from __future__ import annotations
 
+import base64
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from infrastructure.marketing.budget import Constraints, Curve, allocate, fit_cu
 from infrastructure.marketing.engine import MarketingEngine
 from infrastructure.marketing.purchase import PurchaseModel, train_and_evaluate, transactions
 from infrastructure.marketing.segments import load_segment_book, quintile_scores, rfm_scores
+from infrastructure.settings import Settings
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -44,7 +46,11 @@ def test_the_shipped_segment_rules_cover_every_recency_and_frequency(tmp_path):
 
     custom = tmp_path / "rules.toml"
     custom.write_text('name = "two"\n[[segment]]\nname = "recent"\nrecency = [4, 5]\n[[segment]]\nname = "rest"\n')
-    two = load_segment_book(env={"STOREWISE_SEGMENT_RULES": str(custom)})
+    environment = {
+        "STOREWISE_SEGMENT_RULES": str(custom),
+        "STOREWISE_KEK": base64.urlsafe_b64encode(bytes(32)).decode(),
+    }
+    two = load_segment_book(Settings.from_env(environment).segment_rules)
     assert [r.segment for r in two.rules] == ["recent", "rest"] and two.name == "two" and two.checksum != book.checksum
     custom.write_text('[[segment]]\nname = "bad"\nrecency = [5, 1]\n')
     with pytest.raises(InvalidSegmentRules):
@@ -102,8 +108,8 @@ def test_a_curve_fitted_to_noisy_outcomes_is_close_and_knows_its_uncertainty():
         fit_curve("s", "c", [100, 100, 100], [1, 2, 3])
 
 
-def test_uplift_against_a_holdout_has_a_confidence_interval():
-    engine = MarketingEngine()
+def test_uplift_against_a_holdout_has_a_confidence_interval(tmp_path):
+    engine = MarketingEngine(artifacts=tmp_path)
     result = engine.uplift(
         reach=10_000, conversions=600, revenue=30_000.0, holdout=2_000, holdout_conversions=80, holdout_revenue=4_000.0
     )

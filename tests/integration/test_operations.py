@@ -8,20 +8,23 @@ import logging
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 
 import httpx
 import sqlalchemy as sa
 
+from application.context import request_scope
 from infrastructure.cli import main
-from infrastructure.logging_setup import JsonFormatter, request_scope
+from infrastructure.logging_setup import JsonFormatter
 from infrastructure.server import create_app
+from infrastructure.settings import health_from
 from tests.conftest import sqlite_settings
 from tests.faults.conftest import admin_token, graphql, start_server
 
 
-async def test_readiness_checks_migrations_and_projection_lag(tmp_path, monkeypatch):
-    monkeypatch.setenv("STOREWISE_READY_MAX_LAG", "2")
-    app = create_app(sqlite_settings(tmp_path), projections_in_process=False)  # nothing keeps the read models
+async def test_readiness_checks_migrations_and_projection_lag(tmp_path):
+    settings = replace(sqlite_settings(tmp_path), health=health_from({"STOREWISE_READY_MAX_LAG": "2"}))
+    app = create_app(settings, projections_in_process=False)  # nothing keeps the read models
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             ready = await client.get("/readyz")

@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from application.recommendations import NothingToLearn, Source, recommendations_for, train_recommender
+from application.recommendations import NothingToLearn, Source
 from domain.shared import Money
 from infrastructure.artifacts import checksum
-from infrastructure.bootstrap import projection_runner
 from infrastructure.cli import main
 from infrastructure.migrations import upgrade
-from infrastructure.read_model_db import sync_engine
-from infrastructure.recommender.sql import SqlRecommenderData
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PRICE = Money(Decimal("5.00"), "GBP")
@@ -26,12 +23,14 @@ GARDEN = [f"G{n}" for n in range(6)]
 
 
 @pytest.fixture
-def shop(storewise, tmp_path):
+def shop(settings, tmp_path):
     """Two communities: kitchen and garden shoppers, each buying three of their own six products;
     and a newcomer who has done nothing yet."""
     import dataclasses
 
-    storewise.settings = dataclasses.replace(storewise.settings, var_dir=tmp_path)  # artifacts in the test's folder
+    from infrastructure.bootstrap import bootstrap
+
+    storewise = bootstrap(dataclasses.replace(settings, var_dir=tmp_path))  # artifacts in the test's folder
     upgrade(storewise.settings)
     products = {}
     for sku in KITCHEN + GARDEN:
@@ -47,14 +46,13 @@ def shop(storewise, tmp_path):
             bought = [skus[(n + shift) % 6] for shift in range(3)]
             storewise.customers.place_order(customer, [(sku, 1, PRICE) for sku in bought])
     customers["newcomer"] = storewise.customers.register_customer("New Comer", "new@example.com")
-    engine = sync_engine(storewise.settings)
-    yield storewise, engine, products, customers
-    engine.dispose()
+    yield storewise, storewise.read_side.engine, products, customers
+    storewise.close()
 
 
 def serve(storewise, engine, customer, first=4):
-    projection_runner(storewise, engine).run_until_idle()
-    return recommendations_for(storewise, SqlRecommenderData(storewise, engine), customer, first)
+    storewise.read_side.run_until_idle()
+    return storewise.recommendations.for_customer(customer, first)
 
 
 def test_training_is_recorded_and_served(shop) -> None:
@@ -62,9 +60,7 @@ def test_training_is_recorded_and_served(shop) -> None:
     before = serve(storewise, engine, customers["kitchen0"])  # no model yet: popular products, from the read model
     assert before and all(r.source is Source.POPULAR and r.model_version is None for r in before)
 
-    outcome = train_recommender(
-        storewise,
-        SqlRecommenderData(storewise, engine),
+    outcome = storewise.recommendations.train(
         models=("gf-cf", "item-graph"),
         parameters={"gf-cf": {"rank": 4}},
     )
@@ -93,7 +89,7 @@ def test_training_is_recorded_and_served(shop) -> None:
     assert newcomer[0].model_version == outcome.version
 
     # A new training, activated, replaces the served model (the previous one is superseded).
-    second = train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("item-graph",))
+    second = storewise.recommendations.train(models=("item-graph",))
     assert serve(storewise, engine, customers["garden1"])[0].model_version == second.version
     assert (
         storewise.models.trained_model(outcome.model_id).status
@@ -103,7 +99,7 @@ def test_training_is_recorded_and_served(shop) -> None:
 
 def test_bought_discontinued_and_out_of_stock_products_are_not_recommended(shop) -> None:
     storewise, engine, products, customers = shop
-    train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("item-graph",))
+    storewise.recommendations.train(models=("item-graph",))
     customer = customers["kitchen0"]
     first = [r.product_id for r in serve(storewise, engine, customer, first=3)]
     by_id = {v: k for k, v in products.items()}
@@ -120,15 +116,10 @@ def test_bought_discontinued_and_out_of_stock_products_are_not_recommended(shop)
 
 
 def test_nothing_to_learn_is_refused_and_nothing_recorded(storewise, tmp_path) -> None:
-    import dataclasses
-
-    storewise.settings = dataclasses.replace(storewise.settings, var_dir=tmp_path)
     upgrade(storewise.settings)
     before = storewise.event_counts()["Models"]
-    engine = sync_engine(storewise.settings)
     with pytest.raises(NothingToLearn):
-        train_recommender(storewise, SqlRecommenderData(storewise, engine), models=("item-graph",))
-    engine.dispose()
+        storewise.recommendations.train(models=("item-graph",))
     assert storewise.event_counts()["Models"] == before and storewise.models.active_model("recommender") is None
 
 

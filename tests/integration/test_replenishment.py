@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from application.replenishment import PlanRequest, propose_replenishment_plan
+from application.replenishment import PlanRequest, Replenishment
 from domain.inventory import PurchaseRuleBroken, SupplierTerms
 from domain.replenishment import LineEdit, PlanStatus
 from domain.shared import InvalidTransition, Money
@@ -106,8 +106,9 @@ def test_propose_approve_receive(storewise, read_side):
 
     shop = _shop(storewise)
     engine = ReplenishmentEngine(read_side, samples=200, selection_windows=3)
-    plan_id = propose_replenishment_plan(storewise, engine, PlanRequest(), at=at(37), idempotency_key="plan-1")
-    assert propose_replenishment_plan(storewise, engine, PlanRequest(), idempotency_key="plan-1") == plan_id
+    replenishment = Replenishment(storewise.inventory, engine, storewise.event_counts)
+    plan_id = replenishment.propose(PlanRequest(), at=at(37), idempotency_key="plan-1")
+    assert replenishment.propose(PlanRequest(), idempotency_key="plan-1") == plan_id
     plan = storewise.inventory.replenishment_plan(plan_id)
     lines = {line.sku: line for line in plan.lines}
     assert plan.status == PlanStatus.PROPOSED and plan.solver["status"] == "OPTIMAL"
@@ -127,7 +128,7 @@ def test_propose_approve_receive(storewise, read_side):
     # A budget of half of what the plan spends binds, is respected, and costs something.
     spend = sum(line.quantity * line.unit_cost.amount for line in plan.lines)
     budget = (spend / 2).quantize(Decimal("0.01"))
-    tight_id = propose_replenishment_plan(storewise, engine, PlanRequest(budget=Money(budget, "GBP")), at=at(37))
+    tight_id = replenishment.propose(PlanRequest(budget=Money(budget, "GBP")), at=at(37))
     tight = storewise.inventory.replenishment_plan(tight_id)
     assert 0 < sum(line.quantity * line.unit_cost.amount for line in tight.lines) <= budget
     assert tight.solver["objective"] > plan.solver["objective"]

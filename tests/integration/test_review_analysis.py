@@ -64,7 +64,9 @@ def test_an_analysis_has_aspects_keywords_and_an_explanation(analyser):
     assert analysis["keywords"] and all(isinstance(k, str) for k in analysis["keywords"])
     assert analysis["explanation"] and all(e["weight"] > 0 for e in analysis["explanation"])
     tokens = {e["token"] for e in analysis["explanation"]}
-    assert tokens <= {t.lower() for t in ["terrible", "quality", "seams", "ripped", "delivery", "was", "quick", "though"]}
+    assert tokens <= {
+        t.lower() for t in ["terrible", "quality", "seams", "ripped", "delivery", "was", "quick", "though"]
+    }
 
 
 def test_batched_analysis_equals_one_by_one(analyser):

@@ -33,7 +33,9 @@ def test_cli_status_counts_events(tmp_path, monkeypatch, capsys):
     status = json.loads(out[out.index("{") :])
     assert status == {
         "database": "sqlite",
-        "events": dict.fromkeys(("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models", "Marketing"), 0),
+        "events": dict.fromkeys(
+            ("Customers", "Catalog", "Inventory", "Campaigns", "Feedback", "Access", "Models", "Marketing"), 0
+        ),
     }
     assert (tmp_path / "storewise.inventory-events.sqlite").exists()
 

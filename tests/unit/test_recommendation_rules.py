@@ -14,10 +14,9 @@ import pytest
 from application.recommendations import (
     KIND,
     NothingToLearn,
+    Recommendations,
     Source,
-    recommendations_for,
     similar_products,
-    train_recommender,
 )
 
 A, B, C, D, E = (uuid4() for _ in range(5))
@@ -131,16 +130,12 @@ class Registry:
         self.activated.append(model_id)
 
 
-class System:
-    def __init__(self):
-        self.models = Registry()
-
-    def event_counts(self) -> dict[str, int]:
-        return {"Customers": 7}
+def use_cases(data: Data, engine: Engine, registry: Registry | None = None) -> Recommendations:
+    return Recommendations(registry or Registry(), engine, data, lambda: {"Customers": 7})  # type: ignore[arg-type]
 
 
 def serve(data: Data, engine: Engine, customer: UUID, first: int = 3) -> list:
-    return recommendations_for(System(), data, customer, first, engine=engine)
+    return use_cases(data, engine).for_customer(customer, first)
 
 
 def test_the_models_list_with_its_explanations_less_what_was_bought_or_cannot_be_sold():
@@ -180,9 +175,9 @@ def test_similar_products_skip_the_excluded_and_need_a_model():
 
 
 def test_training_records_the_model_and_activates_it():
-    system, data, engine = System(), Data(rows=[(ALICE, A, 5.0), (ALICE, B, 1.0), (NEWCOMER, A, 3.0)]), Engine()
-    outcome = train_recommender(system, data, engine=engine, models=("gf-cf", "item-graph"))
-    [recorded] = system.models.recorded
+    registry, data, engine = Registry(), Data(rows=[(ALICE, A, 5.0), (ALICE, B, 1.0), (NEWCOMER, A, 3.0)]), Engine()
+    outcome = use_cases(data, engine, registry).train(models=("gf-cf", "item-graph"))
+    [recorded] = registry.recorded
     assert data.caught_up == 1 and recorded["kind"] == KIND and recorded["version"] == outcome.version
     assert outcome.model == "item-graph" and outcome.version.startswith("item-graph-")
     assert recorded["data_position"] == {"Customers": 7} and recorded["artifact_checksum"] == "ab" * 32
@@ -191,13 +186,13 @@ def test_training_records_the_model_and_activates_it():
     )
     assert outcome.metrics["ndcg@20"] == 0.4 and outcome.metrics["gf-cf.ndcg@20"] == 0.4
     assert engine.manifest["hyperparameters"]["precomputed_per_customer"] == 100
-    assert system.models.activated == [outcome.model_id] and engine.serving_calls == [(KIND, outcome.version)]
+    assert registry.activated == [outcome.model_id] and engine.serving_calls == [(KIND, outcome.version)]
 
 
 def test_training_refuses_nothing_to_learn_and_unknown_models():
-    system = System()
+    registry = Registry()
     with pytest.raises(NothingToLearn):
-        train_recommender(system, Data(), engine=Engine(), models=("item-graph",))
+        use_cases(Data(), Engine(), registry).train(models=("item-graph",))
     with pytest.raises(ValueError, match="no model 'nonsense'"):
-        train_recommender(system, Data(), engine=Engine(), models=("nonsense",))
-    assert system.models.recorded == []
+        use_cases(Data(), Engine(), registry).train(models=("nonsense",))
+    assert registry.recorded == []

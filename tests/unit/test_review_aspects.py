@@ -3,7 +3,8 @@ languages, on hand-labelled sentences (a blank pipeline: no trained model is nee
 
 import pytest
 
-from infrastructure.reviews.lexicon import aspect_name, aspect_patterns
+from domain.feedback import aspect_name
+from infrastructure.reviews.lexicon import aspect_patterns
 from infrastructure.reviews.pipeline import add_aspects, blank
 
 LABELLED = [
