@@ -546,7 +546,7 @@ def normalised_graphql(op: str, data: dict[str, Any]) -> Any:
                 o["reference"],
                 o["status"],
                 o["total"],
-                [(l["sku"], l["quantity"], l["unitPrice"], l["product"]) for l in o["lines"]],
+                [(line["sku"], line["quantity"], line["unitPrice"], line["product"]) for line in o["lines"]],
             )
             for o in _edges(data["customer"]["orders"])
         ]
@@ -570,7 +570,7 @@ def normalised_bare(op: str, body: dict[str, Any]) -> Any:
                 o["reference"],
                 o["status"],
                 o["total"],
-                [(l["sku"], l["quantity"], l["unitPrice"], l["product"]) for l in o["lines"]],
+                [(line["sku"], line["quantity"], line["unitPrice"], line["product"]) for line in o["lines"]],
             )
             for o in body["orders"]
         ]

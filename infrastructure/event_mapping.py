@@ -65,7 +65,8 @@ class StorewiseMapper(Mapper[UUID]):
             state: dict[str, Any] = self.transcoder.decode(stored_event.state)
         except Exception as error:
             raise MapperDeserialisationError(
-                f"cannot decode {stored_event.topic} {stored_event.originator_id} v{stored_event.originator_version}: {error}"
+                f"cannot decode {stored_event.topic} {stored_event.originator_id} "
+                f"v{stored_event.originator_version}: {error}"
             ) from error
         metadata = state.pop(META, {})
         sealed = state.pop(PERSONAL, None)

@@ -135,7 +135,9 @@ def _filters(filter: EventLogFilter | None) -> list[Any]:
 @strawberry.type
 class AuditQueries:
     @strawberry.field(
-        description="Every recorded event of every context, oldest first unless sorted otherwise, with who caused it and why.",
+        description=(
+            "Every recorded event of every context, oldest first unless sorted otherwise, with who caused it and why."
+        ),
         extensions=[requires(*ACCESS_READERS)],
     )
     async def event_log(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -36,6 +36,10 @@ from .dataloaders import (
     top_interactions,
 )
 from .enums import ActivityKind, OrderSortField, OrderStatusEnum
+
+if TYPE_CHECKING:
+    from ..catalog.types import ProductType
+    from ..marketing.types import CustomerSegment, PurchaseProbability
 
 LazyProduct = Annotated["ProductType", strawberry.lazy("graphql_api.catalog.types")]
 CustomerSegmentLazy = Annotated["CustomerSegment", strawberry.lazy("graphql_api.marketing.types")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -18,6 +18,9 @@ from ..core.ids import Node, to_global_id
 from ..core.money import MoneyType
 from .dataloaders import lines_by_purchase_order, suppliers_by_id, terms_by_supplier
 from .enums import PurchaseOrderStatus
+
+if TYPE_CHECKING:
+    from ..catalog.types import ProductType
 
 LazyProduct = Annotated["ProductType", strawberry.lazy("graphql_api.catalog.types")]
 

@@ -169,7 +169,9 @@ class MarketingMutations:
         return await allocation_payload(info, await run_command(info, propose))
 
     @strawberry.mutation(
-        description="Approve a proposed allocation; the Campaign context drafts its campaigns with the proposed budgets.",
+        description=(
+            "Approve a proposed allocation; the Campaign context drafts its campaigns with the proposed budgets."
+        ),
         extensions=[requires(*CAMPAIGN_WRITERS)],
     )
     async def approve_budget_allocation(

@@ -47,7 +47,7 @@ async def segment_list(info: Info) -> list[Segment]:
         info.context.reader,
         sa.select(customer_segments.c.segment, sa.func.count()).group_by(customer_segments.c.segment),
     )
-    counts = {segment: count for segment, count in rows}
+    counts = dict(rows)
     total = sum(counts.values()) or 1
     out = []
     for rule in book.rules:
@@ -137,7 +137,9 @@ class MarketingQueries:
         )
 
     @strawberry.field(
-        description="One budget allocation, by global ID: the allocation table, the curves (for charts), the solver's status.",
+        description=(
+            "One budget allocation, by global ID: the allocation table, the curves (for charts), the solver's status."
+        ),
         extensions=[requires(*CAMPAIGN_READERS, object_type="BudgetAllocation")],
     )
     async def budget_allocation(

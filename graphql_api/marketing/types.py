@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -21,6 +21,9 @@ from ..core.ids import Node, to_global_id
 from ..core.money import MoneyType
 from ..models.types import DataPosition
 from .dataloaders import lines_by_allocation
+
+if TYPE_CHECKING:
+    from ..campaigns.types import CampaignType
 
 LazyCampaign = Annotated["CampaignType", strawberry.lazy("graphql_api.campaigns.types")]
 MAX_CURVE_POINTS = 200

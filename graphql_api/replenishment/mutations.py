@@ -147,9 +147,9 @@ def _request(input: ProposeReplenishmentPlanInput) -> Any:
 class ReplenishmentMutations:
     @strawberry.mutation(
         description=(
-            "Forecast every SKU with supplier terms (statsforecast, method chosen per SKU by backtest) and choose order "
-            "quantities with OR-Tools; records the forecasts and the plan (ReplenishmentPlan.Proposed) with the data "
-            "position they saw, the constraints, the solver's outcome and each line's rationale."
+            "Forecast every SKU with supplier terms (statsforecast, method chosen per SKU by backtest) and choose "
+            "order quantities with OR-Tools; records the forecasts and the plan (ReplenishmentPlan.Proposed) "
+            "with the data position they saw, the constraints, the solver's outcome and each line's rationale."
         ),
         extensions=[requires(*INVENTORY_WRITERS)],
     )
@@ -165,7 +165,9 @@ class ReplenishmentMutations:
         return await plan_payload(info, await run_command(info, command))
 
     @strawberry.mutation(
-        description="Approve a proposed plan (after optional edits): its purchase orders are placed in the same transaction.",
+        description=(
+            "Approve a proposed plan (after optional edits): its purchase orders are placed in the same transaction."
+        ),
         extensions=[requires(*INVENTORY_WRITERS)],
     )
     async def approve_replenishment_plan(

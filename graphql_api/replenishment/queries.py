@@ -153,8 +153,8 @@ class ReplenishmentQueries:
 
     @strawberry.field(
         description=(
-            "Inventory KPIs over a window of days: stock-out rate, fill rate, overstock (days of cover above the target), "
-            "inventory accuracy (stocktakes), turnover."
+            "Inventory KPIs over a window of days: stock-out rate, fill rate, "
+            "overstock (days of cover above the target), inventory accuracy (stocktakes), turnover."
         ),
         extensions=[requires(*INVENTORY_READERS)],
     )
@@ -280,7 +280,10 @@ class ReplenishmentQueries:
                             on_order=incoming,
                             expected_demand=round(expected, 3),
                             days_of_cover=round(cover, 2) if cover is not None else None,
-                            reason=f"available + on order ({level.available + incoming}) below the {expected:.1f} units expected over {days} days",
+                            reason=(
+                                f"available + on order ({level.available + incoming}) "
+                                f"below the {expected:.1f} units expected over {days} days"
+                            ),
                         )
                     )
             elif level.is_low and incoming == 0:

@@ -75,7 +75,10 @@ class PlanLineType:
     quantiles: JSON = strawberry.field(description="Quantiles of that demand (p50, p90, p95, p99).")
     safety_stock: float = strawberry.field(description="Order-up-to level minus expected demand.")
     critical_fractile: float = strawberry.field(
-        description="The probability of not running out the cost trade-off (shortage / (shortage + holding)) or the service level asks for."
+        description=(
+            "The probability of not running out the cost trade-off (shortage / (shortage + holding)) "
+            "or the service level asks for."
+        )
     )
     expected_holding_cost: float = strawberry.field(description="Holding cost expected at the chosen level.")
     expected_shortage_cost: float = strawberry.field(description="Shortage cost expected at the chosen level.")

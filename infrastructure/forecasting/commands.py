@@ -74,8 +74,13 @@ def _plan(args: argparse.Namespace) -> int:
                 "ordered_lines": len(ordered),
                 "data_position": plan.data_position,
                 "top": [
-                    {"sku": l.sku, "warehouse": l.warehouse, "quantity": l.quantity, "rationale": l.rationale}
-                    for l in ordered[:10]
+                    {
+                        "sku": line.sku,
+                        "warehouse": line.warehouse,
+                        "quantity": line.quantity,
+                        "rationale": line.rationale,
+                    }
+                    for line in ordered[:10]
                 ],
             },
             indent=2,

@@ -131,7 +131,7 @@ def _pick(window: pd.DataFrame, chosen: pd.Series) -> np.ndarray:
 
 def _accuracy(history: DemandHistory, per_origin: dict, names: list[str], skus: list[str]) -> dict[str, Any]:
     rows = []
-    for origin, (chosen, residuals, window) in per_origin.items():
+    for _origin, (chosen, residuals, window) in per_origin.items():
         week = window[(window["ds"] - window["cutoff"]).dt.days <= REVIEW].copy()
         week["chosen"] = _pick(week, chosen)
         week["model"] = week["unique_id"].map(chosen).fillna("WindowAverage")
@@ -139,8 +139,12 @@ def _accuracy(history: DemandHistory, per_origin: dict, names: list[str], skus: 
             uid: np.quantile(r[~np.isnan(r)], [0.5, 0.9]) if np.isfinite(r).any() else np.zeros(2)
             for uid, r in residuals.items()
         }
-        week["p50"] = np.maximum(week["chosen"] + week["unique_id"].map(lambda u: offsets.get(u, np.zeros(2))[0]), 0)
-        week["p90"] = np.maximum(week["chosen"] + week["unique_id"].map(lambda u: offsets.get(u, np.zeros(2))[1]), 0)
+        week["p50"] = np.maximum(
+            week["chosen"] + week["unique_id"].map(lambda u, offsets=offsets: offsets.get(u, np.zeros(2))[0]), 0
+        )
+        week["p90"] = np.maximum(
+            week["chosen"] + week["unique_id"].map(lambda u, offsets=offsets: offsets.get(u, np.zeros(2))[1]), 0
+        )
         rows.append(week)
     scored = pd.concat(rows)
     scored = scored[~scored["censored"]]
@@ -410,7 +414,7 @@ def _charts(history: DemandHistory, per_origin: dict, skus: list[str], out: Path
         past = history.frame[history.frame["unique_id"] == uid].tail(56)
         ax.plot(past["ds"], past["y"], color="black", lw=1, label="history")
         first = True
-        for origin, (chosen, residuals, window) in per_origin.items():
+        for _origin, (chosen, residuals, window) in per_origin.items():
             w = window[(window["unique_id"] == uid) & ((window["ds"] - window["cutoff"]).dt.days <= REVIEW)]
             if w.empty:
                 continue

@@ -120,9 +120,13 @@ class PlanLineResult:
                 "no order: the position already covers the target" if self.position >= self.order_up_to else "no order"
             )
         else:
-            why = f"order {self.quantity} ({self.packs} packs) to bring the position from {self.position} to {self.order_up_to}"
+            why = (
+                f"order {self.quantity} ({self.packs} packs) "
+                f"to bring the position from {self.position} to {self.order_up_to}"
+            )
         return (
-            f"{why}; demand over the protection period: mean {self.mean_demand:.1f}, P90 {self.quantiles.get('p90', 0):.0f}; "
+            f"{why}; demand over the protection period: "
+            f"mean {self.mean_demand:.1f}, P90 {self.quantiles.get('p90', 0):.0f}; "
             f"safety stock {self.safety_stock:.1f}; no-shortage probability target {self.critical_fractile:.3f}; "
             f"expected holding {self.expected_holding:.2f} vs shortage {self.expected_shortage:.2f}"
         )

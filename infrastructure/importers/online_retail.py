@@ -262,8 +262,10 @@ class ImportReport:
         lines += [
             f"  products           {self.products:>10,}",
             f"  customers          {self.customers:>10,}",
-            f"  orders placed      {self.orders_placed:>10,}  ({self.guest_orders:,} guest, {self.orders_shipped:,} shipped)",
-            f"  returns recorded   {self.returns_recorded:>10,}  ({self.units_returned:,} units, from {self.cancellation_invoices:,} cancellation invoices)",
+            f"  orders placed      {self.orders_placed:>10,}  "
+            f"({self.guest_orders:,} guest, {self.orders_shipped:,} shipped)",
+            f"  returns recorded   {self.returns_recorded:>10,}  "
+            f"({self.units_returned:,} units, from {self.cancellation_invoices:,} cancellation invoices)",
             f"  commands refused   {sum(self.commands_refused.values()):>10,}",
         ]
         for code, count in sorted(self.commands_refused.items(), key=lambda kv: (-kv[1], kv[0])):

@@ -118,7 +118,8 @@ def fit_curve(segment: str, channel: str, spend: Sequence[float], outcome: Seque
     x, y = x[keep], y[keep]
     if len(x) < MIN_OBSERVATIONS or len(np.unique(x)) < 2 or x.max() <= 0:
         raise InsufficientData(
-            f"{segment} x {channel}: {len(x)} recorded outcomes; at least {MIN_OBSERVATIONS} with two different spends are needed"
+            f"{segment} x {channel}: {len(x)} recorded outcomes; "
+            f"at least {MIN_OBSERVATIONS} with two different spends are needed"
         )
     scale = float(np.median(x[x > 0]))
     top = float(max(y.max(), 1e-9))

@@ -99,14 +99,14 @@ def _propose(args: argparse.Namespace) -> int:
             "current_outcome": allocation.current_outcome,
             "lines": [
                 {
-                    "segment": l.segment,
-                    "channel": l.channel,
-                    "current": str(l.current_spend),
-                    "proposed": str(l.proposed_spend),
-                    "expected": round(l.expected_outcome, 3),
-                    "marginal_roi": l.marginal_roi,
+                    "segment": line.segment,
+                    "channel": line.channel,
+                    "current": str(line.current_spend),
+                    "proposed": str(line.proposed_spend),
+                    "expected": round(line.expected_outcome, 3),
+                    "marginal_roi": line.marginal_roi,
                 }
-                for l in allocation.lines
+                for line in allocation.lines
             ],
         }
 
@@ -162,7 +162,10 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     """Add this engine's sub-commands to ``storewise``, ``storewise train`` and ``storewise bench``."""
     model = train.add_parser(
         "purchase-model",
-        help="train the purchase predictor (next 30 days) on the order history, record it (kind purchase-prediction) and serve it",
+        help=(
+            "train the purchase predictor (next 30 days) on the order history, "
+            "record it (kind purchase-prediction) and serve it"
+        ),
     )
     model.add_argument(
         "--windows", type=int, default=4, help="training cut-offs, 30 days apart, before the test one (default 4)"
@@ -192,7 +195,10 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
 
     budget = bench.add_parser(
         "budget",
-        help="simulated response curves: the optimiser's regret against the true optimum, beside equal and last-period splits",
+        help=(
+            "simulated response curves: the optimiser's regret against the true optimum, "
+            "beside equal and last-period splits"
+        ),
     )
     budget.add_argument("--seeds", type=int, default=20, help="simulated markets (default 20)")
     budget.add_argument("--segments", type=int, default=5)

@@ -119,7 +119,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.quiet:
         state = "serving it" if outcome.activated else "not activated"
         print(
-            f"recommender {outcome.version}: {outcome.model}, validation NDCG@20 {outcome.metrics.get('ndcg@20', float('nan')):.4f}, "
+            f"recommender {outcome.version}: {outcome.model}, "
+            f"validation NDCG@20 {outcome.metrics.get('ndcg@20', float('nan')):.4f}, "
             f"Recall@20 {outcome.metrics.get('recall@20', float('nan')):.4f}; {state}"
         )
     else:
@@ -172,8 +173,11 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
 
     bencher = bench.add_parser(
         "recommender",
-        help="train on a LightGCN-format file (`user item item ...` per line, plain or gzipped) and evaluate all-ranking "
-        "on a test file or a validation split; prints JSON (recall, NDCG, precision, item coverage, time, memory)",
+        help=(
+            "train on a LightGCN-format file (`user item item ...` per line, plain or gzipped) "
+            "and evaluate all-ranking on a test file or a validation split; "
+            "prints JSON (recall, NDCG, precision, item coverage, time, memory)"
+        ),
     )
     bencher.add_argument("--train", required=True, help="training file")
     bencher.add_argument("--test", default=None, help="test file (same format)")

@@ -73,7 +73,8 @@ class GraphFilter:
         return result
 
     def item_rows(self, items: np.ndarray) -> np.ndarray:
-        """Row ``i`` of the item-item filter for each item: how much interacting with ``i`` adds to each item's score."""
+        """Row ``i`` of the item-item filter for each item: how much interacting with ``i`` adds to each item's
+        score."""
         items = np.asarray(items)
         result = (self.norm_t[items] @ self.norm).toarray()
         if self.vt is not None:

@@ -50,7 +50,10 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
 
     evaluate = bench.add_parser(
         "sentiment",
-        help="evaluate the served sentiment model (or --model DIR) on a labelled file: accuracy, macro-F1, confusion, speed",
+        help=(
+            "evaluate the served sentiment model (or --model DIR) on a labelled file: "
+            "accuracy, macro-F1, confusion, speed"
+        ),
     )
     evaluate.add_argument("--data", required=True, type=Path, help="the labelled reviews (plain or gzipped)")
     evaluate.add_argument("--format", choices=("tsv", "csv"), default="csv")

@@ -50,5 +50,5 @@ def submit_demo_reviews(
                 idempotency_key=f"demo-review:{n}",
             )
         )
-    reviewed = len(set(product_ids[n % len(product_ids)] for n in range(len(rows))))
+    reviewed = len({product_ids[n % len(product_ids)] for n in range(len(rows))})
     return {"reviews": len(ids), "products": reviewed, "analysed": storewise.feedback.analyser() is not None}

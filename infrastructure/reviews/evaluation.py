@@ -162,9 +162,10 @@ def evaluate(
     if baseline:
         scorer = LexiconBaseline()
         for language in set(languages):  # load the lexicons outside the timing
-            scorer.scores(next(t for t, l in zip(texts, languages) if l == language), language)
+            scorer.scores(next(t for t, text_lang in zip(texts, languages) if text_lang == language), language)
         predicted, rate, cpu_rate = _timed(
-            lambda: [_decide(scorer.scores(t, l), gold_labels) for t, l in zip(texts, languages)], len(texts)
+            lambda: [_decide(scorer.scores(t, text_lang), gold_labels) for t, text_lang in zip(texts, languages)],
+            len(texts),
         )
         report["baseline"] = {
             "method": scorer.describe(set(languages)),

@@ -121,7 +121,10 @@ class Api:
     async def mutate(self, name: str, input: dict[str, Any], selection: str) -> dict[str, Any]:
         """Run mutation ``name`` with ``input``; returns its payload (userErrors included)."""
         type_name = name[0].upper() + name[1:] + "Input"
-        query = f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ {selection} userErrors {{ field message code }} }} }}"
+        query = (
+            f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ "
+            f"{selection} userErrors {{ field message code }} }} }}"
+        )
         return (await self.data(query, input=input))[name]
 
     def event_counts(self) -> dict[str, int]:

@@ -11,7 +11,11 @@ from domain.shared import Money
 LOG = """query($filter: EventLogFilter, $first: Int, $after: String) {
   eventLog(filter: $filter, first: $first, after: $after) {
     totalCount
-    edges { node { context position aggregateId aggregateType version eventType actor correlationId causationId eventId payload } }
+    edges {
+      node {
+        context position aggregateId aggregateType version eventType actor correlationId causationId eventId payload
+      }
+    }
     pageInfo { hasNextPage endCursor }
   }
 }"""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-CAMPAIGN = "campaign { id name status budget { amount currency } spend { amount } reach conversions revenue { amount } conversionRate }"
+CAMPAIGN = (
+    "campaign { id name status budget { amount currency } spend { amount } reach conversions "
+    "revenue { amount } conversionRate }"
+)
 
 
 def gbp(amount):
@@ -57,8 +60,9 @@ async def test_campaign_round_trip(api):
         "draftCampaign", {"name": "Winter", "segment": "at-risk", "channel": "social", "budget": gbp("50")}, CAMPAIGN
     )
     query = (
-        "query($segment: String, $channel: String, $status: CampaignStatus) { campaigns(segment: $segment, channel: $channel, "
-        "status: $status) { totalCount edges { node { name outcomes { spend { amount } reach conversions revenue { amount } } } } } }"
+        "query($segment: String, $channel: String, $status: CampaignStatus) { "
+        "campaigns(segment: $segment, channel: $channel, status: $status) { totalCount "
+        "edges { node { name outcomes { spend { amount } reach conversions revenue { amount } } } } } }"
     )
     assert (await api.data(query))["campaigns"]["totalCount"] == 2
     ended = (await api.data(query, status="ENDED"))["campaigns"]

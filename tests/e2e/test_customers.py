@@ -73,8 +73,10 @@ async def test_customer_round_trip(api):
     )
     assert listed["customers"] == {"totalCount": 1, "edges": [{"node": {"id": ann["id"], "nameMasked": "A** L**"}}]}
     activity = await api.data(
-        "query($id: ID!) { customer(id: $id) { activity { totalCount edges { node { kind query quantity product { sku } } } } "
-        "carts: activity(kind: ADDED_TO_CART) { totalCount } interests { product { sku } views carts purchases weight } } }",
+        "query($id: ID!) { customer(id: $id) { "
+        "activity { totalCount edges { node { kind query quantity product { sku } } } } "
+        "carts: activity(kind: ADDED_TO_CART) { totalCount } "
+        "interests { product { sku } views carts purchases weight } } }",
         id=ann["id"],
     )
     customer = activity["customer"]
@@ -154,7 +156,8 @@ async def test_order_life_cycle(api):
     assert history["rfm"]["recencyDays"] == 0
 
     stock = await api.data(
-        '{ product(sku: "MUG") { stockLevels { onHand reserved available } dailyDemand { day warehouse ordered cancelled returned netUnits revenue } } '
+        '{ product(sku: "MUG") { stockLevels { onHand reserved available } '
+        "dailyDemand { day warehouse ordered cancelled returned netUnits revenue } } "
         'bag: product(sku: "BAG") { dailyDemand(warehouse: "main", last: 1) { ordered cancelled netUnits } } }'
     )
     assert stock["product"]["stockLevels"] == [
@@ -181,7 +184,8 @@ async def test_order_life_cycle(api):
     now = datetime.now(UTC)
     orders_query = (
         "query($status: OrderStatus, $from: DateTime, $to: DateTime, $customer: ID) "
-        "{ orders(status: $status, placedFrom: $from, placedTo: $to, customerId: $customer) { totalCount edges { node { reference } } } }"
+        "{ orders(status: $status, placedFrom: $from, placedTo: $to, customerId: $customer) "
+        "{ totalCount edges { node { reference } } } }"
     )
     everything = (await api.data(orders_query))["orders"]
     assert everything["totalCount"] == 3

@@ -42,8 +42,8 @@ async def test_malformed_input_gets_a_code_and_no_traceback(api):
         "a float for money": (price, {"input": {"productId": product, "price": {"amount": 1.1, "currency": "GBP"}}}),
         "not a decimal": (price, {"input": {"productId": product, "price": {"amount": "1,10", "currency": "GBP"}}}),
         "a decimal literal that is not a string": (
-            'mutation { priceProduct(input: {productId: "%s", price: {amount: 1.1, currency: "GBP"}}) { product { id } } }'
-            % product,
+            f'mutation {{ priceProduct(input: {{productId: "{product}", '
+            'price: {amount: 1.1, currency: "GBP"}}) { product { id } } }',
             {},
         ),
         "a time without offset": (
@@ -104,7 +104,8 @@ async def test_unexpected_exceptions_are_masked_and_logged(api, monkeypatch, cap
 
     monkeypatch.setattr(api.storewise.customers, "register_customer", broken_command)
     body = await api.post(
-        'mutation { registerCustomer(input: {name: "A", email: "a@example.com"}) { customer { id } userErrors { code } } }'
+        'mutation { registerCustomer(input: {name: "A", email: "a@example.com"}) '
+        "{ customer { id } userErrors { code } } }"
     )
     assert body["data"] == {"registerCustomer": None}  # mutations are nullable: a failure nulls that field only
     assert body["errors"][0]["message"] == "Internal server error."
@@ -114,7 +115,10 @@ async def test_unexpected_exceptions_are_masked_and_logged(api, monkeypatch, cap
 
 async def test_query_limits_are_on_by_default_and_configurable():
     schema = build_schema()
-    deep = "{ customers { edges { node { orders { edges { node { lines { product { reviews { edges { node { customer { id } } } } } } } } } } } } }"
+    deep = (
+        "{ customers { edges { node { orders { edges { node { lines { product "
+        "{ reviews { edges { node { customer { id } } } } } } } } } } } } }"
+    )
     aliases = "{ " + " ".join(f"a{n}: __typename" for n in range(21)) + " }"
     tokens = "{ " + " ".join("__typename" for _ in range(3001)) + " }"
     for query, code in (

@@ -72,7 +72,11 @@ async def test_review_round_trip(api):
     assert product["shown"] == {"totalCount": 1, "edges": [{"node": {"text": "Lovely"}}]}
     assert product["good"] == {"totalCount": 1}
 
-    query = "query($p: ID, $r: Int, $s: ReviewStatus) { reviews(productId: $p, rating: $r, status: $s, sortBy: RATING, direction: ASC) { totalCount edges { node { rating } } } }"
+    query = (
+        "query($p: ID, $r: Int, $s: ReviewStatus) { "
+        "reviews(productId: $p, rating: $r, status: $s, sortBy: RATING, direction: ASC) "
+        "{ totalCount edges { node { rating } } } }"
+    )
     assert [e["node"]["rating"] for e in (await api.data(query, p=mug))["reviews"]["edges"]] == [1, 5]
     assert (await api.data(query, r=5))["reviews"]["totalCount"] == 1
     assert (await api.data(query, s="HIDDEN"))["reviews"]["edges"] == [{"node": {"rating": 1}}]

@@ -57,13 +57,13 @@ INVALID_EXAMPLES = max(1, EXAMPLES - QUERY_EXAMPLES - MUTATION_EXAMPLES)
 #: requests sent, by kind and outcome; printed by the last test
 SENT: Counter[str] = Counter()
 
-FUZZ_SETTINGS = dict(
-    derandomize=True,
-    database=None,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate),
-    suppress_health_check=list(HealthCheck),
-)
+FUZZ_SETTINGS = {
+    "derandomize": True,
+    "database": None,
+    "deadline": None,
+    "phases": (Phase.explicit, Phase.generate),
+    "suppress_health_check": list(HealthCheck),
+}
 
 _TRACE = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]*\", line \d+|\.py\", line")
 _EXCEPTION_NAME = re.compile(r"\b[A-Z][A-Za-z0-9]*(?:Error|Exception|Exit|Interrupt)\b")
@@ -130,7 +130,8 @@ class Fuzz:
 
         def problem(what: str) -> None:
             self.problems.append(
-                f"[{kind.split('-')[0]}/{role}] {what}\n  request: {shown}\n  response {response.status_code}: {response.text[:1000]}"
+                f"[{kind.split('-')[0]}/{role}] {what}\n  request: {shown}\n  "
+                f"response {response.status_code}: {response.text[:1000]}"
             )
 
         if response.status_code >= 500:

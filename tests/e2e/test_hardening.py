@@ -169,7 +169,10 @@ def test_cost_counts_fragments_where_they_are_spread():
     expected = 1 + 2 * (1 + (1 + (1 + 2)))
     assert _cost(named) == _cost(inline) == expected == 11
     # spread twice: counted twice
-    twice = "query { a: items(first: 2) { ...Page } b: items(first: 1) { ...Page } } fragment Page on ItemConnection { totalCount }"
+    twice = (
+        "query { a: items(first: 2) { ...Page } b: items(first: 1) { ...Page } } "
+        "fragment Page on ItemConnection { totalCount }"
+    )
     assert _cost(twice) == (1 + 2 * 1) + (1 + 1 * 1)
     # on an interface, fragments on different types exclude each other: the dearer counts;
     # a list argument gives the size of a plain list
@@ -422,7 +425,10 @@ async def test_guard_wraps_any_asgi_app_and_refusals_carry_cors_headers():
 
 # --- the real app, wired as production wires it ---------------------------------------------------
 
-COSTLY = "{ products(first: 100) { edges { node { sku stockLevels { warehouse available } reviews(first: 50) { edges { node { id rating } } } } } } }"
+COSTLY = (
+    "{ products(first: 100) { edges { node { sku stockLevels { warehouse available } "
+    "reviews(first: 50) { edges { node { id rating } } } } } } }"
+)
 
 
 async def test_the_real_app_with_hardening_and_guards(tmp_path: Path):

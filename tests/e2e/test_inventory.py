@@ -4,7 +4,10 @@ purchase orders placed and received."""
 from __future__ import annotations
 
 STOCK = "stockLevel { id sku warehouse onHand reserved available isLow lastCountedAt }"
-PO = "purchaseOrder { id status warehouse totalCost { amount currency } supplier { name } lines { sku quantity unitCost { amount } receivedQuantity } }"
+PO = (
+    "purchaseOrder { id status warehouse totalCost { amount currency } supplier { name } "
+    "lines { sku quantity unitCost { amount } receivedQuantity } }"
+)
 
 
 async def test_stock_round_trip(api):

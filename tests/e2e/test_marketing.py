@@ -68,7 +68,8 @@ async def test_segments_allocation_and_campaign_performance(api):
     ann = to_global_id("Customer", made["customers"]["ann"])
     customer = (
         await marketer.data(
-            "query($id: ID!) { customer(id: $id) { segment { name recency frequency since history { fromSegment toSegment score } } } }",
+            "query($id: ID!) { customer(id: $id) { segment { name recency frequency since "
+            "history { fromSegment toSegment score } } } }",
             id=ann,
         )
     )["customer"]
@@ -99,11 +100,13 @@ async def test_segments_allocation_and_campaign_performance(api):
         and allocation["status"] == "PROPOSED"
         and allocation["solver"]["status"] == "OPTIMAL"
     )
-    lines = {(l["segment"], l["channel"]): l for l in allocation["lines"]}
+    lines = {(line["segment"], line["channel"]): line for line in allocation["lines"]}
     assert set(lines) == {("champions", "email"), ("lost", "social")}
     assert Decimal(lines[("champions", "email")]["proposedSpend"]["amount"]) <= Decimal("900")
-    assert sum(Decimal(l["proposedSpend"]["amount"]) for l in lines.values()) <= Decimal("1000")
-    assert all(l["expectedOutcomeLow"] <= l["expectedOutcome"] <= l["expectedOutcomeHigh"] for l in lines.values())
+    assert sum(Decimal(line["proposedSpend"]["amount"]) for line in lines.values()) <= Decimal("1000")
+    assert all(
+        line["expectedOutcomeLow"] <= line["expectedOutcome"] <= line["expectedOutcomeHigh"] for line in lines.values()
+    )
     assert allocation["expectedOutcome"] >= allocation["currentOutcome"]
     assert {"context": "Campaigns", "position": api.event_counts()["Campaigns"]} in allocation["dataPosition"]
     assert allocation["limits"] == [{"kind": "channel_max", "name": "email", "amount": 900.0}]
@@ -117,8 +120,8 @@ async def test_segments_allocation_and_campaign_performance(api):
     curves = (await api.as_role("auditor")).data  # an auditor reads it, with the curves for charts
     read = (
         await curves(
-            "query($id: ID!) { budgetAllocation(id: $id) { curves { segment channel form observations rSquared currentSpend "
-            "proposedSpend parameters { name value } points(count: 5) { spend outcome low high } } } }",
+            "query($id: ID!) { budgetAllocation(id: $id) { curves { segment channel form observations rSquared "
+            "currentSpend proposedSpend parameters { name value } points(count: 5) { spend outcome low high } } } }",
             id=allocation["id"],
         )
     )["budgetAllocation"]["curves"]
@@ -172,7 +175,10 @@ async def test_segments_allocation_and_campaign_performance(api):
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 async def test_purchase_probability_with_its_explanation(api):
-    query = "query($id: ID!) { customer(id: $id) { purchaseProbability { probability horizonDays modelVersion explanation { feature value contribution } } } }"
+    query = (
+        "query($id: ID!) { customer(id: $id) { purchaseProbability { probability horizonDays modelVersion "
+        "explanation { feature value contribution } } } }"
+    )
 
     def shop() -> dict:
         storewise = api.storewise

@@ -15,7 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from infrastructure.logging_setup import JsonFormatter
 from infrastructure.metrics import engine_run, set_active_model
 
-LIST_MUG = 'mutation ListMug { listProduct(input: {sku: "MUG", title: "Mug", category: "Kitchen"}) { product { id } userErrors { code } } }'
+LIST_MUG = (
+    'mutation ListMug { listProduct(input: {sku: "MUG", title: "Mug", category: "Kitchen"}) '
+    "{ product { id } userErrors { code } } }"
+)
 
 
 async def scrape(api) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

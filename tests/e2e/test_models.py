@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 
 MODEL = "model { version status activatedAt metrics { name value } dataPosition { context position } }"
-LIST = '{ trainedModels(kind: "recommender") { totalCount edges { node { id version status artifactChecksum hyperparameters } } } }'
+LIST = (
+    '{ trainedModels(kind: "recommender") '
+    "{ totalCount edges { node { id version status artifactChecksum hyperparameters } } } }"
+)
 
 
 async def record(api, version: str) -> None:

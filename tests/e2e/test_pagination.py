@@ -101,7 +101,8 @@ async def test_nested_connections_page_too(api):
     await asyncio.to_thread(api.services.read_side.run_until_idle)
     query = (
         "query($after: String) { customers(first: 10, sortBy: REFERENCE) { edges { node { emailMasked "
-        "orders(first: 2, after: $after) { totalCount edges { node { placedAt } } pageInfo { hasNextPage endCursor } } } } } }"
+        "orders(first: 2, after: $after) { totalCount edges { node { placedAt } } "
+        "pageInfo { hasNextPage endCursor } } } } } }"
     )
     first_pages = (await api.data(query))["customers"]["edges"]
     counts = sorted(e["node"]["orders"]["totalCount"] for e in first_pages)

@@ -228,7 +228,8 @@ async def test_every_root_field_answers_every_role_as_declared(api):
     assert not failures, f"{len(failures)} of {checked} checks failed:\n" + "\n".join(failures[:20])
     cells = len(fields) * (len(ROLES) + 1)
     print(
-        f"permission matrix: {len(fields)} root fields x {len(ROLES)} roles + a revoked token = {cells} cells, {checked} requests"
+        f"permission matrix: {len(fields)} root fields x {len(ROLES)} roles + a revoked token = "
+        f"{cells} cells, {checked} requests"
     )
     assert len(fields) >= 55 and checked >= cells
 

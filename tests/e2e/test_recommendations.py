@@ -20,7 +20,10 @@ query($customerId: ID!, $first: Int!) {
     product { sku } score source modelVersion trainedModelId explanation { sku }
   }
 }"""
-SIMILAR = "query($productId: ID!) { similarProducts(productId: $productId, first: 3) { product { sku } score source modelVersion } }"
+SIMILAR = (
+    "query($productId: ID!) { similarProducts(productId: $productId, first: 3) "
+    "{ product { sku } score source modelVersion } }"
+)
 
 
 async def make_shop(api, tmp_path, *, train: bool = True) -> dict:

@@ -19,7 +19,10 @@ fragment Plan on ReplenishmentPlan {
   id status dataPosition
   solver { status gap provenOptimal solver }
   orderedLines purchaseOrderIds
-  lines { sku warehouse quantity proposedQuantity orderUpTo safetyStock criticalFractile forecastModel rationale unitCost { amount } }
+  lines {
+    sku warehouse quantity proposedQuantity orderUpTo safetyStock criticalFractile forecastModel rationale
+    unitCost { amount }
+  }
 }
 """
 
@@ -62,7 +65,8 @@ async def test_propose_read_approve(api):
 
     forecast = (
         await planner.data(
-            '{ demandForecast(sku: "MUG", horizon: 7) { model totalMean dataPosition days { day mean p10 p50 p90 p99 } } }'
+            '{ demandForecast(sku: "MUG", horizon: 7) '
+            "{ model totalMean dataPosition days { day mean p10 p50 p90 p99 } } }"
         )
     )["demandForecast"]
     assert len(forecast["days"]) == 7 and forecast["totalMean"] == sum(d["mean"] for d in forecast["days"])
@@ -115,7 +119,7 @@ async def test_propose_read_approve(api):
 async def test_bad_input_gets_a_code(api):
     await _shop(api)
     planner = await api.as_role("inventory_planner")
-    for query, field in (
+    for query, _field in (
         ('{ demandForecast(sku: "MUG", horizon: 0) { model } }', "horizon"),
         ('{ replenishmentPlan(id: "nonsense") { status } }', "id"),
         ("{ inventoryKpis(days: 0) { fillRate } }", "days"),

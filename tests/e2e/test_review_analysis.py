@@ -85,12 +85,14 @@ async def test_reviews_are_analysed_and_summed_up_per_product(api):
     assert sum(m["reviewCount"] for m in sentiment["trend"]) == 4
 
     unknown = await api.data(
-        'query { productSentiment(productId: "UHJvZHVjdDowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=") { reviewCount } }'
+        'query { productSentiment(productId: "UHJvZHVjdDowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=") '
+        "{ reviewCount } }"
     )
     assert unknown["productSentiment"] is None
     topics = (
         await api.data(
-            'query { reviewTopics(category: "Kitchen", count: 2) { category reviewCount topics { terms weight reviewCount } keywords { term } } }'
+            'query { reviewTopics(category: "Kitchen", count: 2) { category reviewCount '
+            "topics { terms weight reviewCount } keywords { term } } }"
         )
     )["reviewTopics"]
     assert topics["category"] == "Kitchen" and topics["reviewCount"] == 4

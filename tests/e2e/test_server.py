@@ -48,7 +48,10 @@ async def test_commands_are_recorded_with_the_actor_and_the_correlation_id(api):
     response = await api.client.post(
         "/graphql",
         json={
-            "query": 'mutation { listProduct(input: {sku: "MUG", title: "Mug", category: "Kitchen", idempotencyKey: "k-1"}) { product { id } } }'
+            "query": (
+                'mutation { listProduct(input: {sku: "MUG", title: "Mug", category: "Kitchen", idempotencyKey: "k-1"}) '
+                "{ product { id } } }"
+            )
         },
         headers={**api.headers, "X-Correlation-ID": "checkout-7"},
     )

@@ -26,7 +26,9 @@ from .conftest import admin_token, start_server
 pytestmark = pytest.mark.postgres
 
 RECEIVE = """mutation Receive($key: String) {
-  receiveStock(input: {sku: "LOAD", warehouse: "main", quantity: 1, idempotencyKey: $key}) { stockLevel { onHand } userErrors { code } }
+  receiveStock(input: {sku: "LOAD", warehouse: "main", quantity: 1, idempotencyKey: $key}) {
+    stockLevel { onHand } userErrors { code }
+  }
 }"""
 PLACE = (
     """mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } userErrors { code } } }"""

@@ -182,7 +182,7 @@ def test_not_found_and_rule_violations_record_nothing(storewise):
 
 def test_long_stock_histories_use_snapshots(storewise):
     inventory = storewise.inventory
-    for n in range(105):
+    for _n in range(105):
         inventory.receive_stock("MUG", "main", 1)
     item_id = StockItem.create_id("MUG", "main")
     snapshots = list(inventory.snapshots.get(item_id, desc=True, limit=1))

@@ -130,9 +130,9 @@ def test_an_allocation_is_proposed_from_outcomes_approved_and_its_campaigns_draf
     allocation_id = use.propose_budget(request)
     runner.run_until_idle()
     allocation = storewise.marketing.budget_allocation(allocation_id)
-    lines = {(l.segment, l.channel): l for l in allocation.lines}
+    lines = {(line.segment, line.channel): line for line in allocation.lines}
     assert set(lines) == {("champions", "email"), ("lost", "email"), ("champions", "social")}
-    total = sum(l.proposed_spend for l in lines.values())
+    total = sum(line.proposed_spend for line in lines.values())
     assert Decimal("999") <= total <= Decimal("1000")
     assert lines[("champions", "social")].proposed_spend >= Decimal("99.99")  # the channel minimum
     # The line that responds four times as strongly gets the most.

@@ -53,7 +53,10 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits(tmp_path):
     lock = sqlite3.connect(settings.sqlite_path("inventory-events"), isolation_level=None, timeout=30)
     lock.execute("BEGIN IMMEDIATE")
     answers: list[httpx.Response] = []
-    mutation = 'mutation { receiveStock(input: {sku: "MUG", warehouse: "main", quantity: 2}) { stockLevel { onHand } userErrors { code } } }'
+    mutation = (
+        'mutation { receiveStock(input: {sku: "MUG", warehouse: "main", quantity: 2}) '
+        "{ stockLevel { onHand } userErrors { code } } }"
+    )
     request = threading.Thread(target=lambda: answers.append(graphql(server.url, token, mutation, timeout=60)))
     try:
         request.start()

@@ -54,7 +54,10 @@ async def test_the_past_is_served_read_only(tmp_path):
             refused = await past_client.post(
                 "/graphql",
                 json={
-                    "query": 'mutation { receiveStock(input: {sku: "MUG", warehouse: "main", quantity: 1}) { userErrors { code } } }'
+                    "query": (
+                        'mutation { receiveStock(input: {sku: "MUG", warehouse: "main", quantity: 1}) '
+                        "{ userErrors { code } } }"
+                    )
                 },
                 headers=headers,
             )

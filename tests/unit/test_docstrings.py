@@ -141,7 +141,8 @@ def test_the_checks_see_the_aggregates_their_events_and_their_methods():
 
 def test_a_class_without_a_docstring_would_be_caught():
     tree = ast.parse(
-        'class Thing(Aggregate):\n    """Doc."""\n    class Happened(Aggregate.Event):\n        at: int\n    def do(self):\n        pass\n'
+        'class Thing(Aggregate):\n    """Doc."""\n'
+        "    class Happened(Aggregate.Event):\n        at: int\n    def do(self):\n        pass\n"
     )
     assert [name for name, node in _public_classes(tree) if not ast.get_docstring(node)] == ["Thing.Happened"]
     assert [m.name for _, node in _aggregates(tree) for m in _public_methods(node) if not ast.get_docstring(m)] == [

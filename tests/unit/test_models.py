@@ -12,17 +12,17 @@ from tests.unit.support import AT, LATER, names, replay
 
 
 def recorded(version: str = "v1", **overrides) -> TrainedModel:
-    fields = dict(
-        kind="recommender",
-        version=version,
-        hyperparameters={"k": 256},
-        data_position={"Customers": 10},
-        metrics={"recall@20": 0.18},
-        artifact_checksum="ab" * 32,
-        artifact_path="var/artifacts/recommender/v1",
-        notes="",
-        at=AT,
-    )
+    fields = {
+        "kind": "recommender",
+        "version": version,
+        "hyperparameters": {"k": 256},
+        "data_position": {"Customers": 10},
+        "metrics": {"recall@20": 0.18},
+        "artifact_checksum": "ab" * 32,
+        "artifact_path": "var/artifacts/recommender/v1",
+        "notes": "",
+        "at": AT,
+    }
     fields.update(overrides)
     return TrainedModel.record(**fields)
 

@@ -16,18 +16,18 @@ def _review() -> Review:
 
 
 def _analyse(review: Review, label: str = Sentiment.POSITIVE, version: str = "v1", **changes) -> None:
-    arguments = dict(
-        label=label,
-        scores=SCORES,
-        aspects=[{"aspect": "colour", "term": "colour", "sentiment": "POSITIVE", "score": 0.7}],
-        keywords=["colour"],
-        language="en",
-        explanation=[{"token": "lovely", "weight": 0.3}],
-        method="textcat",
-        model_version=version,
-        model_id=None,
-        at=AT,
-    )
+    arguments = {
+        "label": label,
+        "scores": SCORES,
+        "aspects": [{"aspect": "colour", "term": "colour", "sentiment": "POSITIVE", "score": 0.7}],
+        "keywords": ["colour"],
+        "language": "en",
+        "explanation": [{"token": "lovely", "weight": 0.3}],
+        "method": "textcat",
+        "model_version": version,
+        "model_id": None,
+        "at": AT,
+    }
     arguments.update(changes)
     review.analyse(**arguments)
 
