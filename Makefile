@@ -7,7 +7,7 @@ SAMPLE := data/online-retail-sample.csv.gz
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install demo serve bench clean
+.PHONY: run test lint install demo serve bench clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -35,7 +35,15 @@ run: install
 	@echo "==> serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	@$(BIN)/storewise serve --host $(HOST) --port $(PORT)
 
-test: install
+# The layers (import-linter), lint and format (ruff) and types (mypy) first: a broken contract fails the run.
+lint: install
+	@echo "==> layers (lint-imports), lint and format (ruff), types (mypy)"
+	@$(BIN)/lint-imports --no-cache
+	@$(BIN)/ruff check --quiet .
+	@$(BIN)/ruff format --check --quiet .
+	@$(BIN)/mypy
+
+test: lint
 	@$(BIN)/python -m pytest -q
 
 bench: install

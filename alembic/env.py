@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from infrastructure.settings import Settings
-from projections.tables import metadata as target_metadata
+from projections.read_models import metadata as target_metadata
 
 settings: Settings = context.config.attributes.get("settings") or Settings.from_env()
 

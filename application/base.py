@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 #: Environment key naming a function ``(env, transcoder) -> Mapper``: the seam
 #: where infrastructure adds event metadata and personal-data encryption.
+#: The application environment's key naming the function that builds the event mapper (the
+#: composition root names the infrastructure's: metadata, personal data, hash chain).
 MAPPER_FACTORY_TOPIC = "STOREWISE_MAPPER_FACTORY_TOPIC"
-DEFAULT_MAPPER_FACTORY = "infrastructure.event_mapping:build_mapper"
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -64,12 +65,21 @@ class CommandReceipt(Aggregate):
         self.application, self.key, self.command, self.result = application, key, command, result
 
 
+class MetadataMapper(Protocol):
+    """The mapper the composition root builds also reads an event's metadata (actor, correlation...)."""
+
+    def metadata_of(self, notification: Notification) -> dict[str, str]: ...
+
+
 class StorewiseApplication(ProcessApplication[UUID]):
     """Base of the bounded contexts' applications."""
 
     def construct_mapper(self) -> Mapper[UUID]:
-        build = resolve_topic(self.env.get(MAPPER_FACTORY_TOPIC) or DEFAULT_MAPPER_FACTORY)
-        return build(self.env, self.construct_transcoder())
+        topic = self.env.get(MAPPER_FACTORY_TOPIC)
+        if not topic:
+            raise ValueError(f"{MAPPER_FACTORY_TOPIC} is not set: build the applications with the composition root")
+        mapper: Mapper[UUID] = resolve_topic(topic)(self.env, self.construct_transcoder())
+        return mapper
 
     def close(self) -> None:
         super().close()
@@ -98,7 +108,7 @@ class StorewiseApplication(ProcessApplication[UUID]):
     def get(self, aggregate_id: UUID, kind: type[A]) -> A:
         """The aggregate with this id, of this kind, or NotFound."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {kind.__name__.lower()} with id {aggregate_id}") from None
         if not isinstance(aggregate, kind):
@@ -222,7 +232,8 @@ class StorewiseApplication(ProcessApplication[UUID]):
     def convert_notifications(self, leader_name: str, notifications: Any) -> list[Any]:
         notifications = list(notifications)
         for notification in notifications:
-            self._metadata_by_position[(leader_name, notification.id)] = self.mapper.metadata_of(notification)
+            metadata = cast(MetadataMapper, self.mapper).metadata_of(notification)
+            self._metadata_by_position[(leader_name, notification.id)] = metadata
         return super().convert_notifications(leader_name, notifications)
 
     @property

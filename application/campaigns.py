@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import singledispatchmethod
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
@@ -26,7 +26,7 @@ class CampaignApplication(StorewiseApplication):
 
     name = "Campaigns"
     #: It follows Marketing for approved budget allocations only.
-    topics: ClassVar = [get_topic(BudgetAllocation.Approved)]
+    topics = [get_topic(BudgetAllocation.Approved)]
 
     def draft_campaign(
         self, name: str, segment: str, channel: str, budget: Money, *, idempotency_key: str | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import singledispatchmethod
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
@@ -25,9 +25,9 @@ class CustomerApplication(StorewiseApplication):
     """Registers customers, records their activity, takes their orders."""
 
     name = "Customers"
-    topics: ClassVar = ALLOCATION_OUTCOMES
+    topics = ALLOCATION_OUTCOMES
     # Prompt followers (Inventory) only for the order events they act on.
-    notify_topics: ClassVar = ORDER_EVENTS_FOR_INVENTORY
+    notify_topics = ORDER_EVENTS_FOR_INVENTORY
 
     # --- customers ------------------------------------------------------------
 

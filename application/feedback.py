@@ -228,7 +228,7 @@ class FeedbackApplication(StorewiseApplication):
             )
             if not notifications:
                 return
-            yield [n.originator_id for n in notifications]
+            yield [UUID(str(n.originator_id)) for n in notifications]
             start = notifications[-1].id
 
     # --- process manager: Review submitted -> analysed ------------------------------

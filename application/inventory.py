@@ -17,19 +17,18 @@ from eventsourcing.application import ProcessingEvent
 from domain.customer import Order
 from domain.inventory import Allocation, PurchaseOrder, StockItem, Supplier, SupplierTerms
 
-from .base import StorewiseApplication
 from .replenishment import ReplenishmentCommands
 from .topics import ALLOCATION_OUTCOMES, ORDER_EVENTS_FOR_INVENTORY
 
 
-class InventoryApplication(ReplenishmentCommands, StorewiseApplication):
+class InventoryApplication(ReplenishmentCommands):
     """Keeps stock per SKU and warehouse, buys from suppliers, fulfils orders, plans replenishment."""
 
     name = "Inventory"
     snapshotting_intervals: ClassVar = {StockItem: 100, Supplier: 100}
     # Prompt followers (Customers) only when an allocation is decided, not on every stock movement.
-    notify_topics: ClassVar = ALLOCATION_OUTCOMES
-    topics: ClassVar = ORDER_EVENTS_FOR_INVENTORY
+    notify_topics = ALLOCATION_OUTCOMES
+    topics = ORDER_EVENTS_FOR_INVENTORY
 
     # --- stock ------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from domain.inventory import PurchaseOrder, Supplier
 from domain.replenishment import DemandForecast, ForecastRun, ForecastSummary, LineEdit, PlanLine, ReplenishmentPlan
 from domain.shared import InvalidArgument, Money
 
-from .base import CommandReceipt
+from .base import CommandReceipt, StorewiseApplication
 
 
 @dataclass(frozen=True)
@@ -98,12 +98,12 @@ class PlanningEngine(Protocol):
         """Forecast demand and optimise order quantities from the read models as they are now."""
 
 
-class ReplenishmentCommands:
-    """Commands of replenishment, mixed into the Inventory application."""
+class ReplenishmentCommands(StorewiseApplication):
+    """Commands of replenishment: the Inventory application's (plans place its purchase orders)."""
 
     def find_receipt(self, idempotency_key: str) -> UUID | None:
         """The plan recorded by an earlier proposal with this idempotency key, if any."""
-        receipt = self.find(CommandReceipt.create_id(self.name, idempotency_key), CommandReceipt)  # type: ignore[attr-defined]
+        receipt = self.find(CommandReceipt.create_id(self.name, idempotency_key), CommandReceipt)
         if receipt is None or receipt.command != "record_replenishment_plan" or not receipt.result:
             return None
         return UUID(receipt.result)
@@ -119,7 +119,7 @@ class ReplenishmentCommands:
         """Record a forecast run and one demand forecast per series it forecast; returns the run's id."""
 
         def action() -> tuple[list[Any], UUID]:
-            when = self.now(at)  # type: ignore[attr-defined]
+            when = self.now(at)
             run = ForecastRun.record(
                 data_position, outcome.history_end, outcome.parameters, outcome.version, len(outcome.summaries), when
             )
@@ -129,7 +129,7 @@ class ReplenishmentCommands:
             ]
             return [run, *forecasts], run.id
 
-        return self.execute("record_forecast_run", idempotency_key, action)  # type: ignore[attr-defined]
+        return self.execute("record_forecast_run", idempotency_key, action)
 
     def record_replenishment_plan(
         self,
@@ -150,15 +150,15 @@ class ReplenishmentCommands:
                 outcome.constraints,
                 outcome.solver,
                 tuple(outcome.lines),
-                self.now(at),  # type: ignore[attr-defined]
+                self.now(at),
             )
             return [plan], plan.id
 
-        return self.execute("record_replenishment_plan", idempotency_key, action)  # type: ignore[attr-defined]
+        return self.execute("record_replenishment_plan", idempotency_key, action)
 
     def replenishment_plan(self, plan_id: UUID) -> ReplenishmentPlan:
         """The plan with this id (or NotFound)."""
-        return self.get(plan_id, ReplenishmentPlan)  # type: ignore[attr-defined]
+        return self.get(plan_id, ReplenishmentPlan)
 
     def approve_replenishment_plan(
         self,
@@ -172,30 +172,30 @@ class ReplenishmentCommands:
         placed within the suppliers' terms, in the same transaction as the approval."""
 
         def action() -> tuple[list[Any], UUID]:
-            when = self.now(at)  # type: ignore[attr-defined]
-            plan = self.get(plan_id, ReplenishmentPlan)  # type: ignore[attr-defined]
+            when = self.now(at)
+            plan = self.get(plan_id, ReplenishmentPlan)
             plan.edit(tuple(edits), when)
             orders = []
             for (supplier_id, warehouse), quantities in sorted(
                 plan.orders().items(), key=lambda kv: (str(kv[0][0]), kv[0][1])
             ):
-                supplier = self.get(supplier_id, Supplier)  # type: ignore[attr-defined]
+                supplier = self.get(supplier_id, Supplier)
                 orders.append(PurchaseOrder.place(supplier, warehouse, quantities, when))
             plan.approve(tuple(order.id for order in orders), when)
             return [plan, *orders], plan.id
 
-        return self.execute("approve_replenishment_plan", idempotency_key, action)  # type: ignore[attr-defined]
+        return self.execute("approve_replenishment_plan", idempotency_key, action)
 
     def reject_replenishment_plan(
         self, plan_id: UUID, reason: str, *, at: datetime | None = None, idempotency_key: str | None = None
     ) -> UUID:
         """Reject a plan, saying why; nothing is ordered."""
-        return self.update(  # type: ignore[attr-defined]
+        return self.update(
             ReplenishmentPlan,
             plan_id,
             "reject_replenishment_plan",
             idempotency_key,
-            lambda plan: plan.reject(reason, self.now(at)),  # type: ignore[attr-defined]
+            lambda plan: plan.reject(reason, self.now(at)),
         )
 
 

@@ -4,7 +4,7 @@ Customer orders are followed by Inventory (reserve, release, ship, restock);
 Inventory's allocations are followed by Customer (order reserved or not
 fulfillable). An approved budget allocation (Marketing) is followed by Campaign,
 which drafts its campaigns. Feedback follows its own log (a submitted review is
-analysed). Catalog and Access stand alone for now.
+analysed). Catalog, Access and Models follow no one.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ import httpx  # noqa: E402
 
 from bench.graphql_load import DATA_FILE, pick_fixtures, prepare, query_mix  # noqa: E402
 from graphql_api.auth.permissions import Allow  # noqa: E402
-from graphql_api.hardening import query_cost  # noqa: E402
+from graphql_api.hardening import HardeningSettings, query_cost  # noqa: E402
 from graphql_api.schema import build_schema  # noqa: E402
 from infrastructure.server import create_app  # noqa: E402
 
@@ -80,17 +81,14 @@ def main() -> None:
     rng = random.Random(11)
     weights = [op.weight for op in operations]
     requests = [rng.choices(operations, weights)[0].request(rng) for _ in range(args.requests)]
-    env = {"STOREWISE_DATABASE_URL": settings.database_url, "STOREWISE_VAR_DIR": str(settings.var_dir)}
-    os.environ.update(env)
-
     samples: dict[str, list[float]] = {"full": [], "no_cost_limit": [], "no_checks": []}
     original = Allow.has_permission
     for _ in range(args.rounds):
         for case in samples:
-            os.environ["STOREWISE_GRAPHQL_MAX_COST"] = "5000" if case == "full" else "0"
+            hardening = HardeningSettings(max_cost=5000 if case == "full" else 0)
             # The permission is looked up on each call, so patching the class switches every field's check.
             Allow.has_permission = _allow_everything if case == "no_checks" else original  # type: ignore[method-assign]
-            app = create_app(settings)  # reads STOREWISE_GRAPHQL_MAX_COST
+            app = create_app(replace(settings, hardening=hardening))
             samples[case] += asyncio.run(timed_requests(app, requests))
     Allow.has_permission = original  # type: ignore[method-assign]
 

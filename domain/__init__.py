@@ -1,11 +1,8 @@
 """The Storewise domain model: the bounded contexts of an online shop.
 
-- ``customer``: people who shop, their activity and their orders.
-- ``catalog``: the products the shop sells.
-- ``inventory``: stock of each product at each warehouse, suppliers and purchase orders.
-- ``campaign``: marketing actions aimed at customer segments.
-- ``feedback``: reviews customers write about products.
-- ``access``: who may use the API (users, their roles and API tokens).
+``contexts.py`` lists them (the one registry every layer reads), each with its domain modules;
+``shared.py`` holds what every context uses (money, identities, the domain error) and
+``masking.py`` how personal data is shown to staff who may not see it.
 
 This package imports only the standard library and ``eventsourcing.domain``.
 """

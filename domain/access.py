@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -28,7 +28,7 @@ from eventsourcing.domain import Aggregate, event
 from .shared import DomainError, InvalidArgument, InvalidTransition, identity, require_text
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a user may see and do through the API (one role per user)."""
 
     ADMIN = "admin"

@@ -10,6 +10,7 @@ spend, reach, conversions, revenue — is recorded as it becomes known.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -49,12 +50,12 @@ class Campaign(Aggregate):
         ``campaign_id``: its id when another context chose it beforehand (a budget allocation's line)."""
         if not isinstance(budget, Money) or budget.amount < 0:
             raise InvalidMoney("a budget must be an amount of money, zero or more", field="budget")
-        values = dict(
-            name=require_text(name, "name"),
-            segment=require_text(segment, "segment", max_length=64),
-            channel=require_text(channel, "channel", max_length=64),
-            budget=budget,
-        )
+        values: dict[str, Any] = {
+            "name": require_text(name, "name"),
+            "segment": require_text(segment, "segment", max_length=64),
+            "channel": require_text(channel, "channel", max_length=64),
+            "budget": budget,
+        }
         return cls(**values) if campaign_id is None else cls._create(cls.Drafted, id=campaign_id, **values)
 
     @event(Drafted)

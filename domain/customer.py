@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -366,7 +366,7 @@ class Order(Aggregate):
         at: datetime
 
         @staticmethod
-        def upcast_v1_v2(state: dict) -> None:
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Orders recorded before sales channels existed came from the web shop."""
             state["channel"] = "web"
 
@@ -390,17 +390,17 @@ class Order(Aggregate):
         channel: str = "web",
     ) -> Order:
         """Place an order. Rules: at least one line; one currency; one line per SKU; a channel name."""
-        lines = tuple(lines)
-        if not lines:
+        placed = tuple(lines)
+        if not placed:
             raise EmptyOrder("an order needs at least one line", field="lines")
-        if len({line.unit_price.currency for line in lines}) > 1:
+        if len({line.unit_price.currency for line in placed}) > 1:
             raise CurrencyMismatch("all order lines must be in one currency", field="lines")
-        if len({line.sku for line in lines}) != len(lines):
+        if len({line.sku for line in placed}) != len(placed):
             raise InvalidArgument("each SKU may appear on one line only", field="lines")
         return cls(
             reference=_optional(reference, "reference", 64),
             customer_id=customer_id,
-            lines=lines,
+            lines=placed,
             warehouse=require_text(warehouse, "warehouse", max_length=64),
             channel=require_text(channel, "channel", max_length=32),
             at=at,
@@ -546,17 +546,17 @@ class Order(Aggregate):
         """Record a return. Rules: only a shipped or delivered order; at least one line;
         no more units of an SKU than were shipped and not yet returned."""
         self._require(OrderStatus.SHIPPED, OrderStatus.DELIVERED, action="return")
-        lines = tuple(lines)
-        if not lines:
+        returned = tuple(lines)
+        if not returned:
             raise InvalidArgument("a return needs at least one line", field="lines")
         shipped = {line.sku: line.quantity for line in self.lines}
         asked: dict[str, int] = {}
-        for line in lines:
+        for line in returned:
             asked[line.sku] = asked.get(line.sku, 0) + line.quantity
         for sku, quantity in asked.items():
             if quantity > shipped.get(sku, 0) - self.returned.get(sku, 0):
                 raise ReturnExceedsShipped(f"cannot return {quantity} of {sku}", field="lines")
-        self._returned(lines=lines, reason=_optional(reason, "reason"), at=at)
+        self._returned(lines=returned, reason=_optional(reason, "reason"), at=at)
 
     @event(Returned)
     def _returned(self, lines: tuple[ReturnLine, ...], reason: str, at: datetime) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -443,11 +444,11 @@ class Allocation(Aggregate):
         return cls._allocate(order_id=order_id, warehouse=warehouse, lines=allocated, at=at)
 
     @classmethod
-    def _allocate(cls, **kwargs: object) -> Allocation:
+    def _allocate(cls, **kwargs: Any) -> Allocation:
         return cls._create(cls.Allocated, id=cls.create_id(**kwargs), **kwargs)
 
     @classmethod
-    def _fail(cls, **kwargs: object) -> Allocation:
+    def _fail(cls, **kwargs: Any) -> Allocation:
         return cls._create(cls.Failed, id=cls.create_id(**kwargs), **kwargs)
 
     @event(Allocated)

@@ -413,7 +413,7 @@ class BudgetAllocation(Aggregate):
         """Approve the proposal: a campaign is to be drafted for each line with a positive spend,
         named by ``names`` (per segment and channel). Rule: only a proposed allocation."""
         self._require_proposed("approve")
-        campaigns = [
+        campaigns: list[dict[str, Any]] = [
             {
                 "campaign_id": allocated_campaign_id(self.id, line.segment, line.channel),
                 "name": names.get((line.segment, line.channel)) or f"{line.segment} via {line.channel}",

@@ -124,7 +124,8 @@ class ForecastRun(Aggregate):
         at: datetime,
     ):
         self.data_position, self.history_end, self.parameters = data_position, history_end, parameters
-        self.version, self.series, self.at = version, series, at
+        # Not ``self.version``: that is the aggregate's own version, which the event store counts.
+        self.engine_version, self.series, self.at = version, series, at
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from application.audit import event_payload, stored_event
+from projections.read_models import metadata
 from projections.registry import all_projections
-from projections.tables import metadata, projection_positions
+from projections.tables import projection_positions
 
 from .bootstrap import RunningStorewise as Storewise
 from .bootstrap import projection_runner

@@ -151,7 +151,8 @@ def _projections(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             moved = runner.rebuild(names)
             print(
-                f"rebuilt {', '.join(names or runner.projections)}: {moved} positions in {time.perf_counter() - started:.1f} s"
+                f"rebuilt {', '.join(names or runner.projections)}: "
+                f"{moved} positions in {time.perf_counter() - started:.1f} s"
             )
         else:  # run: a worker process, until SIGTERM / Ctrl-C; the batch under way commits before it stops
             from . import metrics
@@ -327,7 +328,8 @@ def _tokens_issue(args: argparse.Namespace) -> int:
     issued = _with_access(args, work)
     print(issued.token)  # the only time it is ever shown
     print(
-        f"token id {issued.token_id}, expires {issued.expires_at.isoformat()}: keep the token now, it cannot be shown again",
+        f"token id {issued.token_id}, expires {issued.expires_at.isoformat()}: "
+        "keep the token now, it cannot be shown again",
         file=sys.stderr,
     )
     return 0
@@ -402,7 +404,8 @@ def _audit(args: argparse.Namespace) -> int:
         for report in audit.verify_chains(storewise):
             if report.intact:
                 print(
-                    f"chain {report.context}: intact, {report.events} events, head {report.head_position} {report.head_hash[:16]}…"
+                    f"chain {report.context}: intact, {report.events} events, "
+                    f"head {report.head_position} {report.head_hash[:16]}…"
                 )
             else:
                 ok = False
@@ -427,6 +430,16 @@ def _audit(args: argparse.Namespace) -> int:
                     print(f"    only rebuilt: {row}")
     print("verified: everything matches" if ok else "verification FAILED")
     return 0 if ok else 1
+
+
+def _settings(args: argparse.Namespace) -> int:
+    from .settings import markdown_table
+
+    if args.markdown:
+        print(markdown_table())
+        return 0
+    print(json.dumps(settings_of(args).described(), indent=2, default=str))
+    return 0
 
 
 def _glossary(args: argparse.Namespace) -> int:
@@ -535,6 +548,12 @@ def parser() -> argparse.ArgumentParser:
     )
     glossary.add_argument("--check", action="store_true", help="only check that the committed file is up to date")
     glossary.set_defaults(run=_glossary)
+
+    shown = commands.add_parser(
+        "settings", help="print the settings in force (secrets hidden), or --markdown the table of every variable"
+    )
+    shown.add_argument("--markdown", action="store_true", help="the README's table of every environment variable")
+    shown.set_defaults(run=_settings)
 
     status = commands.add_parser("status", help="print the number of events recorded per bounded context")
     status.set_defaults(run=_status)

@@ -43,10 +43,6 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from strawberry.extensions import SchemaExtension
-
-from graphql_api.app import operation_name
-from graphql_api.core.errors import client_safe
 
 log = logging.getLogger(__name__)
 
@@ -138,25 +134,6 @@ def observe_graphql(operation: str | None, kind: str, seconds: float, error_code
     GRAPHQL_SECONDS.labels(label, kind).observe(seconds)
     for code in error_codes:
         GRAPHQL_ERRORS.labels(code).inc()
-
-
-class OperationMetrics(SchemaExtension):
-    """Counts and times each GraphQL operation by name and type, and counts its errors by code.
-    First in the schema's extensions (``build_schema(metrics=...)``), so it sees the errors' final codes."""
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        context = self.execution_context
-        with GRAPHQL_IN_PROGRESS.track_inprogress():
-            yield
-        errors = getattr(context.result, "errors", None) or context.pre_execution_errors or []
-        correlation_id = getattr(context.context, "correlation_id", None)
-        codes = [str((client_safe(error, correlation_id).extensions or {}).get("code", "")) for error in errors]
-        try:
-            kind = context.operation_type.value
-        except Exception:  # not parsed (a syntax error): no type to tell
-            kind = "unknown"
-        observe_graphql(operation_name(context), kind, time.perf_counter() - started, codes)
 
 
 def observe_command(application: str, command: str, error: BaseException | None) -> None:

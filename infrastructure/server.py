@@ -39,6 +39,7 @@ from graphql_api.schema import build_schema
 
 from . import metrics
 from .bootstrap import bootstrap
+from .graphql_metrics import OperationMetrics
 from .health import healthz, migration_heads, readyz
 from .http_guards import http_middleware
 from .migrations import upgrade
@@ -89,7 +90,7 @@ def create_app(
     ``read_only``: queries only, over read models left as they are (e.g. replayed to the past).
     ``engines``: replacements for engines by name (``infrastructure.bootstrap.build_engines``)."""
     settings = settings or Settings.from_env()
-    schema = build_schema(settings.limits, settings.hardening, read_only=read_only, metrics=metrics.OperationMetrics)
+    schema = build_schema(settings.limits, settings.hardening, read_only=read_only, metrics=OperationMetrics)
     projections_in_process = projections_in_process and not read_only
 
     @asynccontextmanager

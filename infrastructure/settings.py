@@ -28,7 +28,7 @@ import math
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -291,6 +291,21 @@ class Settings:
         settings.url  # noqa: B018 - refuse a malformed URL now rather than at first use
         return settings
 
+    def described(self) -> dict[str, object]:
+        """The settings in force, as an operator checks them: secrets shown only as set or generated."""
+        shown: dict[str, object] = {
+            "database": self.url.render_as_string(hide_password=True),
+            "backend": self.backend,
+            "var_dir": str(self.var_dir),
+            "kek": "set",
+            "audit_key": "set" if self.given_audit_key else "derived from the KEK",
+        }
+        for name in ("read_model_url", "db_pool_max", "db_pool_timeout", "log_format", "log_level", "segment_rules"):
+            shown[name] = getattr(self, name)
+        for name in ("limits", "hardening", "guards", "health"):
+            shown[name] = asdict(getattr(self, name))
+        return shown
+
     @property
     def url(self) -> URL:
         try:
@@ -335,6 +350,7 @@ class Settings:
             # Keep recently used aggregates in memory; each get still reads (fast-forwards
             # through) any events recorded since, by this process or another.
             "AGGREGATE_CACHE_MAXSIZE": "20000",
+            "STOREWISE_MAPPER_FACTORY_TOPIC": "infrastructure.event_mapping:build_mapper",
         }
         if self.backend == "sqlite":
             env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from domain.feedback import Review, ReviewStatus, Sentiment
 
 from .base import Projection, handles, insert, update, upsert
-from .review_analysis_tables import (
+from .feedback_tables import (
     product_aspect_sentiment,
     product_sentiment,
     product_sentiment_months,

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from domain.models import ModelStatus, TrainedModel
 
 from .base import Projection, handles, insert, update
-from .model_tables import trained_models
+from .models_tables import trained_models
 
 
 class ModelProjection(Projection):

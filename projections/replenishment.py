@@ -364,7 +364,8 @@ def stock_out_days(day_rows: Iterable[Any], first: date, last: date) -> tuple[in
 
 
 def average_on_hand(day_rows: Iterable[Any], first: date, last: date) -> float:
-    """Mean units on hand per day over the window, summed over items (closing balances carried over days without rows)."""
+    """Mean units on hand per day over the window, summed over items (closing balances carried
+    over days without rows)."""
     by_item: dict[tuple[str, str], list[Any]] = {}
     for row in day_rows:
         by_item.setdefault((row.sku, row.warehouse), []).append(row)

@@ -346,8 +346,3 @@ event_log = sa.Table(
     sa.Column("causation_id", sa.String(200), nullable=False),
     sa.Index("ix_event_log_aggregate", "aggregate_id", "version"),
 )
-
-
-# The engines' read models live in their own modules; imported here so that one
-# metadata (and so Alembic) knows every table.
-from . import marketing_tables, model_tables, replenishment_tables, review_analysis_tables  # noqa: E402,F401

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from projections.review_analysis_tables import review_analyses, review_aspects
+from projections.feedback_tables import review_analyses, review_aspects
 from projections.tables import reviews
 
 from ..core.db import row_loader

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
-from projections.review_analysis_tables import (
+from projections.feedback_tables import (
     product_aspect_sentiment,
     product_sentiment,
     product_sentiment_months,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from projections.model_tables import trained_models
+from projections.models_tables import trained_models
 
 from ..auth import STAFF, requires
 from ..core.db import loader, row_loader

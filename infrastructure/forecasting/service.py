@@ -1,6 +1,10 @@
 """The planning engine behind ``application.replenishment.PlanningEngine``: reads the read
 models (demand history, stock-out days, stock, open purchase orders, supplier terms, prices),
-forecasts each SKU at each warehouse and optimises the order quantities."""
+forecasts each SKU at each warehouse and optimises the order quantities.
+
+The planning engine is a different thing from the Inventory context's replenishment it serves: it
+forecasts and optimises; the replenishment use cases (``application.replenishment``) record what it
+proposed and what planners decided."""
 
 from __future__ import annotations
 

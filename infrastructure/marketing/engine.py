@@ -1,6 +1,9 @@
 """The marketing engine behind ``application.marketing.MarketingEngine``: one object offering RFM
 scoring, response curves, the optimiser, the purchase predictor and campaign uplift. The
-composition root makes one per process (it holds the served purchase model)."""
+composition root makes one per process (it holds the served purchase model).
+
+The engine is a different thing from the Marketing context: it scores, fits and optimises; the
+context records segments and allocations (``application.marketing.MarketingDecisions``)."""
 
 from __future__ import annotations
 
@@ -10,14 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from application.marketing import PURCHASE_KIND
 from domain.marketing import ResponseCurve
 from infrastructure.metrics import engine_run, set_active_model
 from infrastructure.serving import ServedModel
 
-from . import budget, segments
+if TYPE_CHECKING:  # scipy loads with the first use, not with the process
+    from . import budget, segments
 
 #: z of a two-sided 95% interval.
 Z95 = 1.959964
@@ -53,17 +57,25 @@ class MarketingEngine:
     # --- segments ---------------------------------------------------------------------
 
     def segment_book(self, path: str | None = None) -> segments.SegmentBook:
+        from . import segments
+
         return segments.load_segment_book(path or self.segment_rules)
 
     def rfm_scores(self, rows: Sequence[tuple[Any, datetime, int, float]], as_of: datetime) -> segments.RfmScores:
+        from . import segments
+
         return segments.rfm_scores(rows, as_of)
 
     # --- budget -----------------------------------------------------------------------
 
     def fit_curve(self, segment: str, channel: str, spend: Sequence[float], outcome: Sequence[float]) -> budget.Curve:
+        from . import budget
+
         return budget.fit_curve(segment, channel, spend, outcome)
 
     def constraints(self, request: Any) -> budget.Constraints:
+        from . import budget
+
         def floats(values: dict[str, Any]) -> dict[str, float]:
             return {k: float(v) for k, v in (values or {}).items()}
 
@@ -81,12 +93,18 @@ class MarketingEngine:
         total: float,
         constraints: budget.Constraints,
     ) -> budget.Allocation:
+        from . import budget
+
         return budget.allocate(curves, keys, total, constraints)
 
     def proportional_split(self, weights: dict[tuple[str, str], float], total: float) -> dict[tuple[str, str], float]:
+        from . import budget
+
         return budget.proportional_split(weights, total)
 
     def curve_points(self, curve: ResponseCurve, top: float, count: int) -> list[dict[str, float]]:
+        from . import budget
+
         return budget.curve_points(budget.Curve.of(curve), top, count)
 
     @contextmanager

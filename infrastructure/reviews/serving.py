@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from application.feedback import SENTIMENT_KIND
 from application.models import ModelRecord
 from infrastructure.metrics import engine_run
 from infrastructure.serving import ServedModel
 
-from .analyser import ReviewAnalyser
+if TYPE_CHECKING:  # spaCy loads with the first model served, not with the process
+    from .analyser import ReviewAnalyser
 
 
 class MeteredAnalyser:
@@ -39,9 +40,7 @@ class ReviewAnalysisEngine:
     """spaCy sentiment, aspects and keywords of one served model at a time; NMF topics."""
 
     def __init__(self) -> None:
-        self.served: ServedModel[ReviewAnalyser] = ServedModel(
-            SENTIMENT_KIND, lambda model: ReviewAnalyser.load(Path(model.artifact_path), model_id=model.id)
-        )
+        self.served: ServedModel[ReviewAnalyser] = ServedModel(SENTIMENT_KIND, _load)
 
     def analyser(self, model: ModelRecord) -> MeteredAnalyser:
         """The analyser of a trained model record (kind ``sentiment``), loaded once per model.
@@ -59,3 +58,9 @@ class ReviewAnalysisEngine:
         from .topics import distinctive_keywords
 
         return distinctive_keywords(target, rest)
+
+
+def _load(model: ModelRecord) -> ReviewAnalyser:
+    from .analyser import ReviewAnalyser
+
+    return ReviewAnalyser.load(Path(model.artifact_path), model_id=model.id)

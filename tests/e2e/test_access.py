@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from graphql_api.core.ids import from_global_id
-from projections.tables import metadata
+from projections.read_models import metadata
 from tests.integration.test_personal_data import raw_database_contains
 
 from .access_fixtures import OTHER_EMAIL, OWN_EMAIL, codes, make_shop
@@ -26,7 +26,8 @@ async def test_a_customer_sees_their_own_things_and_nobody_elses(api):
     own, other = shop["own_customer"], shop["other_customer"]
 
     mine = await me.data(
-        "query($id: ID!) { customer(id: $id) { id profile { email phone } orders { totalCount edges { node { id customer { id } } } } "
+        "query($id: ID!) { customer(id: $id) { id profile { email phone } "
+        "orders { totalCount edges { node { id customer { id } } } } "
         "rfm { ordersCount } } orders(customerId: $id) { totalCount } }",
         id=own,
     )
@@ -56,7 +57,8 @@ async def test_a_customer_sees_their_own_things_and_nobody_elses(api):
     # their own review (not yet published) and published ones; others' authors stay hidden
     assert (await me.data("query($id: ID!) { review(id: $id) { text } }", id=shop["own_review"]))["review"]["text"]
     body = await me.post(
-        "query($p: ID!) { product(id: $p) { sku reviews(status: PUBLISHED) { edges { node { text customer { emailMasked } } } } } }",
+        "query($p: ID!) { product(id: $p) { sku reviews(status: PUBLISHED) "
+        "{ edges { node { text customer { emailMasked } } } } } }",
         {"p": shop["product"]},
     )
     assert body["data"]["product"]["reviews"]["edges"] == [{"node": {"text": "Theirs, published", "customer": None}}]
@@ -116,7 +118,8 @@ async def test_anonymous_browses_the_catalog_and_sees_no_customer(api):
 
     # product -> reviews -> customer: the review is there, its author is not
     nested = await visitor.post(
-        "query($p: ID!) { product(id: $p) { sku reviews(status: PUBLISHED) { edges { node { text customer { id nameMasked emailMasked } } } } } }",
+        "query($p: ID!) { product(id: $p) { sku reviews(status: PUBLISHED) "
+        "{ edges { node { text customer { id nameMasked emailMasked } } } } } }",
         {"p": shop["product"]},
     )
     assert codes(nested) == ["UNAUTHENTICATED"]
@@ -277,7 +280,8 @@ async def test_forgetting_a_customer_leaves_no_trace_of_their_email(api, setting
     responses = [
         await admin.data(PROFILE, id=own),
         await admin.data(
-            "{ customers { edges { node { id nameMasked emailMasked phoneMasked addressMasked profile { email name } } } } }"
+            "{ customers { edges { node { id nameMasked emailMasked phoneMasked addressMasked "
+            "profile { email name } } } } }"
         ),
         await admin.data("{ orders { edges { node { id customer { id emailMasked profile { email } } } } } }"),
         await admin.data(

@@ -11,7 +11,7 @@ from domain.models import ModelStatus
 from infrastructure.bootstrap import projection_runner
 from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
-from projections.model_tables import trained_models
+from projections.models_tables import trained_models
 
 
 def train(storewise, version: str, recall: float = 0.1):

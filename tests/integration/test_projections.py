@@ -13,7 +13,7 @@ from domain.shared import Money
 from infrastructure.bootstrap import projection_runner
 from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
-from projections.tables import metadata
+from projections.read_models import metadata
 
 GBP = lambda amount: Money(Decimal(amount), "GBP")  # noqa: E731
 
@@ -77,13 +77,14 @@ def read_side(storewise):
 
 
 def test_read_models_follow_the_events(storewise, read_side):
-    ids = scripted_history(storewise)
+    scripted_history(storewise)
     read_side.run_until_idle()
     engine = read_side.engine
     with engine.connect() as c:
         ann = c.execute(
             sa.text(
-                "SELECT email_masked, phone_masked, consents FROM customers WHERE reference = '' AND name_masked = 'A** L**'"
+                "SELECT email_masked, phone_masked, consents FROM customers "
+                "WHERE reference = '' AND name_masked = 'A** L**'"
             )
         ).one()
         assert ann.email_masked == "a***@example.com" and ann.phone_masked == "+44 ******* 123"
@@ -109,7 +110,8 @@ def test_read_models_follow_the_events(storewise, read_side):
         assert [tuple(r) for r in demand] == [("BAG", 8, 2, 0, 6), ("MUG", 2, 0, 1, 1)]
         weight = c.execute(
             sa.text(
-                "SELECT views, carts, purchases, weight FROM interactions WHERE product_id IN (SELECT id FROM products WHERE sku = 'MUG')"
+                "SELECT views, carts, purchases, weight FROM interactions "
+                "WHERE product_id IN (SELECT id FROM products WHERE sku = 'MUG')"
             )
         ).one()
         assert tuple(weight) == (1, 1, 1, 9.0)

@@ -14,7 +14,7 @@ from infrastructure.bootstrap import projection_runner
 from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
 from infrastructure.reviews.analyser import ReviewAnalyser
-from projections.review_analysis_tables import (
+from projections.feedback_tables import (
     product_aspect_sentiment,
     product_sentiment,
     product_sentiment_months,

@@ -16,7 +16,7 @@ from application.engines import ENGINES, event_name
 from application.system import APPLICATIONS, CONTEXT_MAP, SYSTEM
 from domain.contexts import CONTEXT_NAMES, CONTEXTS, context, context_of
 from infrastructure.glossary import render
-from projections import tables
+from projections import read_models as tables
 from projections.registry import CONTEXT_PROJECTIONS, all_projections
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from domain.replenishment import DemandForecast, ForecastSummary, LineEdit, PlanLine, PlanStatus, ReplenishmentPlan
+from domain.replenishment import (
+    DemandForecast,
+    ForecastRun,
+    ForecastSummary,
+    LineEdit,
+    PlanLine,
+    PlanStatus,
+    ReplenishmentPlan,
+)
 from domain.shared import InvalidArgument, InvalidQuantity, InvalidTransition, Money
 
 NOW = datetime(2024, 3, 1, tzinfo=UTC)
@@ -80,6 +88,13 @@ def test_a_plan_names_each_sku_and_warehouse_once_with_whole_quantities():
         proposed(line("MUG", 12), line("MUG", 6))
     with pytest.raises(InvalidQuantity):
         proposed(line("MUG", -6))
+
+
+def test_a_forecast_run_keeps_the_engine_version_apart_from_its_own():
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+    run = ForecastRun.record({"Customers": 3}, None, {"horizon": 7}, "statsforecast-ortools-1", 2, at)
+    assert run.version == 1 and run.engine_version == "statsforecast-ortools-1"
+    assert run.collect_events()[0].version == "statsforecast-ortools-1"  # the event's field keeps its name
 
 
 def test_a_forecast_has_days_and_no_negative_demand():

@@ -1,0 +1,91 @@
+"""Settings are read in one place: every variable the code reads is declared (and so in README's
+table), only the composition root's settings module reads the environment, and a malformed value
+is refused with the variable's name."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pytest
+
+from infrastructure.settings import VARIABLES, ConfigurationError, Settings, markdown_table
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("domain", "application", "projections", "graphql_api", "infrastructure")
+#: A read of the process environment by a literal name: os.environ[...], os.environ.get(...), os.getenv(...).
+READ = re.compile(r"""(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
+KEK = base64.urlsafe_b64encode(bytes(range(32))).decode()
+
+
+def _sources(*packages: str) -> list[Path]:
+    return [path for package in packages for path in sorted((ROOT / package).rglob("*.py"))]
+
+
+def test_every_variable_the_code_reads_is_declared():
+    declared = {v.name for v in VARIABLES}
+    read = {(path.relative_to(ROOT), name) for path in _sources(*PACKAGES) for name in READ.findall(path.read_text())}
+    assert read, "the pattern finds the reads (infrastructure reads PROMETHEUS_MULTIPROC_DIR)"
+    assert {(path, name) for path, name in read if name not in declared} == set()
+
+
+def test_only_infrastructure_reads_the_environment():
+    readers = [
+        path.relative_to(ROOT)
+        for path in _sources("domain", "application", "projections", "graphql_api")
+        if re.search(r"os\.environ|getenv\(", path.read_text())
+    ]
+    assert readers == []
+
+
+def test_readme_lists_every_variable():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("<!-- settings:begin -->\n", 1)[1].split("\n<!-- settings:end -->", 1)[0]
+    assert table == markdown_table(), "README's configuration table is stale: `storewise settings --markdown`"
+
+
+def test_an_undeclared_variable_cannot_be_read_through_the_settings():
+    from infrastructure.settings import _Environment
+
+    with pytest.raises(KeyError, match="STOREWISE_NOT_A_SETTING"):
+        _Environment({}).get("STOREWISE_NOT_A_SETTING")
+
+
+def test_parsed_once_into_one_object(tmp_path):
+    settings = Settings.from_env(
+        {
+            "STOREWISE_VAR_DIR": str(tmp_path),
+            "STOREWISE_KEK": KEK,
+            "STOREWISE_DB_POOL_MAX": "4",
+            "STOREWISE_GRAPHQL_MAX_DEPTH": "7",
+            "STOREWISE_RATE_LIMIT": "2.5",
+            "STOREWISE_READY_MAX_LAG": "50",
+            "STOREWISE_LOG_FORMAT": "TEXT",
+            "STOREWISE_SEGMENT_RULES": "rules.toml",
+        }
+    )
+    assert settings.database_url == f"sqlite:///{tmp_path / 'storewise.sqlite'}" and settings.kek == bytes(range(32))
+    assert settings.db_pool_max == 4 and settings.event_store_env().get("POSTGRES_MAX_OVERFLOW") is None
+    assert (settings.limits.max_depth, settings.limits.max_aliases, settings.guards.rate_limit) == (7, 20, 2.5)
+    assert (
+        settings.health.max_lag == 50 and settings.log_format == "text" and settings.segment_rules == Path("rules.toml")
+    )
+    assert settings.described()["kek"] == "set" and KEK not in str(settings.described())
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("STOREWISE_DB_POOL_MAX", "lots"),
+        ("STOREWISE_GRAPHQL_MAX_COST", "-1"),
+        ("STOREWISE_RATE_LIMIT", "nan"),
+        ("STOREWISE_GRAPHQL_INTROSPECTION", "maybe"),
+        ("STOREWISE_DATABASE_URL", "mysql://nowhere/db"),
+        ("STOREWISE_KEK", "too-short"),
+    ],
+)
+def test_a_malformed_value_names_its_variable(tmp_path, variable, value):
+    environment = {"STOREWISE_VAR_DIR": str(tmp_path), "STOREWISE_KEK": KEK, variable: value}
+    with pytest.raises(ConfigurationError, match=variable):
+        Settings.from_env(environment)
