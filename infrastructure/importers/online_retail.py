@@ -62,7 +62,7 @@ from domain.customer import Customer
 from domain.shared import DomainError, Money
 
 if TYPE_CHECKING:
-    from infrastructure.bootstrap import Storewise
+    from application.storewise import Storewise
 
 T = TypeVar("T")
 
