@@ -1,8 +1,8 @@
 """Review analysis with a trained sentiment model: sentiment, aspects with their own
 sentiment, keywords and the tokens that drove the sentiment.
 
-- Sentiment: the language's ``textcat`` over the whole text.
-- Aspects: the ``entity_ruler``'s ASPECT mentions; each is scored by the textcat on the
+- Sentiment: the language's sentiment component (``linear``) over the whole text.
+- Aspects: the ``entity_ruler``'s ASPECT mentions; each is scored by the same model on the
   clause around it (up to the nearest punctuation or contrastive conjunction), so in
   "lovely colour but it runs small" colour is praised and size criticised.
 - Keywords: the review's words weighted by tf-idf against the training texts.
@@ -20,11 +20,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from spacy.attrs import ORTH
+from spacy.attrs import LOWER
 
 from .language import LANGUAGES, detect_language
 from .lexicon import ZH_STOP_WORDS
-from .pipeline import NEGATIVE, NEUTRAL, POSITIVE, load_pipeline, read_meta
+from .linear import Fragment
+from .pipeline import NEGATIVE, NEUTRAL, POSITIVE, check_format, load_pipeline, read_meta
+from .topics import TopicModel
 
 _CLAUSE_BREAKS = frozenset(",，;；.。!！?？:：…~～\n") | frozenset(
     ["but", "however", "although", "though", "whereas", "但是", "但", "不过", "可是", "然而", "只是", "虽然"]
@@ -44,11 +46,13 @@ def _scores(cats: dict[str, float]) -> dict[str, float]:
 class LanguageModel:
     """One language's pipeline with the document frequencies of its training texts."""
 
-    def __init__(self, nlp: Any, language: str, idf: dict[str, float], default_idf: float):
+    def __init__(self, nlp: Any, language: str, idf: dict[str, float], default_idf: float,
+                 topics: TopicModel | None = None):
         self.nlp, self.language, self.idf, self.default_idf = nlp, language, idf, default_idf
-        self.textcat = nlp.get_pipe("textcat")
+        self.sentiment = nlp.get_pipe("storewise_sentiment")
         self.stop_words = stop_words(nlp, language)
-        # Per word (ORTH id): its keyword form or None, and whether it ends a clause; words are few, tokens many.
+        self.topics = topics
+        # Per word (LOWER id): its keyword form or None, and whether it ends a clause; words are few, tokens many.
         self._keyword_of: dict[int, str | None] = {}
         self._breaks: dict[int, bool] = {}
 
@@ -56,7 +60,8 @@ class LanguageModel:
     def load(cls, path: Path, language: str) -> LanguageModel:
         nlp = load_pipeline(path, language)
         frequencies = json.loads((path / "keywords.json").read_text())
-        return cls(nlp, language, frequencies["idf"], frequencies["default_idf"])
+        topics = TopicModel.load(path) if TopicModel.exists(path) else None
+        return cls(nlp, language, frequencies["idf"], frequencies["default_idf"], topics)
 
     def keyword_of(self, orth: int) -> str | None:
         found = self._keyword_of.get(orth, "")
@@ -79,12 +84,8 @@ class LanguageModel:
         return ranked[:top]
 
     def score(self, fragments: list[Fragment]) -> list[dict[str, float]]:
-        """The textcat's probabilities for parts of docs, without making a Doc of each."""
-        if not fragments:
-            return []
-        labels = self.textcat.labels
-        scores = self.textcat.model.predict(fragments)
-        return [dict(zip(labels, map(float, row))) for row in scores]
+        """The model's probabilities for parts of docs, without making a Doc of each."""
+        return self.sentiment.predict(fragments)
 
     def clause(self, breaks: list[bool], start: int, end: int) -> tuple[int, int]:
         """The token range of the clause around tokens start..end (up to punctuation or a contrastive word)."""
@@ -105,11 +106,11 @@ class LanguageModel:
         candidates = candidates[:_MAX_OCCLUDED]
         if not candidates:
             return []
-        orths = doc.to_array([ORTH])
+        ids = doc.to_array([LOWER])
         fragments = []
         for word in candidates:
             keep = [i for i, w in enumerate(lowers) if w != word]
-            fragments.append(Fragment(orths[keep], "".join(doc[i].text_with_ws for i in keep)))
+            fragments.append(Fragment(ids[keep], "".join(doc[i].text_with_ws for i in keep)))
         base = doc.cats.get(label, 0.0)
         drops = [(word, base - cats.get(label, 0.0)) for word, cats in zip(candidates, self.score(fragments))]
         drops = [(w, d) for w, d in drops if d > 1e-4]
@@ -117,26 +118,10 @@ class LanguageModel:
         return [{"token": w, "weight": round(float(d), 4)} for w, d in drops[:top]]
 
 
-class Fragment:
-    """What the textcat reads of a document — its words' ids and its text — for a part of one
-    (a clause, or the text without one word)."""
-
-    __slots__ = ("orths", "text")
-
-    def __init__(self, orths: Any, text: str):
-        self.orths, self.text = orths, text
-
-    def to_array(self, attrs: Any) -> Any:
-        return self.orths
-
-    def __len__(self) -> int:
-        return len(self.orths)
-
-
 class ReviewAnalyser:
     """Analyses review texts with one trained sentiment model (both languages)."""
 
-    method = "textcat"
+    method = "hashed-ngram-logistic-regression"
 
     def __init__(self, models: dict[str, LanguageModel], version: str, model_id: Any = None):
         self.models, self.version, self.model_id = models, version, model_id
@@ -145,6 +130,7 @@ class ReviewAnalyser:
     def load(cls, model_dir: Path | str, model_id: Any = None) -> ReviewAnalyser:
         model_dir = Path(model_dir)
         meta = read_meta(model_dir)
+        check_format(meta)
         models = {lang: LanguageModel.load(model_dir / lang, lang) for lang in LANGUAGES if (model_dir / lang).is_dir()}
         if not models:
             raise FileNotFoundError(f"no language pipeline under {model_dir}")
@@ -174,7 +160,7 @@ class ReviewAnalyser:
             docs = list(model.nlp.pipe((texts[i] for i in indexes), batch_size=batch_size))
             clauses: dict[tuple[int, int, int], int] = {}  # (doc, start, end) -> index of its fragment
             fragments, owners = [], []
-            orths = [doc.to_array([ORTH]) for doc in docs]
+            orths = [doc.to_array([LOWER]) for doc in docs]
             for position, doc in enumerate(docs):
                 breaks = None
                 for ent in doc.ents:
