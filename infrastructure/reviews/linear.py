@@ -52,31 +52,40 @@ class Fragment:
 
 
 class Lexicon:
-    """VADER's valences per lower-cased token id, with its negation and "but" rules."""
+    """VADER's valences per lower-cased token id, with its negation and "but" rules (looked up in
+    sorted arrays: a review's tokens at once, no Python loop over them)."""
 
     def __init__(self, strings: Any):
         from vaderSentiment import vaderSentiment as vader
 
-        valences = vader.SentimentIntensityAnalyzer().lexicon
-        self.valence = {strings.add(word): float(value) for word, value in valences.items()}
-        self.negators = {strings.add(word) for word in [*vader.NEGATE, "n't", "not", "no", "never"]}
-        self.but = strings.add("but")
+        valences = {strings.add(word): float(value) for word, value in vader.SentimentIntensityAnalyzer().lexicon.items()}
+        self.keys = numpy.array(sorted(valences), dtype="uint64")
+        self.values = numpy.array([valences[k] for k in self.keys.tolist()], dtype="f8")
+        self.negators = numpy.array(sorted({strings.add(w) for w in [*vader.NEGATE, "n't", "not", "no", "never"]}),
+                                    dtype="uint64")
+        self.but = numpy.uint64(strings.add("but"))
         self.scalar = vader.N_SCALAR
 
-    def compound(self, lowers: Sequence[int]) -> float:
-        if not lowers:
+    @staticmethod
+    def _find(table: numpy.ndarray, lowers: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+        at = numpy.minimum(numpy.searchsorted(table, lowers), len(table) - 1)
+        return at, table[at] == lowers
+
+    def compound(self, lowers: numpy.ndarray) -> float:
+        if not len(lowers):
             return 0.0
-        values = numpy.fromiter((self.valence.get(x, 0.0) for x in lowers), dtype="f8", count=len(lowers))
-        if not values.any():
+        at, found = self._find(self.keys, lowers)
+        if not found.any():
             return 0.0
-        negator = numpy.fromiter((x in self.negators for x in lowers), dtype="f8", count=len(lowers))
+        values = numpy.where(found, self.values[at], 0.0)
+        negator = self._find(self.negators, lowers)[1]
         if negator.any():  # a negator among the three tokens before a word turns its valence
-            before = numpy.convolve(negator, [0.0, 1.0, 1.0, 1.0])[: len(lowers)]
+            before = numpy.convolve(negator.astype("f8"), [0.0, 1.0, 1.0, 1.0])[: len(lowers)]
             values = numpy.where(before > 0, values * self.scalar, values)
-        if self.but in lowers:  # what follows "but" counts more than what precedes it
-            at = lowers.index(self.but)
-            values[:at] *= 0.5
-            values[at + 1 :] *= 1.5
+        buts = numpy.flatnonzero(lowers == self.but)
+        if len(buts):  # what follows "but" counts more than what precedes it
+            values[: buts[0]] *= 0.5
+            values[buts[0] + 1 :] *= 1.5
         total = float(values.sum())
         return total / math.sqrt(total * total + 15)
 
@@ -92,8 +101,8 @@ class HashedFeatures:
     def width(self) -> int:
         return self.buckets + (1 if self.lexicon is not None else 0)
 
-    def keys(self, lowers: Any, text: str) -> tuple[numpy.ndarray, numpy.ndarray]:
-        """The distinct buckets of one text and their counts."""
+    def keys(self, lowers: Any, text: str) -> numpy.ndarray:
+        """The buckets of one text's n-grams (repeated as often as they occur)."""
         words = numpy.ascontiguousarray(lowers, dtype="uint64")
         grams = [words] + [_OPS.ngrams(n, words) for n in range(2, self.word_ngrams + 1) if len(words) >= n]
         if self.char_ngrams:
@@ -101,23 +110,23 @@ class HashedFeatures:
             chars = chars.astype("uint64")
             grams.append(chars + _CHAR_OFFSET)
             grams += [_OPS.ngrams(n, chars) for n in range(2, self.char_ngrams + 1) if len(chars) >= n]
-        found = numpy.concatenate(grams) % numpy.uint64(self.buckets) if grams else numpy.zeros(0, "uint64")
-        return numpy.unique(found.astype("int64"), return_counts=True)
+        return (numpy.concatenate(grams) % numpy.uint64(self.buckets)).astype("int64")
 
     def counts(self, items: Iterable[Any]) -> tuple[csr_matrix, list[float]]:
         """Raw counts (for the document frequencies) and the lexicon scores of docs or fragments."""
-        indptr, indices, values, lexical = [0], [], [], []
+        keys, lengths, lexical = [], [], []
         for item in items:
             lowers = item.lowers if isinstance(item, Fragment) else item.to_array([LOWER])
-            keys, counts = self.keys(lowers, item.text)
-            indices.append(keys)
-            values.append(counts)
-            indptr.append(indptr[-1] + len(keys))
+            found = self.keys(lowers, item.text if self.char_ngrams else "")  # a Doc makes its text from its tokens
+            keys.append(found)
+            lengths.append(len(found))
             if self.lexicon is not None:
-                lexical.append(self.lexicon.compound(lowers.tolist()))
-        data = numpy.concatenate(values).astype("f4") if values else numpy.zeros(0, "f4")
-        cols = numpy.concatenate(indices) if indices else numpy.zeros(0, "int64")
-        matrix = csr_matrix((data, cols, numpy.asarray(indptr)), shape=(len(indptr) - 1, self.buckets))
+                lexical.append(self.lexicon.compound(numpy.asarray(lowers, dtype="uint64")))
+        cols = numpy.concatenate(keys) if keys else numpy.zeros(0, "int64")
+        rows = numpy.repeat(numpy.arange(len(lengths)), lengths)
+        # Converting (row, column) pairs to CSR sums the repeated ones: the counts.
+        matrix = csr_matrix((numpy.ones(len(cols), dtype="f4"), (rows, cols)), shape=(len(lengths), self.buckets))
+        matrix.sum_duplicates()
         return matrix, lexical
 
     def fit_idf(self, counts: csr_matrix) -> None:
@@ -187,11 +196,11 @@ class SentimentModel:
         if self.polarity is None:
             raise ValueError("the sentiment model is not trained")
         rows = self.features.rows(items)
-        p = _sigmoid(rows @ self.polarity[:-1] + self.polarity[-1])
+        p = _sigmoid(rows @ self.polarity[:-1] + self.polarity[-1]).tolist()
         if self.neutral is None:
-            return [{POSITIVE: float(x), NEGATIVE: float(1 - x)} for x in p]
-        q = _sigmoid(rows @ self.neutral[:-1] + self.neutral[-1] + self.neutral_offset)
-        return [{POSITIVE: float((1 - n) * x), NEUTRAL: float(n), NEGATIVE: float((1 - n) * (1 - x))} for x, n in zip(p, q)]
+            return [{POSITIVE: x, NEGATIVE: 1 - x} for x in p]
+        q = _sigmoid(rows @ self.neutral[:-1] + self.neutral[-1] + self.neutral_offset).tolist()
+        return [{POSITIVE: (1 - n) * x, NEUTRAL: n, NEGATIVE: (1 - n) * (1 - x)} for x, n in zip(p, q)]
 
     def fit(self, items: Sequence[Any], polar: Sequence[int | None], neutral: Sequence[int | None] | None = None,
             weights: Sequence[float] | None = None, C: float = 4.0) -> None:
