@@ -153,6 +153,23 @@ class ReviewAnalyser:
     def model_for(self, language: str) -> LanguageModel:
         return self.models.get(language) or next(iter(self.models.values()))
 
+    def topics(self, texts: Sequence[str], count: int = 5) -> list[dict[str, Any]]:
+        """The topics of this model version (fitted when it was trained) that carry the most weight
+        in the texts: terms, share of the texts' topic weight, and how many texts have each as
+        their main topic. Texts of each language go to that language's topics, weighted by their number."""
+        detected = [detect_language(text) for text in texts]
+        found: list[dict[str, Any]] = []
+        for language in dict.fromkeys(detected):
+            model = self.models.get(language)
+            mine = [t for t, lang in zip(texts, detected) if lang == language]
+            if model is None or model.topics is None:
+                continue
+            share = len(mine) / len(texts)
+            for topic in model.topics.describe(mine, language, count):
+                found.append({**topic, "weight": round(topic["weight"] * share, 4), "language": language})
+        found.sort(key=lambda topic: -topic["weight"])
+        return found[:count]
+
     def analyse(self, text: str, language: str | None = None, *, explain: bool = True) -> dict[str, Any]:
         """One review's analysis (see the module's description)."""
         return self.analyse_many([text], [language], explain=explain)[0]

@@ -36,3 +36,21 @@ def test_topics_group_words_that_occur_together():
     assert sum(t["review_count"] for t in found) == 12
     assert abs(sum(t["weight"] for t in found) - 1) < 1e-3
     assert topics(["too few"]) == []
+
+
+def test_a_topic_model_is_fitted_once_saved_and_assigns_new_texts_without_refitting(tmp_path):
+    from infrastructure.reviews.topics import TopicModel
+
+    training = [tokenize(t) for t in ["zipper broke zipper stuck"] * 6 + ["delivery late parcel delivery slow"] * 6]
+    TopicModel.fit(training, n_topics=2).save(tmp_path)
+    model = TopicModel.load(tmp_path)
+    assert TopicModel.exists(tmp_path)
+    found = model.describe(["the zipper broke", "zipper stuck again", "parcel delivery was late"], "en", count=2)
+    by_term = {t["terms"][0]: t for t in found}
+    zipper = next(t for t in found if "zipper" in t["terms"])
+    delivery = next(t for t in found if "delivery" in t["terms"])
+    assert (zipper["review_count"], delivery["review_count"]) == (2, 1)
+    assert zipper["weight"] > delivery["weight"] and abs(sum(t["weight"] for t in by_term.values()) - 1) < 1e-3
+    # the topics are the saved ones: describing other texts does not change their terms
+    assert model.describe(["nothing known here"], "en") == []
+    assert [t["terms"] for t in model.describe(["zipper"], "en", count=2)][0] == zipper["terms"]
