@@ -17,6 +17,8 @@ keyword precision.
 4. Throughput of the full analysis (sentiment, aspects, keywords; ``analyse_many``, batches of 256)
    in reviews per CPU-second (``time.process_time``), both languages (target >= 1,000).
 5. Keywords: precision of the top 5 against ``tests/fixtures/keywords/`` (hand-labelled).
+6. ``--parts samples``: the demo's question — held-out accuracy when training on a sample of N
+   reviews per language (``storewise train sentiment --sample N``), for each N of ``--sample-sizes``.
 
     .venv/bin/python bench/sentiment.py [--data-dir ../shared/data/reviews] [--parts lofo,loco,indomain,speed,keywords]
 
@@ -267,6 +269,28 @@ def keyword_precision(model_dir: Path) -> dict[str, Any]:
     return report
 
 
+def sample_sizes(data_dir: Path, sizes: list[int]) -> dict[str, Any]:
+    """Held-out accuracy (English test binary, ChnSentiCorp dev) and training time per sample size."""
+    from infrastructure.reviews.training import sample as draw
+
+    report: dict[str, Any] = {}
+    say(f"{'sample':>7} {'en test':>8} {'en s':>6} {'zh dev':>7} {'zh s':>6}")
+    for size in sizes:
+        row: dict[str, Any] = {}
+        for language, test in (("en", "test"), ("zh", "chnsenticorp_dev")):
+            splits = SPLITS[language](data_dir)
+            splits.train = draw(splits.train, size if size > 0 else None)
+            started, cpu = time.perf_counter(), time.process_time()
+            _, metrics = train_language(language, splits)
+            row[language] = {"train": len(splits.train), "accuracy": metrics[f"{test}_binary_accuracy"],
+                             "wall_seconds": round(time.perf_counter() - started, 1),
+                             "cpu_seconds": round(time.process_time() - cpu, 1)}
+        report[str(size or "all")] = row
+        say(f"{size or 'all':>7} {row['en']['accuracy']:>8.3f} {row['en']['cpu_seconds']:>6.1f} "
+            f"{row['zh']['accuracy']:>7.3f} {row['zh']['cpu_seconds']:>6.1f}")
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data/reviews"))
@@ -278,6 +302,7 @@ def main() -> None:
     parser.add_argument("--balance", choices=("family", "class"), help="how training texts are weighted")
     parser.add_argument("--C", type=float, default=4.0)
     parser.add_argument("--model", type=Path, help="speed/keywords: an existing model directory")
+    parser.add_argument("--sample-sizes", default="1000,2000,4000,8000,0", help="samples: N per language (0: all)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/sentiment.json"))
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -307,6 +332,8 @@ def main() -> None:
         report["throughput"] = throughput(model_dir, args.data_dir)
     if model_dir is not None and "keywords" in parts:
         report["keywords"] = keyword_precision(model_dir)
+    if "samples" in parts:
+        report["sample_sizes"] = sample_sizes(args.data_dir, [int(n) for n in args.sample_sizes.split(",")])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     say(f"written to {args.out}")

@@ -109,15 +109,17 @@ def _tsv(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def chinese_reviews(data_dir: Path) -> tuple[list[Review], list[Review]]:
-    """The pooled Chinese reviews (first occurrence of each text) and ChnSentiCorp dev."""
+    """The pooled Chinese reviews (first occurrence of each text: a text in both corpora counts in its
+    online-shopping category) and ChnSentiCorp dev."""
     dev = _dedupe(Review(text, label, "chnsenticorp-dev") for text, label in _tsv(data_dir / ZH_SENTICORP / "dev.tsv.gz"))
-    pooled = [Review(text, label, "chnsenticorp") for text, label in _tsv(data_dir / ZH_SENTICORP / "train.tsv.gz")]
+    pooled = []
     if (data_dir / ZH_SHOPPING).exists():
         with _open_text(data_dir / ZH_SHOPPING) as file:
             for row in csv.DictReader(file):
                 text = (row.get("review") or "").strip().lstrip("\ufeff")
                 if text:
                     pooled.append(Review(text, POSITIVE if row["label"].strip() == "1" else NEGATIVE, row["cat"].strip()))
+    pooled += [Review(text, label, "chnsenticorp") for text, label in _tsv(data_dir / ZH_SENTICORP / "train.tsv.gz")]
     return _dedupe(pooled), dev
 
 
