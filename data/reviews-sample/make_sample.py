@@ -54,8 +54,12 @@ def main() -> None:
         reader = csv.reader(file)
         amazon_header = next(reader)
         amazon = [r for r in reader if len(r) == 5 and r[4].strip() and len(r[4]) < 1000]
-    amazon = _pick(amazon, lambda r: r[4], lambda r: (r[0], r[2]),
-                   {(d, y): 25 for d in ("books", "dvd", "electronics", "kitchen_and_housewares") for y in "01"})
+    amazon = _pick(
+        amazon,
+        lambda r: r[4],
+        lambda r: (r[0], r[2]),
+        {(d, y): 25 for d in ("books", "dvd", "electronics", "kitchen_and_housewares") for y in "01"},
+    )
     _write(TARGET / "en/multi_domain_amazon_reviews.csv.gz", amazon_header, amazon)
 
     def tsv(name: str) -> list:

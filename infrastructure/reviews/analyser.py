@@ -46,8 +46,9 @@ def _scores(cats: dict[str, float]) -> dict[str, float]:
 class LanguageModel:
     """One language's pipeline with the document frequencies of its training texts."""
 
-    def __init__(self, nlp: Any, language: str, idf: dict[str, float], default_idf: float,
-                 topics: TopicModel | None = None):
+    def __init__(
+        self, nlp: Any, language: str, idf: dict[str, float], default_idf: float, topics: TopicModel | None = None
+    ):
         self.nlp, self.language, self.idf, self.default_idf = nlp, language, idf, default_idf
         self.sentiment = nlp.get_pipe("storewise_sentiment")
         self.stop_words = stop_words(nlp, language)
@@ -68,7 +69,9 @@ class LanguageModel:
         found = self._keyword_of.get(orth, "")
         if found == "":
             lexeme = self.nlp.vocab[orth]
-            found = self._keyword_of[orth] = lexeme.lower_ if is_keyword(lexeme, self.language, self.stop_words) else None
+            found = self._keyword_of[orth] = (
+                lexeme.lower_ if is_keyword(lexeme, self.language, self.stop_words) else None
+            )
         return found
 
     def aspects(self, doc: Any, text: str, array: Any) -> list[Aspect]:
@@ -83,8 +86,16 @@ class LanguageModel:
                 continue
             seen.update(range(start, end))
             term = _text(text, array, start, end)
-            found.append(Aspect(aspect or term.lower(), term, start, end, int(array[start, 1]),
-                                int(array[end - 1, 1] + array[end - 1, 2])))
+            found.append(
+                Aspect(
+                    aspect or term.lower(),
+                    term,
+                    start,
+                    end,
+                    int(array[start, 1]),
+                    int(array[end - 1, 1] + array[end - 1, 2]),
+                )
+            )
         return sorted(found, key=lambda a: a.start)
 
     def breaks(self, orth: int) -> bool:
@@ -135,7 +146,7 @@ class LanguageModel:
 class ReviewAnalyser:
     """Analyses review texts with one trained sentiment model (both languages)."""
 
-    method = "hashed-ngram-logistic-regression"
+    method = "textcat"  # a text classifier trained by the project (the name the API documents)
 
     def __init__(self, models: dict[str, LanguageModel], version: str, model_id: Any = None):
         self.models, self.version, self.model_id = models, version, model_id
@@ -175,7 +186,12 @@ class ReviewAnalyser:
         return self.analyse_many([text], [language], explain=explain)[0]
 
     def analyse_many(
-        self, texts: Sequence[str], languages: Sequence[str | None] | None = None, *, explain: bool = False, batch_size: int = 256
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None] | None = None,
+        *,
+        explain: bool = False,
+        batch_size: int = 256,
     ) -> list[dict[str, Any]]:
         """Analyses of many texts, batched per language with ``nlp.pipe``."""
         detected = [detect_language(text) for text in texts]  # what the text is written in, whatever was said
@@ -211,9 +227,12 @@ class ReviewAnalyser:
                 cats = clause_scores[index]
                 aspects[position].append(
                     {
-                        "aspect": aspect.aspect, "term": aspect.term, "sentiment": _label_of(cats),
+                        "aspect": aspect.aspect,
+                        "term": aspect.term,
+                        "sentiment": _label_of(cats),
                         "score": round(float(cats.get(POSITIVE, 0.0) - cats.get(NEGATIVE, 0.0)), 4),
-                        "start": aspect.start_char, "end": aspect.end_char,
+                        "start": aspect.start_char,
+                        "end": aspect.end_char,
                     }
                 )
             for position, (doc, cats) in enumerate(zip(docs, doc_scores)):

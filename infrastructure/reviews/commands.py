@@ -28,12 +28,21 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         help="train the review sentiment model (English and Chinese) from review corpora, record it and serve it",
     )
     sentiment.add_argument(
-        "--data-dir", type=Path, help=f"review corpora laid out like {SHARED_REVIEWS} (default: it if present, else {SAMPLE_REVIEWS})"
+        "--data-dir",
+        type=Path,
+        help=f"review corpora laid out like {SHARED_REVIEWS} (default: it if present, else {SAMPLE_REVIEWS})",
     )
-    sentiment.add_argument("--sample", type=_positive_int, help="train on at most N texts per language (e.g. 4000 for a quick demo)")
+    sentiment.add_argument(
+        "--sample", type=_positive_int, help="train on at most N texts per language (e.g. 4000 for a quick demo)"
+    )
     sentiment.add_argument("--languages", default="en,zh", help="comma-separated: en, zh (default both)")
-    sentiment.add_argument("--C", dest="C", type=_positive_float, default=4.0,
-                           help="inverse regularisation strength of the logistic regression (default 4)")
+    sentiment.add_argument(
+        "--C",
+        dest="C",
+        type=_positive_float,
+        default=4.0,
+        help="inverse regularisation strength of the logistic regression (default 4)",
+    )
     sentiment.add_argument("--seed", type=int, default=0)
     sentiment.add_argument("--version", help="the model's version (default: a timestamp)")
     sentiment.add_argument("--if-absent", action="store_true", help="do nothing if a sentiment model is already served")
@@ -43,18 +52,26 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
 
     evaluate = bench.add_parser(
         "sentiment",
-        help="evaluate the served sentiment model (or --model DIR) on a labelled file: accuracy, macro-F1, confusion, speed",
+        help=(
+            "evaluate the served sentiment model (or --model DIR) on a labelled file: "
+            "accuracy, macro-F1, confusion, speed"
+        ),
     )
     evaluate.add_argument("--data", required=True, type=Path, help="the labelled reviews (plain or gzipped)")
     evaluate.add_argument("--format", choices=("tsv", "csv"), default="csv")
     evaluate.add_argument("--text-col", required=True, help="the column holding the text")
     evaluate.add_argument(
-        "--label-col", required=True,
+        "--label-col",
+        required=True,
         help="the column holding the label: 0/1 (negative/positive), 1-5 stars (1-2 negative, 3 neutral, 4-5 positive) "
         "or positive/neutral/negative",
     )
-    evaluate.add_argument("--lang", choices=("en", "zh", "auto"), default="auto", help="the texts' language (auto: per text)")
-    evaluate.add_argument("--baseline", action="store_true", help="also run the lexicon baseline (VADER for English, SnowNLP for Chinese)")
+    evaluate.add_argument(
+        "--lang", choices=("en", "zh", "auto"), default="auto", help="the texts' language (auto: per text)"
+    )
+    evaluate.add_argument(
+        "--baseline", action="store_true", help="also run the lexicon baseline (VADER for English, SnowNLP for Chinese)"
+    )
     evaluate.add_argument("--model", type=Path, help="a model directory (default: the one served)")
     evaluate.add_argument("--limit", type=_positive_int, help="evaluate the first N rows only")
     evaluate.set_defaults(run=_bench)
@@ -65,9 +82,13 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         "reanalyse",
         help="analyse every review not yet analysed by the served sentiment model (earlier analyses are kept)",
     )
-    reanalyse.add_argument("--all", action="store_true", help="analyse every review again, even those analysed by this model")
+    reanalyse.add_argument(
+        "--all", action="store_true", help="analyse every review again, even those analysed by this model"
+    )
     reanalyse.set_defaults(run=_reanalyse)
-    demo = actions.add_parser("demo", help="submit sample reviews (data/reviews-sample/demo-reviews.csv) for catalog products")
+    demo = actions.add_parser(
+        "demo", help="submit sample reviews (data/reviews-sample/demo-reviews.csv) for catalog products"
+    )
     demo.add_argument("--count", type=_positive_int, default=60, help="how many (default 60; re-running adds nothing)")
     demo.set_defaults(run=_demo)
 
@@ -87,7 +108,9 @@ def _positive_float(text: str) -> float:
 
 
 def _say(args: argparse.Namespace) -> Any:
-    return (lambda _: None) if getattr(args, "quiet", False) else (lambda line: print(line, file=sys.stderr, flush=True))
+    return (
+        (lambda _: None) if getattr(args, "quiet", False) else (lambda line: print(line, file=sys.stderr, flush=True))
+    )
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -132,7 +155,9 @@ def _reanalyse(args: argparse.Namespace) -> int:
     from infrastructure.cli import running
 
     with running(args) as storewise:
-        report = storewise.feedback.reanalyse_reviews(force=args.all, progress=lambda n: print(f"{n} reviews", file=sys.stderr))
+        report = storewise.feedback.reanalyse_reviews(
+            force=args.all, progress=lambda n: print(f"{n} reviews", file=sys.stderr)
+        )
     print(json.dumps(report, indent=2, default=str))
     return 0
 
@@ -158,11 +183,19 @@ def _bench(args: argparse.Namespace) -> int:
         with running(args) as storewise:
             active = storewise.models.active_model("sentiment")
         if active is None:
-            raise ValueError("no sentiment model is served: train one (`storewise train sentiment`) or give --model DIR")
+            raise ValueError(
+                "no sentiment model is served: train one (`storewise train sentiment`) or give --model DIR"
+            )
         model_dir = Path(active.artifact_path)
     report = evaluate_file(
-        args.data, fmt=args.format, text_col=args.text_col, label_col=args.label_col, lang=args.lang,
-        model_dir=model_dir, baseline=args.baseline, limit=args.limit,
+        args.data,
+        fmt=args.format,
+        text_col=args.text_col,
+        label_col=args.label_col,
+        lang=args.lang,
+        model_dir=model_dir,
+        baseline=args.baseline,
+        limit=args.limit,
     )
     print(json.dumps(report, indent=2))
     return 0

@@ -58,11 +58,14 @@ class Lexicon:
     def __init__(self, strings: Any):
         from vaderSentiment import vaderSentiment as vader
 
-        valences = {strings.add(word): float(value) for word, value in vader.SentimentIntensityAnalyzer().lexicon.items()}
+        valences = {
+            strings.add(word): float(value) for word, value in vader.SentimentIntensityAnalyzer().lexicon.items()
+        }
         self.keys = numpy.array(sorted(valences), dtype="uint64")
         self.values = numpy.array([valences[k] for k in self.keys.tolist()], dtype="f8")
-        self.negators = numpy.array(sorted({strings.add(w) for w in [*vader.NEGATE, "n't", "not", "no", "never"]}),
-                                    dtype="uint64")
+        self.negators = numpy.array(
+            sorted({strings.add(w) for w in [*vader.NEGATE, "n't", "not", "no", "never"]}), dtype="uint64"
+        )
         self.but = numpy.uint64(strings.add("but"))
         self.scalar = vader.N_SCALAR
 
@@ -157,11 +160,20 @@ class HashedFeatures:
 class SentimentModel:
     """The polarity head and the optional neutral head over ``HashedFeatures``."""
 
-    def __init__(self, nlp: Language, name: str, word_ngrams: int = 2, char_ngrams: int = 0,
-                 buckets: int = 1 << 20, lexicon: str | None = None):
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        word_ngrams: int = 2,
+        char_ngrams: int = 0,
+        buckets: int = 1 << 20,
+        lexicon: str | None = None,
+    ):
         self.name = name
         self.cfg = {"word_ngrams": word_ngrams, "char_ngrams": char_ngrams, "buckets": buckets, "lexicon": lexicon}
-        self.features = HashedFeatures(word_ngrams, char_ngrams, buckets, Lexicon(nlp.vocab.strings) if lexicon else None)
+        self.features = HashedFeatures(
+            word_ngrams, char_ngrams, buckets, Lexicon(nlp.vocab.strings) if lexicon else None
+        )
         self.polarity: numpy.ndarray | None = None  # (width + 1,): weights, then the intercept
         self.neutral: numpy.ndarray | None = None
         self.neutral_offset = 0.0  # added to the neutral logit: the threshold chosen on validation data
@@ -202,8 +214,14 @@ class SentimentModel:
         q = _sigmoid(rows @ self.neutral[:-1] + self.neutral[-1] + self.neutral_offset).tolist()
         return [{POSITIVE: (1 - n) * x, NEUTRAL: n, NEGATIVE: (1 - n) * (1 - x)} for x, n in zip(p, q)]
 
-    def fit(self, items: Sequence[Any], polar: Sequence[int | None], neutral: Sequence[int | None] | None = None,
-            weights: Sequence[float] | None = None, C: float = 4.0) -> None:
+    def fit(
+        self,
+        items: Sequence[Any],
+        polar: Sequence[int | None],
+        neutral: Sequence[int | None] | None = None,
+        weights: Sequence[float] | None = None,
+        C: float = 4.0,
+    ) -> None:
         """Fit the document frequencies and the heads. ``polar``: 1 positive, 0 negative, None (not
         used by the polarity head); ``neutral``: 1 neutral, 0 polar, None (not used by that head)."""
         from sklearn.linear_model import LogisticRegression
@@ -261,6 +279,7 @@ def _sigmoid(x: Any) -> numpy.ndarray:
     "storewise_sentiment",
     default_config={"word_ngrams": 2, "char_ngrams": 0, "buckets": 1 << 20, "lexicon": None},
 )
-def make_sentiment(nlp: Language, name: str, word_ngrams: int, char_ngrams: int, buckets: int,
-                   lexicon: str | None) -> SentimentModel:
+def make_sentiment(
+    nlp: Language, name: str, word_ngrams: int, char_ngrams: int, buckets: int, lexicon: str | None
+) -> SentimentModel:
     return SentimentModel(nlp, name, word_ngrams, char_ngrams, buckets, lexicon)

@@ -34,7 +34,7 @@ SENTIMENT_CONFIG: dict[str, dict[str, Any]] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _segmenter() -> Any:
     """jieba's dictionary in jieba-rs (``rjieba``, about 20x faster than jieba in Python), with every
     aspect term of the lexicon a word of its own: the terms are added, and dictionary words that

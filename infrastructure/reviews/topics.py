@@ -67,48 +67,6 @@ def tokenize(text: str, language: str | None = None) -> list[str]:
     return [w for w in _EN_WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
 
 
-def topics(texts: Sequence[str], n_topics: int = 5, top_terms: int = 8, seed: int = 0) -> list[dict[str, Any]]:
-    """Topic groups of the texts (none when there are too few texts or words): top terms, share of weight,
-    and how many texts have it as their main topic; largest first."""
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    documents = [tokenize(text) for text in texts]
-    documents = [d for d in documents if d]
-    if len(documents) < 4:
-        return []
-    vectorizer = TfidfVectorizer(
-        analyzer=lambda words: words,
-        min_df=2 if len(documents) >= 20 else 1,
-        max_df=0.9 if len(documents) >= 20 else 1.0,
-        sublinear_tf=True,
-    )
-    try:
-        matrix = vectorizer.fit_transform(documents)
-    except ValueError:  # no word left after the frequency limits
-        return []
-    k = max(1, min(n_topics, matrix.shape[1] - 1, len(documents) // 2))
-    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=300)
-    weights = model.fit_transform(matrix)
-    vocabulary = vectorizer.get_feature_names_out()
-    total = float(weights.sum()) or 1.0
-    main = Counter(int(i) for i, row in zip(weights.argmax(axis=1), weights) if row.max() > 0)
-    found = []
-    for index, component in enumerate(model.components_):
-        order = component.argsort()[::-1][:top_terms]
-        terms = [str(vocabulary[i]) for i in order if component[i] > 0]
-        if terms:
-            found.append(
-                {
-                    "terms": terms,
-                    "weight": round(float(weights[:, index].sum()) / total, 4),
-                    "review_count": main[index],
-                }
-            )
-    found.sort(key=lambda topic: -topic["weight"])
-    return found
-
-
 class TopicModel:
     """NMF topics over tf-idf of a language's training texts: vocabulary, idf and the topics' term
     weights, saved beside the language's pipeline (``topics.npz``, ``topics.json``)."""
@@ -119,8 +77,9 @@ class TopicModel:
         self.terms = [[vocabulary[i] for i in row.argsort()[::-1][:top_terms] if row[i] > 0] for row in components]
 
     @classmethod
-    def fit(cls, documents: Sequence[Sequence[str]], n_topics: int = 20, seed: int = 0,
-            max_terms: int = 20000) -> TopicModel | None:
+    def fit(
+        cls, documents: Sequence[Sequence[str]], n_topics: int = 20, seed: int = 0, max_terms: int = 20000
+    ) -> TopicModel | None:
         """Topics of tokenised documents (None with too few documents or words)."""
         from sklearn.decomposition import NMF
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -129,8 +88,13 @@ class TopicModel:
         if len(documents) < 4:
             return None
         many = len(documents) >= 20
-        vectorizer = TfidfVectorizer(analyzer=lambda words: words, min_df=2 if many else 1, max_df=0.5 if many else 1.0,
-                                     sublinear_tf=True, max_features=max_terms)
+        vectorizer = TfidfVectorizer(
+            analyzer=lambda words: words,
+            min_df=2 if many else 1,
+            max_df=0.5 if many else 1.0,
+            sublinear_tf=True,
+            max_features=max_terms,
+        )
         try:
             matrix = vectorizer.fit_transform(documents)
         except ValueError:  # no word left after the frequency limits
@@ -138,8 +102,11 @@ class TopicModel:
         k = max(1, min(n_topics, matrix.shape[1] - 1, len(documents) // 2))
         model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=300)
         model.fit(matrix)
-        return cls([str(w) for w in vectorizer.get_feature_names_out()], vectorizer.idf_.astype("f4"),
-                   model.components_.astype("f4"))
+        return cls(
+            [str(w) for w in vectorizer.get_feature_names_out()],
+            vectorizer.idf_.astype("f4"),
+            model.components_.astype("f4"),
+        )
 
     @staticmethod
     def exists(path: Path) -> bool:
@@ -172,7 +139,12 @@ class TopicModel:
         if matrix.nnz == 0:
             return numpy.zeros((len(documents), len(self.terms)), dtype="f4")
         found, _, _ = non_negative_factorization(
-            matrix, H=self.components, n_components=len(self.terms), init="custom", update_H=False, max_iter=300,
+            matrix,
+            H=self.components,
+            n_components=len(self.terms),
+            init="custom",
+            update_H=False,
+            max_iter=300,
         )
         return found
 

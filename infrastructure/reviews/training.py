@@ -111,14 +111,18 @@ def _tsv(path: Path) -> Iterator[tuple[str, str]]:
 def chinese_reviews(data_dir: Path) -> tuple[list[Review], list[Review]]:
     """The pooled Chinese reviews (first occurrence of each text: a text in both corpora counts in its
     online-shopping category) and ChnSentiCorp dev."""
-    dev = _dedupe(Review(text, label, "chnsenticorp-dev") for text, label in _tsv(data_dir / ZH_SENTICORP / "dev.tsv.gz"))
+    dev = _dedupe(
+        Review(text, label, "chnsenticorp-dev") for text, label in _tsv(data_dir / ZH_SENTICORP / "dev.tsv.gz")
+    )
     pooled = []
     if (data_dir / ZH_SHOPPING).exists():
         with _open_text(data_dir / ZH_SHOPPING) as file:
             for row in csv.DictReader(file):
                 text = (row.get("review") or "").strip().lstrip("\ufeff")
                 if text:
-                    pooled.append(Review(text, POSITIVE if row["label"].strip() == "1" else NEGATIVE, row["cat"].strip()))
+                    pooled.append(
+                        Review(text, POSITIVE if row["label"].strip() == "1" else NEGATIVE, row["cat"].strip())
+                    )
     pooled += [Review(text, label, "chnsenticorp") for text, label in _tsv(data_dir / ZH_SENTICORP / "train.tsv.gz")]
     return _dedupe(pooled), dev
 
@@ -210,8 +214,16 @@ def weights(owners: Sequence[Review], balance: str) -> list[float]:
     return [len(owners) / (len(cells) * cells[(r.family if balance == "family" else "", r.label)]) for r in owners]
 
 
-def fit(language: str, reviews: Sequence[Review], *, C: float = 4.0, titles: bool | None = None,
-        balance: str | None = None, lexicon: bool | None = None, log: Callable[[str], None] = lambda _: None) -> Any:
+def fit(
+    language: str,
+    reviews: Sequence[Review],
+    *,
+    C: float = 4.0,
+    titles: bool | None = None,
+    balance: str | None = None,
+    lexicon: bool | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> Any:
     """A pipeline (tokenizer + fitted sentiment component) for one language's reviews."""
     config = dict(SENTIMENT_CONFIG[language])
     if lexicon is not None:
@@ -224,8 +236,10 @@ def fit(language: str, reviews: Sequence[Review], *, C: float = 4.0, titles: boo
     started = time.perf_counter()
     docs = list(nlp.tokenizer.pipe(texts, batch_size=1000))
     log(f"{language}: {len(docs)} training texts tokenised in {time.perf_counter() - started:.1f} s")
-    neutral = [None if r.label != NEUTRAL and r.family not in _with_neutral(owners) else int(r.label == NEUTRAL)
-               for r in owners]
+    neutral = [
+        None if r.label != NEUTRAL and r.family not in _with_neutral(owners) else int(r.label == NEUTRAL)
+        for r in owners
+    ]
     sentiment.fit(docs, [_polar(r.label) for r in owners], neutral, weights(owners, balance), C=C)
     log(f"{language}: fitted in {time.perf_counter() - started:.1f} s")
     return nlp
@@ -280,8 +294,9 @@ def tune_neutral(nlp: Any, validation: Sequence[Review]) -> float | None:
     return best[1]
 
 
-def train_language(language: str, splits: Splits, *, C: float = 4.0, log: Callable[[str], None] = lambda _: None,
-                   **options: Any) -> tuple[Any, dict[str, float]]:
+def train_language(
+    language: str, splits: Splits, *, C: float = 4.0, log: Callable[[str], None] = lambda _: None, **options: Any
+) -> tuple[Any, dict[str, float]]:
     """Fit one language's model on its training split, tune the neutral threshold on the
     validation split, and measure it on the test sets; returns the pipeline and its metrics."""
     started = time.perf_counter()
@@ -409,8 +424,11 @@ def train_and_record(
     if model_dir.exists():
         raise ValueError(f"a sentiment model {version} exists already at {model_dir}")
     hyperparameters = {
-        "model": "hashed n-gram tf-idf logistic regression (storewise_sentiment)", "C": C,
-        "features": {lang: SENTIMENT_CONFIG[lang] for lang in languages}, "sample": sample_size, "seed": seed,
+        "model": "hashed n-gram tf-idf logistic regression (storewise_sentiment)",
+        "C": C,
+        "features": {lang: SENTIMENT_CONFIG[lang] for lang in languages},
+        "sample": sample_size,
+        "seed": seed,
         "languages": languages,
     }
     pipelines, metrics, texts, data = {}, {}, {}, {}
@@ -418,8 +436,11 @@ def train_and_record(
         for language in languages:
             splits = SPLITS[language](data_dir)
             splits.train = sample(splits.train, sample_size, seed)
-            data[language] = {"train": len(splits.train), "validation": len(splits.validation),
-                              **{name: len(test) for name, test in splits.tests.items()}}
+            data[language] = {
+                "train": len(splits.train),
+                "validation": len(splits.validation),
+                **{name: len(test) for name, test in splits.tests.items()},
+            }
             log(f"{language}: {data[language]}")
             pipelines[language], metrics[language] = train_language(language, splits, C=C, log=log)
             texts[language] = [r.text for r in splits.train]
@@ -427,8 +448,13 @@ def train_and_record(
         digest = save_model(model_dir, version, pipelines, metrics, hyperparameters, terms, texts, data)
     flat = {f"{lang}_{name}": float(value) for lang, values in metrics.items() for name, value in values.items()}
     model_id = storewise.models.record_training(
-        "sentiment", version, hyperparameters=hyperparameters, data_position=position, metrics=flat,
-        artifact_checksum=digest, artifact_path=str(model_dir.resolve()),
+        "sentiment",
+        version,
+        hyperparameters=hyperparameters,
+        data_position=position,
+        metrics=flat,
+        artifact_checksum=digest,
+        artifact_path=str(model_dir.resolve()),
         notes=f"trained on {data_dir}; {len(terms)} catalog aspect terms",
     )
     if activate:
