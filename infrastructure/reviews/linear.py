@@ -203,15 +203,22 @@ class SentimentModel:
 
     def predict(self, items: Sequence[Any]) -> list[dict[str, float]]:
         """Probabilities of the labels for docs or fragments."""
-        if not items:
-            return []
+        return self.combine(*self.logits(items)) if items else []
+
+    def logits(self, items: Sequence[Any]) -> tuple[numpy.ndarray, numpy.ndarray | None]:
+        """The polarity head's and the neutral head's logits (before the neutral offset)."""
         if self.polarity is None:
             raise ValueError("the sentiment model is not trained")
         rows = self.features.rows(items)
-        p = _sigmoid(rows @ self.polarity[:-1] + self.polarity[-1]).tolist()
-        if self.neutral is None:
+        polar = rows @ self.polarity[:-1] + self.polarity[-1]
+        return polar, None if self.neutral is None else rows @ self.neutral[:-1] + self.neutral[-1]
+
+    def combine(self, polar: numpy.ndarray, neutral: numpy.ndarray | None) -> list[dict[str, float]]:
+        """The labels' probabilities from the heads' logits."""
+        p = _sigmoid(polar).tolist()
+        if neutral is None:
             return [{POSITIVE: x, NEGATIVE: 1 - x} for x in p]
-        q = _sigmoid(rows @ self.neutral[:-1] + self.neutral[-1] + self.neutral_offset).tolist()
+        q = _sigmoid(neutral + self.neutral_offset).tolist()
         return [{POSITIVE: (1 - n) * x, NEUTRAL: n, NEGATIVE: (1 - n) * (1 - x)} for x, n in zip(p, q)]
 
     def fit(

@@ -285,10 +285,11 @@ def tune_neutral(nlp: Any, validation: Sequence[Review]) -> float | None:
     if sentiment.neutral is None or not rows:
         return None
     docs = list(nlp.tokenizer.pipe([r.text for r in rows], batch_size=1000))
+    logits = sentiment.logits(docs)
     best = (-1.0, 0.0)
     for step in range(-16, 17):
         sentiment.neutral_offset = step / 4
-        predicted = [max(cats, key=cats.get) for cats in sentiment.predict(docs)]
+        predicted = [max(cats, key=cats.get) for cats in sentiment.combine(*logits)]
         best = max(best, (macro_f1([r.label for r in rows], predicted), step / 4))
     sentiment.neutral_offset = best[1]
     return best[1]
