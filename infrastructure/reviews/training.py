@@ -236,10 +236,8 @@ def fit(
     started = time.perf_counter()
     docs = list(nlp.tokenizer.pipe(texts, batch_size=1000))
     log(f"{language}: {len(docs)} training texts tokenised in {time.perf_counter() - started:.1f} s")
-    neutral = [
-        None if r.label != NEUTRAL and r.family not in _with_neutral(owners) else int(r.label == NEUTRAL)
-        for r in owners
-    ]
+    labelled = _with_neutral(owners)
+    neutral = [int(r.label == NEUTRAL) if r.family in labelled else None for r in owners]
     sentiment.fit(docs, [_polar(r.label) for r in owners], neutral, weights(owners, balance), C=C)
     log(f"{language}: fitted in {time.perf_counter() - started:.1f} s")
     return nlp
