@@ -61,8 +61,9 @@ class ReviewAnalysisEngine(Protocol):
         """The analyser of a trained sentiment model, loaded once while it is served (ValueError or
         OSError when its artifact is missing or altered)."""
 
-    def topics(self, texts: Sequence[str], count: int) -> list[dict[str, Any]]:
-        """Topic groups of the texts: their top ``terms``, ``weight`` and ``review_count``, largest first."""
+    def topics(self, model: ModelRecord, texts: Sequence[str], count: int) -> list[dict[str, Any]]:
+        """The topics of a trained sentiment model (fitted when it was trained, not per call) that carry
+        most weight in the texts: their top ``terms``, ``weight`` and ``review_count``, largest first."""
 
     def distinctive_keywords(
         self, target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]]
@@ -84,8 +85,9 @@ class ReviewAnalysis:
         return None if model is None else self.engine.analyser(model)
 
     def topics(self, texts: Sequence[str], count: int) -> list[dict[str, Any]]:
-        """Topic groups of the texts (none when there are too few)."""
-        return self.engine.topics(texts, count) if texts else []
+        """The served sentiment model's topics in the texts (none without texts or a served model)."""
+        model = self.models.active_model(SENTIMENT_KIND)
+        return self.engine.topics(model, texts, count) if texts and model is not None else []
 
     def distinctive_keywords(
         self, target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]]

@@ -22,9 +22,9 @@ def trained_model_dir(version: str = "test-sentiment-1") -> Path:
     pipelines, metrics, texts = {}, {}, {}
     for language in ("en", "zh"):
         splits = SPLITS[language](SAMPLE)
-        pipelines[language], metrics[language] = train_language(language, splits, epochs=3, seed=0)
-        texts[language] = splits["train"].texts
-    save_model(directory, version, pipelines, metrics, {"epochs": 3}, CATALOG_TERMS, texts, {"source": str(SAMPLE)})
+        pipelines[language], metrics[language] = train_language(language, splits)
+        texts[language] = [r.text for r in splits.train]
+    save_model(directory, version, pipelines, metrics, {}, CATALOG_TERMS, texts, {"source": str(SAMPLE)}, topics=4)
     return directory
 
 

@@ -50,6 +50,18 @@ def main() -> None:
     en = _pick(rows, lambda r: r[4], lambda r: r[5], {"1": 70, "2": 70, "3": 80, "4": 80, "5": 100})
     _write(TARGET / "en/womens_clothing_ecommerce_reviews.csv.gz", header, en)
 
+    with gzip.open(SOURCE / "en/multi_domain_amazon_reviews.csv.gz", "rt", encoding="utf-8") as file:
+        reader = csv.reader(file)
+        amazon_header = next(reader)
+        amazon = [r for r in reader if len(r) == 5 and r[4].strip() and len(r[4]) < 1000]
+    amazon = _pick(
+        amazon,
+        lambda r: r[4],
+        lambda r: (r[0], r[2]),
+        {(d, y): 25 for d in ("books", "dvd", "electronics", "kitchen_and_housewares") for y in "01"},
+    )
+    _write(TARGET / "en/multi_domain_amazon_reviews.csv.gz", amazon_header, amazon)
+
     def tsv(name: str) -> list:
         with gzip.open(SOURCE / f"zh/chnsenticorp/{name}.tsv.gz", "rt", encoding="utf-8") as file:
             lines = file.read().splitlines()

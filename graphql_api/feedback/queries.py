@@ -194,8 +194,9 @@ class FeedbackQueries:
 
     @strawberry.field(
         description=(
-            "Topics (NMF over tf-idf) and distinctive keywords of the analysed reviews (not hidden) of a catalog "
-            "category's products."
+            "Topics and distinctive keywords of the analysed reviews (not hidden) of a catalog category's "
+            "products. The topics are the served sentiment model's (NMF over tf-idf of its training reviews, "
+            "fitted when it was trained), ranked by their weight in these reviews; none without a served model."
         ),
         extensions=[requires(*REVIEW_READERS)],
     )

@@ -25,7 +25,7 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     """Add this engine's sub-commands to ``storewise``, ``storewise train`` and ``storewise bench``."""
     sentiment = train.add_parser(
         "sentiment",
-        help="train the review sentiment textcat (English and Chinese) from review corpora, record it and serve it",
+        help="train the review sentiment model (English and Chinese) from review corpora, record it and serve it",
     )
     sentiment.add_argument(
         "--data-dir",
@@ -36,11 +36,13 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         "--sample", type=_positive_int, help="train on at most N texts per language (e.g. 4000 for a quick demo)"
     )
     sentiment.add_argument("--languages", default="en,zh", help="comma-separated: en, zh (default both)")
-    sentiment.add_argument("--epochs", type=_positive_int, default=3)
     sentiment.add_argument(
-        "--ngram-size", type=_positive_int, default=2, help="longest word n-gram of the bag-of-ngrams model"
+        "--C",
+        dest="C",
+        type=_positive_float,
+        default=4.0,
+        help="inverse regularisation strength of the logistic regression (default 4)",
     )
-    sentiment.add_argument("--learn-rate", type=float, default=0.002)
     sentiment.add_argument("--seed", type=int, default=0)
     sentiment.add_argument("--version", help="the model's version (default: a timestamp)")
     sentiment.add_argument("--if-absent", action="store_true", help="do nothing if a sentiment model is already served")
@@ -98,6 +100,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
 def _say(args: argparse.Namespace) -> Any:
     return (
         (lambda _: None) if getattr(args, "quiet", False) else (lambda line: print(line, file=sys.stderr, flush=True))
@@ -111,7 +120,7 @@ def _train(args: argparse.Namespace) -> int:
 
     with running(args) as storewise:
         active = storewise.models.active_model("sentiment")
-        if args.if_absent and active is not None and Path(active.artifact_path).is_dir():
+        if args.if_absent and active is not None and _readable(Path(active.artifact_path)):
             print(json.dumps({"skipped": f"sentiment model {active.version} is already served"}))
             return 0
         languages = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
@@ -121,10 +130,8 @@ def _train(args: argparse.Namespace) -> int:
             storewise,
             data_dir=args.data_dir or default_data_dir(),
             languages=languages,
-            sample=args.sample,
-            epochs=args.epochs,
-            ngram_size=args.ngram_size,
-            learn_rate=args.learn_rate,
+            sample_size=args.sample,
+            C=args.C,
             seed=args.seed,
             version=args.version,
             activate=not args.no_activate,
@@ -132,6 +139,16 @@ def _train(args: argparse.Namespace) -> int:
         )
     print(json.dumps(report, indent=2, default=str))
     return 0
+
+
+def _readable(model_dir: Path) -> bool:
+    """A model directory this version of the code can serve (one trained by an older one is not)."""
+    from .pipeline import MODEL_FORMAT, read_meta
+
+    try:
+        return read_meta(model_dir).get("format") == MODEL_FORMAT
+    except (OSError, ValueError):
+        return False
 
 
 def _reanalyse(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ def cjk_share(text: str) -> float:
 def detect_language(text: str, default: str = "en") -> str:
     """``zh`` when at least a fifth of the letters are CJK ideographs (a Latin brand name in a
     Chinese sentence is still Chinese), ``en`` when there are other letters, else ``default``."""
+    if _CJK.search(text) is None:  # most texts: no ideograph at all
+        return "en" if _LETTER.search(text) else default
     letters = len(_LETTER.findall(text))
-    if not letters:
-        return default
     return "zh" if len(_CJK.findall(text)) / letters >= 0.2 else "en"

@@ -1,10 +1,11 @@
 """The spaCy pipelines: a blank English or Chinese (jieba-segmented) pipeline with an aspect
-``entity_ruler`` and a ``textcat`` trained by the project.
+``entity_ruler`` and the sentiment component (``storewise_sentiment``, see ``linear``).
 
 A sentiment model on disk (``<artifacts>/sentiment/<version>/``) holds one spaCy pipeline
 directory per language (``en/``, ``zh/``, saved with ``nlp.to_disk``), each with the document
 frequencies of its training texts (``keywords.json``) for review keywords, and ``meta.json``
-(version, hyperparameters, metrics, data).
+(version, format, hyperparameters, metrics, data) and ``topics.npz`` / ``topics.json`` (the topic
+model of each language, fitted at training time).
 """
 
 from __future__ import annotations
@@ -17,62 +18,69 @@ from pathlib import Path
 from typing import Any
 
 from .lexicon import ASPECTS, aspect_patterns
+from .linear import NEGATIVE, NEUTRAL, POSITIVE  # noqa: F401  (the labels, re-exported)
 
-#: The textcat's labels (the Chinese data has no neutral class: its model only knows two).
-POSITIVE, NEUTRAL, NEGATIVE = "POSITIVE", "NEUTRAL", "NEGATIVE"
+#: The layout of a model directory this code reads (older ones must be trained again).
+MODEL_FORMAT = "storewise-sentiment-2"
 
 ZH_CONFIG = {"nlp": {"tokenizer": {"segmenter": "jieba"}}}
 
 
-#: Character n-grams per language beside the word n-grams (see ``architecture``).
-CHAR_NGRAMS = {"en": 0, "zh": 3}
-
-
-def bow_config(ngram_size: int = 2, char_ngram_size: int = 0, length: int = 1 << 20) -> dict[str, Any]:
-    """A bag-of-ngrams textcat (words and characters): a sparse linear model, fast to train and to run on a CPU."""
-    return {
-        "model": {
-            "@architectures": "storewise.TextCatWordCharBOW.v1",
-            "exclusive_classes": True,
-            "ngram_size": ngram_size,
-            "char_ngram_size": char_ngram_size,
-            "length": length,
-        }
-    }
+#: The sentiment component's settings per language (see ``linear``): Chinese adds character n-grams;
+#: English adds VADER's lexicon score.
+SENTIMENT_CONFIG: dict[str, dict[str, Any]] = {
+    "en": {"word_ngrams": 2, "char_ngrams": 0, "lexicon": "vader"},
+    "zh": {"word_ngrams": 2, "char_ngrams": 3, "lexicon": None},
+}
 
 
 @functools.cache
-def _jieba_words() -> bool:
-    """Make every aspect term of the lexicon a token of its own (jieba's segmenter is global):
-    add the terms, and drop dictionary words that swallow one (价格便宜 -> 价格 / 便宜)."""
-    import jieba
+def _segmenter() -> Any:
+    """jieba's dictionary in jieba-rs (``rjieba``, about 20x faster than jieba in Python), with every
+    aspect term of the lexicon a word of its own: the terms are added, and dictionary words that
+    swallow one (价格便宜 -> 价格 / 便宜) left out."""
+    import os
 
-    jieba.setLogLevel(60)
-    jieba.initialize()
+    import jieba
+    import rjieba
+
     terms = {term for terms in ASPECTS["zh"].values() for term in terms}
     swallowing = re.compile("|".join(map(re.escape, sorted((t for t in terms if len(t) >= 2), key=len, reverse=True))))
-    for word in [
-        w for w, freq in jieba.dt.FREQ.items() if freq and len(w) > 2 and w not in terms and swallowing.search(w)
-    ]:
-        jieba.del_word(word)
+    segmenter = rjieba.Jieba.empty()
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as file:
+        for line in file:
+            parts = line.split()
+            if len(parts) >= 2 and not (len(parts[0]) > 2 and parts[0] not in terms and swallowing.search(parts[0])):
+                segmenter.add_word(parts[0], int(parts[1]), parts[2] if len(parts) > 2 else None)
     for term in terms:
-        jieba.add_word(term, freq=2000)
-    return True
+        segmenter.add_word(term, 2000, None)
+    return segmenter
 
 
-class _JiebaWithoutHMM:
-    """jieba's dictionary segmentation without its HMM guesses at unknown words: about twice as
-    fast, and the character n-grams of the textcat cover what the guesses would."""
+class _RustJieba:
+    """The segmenter spaCy's Chinese tokenizer calls (``cut``): dictionary segmentation without
+    jieba's HMM guesses at unknown words; the character n-grams of the model cover those."""
 
-    @staticmethod
-    def cut(text: str, cut_all: bool = False) -> Any:
-        import jieba
+    def __init__(self) -> None:
+        self.segmenter = _segmenter()
 
-        return jieba.cut(text, cut_all=cut_all, HMM=False)
+    def cut(self, text: str, cut_all: bool = False) -> list[str]:
+        return self.segmenter.cut(text, False)
+
+
+def segment(text: str) -> list[str]:
+    """Chinese words of a text, as the review pipeline segments it."""
+    return _segmenter().cut(text, False)
+
+
+def _quiet_jieba() -> None:
+    import jieba  # spaCy's Chinese tokenizer initialises it; its start-up messages are noise here
+
+    jieba.setLogLevel(60)
 
 
 def _without_hmm(nlp: Any) -> Any:
-    nlp.tokenizer.jieba_seg = _JiebaWithoutHMM()
+    nlp.tokenizer.jieba_seg = _RustJieba()
     return nlp
 
 
@@ -80,10 +88,8 @@ def blank(language: str) -> Any:
     """A blank pipeline for ``en`` or ``zh`` (tokenizer only)."""
     import spacy
 
-    from . import architecture  # noqa: F401  (registers the textcat architecture)
-
     if language == "zh":
-        _jieba_words()
+        _quiet_jieba()
         return _without_hmm(spacy.blank("zh", config=ZH_CONFIG))
     if language == "en":
         return spacy.blank("en")
@@ -102,13 +108,20 @@ def load_pipeline(path: Path, language: str) -> Any:
     """Load one language's saved pipeline."""
     import spacy
 
-    from . import architecture  # noqa: F401  (registers the textcat architecture)
-
     if language == "zh":
-        _jieba_words()
+        _quiet_jieba()
         return _without_hmm(spacy.load(path))
     return spacy.load(path)
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
-    return json.loads((model_dir / "meta.json").read_text())
+    return json.loads((Path(model_dir) / "meta.json").read_text())
+
+
+def check_format(meta: dict[str, Any]) -> None:
+    """Refuse a model directory written by an older version of this code, with what to do."""
+    if meta.get("format") != MODEL_FORMAT:
+        raise ValueError(
+            f"sentiment model {meta.get('version')!r} was trained by an older Storewise: train it again "
+            "(`storewise train sentiment`)"
+        )

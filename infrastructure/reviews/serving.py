@@ -37,7 +37,7 @@ class MeteredAnalyser:
 
 
 class ReviewAnalysisEngine:
-    """spaCy sentiment, aspects and keywords of one served model at a time; NMF topics."""
+    """spaCy sentiment, aspects and keywords of one served model at a time; its NMF topics."""
 
     def __init__(self) -> None:
         self.served: ServedModel[ReviewAnalyser] = ServedModel(SENTIMENT_KIND, _load)
@@ -47,10 +47,10 @@ class ReviewAnalysisEngine:
         Refuses (ValueError) an artifact whose files do not match the recorded checksum."""
         return MeteredAnalyser(self.served.of(model))
 
-    def topics(self, texts: Sequence[str], count: int) -> list[dict[str, Any]]:
-        from .topics import topics
-
-        return topics(texts, count)
+    def topics(self, model: ModelRecord, texts: Sequence[str], count: int) -> list[dict[str, Any]]:
+        """The model's own topics (in its artifact) in the texts: assigned, never refitted."""
+        with engine_run("spacy-reviews"):
+            return self.served.of(model).topics(texts, count)
 
     def distinctive_keywords(
         self, target: Iterable[Sequence[str]], rest: Iterable[Sequence[str]]

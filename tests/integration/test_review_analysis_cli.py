@@ -37,8 +37,6 @@ def test_train_records_and_serves_a_model_then_reviews_are_analysed(shop, capsys
         "en",
         "--sample",
         "150",
-        "--epochs",
-        "1",
         "--quiet",
     ]
     assert main([*args, "--version", "cli-1"]) == 0

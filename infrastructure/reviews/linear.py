@@ -1,0 +1,292 @@
+"""The sentiment model: a spaCy pipeline component (``storewise_sentiment``) holding a logistic
+regression over hashed tf-idf n-grams, fitted with scikit-learn.
+
+Features of a text (its spaCy tokens, or a fragment of them):
+- word 1..``word_ngrams``-grams of the lower-cased tokens and, for Chinese, character
+  1..``char_ngrams``-grams (jieba's segmentation is ambiguous: 不太好 / 性价比 split either way),
+  hashed into ``buckets`` columns; sublinear tf x idf, L2-normalised, so a one-line review and a
+  page-long one land on the same scale (the shop sees both);
+- optionally a lexicon score (``lexicon="vader"``): VADER's word valences summed with its
+  negation and "but" rules and normalised like VADER's compound — prior knowledge that does not
+  depend on the product family.
+
+Two heads share those features: polarity (positive vs negative, every labelled text) and, where
+the training data has 3-star reviews, neutral vs polar. Their probabilities combine into
+``doc.cats``: neutral q, positive (1 - q) p, negative (1 - q) (1 - p).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy
+from scipy.sparse import csr_matrix
+from spacy.attrs import LOWER
+from spacy.language import Language
+from thinc.api import NumpyOps
+
+POSITIVE, NEUTRAL, NEGATIVE = "POSITIVE", "NEUTRAL", "NEGATIVE"
+_OPS = NumpyOps()
+#: Character code points are offset so that they never collide with a word's hash.
+_CHAR_OFFSET = numpy.uint64(1 << 40)
+_WEIGHTS = "weights.npz"
+_CONFIG = "config.json"
+
+
+class Fragment:
+    """What the model reads of a text — its lower-cased token ids and its text — for a part of a
+    doc (a clause, or the text without one word), without making a Doc of it."""
+
+    __slots__ = ("lowers", "text")
+
+    def __init__(self, lowers: Any, text: str):
+        self.lowers, self.text = lowers, text
+
+    @classmethod
+    def of(cls, doc: Any) -> Fragment:
+        return cls(doc.to_array([LOWER]), doc.text)
+
+
+class Lexicon:
+    """VADER's valences per lower-cased token id, with its negation and "but" rules (looked up in
+    sorted arrays: a review's tokens at once, no Python loop over them)."""
+
+    def __init__(self, strings: Any):
+        from vaderSentiment import vaderSentiment as vader
+
+        valences = {
+            strings.add(word): float(value) for word, value in vader.SentimentIntensityAnalyzer().lexicon.items()
+        }
+        self.keys = numpy.array(sorted(valences), dtype="uint64")
+        self.values = numpy.array([valences[k] for k in self.keys.tolist()], dtype="f8")
+        self.negators = numpy.array(
+            sorted({strings.add(w) for w in [*vader.NEGATE, "n't", "not", "no", "never"]}), dtype="uint64"
+        )
+        self.but = numpy.uint64(strings.add("but"))
+        self.scalar = vader.N_SCALAR
+
+    @staticmethod
+    def _find(table: numpy.ndarray, lowers: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+        at = numpy.minimum(numpy.searchsorted(table, lowers), len(table) - 1)
+        return at, table[at] == lowers
+
+    def compound(self, lowers: numpy.ndarray) -> float:
+        if not len(lowers):
+            return 0.0
+        at, found = self._find(self.keys, lowers)
+        if not found.any():
+            return 0.0
+        values = numpy.where(found, self.values[at], 0.0)
+        negator = self._find(self.negators, lowers)[1]
+        if negator.any():  # a negator among the three tokens before a word turns its valence
+            before = numpy.convolve(negator.astype("f8"), [0.0, 1.0, 1.0, 1.0])[: len(lowers)]
+            values = numpy.where(before > 0, values * self.scalar, values)
+        buts = numpy.flatnonzero(lowers == self.but)
+        if len(buts):  # what follows "but" counts more than what precedes it
+            values[: buts[0]] *= 0.5
+            values[buts[0] + 1 :] *= 1.5
+        total = float(values.sum())
+        return total / math.sqrt(total * total + 15)
+
+
+class HashedFeatures:
+    """Hashed word (and character) n-gram counts of texts, as tf-idf rows."""
+
+    def __init__(self, word_ngrams: int, char_ngrams: int, buckets: int, lexicon: Lexicon | None):
+        self.word_ngrams, self.char_ngrams, self.buckets, self.lexicon = word_ngrams, char_ngrams, buckets, lexicon
+        self.idf: numpy.ndarray = numpy.ones(buckets, dtype="f4")
+
+    @property
+    def width(self) -> int:
+        return self.buckets + (1 if self.lexicon is not None else 0)
+
+    def keys(self, lowers: Any, text: str) -> numpy.ndarray:
+        """The buckets of one text's n-grams (repeated as often as they occur)."""
+        words = numpy.ascontiguousarray(lowers, dtype="uint64")
+        grams = [words] + [_OPS.ngrams(n, words) for n in range(2, self.word_ngrams + 1) if len(words) >= n]
+        if self.char_ngrams:
+            chars = numpy.frombuffer("".join(text.split()).lower().encode("utf-32-le"), dtype=numpy.uint32)
+            chars = chars.astype("uint64")
+            grams.append(chars + _CHAR_OFFSET)
+            grams += [_OPS.ngrams(n, chars) for n in range(2, self.char_ngrams + 1) if len(chars) >= n]
+        return (numpy.concatenate(grams) % numpy.uint64(self.buckets)).astype("int64")
+
+    def counts(self, items: Iterable[Any]) -> tuple[csr_matrix, list[float]]:
+        """Raw counts (for the document frequencies) and the lexicon scores of docs or fragments."""
+        keys, lengths, lexical = [], [], []
+        for item in items:
+            lowers = item.lowers if isinstance(item, Fragment) else item.to_array([LOWER])
+            found = self.keys(lowers, item.text if self.char_ngrams else "")  # a Doc makes its text from its tokens
+            keys.append(found)
+            lengths.append(len(found))
+            if self.lexicon is not None:
+                lexical.append(self.lexicon.compound(numpy.asarray(lowers, dtype="uint64")))
+        cols = numpy.concatenate(keys) if keys else numpy.zeros(0, "int64")
+        rows = numpy.repeat(numpy.arange(len(lengths)), lengths)
+        # Converting (row, column) pairs to CSR sums the repeated ones: the counts.
+        matrix = csr_matrix((numpy.ones(len(cols), dtype="f4"), (rows, cols)), shape=(len(lengths), self.buckets))
+        matrix.sum_duplicates()
+        return matrix, lexical
+
+    def fit_idf(self, counts: csr_matrix) -> None:
+        """Smoothed inverse document frequencies (as scikit-learn's TfidfTransformer)."""
+        df = numpy.bincount(counts.indices, minlength=self.buckets)
+        n = counts.shape[0]
+        self.idf = (numpy.log((1 + n) / (1 + df)) + 1).astype("f4")
+
+    def transform(self, counts: csr_matrix, lexical: list[float]) -> csr_matrix:
+        """Sublinear tf x idf, L2-normalised rows; the lexicon score as a last column."""
+        matrix = counts.copy()
+        matrix.data = (1 + numpy.log(matrix.data)) * self.idf[matrix.indices]
+        lengths = numpy.diff(matrix.indptr)
+        row_of = numpy.repeat(numpy.arange(matrix.shape[0]), lengths)
+        norms = numpy.sqrt(numpy.bincount(row_of, weights=matrix.data.astype("f8") ** 2, minlength=matrix.shape[0]))
+        norms[norms == 0] = 1
+        matrix.data /= norms[row_of].astype("f4")
+        if self.lexicon is None:
+            return matrix
+        from scipy.sparse import hstack
+
+        return hstack([matrix, csr_matrix(numpy.asarray(lexical, dtype="f4")[:, None])], format="csr")
+
+    def rows(self, items: Sequence[Any]) -> csr_matrix:
+        return self.transform(*self.counts(items))
+
+
+class SentimentModel:
+    """The polarity head and the optional neutral head over ``HashedFeatures``."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        word_ngrams: int = 2,
+        char_ngrams: int = 0,
+        buckets: int = 1 << 20,
+        lexicon: str | None = None,
+    ):
+        self.name = name
+        self.cfg = {"word_ngrams": word_ngrams, "char_ngrams": char_ngrams, "buckets": buckets, "lexicon": lexicon}
+        self.features = HashedFeatures(
+            word_ngrams, char_ngrams, buckets, Lexicon(nlp.vocab.strings) if lexicon else None
+        )
+        self.polarity: numpy.ndarray | None = None  # (width + 1,): weights, then the intercept
+        self.neutral: numpy.ndarray | None = None
+        self.neutral_offset = 0.0  # added to the neutral logit: the threshold chosen on validation data
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (POSITIVE, NEUTRAL, NEGATIVE) if self.neutral is not None else (POSITIVE, NEGATIVE)
+
+    def __call__(self, doc: Any) -> Any:
+        doc.cats = self.predict([doc])[0]
+        return doc
+
+    def pipe(self, docs: Iterable[Any], batch_size: int = 256) -> Iterable[Any]:
+        batch: list[Any] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._set(batch)
+                batch = []
+        if batch:
+            yield from self._set(batch)
+
+    def _set(self, docs: list[Any]) -> list[Any]:
+        for doc, cats in zip(docs, self.predict(docs)):
+            doc.cats = cats
+        return docs
+
+    def predict(self, items: Sequence[Any]) -> list[dict[str, float]]:
+        """Probabilities of the labels for docs or fragments."""
+        return self.combine(*self.logits(items)) if items else []
+
+    def logits(self, items: Sequence[Any]) -> tuple[numpy.ndarray, numpy.ndarray | None]:
+        """The polarity head's and the neutral head's logits (before the neutral offset)."""
+        if self.polarity is None:
+            raise ValueError("the sentiment model is not trained")
+        rows = self.features.rows(items)
+        polar = rows @ self.polarity[:-1] + self.polarity[-1]
+        return polar, None if self.neutral is None else rows @ self.neutral[:-1] + self.neutral[-1]
+
+    def combine(self, polar: numpy.ndarray, neutral: numpy.ndarray | None) -> list[dict[str, float]]:
+        """The labels' probabilities from the heads' logits."""
+        p = _sigmoid(polar).tolist()
+        if neutral is None:
+            return [{POSITIVE: x, NEGATIVE: 1 - x} for x in p]
+        q = _sigmoid(neutral + self.neutral_offset).tolist()
+        return [{POSITIVE: (1 - n) * x, NEUTRAL: n, NEGATIVE: (1 - n) * (1 - x)} for x, n in zip(p, q)]
+
+    def fit(
+        self,
+        items: Sequence[Any],
+        polar: Sequence[int | None],
+        neutral: Sequence[int | None] | None = None,
+        weights: Sequence[float] | None = None,
+        C: float = 4.0,
+    ) -> None:
+        """Fit the document frequencies and the heads. ``polar``: 1 positive, 0 negative, None (not
+        used by the polarity head); ``neutral``: 1 neutral, 0 polar, None (not used by that head)."""
+        from sklearn.linear_model import LogisticRegression
+
+        counts, lexical = self.features.counts(items)
+        self.features.fit_idf(counts)
+        rows = self.features.transform(counts, lexical)
+        w = numpy.ones(len(items)) if weights is None else numpy.asarray(weights, dtype="f8")
+
+        def head(labels: Sequence[int | None]) -> numpy.ndarray:
+            keep = numpy.array([y is not None for y in labels])
+            y = numpy.array([int(v) for v in labels if v is not None])
+            if len(set(y.tolist())) < 2:
+                raise ValueError(f"{self.name}: the training data needs texts of both classes")
+            balance = numpy.bincount(y, minlength=2)
+            sample = w[keep] * len(y) / (2 * balance[y])  # both classes weigh the same
+            model = LogisticRegression(C=C, solver="liblinear", max_iter=2000)
+            model.fit(rows[keep], y, sample_weight=sample)
+            return numpy.concatenate([model.coef_[0], model.intercept_]).astype("f4")
+
+        self.polarity = head(polar)
+        self.neutral = head(neutral) if neutral is not None and any(v == 1 for v in neutral) else None
+
+    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays = {"idf": self.features.idf}
+        if self.polarity is not None:
+            arrays["polarity"] = self.polarity
+        if self.neutral is not None:
+            arrays["neutral"] = self.neutral
+        numpy.savez_compressed(path / _WEIGHTS, **arrays)
+        (path / _CONFIG).write_text(json.dumps({**self.cfg, "neutral_offset": self.neutral_offset}))
+
+    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> SentimentModel:
+        path = Path(path)
+        self.neutral_offset = float(json.loads((path / _CONFIG).read_text()).get("neutral_offset", 0.0))
+        with numpy.load(path / _WEIGHTS) as arrays:
+            self.features.idf = arrays["idf"]
+            self.polarity = arrays["polarity"] if "polarity" in arrays else None
+            self.neutral = arrays["neutral"] if "neutral" in arrays else None
+        return self
+
+    def weight_of(self, lower: int) -> float:
+        """The polarity weight of one word (its unigram bucket), for tests and inspection."""
+        assert self.polarity is not None
+        return float(self.polarity[int(numpy.uint64(lower) % numpy.uint64(self.features.buckets))])
+
+
+def _sigmoid(x: Any) -> numpy.ndarray:
+    return 1 / (1 + numpy.exp(-numpy.clip(numpy.asarray(x, dtype="f8"), -30, 30)))
+
+
+@Language.factory(
+    "storewise_sentiment",
+    default_config={"word_ngrams": 2, "char_ngrams": 0, "buckets": 1 << 20, "lexicon": None},
+)
+def make_sentiment(
+    nlp: Language, name: str, word_ngrams: int, char_ngrams: int, buckets: int, lexicon: str | None
+) -> SentimentModel:
+    return SentimentModel(nlp, name, word_ngrams, char_ngrams, buckets, lexicon)
