@@ -106,6 +106,16 @@ class FeatureContribution:
     contribution: float = strawberry.field(description="Its contribution to the log-odds (SHAP value).")
 
 
+@strawberry.type(description="One fact of a customer's history that the BG/NBD churn risk rests on.")
+class ChurnFact:
+    feature: str = strawberry.field(
+        description="`repeat_purchase_days`, `recency_days`, `tenure_days` or `mean_gap_days`."
+    )
+    value: float | None = strawberry.field(
+        description="The customer's value (null where undefined, e.g. gaps of one order)."
+    )
+
+
 @strawberry.type(
     description="The probability that the customer orders within the horizon, from the served model, with why."
 )
@@ -116,6 +126,19 @@ class PurchaseProbability:
     as_of: datetime = strawberry.field(description="The instant the customer's history was read up to.")
     explanation: list[FeatureContribution] = strawberry.field(
         description="The features that mattered most, strongest first."
+    )
+    churn_risk: float | None = strawberry.field(
+        default=None,
+        description="Churn risk: 1 - P(alive), the probability that the customer has stopped buying, by the BG/NBD "
+        "customer-base model fitted with the served model (null for a model trained without it).",
+    )
+    expected_orders: float | None = strawberry.field(
+        default=None, description="Orders the BG/NBD model expects from the customer within the horizon."
+    )
+    churn_basis: list[ChurnFact] = strawberry.field(
+        default_factory=list,
+        description="What the churn risk rests on: repeat purchase days, days since the last order, tenure and "
+        "mean gap (BG/NBD is a closed form of these).",
     )
 
     @classmethod
@@ -129,6 +152,9 @@ class PurchaseProbability:
                 FeatureContribution(feature=e["feature"], value=e["value"], contribution=e["contribution"])
                 for e in scored["explanation"]
             ],
+            churn_risk=scored.get("churn_risk"),
+            expected_orders=scored.get("expected_orders"),
+            churn_basis=[ChurnFact(feature=e["feature"], value=e["value"]) for e in scored.get("churn_basis", [])],
         )
 
 

@@ -153,11 +153,12 @@ class MarketingEngine:
 
         model = self.purchase_model(trained)
         tx = purchase.transactions(order_lines)
-        frame = purchase.features(tx, pd.Timestamp(as_of), model.categories, _activity_frame(activity))
+        frame = model.frame(tx, pd.Timestamp(as_of), _activity_frame(activity))
         if frame.empty:
             return {}
         probabilities = model.predict(frame)
         explanations = model.explain(frame)
+        churn = _churn(frame)
         return {
             customer: {
                 "probability": float(p),
@@ -165,6 +166,7 @@ class MarketingEngine:
                 "model_version": model.version,
                 "model_id": trained.id,
                 "as_of": as_of,
+                **churn.get(customer, {}),
                 "explanation": [
                     {**e, "value": None if isinstance(e["value"], float) and math.isnan(e["value"]) else e["value"]}
                     for e in explanation
@@ -224,6 +226,29 @@ class MarketingEngine:
             significant=(diff - Z95 * se) > 0 or (diff + Z95 * se) < 0,
         )
         return result
+
+
+def _churn(frame: Any) -> dict[Any, dict[str, Any]]:
+    """The BG/NBD view of each customer: churn risk (1 - P(alive)), expected orders in the horizon, and
+    the history it rests on (repeat purchase days, days since the last order, mean gap)."""
+    if "bgnbd_p_alive" not in frame.columns:  # a model trained before the BG/NBD features
+        return {}
+    out = {}
+    for customer, row in frame.iterrows():
+        facts = {
+            "repeat_purchase_days": row["purchase_days"] - 1,
+            "recency_days": row["recency_days"],
+            "tenure_days": row["tenure_days"],
+            "mean_gap_days": row["mean_gap_days"],
+        }
+        out[customer] = {
+            "churn_risk": float(1.0 - row["bgnbd_p_alive"]),
+            "expected_orders": float(row["bgnbd_expected"]),
+            "churn_basis": [
+                {"feature": k, "value": None if math.isnan(float(v)) else float(v)} for k, v in facts.items()
+            ],
+        }
+    return out
 
 
 def _purchase_model(path: Path) -> Any:

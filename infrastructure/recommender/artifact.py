@@ -138,6 +138,7 @@ def precompute(
     similar: int = 50,
     explain: int = 3,
     popular: int = 200,
+    item_batch: int = 512,
     manifest: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ServingArtifact:
@@ -154,37 +155,30 @@ def precompute(
         top_items[batch], top_scores[batch] = best, np.where(np.isfinite(scores), scores, 0)
     if progress:
         progress(f"ranked {n_users} users")
-    because = np.full((n_users, n, max(explain, 1)), -1, dtype=np.int32)
-    if explain:
-        for user in range(n_users):
-            own = r.indices[r.indptr[user] : r.indptr[user + 1]]
-            targets = top_items[user][top_items[user] >= 0]
-            if len(own) == 0 or len(targets) == 0:
-                continue
-            # A score is a sum over the user's items (exactly for the graph filter): each one's share.
-            shares = model.pair_scores(own, targets) * r.data[r.indptr[user] : r.indptr[user + 1]][:, None]
-            order = np.argsort(-shares, axis=0, kind="stable")[:explain]
-            picked = own[order]
-            picked[np.take_along_axis(shares, order, axis=0) <= 0] = -1
-            because[user, : len(targets), : len(order)] = picked.T
-        if progress:
-            progress(f"explained {n_users} users' recommendations")
-    similar = min(similar, n_items - 1)
-    similar_items = np.full((n_items, max(similar, 0)), -1, dtype=np.int32)
-    similar_scores = np.zeros((n_items, max(similar, 0)), dtype=np.float32)
-    if similar > 0:
-        for start in range(0, n_items, 1024):
-            batch = np.arange(start, min(start + 1024, n_items))
+    similar = max(min(similar, n_items - 1), 0)
+    similar_items = np.full((n_items, similar), -1, dtype=np.int32)
+    similar_scores = np.zeros((n_items, similar), dtype=np.float32)
+    explainer = _Explanations(r, top_items, explain)
+    if similar > 0 or explain:
+        # One pass over the filter's item rows serves both: each item's most similar items, and each
+        # user's share in a score (the user's weight on the item times the row's entry at the target).
+        for start in range(0, n_items, item_batch):
+            batch = np.arange(start, min(start + item_batch, n_items))
             rows = model.item_rows(batch).astype(np.float32, copy=False)
-            rows[np.arange(len(batch)), batch] = -np.inf  # an item is not similar to itself
-            best = np.argpartition(-rows, similar - 1, axis=1)[:, :similar]
-            values = np.take_along_axis(rows, best, axis=1)
-            order = np.argsort(-values, axis=1, kind="stable")
-            best, values = np.take_along_axis(best, order, axis=1), np.take_along_axis(values, order, axis=1)
-            best[~(values > 0)] = -1  # nothing in common
-            similar_items[batch], similar_scores[batch] = best, np.where(values > 0, values, 0)
+            if explain:
+                explainer.add(batch, rows)
+            if similar > 0:
+                rows = np.array(rows)  # a writable copy
+                rows[np.arange(len(batch)), batch] = -np.inf  # an item is not similar to itself
+                best = np.argpartition(-rows, similar - 1, axis=1)[:, :similar]
+                values = np.take_along_axis(rows, best, axis=1)
+                order = np.argsort(-values, axis=1, kind="stable")
+                best, values = np.take_along_axis(best, order, axis=1), np.take_along_axis(values, order, axis=1)
+                best[~(values > 0)] = -1  # nothing in common
+                similar_items[batch], similar_scores[batch] = best, np.where(values > 0, values, 0)
         if progress:
-            progress(f"found similar items of {n_items} items")
+            progress(f"explained {n_users} users' recommendations and found similar items of {n_items} items")
+    because = explainer.result()
     popularity = np.asarray(r.sum(axis=0)).ravel()
     popular_items = np.argsort(-popularity, kind="stable")[:popular]
     popular_items = popular_items[popularity[popular_items] > 0].astype(np.int32)
@@ -200,3 +194,48 @@ def precompute(
         popular_scores=popularity[popular_items].astype(np.float32),
         manifest=dict(manifest or {}),
     )
+
+
+class _Explanations:
+    """For each user and each of their top items, the user's ``explain`` own items with the largest
+    positive share in its score, gathered from the filter's item rows batch by batch (exact for the
+    graph filters, whose scores are sums of those shares)."""
+
+    def __init__(self, r: sp.csr_matrix, top_items: np.ndarray, explain: int):
+        self.by_item = r.tocsc()
+        self.top_items = top_items
+        self.explain = explain
+        shape = (*top_items.shape, max(explain, 1))
+        self.values = np.full(shape, -np.inf, dtype=np.float32)
+        self.items = np.full(shape, -1, dtype=np.int32)
+
+    def add(self, batch: np.ndarray, rows: np.ndarray) -> None:
+        indptr = self.by_item.indptr
+        lo, hi = indptr[batch[0]], indptr[batch[-1] + 1]
+        users = self.by_item.indices[lo:hi]
+        if len(users) == 0:
+            return
+        weights = self.by_item.data[lo:hi]
+        local = np.repeat(np.arange(len(batch)), np.diff(indptr[batch[0] : batch[-1] + 2]))
+        targets = self.top_items[users]
+        shares = rows[local[:, None], np.maximum(targets, 0)] * weights[:, None]
+        shares[targets < 0] = -np.inf
+        # A user may own several items of the batch: merge one of each user's pairs per round.
+        order = np.argsort(users, kind="stable")
+        starts = np.r_[0, np.flatnonzero(np.diff(users[order])) + 1]
+        occurrence = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        for round_ in range(int(occurrence.max()) + 1):
+            pairs = order[occurrence == round_]
+            who = users[pairs]
+            values = np.concatenate([self.values[who], shares[pairs][..., None]], axis=2)
+            owned = np.broadcast_to(batch[local[pairs]][:, None, None], (len(pairs), targets.shape[1], 1))
+            items = np.concatenate([self.items[who], owned], axis=2)
+            keep = np.argsort(-values, axis=2, kind="stable")[..., : self.explain]
+            self.values[who] = np.take_along_axis(values, keep, axis=2)
+            self.items[who] = np.take_along_axis(items, keep, axis=2)
+
+    def result(self) -> np.ndarray:
+        items = self.items.copy()
+        items[~(self.values > 0)] = -1  # only items that raised the score explain it
+        items[self.top_items < 0] = -1
+        return items

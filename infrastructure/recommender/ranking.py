@@ -23,16 +23,18 @@ class Recommender(Protocol):
 
     def item_rows(self, items: np.ndarray) -> np.ndarray: ...
 
-    def pair_scores(self, items: np.ndarray, targets: np.ndarray) -> np.ndarray: ...
-
     def hyperparameters(self) -> dict[str, Any]: ...
 
 
 def build(name: str, **parameters: Any) -> Recommender:
-    """A model by name: ``gf-cf`` (graph filter), ``item-graph`` (graph filter without the
-    low-pass part) or ``lightgcn``."""
-    from .graph_filter import GraphFilter
+    """A model by name: ``bspm``, ``gf-cf``, ``turbo-cf`` (graph filters), ``item-graph`` (GF-CF without
+    the low-pass part) or ``lightgcn``."""
+    from .graph_filter import BSPM, GraphFilter, TurboCF
 
+    if name == "bspm":
+        return BSPM(**parameters)
+    if name == "turbo-cf":
+        return TurboCF(**parameters)
     if name == "gf-cf":
         return GraphFilter(**parameters)
     if name == "item-graph":
@@ -44,7 +46,7 @@ def build(name: str, **parameters: Any) -> Recommender:
     raise ValueError(f"no model {name!r} (known: {', '.join(MODELS)})")
 
 
-MODELS = ("gf-cf", "item-graph", "lightgcn")
+MODELS = ("bspm", "gf-cf", "turbo-cf", "item-graph", "lightgcn")
 
 
 def _scores(model: Recommender, train: sp.csr_matrix, users: np.ndarray) -> np.ndarray:
@@ -65,21 +67,20 @@ def top_k(
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Each batch of users with their ``k`` best items and scores, best first, never an item the
     user has in ``train`` (nor one outside ``allowed``, a boolean mask over items, where given)."""
+    import torch
+
     train = train.tocsr()
     n_items = train.shape[1]
     k = min(k, n_items)
     for start in range(0, len(users), batch_size):
         batch = users[start : start + batch_size]
-        scores = _scores(model, train, batch).astype(np.float32, copy=False)
+        scores = torch.from_numpy(_scores(model, train, batch).astype(np.float32, copy=False))
         seen = train[batch].tocoo()
-        scores[seen.row, seen.col] = -np.inf
+        scores[torch.from_numpy(seen.row.astype(np.int64)), torch.from_numpy(seen.col.astype(np.int64))] = -np.inf
         if allowed is not None:
-            scores[:, ~allowed] = -np.inf
-        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        best_scores = np.take_along_axis(scores, best, axis=1)
-        order = np.argsort(-best_scores, axis=1, kind="stable")
-        items = np.take_along_axis(best, order, axis=1)
-        values = np.take_along_axis(best_scores, order, axis=1)
+            scores[:, torch.from_numpy(~allowed)] = -np.inf
+        best = torch.topk(scores, k, dim=1)  # a partial selection, best first: no full sort
+        items, values = best.indices.numpy().astype(np.int64), best.values.numpy()
         items[~np.isfinite(values)] = -1  # fewer than k items left to recommend
         yield batch, items, values
 

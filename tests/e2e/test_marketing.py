@@ -175,9 +175,10 @@ async def test_segments_allocation_and_campaign_performance(api):
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 async def test_purchase_probability_with_its_explanation(api):
+
     query = (
         "query($id: ID!) { customer(id: $id) { purchaseProbability { probability horizonDays modelVersion "
-        "explanation { feature value contribution } } } }"
+        "explanation { feature value contribution } churnRisk expectedOrders churnBasis { feature value } } } }"
     )
 
     def shop() -> dict:
@@ -213,6 +214,14 @@ async def test_purchase_probability_with_its_explanation(api):
     assert 0 <= occasional["probability"] < regular["probability"] <= 1
     assert regular["horizonDays"] == 30 and regular["modelVersion"] == model.version
     assert regular["explanation"] and all(isinstance(e["contribution"], float) for e in regular["explanation"])
+    # The BG/NBD churn risk (scored as of now, years after these orders: near certain for both) and what it rests on.
+    assert 0 <= regular["churnRisk"] <= 1 and 0 <= occasional["churnRisk"] <= 1 and regular["expectedOrders"] >= 0
+    basis = {
+        name: {f["feature"]: f["value"] for f in found["churnBasis"]}
+        for name, found in (("regular", regular), ("occasional", occasional))
+    }
+    assert set(basis["regular"]) == {"repeat_purchase_days", "recency_days", "tenure_days", "mean_gap_days"}
+    assert basis["regular"]["repeat_purchase_days"] > basis["occasional"]["repeat_purchase_days"] == 1
     nobody = await marketer.data(query, id=to_global_id("Customer", ids["guest"]))
     assert nobody["customer"]["purchaseProbability"] is None
     denied = await (await api.as_customer(to_global_id("Customer", ids[0]))).post(

@@ -148,6 +148,45 @@ def test_bench_cli_on_a_tiny_lightgcn_file(capsys) -> None:
     assert report["users"] == 12 and report["train_seconds"] >= 0 and report["peak_memory_mb"] > 0
 
 
+def test_bench_cli_prints_every_candidate_side_by_side(capsys) -> None:
+    code = main(
+        [
+            "bench",
+            "recommender",
+            "--train",
+            str(FIXTURES / "lightgcn_tiny_train.txt"),
+            "--test",
+            str(FIXTURES / "lightgcn_tiny_test.txt"),
+            "--model",
+            "all",
+            "--rank",
+            "4",
+            "--bspm-rank",
+            "4",
+            "--epochs",
+            "3",
+            "--dim",
+            "8",
+            "--k",
+            "2",
+        ]
+    )
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {row["model"]: row for row in report["results"]}
+    assert list(rows) == ["bspm", "gf-cf", "turbo-cf", "item-graph", "lightgcn"]
+    for row in rows.values():
+        assert {"recall", "ndcg", "precision", "coverage", "train_seconds", "evaluate_seconds"} <= set(row)
+    # The graph filters find each user's test item in their own community (two items left there).
+    assert rows["bspm"]["recall"] == rows["turbo-cf"]["recall"] == 1.0
+
+
+def test_bench_cold_start_refuses_other_files(capsys, tmp_path) -> None:
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    assert main(["bench", "cold-start", "--data", str(tmp_path / "other.csv"), "--output", ""]) == 2
+    assert "not Online Retail data" in capsys.readouterr().err
+
+
 def test_bench_cli_validation_split_and_bad_input(capsys, tmp_path) -> None:
     code = main(
         [

@@ -32,13 +32,17 @@ def graph() -> sp.csr_matrix:
 
 
 MODELS = [
+    ("bspm", {"rank": 4}),
+    ("bspm", {"rank": 4, "sharpen": "exact"}),
+    ("turbo-cf", {}),
     ("gf-cf", {"alpha": 0.3, "rank": 4}),
     ("item-graph", {}),
     ("lightgcn", {"epochs": 40, "dim": 16, "layers": 2, "lr": 0.05, "batch_size": 64}),
+    ("lightgcn", {"epochs": 5, "dim": 8, "layers": 2, "lr": 0.01, "batch_size": 64, "init": "spectral"}),
 ]
 
 
-@pytest.fixture(scope="module", params=MODELS, ids=[name for name, _ in MODELS])
+@pytest.fixture(scope="module", params=MODELS, ids=[f"{name}-{n}" for n, (name, _) in enumerate(MODELS)])
 def fitted(request: pytest.FixtureRequest, graph: sp.csr_matrix):
     name, parameters = request.param
     return build(name, **parameters).fit(graph)
