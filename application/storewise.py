@@ -21,6 +21,7 @@ from .feedback import FeedbackApplication, ReviewAnalysis, ReviewAnalysisEngine
 from .inventory import InventoryApplication
 from .marketing import MarketingApplication, MarketingData, MarketingDecisions, MarketingEngine
 from .models import ModelRegistryApplication
+from .outcomes import OutcomeData, Outcomes
 from .recommendations import Recommendations, RecommenderData, RecommenderEngine
 from .replenishment import PlanningEngine, Replenishment
 from .system import StorewiseRunner
@@ -36,6 +37,7 @@ class Engines:
     marketing: MarketingEngine
     marketing_data: MarketingData
     planning: PlanningEngine
+    outcome_data: OutcomeData
 
 
 class Storewise:
@@ -52,6 +54,16 @@ class Storewise:
             self.marketing, self.models, self.campaigns, engines.marketing_data, engines.marketing, self.event_counts
         )
         self.replenishment = Replenishment(self.inventory, engines.planning, self.event_counts)
+        self.outcomes = Outcomes(
+            self.campaigns,
+            self.marketing,
+            self.models,
+            engines.marketing,
+            engines.marketing_data,
+            engines.outcome_data,
+            self.event_counts,
+        )
+        self.marketing_decisions.measured_results = self.outcomes.measured_campaign_results
         # The review process manager analyses with the served model: connected before it catches up.
         self.feedback.use(self.review_analysis)
         runner.catch_up()

@@ -46,6 +46,7 @@ def build_engines(settings: Settings, runner: StorewiseRunner, read_side: Projec
     """Every engine and the read models it reads, each behind its port; ``given`` replaces any of
     them by name (a fake in a test)."""
     from projections.marketing import SqlMarketingData
+    from projections.outcomes import SqlOutcomeData
 
     from .forecasting.service import ReplenishmentEngine
     from .marketing.engine import MarketingEngine
@@ -62,6 +63,7 @@ def build_engines(settings: Settings, runner: StorewiseRunner, read_side: Projec
         "marketing": lambda: MarketingEngine(artifacts / PURCHASE_KIND, settings.segment_rules),
         "marketing_data": lambda: SqlMarketingData(read_side.engine),
         "planning": lambda: ReplenishmentEngine(read_side),
+        "outcome_data": lambda: SqlOutcomeData(read_side),
     }
     if unknown := set(given) - set(makers):
         raise TypeError(f"no engine named {', '.join(sorted(unknown))} (known: {', '.join(makers)})")
