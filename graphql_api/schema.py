@@ -48,6 +48,8 @@ from .marketing.mutations import MarketingMutations
 from .marketing.queries import MarketingQueries, load_budget_allocation
 from .models.mutations import ModelMutations
 from .models.queries import ModelQueries, load_trained_model
+from .outcomes.mutations import OutcomeMutations
+from .outcomes.queries import OutcomeQueries
 from .recommendations.queries import RecommendationQueries
 from .replenishment.mutations import ReplenishmentMutations
 from .replenishment.queries import ReplenishmentQueries, load_replenishment_plan
@@ -98,6 +100,7 @@ class Query(
     MarketingQueries,
     RecommendationQueries,
     ReplenishmentQueries,
+    OutcomeQueries,
 ):
     @strawberry.field(
         description="Any object with a global ID (null if there is none with that ID).",
@@ -152,6 +155,7 @@ class Mutation(
     ModelMutations,
     MarketingMutations,
     ReplenishmentMutations,
+    OutcomeMutations,
 ):
     pass
 
