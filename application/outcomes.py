@@ -251,9 +251,7 @@ class Outcomes:
 
     # --- purchase predictions against purchases -----------------------------------------------
 
-    def record_purchase_predictions(
-        self, *, as_of: datetime | None = None, idempotency_key: str | None = None
-    ) -> UUID:
+    def record_purchase_predictions(self, *, as_of: datetime | None = None, idempotency_key: str | None = None) -> UUID:
         """Score every customer with the served purchase model as of an instant and record the
         probabilities, with the drift of each input feature from the training data (PSI)."""
         model = self.models.active_model(PURCHASE_KIND)

@@ -6,8 +6,14 @@ one segment on one *channel* (e-mail, social, search...) with a *budget*. It is
 drafted, launched, possibly paused and resumed, and ended; its *outcome* —
 spend, reach, conversions, revenue — is recorded as it becomes known, either typed in
 by hand (*hand-typed outcome*) or *measured*: a campaign launched with its *audience*
-(the segment's customers who consented to marketing) and a *held-out group* drawn from
-it at random is judged by the orders attributed to it (see ``domain.outcomes``).
+(the segment's customers who consented to marketing at that instant) and a *held-out
+group* drawn from it at random (with a recorded seed) is judged by the orders attributed
+to it. *Attribution rule*: an order is attributed to a measured campaign when its customer
+is in the campaign's audience (treated or held out) and places it from the launch until
+the campaign ends, at most ``attribution_days`` after the launch, in the campaign's
+currency, and it was not cancelled nor found unfulfillable. A *conversion* is an audience
+member with at least one attributed order; the *uplift* is the treated group's conversion
+rate minus the held-out group's (see ``domain.outcomes``).
 """
 
 from __future__ import annotations
@@ -135,7 +141,11 @@ class Campaign(Aggregate):
         ``launch``; a held-out share strictly between 0 and 1; an attribution window of 1 to 365 days."""
         if isinstance(holdout_share, bool) or not 0 < float(holdout_share) < 1:
             raise InvalidArgument("the held-out share is strictly between 0 and 1", field="holdoutShare")
-        if isinstance(attribution_days, bool) or not isinstance(attribution_days, int) or not 1 <= attribution_days <= 365:
+        if (
+            isinstance(attribution_days, bool)
+            or not isinstance(attribution_days, int)
+            or not 1 <= attribution_days <= 365
+        ):
             raise InvalidArgument("the attribution window is 1 to 365 days", field="attributionDays")
         self.launch(at)
         treated, held_out = draw_holdout(audience, float(holdout_share), int(seed))

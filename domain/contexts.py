@@ -76,9 +76,9 @@ CONTEXTS: tuple[BoundedContext, ...] = (
     BoundedContext(
         "Marketing",
         "Marketing",
-        ("domain.marketing", "domain.outcomes"),
+        ("domain.marketing",),
         "Customer segments (RFM), each customer's moves between them, how a marketing budget is split "
-        "across segments and channels, and every decision scored against what happened after it.",
+        "across segments and channels, and purchase predictions kept to be scored once their horizon passed.",
     ),
 )
 

@@ -162,7 +162,10 @@ def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
             if draw.random() < DEMO_CONSENT_SHARE:
                 given += 1
                 storewise.customers.give_consent(
-                    UUID(customer_id), "marketing", at=start - timedelta(days=1), idempotency_key=f"{DEMO_KEY}:{customer_id}"
+                    UUID(customer_id),
+                    "marketing",
+                    at=start - timedelta(days=1),
+                    idempotency_key=f"{DEMO_KEY}:{customer_id}",
                 )
         log(f"outcomes demo: marketing consent for {given} of {len(consenting)} customers (drawn with seed 17)")
         campaign_id = _demo_campaign(storewise, start, log)
@@ -197,6 +200,7 @@ def _demo_forecast(storewise: Any, start: datetime, log: Any) -> None:
     import numpy as np
     import sqlalchemy as sa
 
+    from application.base import CommandReceipt
     from application.replenishment import ForecastOutcome
     from domain.replenishment import ForecastSummary
     from projections.tables import daily_demand
@@ -204,8 +208,6 @@ def _demo_forecast(storewise: Any, start: datetime, log: Any) -> None:
     from .forecasting import forecast as forecasting
     from .forecasting.history import history_from_rows
     from .forecasting.service import QUANTILE_NAMES
-
-    from application.base import CommandReceipt
 
     inventory = storewise.inventory
     if inventory.find(CommandReceipt.create_id(inventory.name, f"{DEMO_KEY}:forecast"), CommandReceipt) is not None:

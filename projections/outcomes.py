@@ -253,7 +253,10 @@ class SqlOutcomeData:
         """Each customer's probability in the batch and whether they ordered in (as_of, horizon_ends]."""
         p, o = purchase_predictions.c, orders.c
         ordered = sa.and_(
-            o.customer_id == p.customer_id, o.placed_at > as_of, o.placed_at <= horizon_ends, o.status.not_in(_NOT_SALES)
+            o.customer_id == p.customer_id,
+            o.placed_at > as_of,
+            o.placed_at <= horizon_ends,
+            o.status.not_in(_NOT_SALES),
         )
         statement = (
             sa.select(p.customer_id, p.probability, sa.func.count(o.id))

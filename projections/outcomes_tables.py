@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from .tables import MONEY, WHEN, metadata
 
-#: Each campaign (measured once launched with an audience): its segment and channel, its budget, its attribution window and its groups' sizes.
+#: Each campaign (measured once launched with an audience): segment, channel, budget, attribution window,
+#: and the sizes of its groups.
 campaign_windows = sa.Table(
     "campaign_windows",
     metadata,

@@ -1,4 +1,4 @@
-"""decisions joined with their outcomes: campaign audiences, forecasts, purchase predictions, review corrections (issue 17)
+"""decisions joined with their outcomes: audiences, forecasts, predictions, review corrections (issue 17)
 
 Revision ID: 0010
 Revises: 0007

@@ -49,7 +49,9 @@ class AnalyseReviewInput(CommandInput):
     review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
 
 
-@strawberry.input(description="One aspect of a corrected analysis: what the review talks about and how it feels about it.")
+@strawberry.input(
+    description="One aspect of a corrected analysis: what the review talks about and how it feels about it."
+)
 class AspectCorrectionInput:
     aspect: str = strawberry.field(description="The aspect, e.g. `size_fit`, `delivery`.")
     sentiment: SentimentEnum = strawberry.field(description="Its sentiment.")

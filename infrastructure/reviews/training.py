@@ -436,7 +436,9 @@ def train_and_record(
             splits = SPLITS[language](data_dir)
             splits.train = sample(splits.train, sample_size, seed)
             # Moderators' corrections are labelled examples too (family ``corrections``), never sampled away.
-            corrected = [Review(text, label, "corrections") for text, label in storewise.outcomes.corrected_examples(language)]
+            corrected = [
+                Review(text, label, "corrections") for text, label in storewise.outcomes.corrected_examples(language)
+            ]
             splits.train = _dedupe([*corrected, *splits.train])
             data[language] = {
                 "corrections": len(corrected),
