@@ -290,7 +290,13 @@ class Outcomes:
             rows = self.data.predictions(batch["id"], batch["as_of"], batch["horizon_ends"])
             labels, scores = [r[2] for r in rows], [r[1] for r in rows]
             batches.append(
-                {"id": batch["id"], "model_version": batch["model_version"], **_when(batch), **_scores(labels, scores)}
+                {
+                    "id": batch["id"],
+                    "model_version": batch["model_version"],
+                    "feature_psi": dict(batch["feature_psi"]),
+                    **_when(batch),
+                    **_scores(labels, scores),
+                }
             )
             version = by_version.setdefault(
                 batch["model_version"], {"model_version": batch["model_version"], "labels": [], "scores": []}
