@@ -255,3 +255,61 @@ async def test_purchase_predictions_are_scored_once_their_horizon_has_passed(api
     ]
     refused = await api.mutate("recordPurchasePredictions", {}, "batchId")
     assert [e["code"] for e in refused["userErrors"]] == ["NO_ACTIVE_MODEL"]
+
+
+CORRECT = "review { id analysis { sentiment modelVersion } }"
+
+
+async def test_a_moderator_corrects_a_review_and_the_next_training_learns_from_it(api):
+    from tests.review_model import SAMPLE, serve_model
+
+    from infrastructure.reviews.training import train_and_record
+
+    mug = (
+        await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }")
+    )["product"]["id"]
+    await asyncio.to_thread(serve_model, api.storewise)
+    texts = ("Oh great, the handle came off on day one. Just great.", "Lovely mug, great quality, I love it.")
+    reviews = []
+    for text in texts:
+        submitted = await api.mutate("submitReview", {"productId": mug, "rating": 3, "text": text}, CORRECT)
+        reviews.append(submitted["review"])
+    model_label = [r["analysis"]["sentiment"] for r in reviews]
+    wrong = "NEUTRAL" if model_label[0] != "NEUTRAL" else "NEGATIVE"
+
+    refused = await (await api.as_role("marketer")).post(
+        "mutation($i: CorrectReviewAnalysisInput!) { correctReviewAnalysis(input: $i) { review { id } } }",
+        {"i": {"reviewId": reviews[0]["id"], "sentiment": wrong}},
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    moderator = await api.as_role("merchandiser")
+    corrected = await moderator.mutate(
+        "correctReviewAnalysis",
+        {"reviewId": reviews[0]["id"], "sentiment": wrong, "aspects": [{"aspect": "quality", "sentiment": "NEGATIVE"}]},
+        "review { id }",
+    )
+    assert corrected["userErrors"] == []
+    confirmed = await moderator.mutate(
+        "correctReviewAnalysis", {"reviewId": reviews[1]["id"], "sentiment": model_label[1]}, "review { id }"
+    )
+    assert confirmed["userErrors"] == []
+    bad = await moderator.mutate(
+        "correctReviewAnalysis",
+        {"reviewId": reviews[1]["id"], "sentiment": "POSITIVE", "aspects": [{"aspect": "", "sentiment": "POSITIVE"}]},
+        "review { id }",
+    )
+    assert [e["code"] for e in bad["userErrors"]] == ["INVALID_ANALYSIS"]
+
+    accuracy = (await api.data("{ reviewCorrectionAccuracy { modelVersion corrected agreed accuracy } }"))[
+        "reviewCorrectionAccuracy"
+    ]
+    assert accuracy == [{"modelVersion": "test-sentiment-1", "corrected": 2, "agreed": 1, "accuracy": 0.5}]
+
+    report = await asyncio.to_thread(
+        train_and_record, api.storewise, data_dir=SAMPLE, languages=["en"], sample_size=200, version="corrected-1"
+    )
+    assert report["metrics"]["en"]["corrections"] == 2
+    trained = api.storewise.models.active_model("sentiment")
+    assert trained.version == "corrected-1" and trained.metrics["en_corrections"] == 2.0
+    examples = await asyncio.to_thread(api.storewise.outcomes.corrected_examples, "en")
+    assert sorted(examples) == sorted([(texts[0], wrong), (texts[1], model_label[1])])
