@@ -261,9 +261,8 @@ CORRECT = "review { id analysis { sentiment modelVersion } }"
 
 
 async def test_a_moderator_corrects_a_review_and_the_next_training_learns_from_it(api):
-    from tests.review_model import SAMPLE, serve_model
-
     from infrastructure.reviews.training import train_and_record
+    from tests.review_model import SAMPLE, serve_model
 
     mug = (
         await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }")
