@@ -18,6 +18,11 @@ with its budgets) or rejected by a person.
 
 A *purchase prediction batch* records the probabilities a purchase-prediction model gave
 customers as of an instant, so that they can be scored once the horizon has passed.
+
+*Marketing consent*: any marketing use of a customer (a campaign's audience, a segment's offer)
+takes only customers who have given ``marketing`` consent and not withdrawn it at the instant
+of use. Personalised recommendations on the shop's own pages are the service the customer uses
+and need no marketing consent; they reach a customer through marketing only via such an audience.
 """
 
 from __future__ import annotations

@@ -19,8 +19,10 @@ from uuid import UUID
 DEMO_KEY = "outcomes-demo"
 #: The demo draws consent for this share of the imported customers (the sample carries none).
 DEMO_CONSENT_SHARE = 0.8
-#: The demo looks back this many days from the newest order: campaign window, forecast horizon, prediction horizon.
-DEMO_DAYS = 28
+#: The demo sample holds one month: the campaign and the forecast start this many days before the newest order.
+DEMO_DAYS = 14
+#: The demo's purchase predictions look this many days ahead (a demo model is trained with it if none is served).
+DEMO_HORIZON = 7
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -137,7 +139,8 @@ def _demo(args: argparse.Namespace) -> int:
 def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
     """On the imported demo data, idempotently: consent for a seeded share of customers, a campaign
     launched measured ``DEMO_DAYS`` before the newest order, a forecast made from the history up to then,
-    and purchase probabilities as of then (the purchase model trained first if none is served)."""
+    and purchase probabilities ``DEMO_HORIZON`` days before the newest order (a demo purchase model with
+    that horizon is trained first if none is served)."""
     import random
 
     import sqlalchemy as sa
@@ -170,9 +173,9 @@ def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
         log(f"outcomes demo: marketing consent for {given} of {len(consenting)} customers (drawn with seed 17)")
         campaign_id = _demo_campaign(storewise, start, log)
         _demo_forecast(storewise, start, log)
-        _demo_predictions(storewise, start, log)
+        _demo_predictions(storewise, newest - timedelta(days=DEMO_HORIZON), log)
     storewise.read_side.run_until_idle()
-    figures = report(storewise, as_of=start + timedelta(days=DEMO_DAYS))
+    figures = report(storewise, as_of=newest + timedelta(days=1))
     figures["demo_campaign_id"] = campaign_id
     return figures
 
@@ -239,10 +242,13 @@ def _demo_forecast(storewise: Any, start: datetime, log: Any) -> None:
     log(f"outcomes demo: forecast of {len(summaries)} SKUs from the history up to {last_day}")
 
 
-def _demo_predictions(storewise: Any, start: datetime, log: Any) -> None:
+def _demo_predictions(storewise: Any, as_of: datetime, log: Any) -> None:
     from application.marketing import PURCHASE_KIND
 
     if storewise.models.active_model(PURCHASE_KIND) is None:
-        log("outcomes demo: training the purchase model (none is served)")
-        storewise.marketing_decisions.train_purchase_model()
-    storewise.outcomes.record_purchase_predictions(as_of=start, idempotency_key=f"{DEMO_KEY}:predictions")
+        log(f"outcomes demo: training a purchase model ({DEMO_HORIZON}-day horizon: the sample holds one month)")
+        storewise.marketing_decisions.train_purchase_model(
+            horizon_days=DEMO_HORIZON, train_windows=3, step_days=3, version=f"{DEMO_KEY}-{DEMO_HORIZON}d"
+        )
+    storewise.outcomes.record_purchase_predictions(as_of=as_of, idempotency_key=f"{DEMO_KEY}:predictions")
+    log(f"outcomes demo: purchase probabilities recorded as of {as_of:%Y-%m-%d %H:%M}")
