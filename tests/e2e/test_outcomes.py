@@ -312,3 +312,27 @@ async def test_a_moderator_corrects_a_review_and_the_next_training_learns_from_i
     assert trained.version == "corrected-1" and trained.metrics["en_corrections"] == 2.0
     examples = await asyncio.to_thread(api.storewise.outcomes.corrected_examples, "en")
     assert sorted(examples) == sorted([(texts[0], wrong), (texts[1], model_label[1])])
+
+
+async def test_personalised_recommendations_follow_the_consent_rule(api, tmp_path):
+    """The rule (``domain.marketing``): recommendations on the shop's pages are the service and need no
+    marketing consent; marketing reaches the customer only through a consent-checked audience."""
+    from .test_recommendations import QUERY, make_shop
+
+    shop = await make_shop(api, tmp_path)
+    tea_a = shop["customers"]["tea_a"]
+
+    def consent_then_withdraw():
+        api.storewise.customers.give_consent(tea_a, "marketing")
+        place_segment(api.storewise, "loyal", list(shop["customers"].values()))
+
+    await asyncio.to_thread(consent_then_withdraw)
+    me = await api.as_customer(to_global_id("Customer", tea_a))
+    before = (await me.data(QUERY, customerId=to_global_id("Customer", tea_a), first=2))["recommendations"]
+    offer = '{ segmentOffer(segment: "loyal") { customerIds } }'
+    assert (await api.data(offer))["segmentOffer"]["customerIds"] == [to_global_id("Customer", tea_a)]
+
+    await asyncio.to_thread(api.storewise.customers.withdraw_consent, tea_a, "marketing")
+    after = (await me.data(QUERY, customerId=to_global_id("Customer", tea_a), first=2))["recommendations"]
+    assert after == before and after[0]["source"] == "MODEL"
+    assert (await api.data(offer))["segmentOffer"]["customerIds"] == []
