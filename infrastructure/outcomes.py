@@ -146,7 +146,7 @@ def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
     import sqlalchemy as sa
 
     from application.context import acting_as
-    from projections.tables import customers, orders
+    from projections.tables import customers, event_log, orders
 
     storewise.read_side.run_until_idle()
     with storewise.read_side.engine.connect() as connection:
@@ -154,15 +154,22 @@ def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
         people = connection.execute(
             sa.select(customers.c.id, customers.c.consents).where(customers.c.is_forgotten.is_(False))
         ).all()
+        # A customer who ever withdrew a consent is never given one by the demo.
+        withdrew = set(
+            connection.execute(
+                sa.select(event_log.c.aggregate_id).where(event_log.c.event_type == "Customer.ConsentWithdrawn")
+            ).scalars()
+        )
     if newest is None:
         raise ValueError("no orders: import the demo data first (storewise import online-retail ...)")
     start = datetime.combine((newest - timedelta(days=DEMO_DAYS)).date(), time(), tzinfo=UTC)
     with acting_as("system:outcomes-demo"):
         draw = random.Random(17)
         consenting = sorted(str(p.id) for p in people)
+        untouched = {str(p.id) for p in people if "marketing" not in (p.consents or ()) and p.id not in withdrew}
         given = 0
         for customer_id in consenting:
-            if draw.random() < DEMO_CONSENT_SHARE:
+            if draw.random() < DEMO_CONSENT_SHARE and customer_id in untouched:
                 given += 1
                 storewise.customers.give_consent(
                     UUID(customer_id),
@@ -170,7 +177,7 @@ def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
                     at=start - timedelta(days=1),
                     idempotency_key=f"{DEMO_KEY}:{customer_id}",
                 )
-        log(f"outcomes demo: marketing consent for {given} of {len(consenting)} customers (drawn with seed 17)")
+        log(f"outcomes demo: marketing consent newly given to {given} of {len(consenting)} customers (seed 17)")
         campaign_id = _demo_campaign(storewise, start, log)
         _demo_forecast(storewise, start, log)
         _demo_predictions(storewise, newest - timedelta(days=DEMO_HORIZON), log)
@@ -181,15 +188,22 @@ def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
 
 
 def _demo_campaign(storewise: Any, start: datetime, log: Any) -> UUID:
+    import sqlalchemy as sa
+
     from domain.campaign import CampaignStatus
     from domain.shared import Money
+    from projections.marketing_tables import customer_segments
 
     segmentations = storewise.marketing_decisions
     segmentations.refresh_segments(as_of=start, idempotency_key=f"{DEMO_KEY}:segments")
     storewise.read_side.run_until_idle()
-    segment = "champions"
+    with storewise.read_side.engine.connect() as connection:  # the largest segment (ties: by name)
+        sizes = connection.execute(
+            sa.select(customer_segments.c.segment, sa.func.count()).group_by(customer_segments.c.segment)
+        ).all()
+    segment = min(sizes, key=lambda row: (-row[1], row[0]))[0]
     campaign_id = storewise.campaigns.draft_campaign(
-        "Demo: champions, measured", segment, "email", Money("500", "GBP"), idempotency_key=f"{DEMO_KEY}:campaign"
+        f"Demo: {segment}, measured", segment, "email", Money("500", "GBP"), idempotency_key=f"{DEMO_KEY}:campaign"
     )
     if storewise.campaigns.campaign(campaign_id).status == CampaignStatus.DRAFT:
         storewise.outcomes.launch_measured_campaign(
@@ -248,7 +262,7 @@ def _demo_predictions(storewise: Any, as_of: datetime, log: Any) -> None:
     if storewise.models.active_model(PURCHASE_KIND) is None:
         log(f"outcomes demo: training a purchase model ({DEMO_HORIZON}-day horizon: the sample holds one month)")
         storewise.marketing_decisions.train_purchase_model(
-            horizon_days=DEMO_HORIZON, train_windows=3, step_days=3, version=f"{DEMO_KEY}-{DEMO_HORIZON}d"
+            horizon_days=DEMO_HORIZON, train_windows=14, step_days=1, version=f"{DEMO_KEY}-{DEMO_HORIZON}d"
         )
     storewise.outcomes.record_purchase_predictions(as_of=as_of, idempotency_key=f"{DEMO_KEY}:predictions")
     log(f"outcomes demo: purchase probabilities recorded as of {as_of:%Y-%m-%d %H:%M}")
