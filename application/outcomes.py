@@ -154,19 +154,19 @@ class Outcomes:
                 holdout_revenue=float(campaign.holdout_revenue.amount),
             )
             return {**result, "source": HAND_TYPED, "campaign_id": campaign_id, "currency": window["currency"]}
-        groups = {False: [0, 0, Decimal(0)], True: [0, 0, Decimal(0)]}
+        people, converted = {False: 0, True: 0}, {False: 0, True: 0}
+        revenue = {False: Decimal(0), True: Decimal(0)}
         for _, held_out, orders, total in self.data.audience_orders(campaign_id):
-            group = groups[held_out]
-            group[0] += 1
-            group[1] += 1 if orders else 0
-            group[2] += Decimal(total)
+            people[held_out] += 1
+            converted[held_out] += 1 if orders else 0
+            revenue[held_out] += Decimal(total)
         result = self.engine.uplift(
-            reach=groups[False][0],
-            conversions=groups[False][1],
-            revenue=float(groups[False][2]),
-            holdout=groups[True][0],
-            holdout_conversions=groups[True][1],
-            holdout_revenue=float(groups[True][2]),
+            reach=people[False],
+            conversions=converted[False],
+            revenue=float(revenue[False]),
+            holdout=people[True],
+            holdout_conversions=converted[True],
+            holdout_revenue=float(revenue[True]),
         )
         return {
             **result,
