@@ -20,6 +20,7 @@ from .customers import CustomerApplication
 from .feedback import FeedbackApplication, ReviewAnalysis, ReviewAnalysisEngine
 from .inventory import InventoryApplication
 from .marketing import MarketingApplication, MarketingData, MarketingDecisions, MarketingEngine
+from .model_health import HealthFigures, ModelHealth, ModelHealthPolicy
 from .models import ModelRegistryApplication
 from .recommendations import Recommendations, RecommenderData, RecommenderEngine
 from .replenishment import PlanningEngine, Replenishment
@@ -36,14 +37,16 @@ class Engines:
     marketing: MarketingEngine
     marketing_data: MarketingData
     planning: PlanningEngine
+    health_figures: HealthFigures
 
 
 class Storewise:
     """The shop's applications (one per bounded context) and the engines' use cases."""
 
-    def __init__(self, runner: StorewiseRunner, engines: Engines):
+    def __init__(self, runner: StorewiseRunner, engines: Engines, policy: ModelHealthPolicy | None = None):
         self.runner = runner
         self.engines = engines
+        self.model_health = ModelHealth(self.models, engines.health_figures, policy or ModelHealthPolicy())
         self.recommendations = Recommendations(
             self.models, engines.recommender, engines.recommender_data, self.event_counts
         )
