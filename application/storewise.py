@@ -20,6 +20,7 @@ from .customers import CustomerApplication
 from .feedback import FeedbackApplication, ReviewAnalysis, ReviewAnalysisEngine
 from .inventory import InventoryApplication
 from .marketing import MarketingApplication, MarketingData, MarketingDecisions, MarketingEngine
+from .model_health import HealthFigures, ModelHealth, ModelHealthPolicy
 from .models import ModelRegistryApplication
 from .outcomes import OutcomeData, Outcomes
 from .recommendations import Recommendations, RecommenderData, RecommenderEngine
@@ -38,14 +39,16 @@ class Engines:
     marketing_data: MarketingData
     planning: PlanningEngine
     outcome_data: OutcomeData
+    health_figures: HealthFigures
 
 
 class Storewise:
     """The shop's applications (one per bounded context) and the engines' use cases."""
 
-    def __init__(self, runner: StorewiseRunner, engines: Engines):
+    def __init__(self, runner: StorewiseRunner, engines: Engines, policy: ModelHealthPolicy | None = None):
         self.runner = runner
         self.engines = engines
+        self.model_health = ModelHealth(self.models, engines.health_figures, policy or ModelHealthPolicy())
         self.recommendations = Recommendations(
             self.models, engines.recommender, engines.recommender_data, self.event_counts
         )

@@ -5,7 +5,15 @@ The core tables are in ``tables``; the engines' read models in a module each bes
 
 from __future__ import annotations
 
-from . import feedback_tables, marketing_tables, models_tables, outcomes_tables, replenishment_tables, tables
+from . import (
+    feedback_tables,
+    marketing_tables,
+    model_health_tables,
+    models_tables,
+    outcomes_tables,
+    replenishment_tables,
+    tables,
+)
 
 metadata = tables.metadata
 
@@ -13,6 +21,7 @@ __all__ = [
     "feedback_tables",
     "marketing_tables",
     "metadata",
+    "model_health_tables",
     "models_tables",
     "outcomes_tables",
     "replenishment_tables",
