@@ -35,11 +35,12 @@ from domain.outcomes import (
     roc_auc,
     seasonal_naive_scale,
 )
-from domain.shared import utc_now
+from domain.shared import InvalidArgument, utc_now
 
 from .campaigns import CampaignApplication
 from .errors import NotFound
 from .marketing import PURCHASE_KIND, MarketingApplication, MarketingData, MarketingEngine, NoActiveModel
+from .model_health import ModelHealth
 from .models import ModelRegistryApplication
 
 #: What each kind of outcome is measured as.
@@ -86,9 +87,12 @@ class Outcomes:
         marketing_data: MarketingData,
         data: OutcomeData,
         position: Callable[[], dict[str, int]],
+        health: ModelHealth | None = None,
     ):
         self.campaigns, self.marketing, self.models = campaigns, marketing, models
         self.engine, self.marketing_data, self.data, self.position = engine, marketing_data, data, position
+        #: Model health, where the figures are published (``publish_health``).
+        self.health = health
 
     # --- consent ---------------------------------------------------------------------------
 
@@ -223,31 +227,44 @@ class Outcomes:
                 day = record["start"] + timedelta(days=i)
                 if first <= day < today:
                     chosen[(record["sku"], record["warehouse"])][day] = (record, i)
-        series, pooled, mases = [], [], []
+        series = []
+        pooled: dict[str, list[ForecastDay]] = defaultdict(list)  # by engine version
+        scaled: dict[str, list[float]] = defaultdict(list)  # each series' MASE, by engine version
         for (code, warehouse), days in sorted(chosen.items()):
             demand = self.data.demand(code, warehouse)
+            earliest = min(record["start"] for record, _ in days.values())
+            scale = seasonal_naive_scale(demand, earliest)
             points = []
             for day, (record, i) in sorted(days.items()):
                 mean = float(record["mean"][i])
                 offsets = record["residual_quantiles"]
-                points.append(
-                    ForecastDay(
-                        day,
-                        mean,
-                        max(0.0, mean + float(offsets.get("p10", 0.0))),
-                        max(0.0, mean + float(offsets.get("p90", 0.0))),
-                        demand.get(day, 0.0),
-                    )
+                point = ForecastDay(
+                    day,
+                    mean,
+                    max(0.0, mean + float(offsets.get("p10", 0.0))),
+                    max(0.0, mean + float(offsets.get("p90", 0.0))),
+                    demand.get(day, 0.0),
                 )
-            earliest = min(record["start"] for record, _ in days.values())
-            figures = forecast_accuracy(points, seasonal_naive_scale(demand, earliest))
+                points.append(point)
+                pooled[record["version"]].append(point)
+            figures = forecast_accuracy(points, scale)
             series.append({"sku": code, "warehouse": warehouse, **figures})
-            pooled.extend(points)
             if figures["mase"] is not None:
-                mases.append(figures["mase"])
-        overall = forecast_accuracy(pooled, None)
-        overall["mase"] = sum(mases) / len(mases) if mases else None
-        return {"window_days": window_days, "as_of": today, "series": series, "aggregate": overall}
+                scaled[record["version"]].append(figures["mase"])
+        versions = [
+            {"version": version, **_pooled(points, scaled.get(version, []))}
+            for version, points in sorted(pooled.items())
+        ]
+        overall = _pooled(
+            [p for points in pooled.values() for p in points], [m for mases in scaled.values() for m in mases]
+        )
+        return {
+            "window_days": window_days,
+            "as_of": today,
+            "series": series,
+            "aggregate": overall,
+            "versions": versions,
+        }
 
     # --- purchase predictions against purchases -----------------------------------------------
 
@@ -314,6 +331,44 @@ class Outcomes:
         ]
         return {"batches": batches, "pending": pending, "versions": versions}
 
+    # --- model health --------------------------------------------------------------------------
+
+    def publish_health(self, *, today: date | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+        """Record each model version's outcome figures into model health for ``today`` (the day they
+        were measured: a later measurement that day replaces it) and check them against the
+        thresholds of their kind, which records ModelDegraded. ``as_of``: the instant the figures
+        look back from (now by default). Kinds and figures: ``forecast`` (band_coverage, bias,
+        mase), ``purchase-prediction`` (auc, brier, psi_max), ``sentiment`` (corrected_accuracy)."""
+        if self.health is None:
+            raise InvalidArgument("no model-health read model is connected", field="health")
+        when = as_of or utc_now()
+        today = today or when.astimezone(UTC).date()
+        figures: list[tuple[str, str, str, float, float]] = []
+        for v in self.forecast_accuracy(as_of=when)["versions"]:
+            for name in ("coverage", "bias", "mase"):
+                if v[name] is not None and v["days"]:
+                    figures.append(
+                        ("forecast", v["version"], "band_coverage" if name == "coverage" else name, v[name], v["days"])
+                    )
+        for v in self.purchase_prediction_scores(now=when)["versions"]:
+            drift = max(v["feature_psi"].values(), default=None)
+            for name, value in (("auc", v["roc_auc"]), ("brier", v["brier"]), ("psi_max", drift)):
+                if value is not None and v["scored"]:
+                    figures.append((PURCHASE_KIND, v["model_version"], name, value, v["scored"]))
+        for v in self.correction_accuracy():
+            figures.append(("sentiment", v["model_version"], "corrected_accuracy", v["accuracy"], v["corrected"]))
+        for kind, version, name, value, count in figures:
+            self.health.record_figure(kind, version, today, name, float(value), float(count))
+        degraded = self.health.check(today=today)
+        return {
+            "day": today,
+            "figures": [{"kind": k, "version": v, "figure": f, "value": x, "count": n} for k, v, f, x, n in figures],
+            "degraded": [
+                {"kind": d.kind, "version": d.version, "figure": d.figure, "value": d.value, "threshold": d.threshold}
+                for d in degraded
+            ],
+        }
+
     # --- corrected reviews ----------------------------------------------------------------------
 
     def correction_accuracy(self) -> list[dict[str, Any]]:
@@ -336,6 +391,13 @@ class Outcomes:
         """The corrected reviews of a language as (text, sentiment) examples for the next training."""
         self.data.catch_up(("feedback", "review_corrections"))
         return [(c["text"], c["label"]) for c in self.data.corrections(language)]
+
+
+def _pooled(points: list[ForecastDay], mases: list[float]) -> dict[str, Any]:
+    """Bias and coverage over all the points; MASE as the mean of the series' own."""
+    figures = forecast_accuracy(points, None)
+    figures["mase"] = sum(mases) / len(mases) if mases else None
+    return figures
 
 
 def _when(batch: dict[str, Any]) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class Storewise:
             engines.marketing_data,
             engines.outcome_data,
             self.event_counts,
+            self.model_health,
         )
         self.marketing_decisions.measured_results = self.outcomes.measured_campaign_results
         # The review process manager analyses with the served model: connected before it catches up.

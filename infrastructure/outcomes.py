@@ -2,8 +2,9 @@
 
 ``record`` records the served purchase model's probabilities now; ``launch`` launches a drafted
 campaign measured (consent-checked audience, seeded held-out group); ``forecast``, ``predict`` and
-``report`` print the figures as JSON; ``demo`` makes one of each on the demo data (idempotent: a
-second run records nothing new and prints the same figures).
+``report`` print the figures as JSON; ``health`` records them per model version into model health and
+checks the thresholds; ``demo`` makes one of each on the demo data (idempotent: a second run records
+no new decision and prints the same figures).
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     predict.add_argument("--now", help="the instant that decides which horizons have passed (default now)")
     predict.set_defaults(run=_predict)
     actions.add_parser("report", help="every outcome figure (JSON)").set_defaults(run=_report)
+    health = actions.add_parser(
+        "health", help="record the figures per model version into model health and check the thresholds (JSON)"
+    )
+    health.add_argument("--as-of", help="look back from this instant (ISO, UTC; default now)")
+    health.set_defaults(run=_health)
     demo = actions.add_parser(
         "demo",
         help=(
@@ -129,6 +135,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _health(args: argparse.Namespace) -> int:
+    with _running(args) as storewise:
+        _print(storewise.outcomes.publish_health(as_of=_instant(args.as_of)))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     with _running(args) as storewise:
         result = demo(storewise, log=lambda line: print(line, file=sys.stderr, flush=True))
@@ -184,6 +196,10 @@ def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
     storewise.read_side.run_until_idle()
     figures = report(storewise, as_of=newest + timedelta(days=1))
     figures["demo_campaign_id"] = campaign_id
+    # Into model health, measured today looking back from the sample's end (a rerun replaces today's figures).
+    figures["model_health"] = storewise.outcomes.publish_health(
+        as_of=newest + timedelta(days=1), today=datetime.now(UTC).date()
+    )
     return figures
 
 

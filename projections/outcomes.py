@@ -4,7 +4,7 @@ forecast beside the daily demand, purchase predictions beside the orders, review
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -29,6 +29,7 @@ from .outcomes_tables import (
     purchase_predictions,
     review_corrections,
 )
+from .replenishment_tables import forecast_runs
 from .tables import customers, daily_demand, orders, reviews
 
 
@@ -235,7 +236,12 @@ class SqlOutcomeData:
         return [(r[0], bool(r[1]), int(r[2]), r[3]) for r in self._all(statement)]
 
     def forecasts(self, sku: str | None = None) -> list[dict[str, Any]]:
-        statement = sa.select(forecast_records).order_by(forecast_records.c.forecast_at)
+        """Every recorded forecast, oldest first, with its run's engine version (``version``)."""
+        statement = (
+            sa.select(forecast_records, sa.func.coalesce(forecast_runs.c.version, "unknown").label("version"))
+            .select_from(forecast_records.outerjoin(forecast_runs, forecast_runs.c.id == forecast_records.c.run_id))
+            .order_by(forecast_records.c.forecast_at)
+        )
         if sku is not None:
             statement = statement.where(forecast_records.c.sku == sku)
         return [dict(r._mapping) for r in self._all(statement)]
@@ -284,9 +290,6 @@ class SqlOutcomeData:
         if language is not None:
             statement = statement.where(r.language == language)
         return [dict(row._mapping) for row in self._all(statement)]
-
-    def ids(self, values: Sequence[Any]) -> list[UUID]:
-        return [v if isinstance(v, UUID) else UUID(str(v)) for v in values]
 
 
 __all__ = [

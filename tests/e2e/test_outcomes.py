@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -19,6 +20,8 @@ from domain.replenishment import ForecastSummary
 from domain.shared import Money
 from graphql_api.core.ids import to_global_id
 from projections.outcomes_tables import campaign_audiences
+
+from .conftest import eventually
 
 T0 = datetime(2024, 3, 4, 9, tzinfo=UTC)
 Z95 = 1.959964
@@ -206,6 +209,16 @@ async def test_a_forecast_is_scored_against_the_demand_that_arrives_later(api):
     assert math.isclose(series["bias"], (1 - 1 + 0 - 3) / 4)
     assert math.isclose(series["coverage"], 3 / 4)  # 5 is above the P90 of 3
 
+    # Into model health, per kind and version: the forecast run's engine version ("test").
+    await asyncio.to_thread(api.storewise.outcomes.publish_health)
+    health = (await planner.data('{ modelHealth(kind: "forecast") { version figures { name value count } } }'))[
+        "modelHealth"
+    ]
+    [test_run] = [h for h in health if h["version"] == "test"]
+    figures = {f["name"]: (f["value"], f["count"]) for f in test_run["figures"]}
+    assert figures["band_coverage"] == (0.75, 4.0) and math.isclose(figures["mase"][0], mae / scale)
+    assert figures["bias"] == (-0.75, 4.0)
+
 
 SCORES = (
     "{ purchasePredictionScores { pending batches { modelVersion scored buyers rocAuc brier "
@@ -253,6 +266,14 @@ async def test_purchase_predictions_are_scored_once_their_horizon_has_passed(api
     assert scores["versions"] == [
         {"modelVersion": "v1", "scored": 4, "rocAuc": batch["rocAuc"], "brier": batch["brier"]}
     ]
+    published = await asyncio.to_thread(api.storewise.outcomes.publish_health)
+    assert {
+        (f["figure"], f["value"], f["count"]) for f in published["figures"] if f["kind"] == "purchase-prediction"
+    } == {
+        ("auc", batch["rocAuc"], 4),
+        ("brier", batch["brier"], 4),
+        ("psi_max", 0.3, 4),
+    }
     refused = await api.mutate("recordPurchasePredictions", {}, "batchId")
     assert [e["code"] for e in refused["userErrors"]] == ["NO_ACTIVE_MODEL"]
 
@@ -304,14 +325,34 @@ async def test_a_moderator_corrects_a_review_and_the_next_training_learns_from_i
     ]
     assert accuracy == [{"modelVersion": "test-sentiment-1", "corrected": 2, "agreed": 1, "accuracy": 0.5}]
 
+    version = f"corrected-{uuid.uuid4().hex[:8]}"  # the PostgreSQL tests share one artifacts folder
     report = await asyncio.to_thread(
-        train_and_record, api.storewise, data_dir=SAMPLE, languages=["en"], sample_size=200, version="corrected-1"
+        train_and_record, api.storewise, data_dir=SAMPLE, languages=["en"], sample_size=200, version=version
     )
     assert report["metrics"]["en"]["corrections"] == 2
     trained = api.storewise.models.active_model("sentiment")
-    assert trained.version == "corrected-1" and trained.metrics["en_corrections"] == 2.0
+    assert trained.version == version and trained.metrics["en_corrections"] == 2.0
     examples = await asyncio.to_thread(api.storewise.outcomes.corrected_examples, "en")
     assert sorted(examples) == sorted([(texts[0], wrong), (texts[1], model_label[1])])
+
+    # Model health: accuracy on corrected reviews under 0.8 records ModelDegraded (here from 2 corrections).
+    from application.model_health import ModelHealthPolicy, parse_thresholds
+
+    health = api.storewise.model_health
+    health.policy = ModelHealthPolicy(thresholds=parse_thresholds("sentiment:corrected_accuracy:min:0.8:2"))
+    published = await asyncio.to_thread(api.storewise.outcomes.publish_health)
+    assert {(d["kind"], d["version"], d["figure"], d["value"]) for d in published["degraded"]} == {
+        ("sentiment", "test-sentiment-1", "corrected_accuracy", 0.5)
+    }
+    query = '{ modelHealth(kind: "sentiment") { version figures { name value } degradations { figure value } } }'
+
+    async def reported():
+        [entry] = [h for h in (await api.data(query))["modelHealth"] if h["version"] == "test-sentiment-1"]
+        return entry if entry["degradations"] else None
+
+    entry = await eventually(reported)  # the report reaches the read model with the poller
+    assert entry["figures"] == [{"name": "corrected_accuracy", "value": 0.5}]
+    assert entry["degradations"] == [{"figure": "corrected_accuracy", "value": 0.5}]
 
 
 async def test_personalised_recommendations_follow_the_consent_rule(api, tmp_path):
