@@ -54,8 +54,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path, browser_ready) -> Iterator[tuple[str, object]]:
-    """The real app on SQLite, served by uvicorn on a free port of 127.0.0.1; one published product."""
+def server(tmp_path, browser_ready) -> Iterator[tuple[str, str]]:
+    """The real app on SQLite, served by uvicorn on a free port of 127.0.0.1, with one published
+    product; its base URL and an admin's bearer token."""
     app = create_app(sqlite_settings(tmp_path), poll_interval=0.2)
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -70,7 +71,10 @@ def server(tmp_path, browser_ready) -> Iterator[tuple[str, object]]:
         product = catalog.list_product("GRAPHIQL-MUG", "A mug", "kitchen")
         catalog.price_product(product, Money(Decimal("4.50"), "GBP"))
         catalog.publish_product(product)
-        yield f"http://127.0.0.1:{port}", app
+        access = app.state.storewise.access
+        token = access.issue_token(access.register_user("graphiql-admin", "admin")).token
+        app.state.services.read_side.run_until_idle(["access"])
+        yield f"http://127.0.0.1:{port}", token
     finally:
         uv.should_exit = True
         thread.join(timeout=30)
@@ -79,7 +83,7 @@ def server(tmp_path, browser_ready) -> Iterator[tuple[str, object]]:
 def test_graphiql_renders_offline_shows_the_docs_and_runs_a_query(server):
     from playwright.sync_api import expect, sync_playwright
 
-    base, _ = server
+    base, token = server
     expect.set_options(timeout=TIMEOUT_MS)
     blocked: list[str] = []
     problems: list[str] = []
@@ -111,7 +115,8 @@ def test_graphiql_renders_offline_shows_the_docs_and_runs_a_query(server):
             expect(query_editor).to_be_visible()
             expect(query_editor).to_contain_text("query Products")
             expect(page.locator(".graphiql-tab")).to_have_count(3)
-            expect(page.locator(".graphiql-editor-tool .CodeMirror").last).to_contain_text("Bearer <token>")
+            headers_editor = page.locator(".graphiql-editor-tool .CodeMirror").filter(has_text="Bearer <token>")
+            expect(headers_editor).to_be_visible()  # shown from the start, with the placeholder
             expect(page.locator("#storewise-banner")).to_contain_text("Headers")
 
             # the docs panel lists the schema (fetched by introspection through the page's fetcher)
@@ -137,7 +142,19 @@ def test_graphiql_renders_offline_shows_the_docs_and_runs_a_query(server):
             result = page.locator(".graphiql-response .CodeMirror")
             expect(result).to_contain_text('"totalCount": 1')
             expect(result).to_contain_text('"sku": "GRAPHIQL-MUG"')
-            assert "errors" not in result.inner_text()
+            assert "errors" not in result.inner_text()  # the placeholder token was not sent
+
+            # a bearer token pasted into the Headers editor is sent with the next query
+            headers_editor.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")
+            page.keyboard.insert_text(f'{{"Authorization": "Bearer {token}"}}')
+            query_editor.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")
+            page.keyboard.insert_text("{ viewer { role name } }")
+            run.click()
+            expect(result).to_contain_text('"role": "ADMIN"')
         finally:
             browser.close()
 
