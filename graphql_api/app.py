@@ -21,6 +21,7 @@ from application.context import log_correlation_id, log_operation, log_principal
 from .auth.authentication import Authenticator
 from .core.errors import UNAVAILABLE_MESSAGE, is_database_unavailable, log, unavailable_extensions
 from .core.request import RequestContext, correlation_id_of
+from .graphiql import graphiql_page
 
 CORRELATION_HEADER = "X-Correlation-ID"
 
@@ -30,7 +31,8 @@ _HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 
 
 
 class StorewiseGraphQL(GraphQL):
-    """``/graphql``: queries and mutations over HTTP (GraphiQL in a browser),
+    """``/graphql``: queries and mutations over HTTP (GraphiQL in a browser, its assets mounted at
+    ``graphql_api.graphiql.ASSETS_PATH``),
     subscriptions over graphql-transport-ws. ``state`` holds the running services and broker.
 
     Who is asking: ``Authorization: Bearer <token>`` on HTTP requests; on a websocket, the
@@ -80,6 +82,10 @@ class StorewiseGraphQL(GraphQL):
         if not isinstance(decoded, (dict, list)):
             raise HTTPException(400, "The request body must be a JSON object with a `query`")
         return decoded
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """GraphiQL from this package's own assets, under a Content-Security-Policy (``graphql_api.graphiql``)."""
+        return graphiql_page()
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         correlation_id = correlation_id_of(request.headers)

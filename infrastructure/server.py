@@ -1,6 +1,7 @@
 """The HTTP server (Starlette).
 
-- ``/graphql``: the GraphQL API (GraphiQL in a browser; subscriptions over graphql-transport-ws).
+- ``/graphql``: the GraphQL API (GraphiQL in a browser, served with its assets from the package, no CDN;
+  subscriptions over graphql-transport-ws).
 - ``/healthz``, ``/readyz``: liveness and readiness (``infrastructure.health``).
 - ``/metrics``: Prometheus metrics (``infrastructure.metrics``).
 
@@ -30,11 +31,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from graphql_api.app import StorewiseGraphQL
 from graphql_api.broker import Broker
 from graphql_api.context import Services
+from graphql_api.graphiql import ASSETS_PATH, assets_app
 from graphql_api.schema import build_schema
 
 from . import metrics
@@ -140,6 +142,7 @@ def create_app(
         [
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Mount(ASSETS_PATH, assets_app()),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
