@@ -249,7 +249,7 @@ class Outcomes:
                 pooled[record["version"]].append(point)
             figures = forecast_accuracy(points, scale)
             series.append({"sku": code, "warehouse": warehouse, **figures})
-            if figures["mase"] is not None:
+            if figures["mase"] is not None:  # a series' MASE counts for the version of its latest scored day
                 scaled[record["version"]].append(figures["mase"])
         versions = [
             {"version": version, **_pooled(points, scaled.get(version, []))}
