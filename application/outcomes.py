@@ -186,6 +186,7 @@ class Outcomes:
     def measured_campaign_results(self) -> list[CampaignResult]:
         """One response-curve point per measured campaign: its budget as spend, and the conversions and
         revenue it caused (the treated group's minus what the held-out rate predicts; not below zero)."""
+        self.data.catch_up(_CAMPAIGN_VIEWS)
         points = []
         for window in self.data.measured_campaigns():
             outcome = self.campaign_outcome(window["campaign_id"])
