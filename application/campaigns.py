@@ -51,6 +51,26 @@ class CampaignApplication(StorewiseApplication):
         """Launch a drafted campaign."""
         return self.update(Campaign, campaign_id, "launch_campaign", idempotency_key, lambda c: c.launch(self.now(at)))
 
+    def launch_measured_campaign(
+        self,
+        campaign_id: UUID,
+        audience: list[UUID],
+        *,
+        holdout_share: float,
+        seed: int,
+        attribution_days: int,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """Launch a drafted campaign with its audience; the held-out group is drawn with ``seed``."""
+        return self.update(
+            Campaign,
+            campaign_id,
+            "launch_measured_campaign",
+            idempotency_key,
+            lambda c: c.launch_measured(self.now(at), audience, holdout_share, seed, attribution_days),
+        )
+
     def pause_campaign(
         self, campaign_id: UUID, *, at: datetime | None = None, idempotency_key: str | None = None
     ) -> UUID:

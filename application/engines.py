@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from domain.contexts import CONTEXT_NAMES
 from domain.feedback import Review
-from domain.marketing import BudgetAllocation, Segmentation, SegmentMembership
+from domain.marketing import BudgetAllocation, PurchasePredictionBatch, Segmentation, SegmentMembership
 from domain.models import TrainedModel
 from domain.replenishment import DemandForecast, ForecastRun, ReplenishmentPlan
 
@@ -63,18 +63,19 @@ ENGINES: tuple[Engine, ...] = (
         name="marketing engine",
         context="Marketing",
         description="Scores every customer's recency, frequency and spend and places them in segments; "
-        "fits a response curve per segment and channel to the campaigns' outcomes and splits a budget "
-        "across them with OR-Tools.",
-        reads=("customer_rfm", "campaign_outcomes"),
+        "fits a response curve per segment and channel to the campaigns' outcomes (measured ones: the "
+        "conversions a campaign caused over its held-out group) and splits a budget across them with OR-Tools.",
+        reads=("customer_rfm", "campaign_outcomes", "campaign_windows", "campaign_audiences", "orders"),
         decides=(Segmentation.Run, SegmentMembership.Joined, SegmentMembership.Moved, BudgetAllocation.Proposed),
     ),
     Engine(
         name="purchase predictor",
         context="Marketing",
         description="Learns from the order history and recent activity how likely each customer is to "
-        "order in the next 30 days, and explains each probability (the marketing engine's model).",
+        "order in the next 30 days, and explains each probability (the marketing engine's model); recorded "
+        "batches of probabilities are scored once their horizon has passed.",
         reads=("orders", "order_lines", "products", "customer_activity"),
-        decides=(TrainedModel.Recorded,),
+        decides=(TrainedModel.Recorded, PurchasePredictionBatch.Recorded),
     ),
     Engine(
         name="planning engine",

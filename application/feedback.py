@@ -26,6 +26,7 @@ from domain.feedback import Review
 from domain.shared import DomainError, InvalidArgument
 
 from .base import StorewiseApplication
+from .context import current_context
 from .models import ModelRecord, ModelRegistryApplication
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,25 @@ class FeedbackApplication(StorewiseApplication):
     ) -> UUID:
         """Hide a review from shoppers, for a reason."""
         return self.update(Review, review_id, "hide_review", idempotency_key, lambda r: r.hide(reason, self.now(at)))
+
+    def correct_review_analysis(
+        self,
+        review_id: UUID,
+        label: str,
+        aspects: list[dict[str, Any]] | None = None,
+        *,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """A moderator corrects a review's sentiment (and aspects); recorded with who corrected it."""
+        by = current_context().actor
+        return self.update(
+            Review,
+            review_id,
+            "correct_review_analysis",
+            idempotency_key,
+            lambda r: r.correct_analysis(label, aspects, by, self.now(at)),
+        )
 
     def review(self, review_id: UUID) -> Review:
         """The review as it is now."""

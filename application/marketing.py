@@ -28,6 +28,7 @@ from domain.marketing import (
     CampaignResult,
     InsufficientData,
     Objective,
+    PurchasePredictionBatch,
     ResponseCurve,
     Segmentation,
     SegmentMembership,
@@ -172,6 +173,15 @@ class MarketingEngine(Protocol):
     ) -> dict[Any, dict[str, Any]]:
         """Each customer's purchase probability with its explanation, by the trained model."""
 
+    def feature_drift(
+        self,
+        trained: ModelRecord,
+        order_lines: Sequence[tuple[Any, ...]],
+        activity: Sequence[tuple[Any, ...]],
+        as_of: datetime,
+    ) -> dict[str, float]:
+        """Each input feature's population stability index now against the model's training data."""
+
     def uplift(
         self,
         *,
@@ -267,6 +277,15 @@ class MarketingApplication(StorewiseApplication):
             lambda a: a.reject(reason, self.now(at)),
         )
 
+    def record_purchase_predictions(self, *, idempotency_key: str | None = None, **batch: Any) -> UUID:
+        """Record a batch of purchase probabilities (see ``PurchasePredictionBatch.record``)."""
+
+        def action() -> tuple[list[Any], UUID]:
+            recorded = PurchasePredictionBatch.record(**batch)
+            return [recorded], recorded.id
+
+        return self.execute("record_purchase_predictions", idempotency_key, action)
+
     def budget_allocation(self, allocation_id: UUID) -> BudgetAllocation:
         """The allocation as it is now."""
         return self.get(allocation_id, BudgetAllocation)
@@ -288,6 +307,8 @@ class MarketingDecisions:
     ):
         self.app, self.models, self.campaigns = app, models, campaigns
         self.data, self.engine, self.position = data, engine, position
+        #: The measured campaigns' outcomes (``Outcomes.measured_campaign_results``), set by ``Storewise``.
+        self.measured_results: Callable[[], list[CampaignResult]] = list
 
     def segment_book(self) -> SegmentBook:
         """The segment rules in force."""
@@ -321,7 +342,11 @@ class MarketingDecisions:
         """Fitted curves per line, the lines that could not be fitted (and why), and each line's
         spend in the last period (its latest campaign)."""
         lines: dict[tuple[str, str], list[CampaignResult]] = defaultdict(list)
-        for result in self.data.campaign_results():
+        measured = self.measured_results()
+        # A measured campaign counts by what it caused; its hand-typed figures, if any, do not count twice.
+        known = {result.campaign_id for result in measured}
+        results = measured + [r for r in self.data.campaign_results() if r.campaign_id not in known]
+        for result in results:
             if result.currency == currency and result.spend > 0:
                 lines[(result.segment, result.channel)].append(result)
         curves: list[FittedCurve] = []

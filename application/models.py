@@ -4,11 +4,18 @@ each engine serves."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.models import ModelStatus, ServingSlot, TrainedModel
+from domain.models import (
+    DegradationAlreadyReported,
+    HealthThreshold,
+    ModelHealthRecord,
+    ModelStatus,
+    ServingSlot,
+    TrainedModel,
+)
 
 from .base import StorewiseApplication
 
@@ -115,3 +122,55 @@ class ModelRegistryApplication(StorewiseApplication):
             return None
         model = self.get(slot.model_id, TrainedModel)
         return ModelRecord.of(model) if model.status == ModelStatus.ACTIVE else None
+
+    # --- model health --------------------------------------------------------------------------
+
+    def _health_record(self, kind: str, version: str) -> ModelHealthRecord:
+        return self.find(ModelHealthRecord.create_id(kind, version), ModelHealthRecord) or ModelHealthRecord.open(
+            kind, version
+        )
+
+    def record_health_figure(
+        self,
+        kind: str,
+        version: str,
+        day: date,
+        figure: str,
+        value: float,
+        count: float,
+        *,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """Record a health figure of a model version for a day; returns the version's health record id."""
+
+        def action() -> tuple[list[Any], UUID]:
+            record = self._health_record(kind, version)
+            record.measure(figure, day, value, count, self.now(at))
+            return [record], record.id
+
+        return self.execute("record_health_figure", idempotency_key, action, retries=3)
+
+    def report_degradation(
+        self,
+        kind: str,
+        version: str,
+        threshold: HealthThreshold,
+        value: float,
+        baseline: float | None,
+        day: date,
+        *,
+        at: datetime | None = None,
+    ) -> bool:
+        """Record ModelDegraded for a figure that crossed its threshold; False (nothing recorded) if
+        it was already reported for this figure and day."""
+
+        def action() -> tuple[list[Any], bool]:
+            record = self._health_record(kind, version)
+            record.report_degradation(threshold, value, baseline, day, self.now(at))
+            return [record], True
+
+        try:
+            return self.execute("report_degradation", None, action, retries=3)
+        except DegradationAlreadyReported:
+            return False

@@ -20,7 +20,9 @@ from .customers import CustomerApplication
 from .feedback import FeedbackApplication, ReviewAnalysis, ReviewAnalysisEngine
 from .inventory import InventoryApplication
 from .marketing import MarketingApplication, MarketingData, MarketingDecisions, MarketingEngine
+from .model_health import HealthFigures, ModelHealth, ModelHealthPolicy
 from .models import ModelRegistryApplication
+from .outcomes import OutcomeData, Outcomes
 from .recommendations import Recommendations, RecommenderData, RecommenderEngine
 from .replenishment import PlanningEngine, Replenishment
 from .system import StorewiseRunner
@@ -36,14 +38,17 @@ class Engines:
     marketing: MarketingEngine
     marketing_data: MarketingData
     planning: PlanningEngine
+    outcome_data: OutcomeData
+    health_figures: HealthFigures
 
 
 class Storewise:
     """The shop's applications (one per bounded context) and the engines' use cases."""
 
-    def __init__(self, runner: StorewiseRunner, engines: Engines):
+    def __init__(self, runner: StorewiseRunner, engines: Engines, policy: ModelHealthPolicy | None = None):
         self.runner = runner
         self.engines = engines
+        self.model_health = ModelHealth(self.models, engines.health_figures, policy or ModelHealthPolicy())
         self.recommendations = Recommendations(
             self.models, engines.recommender, engines.recommender_data, self.event_counts
         )
@@ -52,6 +57,17 @@ class Storewise:
             self.marketing, self.models, self.campaigns, engines.marketing_data, engines.marketing, self.event_counts
         )
         self.replenishment = Replenishment(self.inventory, engines.planning, self.event_counts)
+        self.outcomes = Outcomes(
+            self.campaigns,
+            self.marketing,
+            self.models,
+            engines.marketing,
+            engines.marketing_data,
+            engines.outcome_data,
+            self.event_counts,
+            self.model_health,
+        )
+        self.marketing_decisions.measured_results = self.outcomes.measured_campaign_results
         # The review process manager analyses with the served model: connected before it catches up.
         self.feedback.use(self.review_analysis)
         runner.catch_up()

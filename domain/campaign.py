@@ -4,18 +4,28 @@ A *segment* is a group of customers with a shared pattern (e.g. by RFM:
 recency, frequency, monetary value). A *campaign* is one marketing action for
 one segment on one *channel* (e-mail, social, search...) with a *budget*. It is
 drafted, launched, possibly paused and resumed, and ended; its *outcome* —
-spend, reach, conversions, revenue — is recorded as it becomes known.
+spend, reach, conversions, revenue — is recorded as it becomes known, either typed in
+by hand (*hand-typed outcome*) or *measured*: a campaign launched with its *audience*
+(the segment's customers who consented to marketing at that instant) and a *held-out
+group* drawn from it at random (with a recorded seed) is judged by the orders attributed
+to it. *Attribution rule*: an order is attributed to a measured campaign when its customer
+is in the campaign's audience (treated or held out) and places it from the launch until
+the campaign ends, at most ``attribution_days`` after the launch, in the campaign's
+currency, and it was not cancelled nor found unfulfillable. A *conversion* is an audience
+member with at least one attributed order; the *uplift* is the treated group's conversion
+rate minus the held-out group's (see ``domain.outcomes``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from .shared import DomainError, InvalidMoney, InvalidQuantity, InvalidTransition, Money, require_text
+from .outcomes import draw_holdout
+from .shared import DomainError, InvalidArgument, InvalidMoney, InvalidQuantity, InvalidTransition, Money, require_text
 
 
 class BudgetRequired(DomainError):
@@ -110,6 +120,56 @@ class Campaign(Aggregate):
     @event(Launched)
     def _launched(self, at: datetime) -> None:
         self.status = CampaignStatus.LIVE
+        self.launched_at = at
+
+    class AudienceDrawn(Aggregate.Event):
+        """At launch the campaign's audience was fixed: the ``treated`` customers it contacts and the
+        ``held_out`` ones it deliberately does not (drawn with ``seed``, ``holdout_share`` of the
+        audience); orders of either group are attributed to it for ``attribution_days`` at most."""
+
+        treated: list[UUID]
+        held_out: list[UUID]
+        seed: int
+        holdout_share: float
+        attribution_days: int
+        at: datetime
+
+    def launch_measured(
+        self, at: datetime, audience: list[UUID], holdout_share: float, seed: int, attribution_days: int
+    ) -> None:
+        """Launch with a measured audience: the held-out group is drawn here. Rules: those of
+        ``launch``; a held-out share strictly between 0 and 1; an attribution window of 1 to 365 days."""
+        if isinstance(holdout_share, bool) or not 0 < float(holdout_share) < 1:
+            raise InvalidArgument("the held-out share is strictly between 0 and 1", field="holdoutShare")
+        if (
+            isinstance(attribution_days, bool)
+            or not isinstance(attribution_days, int)
+            or not 1 <= attribution_days <= 365
+        ):
+            raise InvalidArgument("the attribution window is 1 to 365 days", field="attributionDays")
+        self.launch(at)
+        treated, held_out = draw_holdout(audience, float(holdout_share), int(seed))
+        self._audience(
+            treated=treated,
+            held_out=held_out,
+            seed=int(seed),
+            holdout_share=float(holdout_share),
+            attribution_days=attribution_days,
+            at=at,
+        )
+
+    @event(AudienceDrawn)
+    def _audience(
+        self,
+        treated: list[UUID],
+        held_out: list[UUID],
+        seed: int,
+        holdout_share: float,
+        attribution_days: int,
+        at: datetime,
+    ) -> None:
+        self.audience_size = len(treated) + len(held_out)
+        self.attribution_ends = at + timedelta(days=attribution_days)
 
     class Paused(Aggregate.Event):
         """The live campaign was paused."""

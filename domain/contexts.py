@@ -77,8 +77,8 @@ CONTEXTS: tuple[BoundedContext, ...] = (
         "Marketing",
         "Marketing",
         ("domain.marketing",),
-        "Customer segments (RFM), each customer's moves between them, and how a marketing budget is split "
-        "across segments and channels.",
+        "Customer segments (RFM), each customer's moves between them, how a marketing budget is split "
+        "across segments and channels, and purchase predictions kept to be scored once their horizon passed.",
     ),
 )
 

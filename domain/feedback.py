@@ -9,6 +9,10 @@ about — size and fit, quality, delivery... — each with the sentiment of the 
 it), its *keywords*, the language it is written in, the words that drove the sentiment
 (its *explanation*), and the model version that made it. A review can be analysed again
 (by a newer model); every analysis is kept, the latest one counts.
+
+A moderator may *correct* an analysis (its sentiment, its aspects): the *correction* is
+kept beside the model's analysis it corrects, measures that model (accuracy on corrected
+reviews), and becomes a labelled example for the next training.
 """
 
 from __future__ import annotations
@@ -251,3 +255,48 @@ class Review(Aggregate):
     def analysed_by(self, model_version: str) -> bool:
         """Whether the latest analysis was made by this model version."""
         return self.analysis is not None and self.analysis["model_version"] == model_version
+
+    class AnalysisCorrected(Aggregate.Event):
+        """A moderator (``by``) corrected the latest analysis: the right ``label`` and ``aspects``;
+        ``model_label`` and ``model_version`` say what the model had said (None if never analysed)."""
+
+        label: str
+        aspects: list[dict[str, Any]]
+        model_label: str | None
+        model_version: str | None
+        by: str
+        at: datetime
+
+    def correct_analysis(self, label: str, aspects: list[dict[str, Any]] | None, by: str, at: datetime) -> None:
+        """Correct the review's analysis. Rules: a known sentiment; each aspect named with a known
+        sentiment (none given: the model's aspects stand); who corrected it is known."""
+        if label not in Sentiment.ALL:
+            raise InvalidAnalysis(f"a sentiment is one of {', '.join(Sentiment.ALL)}, not {label!r}", field="label")
+        latest = self.analysis
+        if aspects is None:
+            aspects = list(latest["aspects"]) if latest else []
+        checked = []
+        for aspect in aspects:
+            if not isinstance(aspect, dict) or not aspect.get("aspect") or aspect.get("sentiment") not in Sentiment.ALL:
+                raise InvalidAnalysis("each aspect names what is talked about and its sentiment", field="aspects")
+            checked.append({"aspect": str(aspect["aspect"]), "sentiment": aspect["sentiment"]})
+        self._corrected(
+            label=label,
+            aspects=checked,
+            model_label=latest["label"] if latest else None,
+            model_version=latest["model_version"] if latest else None,
+            by=require_text(by, "by", max_length=200),
+            at=at,
+        )
+
+    @event(AnalysisCorrected)
+    def _corrected(
+        self,
+        label: str,
+        aspects: list[dict[str, Any]],
+        model_label: str | None,
+        model_version: str | None,
+        by: str,
+        at: datetime,
+    ) -> None:
+        self.correction = {"label": label, "aspects": aspects, "by": by, "at": at}

@@ -15,6 +15,14 @@ grows. A *budget allocation* splits a total budget across segment x channel
 *allocation lines* so as to maximise the expected outcome under minimums and
 maximums; it is proposed by the optimiser, then approved (campaigns are drafted
 with its budgets) or rejected by a person.
+
+A *purchase prediction batch* records the probabilities a purchase-prediction model gave
+customers as of an instant, so that they can be scored once the horizon has passed.
+
+*Marketing consent*: any marketing use of a customer (a campaign's audience, a segment's offer)
+takes only customers who have given ``marketing`` consent and not withdrawn it at the instant
+of use. Personalised recommendations on the shop's own pages are the service the customer uses
+and need no marketing consent; they reach a customer through marketing only via such an audience.
 """
 
 from __future__ import annotations
@@ -450,3 +458,67 @@ class BudgetAllocation(Aggregate):
     def _require_proposed(self, action: str) -> None:
         if self.status != AllocationStatus.PROPOSED:
             raise InvalidTransition(f"cannot {action} an allocation that is {self.status.lower()}")
+
+
+# --- purchase predictions ---------------------------------------------------------------
+
+
+class PurchasePredictionBatch(Aggregate):
+    """The probabilities one purchase-prediction model version gave customers as of an instant, kept
+    to be scored against their orders once the horizon has passed."""
+
+    class Recorded(Aggregate.Created):
+        """``model_version`` (``model_id``) gave each customer (by id) the probability of ordering in
+        (``as_of``, ``as_of`` + ``horizon_days``]; ``feature_psi`` is each input feature's drift
+        from the training data (population stability index)."""
+
+        model_version: str
+        model_id: UUID | None
+        as_of: datetime
+        horizon_days: int
+        probabilities: dict[str, float]
+        feature_psi: dict[str, float]
+        data_position: dict[str, int]
+        at: datetime
+
+    @classmethod
+    def record(
+        cls,
+        model_version: str,
+        model_id: UUID | None,
+        as_of: datetime,
+        horizon_days: int,
+        probabilities: dict[str, float],
+        feature_psi: dict[str, float],
+        data_position: dict[str, int],
+        at: datetime,
+    ) -> PurchasePredictionBatch:
+        """Record a batch. Rules: a positive horizon; probabilities from 0 to 1; a model version."""
+        if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+            raise InvalidArgument("the horizon is a whole number of days, 1 or more", field="horizonDays")
+        if any(not 0.0 <= float(p) <= 1.0 for p in probabilities.values()):
+            raise InvalidArgument("probabilities are from 0 to 1", field="probabilities")
+        return cls(
+            model_version=require_text(model_version, "model_version", max_length=64),
+            model_id=model_id,
+            as_of=as_of,
+            horizon_days=horizon_days,
+            probabilities={str(k): float(v) for k, v in probabilities.items()},
+            feature_psi={str(k): float(v) for k, v in feature_psi.items()},
+            data_position=dict(data_position),
+            at=at,
+        )
+
+    @event(Recorded)
+    def __init__(
+        self,
+        model_version: str,
+        model_id: UUID | None,
+        as_of: datetime,
+        horizon_days: int,
+        probabilities: dict[str, float],
+        feature_psi: dict[str, float],
+        data_position: dict[str, int],
+        at: datetime,
+    ) -> None:
+        self.model_version, self.as_of, self.horizon_days = model_version, as_of, horizon_days

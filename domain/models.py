@@ -10,24 +10,88 @@ a decision and what it was trained on.
 *Activating* a model makes it the one its engine serves; the model of that kind
 that was active until then is *superseded*. Each kind has one *serving slot*
 that records which model is active and since when.
+
+*Model health* is how a model does once served, judged by what happened (online figures per
+model version and day: click-through rate, precision, conversions, forecast band coverage,
+AUC...). A *health threshold* says, per kind, when a figure means the model has *degraded*; a
+degraded model is reported once per figure and day (``ModelHealthRecord.Degraded``, the
+*ModelDegraded* event), and ``train --if-stale`` retrains it.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from .shared import DomainError, InvalidTransition, identity, require_text
+from .shared import DomainError, InvalidArgument, InvalidTransition, identity, require_text
 
 
 class InvalidModelRecord(DomainError):
     """A trained model's record is incomplete or not well formed."""
 
     code = "INVALID_MODEL_RECORD"
+
+
+class DegradationAlreadyReported(DomainError):
+    """The model's degradation on this figure was already reported for this day."""
+
+    code = "DEGRADATION_ALREADY_REPORTED"
+
+
+class ThresholdRule:
+    """How a health threshold judges a figure: ``min`` (degraded below the limit), ``max`` (above
+    it) or ``drop`` (below the previous version's figure by more than the limit, a fraction)."""
+
+    MIN = "min"
+    MAX = "max"
+    DROP = "drop"
+    ALL = (MIN, MAX, DROP)
+
+
+@dataclass(frozen=True)
+class HealthThreshold:
+    """When a figure of a model kind means the model has degraded: ``rule`` against ``limit``,
+    judged only once the figure rests on at least ``min_count`` observations (e.g. impressions)."""
+
+    kind: str
+    figure: str
+    rule: str
+    limit: float
+    min_count: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.rule not in ThresholdRule.ALL:
+            raise InvalidArgument(f"rule must be one of {', '.join(ThresholdRule.ALL)}", field="rule")
+        if not isinstance(self.limit, (int, float)) or not math.isfinite(self.limit):
+            raise InvalidArgument("limit must be a finite number", field="limit")
+        if self.rule == ThresholdRule.DROP and not 0 < self.limit < 1:
+            raise InvalidArgument("a drop is a fraction between 0 and 1", field="limit")
+
+    def crossed(self, value: float | None, count: float, baseline: float | None = None) -> bool:
+        """Whether ``value`` (over ``count`` observations) crosses the threshold; ``baseline``: the
+        previous version's figure, for ``drop``. Too few observations, or no baseline, never cross."""
+        if value is None or count < self.min_count:
+            return False
+        if self.rule == ThresholdRule.MIN:
+            return value < self.limit
+        if self.rule == ThresholdRule.MAX:
+            return value > self.limit
+        return baseline is not None and baseline > 0 and value < baseline * (1 - self.limit)
+
+    def describe(self, value: float, baseline: float | None = None) -> str:
+        """Why the figure crossed it, for people."""
+        if self.rule == ThresholdRule.DROP:
+            return (
+                f"{self.figure} {value:.4g} is more than {self.limit:.0%} below the previous version's "
+                f"{(baseline or 0):.4g}"
+            )
+        side = "below" if self.rule == ThresholdRule.MIN else "above"
+        return f"{self.figure} {value:.4g} is {side} {self.limit:.4g}"
 
 
 class ModelStatus:
@@ -202,3 +266,122 @@ class ServingSlot(Aggregate):
     def switch(self, model_id: UUID, model_version: str, at: datetime) -> None:
         """Serve ``model_id`` from now on."""
         self.model_id, self.model_version = model_id, model_version
+
+
+class ModelHealthRecord(Aggregate):
+    """What was measured of one model version once it served (its online figures, for the figures
+    that are not counted by a projection) and when it was reported degraded. One per kind and
+    version, whether or not the version is a trained model of the registry (a forecasting method's
+    version is not)."""
+
+    class Opened(Aggregate.Created):
+        """The first figure or report of this model version."""
+
+        kind: str
+        model_version: str
+
+    @staticmethod
+    def create_id(kind: str, model_version: str, **_: object) -> UUID:
+        """One record per kind and version."""
+        return identity("model-health", kind, model_version)
+
+    @classmethod
+    def open(cls, kind: str, model_version: str) -> ModelHealthRecord:
+        """Start the record of a model version. Rule: kind and version given."""
+        return cls(
+            kind=require_text(kind, "kind", max_length=64),
+            model_version=require_text(model_version, "version", max_length=64),
+        )
+
+    @event(Opened)
+    def __init__(self, kind: str, model_version: str) -> None:
+        self.kind, self.model_version = kind, model_version
+        self.degradations: dict[str, date] = {}
+        self.degraded_at: datetime | None = None
+
+    class FigureMeasured(Aggregate.Event):
+        """A health figure of the version (``kind``, ``model_version``) on ``day``: ``value`` over
+        ``count`` observations (a measurement for the day replaces the day's earlier one)."""
+
+        kind: str
+        model_version: str
+        figure: str
+        day: date
+        value: float
+        count: float
+        at: datetime
+
+    def measure(self, figure: str, day: date, value: float, count: float, at: datetime) -> None:
+        """Record a figure for a day. Rules: a named figure; a finite value; a positive count of observations."""
+        figure = require_text(figure, "figure", max_length=64)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise InvalidArgument("value must be a finite number", field="value")
+        if not isinstance(count, (int, float)) or isinstance(count, bool) or not math.isfinite(count) or count <= 0:
+            raise InvalidArgument("count must be a positive number of observations", field="count")
+        self._measured(self.kind, self.model_version, figure, day, float(value), float(count), at)
+
+    @event(FigureMeasured)
+    def _measured(
+        self, kind: str, model_version: str, figure: str, day: date, value: float, count: float, at: datetime
+    ) -> None:
+        pass
+
+    class Degraded(Aggregate.Event):
+        """ModelDegraded: a health figure of the version (``kind``, ``model_version``; ``figure``,
+        ``value`` up to ``day``) crossed its kind's threshold (``rule`` against ``threshold``;
+        ``baseline``: the previous version's figure, for a drop); ``reason`` says so for people."""
+
+        kind: str
+        model_version: str
+        figure: str
+        value: float
+        threshold: float
+        rule: str
+        baseline: float | None
+        day: date
+        reason: str
+        at: datetime
+
+    def degraded_since(self, since: datetime) -> bool:
+        """Reported degraded at or after ``since`` (e.g. the version's activation)."""
+        return self.degraded_at is not None and self.degraded_at >= since
+
+    def report_degradation(
+        self, threshold: HealthThreshold, value: float, baseline: float | None, day: date, at: datetime
+    ) -> None:
+        """Record that a health figure crossed its threshold. Rule: once per figure and day."""
+        if self.degradations.get(threshold.figure) == day:
+            raise DegradationAlreadyReported(f"{threshold.figure} of {self.model_version} already reported for {day}")
+        self._degraded(
+            self.kind,
+            self.model_version,
+            threshold.figure,
+            float(value),
+            float(threshold.limit),
+            threshold.rule,
+            None if baseline is None else float(baseline),
+            day,
+            threshold.describe(value, baseline),
+            at,
+        )
+
+    @event(Degraded)
+    def _degraded(
+        self,
+        kind: str,
+        model_version: str,
+        figure: str,
+        value: float,
+        threshold: float,
+        rule: str,
+        baseline: float | None,
+        day: date,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        self.degradations[figure] = day
+        self.degraded_at = at
+
+
+#: The event operators know as ModelDegraded.
+ModelDegraded = ModelHealthRecord.Degraded

@@ -6,7 +6,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 #: Namespace of the deterministic identities derived from business keys
@@ -162,3 +162,26 @@ def require_text(value: object, field: str, *, max_length: int = 200, allow_empt
     if len(value) > max_length:
         raise InvalidArgument(f"{field} must be at most {max_length} characters", field=field)
     return value
+
+
+@dataclass(frozen=True)
+class AttributionWindow:
+    """How long after a customer met a decision (a recommendation, a campaign) an order still counts
+    as its outcome. The rule: an order is *attributed* to the decision when it contains a product the
+    decision put before the customer and is placed no later than ``after_click`` after the customer
+    clicked it, or, without a click, no later than ``after_view`` after the customer was shown it
+    (never before the exposure). The latest exposure that qualifies takes the credit."""
+
+    after_click: timedelta
+    after_view: timedelta
+
+    def __post_init__(self) -> None:
+        for name in ("after_click", "after_view"):
+            if not isinstance(getattr(self, name), timedelta) or getattr(self, name) < timedelta(0):
+                raise InvalidArgument(f"{name} must be a duration of zero or more", field=name)
+
+    def covers(self, exposed_at: datetime, ordered_at: datetime, *, clicked: bool) -> bool:
+        """Whether an order at ``ordered_at`` falls inside the window opened at ``exposed_at``
+        (a click, if ``clicked``; a view otherwise)."""
+        length = self.after_click if clicked else self.after_view
+        return exposed_at <= ordered_at <= exposed_at + length

@@ -23,6 +23,8 @@ from eventsourcing.utils import get_topic
 
 from domain.feedback import Review, Sentiment
 from domain.inventory import StockItem
+from domain.models import ModelDegraded
+from domain.shared import identity
 from projections.base import ProjectionRunner
 from projections.inventory import STOCK_CHANGES
 from projections.tables import projection_positions
@@ -32,10 +34,20 @@ log = logging.getLogger(__name__)
 STOCK = "stock"
 REVIEW_SUBMITTED = "review-submitted"
 NEGATIVE_REVIEW = "negative-review"
+MODEL_DEGRADED = "model-degraded"
 
 _STOCK_EVENTS = (StockItem.Opened, *STOCK_CHANGES)
 #: Per projection whose tables subscribers read: the events that change what they send.
-_FOLLOWED = {"inventory": _STOCK_EVENTS, "feedback": (Review.Submitted, Review.Analysed)}
+_FOLLOWED = {
+    "inventory": _STOCK_EVENTS,
+    "feedback": (Review.Submitted, Review.Analysed),
+    "models": (ModelDegraded,),
+}
+
+
+def degradation_id(event: Any) -> Any:
+    """The ``model_degradations`` row of a ModelDegraded event (as ``projections.models`` keys it)."""
+    return identity("model-degradation", event.originator_id, event.originator_version)
 
 
 def changes_of(events: list[Any]) -> dict[str, list[Any]]:
@@ -48,6 +60,8 @@ def changes_of(events: list[Any]) -> dict[str, list[Any]]:
             changes[REVIEW_SUBMITTED].append((event.originator_id, event.product_id))
         elif isinstance(event, Review.Analysed) and event.label == Sentiment.NEGATIVE:
             changes[NEGATIVE_REVIEW].append(event.originator_id)
+        elif isinstance(event, ModelDegraded):
+            changes[MODEL_DEGRADED].append(degradation_id(event))
     return dict(changes)
 
 

@@ -46,8 +46,11 @@ from .inventory.mutations import InventoryMutations
 from .inventory.queries import InventoryQueries, load_purchase_order, load_stock_level, load_supplier
 from .marketing.mutations import MarketingMutations
 from .marketing.queries import MarketingQueries, load_budget_allocation
+from .models.health import ModelHealthQueries
 from .models.mutations import ModelMutations
 from .models.queries import ModelQueries, load_trained_model
+from .outcomes.mutations import OutcomeMutations
+from .outcomes.queries import OutcomeQueries
 from .recommendations.queries import RecommendationQueries
 from .replenishment.mutations import ReplenishmentMutations
 from .replenishment.queries import ReplenishmentQueries, load_replenishment_plan
@@ -98,6 +101,8 @@ class Query(
     MarketingQueries,
     RecommendationQueries,
     ReplenishmentQueries,
+    OutcomeQueries,
+    ModelHealthQueries,
 ):
     @strawberry.field(
         description="Any object with a global ID (null if there is none with that ID).",
@@ -152,6 +157,7 @@ class Mutation(
     ModelMutations,
     MarketingMutations,
     ReplenishmentMutations,
+    OutcomeMutations,
 ):
     pass
 

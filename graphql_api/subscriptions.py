@@ -9,14 +9,16 @@ import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
+from projections.model_health_tables import model_degradations
 from projections.tables import reviews, stock_levels
 
-from .auth import EVERYONE, REVIEW_READERS, requires
-from .broker import NEGATIVE_REVIEW, REVIEW_SUBMITTED, STOCK
+from .auth import EVERYONE, REVIEW_READERS, STAFF, requires
+from .broker import MODEL_DEGRADED, NEGATIVE_REVIEW, REVIEW_SUBMITTED, STOCK
 from .core.db import fetch_all
 from .core.ids import optional_id
 from .feedback.types import ReviewType
 from .inventory.types import StockLevelType
+from .models.health import ModelDegradationType
 
 
 async def _updates(info: Info, topic: str) -> AsyncGenerator[list[Any], None]:
@@ -106,3 +108,22 @@ class Subscription:
                 statement = statement.where(reviews.c.product_id == product)
             for row in await fetch_all(info.context.reader, statement.order_by(reviews.c.submitted_at, reviews.c.id)):
                 yield ReviewType.from_row(row)
+
+    @strawberry.subscription(
+        description="Each ModelDegraded report (a model version's health figure crossed its kind's threshold), "
+        "once it is in the read models: for the operators who retrain or roll back.",
+        extensions=[requires(*STAFF)],
+    )
+    async def model_degraded(
+        self,
+        info: Info,
+        kind: Annotated[
+            str | None, strawberry.argument(description="Only models of this kind (all if omitted).")
+        ] = None,
+    ) -> AsyncGenerator[ModelDegradationType, None]:
+        async for ids in _updates(info, MODEL_DEGRADED):
+            statement = sa.select(model_degradations).where(model_degradations.c.id.in_(set(ids)))
+            if kind is not None:
+                statement = statement.where(model_degradations.c.kind == kind)
+            for row in await fetch_all(info.context.reader, statement.order_by(model_degradations.c.reported_at)):
+                yield ModelDegradationType.from_row(row)

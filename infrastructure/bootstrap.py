@@ -35,7 +35,7 @@ class RunningStorewise(Storewise):
     def __init__(self, settings: Settings, runner: StorewiseRunner, engines: Engines, read_side: ProjectionRunner):
         self.settings = settings
         self.read_side = read_side
-        super().__init__(runner, engines)
+        super().__init__(runner, engines, settings.model_health)
 
     def close(self) -> None:
         super().close()
@@ -46,9 +46,11 @@ def build_engines(settings: Settings, runner: StorewiseRunner, read_side: Projec
     """Every engine and the read models it reads, each behind its port; ``given`` replaces any of
     them by name (a fake in a test)."""
     from projections.marketing import SqlMarketingData
+    from projections.outcomes import SqlOutcomeData
 
     from .forecasting.service import ReplenishmentEngine
     from .marketing.engine import MarketingEngine
+    from .model_health import SqlHealthFigures
     from .recommender.engine import RecommenderEngine
     from .recommender.sql import SqlRecommenderData
     from .reviews.serving import ReviewAnalysisEngine
@@ -62,6 +64,8 @@ def build_engines(settings: Settings, runner: StorewiseRunner, read_side: Projec
         "marketing": lambda: MarketingEngine(artifacts / PURCHASE_KIND, settings.segment_rules),
         "marketing_data": lambda: SqlMarketingData(read_side.engine),
         "planning": lambda: ReplenishmentEngine(read_side),
+        "outcome_data": lambda: SqlOutcomeData(read_side),
+        "health_figures": lambda: SqlHealthFigures(read_side),
     }
     if unknown := set(given) - set(makers):
         raise TypeError(f"no engine named {', '.join(sorted(unknown))} (known: {', '.join(makers)})")

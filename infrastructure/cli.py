@@ -468,6 +468,7 @@ ENGINE_COMMANDS = (
     "infrastructure.forecasting.commands",
     "infrastructure.reviews.commands",
     "infrastructure.marketing.commands",
+    "infrastructure.outcomes",
 )
 
 

@@ -16,7 +16,10 @@ through ``set_active_model``; ``/metrics`` (``metrics_response``) exposes them w
   scrape, so every process reports the same truth whichever worker applies the events;
   ``storewise_projection_events_total``: events this process applied, by projection;
 - ``storewise_engine_run_seconds`` (count = runs) by engine and status, and
-  ``storewise_active_model_info`` (value 1) by kind and version.
+  ``storewise_active_model_info`` (value 1) by kind and version;
+- ``storewise_model_health`` / ``storewise_model_health_count``: each model version's health
+  figures over the recent days (``application.model_health``) and what they rest on, by kind,
+  version and figure, read from the read models at each scrape.
 
 Several processes (``storewise serve --workers N``) share their counters through
 ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), set by the command.
@@ -221,6 +224,52 @@ class ProjectionCollector(Collector):
 
 PROJECTIONS = ProjectionCollector()
 REGISTRY.register(PROJECTIONS)
+
+
+class ModelHealthCollector(Collector):
+    """Each model version's recent health figures, read at scrape time by the source registered
+    here (the latest one answers): a callable giving (kind, version, figure, value, count) rows."""
+
+    def __init__(self) -> None:
+        self._sources: list[Callable[[], list[tuple[str, str, str, float | None, float]]]] = []
+        self._lock = threading.Lock()
+
+    def add(self, source: Callable[[], list[tuple[str, str, str, float | None, float]]]) -> None:
+        with self._lock:
+            self._sources.append(source)
+
+    def discard(self, source: Callable[[], list[tuple[str, str, str, float | None, float]]]) -> None:
+        with self._lock:
+            if source in self._sources:
+                self._sources.remove(source)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            source = self._sources[-1] if self._sources else None
+        labels = ["kind", "version", "figure"]
+        value = GaugeMetricFamily(
+            "storewise_model_health", "A model version's health figure, recent days", labels=labels
+        )
+        count = GaugeMetricFamily(
+            "storewise_model_health_count",
+            "What a model version's health figure rests on (its denominator)",
+            labels=labels,
+        )
+        if source is not None:
+            try:
+                figures = source()
+            except Exception as error:  # the database is unreachable: the other metrics still answer
+                log.warning("model health figures unavailable: %s", type(error).__name__)
+                figures = []
+            for kind, version, figure, figure_value, figure_count in figures:
+                if figure_value is not None:
+                    value.add_metric([kind, version, figure], figure_value)
+                count.add_metric([kind, version, figure], figure_count)
+        yield from (value, count)
+
+
+MODEL_HEALTH = ModelHealthCollector()
+REGISTRY.register(MODEL_HEALTH)
 install()  # whoever serves metrics imports this module
 
 
@@ -232,6 +281,7 @@ def metrics_response() -> tuple[bytes, str]:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         registry.register(PROJECTIONS)
+        registry.register(MODEL_HEALTH)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 

@@ -101,6 +101,7 @@ def create_app(
         stop = threading.Event()
         poller: asyncio.Task | None = None
         read_side: Any = None
+        health_source: Any = None
         try:
             await asyncio.to_thread(upgrade, storewise.settings)
             app.state.migration_heads = await asyncio.to_thread(migration_heads, storewise.settings)
@@ -109,6 +110,8 @@ def create_app(
             broker = Broker(read_side)
             read_side.listeners.append(metrics.observe_projected)
             metrics.PROJECTIONS.add(read_side.status)
+            health_source = _health_figures(storewise)
+            metrics.MODEL_HEALTH.add(health_source)
             db = async_engine(storewise.settings)
             services = Services(
                 storewise=storewise, read_side=read_side, db=db, projections_in_process=projections_in_process
@@ -124,6 +127,7 @@ def create_app(
                 await poller  # the batch under way commits; no new one starts
             if read_side is not None:
                 metrics.PROJECTIONS.discard(read_side.status)
+                metrics.MODEL_HEALTH.discard(health_source)
             broker = getattr(app.state, "broker", None)
             if broker is not None:
                 await broker.close()
@@ -145,6 +149,16 @@ def create_app(
         ]
     )
     return app
+
+
+def _health_figures(storewise: Any) -> Any:
+    """The source of the model-health gauges: every version's recent figures."""
+
+    def figures() -> list[tuple[str, str, str, float | None, float]]:
+        current = storewise.model_health.current()
+        return [(k, v, f.name, f.value, f.count) for (k, v), found in current.items() for f in found.values()]
+
+    return figures
 
 
 #: The environment variable through which ``storewise serve --workers N`` passes its options to the workers.

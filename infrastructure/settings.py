@@ -29,12 +29,15 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
 from application.errors import ConfigurationError
+from application.model_health import ModelHealthPolicy, parse_thresholds
 from domain.contexts import CONTEXT_NAMES
+from domain.shared import AttributionWindow, DomainError
 from graphql_api.hardening import HardeningSettings, Limits
 
 from .health import HealthSettings
@@ -126,6 +129,29 @@ VARIABLES: tuple[Variable, ...] = (
         "unset",
         "prometheus-client's multiprocess directory: `serve --workers N` sets it (to a fresh directory) so that "
         "`/metrics` adds up every worker's counters.",
+    ),
+    Variable(
+        "STOREWISE_MODEL_HEALTH_THRESHOLDS",
+        "`recommender:click_through_rate:drop:0.3:100,forecast:band_coverage:min:0.6:30,"
+        "purchase-prediction:auc:min:0.65:30,sentiment:corrected_accuracy:min:0.8:30`",
+        "when a model has degraded, per kind: `kind:figure:rule:limit[:min_count]`, comma-separated; rule `min` "
+        "(below the limit), `max` (above it) or `drop` (below the previous version's figure by more than the "
+        "fraction); judged once the figure rests on `min_count` observations.",
+    ),
+    Variable(
+        "STOREWISE_MODEL_HEALTH_DAYS",
+        "7",
+        "how many recent days a model's current health figures (and a health check) cover.",
+    ),
+    Variable(
+        "STOREWISE_ATTRIBUTION_CLICK_DAYS",
+        "7",
+        "days after a click on a recommendation within which an order of the product is attributed to it.",
+    ),
+    Variable(
+        "STOREWISE_ATTRIBUTION_VIEW_DAYS",
+        "1",
+        "days after a recommendation was shown (not clicked) within which an order of it is attributed to it.",
     ),
     Variable(
         "STOREWISE_SERVE_OPTIONS",
@@ -230,6 +256,27 @@ def guards_from(env: Mapping[str, str]) -> GuardSettings:
     )
 
 
+def model_health_from(env: Mapping[str, str]) -> ModelHealthPolicy:
+    """The thresholds per model kind, the health window and the attribution window."""
+    read = _Environment(env)
+    default = ModelHealthPolicy()
+    try:
+        thresholds = parse_thresholds(read.get("STOREWISE_MODEL_HEALTH_THRESHOLDS")) or default.thresholds
+    except (ValueError, DomainError) as error:
+        raise ConfigurationError(f"STOREWISE_MODEL_HEALTH_THRESHOLDS: {error}") from None
+    days = read.whole_number("STOREWISE_MODEL_HEALTH_DAYS")
+    click, view = read.number("STOREWISE_ATTRIBUTION_CLICK_DAYS"), read.number("STOREWISE_ATTRIBUTION_VIEW_DAYS")
+    return ModelHealthPolicy(
+        thresholds=thresholds,
+        window_days=max(1, days) if days is not None else default.window_days,
+        history_days=default.history_days,
+        attribution=AttributionWindow(
+            after_click=timedelta(days=click) if click is not None else default.attribution.after_click,
+            after_view=timedelta(days=view) if view is not None else default.attribution.after_view,
+        ),
+    )
+
+
 def health_from(env: Mapping[str, str]) -> HealthSettings:
     """What readiness allows."""
     max_lag = _Environment(env).whole_number("STOREWISE_READY_MAX_LAG")
@@ -259,6 +306,7 @@ class Settings:
     segment_rules: Path | None = None
     metrics_dir: str | None = None
     serve_options: str = ""
+    model_health: ModelHealthPolicy = field(default_factory=ModelHealthPolicy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -287,6 +335,7 @@ class Settings:
             segment_rules=Path(rules) if rules else None,
             metrics_dir=read.get("PROMETHEUS_MULTIPROC_DIR") or None,
             serve_options=read.get("STOREWISE_SERVE_OPTIONS"),
+            model_health=model_health_from(env),
         )
         settings.url  # noqa: B018 - refuse a malformed URL now rather than at first use
         return settings

@@ -5,8 +5,25 @@ The core tables are in ``tables``; the engines' read models in a module each bes
 
 from __future__ import annotations
 
-from . import feedback_tables, marketing_tables, models_tables, replenishment_tables, tables
+from . import (
+    feedback_tables,
+    marketing_tables,
+    model_health_tables,
+    models_tables,
+    outcomes_tables,
+    replenishment_tables,
+    tables,
+)
 
 metadata = tables.metadata
 
-__all__ = ["feedback_tables", "marketing_tables", "metadata", "models_tables", "replenishment_tables", "tables"]
+__all__ = [
+    "feedback_tables",
+    "marketing_tables",
+    "metadata",
+    "model_health_tables",
+    "models_tables",
+    "outcomes_tables",
+    "replenishment_tables",
+    "tables",
+]

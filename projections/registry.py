@@ -20,6 +20,12 @@ from .feedback import FeedbackProjection
 from .inventory import InventoryProjection
 from .marketing import MarketingProjection
 from .models import ModelProjection
+from .outcomes import (
+    CampaignAudienceProjection,
+    ForecastRecordProjection,
+    PurchasePredictionProjection,
+    ReviewCorrectionProjection,
+)
 from .replenishment import ReplenishmentProjection
 
 #: The projections of each context, by the context's name, in the registry's order.
@@ -27,12 +33,12 @@ CONTEXT_PROJECTIONS: dict[str, tuple[type[Projection], ...]] = {
     "Customers": (CustomerProjection,),
     "Catalog": (CatalogProjection,),
     # Replenishment is part of Inventory: it follows the same log (no second event-log projection).
-    "Inventory": (InventoryProjection, ReplenishmentProjection),
-    "Campaigns": (CampaignProjection,),
-    "Feedback": (FeedbackProjection,),
+    "Inventory": (InventoryProjection, ReplenishmentProjection, ForecastRecordProjection),
+    "Campaigns": (CampaignProjection, CampaignAudienceProjection),
+    "Feedback": (FeedbackProjection, ReviewCorrectionProjection),
     "Access": (AccessProjection,),
     "Models": (ModelProjection,),
-    "Marketing": (MarketingProjection,),
+    "Marketing": (MarketingProjection, PurchasePredictionProjection),
 }
 
 if list(CONTEXT_PROJECTIONS) != list(CONTEXT_NAMES):

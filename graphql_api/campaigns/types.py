@@ -25,6 +25,13 @@ class CampaignOutcome:
     conversions: int = strawberry.field(description="Purchases attributed to the campaign.")
     revenue: MoneyType = strawberry.field(description="Revenue those conversions brought.")
     at: datetime = strawberry.field(description="When the results were recorded.")
+    source: str = strawberry.field(
+        default="HAND_TYPED",
+        description=(
+            "`HAND_TYPED`: typed in with `recordCampaignOutcome`. Measured outcomes (from attributed orders) are "
+            "in `campaignPerformance` with `source: MEASURED`."
+        ),
+    )
 
 
 @strawberry.type(name="Campaign", description=Campaign.__doc__)
@@ -35,10 +42,10 @@ class CampaignType(Node):
     channel: str = strawberry.field(description="Where it runs, e.g. `email`, `social`, `search`.")
     status: CampaignStatusEnum = strawberry.field(description="Draft, live, paused or ended.")
     budget: MoneyType = strawberry.field(description="What may be spent.")
-    spend: MoneyType = strawberry.field(description="What has been spent so far (sum of outcomes).")
-    reach: int = strawberry.field(description="People reached so far.")
-    conversions: int = strawberry.field(description="Purchases attributed so far.")
-    revenue: MoneyType = strawberry.field(description="Revenue attributed so far.")
+    spend: MoneyType = strawberry.field(description="What has been spent so far (sum of hand-typed outcomes).")
+    reach: int = strawberry.field(description="People reached so far (hand-typed).")
+    conversions: int = strawberry.field(description="Purchases attributed so far (hand-typed).")
+    revenue: MoneyType = strawberry.field(description="Revenue attributed so far (hand-typed).")
     drafted_at: datetime = strawberry.field(description="When it was drafted.")
     launched_at: datetime | None = strawberry.field(description="When it went live, if it did.")
     ended_at: datetime | None = strawberry.field(description="When it ended, if it did.")

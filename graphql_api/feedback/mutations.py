@@ -16,6 +16,7 @@ from ..core.errors import UserError
 from ..core.ids import decode_id, optional_id
 from ..core.inputs import INPUT, USER_ERRORS, CommandInput
 from ..core.request import key_of, run_command
+from .enums import SentimentEnum
 from .types import ReviewType
 
 
@@ -46,6 +47,28 @@ class HideReviewInput(CommandInput):
 )
 class AnalyseReviewInput(CommandInput):
     review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
+
+
+@strawberry.input(
+    description="One aspect of a corrected analysis: what the review talks about and how it feels about it."
+)
+class AspectCorrectionInput:
+    aspect: str = strawberry.field(description="The aspect, e.g. `size_fit`, `delivery`.")
+    sentiment: SentimentEnum = strawberry.field(description="Its sentiment.")
+
+
+@strawberry.input(
+    description=(
+        "Correct a review's analysis (a moderator's judgement): the right sentiment and, if given, the right "
+        "aspects. The model's analysis is kept beside it; the next `train sentiment` learns from it."
+    )
+)
+class CorrectReviewAnalysisInput(CommandInput):
+    review_id: strawberry.ID = strawberry.field(description="The review's global ID.")
+    sentiment: SentimentEnum = strawberry.field(description="The right sentiment.")
+    aspects: list[AspectCorrectionInput] | None = strawberry.field(
+        default=None, description="The right aspects; omit to keep the model's."
+    )
 
 
 @strawberry.type(description="The result of a mutation on a review.")
@@ -119,4 +142,27 @@ class FeedbackMutations:
         return await review_payload(
             info,
             await run_command(info, lambda s: s.feedback.analyse_review(review_id, at=input.at, idempotency_key=key)),
+        )
+
+    @strawberry.mutation(
+        description="Correct a review's sentiment and aspects (INVALID_ANALYSIS if malformed); a moderator's event.",
+        extensions=[requires(*MODERATORS)],
+    )
+    async def correct_review_analysis(
+        self, info: Info, input: Annotated[CorrectReviewAnalysisInput, strawberry.argument(description=INPUT)]
+    ) -> ReviewPayload | None:
+        review_id, key = decode_id(input.review_id, "Review", field="reviewId"), key_of(input.idempotency_key)
+        aspects = (
+            None
+            if input.aspects is None
+            else [{"aspect": a.aspect, "sentiment": a.sentiment.value} for a in input.aspects]
+        )
+        return await review_payload(
+            info,
+            await run_command(
+                info,
+                lambda s: s.feedback.correct_review_analysis(
+                    review_id, input.sentiment.value, aspects, at=input.at, idempotency_key=key
+                ),
+            ),
         )

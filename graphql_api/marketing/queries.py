@@ -98,7 +98,10 @@ class MarketingQueries:
         return await segment_list(info)
 
     @strawberry.field(
-        description="A campaign's uplift against its holdout group, with 95% confidence intervals.",
+        description=(
+            "A campaign's uplift against its held-out group, with 95% confidence intervals: measured from attributed "
+            "orders for a campaign launched with `launchMeasuredCampaign`, else from hand-typed outcomes (`source`)."
+        ),
         extensions=[requires(*CAMPAIGN_READERS)],
     )
     async def campaign_performance(
@@ -109,9 +112,9 @@ class MarketingQueries:
         from application.errors import NotFound
 
         pk = decode_id(campaign_id, "Campaign", field="campaignId")
-        use = marketing(info)
+        use = info.context.storewise.outcomes
         try:
-            return CampaignPerformance.of(await asyncio.to_thread(use.campaign_performance, pk))
+            return CampaignPerformance.of(await asyncio.to_thread(use.campaign_outcome, pk))
         except NotFound:
             return None
         except DomainError as error:

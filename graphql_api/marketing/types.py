@@ -186,6 +186,19 @@ class CampaignPerformance:
     incremental_revenue: Estimate | None = strawberry.field(description="Revenue the campaign added (its currency).")
     significant: bool | None = strawberry.field(description="Whether the uplift's interval excludes zero.")
     note: str | None = strawberry.field(description="Why there is no uplift, where there is none.")
+    source: str = strawberry.field(
+        default="HAND_TYPED",
+        description=(
+            "`MEASURED`: computed from the orders attributed to a campaign launched with an audience and a held-out "
+            "group; `HAND_TYPED`: the outcomes typed in with `recordCampaignOutcome` / `recordHoldoutOutcome`."
+        ),
+    )
+    revenue: float | None = strawberry.field(default=None, description="Revenue of the treated group's conversions.")
+    holdout_revenue: float | None = strawberry.field(default=None, description="Revenue of the held out's conversions.")
+    seed: int | None = strawberry.field(default=None, description="The held-out draw's seed (measured only).")
+    holdout_share: float | None = strawberry.field(default=None, description="The share held out (measured only).")
+    window_start: datetime | None = strawberry.field(default=None, description="Attribution from (measured only).")
+    window_end: datetime | None = strawberry.field(default=None, description="Attribution until (measured only).")
 
     @classmethod
     def of(cls, r: dict[str, Any]) -> CampaignPerformance:
@@ -205,6 +218,13 @@ class CampaignPerformance:
             incremental_revenue=estimate("incremental_revenue"),
             significant=r.get("significant"),
             note=r.get("note"),
+            source=r.get("source", "HAND_TYPED"),
+            revenue=r.get("revenue"),
+            holdout_revenue=r.get("holdout_revenue"),
+            seed=r.get("seed"),
+            holdout_share=r.get("holdout_share"),
+            window_start=r.get("window_start"),
+            window_end=r.get("window_end"),
         )
 
 

@@ -175,6 +175,29 @@ class MarketingEngine:
             for customer, p, explanation in zip(frame.index, probabilities, explanations)
         }
 
+    def feature_drift(
+        self, trained: Any, order_lines: Sequence[tuple[Any, ...]], activity: Sequence[tuple[Any, ...]], as_of: datetime
+    ) -> dict[str, float]:
+        """PSI of each input feature now against the training rows kept with the model (its background sample)."""
+        import pandas as pd
+
+        from domain.outcomes import population_stability
+
+        from . import purchase
+
+        model = self.purchase_model(trained)
+        frame = model.frame(purchase.transactions(order_lines), pd.Timestamp(as_of), _activity_frame(activity))
+        drift = {}
+        for j, name in enumerate(model.feature_names):
+            if frame.empty:
+                break
+            value = population_stability(
+                [float(x) for x in model.background[:, j]], [float(x) for x in frame[name].to_numpy(dtype=float)]
+            )
+            if value is not None:
+                drift[name] = round(value, 4)
+        return drift
+
     # --- campaign evaluation ----------------------------------------------------------
 
     def uplift(

@@ -435,13 +435,20 @@ def train_and_record(
         for language in languages:
             splits = SPLITS[language](data_dir)
             splits.train = sample(splits.train, sample_size, seed)
+            # Moderators' corrections are labelled examples too (family ``corrections``), never sampled away.
+            corrected = [
+                Review(text, label, "corrections") for text, label in storewise.outcomes.corrected_examples(language)
+            ]
+            splits.train = _dedupe([*corrected, *splits.train])
             data[language] = {
+                "corrections": len(corrected),
                 "train": len(splits.train),
                 "validation": len(splits.validation),
                 **{name: len(test) for name, test in splits.tests.items()},
             }
             log(f"{language}: {data[language]}")
             pipelines[language], metrics[language] = train_language(language, splits, C=C, log=log)
+            metrics[language]["corrections"] = len(corrected)
             texts[language] = [r.text for r in splits.train]
         data["source"] = str(data_dir)
         digest = save_model(model_dir, version, pipelines, metrics, hyperparameters, terms, texts, data)

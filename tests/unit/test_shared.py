@@ -238,6 +238,7 @@ EXPECTED_CODES = {
     "InvalidAnalysis": "INVALID_ANALYSIS",
     "InvalidModelRecord": "INVALID_MODEL_RECORD",
     "UnknownToken": "UNKNOWN_TOKEN",
+    "DegradationAlreadyReported": "DEGRADATION_ALREADY_REPORTED",
 }
 
 

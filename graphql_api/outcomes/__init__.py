@@ -1,0 +1,1 @@
+"""Outcomes over GraphQL: decisions scored against what followed them, consent-checked audiences."""
