@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from domain.exposure import OnlineFigure
 from domain.models import HealthThreshold, ModelHealthRecord, ThresholdRule
 from domain.shared import AttributionWindow, utc_day
 
@@ -28,12 +29,12 @@ from .models import ModelRegistryApplication
 
 # --- the recommender's figures (other kinds name theirs) -------------------------------------------
 
-IMPRESSIONS = "impressions"  # slates shown
-CLICK_THROUGH_RATE = "click_through_rate"  # shown slates with a click / shown slates
-PRECISION = "precision_at_k"  # clicked recommendations / shown recommendations (the article's accuracy)
-CONVERSION_RATE = "conversion_rate"  # shown slates with an attributed order / shown slates
-ATTRIBUTED_CONVERSIONS = "attributed_conversions"  # orders attributed to a slate
-ATTRIBUTED_REVENUE = "attributed_revenue"  # revenue of the attributed order lines
+IMPRESSIONS = OnlineFigure.IMPRESSIONS  # slates shown
+CLICK_THROUGH_RATE = OnlineFigure.CLICK_THROUGH_RATE  # shown slates with a click / shown slates
+PRECISION = OnlineFigure.PRECISION  # clicked recommendations / shown ones (the article's accuracy)
+CONVERSION_RATE = OnlineFigure.CONVERSION_RATE  # shown slates with an attributed order / shown slates
+ATTRIBUTED_CONVERSIONS = OnlineFigure.ATTRIBUTED_CONVERSIONS  # (order, slate) attributions
+ATTRIBUTED_REVENUE = OnlineFigure.ATTRIBUTED_REVENUE  # revenue of the attributed order lines
 
 #: The default thresholds (``STOREWISE_MODEL_HEALTH_THRESHOLDS`` replaces them).
 DEFAULT_THRESHOLDS: tuple[HealthThreshold, ...] = (

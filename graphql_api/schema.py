@@ -51,6 +51,7 @@ from .models.mutations import ModelMutations
 from .models.queries import ModelQueries, load_trained_model
 from .outcomes.mutations import OutcomeMutations
 from .outcomes.queries import OutcomeQueries
+from .recommendations.mutations import RecommendationMutations
 from .recommendations.queries import RecommendationQueries
 from .replenishment.mutations import ReplenishmentMutations
 from .replenishment.queries import ReplenishmentQueries, load_replenishment_plan
@@ -158,6 +159,7 @@ class Mutation(
     MarketingMutations,
     ReplenishmentMutations,
     OutcomeMutations,
+    RecommendationMutations,
 ):
     pass
 

@@ -51,6 +51,7 @@ ID_FIXTURES = {
     "allocationId": "budget_allocation",
     "modelId": "trained_model",
     "planId": "replenishment_plan",
+    "slateId": "{v}_slate",
 }
 #: ``id`` arguments of the root fields, by field.
 ID_ARGUMENTS = {
