@@ -46,6 +46,7 @@ from .inventory.mutations import InventoryMutations
 from .inventory.queries import InventoryQueries, load_purchase_order, load_stock_level, load_supplier
 from .marketing.mutations import MarketingMutations
 from .marketing.queries import MarketingQueries, load_budget_allocation
+from .models.experiments import ExperimentMutations, ExperimentQueries
 from .models.health import ModelHealthQueries
 from .models.mutations import ModelMutations
 from .models.queries import ModelQueries, load_trained_model
@@ -104,6 +105,7 @@ class Query(
     ReplenishmentQueries,
     OutcomeQueries,
     ModelHealthQueries,
+    ExperimentQueries,
 ):
     @strawberry.field(
         description="Any object with a global ID (null if there is none with that ID).",
@@ -160,6 +162,7 @@ class Mutation(
     ReplenishmentMutations,
     OutcomeMutations,
     RecommendationMutations,
+    ExperimentMutations,
 ):
     pass
 

@@ -51,3 +51,40 @@ def test_the_figures_rebuild_to_the_same_rows(storewise):
     storewise.read_side.rebuild(["models"])
     assert (_rows(storewise, model_health_figures), _rows(storewise, model_degradations)) == before
     assert before[1] and before[0]
+
+
+def _model(storewise, version):
+    return storewise.models.record_training(
+        "recommender",
+        version,
+        hyperparameters={},
+        data_position={},
+        metrics={},
+        artifact_checksum="0" * 64,
+        artifact_path="none",
+    )
+
+
+def test_promoting_the_challenger_makes_it_the_champion_with_actor_and_reason(storewise):
+    from application.context import acting_as
+    from domain.models import NoChallenger, ServingSlot
+
+    v1, v2 = _model(storewise, "v1"), _model(storewise, "v2")
+    models = storewise.models
+    with pytest.raises(Exception) as no_champion:
+        models.start_challenger(v2, 0.2, reason="too early")
+    assert getattr(no_champion.value, "code", None) == "NO_CHAMPION"
+    models.activate_model(v1)
+    with acting_as("user:ops:admin"):
+        models.start_challenger(v2, 0.2, reason="try v2 on a fifth")
+        plan = models.serving_plan("recommender")
+        assert (plan.champion_version, plan.challenger_version, plan.share) == ("v1", "v2", 0.2)
+        assert models.promote_challenger("recommender", reason="v2 clicks more") == v2
+    assert models.active_model("recommender").version == "v2"
+    assert models.trained_model(v1).status == "SUPERSEDED"
+    assert models.serving_plan("recommender").challenger_version is None
+    with pytest.raises(NoChallenger):
+        models.roll_back_challenger("recommender", reason="nothing to roll back")
+    events = list(models.repository.event_store.get(ServingSlot.create_id("recommender")))
+    [promoted] = [e for e in events if isinstance(e, ServingSlot.ChallengerPromoted)]
+    assert (promoted.actor, promoted.reason, promoted.challenger_id) == ("user:ops:admin", "v2 clicks more", v2)
