@@ -86,6 +86,9 @@ async def test_shown_clicked_and_ordered_gives_exactly_those_figures(api, tmp_pa
     assert figures["attributed_revenue"][0] == 6.0  # two units of TEA3 at 3.00
     slate = (await api.data(HEALTH, version=version))["modelHealth"][0]
     assert {h["name"] for h in slate["history"]} >= {"impressions", "click_through_rate"}
+    metrics = (await api.client.get("/metrics")).text
+    gauge = f'storewise_model_health{{figure="precision_at_k",kind="recommender",version="{version}"}} 0.5'
+    assert gauge in metrics
 
 
 async def test_a_drop_in_click_through_records_model_degraded_and_the_subscription_delivers_it(api) -> None:
