@@ -385,10 +385,10 @@ class Recommendations:
                 ],
             )
 
-    def serve(self, customer_id: UUID, first: int, *, at: datetime | None = None) -> ServedSlate:
+    def serve(self, customer_id: UUID, first: int, *, at: datetime | None = None, record: bool = True) -> ServedSlate:
         """A customer's recommendations, recorded as a slate (its id and model version go to the client,
-        which records what was shown and clicked). A customer whom the slot's champion/challenger split
-        gives the challenger gets the challenger's list."""
+        which records what was shown and clicked; ``record=False``: not recorded, no slate id). A customer
+        whom the slot's champion/challenger split gives the challenger gets the challenger's list."""
         plan = self.registry.serving_plan(KIND)
         variant = plan.variant_of(customer_id) if plan is not None else SlateVariant.CHAMPION
         if plan is not None and plan.challenger_id is not None and variant == SlateVariant.CHALLENGER:
@@ -399,7 +399,7 @@ class Recommendations:
             model = self.engine.active()
         items = self._for(model, customer_id, first)
         version = model.version if model is not None else POPULAR_VERSION
-        if not items or self.slates is None:
+        if not items or self.slates is None or not record:
             return ServedSlate(None, version, variant, items)
         slate_id = self.slates.serve_slate(customer_id, KIND, version, variant, [i.product_id for i in items], at=at)
         return ServedSlate(slate_id, version, variant, items)

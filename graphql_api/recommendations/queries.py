@@ -75,10 +75,11 @@ class RecommendationQueries:
         if not await _rows(info, customers.select().with_only_columns(customers.c.id).where(customers.c.id == pk)):
             raise BadUserInput("customerId: no such customer", field="customerId")
         context = info.context
+        record = not getattr(info.schema, "read_only", False)  # a replay of the past records nothing
 
         def serve() -> use_cases.ServedSlate:
             with acting_as(context.actor, correlation_id=context.correlation_id):
-                return context.storewise.recommendations.serve(pk, first)
+                return context.storewise.recommendations.serve(pk, first, record=record)
 
         served = await asyncio.to_thread(serve)
         return [_graphql(item, served.slate_id, n) for n, item in enumerate(served.items, start=1)]
