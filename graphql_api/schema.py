@@ -47,7 +47,7 @@ from .inventory.queries import InventoryQueries, load_purchase_order, load_stock
 from .marketing.mutations import MarketingMutations
 from .marketing.queries import MarketingQueries, load_budget_allocation
 from .models.experiments import ExperimentMutations, ExperimentQueries
-from .models.health import ModelHealthQueries
+from .models.health import ModelHealthMutations, ModelHealthQueries
 from .models.mutations import ModelMutations
 from .models.queries import ModelQueries, load_trained_model
 from .outcomes.mutations import OutcomeMutations
@@ -163,6 +163,7 @@ class Mutation(
     OutcomeMutations,
     RecommendationMutations,
     ExperimentMutations,
+    ModelHealthMutations,
 ):
     pass
 

@@ -134,10 +134,14 @@ async def test_a_drop_in_click_through_records_model_degraded_and_the_subscripti
             }
         )
         await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(MODEL_DEGRADED) == 1))
-        found = await asyncio.to_thread(storewise.model_health.check, "recommender")
-        assert [(d.version, d.figure, d.recorded) for d in found] == [("weak-2", "click_through_rate", True)]
+        checked = await api.mutate("checkModelHealth", {"kind": "recommender"}, "degradations { version figure }")
+        assert checked["userErrors"] == []
+        assert checked["degradations"] == [{"version": "weak-2", "figure": "click_through_rate"}]
         message = await ws.receive_json()
         assert message["type"] == "next", message
         report = message["payload"]["data"]["modelDegraded"]
         assert report["version"] == "weak-2" and report["figure"] == "click_through_rate"
         assert report["value"] == 0.1 and report["baseline"] == 0.4 and report["rule"] == "drop"
+    # Checked again the same day: reported once.
+    found = await asyncio.to_thread(storewise.model_health.check, "recommender")
+    assert [(d.version, d.recorded) for d in found] == [("weak-2", False)]

@@ -101,6 +101,7 @@ def test_aggregate_types_reuse_the_domain_docstrings_and_every_command_is_a_muta
         "startChallenger",
         "promoteChallenger",
         "rollBackChallenger",
+        "checkModelHealth",
     }
     for field in types["Mutation"]["fields"]:
         # nullable: a mutation denied to the caller is null, with an error, and nulls nothing else
