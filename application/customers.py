@@ -17,11 +17,11 @@ from domain.customer import Customer, CustomerActivity, Order, OrderLine, Return
 from domain.inventory import Allocation
 from domain.shared import Money, utc_day
 
-from .base import StorewiseApplication
+from .exposure import SlateCommands
 from .topics import ALLOCATION_OUTCOMES, ORDER_EVENTS_FOR_INVENTORY
 
 
-class CustomerApplication(StorewiseApplication):
+class CustomerApplication(SlateCommands):
     """Registers customers, records their activity, takes their orders."""
 
     name = "Customers"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.contexts import CONTEXT_NAMES
+from domain.exposure import Slate
 from domain.feedback import Review
 from domain.marketing import BudgetAllocation, PurchasePredictionBatch, Segmentation, SegmentMembership
 from domain.models import TrainedModel
@@ -47,7 +48,7 @@ ENGINES: tuple[Engine, ...] = (
         "recommend to each customer, and which products are alike; serving leaves out what the customer "
         "bought and what is unpublished, discontinued or out of stock.",
         reads=("interactions", "products", "stock_levels"),
-        decides=(TrainedModel.Recorded,),
+        decides=(TrainedModel.Recorded, Slate.Served),
     ),
     Engine(
         name="review analyser",

@@ -15,12 +15,14 @@ thresholds of its kind (settings) and records ``ModelDegraded`` for each crossin
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from domain.exposure import OnlineFigure
 from domain.models import HealthThreshold, ModelHealthRecord, ThresholdRule
 from domain.shared import AttributionWindow, utc_day
 
@@ -28,12 +30,12 @@ from .models import ModelRegistryApplication
 
 # --- the recommender's figures (other kinds name theirs) -------------------------------------------
 
-IMPRESSIONS = "impressions"  # slates shown
-CLICK_THROUGH_RATE = "click_through_rate"  # shown slates with a click / shown slates
-PRECISION = "precision_at_k"  # clicked recommendations / shown recommendations (the article's accuracy)
-CONVERSION_RATE = "conversion_rate"  # shown slates with an attributed order / shown slates
-ATTRIBUTED_CONVERSIONS = "attributed_conversions"  # orders attributed to a slate
-ATTRIBUTED_REVENUE = "attributed_revenue"  # revenue of the attributed order lines
+IMPRESSIONS = OnlineFigure.IMPRESSIONS  # slates shown
+CLICK_THROUGH_RATE = OnlineFigure.CLICK_THROUGH_RATE  # shown slates with a click / shown slates
+PRECISION = OnlineFigure.PRECISION  # clicked recommendations / shown ones (the article's accuracy)
+CONVERSION_RATE = OnlineFigure.CONVERSION_RATE  # shown slates with an attributed order / shown slates
+ATTRIBUTED_CONVERSIONS = OnlineFigure.ATTRIBUTED_CONVERSIONS  # (order, slate) attributions
+ATTRIBUTED_REVENUE = OnlineFigure.ATTRIBUTED_REVENUE  # revenue of the attributed order lines
 
 #: The default thresholds (``STOREWISE_MODEL_HEALTH_THRESHOLDS`` replaces them).
 DEFAULT_THRESHOLDS: tuple[HealthThreshold, ...] = (
@@ -291,4 +293,84 @@ __all__ = [
     "version_infos",
     "parse_thresholds",
     "summarise",
+    "RateComparison",
+    "RateEstimate",
+    "compare_rates",
+    "compare_versions",
+    "wilson",
 ]
+
+
+# --- comparing two versions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateEstimate:
+    """A rate (a share: numerator out of count) with its Wilson score interval."""
+
+    value: float | None
+    numerator: float
+    count: float
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class RateComparison:
+    """One rate of a champion and a challenger, and the challenger's difference with its interval
+    (Newcombe's hybrid score interval, from the two Wilson intervals)."""
+
+    figure: str
+    champion: RateEstimate
+    challenger: RateEstimate
+    difference: float | None
+    low: float | None
+    high: float | None
+
+    @property
+    def significant(self) -> bool:
+        """The interval excludes zero."""
+        return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
+
+
+def wilson(numerator: float, count: float, z: float = 1.96) -> RateEstimate:
+    """The Wilson score interval of a share (``z``: 1.96 for 95%)."""
+    if count <= 0:
+        return RateEstimate(None, numerator, count, None, None)
+    p = numerator / count
+    denominator = 1 + z * z / count
+    centre = (p + z * z / (2 * count)) / denominator
+    half = z * math.sqrt(p * (1 - p) / count + z * z / (4 * count * count)) / denominator
+    return RateEstimate(p, numerator, count, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def compare_rates(name: str, champion: Figure | None, challenger: Figure | None, z: float = 1.96) -> RateComparison:
+    """The challenger's rate minus the champion's, with Newcombe's 95% (``z``) interval."""
+    a = wilson(champion.numerator, champion.count, z) if champion else RateEstimate(None, 0, 0, None, None)
+    b = wilson(challenger.numerator, challenger.count, z) if challenger else RateEstimate(None, 0, 0, None, None)
+    if a.value is None or b.value is None or None in (a.low, a.high, b.low, b.high):
+        return RateComparison(name, a, b, None, None, None)
+    assert a.low is not None and a.high is not None and b.low is not None and b.high is not None
+    difference = b.value - a.value
+    low = difference - math.sqrt((b.value - b.low) ** 2 + (a.high - a.value) ** 2)
+    high = difference + math.sqrt((b.high - b.value) ** 2 + (a.value - a.low) ** 2)
+    return RateComparison(name, a, b, difference, low, high)
+
+
+#: The recommender's figures that are shares, compared between versions.
+COMPARED_RATES = (CLICK_THROUGH_RATE, PRECISION, CONVERSION_RATE)
+
+
+def compare_versions(
+    figures: dict[tuple[str, str], dict[str, Figure]], kind: str, champion: str, challenger: str
+) -> list[RateComparison]:
+    """The compared rates of two versions of a kind (those either version has)."""
+    a, b = figures.get((kind, champion), {}), figures.get((kind, challenger), {})
+    names = [n for n in COMPARED_RATES if n in a or n in b] + sorted(
+        n for n in set(a) | set(b) if n not in COMPARED_RATES and _is_share(a.get(n)) and _is_share(b.get(n))
+    )
+    return [compare_rates(name, a.get(name), b.get(name)) for name in names]
+
+
+def _is_share(figure: Figure | None) -> bool:
+    return figure is not None and figure.value is not None and 0 <= figure.value <= 1 and figure.count >= 1

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.exposure import SlateVariant
 from domain.models import (
     DegradationAlreadyReported,
     HealthThreshold,
@@ -15,9 +16,11 @@ from domain.models import (
     ModelStatus,
     ServingSlot,
     TrainedModel,
+    serves_challenger,
 )
 
 from .base import StorewiseApplication
+from .context import current_context
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,29 @@ class ModelRecord:
             notes=model.notes,
             trained_at=model.trained_at,
         )
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    """Which versions a slot serves: the champion, and the challenger with its share and salt."""
+
+    kind: str
+    champion_id: UUID
+    champion_version: str
+    challenger_id: UUID | None = None
+    challenger_version: str | None = None
+    share: float = 0.0
+    salt: str = ""
+
+    def variant_of(self, customer_id: UUID) -> str:
+        """``challenger`` for the customers the split's rule gives the challenger, else ``champion``."""
+        if self.challenger_id is not None and serves_challenger(self.salt, self.share, customer_id):
+            return SlateVariant.CHALLENGER
+        return SlateVariant.CHAMPION
+
+
+def _actor(actor: str | None) -> str:
+    return actor or current_context().actor
 
 
 class ModelRegistryApplication(StorewiseApplication):
@@ -122,6 +148,84 @@ class ModelRegistryApplication(StorewiseApplication):
             return None
         model = self.get(slot.model_id, TrainedModel)
         return ModelRecord.of(model) if model.status == ModelStatus.ACTIVE else None
+
+    # --- champion and challenger ------------------------------------------------------------
+
+    def start_challenger(
+        self,
+        model_id: UUID,
+        share: float,
+        *,
+        reason: str,
+        actor: str | None = None,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """Serve ``model_id`` to ``share`` of its kind's customers beside the champion; returns the slot's id."""
+
+        def action() -> tuple[list[Any], UUID]:
+            model = self.get(model_id, TrainedModel)
+            slot = self.find(ServingSlot.create_id(model.kind), ServingSlot) or ServingSlot.open(model.kind)
+            salt = f"{model.kind}:{model.model_version}"
+            slot.start_challenger(model.id, model.model_version, share, salt, _actor(actor), reason, self.now(at))
+            return [slot], slot.id
+
+        return self.execute("start_challenger", idempotency_key, action)
+
+    def promote_challenger(
+        self,
+        kind: str,
+        *,
+        reason: str,
+        actor: str | None = None,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """Make the running challenger the champion (the active model); returns its model id."""
+
+        def action() -> tuple[list[Any], UUID]:
+            slot = self.get(ServingSlot.create_id(kind), ServingSlot)
+            when = self.now(at)
+            model_id = slot.promote_challenger(_actor(actor), reason, when)
+            model = self.get(model_id, TrainedModel)
+            changed: list[Any] = [slot, model]
+            if slot.model_id is not None and slot.model_id != model.id:
+                previous = self.get(slot.model_id, TrainedModel)
+                previous.supersede(model.id, when)
+                changed.append(previous)
+            model.activate(when)
+            slot.switch(model.id, model.model_version, when)
+            return changed, model.id
+
+        return self.execute("promote_challenger", idempotency_key, action)
+
+    def roll_back_challenger(
+        self,
+        kind: str,
+        *,
+        reason: str,
+        actor: str | None = None,
+        at: datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> UUID:
+        """Withdraw the running challenger; everyone gets the champion. Returns the slot's id."""
+        return self.update(
+            ServingSlot,
+            ServingSlot.create_id(kind),
+            "roll_back_challenger",
+            idempotency_key,
+            lambda slot: slot.roll_back_challenger(_actor(actor), reason, self.now(at)),
+        )
+
+    def serving_plan(self, kind: str) -> ServingPlan | None:
+        """Who the kind's slot serves: the champion and, if one runs, the challenger with its split."""
+        slot = self.find(ServingSlot.create_id(kind), ServingSlot)
+        if slot is None or slot.model_id is None or slot.model_version is None:
+            return None
+        challenger = slot.challenger
+        if challenger is None:
+            return ServingPlan(kind, slot.model_id, slot.model_version)
+        return ServingPlan(kind, slot.model_id, slot.model_version, *challenger)
 
     # --- model health --------------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.exposure import SlateVariant
+
+from .exposure import SlateCommands
 from .models import ModelRegistryApplication
 
 KIND = "recommender"
@@ -139,6 +142,9 @@ class RecommenderEngine(Protocol):
 
     def active(self) -> ActiveRecommender | None:
         """The served model (None if none is active, or its artifact cannot be read); blocking."""
+
+    def model(self, model_id: UUID) -> ActiveRecommender | None:
+        """A trained model served beside the active one (a challenger); None if its artifact cannot be read."""
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -262,6 +268,20 @@ def exclusions(data: RecommenderData, customer_id: UUID | None, candidates: Sequ
 
 # --- the use cases -------------------------------------------------------------------------------
 
+#: The version a slate names when no model is active (popular products from the read model).
+POPULAR_VERSION = "popular"
+
+
+@dataclass(frozen=True)
+class ServedSlate:
+    """A customer's recommendations as served: the slate recorded for them (None when the list is
+    empty), the model version that ranked them and the side of the split it serves."""
+
+    slate_id: UUID | None
+    model_version: str
+    variant: str
+    items: list[Recommendation]
+
 
 class Recommendations:
     """Recommending as the shop does it: train the recommender and record the training (``registry``:
@@ -274,8 +294,10 @@ class Recommendations:
         engine: RecommenderEngine,
         data: RecommenderData,
         position: Callable[[], dict[str, int]],
+        slates: SlateCommands | None = None,
     ):
         self.registry, self.engine, self.data, self.position = registry, engine, data, position
+        self.slates = slates
 
     def train(
         self,
@@ -363,10 +385,31 @@ class Recommendations:
                 ],
             )
 
+    def serve(self, customer_id: UUID, first: int, *, at: datetime | None = None, record: bool = True) -> ServedSlate:
+        """A customer's recommendations, recorded as a slate (its id and model version go to the client,
+        which records what was shown and clicked; ``record=False``: not recorded, no slate id). A customer
+        whom the slot's champion/challenger split gives the challenger gets the challenger's list."""
+        plan = self.registry.serving_plan(KIND)
+        variant = plan.variant_of(customer_id) if plan is not None else SlateVariant.CHAMPION
+        if plan is not None and plan.challenger_id is not None and variant == SlateVariant.CHALLENGER:
+            model = self.engine.model(plan.challenger_id)
+            if model is None:  # the challenger cannot be served: the champion serves everyone
+                variant, model = SlateVariant.CHAMPION, self.engine.active()
+        else:
+            model = self.engine.active()
+        items = self._for(model, customer_id, first)
+        version = model.version if model is not None else POPULAR_VERSION
+        if not items or self.slates is None or not record:
+            return ServedSlate(None, version, variant, items)
+        slate_id = self.slates.serve_slate(customer_id, KIND, version, variant, [i.product_id for i in items], at=at)
+        return ServedSlate(slate_id, version, variant, items)
+
     def for_customer(self, customer_id: UUID, first: int) -> list[Recommendation]:
         """A customer's recommendations with the shop's rules applied."""
+        return self._for(self.engine.active(), customer_id, first)
+
+    def _for(self, active: ActiveRecommender | None, customer_id: UUID, first: int) -> list[Recommendation]:
         data = self.data
-        active = self.engine.active()
         popular: list[tuple[UUID, float]] = []
         if active is None:
             popular = data.popular(PRECOMPUTED)

@@ -50,7 +50,7 @@ class Storewise:
         self.engines = engines
         self.model_health = ModelHealth(self.models, engines.health_figures, policy or ModelHealthPolicy())
         self.recommendations = Recommendations(
-            self.models, engines.recommender, engines.recommender_data, self.event_counts
+            self.models, engines.recommender, engines.recommender_data, self.event_counts, self.customers
         )
         self.review_analysis = ReviewAnalysis(self.models, engines.review_analysis)
         self.marketing_decisions = MarketingDecisions(

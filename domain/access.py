@@ -6,7 +6,9 @@ A *user* is a person (or a program) allowed to use the API. Each user has one
 and purchase orders; a *marketer* runs campaigns for segments and sees customer
 data masked only; an *auditor* reads everything (personal data masked) and
 changes nothing; a *customer* sees and acts on their own profile, orders,
-activity and reviews only (a customer user *is* one customer of the shop).
+activity and reviews only (a customer user *is* one customer of the shop); the *storefront* is
+the shop's web front (a service, not a person): it records which recommendations customers were
+shown and clicked.
 Without a token, a visitor is *anonymous*: they browse the catalog.
 
 A user proves who they are with an *API token*: a secret issued once, of which
@@ -37,6 +39,7 @@ class Role(StrEnum):
     MARKETER = "marketer"
     AUDITOR = "auditor"
     CUSTOMER = "customer"
+    STOREFRONT = "storefront"
     ANONYMOUS = "anonymous"
 
 

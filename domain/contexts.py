@@ -28,9 +28,10 @@ CONTEXTS: tuple[BoundedContext, ...] = (
     BoundedContext(
         "Customers",
         "Customer",
-        ("domain.customer",),
+        ("domain.customer", "domain.exposure"),
         "The people who shop (their personal data sealed with a key of their own), their consent, what they "
-        "look at and put in their cart, and their orders from checkout to delivery or return.",
+        "look at and put in their cart, and their orders from checkout to delivery or return; the "
+        "recommendations they were shown and clicked, and the orders attributed to them.",
     ),
     BoundedContext(
         "Catalog",

@@ -9,7 +9,10 @@ a decision and what it was trained on.
 
 *Activating* a model makes it the one its engine serves; the model of that kind
 that was active until then is *superseded*. Each kind has one *serving slot*
-that records which model is active and since when.
+that records which model is active and since when. A slot may also run a *challenger*: another
+version served to a share of the customers, chosen by a deterministic hash of the customer's id
+(the rule and its share recorded once, in the slot's ``ChallengerStarted`` event), until it is
+*promoted* (it becomes the champion, the active model) or *rolled back*.
 
 *Model health* is how a model does once served, judged by what happened (online figures per
 model version and day: click-through rate, precision, conversions, forecast band coverage,
@@ -20,6 +23,7 @@ degraded model is reported once per figure and day (``ModelHealthRecord.Degraded
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,6 +45,24 @@ class DegradationAlreadyReported(DomainError):
     """The model's degradation on this figure was already reported for this day."""
 
     code = "DEGRADATION_ALREADY_REPORTED"
+
+
+class NoChampion(DomainError):
+    """The serving slot serves no model: there is nothing to challenge."""
+
+    code = "NO_CHAMPION"
+
+
+class ChallengerAlreadyRunning(DomainError):
+    """The serving slot already splits customers with a challenger."""
+
+    code = "CHALLENGER_ALREADY_RUNNING"
+
+
+class NoChallenger(DomainError):
+    """The serving slot runs no challenger to promote or roll back."""
+
+    code = "NO_CHALLENGER"
 
 
 class ThresholdRule:
@@ -254,6 +276,7 @@ class ServingSlot(Aggregate):
         self.kind = kind
         self.model_id: UUID | None = None
         self.model_version: str | None = None
+        self._challenger: tuple[UUID, str, float, str] | None = None
 
     class Switched(Aggregate.Event):
         """The slot now serves ``model_id`` (version ``model_version``)."""
@@ -266,6 +289,105 @@ class ServingSlot(Aggregate):
     def switch(self, model_id: UUID, model_version: str, at: datetime) -> None:
         """Serve ``model_id`` from now on."""
         self.model_id, self.model_version = model_id, model_version
+
+    class ChallengerStarted(Aggregate.Event):
+        """``challenger_id`` (version ``challenger_version``) is served beside the champion to the
+        customers whose hash (SHA-256 of ``salt`` and the customer id, as a fraction of 2**64) is
+        below ``share``; ``actor`` started it for ``reason``."""
+
+        challenger_id: UUID
+        challenger_version: str
+        share: float
+        salt: str
+        actor: str
+        reason: str
+        at: datetime
+
+    class ChallengerPromoted(Aggregate.Event):
+        """The challenger became the champion (``actor``, ``reason``); the split ends."""
+
+        challenger_id: UUID
+        actor: str
+        reason: str
+        at: datetime
+
+    class ChallengerRolledBack(Aggregate.Event):
+        """The challenger was withdrawn (``actor``, ``reason``); everyone gets the champion again."""
+
+        challenger_id: UUID
+        actor: str
+        reason: str
+        at: datetime
+
+    @property
+    def challenger(self) -> tuple[UUID, str, float, str] | None:
+        """The running challenger: (model id, version, share, salt), or None."""
+        return self._challenger
+
+    def start_challenger(
+        self, model_id: UUID, model_version: str, share: float, salt: str, actor: str, reason: str, at: datetime
+    ) -> None:
+        """Serve another version to a share of the customers. Rules: a champion is served; no
+        challenger is running; the challenger is not the champion; a share strictly between 0 and 1."""
+        if self.model_id is None:
+            raise NoChampion("the slot serves no model yet: activate one first")
+        if self.challenger is not None:
+            raise ChallengerAlreadyRunning("a challenger is already running: promote or roll it back first")
+        if model_id == self.model_id:
+            raise InvalidArgument("the challenger must be another model than the champion", field="model_id")
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < 1:
+            raise InvalidArgument("share must be strictly between 0 and 1", field="share")
+        reason = require_text(reason, "reason", max_length=500)
+        self._challenger_started(model_id, model_version, float(share), salt, actor, reason, at)
+
+    @event(ChallengerStarted)
+    def _challenger_started(
+        self,
+        challenger_id: UUID,
+        challenger_version: str,
+        share: float,
+        salt: str,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        self._challenger = (challenger_id, challenger_version, share, salt)
+
+    def promote_challenger(self, actor: str, reason: str, at: datetime) -> UUID:
+        """End the split with the challenger as the champion; returns its model id. Rule: one is running."""
+        running = self._running()
+        self._promoted(running[0], actor, require_text(reason, "reason", max_length=500), at)
+        return running[0]
+
+    @event(ChallengerPromoted)
+    def _promoted(self, challenger_id: UUID, actor: str, reason: str, at: datetime) -> None:
+        self._challenger = None
+
+    def roll_back_challenger(self, actor: str, reason: str, at: datetime) -> None:
+        """End the split, the champion kept. Rule: a challenger is running."""
+        running = self._running()
+        self._rolled_back(running[0], actor, require_text(reason, "reason", max_length=500), at)
+
+    @event(ChallengerRolledBack)
+    def _rolled_back(self, challenger_id: UUID, actor: str, reason: str, at: datetime) -> None:
+        self._challenger = None
+
+    def _running(self) -> tuple[UUID, str, float, str]:
+        if self.challenger is None:
+            raise NoChallenger("no challenger is running in this slot")
+        return self.challenger
+
+
+def challenger_bucket(salt: str, customer_id: UUID) -> float:
+    """Where a customer falls in [0, 1): the first 8 bytes of SHA-256(salt, customer id) over 2**64.
+    The same customer always falls at the same place; customers spread uniformly."""
+    digest = hashlib.sha256(f"{salt}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def serves_challenger(salt: str, share: float, customer_id: UUID) -> bool:
+    """The split's rule: the customer gets the challenger when their bucket is below the share."""
+    return challenger_bucket(salt, customer_id) < share
 
 
 class ModelHealthRecord(Aggregate):

@@ -46,11 +46,13 @@ from .inventory.mutations import InventoryMutations
 from .inventory.queries import InventoryQueries, load_purchase_order, load_stock_level, load_supplier
 from .marketing.mutations import MarketingMutations
 from .marketing.queries import MarketingQueries, load_budget_allocation
-from .models.health import ModelHealthQueries
+from .models.experiments import ExperimentMutations, ExperimentQueries
+from .models.health import ModelHealthMutations, ModelHealthQueries
 from .models.mutations import ModelMutations
 from .models.queries import ModelQueries, load_trained_model
 from .outcomes.mutations import OutcomeMutations
 from .outcomes.queries import OutcomeQueries
+from .recommendations.mutations import RecommendationMutations
 from .recommendations.queries import RecommendationQueries
 from .replenishment.mutations import ReplenishmentMutations
 from .replenishment.queries import ReplenishmentQueries, load_replenishment_plan
@@ -103,6 +105,7 @@ class Query(
     ReplenishmentQueries,
     OutcomeQueries,
     ModelHealthQueries,
+    ExperimentQueries,
 ):
     @strawberry.field(
         description="Any object with a global ID (null if there is none with that ID).",
@@ -158,6 +161,9 @@ class Mutation(
     MarketingMutations,
     ReplenishmentMutations,
     OutcomeMutations,
+    RecommendationMutations,
+    ExperimentMutations,
+    ModelHealthMutations,
 ):
     pass
 

@@ -81,7 +81,7 @@ def bootstrap(settings: Settings | None = None, **engines: Any) -> RunningStorew
     with one_process_at_a_time(settings):  # processes starting together would race creating the tables
         runner = StorewiseRunner(SYSTEM, env=settings.event_store_env())
     runner.start()
-    read_side = ProjectionRunner(runner.apps, sync_engine(settings), all_projections())
+    read_side = ProjectionRunner(runner.apps, sync_engine(settings), all_projections(settings.model_health.attribution))
     try:
         return RunningStorewise(settings, runner, build_engines(settings, runner, read_side, **engines), read_side)
     except BaseException:
@@ -99,7 +99,7 @@ def projection_runner(
     return ProjectionRunner(
         {app.name: app for app in storewise.applications},
         engine or sync_engine(storewise.settings),
-        all_projections(),
+        all_projections(storewise.settings.model_health.attribution),
         until=until,
         stop_at=stop_at,
     )

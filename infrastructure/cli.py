@@ -469,6 +469,7 @@ ENGINE_COMMANDS = (
     "infrastructure.reviews.commands",
     "infrastructure.marketing.commands",
     "infrastructure.outcomes",
+    "infrastructure.health_commands",
 )
 
 

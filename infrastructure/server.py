@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -58,13 +59,21 @@ def _apply_until_idle(read_side: Any, stop: threading.Event) -> None:
             pass
 
 
-async def _poll(storewise: Any, read_side: Any, stop: threading.Event, interval: float) -> None:
+async def _poll(
+    storewise: Any, read_side: Any, stop: threading.Event, interval: float, health_interval: float = 60.0
+) -> None:
     """Until told to stop: let the process managers catch up with what other processes
-    recorded, and apply new events to the read models (one batch run at a time)."""
+    recorded, and apply new events to the read models (one batch run at a time); every
+    ``health_interval`` seconds, check the models' health figures against their thresholds
+    (a crossing records ModelDegraded once per figure and day, whichever process finds it)."""
+    checked = time.monotonic()
     while not stop.is_set():
         try:
             await asyncio.to_thread(storewise.runner.catch_up)
             await asyncio.to_thread(_apply_until_idle, read_side, stop)
+            if health_interval and time.monotonic() - checked >= health_interval:
+                checked = time.monotonic()
+                await asyncio.to_thread(storewise.model_health.check)
         except Exception as error:  # the database went away for a moment: log and try again next round
             log.warning("projection poller failed (%s: %s); retrying in %.1fs", type(error).__name__, error, interval)
         for _ in range(max(1, int(interval / 0.05))):  # wake up soon after a stop

@@ -9,6 +9,7 @@ context has a projection, and each projection follows the context it is listed u
 from __future__ import annotations
 
 from domain.contexts import CONTEXT_NAMES
+from domain.shared import AttributionWindow
 
 from .access import AccessProjection
 from .base import Projection
@@ -16,6 +17,7 @@ from .campaigns import CampaignProjection
 from .catalog import CatalogProjection
 from .customers import CustomerProjection
 from .event_log import EventLogProjection
+from .exposure import ExposureProjection
 from .feedback import FeedbackProjection
 from .inventory import InventoryProjection
 from .marketing import MarketingProjection
@@ -30,7 +32,7 @@ from .replenishment import ReplenishmentProjection
 
 #: The projections of each context, by the context's name, in the registry's order.
 CONTEXT_PROJECTIONS: dict[str, tuple[type[Projection], ...]] = {
-    "Customers": (CustomerProjection,),
+    "Customers": (CustomerProjection, ExposureProjection),
     "Catalog": (CatalogProjection,),
     # Replenishment is part of Inventory: it follows the same log (no second event-log projection).
     "Inventory": (InventoryProjection, ReplenishmentProjection, ForecastRecordProjection),
@@ -49,8 +51,13 @@ for _context, _projections in CONTEXT_PROJECTIONS.items():
             raise ValueError(f"{_projection.__name__} follows {_projection.leader!r}, not {_context!r}")
 
 
-def all_projections() -> list[Projection]:
-    """Every projection: each context's main one, each context's event-log index, then the others."""
+def all_projections(attribution: AttributionWindow | None = None) -> list[Projection]:
+    """Every projection: each context's main one, each context's event-log index, then the others
+    (``attribution``: the window the exposure projection attributes orders within; the default's if None)."""
     main = [projections[0]() for projections in CONTEXT_PROJECTIONS.values()]
-    others = [cls() for projections in CONTEXT_PROJECTIONS.values() for cls in projections[1:]]
+    others = [
+        cls(attribution) if cls is ExposureProjection else cls()
+        for projections in CONTEXT_PROJECTIONS.values()
+        for cls in projections[1:]
+    ]
     return main + [EventLogProjection(name) for name in CONTEXT_NAMES] + others

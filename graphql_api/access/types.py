@@ -42,6 +42,10 @@ class RoleEnum(Enum):
         Role.CUSTOMER.value,
         description="Their own profile, orders, activity and reviews; places and cancels their own orders.",
     )
+    STOREFRONT = strawberry.enum_value(
+        Role.STOREFRONT.value,
+        description="The shop's web front (a service): records which recommendations customers were shown and clicked.",
+    )
     ANONYMOUS = strawberry.enum_value(
         Role.ANONYMOUS.value,
         description="No token: browses the catalog (products, stock availability, published reviews).",

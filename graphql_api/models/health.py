@@ -16,7 +16,10 @@ from domain.shared import utc_day, utc_now
 from projections.model_health import registered_statement, rows_statement, versions_statement
 from projections.model_health_tables import model_degradations
 
-from ..auth import STAFF, requires
+from ..auth import STAFF, Role, requires
+from ..core.errors import UserError
+from ..core.inputs import INPUT, USER_ERRORS, CommandInput
+from ..core.request import run_command
 
 
 @strawberry.type(description="A health figure of a model version over some days.")
@@ -159,3 +162,42 @@ class ModelHealthQueries:
         version: Annotated[str | None, strawberry.argument(description="Only this version (all if omitted).")] = None,
     ) -> list[ModelHealth] | None:
         return await model_health(info, kind, version)
+
+
+@strawberry.input(description="Check the models' health figures against their kinds' thresholds now.")
+class CheckModelHealthInput(CommandInput):
+    kind: str | None = strawberry.field(default=None, description="Only this kind (all if omitted).")
+
+
+@strawberry.type(description="The result of a health check: the figures found across their thresholds.")
+class CheckModelHealthPayload:
+    degradations: list[ModelDegradationType] = strawberry.field(
+        description="The ModelDegraded reports of the crossings found (recorded now, or earlier the same day)."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+@strawberry.type
+class ModelHealthMutations:
+    @strawberry.mutation(
+        description="Check every model's recent health figures against the thresholds of its kind and record "
+        "ModelDegraded for each crossing (once per figure and day; `modelDegraded` subscribers are told). The "
+        "server also checks every minute.",
+        extensions=[requires(Role.ADMIN)],
+    )
+    async def check_model_health(
+        self, info: Info, input: Annotated[CheckModelHealthInput, strawberry.argument(description=INPUT)]
+    ) -> CheckModelHealthPayload | None:
+        today = utc_day(input.at) if input.at else None
+        found, errors = await run_command(info, lambda s: s.model_health.check(input.kind, today=today))
+        reports: list[ModelDegradationType] = []
+        for d in found or []:
+            t = model_degradations
+            row = await info.context.reader.first(
+                sa.select(t)
+                .where(t.c.kind == d.kind, t.c.model_version == d.version, t.c.figure == d.figure, t.c.day == d.day)
+                .order_by(t.c.reported_at.desc())
+            )
+            if row is not None:
+                reports.append(ModelDegradationType.from_row(row))
+        return CheckModelHealthPayload(degradations=reports, user_errors=errors)

@@ -13,12 +13,13 @@ import strawberry
 from strawberry.types import Info
 
 from application import recommendations as use_cases
+from application.context import acting_as
 from domain.access import Role
 from projections.tables import customers, products
 
 from ..auth import EVERYONE, OwnCustomer, requires
 from ..core.errors import BadUserInput
-from ..core.ids import decode_id
+from ..core.ids import decode_id, to_global_id
 from .types import Recommendation, RecommendationSource
 
 #: Who reads any customer's recommendations (a customer reads their own).
@@ -32,7 +33,7 @@ def _first(first: int) -> int:
     return first
 
 
-def _graphql(item: use_cases.Recommendation) -> Recommendation:
+def _graphql(item: use_cases.Recommendation, slate_id: Any = None, position: int | None = None) -> Recommendation:
     return Recommendation(
         product_pk=item.product_id,
         because_pks=item.because,
@@ -40,6 +41,8 @@ def _graphql(item: use_cases.Recommendation) -> Recommendation:
         score=item.score,
         source=RecommendationSource(item.source.value),
         model_version=item.model_version,
+        slate_id=None if slate_id is None else strawberry.ID(to_global_id("RecommendationSlate", slate_id)),
+        position=position,
     )
 
 
@@ -51,7 +54,10 @@ async def _rows(info: Info, statement: Any) -> list[Any]:
 class RecommendationQueries:
     @strawberry.field(
         description="Products recommended to a customer by the active recommender, best first, each with its "
-        "explanation and the model that produced it. Never a product the customer has bought, nor a "
+        "explanation, the model version that produced it and the slate it was served in (recorded: the storefront "
+        "reports what it showed and what was clicked with `recordRecommendationsShown` / "
+        "`recordRecommendationClicked`; in a champion/challenger split the customer's side serves it). "
+        "Never a product the customer has bought, nor a "
         "discontinued, unpublished or out-of-stock one; a customer the model does not know yet gets popular "
         "products, labelled `POPULAR`.",
         extensions=[requires(*RECOMMENDATION_READERS, when={Role.CUSTOMER: OwnCustomer("customer_id")})],
@@ -68,8 +74,15 @@ class RecommendationQueries:
         first = _first(first)
         if not await _rows(info, customers.select().with_only_columns(customers.c.id).where(customers.c.id == pk)):
             raise BadUserInput("customerId: no such customer", field="customerId")
-        found = await asyncio.to_thread(info.context.storewise.recommendations.for_customer, pk, first)
-        return [_graphql(item) for item in found]
+        context = info.context
+        record = not getattr(info.schema, "read_only", False)  # a replay of the past records nothing
+
+        def serve() -> use_cases.ServedSlate:
+            with acting_as(context.actor, correlation_id=context.correlation_id):
+                return context.storewise.recommendations.serve(pk, first, record=record)
+
+        served = await asyncio.to_thread(serve)
+        return [_graphql(item, served.slate_id, n) for n, item in enumerate(served.items, start=1)]
 
     @strawberry.field(
         description="Products most similar to a product by the active recommender (bought or viewed by the same "

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+from decimal import Decimal
 from enum import Enum
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -11,7 +14,7 @@ from strawberry.types import Info
 
 from ..catalog.queries import load_product
 from ..catalog.types import ProductType
-from ..core.ids import to_global_id
+from ..core.ids import Node, to_global_id
 
 
 @strawberry.enum(description="Where a recommendation came from.")
@@ -38,6 +41,14 @@ class Recommendation:
         description="Version of the trained model that produced it (null: popularity computed from the read "
         "models, no model active). `trainedModels` tells what it was trained on."
     )
+    slate_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Global ID of the slate (the list served to the customer) it belongs to: hand it to "
+        "`recordRecommendationsShown` and `recordRecommendationClicked`. Null outside a customer's list.",
+    )
+    position: int | None = strawberry.field(
+        default=None, description="Its place in the slate, from 1 (null outside a customer's list)."
+    )
 
     @strawberry.field(description="The recommended product.")
     async def product(self, info: Info) -> ProductType | None:
@@ -54,3 +65,39 @@ class Recommendation:
     @strawberry.field(description="Global ID of the trained model that produced it (null without one).")
     def trained_model_id(self) -> strawberry.ID | None:
         return None if self.model_pk is None else strawberry.ID(to_global_id("TrainedModel", self.model_pk))
+
+
+@strawberry.type(
+    name="RecommendationSlate",
+    description="One list of recommendations served to one customer, and what became of it: shown, clicked, "
+    "orders attributed to it.",
+)
+class RecommendationSlateType(Node):
+    pk: strawberry.Private[UUID]
+    customer_pk: strawberry.Private[UUID]
+    model_version: str = strawberry.field(description="The model version that ranked it (`popular`: no model).")
+    variant: str = strawberry.field(description="`champion`, or `challenger` in a champion/challenger split.")
+    size: int = strawberry.field(description="How many products it recommended.")
+    served_at: datetime = strawberry.field(description="When it was served.")
+    shown_at: datetime | None = strawberry.field(description="When it was shown (null: not yet).")
+    clicked_at: datetime | None = strawberry.field(description="Its first click (null: none).")
+    clicks: int = strawberry.field(description="Products of it clicked.")
+    conversions: int = strawberry.field(description="Orders attributed to it.")
+    revenue: Decimal = strawberry.field(description="Revenue of the order lines attributed to it.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> RecommendationSlateType:
+        return cls(
+            id=strawberry.ID(to_global_id("RecommendationSlate", row.id)),
+            pk=row.id,
+            customer_pk=row.customer_id,
+            model_version=row.model_version,
+            variant=row.variant,
+            size=row.size,
+            served_at=row.served_at,
+            shown_at=row.shown_at,
+            clicked_at=row.clicked_at,
+            clicks=row.clicks,
+            conversions=row.conversions,
+            revenue=row.revenue,
+        )

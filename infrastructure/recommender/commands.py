@@ -190,17 +190,25 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _served_and_fresh(storewise: Any) -> str | None:
-    """The served recommender's version if it was trained on every Customers event recorded
-    so far (the interactions come from that log) and its artifact is here; else None."""
+    """The served recommender's version if it was trained on every customer event recorded so far
+    that its interactions come from (slates served, shown and clicked do not count) and was not
+    reported degraded (ModelDegraded) since its training, and its artifact is here; else None."""
     from pathlib import Path
 
     from application.recommendations import KIND
+    from projections.customers import CustomerProjection
 
     active = storewise.models.active_model(KIND)
     if active is None or not Path(active.artifact_path).is_dir():
         return None
-    fresh = active.data_position.get("Customers") == storewise.event_counts()["Customers"]
-    return active.version if fresh else None
+    if storewise.model_health.is_degraded(KIND, active.version, since=active.trained_at):
+        return None
+    seen = active.data_position.get("Customers", 0)
+    recorder = storewise.customers.recorder
+    newer = recorder.select_notifications(
+        start=seen, limit=1, topics=CustomerProjection.topics(), inclusive_of_start=False
+    )
+    return None if newer else active.version
 
 
 def register(*, commands: Any, train: Any, bench: Any) -> None:
@@ -227,7 +235,8 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     trainer.add_argument(
         "--if-stale",
         action="store_true",
-        help="do nothing if the served recommender was trained on every customer event recorded so far",
+        help="do nothing if the served recommender was trained on every customer event recorded so far and "
+        "was not reported degraded (ModelDegraded) since",
     )
     _add_model_arguments(trainer)
     trainer.set_defaults(run=_train)

@@ -84,6 +84,8 @@ class RecommenderEngine:
         self.registry = registry
         self.model_names: Sequence[str] = MODELS
         self.served: ServedModel[ServedRecommender] = ServedModel(KIND, self._load, recheck_seconds=RECHECK_SECONDS)
+        #: A challenger served beside the active model (loaded at first use, checked like it).
+        self.challenger: ServedModel[ServedRecommender] = ServedModel(KIND, self._load)
 
     @contextmanager
     def run(self, name: str) -> Iterator[None]:
@@ -151,6 +153,14 @@ class RecommenderEngine:
             return self.served.active(self.registry)
         except (OSError, ValueError, KeyError) as error:  # missing or altered: serve popular products instead
             log.error("recommender: cannot load the active model's artifact (%s); serving popular products", error)
+            return None
+
+    def model(self, model_id: UUID) -> ServedRecommender | None:
+        """A trained model served beside the active one (None if its artifact cannot be read); blocking."""
+        try:
+            return self.challenger.of(self.registry.trained_model(model_id))
+        except (OSError, ValueError, KeyError) as error:
+            log.error("recommender: cannot load the challenger's artifact (%s); serving the champion", error)
             return None
 
     def _load(self, record: Any) -> ServedRecommender:

@@ -129,6 +129,10 @@ async def make_shop(api: Api) -> Shop:
             artifact_checksum="0" * 64,
             artifact_path="fixture",
         )
+        slates = {
+            who: storewise.customers.serve_slate(customer, "recommender", "fixture-1", "champion", [product])
+            for who, customer in (("own", own), ("other", other))
+        }
         api.services.read_side.run_until_idle()
         with api.services.read_side.engine.connect() as connection:
             stock = connection.execute(sa.select(stock_levels.c.id).where(stock_levels.c.sku == "MUG")).scalar_one()
@@ -149,6 +153,8 @@ async def make_shop(api: Api) -> Shop:
             "replenishment_plan": to_global_id("ReplenishmentPlan", plan),
             "stock_level": to_global_id("StockLevel", stock),
             "trained_model": to_global_id("TrainedModel", model),
+            "own_slate": to_global_id("RecommendationSlate", slates["own"]),
+            "other_slate": to_global_id("RecommendationSlate", slates["other"]),
         }
 
     shop = Shop(await asyncio.to_thread(write))

@@ -24,7 +24,7 @@ from infrastructure.server import create_app
 from infrastructure.settings import Settings
 
 #: The roles a user can have (anonymous is the absence of a token).
-USER_ROLES = ("admin", "merchandiser", "inventory_planner", "marketer", "auditor", "customer")
+USER_ROLES = ("admin", "merchandiser", "inventory_planner", "marketer", "auditor", "customer", "storefront")
 
 
 @dataclass(frozen=True)

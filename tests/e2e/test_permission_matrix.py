@@ -51,6 +51,7 @@ ID_FIXTURES = {
     "allocationId": "budget_allocation",
     "modelId": "trained_model",
     "planId": "replenishment_plan",
+    "slateId": "{v}_slate",
 }
 #: ``id`` arguments of the root fields, by field.
 ID_ARGUMENTS = {
@@ -352,11 +353,18 @@ def test_the_declared_rules_keep_the_policy():
         "placeOrder",
         "cancelOrder",
         "submitReview",
+        "recordRecommendationsShown",
+        "recordRecommendationClicked",
     }
     assert not any(Role.CUSTOMER in rule.unconditional for rule in mutations.values())
     # writers by area
     writers = {name: {role.value for role in rule.unconditional} for name, rule in mutations.items()}
     assert writers["listProduct"] == writers["priceProduct"] == {"admin", "merchandiser"}
+    # the storefront (a service) records exposure, and nothing else
+    assert {name for name, roles in writers.items() if "storefront" in roles} == {
+        "recordRecommendationsShown",
+        "recordRecommendationClicked",
+    }
     assert writers["receiveStock"] == writers["placePurchaseOrder"] == {"admin", "inventory_planner"}
     assert writers["launchCampaign"] == writers["recordCampaignOutcome"] == {"admin", "marketer"}
     assert writers["forgetCustomer"] == writers["registerCustomer"] == {"admin"}

@@ -96,6 +96,12 @@ def test_aggregate_types_reuse_the_domain_docstrings_and_every_command_is_a_muta
         "correctReviewAnalysis",
         "launchMeasuredCampaign",
         "recordPurchasePredictions",
+        "recordRecommendationsShown",
+        "recordRecommendationClicked",
+        "startChallenger",
+        "promoteChallenger",
+        "rollBackChallenger",
+        "checkModelHealth",
     }
     for field in types["Mutation"]["fields"]:
         # nullable: a mutation denied to the caller is null, with an error, and nulls nothing else

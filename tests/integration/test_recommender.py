@@ -5,12 +5,14 @@ serving with the shop's exclusion rules and the cold-start fallback."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from application.recommendations import NothingToLearn, Source
+from domain.models import HealthThreshold
 from domain.shared import Money
 from infrastructure.artifacts import checksum
 from infrastructure.cli import main
@@ -241,8 +243,21 @@ def test_train_if_stale_keeps_a_model_trained_on_every_customer_event(tmp_path, 
     assert served_version() == f"{first} (kept)"
     with bootstrap(settings) as storewise:
         customer_buys(storewise, 4)  # new interactions: the served model is stale
+        browser = storewise.customers.register_customer("Browser", "browser@example.com")
+        product = storewise.catalog.list_product("SLATE-ONLY", "Slate only", "Kitchen")
     assert main(command) == 0
     second = served_version()
     assert second != first and "kept" not in second
     with bootstrap(settings) as storewise:
         assert storewise.models.active_model("recommender").version == second
+        # Recommendations served and clicked are no new interactions: the model is kept.
+        slate = storewise.customers.serve_slate(browser, "recommender", second, "champion", [product])
+        storewise.customers.record_slate_clicked(slate, product)
+    assert main(command) == 0
+    assert served_version() == f"{second} (kept)"
+    with bootstrap(settings) as storewise:  # a degraded model is retrained
+        threshold = HealthThreshold("recommender", "click_through_rate", "min", 0.5)
+        assert storewise.models.report_degradation("recommender", second, threshold, 0.1, None, date.today())
+    assert main(command) == 0
+    third = served_version()
+    assert third != second and "kept" not in third

@@ -32,7 +32,7 @@ def logged(role: str = "merchandiser") -> tuple[User, Log]:
 
 
 def test_register_a_user_of_each_role():
-    assert USER_ROLES == ("admin", "merchandiser", "inventory_planner", "marketer", "auditor", "customer")
+    assert USER_ROLES == ("admin", "merchandiser", "inventory_planner", "marketer", "auditor", "customer", "storefront")
     for role in USER_ROLES:
         customer_id = CUSTOMER if role == "customer" else None
         user = User.register(f"user-{role}", Role(role), AT, customer_id=customer_id)

@@ -126,6 +126,7 @@ def test_the_checks_see_the_aggregates_their_events_and_their_methods():
         "ServingSlot",
         "PurchasePredictionBatch",
         "ModelHealthRecord",
+        "Slate",
     }
     methods = {
         f"{name}.{m.name}" for p in MODULES for name, node in _aggregates(_parse(p)) for m in _public_methods(node)

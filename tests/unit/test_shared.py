@@ -239,6 +239,10 @@ EXPECTED_CODES = {
     "InvalidModelRecord": "INVALID_MODEL_RECORD",
     "UnknownToken": "UNKNOWN_TOKEN",
     "DegradationAlreadyReported": "DEGRADATION_ALREADY_REPORTED",
+    "NoChampion": "NO_CHAMPION",
+    "ChallengerAlreadyRunning": "CHALLENGER_ALREADY_RUNNING",
+    "NoChallenger": "NO_CHALLENGER",
+    "ProductNotInSlate": "PRODUCT_NOT_IN_SLATE",
 }
 
 
