@@ -54,7 +54,7 @@ class Settings:
     holding_rate: float = 0.25
     cost_share: float = 0.6
     ordering_cost: float = 2.0
-    samples: int = 400
+    samples: int = 2000
     charts: int = 3
 
 

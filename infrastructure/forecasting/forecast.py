@@ -77,9 +77,11 @@ SPIKE_WINDOW = 182
 #: Selling days needed before a series has a threshold (before that, nothing is a spike).
 SPIKE_MIN_DAYS = 5
 #: The weight, in days, of the shop-wide spike rate in a series' own (a Beta prior's strength).
-SPIKE_PRIOR_DAYS = 60
+SPIKE_PRIOR_DAYS = 120
 #: Below this many spikes of its own, a series' spike sizes are the shop's (relative to the threshold).
 SPIKE_MIN_SIZES = 3
+#: The spread (log scale) of the kernel around each spike size seen.
+SPIKE_SIZE_BANDWIDTH = 0.5
 #: Samples behind the daily quantiles.
 DAILY_SAMPLES = 2000
 
@@ -146,17 +148,19 @@ def pad_front(frame: pd.DataFrame, days: int) -> pd.DataFrame:
 
 def decompose(frame: pd.DataFrame) -> pd.DataFrame:
     """Split each day's sales into base demand and spike (see the module's docstring): adds
-    ``threshold`` (from the days before only; infinite until the series has enough selling days),
-    ``base`` (sales capped at it) and ``spike`` (an uncensored day above it). ``frame`` is a
-    history's frame (every day of each series)."""
+    ``typical`` (the median of the series' selling days before it: infinite until it has enough),
+    ``threshold`` (``SPIKE_FACTOR`` x typical), ``spike`` (an uncensored day above the threshold)
+    and ``base`` (the sales, or the typical day on a spike day: the excess is the spike's size).
+    Each day's figures come from the days before it only. ``frame`` is a history's frame."""
     frame = frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     selling = frame["y"].where((frame["y"] > 0) & ~frame["censored"])
     median = selling.groupby(frame["unique_id"]).transform(
         lambda s: s.shift(1).rolling(SPIKE_WINDOW, min_periods=SPIKE_MIN_DAYS).median()
     )
-    frame["threshold"] = (SPIKE_FACTOR * median).fillna(np.inf)
-    frame["base"] = np.minimum(frame["y"], frame["threshold"])
+    frame["typical"] = median.fillna(np.inf)
+    frame["threshold"] = SPIKE_FACTOR * frame["typical"]
     frame["spike"] = (frame["y"] > frame["threshold"]) & ~frame["censored"]
+    frame["base"] = frame["y"].where(~frame["spike"], frame["typical"])
     return frame
 
 
@@ -164,12 +168,12 @@ def decompose(frame: pd.DataFrame) -> pd.DataFrame:
 class SpikeModel:
     """A series' large orders as a process of their own: on each day of a weekday the series sells
     on, a spike happens with probability ``rate``; its size (units above the base demand) is one of
-    ``sizes`` (spikes seen, scaled to the series' threshold of today)."""
+    ``sizes`` (spikes seen, scaled to the series' typical day of today)."""
 
     rate: float
     sizes: np.ndarray
     weekdays: np.ndarray  # 7 booleans, Monday first: the weekdays the series sells on
-    threshold: float
+    typical: float
     own_spikes: int = 0
 
     def daily_rate(self, start: pd.Timestamp, days: int) -> np.ndarray:
@@ -186,13 +190,15 @@ class SpikeModel:
         if self.sizes.size == 0 or days == 0:
             return np.zeros((n, days))
         hits = rng.random((n, days)) < self.daily_rate(start, days)[None, :]
-        return np.where(hits, rng.choice(self.sizes, size=(n, days)), 0.0)
+        # A kernel density of the log sizes (mean kept): the next spike may be larger than any seen.
+        jitter = np.exp(rng.normal(-(SPIKE_SIZE_BANDWIDTH**2) / 2, SPIKE_SIZE_BANDWIDTH, size=(n, days)))
+        return np.where(hits, rng.choice(self.sizes, size=(n, days)) * jitter, 0.0)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "rate_per_selling_day": round(self.rate, 5),
             "mean_size": round(float(self.sizes.mean()), 3) if self.sizes.size else 0.0,
-            "threshold": round(self.threshold, 3),
+            "typical_day": round(self.typical, 3),
             "own_spikes": self.own_spikes,
         }
 
@@ -216,22 +222,22 @@ def spike_models(decomposed: pd.DataFrame, *, before: pd.Timestamp) -> dict[str,
     counts = observed[observed["spike"]].groupby("unique_id").size().to_dict()
     pooled_rate = sum(counts.values()) / max(sum(open_days.values()), 1)
     spikes = past[past["spike"]]
-    relative = ((spikes["y"] - spikes["threshold"]) / spikes["threshold"]).to_numpy(dtype=float)
+    relative = ((spikes["y"] - spikes["typical"]) / spikes["typical"]).to_numpy(dtype=float)
     sizes_of = {uid: g for uid, g in spikes.groupby("unique_id")}
-    now = past.groupby("unique_id")["threshold"].last()
+    now = past.groupby("unique_id")["typical"].last()
     models = {}
     for uid, mask in weekdays.items():
-        threshold = float(now.get(uid, np.inf))
-        if not np.isfinite(threshold):
+        typical = float(now.get(uid, np.inf))
+        if not np.isfinite(typical):
             continue
         own = sizes_of.get(uid)
         if own is not None and len(own) >= SPIKE_MIN_SIZES:
-            sizes = ((own["y"] - own["threshold"]) / own["threshold"]).to_numpy(dtype=float) * threshold
+            sizes = ((own["y"] - own["typical"]) / own["typical"]).to_numpy(dtype=float) * typical
         else:
-            sizes = relative * threshold
+            sizes = relative * typical
         n = counts.get(uid, 0)
         rate = (n + SPIKE_PRIOR_DAYS * pooled_rate) / (open_days.get(uid, 0) + SPIKE_PRIOR_DAYS)
-        models[uid] = SpikeModel(rate, sizes, mask, threshold, int(n))
+        models[uid] = SpikeModel(rate, sizes, mask, typical, int(n))
     return models
 
 
@@ -337,8 +343,10 @@ def rolling_forecasts(
     result = _with_ensemble(result.reset_index() if "unique_id" not in result.columns else result)
     actual = history.frame[["unique_id", "ds", "y", "censored"]].rename(columns={"y": "actual"})
     result = result.drop(columns=["y"]).merge(actual, on=["unique_id", "ds"], how="left")
-    result = result.merge(frame[["unique_id", "ds", "threshold"]], on=["unique_id", "ds"], how="left")
-    result["base"] = np.minimum(result["actual"], result.pop("threshold").fillna(np.inf))
+    parts = frame[["unique_id", "ds", "typical", "threshold"]]
+    result = result.merge(parts, on=["unique_id", "ds"], how="left")
+    spike = result["actual"] > result.pop("threshold").fillna(np.inf)
+    result["base"] = result["actual"].where(~spike, result.pop("typical"))
     result["censored"] = result["censored"].astype("boolean").fillna(True).astype(bool)  # padded days: never scored
     return result
 
