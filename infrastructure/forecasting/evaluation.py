@@ -44,6 +44,7 @@ from .history import DemandHistory, complete_days, read_online_retail, unit_pric
 from .planner import PlanItem, plan
 
 REVIEW = 7
+SEASON_DAYS = F.SEASON
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def evaluate(
             for uid, rows in window.groupby("unique_id").indices.items()
         }
         per_origin[origin] = (chosen, forecasts, window)
-    accuracy = _accuracy(history, per_origin, names, chosen_skus)
+    accuracy = _accuracy(history, everything, per_origin, names, chosen_skus)
     simulation = _simulate(everything, per_origin, chosen_skus, prices, origins, actuals_end, settings)
     charts = _charts(history, per_origin, chosen_skus[: settings.charts], out)
     report = {
@@ -143,10 +144,13 @@ def _pick(window: pd.DataFrame, chosen: pd.Series) -> np.ndarray:
     return np.array([values.at[i, m] for i, m in enumerate(models)], dtype=float)
 
 
-def _accuracy(history: DemandHistory, per_origin: dict, names: list[str], skus: list[str]) -> dict[str, Any]:
+def _accuracy(
+    history: DemandHistory, everything: DemandHistory, per_origin: dict, names: list[str], skus: list[str]
+) -> dict[str, Any]:
     """Per SKU and aggregated: the accuracy of the median (P50: MASE, the absolute-error forecast)
     and of the expected demand (bias; MASE too) one week ahead, and the bias over the whole horizon."""
     rows = []
+    sales = everything.frame.set_index(["unique_id", "ds"])["y"]
     for _origin, (_chosen, forecasts, window) in per_origin.items():
         window = window.copy()
         window["lead"] = (window["ds"] - window["cutoff"]).dt.days
@@ -159,6 +163,9 @@ def _accuracy(history: DemandHistory, per_origin: dict, names: list[str], skus: 
         for name, parts in columns.items():
             window[name] = np.concatenate(parts)
         window["model"] = window["unique_id"].map(_chosen).fillna("WindowAverage")
+        # The baseline on the sales themselves (the methods above see the base demand): the same weekday's last sales.
+        lag = pd.to_timedelta(SEASON_DAYS * np.ceil(window["lead"] / SEASON_DAYS), unit="D")
+        window["naive"] = sales.reindex(pd.MultiIndex.from_arrays([window["unique_id"], window["ds"] - lag])).to_numpy()
         rows.append(window)
     scored = pd.concat(rows)
     scored = scored[~scored["censored"]]
@@ -185,7 +192,7 @@ def _accuracy(history: DemandHistory, per_origin: dict, names: list[str], skus: 
             ("median", g["p50"].to_numpy()),
             ("mean", g["mean"].to_numpy()),
             ("base", g["base"].to_numpy()),
-            ("seasonal_naive", g[F.BASELINE].to_numpy()),
+            ("seasonal_naive", g["naive"].to_numpy()),
         ):
             error = actual - forecast
             entry[label] = {

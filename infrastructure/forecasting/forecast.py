@@ -78,10 +78,10 @@ SPIKE_WINDOW = 182
 SPIKE_MIN_DAYS = 5
 #: The weight, in days, of the shop-wide spike rate in a series' own (a Beta prior's strength).
 SPIKE_PRIOR_DAYS = 120
-#: Below this many spikes of its own, a series' spike sizes are the shop's (relative to the threshold).
+#: Below this many spikes of its own, a series' spike sizes are the shop's (relative to the typical day).
 SPIKE_MIN_SIZES = 3
 #: The spread (log scale) of the kernel around each spike size seen.
-SPIKE_SIZE_BANDWIDTH = 0.5
+SPIKE_SIZE_BANDWIDTH = 0.8
 #: Samples behind the daily quantiles.
 DAILY_SAMPLES = 2000
 
@@ -211,9 +211,7 @@ def spike_models(decomposed: pd.DataFrame, *, before: pd.Timestamp) -> dict[str,
     window = past[past["ds"] > before - pd.Timedelta(days=SPIKE_WINDOW)]
     observed = window[~window["censored"] & np.isfinite(window["threshold"])]
     selling = observed[observed["y"] > 0]
-    weekdays = {
-        uid: np.isin(np.arange(SEASON), g["ds"].dt.weekday.unique()) for uid, g in selling.groupby("unique_id")
-    }
+    weekdays = {uid: np.isin(np.arange(SEASON), g["ds"].dt.weekday.unique()) for uid, g in selling.groupby("unique_id")}
     open_days = {
         uid: int(weekdays[uid][g["ds"].dt.weekday.to_numpy()].sum())
         for uid, g in observed.groupby("unique_id")
@@ -285,19 +283,17 @@ class SeriesForecast:
     def period_samples(self, days: int, n: int = 400, seed: int = 0) -> np.ndarray:
         """Samples of the total demand over the first ``days`` days (block bootstrap of residual
         weeks of the base demand, plus the spikes drawn for each day)."""
-        total = float(self.base[:days].sum())
-        weeks = self.residual_weeks
         rng = np.random.default_rng(seed)
-        if weeks.size == 0 or days == 0:
-            base = np.full(n, max(total, 0.0))
-        else:
+        weeks = self.residual_weeks
+        total = np.full(n, float(self.base[:days].sum()))
+        if weeks.size and days:
             blocks = -(-days // SEASON)
             picked = weeks[rng.integers(0, len(weeks), size=(n, blocks))]  # (n, blocks, 7)
-            errors = np.nan_to_num(picked.reshape(n, -1)[:, :days], nan=0.0).sum(axis=1)
-            base = np.maximum(total + errors, 0.0)
+            total += np.nan_to_num(picked.reshape(n, -1)[:, :days], nan=0.0).sum(axis=1)
+        total = np.maximum(total, 0.0)
         if self.spikes is None:
-            return base
-        return base + self.spikes.sample(self.start, days, n, rng).sum(axis=1)
+            return total
+        return total + self.spikes.sample(self.start, days, n, rng).sum(axis=1)
 
 
 @dataclass
@@ -338,7 +334,10 @@ def rolling_forecasts(
     frame = decompose(impute_censored(pad_front(history.frame, needed)))
     engine = _engine(models)
     result = engine.cross_validation(
-        df=frame[["unique_id", "ds", "base"]].rename(columns={"base": "y"}), h=horizon, n_windows=windows, step_size=step
+        df=frame[["unique_id", "ds", "base"]].rename(columns={"base": "y"}),
+        h=horizon,
+        n_windows=windows,
+        step_size=step,
     )
     result = _with_ensemble(result.reset_index() if "unique_id" not in result.columns else result)
     actual = history.frame[["unique_id", "ds", "y", "censored"]].rename(columns={"y": "actual"})

@@ -31,7 +31,9 @@ from projections.tables import (
 )
 
 #: The engine's version, recorded with every forecast run and plan.
-VERSION = "statsforecast-ortools-1"
+VERSION = "statsforecast-spikes-ortools-2"
+#: The lead time assumed for the forecast horizon when no SKU has supplier terms.
+DEFAULT_LEAD_TIME_DAYS = 7
 QUANTILE_NAMES = {0.1: "p10", 0.25: "p25", 0.5: "p50", 0.75: "p75", 0.9: "p90", 0.95: "p95", 0.99: "p99"}
 
 
@@ -98,11 +100,15 @@ class ReplenishmentEngine:
             }
             sold = {(r.sku, r.warehouse) for r in data["demand"]}
             lines = sorted((sku, w) for sku in best_terms for w in warehouses if (sku, w) in stock or (sku, w) in sold)
-            wanted = {series_id(sku, w) for sku, w in lines}
+            # Every SKU that sells is forecast; only those with supplier terms can be ordered (planned).
+            wanted = {series_id(sku, w) for sku, w in lines} | {series_id(sku, w) for sku, w in sold if w in warehouses}
             demand_rows = [r for r in data["demand"] if series_id(r.sku, r.warehouse) in wanted]
             day_rows = [r for r in data["days"] if series_id(r.sku, r.warehouse) in wanted]
             end = max((r.day for r in demand_rows), default=None)
-            horizon = max((best_terms[sku].lead_time_days for sku, _ in lines), default=0) + request.review_period_days
+            horizon = (
+                max((best_terms[sku].lead_time_days for sku, _ in lines), default=DEFAULT_LEAD_TIME_DAYS)
+                + request.review_period_days
+            )
             summaries: dict[tuple[str, str], ForecastSummary] = {}
             forecasts: dict[str, Any] = {}
             parameters: dict[str, Any] = {"horizon": horizon, "selection_windows": self.selection_windows}
@@ -119,11 +125,8 @@ class ReplenishmentEngine:
                 parameters = run.parameters
                 for uid, f in forecasts.items():
                     sku, _, warehouse = uid.rpartition("@")
-                    offsets = (
-                        np.quantile(f.residuals, list(QUANTILE_NAMES))
-                        if f.residuals.size
-                        else np.zeros(len(QUANTILE_NAMES))
-                    )
+                    # Stored as offsets from each day's mean: the compound distribution's daily quantiles, typically.
+                    offsets = np.median(f.quantiles(tuple(QUANTILE_NAMES)) - f.mean[None, :], axis=1)
                     summaries[(sku, warehouse)] = ForecastSummary(
                         model=f.model,
                         start=f.start.date(),
