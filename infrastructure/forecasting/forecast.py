@@ -221,7 +221,7 @@ def spike_models(decomposed: pd.DataFrame, *, before: pd.Timestamp) -> dict[str,
     pooled_rate = sum(counts.values()) / max(sum(open_days.values()), 1)
     spikes = past[past["spike"]]
     relative = ((spikes["y"] - spikes["typical"]) / spikes["typical"]).to_numpy(dtype=float)
-    sizes_of = {uid: g for uid, g in spikes.groupby("unique_id")}
+    sizes_of = dict(list(spikes.groupby("unique_id")))
     now = past.groupby("unique_id")["typical"].last()
     models = {}
     for uid, mask in weekdays.items():
