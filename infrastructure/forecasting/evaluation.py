@@ -48,6 +48,7 @@ from .planner import PlanItem, plan
 
 REVIEW = 7
 SEASON_DAYS = F.SEASON
+MAX_CYCLE_REVIEWS = 4
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Settings:
     cost_share: float = 0.6
     ordering_cost: float = 2.0
     samples: int = 2000
+    order_cycles: bool = True
     charts: int = 3
 
 
@@ -285,7 +287,16 @@ def _simulate(
             sample = f.period_samples(L + REVIEW, n=s.samples, seed=k)
             # The textbook policy's normal approximation: the same forecast's mean and standard deviation.
             sigma = float(np.std(sample))
-            forecasts[(k, uid)] = (f.mean, sample, sigma)
+            cycle = None
+            if s.order_cycles:
+                # The economic order interval (EOQ): reviews between orders, 1 to MAX_CYCLE_REVIEWS.
+                weekly = float(f.mean[:REVIEW].sum())
+                holding = s.holding_rate * costs[uid][0] * REVIEW / 365
+                reviews = math.sqrt(2 * s.ordering_cost / (holding * weekly)) if weekly > 0 and holding > 0 else 1.0
+                n = int(min(max(round(reviews), 1), MAX_CYCLE_REVIEWS))
+                if n > 1:
+                    cycle = f.period_samples(L + n * REVIEW, n=s.samples, seed=k)
+            forecasts[(k, uid)] = (f.mean, sample, sigma, cycle)
             start = REVIEW * k
             if start + L + REVIEW <= len(demand[uid]):
                 actual = float(demand[uid][start : start + L + REVIEW].sum())
@@ -358,7 +369,7 @@ def _orders(
     if policy == "base_stock":
         out = {}
         for uid in skus:
-            mean, _, sigma = forecasts[(k, uid)]
+            mean, _, sigma, _ = forecasts[(k, uid)]
             shortage = costs[uid][1]
             fractile = shortage / (shortage + holding[uid])
             target = float(mean[: s.lead_time + REVIEW].sum()) + NormalDist().inv_cdf(min(fractile, 0.9999)) * sigma
@@ -375,6 +386,7 @@ def _orders(
             holding_cost=holding[uid],
             shortage_cost=costs[uid][1],
             ordering_cost=s.ordering_cost,
+            cycle_demand=forecasts[(k, uid)][3],
         )
         for uid in skus
     ]

@@ -285,7 +285,10 @@ class SeriesForecast:
         weeks of the base demand, plus the spikes drawn for each day)."""
         rng = np.random.default_rng(seed)
         weeks = self.residual_weeks
-        total = np.full(n, float(self.base[:days].sum()))
+        base = self.base
+        if days > len(base) >= SEASON:  # beyond the horizon: the last week again
+            base = np.concatenate([base, np.resize(base[-SEASON:], days - len(base))])
+        total = np.full(n, float(base[:days].sum()))
         if weeks.size and days:
             blocks = -(-days // SEASON)
             picked = weeks[rng.integers(0, len(weeks), size=(n, blocks))]  # (n, blocks, 7)
