@@ -125,15 +125,12 @@ class ReplenishmentEngine:
                 parameters = run.parameters
                 for uid, f in forecasts.items():
                     sku, _, warehouse = uid.rpartition("@")
-                    # Stored as offsets from each day's mean: the compound distribution's daily quantiles, typically.
-                    offsets = np.median(f.quantiles(tuple(QUANTILE_NAMES)) - f.mean[None, :], axis=1)
+                    offsets = quantile_offsets(f)
                     summaries[(sku, warehouse)] = ForecastSummary(
                         model=f.model,
                         start=f.start.date(),
                         mean=tuple(round(float(v), 4) for v in f.mean),
-                        residual_quantiles={
-                            name: round(float(o), 4) for name, o in zip(QUANTILE_NAMES.values(), offsets)
-                        },
+                        residual_quantiles=offsets,
                         backtest_mae=f.backtest_mae.get(f.model),
                         censored_days=int(censored.get(uid, 0)),
                     )
@@ -227,3 +224,10 @@ class ReplenishmentEngine:
 def forecast_quantiles(mean: list[float], residual_quantiles: dict[str, float]) -> dict[str, list[float]]:
     """A stored forecast's daily quantiles: each day's mean plus the residual quantile, never below zero."""
     return {name: [max(0.0, m + offset) for m in mean] for name, offset in residual_quantiles.items()}
+
+
+def quantile_offsets(f: Any) -> dict[str, float]:
+    """A forecast's quantiles stored as offsets from each day's mean (the compound distribution's
+    daily quantile less the day's mean, the typical day's)."""
+    offsets = np.median(f.quantiles(tuple(QUANTILE_NAMES)) - f.mean[None, :], axis=1)
+    return {name: round(float(o), 4) for name, o in zip(QUANTILE_NAMES.values(), offsets)}
