@@ -44,11 +44,10 @@ import pandas as pd
 
 from . import forecast as F
 from .history import DemandHistory, complete_days, read_online_retail, unit_prices
-from .planner import PlanItem, plan
+from .planner import PlanItem, order_cycle_reviews, plan
 
 REVIEW = 7
 SEASON_DAYS = F.SEASON
-MAX_CYCLE_REVIEWS = 4
 
 
 @dataclass(frozen=True)
@@ -289,11 +288,8 @@ def _simulate(
             sigma = float(np.std(sample))
             cycle = None
             if s.order_cycles:
-                # The economic order interval (EOQ): reviews between orders, 1 to MAX_CYCLE_REVIEWS.
-                weekly = float(f.mean[:REVIEW].sum())
                 holding = s.holding_rate * costs[uid][0] * REVIEW / 365
-                reviews = math.sqrt(2 * s.ordering_cost / (holding * weekly)) if weekly > 0 and holding > 0 else 1.0
-                n = int(min(max(round(reviews), 1), MAX_CYCLE_REVIEWS))
+                n = order_cycle_reviews(float(f.mean[:REVIEW].sum()), holding, s.ordering_cost)
                 if n > 1:
                     cycle = f.period_samples(L + n * REVIEW, n=s.samples, seed=k)
             forecasts[(k, uid)] = (f.mean, sample, sigma, cycle)

@@ -385,6 +385,19 @@ def _line(item: PlanItem, packs: int) -> PlanLineResult:
     )
 
 
+#: The most reviews one order may cover.
+MAX_CYCLE_REVIEWS = 4
+
+
+def order_cycle_reviews(demand_per_review: float, holding_per_review: float, ordering_cost: float) -> int:
+    """Reviews one order should cover: the economic order interval (EOQ, sqrt(2K / (h D)) in review
+    periods), rounded, 1 to ``MAX_CYCLE_REVIEWS``."""
+    if demand_per_review <= 0 or holding_per_review <= 0 or ordering_cost <= 0:
+        return 1
+    reviews = math.sqrt(2 * ordering_cost / (holding_per_review * demand_per_review))
+    return int(min(max(round(reviews), 1), MAX_CYCLE_REVIEWS))
+
+
 def abc_classes(revenue: dict[str, float], a: float = 0.8, b: float = 0.95) -> dict[str, str]:
     """ABC by revenue: A = the SKUs making the first 80% of revenue, B the next 15%, C the rest
     (by where each SKU's share starts, biggest first)."""

@@ -85,7 +85,7 @@ class ReplenishmentEngine:
 
         from . import forecast as forecasting
         from .history import history_from_rows, series_id
-        from .planner import PlanConstraints, PlanItem, abc_classes, plan
+        from .planner import PlanConstraints, PlanItem, abc_classes, order_cycle_reviews, plan
 
         with engine_run("ortools-replenishment"):
             data = self._read(tuple(request.warehouses))
@@ -142,6 +142,15 @@ class ReplenishmentEngine:
                 protection = terms.lead_time_days + request.review_period_days
                 f = forecasts.get(uid)
                 samples = f.period_samples(protection, n=self.samples) if f is not None else np.zeros(1)
+                ordering_cost = float(request.ordering_cost.amount) if request.ordering_cost else 0.0
+                holding = request.holding_rate * float(terms.unit_cost) * request.review_period_days / 365
+                cycle = None
+                if f is not None:
+                    per_review = float(f.mean[: request.review_period_days].sum())
+                    reviews = order_cycle_reviews(per_review, holding, ordering_cost)
+                    if reviews > 1:
+                        days = protection + (reviews - 1) * request.review_period_days
+                        cycle = f.period_samples(days, n=self.samples)
                 level = stock.get((sku, warehouse))
                 position = (level.available if level is not None else 0) + data["on_order"].get((sku, warehouse), 0)
                 unit_cost = float(terms.unit_cost)
@@ -156,11 +165,12 @@ class ReplenishmentEngine:
                         position=int(position),
                         demand=samples,
                         unit_cost=unit_cost,
-                        holding_cost=request.holding_rate * unit_cost * request.review_period_days / 365,
+                        holding_cost=holding,
                         shortage_cost=margin if margin is not None else request.shortage_cost_factor * unit_cost,
                         pack_size=terms.pack_size,
                         minimum_order_quantity=terms.minimum_order_quantity,
-                        ordering_cost=float(request.ordering_cost.amount) if request.ordering_cost else 0.0,
+                        ordering_cost=ordering_cost,
+                        cycle_demand=cycle,
                         service_level=request.service_levels.get(klass),
                         abc_class=klass,
                     )

@@ -83,3 +83,19 @@ def test_the_newsvendor_on_the_compound_distribution_beats_the_normal_approximat
     planner_cost, textbook_cost = newsvendor_cost(fresh, np.array([line.order_up_to, textbook]), holding, shortage)
     assert line.order_up_to > textbook  # the normal approximation does not see the second spike coming
     assert planner_cost < textbook_cost
+
+
+def test_an_order_covers_several_reviews_when_ordering_costs_more_than_the_stock():
+    from infrastructure.forecasting.planner import order_cycle_reviews
+
+    assert order_cycle_reviews(100.0, 0.5, 2.0) == 1  # fast mover, dear to hold: every review
+    assert order_cycle_reviews(10.0, 0.05, 2.0) == 3  # sqrt(2 * 2 / (0.05 * 10)) = 2.8
+    assert order_cycle_reviews(1.0, 0.01, 2.0) == 4  # at most four
+    assert order_cycle_reviews(0.0, 0.01, 2.0) == 1
+    week = np.arange(100.0)  # one review's demand, uniform 0..99
+    cycle = week + 200.0  # three reviews' worth: 200 more expected
+    low = PlanItem("MUG", "main", "acme", 10, week, 1.0, 0.1, 3.0, ordering_cost=2.0, cycle_demand=cycle)
+    high = PlanItem("MUG", "main", "acme", 400, week, 1.0, 0.1, 3.0, ordering_cost=2.0, cycle_demand=cycle)
+    short, covered = plan([low, high]).lines
+    assert short.order_up_to == 96 + 200  # the review's critical fractile (3 / 3.1: 96) plus the further reviews
+    assert covered.quantity == 0  # the position covers this review: no small top-up
