@@ -12,13 +12,15 @@ from strawberry.types import Info
 from projections.model_health_tables import model_degradations
 from projections.tables import reviews, stock_levels
 
-from .auth import EVERYONE, REVIEW_READERS, STAFF, requires
+from .auth import EVERYONE, INVENTORY_READERS, REVIEW_READERS, STAFF, requires
 from .broker import MODEL_DEGRADED, NEGATIVE_REVIEW, REVIEW_SUBMITTED, STOCK
 from .core.db import fetch_all
 from .core.ids import optional_id
 from .feedback.types import ReviewType
 from .inventory.types import StockLevelType
 from .models.health import ModelDegradationType
+from .replenishment.queries import find_low_stock
+from .replenishment.types import LowStockAlertType
 
 
 async def _updates(info: Info, topic: str) -> AsyncGenerator[list[Any], None]:
@@ -127,3 +129,27 @@ class Subscription:
                 statement = statement.where(model_degradations.c.kind == kind)
             for row in await fetch_all(info.context.reader, statement.order_by(model_degradations.c.reported_at)):
                 yield ModelDegradationType.from_row(row)
+
+    @strawberry.subscription(
+        description=(
+            "A low-stock alert each time a stock movement makes a stock item likely to run out before a new order "
+            "arrives (the rule of the `lowStockAlerts` query); sent once when it crosses, again only after it "
+            "recovered and crossed anew."
+        ),
+        extensions=[requires(*INVENTORY_READERS)],
+    )
+    async def low_stock_alerts(
+        self,
+        info: Info,
+        warehouse: Annotated[str | None, strawberry.argument(description="Only this warehouse.")] = None,
+    ) -> AsyncGenerator[LowStockAlertType, None]:
+        # What is low when the subscription starts is not news (the query answers it).
+        alerts, _ = await find_low_stock(info.context.reader, warehouse=warehouse)
+        alerting = {(a.sku, a.warehouse) for a in alerts}
+        async for ids in _updates(info, STOCK):
+            alerts, looked_at = await find_low_stock(info.context.reader, warehouse=warehouse, stock_ids=ids)
+            now = {(a.sku, a.warehouse) for a in alerts}
+            for alert in alerts:
+                if (alert.sku, alert.warehouse) not in alerting:
+                    yield alert
+            alerting = (alerting - looked_at) | now

@@ -230,7 +230,6 @@ def _demo_campaign(storewise: Any, start: datetime, log: Any) -> UUID:
 
 
 def _demo_forecast(storewise: Any, start: datetime, log: Any) -> None:
-    import numpy as np
     import sqlalchemy as sa
 
     from application.base import CommandReceipt
@@ -240,7 +239,7 @@ def _demo_forecast(storewise: Any, start: datetime, log: Any) -> None:
 
     from .forecasting import forecast as forecasting
     from .forecasting.history import history_from_rows
-    from .forecasting.service import QUANTILE_NAMES
+    from .forecasting.service import quantile_offsets
 
     inventory = storewise.inventory
     if inventory.find(CommandReceipt.create_id(inventory.name, f"{DEMO_KEY}:forecast"), CommandReceipt) is not None:
@@ -257,12 +256,11 @@ def _demo_forecast(storewise: Any, start: datetime, log: Any) -> None:
     summaries = {}
     for uid, f in run.forecasts.items():
         sku, _, warehouse = uid.rpartition("@")
-        offsets = np.quantile(f.residuals, list(QUANTILE_NAMES)) if f.residuals.size else np.zeros(len(QUANTILE_NAMES))
         summaries[(sku, warehouse)] = ForecastSummary(
             model=f.model,
             start=f.start.date(),
             mean=tuple(round(float(v), 4) for v in f.mean),
-            residual_quantiles={name: round(float(o), 4) for name, o in zip(QUANTILE_NAMES.values(), offsets)},
+            residual_quantiles=quantile_offsets(f),
             backtest_mae=f.backtest_mae.get(f.model),
         )
     outcome = ForecastOutcome(last_day, run.parameters, "outcomes-demo", summaries)

@@ -54,6 +54,7 @@ from .types import (
 plans_by_id = row_loader(replenishment_plans)
 MAX_HORIZON = 91
 MAX_ALERTS = 200
+NO_TERMS = "no supplier has terms for this SKU"
 
 
 async def load_replenishment_plan(info: Info, pk: Any) -> ReplenishmentPlanType | None:
@@ -85,7 +86,8 @@ class ReplenishmentQueries:
     @strawberry.field(
         description=(
             "The latest demand forecast of a SKU at a warehouse, day by day with quantiles (null if none was made yet: "
-            "proposing a replenishment plan forecasts every SKU with supplier terms)."
+            "proposing a replenishment plan forecasts every SKU that sells; those without supplier terms are flagged "
+            "`cannotOrder`)."
         ),
         extensions=[requires(*INVENTORY_READERS)],
     )
@@ -113,6 +115,9 @@ class ReplenishmentQueries:
                 f"the latest forecast of {sku} covers {len(row.mean)} days; ask for at most that many", field="horizon"
             )
         days = _days(row, horizon)
+        terms = await fetch_one(
+            info.context.reader, sa.select(supplier_terms.c.sku).where(supplier_terms.c.sku == sku).limit(1)
+        )
         return DemandForecastType(
             sku=row.sku,
             warehouse=row.warehouse,
@@ -124,6 +129,8 @@ class ReplenishmentQueries:
             parameters=row.parameters,
             days=days,
             total_mean=round(sum(d.mean for d in days), 4),
+            cannot_order=terms is None,
+            cannot_order_reason=NO_TERMS if terms is None else None,
         )
 
     @strawberry.field(description="Replenishment plans, newest first.", extensions=[requires(*INVENTORY_READERS)])
@@ -235,68 +242,76 @@ class ReplenishmentQueries:
     ) -> list[LowStockAlertType] | None:
         if not 1 <= limit <= MAX_ALERTS:
             raise BadUserInput(f"limit must be 1 to {MAX_ALERTS}", field="limit")
-        reader = info.context.reader
-        where = [stock_levels.c.warehouse == warehouse] if warehouse is not None else []
-        levels = await fetch_all(reader, sa.select(stock_levels).where(*where))
-        forecasts = {(r.sku, r.warehouse): r for r in await fetch_all(reader, sa.select(demand_forecasts))}
-        lead = {}
+        alerts, _ = await find_low_stock(info.context.reader, warehouse=warehouse)
+        return alerts[:limit]
+
+
+async def find_low_stock(
+    reader: Any, *, warehouse: str | None = None, stock_ids: Any = None
+) -> tuple[list[LowStockAlertType], set[tuple[str, str]]]:
+    """The stock items likely to run out before a new order arrives (fewest days of cover first), and
+    the (SKU, warehouse) of every stock item looked at; ``stock_ids``: only those stock items."""
+    where = [stock_levels.c.warehouse == warehouse] if warehouse is not None else []
+    if stock_ids is not None:
+        where.append(stock_levels.c.id.in_(set(stock_ids)))
+    levels = await fetch_all(reader, sa.select(stock_levels).where(*where))
+    forecasts = {(r.sku, r.warehouse): r for r in await fetch_all(reader, sa.select(demand_forecasts))}
+    lead = {}
+    for r in await fetch_all(
+        reader,
+        sa.select(supplier_terms.c.sku, sa.func.min(supplier_terms.c.lead_time_days)).group_by(supplier_terms.c.sku),
+    ):
+        lead[r[0]] = int(r[1])
+    on_order = {
+        (r[0], r[1]): int(r[2] or 0)
         for r in await fetch_all(
             reader,
-            sa.select(supplier_terms.c.sku, sa.func.min(supplier_terms.c.lead_time_days)).group_by(
-                supplier_terms.c.sku
-            ),
-        ):
-            lead[r[0]] = int(r[1])
-        on_order = {
-            (r[0], r[1]): int(r[2] or 0)
-            for r in await fetch_all(
-                reader,
-                sa.select(
-                    purchase_order_lines.c.sku,
-                    purchase_orders.c.warehouse,
-                    sa.func.sum(purchase_order_lines.c.quantity),
-                )
-                .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
-                .where(purchase_orders.c.status == "PLACED")
-                .group_by(purchase_order_lines.c.sku, purchase_orders.c.warehouse),
+            sa.select(
+                purchase_order_lines.c.sku,
+                purchase_orders.c.warehouse,
+                sa.func.sum(purchase_order_lines.c.quantity),
             )
-        }
-        alerts = []
-        for level in levels:
-            key = (level.sku, level.warehouse)
-            incoming = on_order.get(key, 0)
-            forecast = forecasts.get(key)
-            if forecast is not None and forecast.mean:
-                days = min(lead.get(level.sku, 7) + 7, len(forecast.mean))
-                expected = float(sum(forecast.mean[:days]))
-                rate = expected / days if days else 0.0
-                cover = level.available / rate if rate > 0 else None
-                if level.available + incoming < expected:
-                    alerts.append(
-                        LowStockAlertType(
-                            sku=level.sku,
-                            warehouse=level.warehouse,
-                            available=level.available,
-                            on_order=incoming,
-                            expected_demand=round(expected, 3),
-                            days_of_cover=round(cover, 2) if cover is not None else None,
-                            reason=(
-                                f"available + on order ({level.available + incoming}) "
-                                f"below the {expected:.1f} units expected over {days} days"
-                            ),
-                        )
-                    )
-            elif level.is_low and incoming == 0:
+            .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
+            .where(purchase_orders.c.status == "PLACED")
+            .group_by(purchase_order_lines.c.sku, purchase_orders.c.warehouse),
+        )
+    }
+    alerts = []
+    for level in levels:
+        key = (level.sku, level.warehouse)
+        incoming = on_order.get(key, 0)
+        forecast = forecasts.get(key)
+        if forecast is not None and forecast.mean:
+            days = min(lead.get(level.sku, 7) + 7, len(forecast.mean))
+            expected = float(sum(forecast.mean[:days]))
+            rate = expected / days if days else 0.0
+            cover = level.available / rate if rate > 0 else None
+            if level.available + incoming < expected:
                 alerts.append(
                     LowStockAlertType(
                         sku=level.sku,
                         warehouse=level.warehouse,
                         available=level.available,
-                        on_order=0,
-                        expected_demand=None,
-                        days_of_cover=None,
-                        reason="few units available (no demand forecast yet)",
+                        on_order=incoming,
+                        expected_demand=round(expected, 3),
+                        days_of_cover=round(cover, 2) if cover is not None else None,
+                        reason=(
+                            f"available + on order ({level.available + incoming}) "
+                            f"below the {expected:.1f} units expected over {days} days"
+                        ),
                     )
                 )
-        alerts.sort(key=lambda a: (a.days_of_cover if a.days_of_cover is not None else -1.0, a.sku, a.warehouse))
-        return alerts[:limit]
+        elif level.is_low and incoming == 0:
+            alerts.append(
+                LowStockAlertType(
+                    sku=level.sku,
+                    warehouse=level.warehouse,
+                    available=level.available,
+                    on_order=0,
+                    expected_demand=None,
+                    days_of_cover=None,
+                    reason="few units available (no demand forecast yet)",
+                )
+            )
+    alerts.sort(key=lambda a: (a.days_of_cover if a.days_of_cover is not None else -1.0, a.sku, a.warehouse))
+    return alerts, {(level.sku, level.warehouse) for level in levels}

@@ -57,6 +57,13 @@ class DemandForecastType:
     )
     days: list[ForecastDayType] = strawberry.field(description="Day by day, from the day after the history.")
     total_mean: float = strawberry.field(description="Expected units over these days.")
+    cannot_order: bool = strawberry.field(
+        default=False,
+        description="True when no replenishment plan can order this SKU (every SKU that sells is forecast).",
+    )
+    cannot_order_reason: str | None = strawberry.field(
+        default=None, description="Why it cannot be ordered (e.g. no supplier has terms for it); null if it can."
+    )
 
 
 @strawberry.type(name="ReplenishmentPlanLine", description=PlanLine.__doc__)

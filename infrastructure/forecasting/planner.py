@@ -54,6 +54,11 @@ class PlanItem:
     ordering_cost: float = 0.0
     service_level: float | None = None
     abc_class: str = ""
+    #: Samples of the demand over the order cycle (lead time + several reviews), when ordering every
+    #: review costs more than holding a few weeks' stock: an order then brings the position to the
+    #: critical fractile of ``demand`` plus the expected demand of the further reviews, or nothing is
+    #: ordered (an (s, S) policy; whether to order is weighed on ``demand``).
+    cycle_demand: np.ndarray | None = None
 
     @property
     def key(self) -> str:
@@ -224,6 +229,12 @@ def candidates(item: PlanItem) -> tuple[np.ndarray, np.ndarray]:
         quantities = reach[:2] if reach.size else quantities[-1:]
         cost = _cost(ordered, cumulative, item.position + quantities, item.holding_cost, 0.0)
         return quantities, cost + item.ordering_cost * (quantities > 0)
+    if item.cycle_demand is not None and item.cycle_demand.size:
+        # Safety for the protection period, plus the expected demand of the further reviews.
+        extra = float(item.cycle_demand.mean()) - float(cumulative[-1] / len(ordered))
+        level = float(_quantiles(ordered, [item.critical_fractile])[0]) + max(extra, 0.0)
+        packs_needed = max(math.ceil((level - item.position) / pack), minimum)
+        quantities = np.array([0.0, float(packs_needed * pack)]) if level > item.position else np.zeros(1)
     cost = _cost(ordered, cumulative, item.position + quantities, item.holding_cost, item.shortage_cost)
     cost += item.ordering_cost * (quantities > 0)
     best = int(np.argmin(cost))
@@ -372,6 +383,19 @@ def _line(item: PlanItem, packs: int) -> PlanLineResult:
         ordering_cost=item.ordering_cost,
         unit_cost=item.unit_cost,
     )
+
+
+#: The most reviews one order may cover.
+MAX_CYCLE_REVIEWS = 4
+
+
+def order_cycle_reviews(demand_per_review: float, holding_per_review: float, ordering_cost: float) -> int:
+    """Reviews one order should cover: the economic order interval (EOQ, sqrt(2K / (h D)) in review
+    periods), rounded, 1 to ``MAX_CYCLE_REVIEWS``."""
+    if demand_per_review <= 0 or holding_per_review <= 0 or ordering_cost <= 0:
+        return 1
+    reviews = math.sqrt(2 * ordering_cost / (holding_per_review * demand_per_review))
+    return int(min(max(round(reviews), 1), MAX_CYCLE_REVIEWS))
 
 
 def abc_classes(revenue: dict[str, float], a: float = 0.8, b: float = 0.95) -> dict[str, str]:

@@ -31,7 +31,9 @@ from projections.tables import (
 )
 
 #: The engine's version, recorded with every forecast run and plan.
-VERSION = "statsforecast-ortools-1"
+VERSION = "statsforecast-spikes-ortools-2"
+#: The lead time assumed for the forecast horizon when no SKU has supplier terms.
+DEFAULT_LEAD_TIME_DAYS = 7
 QUANTILE_NAMES = {0.1: "p10", 0.25: "p25", 0.5: "p50", 0.75: "p75", 0.9: "p90", 0.95: "p95", 0.99: "p99"}
 
 
@@ -83,7 +85,7 @@ class ReplenishmentEngine:
 
         from . import forecast as forecasting
         from .history import history_from_rows, series_id
-        from .planner import PlanConstraints, PlanItem, abc_classes, plan
+        from .planner import PlanConstraints, PlanItem, abc_classes, order_cycle_reviews, plan
 
         with engine_run("ortools-replenishment"):
             data = self._read(tuple(request.warehouses))
@@ -98,11 +100,15 @@ class ReplenishmentEngine:
             }
             sold = {(r.sku, r.warehouse) for r in data["demand"]}
             lines = sorted((sku, w) for sku in best_terms for w in warehouses if (sku, w) in stock or (sku, w) in sold)
-            wanted = {series_id(sku, w) for sku, w in lines}
+            # Every SKU that sells is forecast; only those with supplier terms can be ordered (planned).
+            wanted = {series_id(sku, w) for sku, w in lines} | {series_id(sku, w) for sku, w in sold if w in warehouses}
             demand_rows = [r for r in data["demand"] if series_id(r.sku, r.warehouse) in wanted]
             day_rows = [r for r in data["days"] if series_id(r.sku, r.warehouse) in wanted]
             end = max((r.day for r in demand_rows), default=None)
-            horizon = max((best_terms[sku].lead_time_days for sku, _ in lines), default=0) + request.review_period_days
+            horizon = (
+                max((best_terms[sku].lead_time_days for sku, _ in lines), default=DEFAULT_LEAD_TIME_DAYS)
+                + request.review_period_days
+            )
             summaries: dict[tuple[str, str], ForecastSummary] = {}
             forecasts: dict[str, Any] = {}
             parameters: dict[str, Any] = {"horizon": horizon, "selection_windows": self.selection_windows}
@@ -119,18 +125,12 @@ class ReplenishmentEngine:
                 parameters = run.parameters
                 for uid, f in forecasts.items():
                     sku, _, warehouse = uid.rpartition("@")
-                    offsets = (
-                        np.quantile(f.residuals, list(QUANTILE_NAMES))
-                        if f.residuals.size
-                        else np.zeros(len(QUANTILE_NAMES))
-                    )
+                    offsets = quantile_offsets(f)
                     summaries[(sku, warehouse)] = ForecastSummary(
                         model=f.model,
                         start=f.start.date(),
                         mean=tuple(round(float(v), 4) for v in f.mean),
-                        residual_quantiles={
-                            name: round(float(o), 4) for name, o in zip(QUANTILE_NAMES.values(), offsets)
-                        },
+                        residual_quantiles=offsets,
                         backtest_mae=f.backtest_mae.get(f.model),
                         censored_days=int(censored.get(uid, 0)),
                     )
@@ -142,6 +142,15 @@ class ReplenishmentEngine:
                 protection = terms.lead_time_days + request.review_period_days
                 f = forecasts.get(uid)
                 samples = f.period_samples(protection, n=self.samples) if f is not None else np.zeros(1)
+                ordering_cost = float(request.ordering_cost.amount) if request.ordering_cost else 0.0
+                holding = request.holding_rate * float(terms.unit_cost) * request.review_period_days / 365
+                cycle = None
+                if f is not None:
+                    per_review = float(f.mean[: request.review_period_days].sum())
+                    reviews = order_cycle_reviews(per_review, holding, ordering_cost)
+                    if reviews > 1:
+                        days = protection + (reviews - 1) * request.review_period_days
+                        cycle = f.period_samples(days, n=self.samples)
                 level = stock.get((sku, warehouse))
                 position = (level.available if level is not None else 0) + data["on_order"].get((sku, warehouse), 0)
                 unit_cost = float(terms.unit_cost)
@@ -156,11 +165,12 @@ class ReplenishmentEngine:
                         position=int(position),
                         demand=samples,
                         unit_cost=unit_cost,
-                        holding_cost=request.holding_rate * unit_cost * request.review_period_days / 365,
+                        holding_cost=holding,
                         shortage_cost=margin if margin is not None else request.shortage_cost_factor * unit_cost,
                         pack_size=terms.pack_size,
                         minimum_order_quantity=terms.minimum_order_quantity,
-                        ordering_cost=float(request.ordering_cost.amount) if request.ordering_cost else 0.0,
+                        ordering_cost=ordering_cost,
+                        cycle_demand=cycle,
                         service_level=request.service_levels.get(klass),
                         abc_class=klass,
                     )
@@ -224,3 +234,10 @@ class ReplenishmentEngine:
 def forecast_quantiles(mean: list[float], residual_quantiles: dict[str, float]) -> dict[str, list[float]]:
     """A stored forecast's daily quantiles: each day's mean plus the residual quantile, never below zero."""
     return {name: [max(0.0, m + offset) for m in mean] for name, offset in residual_quantiles.items()}
+
+
+def quantile_offsets(f: Any) -> dict[str, float]:
+    """A forecast's quantiles stored as offsets from each day's mean (the compound distribution's
+    daily quantile less the day's mean, the typical day's)."""
+    offsets = np.median(f.quantiles(tuple(QUANTILE_NAMES)) - f.mean[None, :], axis=1)
+    return {name: round(float(o), 4) for name, o in zip(QUANTILE_NAMES.values(), offsets)}

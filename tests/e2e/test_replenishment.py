@@ -34,8 +34,12 @@ async def _shop(api) -> None:
         product = storewise.catalog.list_product("MUG", "Mug", "Kitchen")
         storewise.catalog.price_product(product, GBP("5.00"))
         inventory.receive_stock("MUG", "main", 500, at=START)
+        bag = storewise.catalog.list_product("BAG", "Bag", "Bags")  # sells, but no supplier has terms for it
+        storewise.catalog.price_product(bag, GBP("3.00"))
+        inventory.receive_stock("BAG", "main", 1000, at=START)
         for day in range(1, 22):
-            order = customers.place_order(None, [("MUG", 5, GBP("5.00"))], at=START + timedelta(days=day))
+            lines = [("MUG", 5, GBP("5.00")), ("BAG", 3, GBP("3.00"))]
+            order = customers.place_order(None, lines, at=START + timedelta(days=day))
             customers.ship_order(order, at=START + timedelta(days=day, hours=1))
         inventory.count_stock("MUG", "main", 4, at=START + timedelta(days=22))
         supplier = inventory.register_supplier("Acme")
@@ -72,6 +76,14 @@ async def test_propose_read_approve(api):
     assert len(forecast["days"]) == 7 and forecast["totalMean"] == sum(d["mean"] for d in forecast["days"])
     assert all(d["p10"] <= d["p50"] <= d["p90"] <= d["p99"] for d in forecast["days"])
     assert 3 <= forecast["totalMean"] / 7 <= 7
+    flags = '{ demandForecast(sku: "%s", horizon: 7) { totalMean cannotOrder cannotOrderReason } }'
+    assert (await planner.data(flags % "MUG"))["demandForecast"] | {"totalMean": None} == {
+        "totalMean": None,
+        "cannotOrder": False,
+        "cannotOrderReason": None,
+    }
+    bag = (await planner.data(flags % "BAG"))["demandForecast"]  # forecast, though it cannot be planned
+    assert bag["cannotOrder"] and "supplier" in bag["cannotOrderReason"] and 1 <= bag["totalMean"] / 7 <= 5
 
     broken = await planner.mutate(
         "approveReplenishmentPlan",

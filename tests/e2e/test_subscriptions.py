@@ -183,3 +183,66 @@ async def test_subscribers_hear_of_changes_projected_by_another_process(settings
         finally:
             engine.dispose()
             await asyncio.to_thread(other.close)
+
+
+async def test_a_stock_change_crossing_into_low_stock_delivers_an_alert(api):
+    broker = api.app.state.broker
+    planner = await api.as_role("inventory_planner")
+    await api.mutate("listProduct", {"sku": "MUG", "title": "Blue Mug", "category": "Kitchen"}, "product { id }")
+    await api.mutate("receiveStock", {"sku": "MUG", "warehouse": "main", "quantity": 20}, "stockLevel { id }")
+    await api.mutate("receiveStock", {"sku": "BAG", "warehouse": "main", "quantity": 2}, "stockLevel { id }")
+    async with AsgiWebSocket(api.app) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {"authorization": planner.headers["Authorization"]}})
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        await _subscribe(ws, "low", "subscription { lowStockAlerts { sku warehouse available onOrder reason } }")
+        await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(STOCK) == 1))
+
+        # 20 -> 12: still plenty; BAG, low before the subscription, moves but is no news
+        await api.mutate(
+            "adjustStock", {"sku": "MUG", "warehouse": "main", "delta": -8, "reason": "broken"}, "stockLevel { id }"
+        )
+        await api.mutate(
+            "adjustStock", {"sku": "BAG", "warehouse": "main", "delta": -1, "reason": "broken"}, "stockLevel { id }"
+        )
+        # 12 -> 3: crosses the threshold
+        await api.mutate(
+            "adjustStock", {"sku": "MUG", "warehouse": "main", "delta": -9, "reason": "broken"}, "stockLevel { id }"
+        )
+        message = await asyncio.wait_for(ws.receive_json(), 10)
+        assert message["id"] == "low" and message["type"] == "next"
+        alert = message["payload"]["data"]["lowStockAlerts"]
+        assert alert["sku"] == "MUG" and alert["warehouse"] == "main" and alert["available"] == 3
+        assert alert["onOrder"] == 0 and "no demand forecast" in alert["reason"]
+
+        # still low: no second alert; recovered, then low again: a new one (the stock subscription paces the steps)
+        await _subscribe(ws, "stock", 'subscription { stockLevelChanged(sku: "MUG") { available } }')
+        await eventually(lambda: asyncio.sleep(0, broker.subscriber_count(STOCK) == 2))
+        seen = []
+
+        async def step(mutation: str, values: dict, available: int) -> None:
+            await api.mutate(mutation, {"sku": "MUG", "warehouse": "main", **values}, "stockLevel { id }")
+            while True:
+                message = await ws.receive_json()
+                seen.append(message)
+                if (
+                    message["id"] == "stock"
+                    and message["payload"]["data"]["stockLevelChanged"]["available"] == available
+                ):
+                    return
+
+        await step("adjustStock", {"delta": -1, "reason": "broken"}, 2)
+        await step("receiveStock", {"quantity": 10}, 12)
+        assert [m for m in seen if m["id"] == "low"] == []
+        await step("adjustStock", {"delta": -10, "reason": "broken"}, 2)
+        message = next(m for m in seen if m["id"] == "low") if any(m["id"] == "low" for m in seen) else None
+        message = message or await ws.receive_json()
+        assert message["id"] == "low" and message["payload"]["data"]["lowStockAlerts"]["available"] == 2
+
+    # who may not read inventory may not follow its alerts
+    async with AsgiWebSocket(api.app) as ws:
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        assert (await ws.receive_json())["type"] == "connection_ack"
+        await _subscribe(ws, "low", "subscription { lowStockAlerts { sku } }")
+        message = await ws.receive_json()
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"

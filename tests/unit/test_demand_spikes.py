@@ -1,0 +1,101 @@
+"""The compound demand forecast (base demand and wholesale spikes apart) and the policy on it:
+the median does not chase the spikes, the upper quantiles carry them, and the newsvendor's
+order-up-to level on the compound distribution beats the textbook normal approximation."""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from infrastructure.forecasting import forecast as F
+from infrastructure.forecasting.history import complete_days
+from infrastructure.forecasting.planner import PlanItem, newsvendor_cost, plan
+
+BASE, RATE, SPIKE = 10.0, 0.05, 200.0  # a usual day, the spike probability per day, a spike's size
+
+
+def _sales(days: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.poisson(BASE, days) + (rng.random(days) < RATE) * SPIKE
+
+
+def _history(days: int = 280, seed: int = 1) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"unique_id": "MUG", "ds": pd.date_range("2024-01-01", periods=days, freq="D"), "y": _sales(days, seed)}
+    )
+    return frame
+
+
+def test_spike_days_are_found_from_the_days_before_only():
+    frame = F.decompose(complete_days(_history()).frame)
+    found = frame["spike"].to_numpy()
+    truth = (frame["y"] > 4 * BASE).to_numpy()
+    assert not found[: F.SPIKE_MIN_DAYS].any()  # no threshold before enough selling days
+    assert (found == truth)[F.SPIKE_MIN_DAYS :].mean() > 0.99
+    assert frame.loc[frame["spike"], "base"].between(BASE - 3, BASE + 3).all()  # a spike day's base: the typical day
+    # what comes later does not change a day's decomposition
+    shorter = F.decompose(complete_days(_history().head(150)).frame)
+    assert (shorter["spike"].to_numpy() == found[:150]).all()
+
+
+def test_the_spike_rate_and_sizes_are_learnt():
+    frame = F.decompose(complete_days(_history()).frame)
+    [model] = F.spike_models(frame, before=frame["ds"].max()).values()
+    assert model.rate == pytest.approx(RATE, abs=0.025)
+    assert np.median(model.sizes) == pytest.approx(SPIKE - BASE, rel=0.1)
+
+
+@pytest.fixture(scope="module")
+def compound() -> F.SeriesForecast:
+    run = F.forecast(complete_days(_history()), 14)
+    return run.forecasts["MUG"]
+
+
+def test_the_median_does_not_chase_spikes_and_the_mean_is_unbiased(compound):
+    median = compound.quantiles((0.5,))[0]
+    assert np.all(np.abs(median - BASE) <= 3)  # a moving average of the sales would sit near 20
+    expected = BASE + RATE * SPIKE
+    assert compound.mean.mean() == pytest.approx(expected, rel=0.2)
+    assert compound.base.mean() == pytest.approx(BASE, rel=0.2)
+
+
+def test_the_upper_quantiles_of_a_period_carry_the_spikes(compound):
+    samples = compound.period_samples(14, n=4000)
+    p50, p90 = np.quantile(samples, (0.5, 0.9))
+    assert p90 >= 14 * BASE + SPIKE  # a 14-day period sees a spike one time in two
+    futures = np.array([_sales(14, seed).sum() for seed in range(100, 600)])
+    assert 0.85 <= np.mean(futures <= p90) <= 0.97  # calibrated on the same process
+    assert 0.35 <= np.mean(futures <= p50) <= 0.7
+
+
+def test_the_newsvendor_on_the_compound_distribution_beats_the_normal_approximation():
+    samples = np.array([_sales(14, seed).sum() for seed in range(10_000, 14_000)])  # the compound distribution
+    holding, shortage = 0.01, 1.0  # cheap to hold, dear to lose: the critical fractile is 0.99
+    z = NormalDist().inv_cdf(shortage / (shortage + holding))
+    textbook = float(samples.mean() + z * samples.std())
+    [line] = plan(
+        [PlanItem("MUG", "main", "acme", 0, samples, unit_cost=1.0, holding_cost=holding, shortage_cost=shortage)]
+    ).lines
+    fresh = np.array([_sales(14, seed).sum() for seed in range(1000, 5000)])  # judged on demand it did not see
+    planner_cost, textbook_cost = newsvendor_cost(fresh, np.array([line.order_up_to, textbook]), holding, shortage)
+    assert line.order_up_to > textbook  # the normal approximation does not see the second spike coming
+    assert planner_cost < textbook_cost
+
+
+def test_an_order_covers_several_reviews_when_ordering_costs_more_than_the_stock():
+    from infrastructure.forecasting.planner import order_cycle_reviews
+
+    assert order_cycle_reviews(100.0, 0.5, 2.0) == 1  # fast mover, dear to hold: every review
+    assert order_cycle_reviews(10.0, 0.05, 2.0) == 3  # sqrt(2 * 2 / (0.05 * 10)) = 2.8
+    assert order_cycle_reviews(1.0, 0.01, 2.0) == 4  # at most four
+    assert order_cycle_reviews(0.0, 0.01, 2.0) == 1
+    week = np.arange(100.0)  # one review's demand, uniform 0..99
+    cycle = week + 200.0  # three reviews' worth: 200 more expected
+    low = PlanItem("MUG", "main", "acme", 10, week, 1.0, 0.1, 3.0, ordering_cost=2.0, cycle_demand=cycle)
+    high = PlanItem("MUG", "main", "acme", 400, week, 1.0, 0.1, 3.0, ordering_cost=2.0, cycle_demand=cycle)
+    short, covered = plan([low, high]).lines
+    assert short.order_up_to == 96 + 200  # the review's critical fractile (3 / 3.1: 96) plus the further reviews
+    assert covered.quantity == 0  # the position covers this review: no small top-up
