@@ -219,7 +219,8 @@ class Outcomes:
         forecast on the history before the forecast, bias and P10-P90 band coverage; in aggregate
         the mean MASE of the series and the bias and coverage over all their days. A day is scored
         by the most recent forecast that covers it."""
-        self.data.catch_up(("customers", "forecast_records"))
+        # the run's engine version comes from the replenishment read model: wait for it too
+        self.data.catch_up(("customers", "forecast_records", "replenishment"))
         today = (as_of or utc_now()).astimezone(UTC).date()
         first = today - timedelta(days=window_days)
         chosen: dict[tuple[str, str], dict[date, tuple[dict[str, Any], int]]] = defaultdict(dict)
