@@ -380,9 +380,12 @@ def _audit(args: argparse.Namespace) -> int:
             until = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
             if until.tzinfo is None:
                 until = until.replace(tzinfo=UTC)
-            moved = audit.replay(storewise, until, args.into)
+            from domain.shared import Clock
+
+            clock = Clock(args.clock.upper())
+            moved = audit.replay(storewise, until, args.into, clock)
             print(
-                f"read models as of {until.isoformat()} written to {args.into} ({moved} log positions); "
+                f"read models as of {until.isoformat()} ({clock.value.lower()} time) written to {args.into} ({moved} log positions); "
                 f"serve them with: storewise serve --read-only --database-url {args.into}"
             )
             return 0
@@ -527,6 +530,13 @@ def parser() -> argparse.ArgumentParser:
         "replay", help="rebuild every read model as it was at an instant into another database (to serve read-only)"
     )
     replay.add_argument("--until", required=True, help="the instant, ISO 8601 (UTC if no offset)")
+    replay.add_argument(
+        "--clock",
+        choices=("recorded", "business"),
+        default="recorded",
+        help="recorded (default): what the store had recorded by then; business: what had happened in the shop "
+        "by then (e.g. imported history; see Clock in docs/ubiquitous-language.md)",
+    )
     replay.add_argument(
         "--into", required=True, help="the database to write: sqlite:///PATH or postgresql://...?schema=NAME"
     )
