@@ -101,7 +101,8 @@ def projection_runner(
 ) -> ProjectionRunner:
     """Projections of every context fed by this system's logs into another database (``engine``;
     the read models' own by default), e.g. a rebuild or a replay (``until``: only the events
-    recorded up to that instant, or by ``clock`` BUSINESS that happened by then; ``stop_at``: each projection only up to this position of its log)."""
+    recorded up to that instant, or by ``clock`` BUSINESS that happened by then; ``stop_at``: each
+    projection only up to this position of its log)."""
     return ProjectionRunner(
         {app.name: app for app in storewise.applications},
         engine or sync_engine(storewise.settings),

@@ -385,7 +385,8 @@ def _audit(args: argparse.Namespace) -> int:
             clock = Clock(args.clock.upper())
             moved = audit.replay(storewise, until, args.into, clock)
             print(
-                f"read models as of {until.isoformat()} ({clock.value.lower()} time) written to {args.into} ({moved} log positions); "
+                f"read models as of {until.isoformat()} ({clock.value.lower()} time) written to {args.into} "
+                f"({moved} log positions); "
                 f"serve them with: storewise serve --read-only --database-url {args.into}"
             )
             return 0
