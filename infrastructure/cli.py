@@ -436,6 +436,31 @@ def _audit(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from . import backup
+
+    settings = settings_of(args)
+    if args.action == "backup":
+        report = backup.backup(settings, Path(args.path), progress=not args.quiet)
+        print(report.summary(f"backed up into {args.path}:"))
+        print(
+            "the key-encryption key is NOT in the backup: keep STOREWISE_KEK apart from it (see docs/deployment.md)",
+            file=sys.stderr,
+        )
+    elif args.action == "restore":
+        report = backup.restore(settings, Path(args.path), progress=not args.quiet)
+        print(report.summary(f"restored from {args.path}:"))
+        print(f"check it with: storewise audit verify --heads {Path(args.path) / backup.HEADS}")
+    else:
+        source, target = settings.with_database(args.from_url), settings.with_database(args.to_url)
+        report = backup.migrate_store(source, target, progress=not args.quiet)
+        print(report.summary("moved:"))
+        print(
+            f"serve it with: STOREWISE_DATABASE_URL={target.url.render_as_string(hide_password=True)} storewise serve"
+        )
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> int:
     from .settings import markdown_table
 
@@ -624,6 +649,34 @@ def parser() -> argparse.ArgumentParser:
         "token_id", metavar="TOKEN_ID", help="the token's id (printed when issued; `users list --json`)"
     )
     revoke.set_defaults(run=_tokens_revoke)
+
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent copy of the whole store (event stores, key store, read models, manifest) into a "
+        "new directory, while the server keeps serving; the key-encryption key is not included",
+    )
+    backup.add_argument("path", help="a new (or empty) directory")
+    backup.add_argument("--quiet", action="store_true", help="no progress bar")
+    backup.set_defaults(run=_backup, action="backup")
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty database (STOREWISE_DATABASE_URL; either backend)"
+    )
+    restore.add_argument("path", help="the backup's directory")
+    restore.add_argument("--quiet", action="store_true", help="no progress bar")
+    restore.set_defaults(run=_backup, action="restore")
+    move = commands.add_parser(
+        "migrate-store",
+        help="move a whole shop (history, chains, positions, idempotency receipts, read models) into an empty "
+        "database, e.g. from SQLite to PostgreSQL (see docs/deployment.md)",
+    )
+    move.add_argument(
+        "--from", dest="from_url", required=True, help="the store to move: sqlite:///PATH or postgresql://..."
+    )
+    move.add_argument(
+        "--to", dest="to_url", required=True, help="an empty database: postgresql://... or sqlite:///PATH"
+    )
+    move.add_argument("--quiet", action="store_true", help="no progress bar")
+    move.set_defaults(run=_backup, action="migrate-store")
 
     imports = commands.add_parser("import", help="import real data through the application layer")
     sources = imports.add_subparsers(dest="source", required=True, metavar="SOURCE")
