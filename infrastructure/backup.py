@@ -171,28 +171,36 @@ class LiveSQLite(Source):
         if missing:
             raise BackupError(f"no Storewise store at {settings.sqlite_path()} ({missing[0]} is missing)")
         self.files = files
+        self.engine: sa.Engine | None = None
+        self.connection: sa.Connection | None = None
+        readers: dict[str, sqlite3.Connection] = {}
+        if "read_models" in files:  # read through SQLAlchemy (typed rows); connected now, its snapshot starts below
+            self.engine = sa.create_engine(
+                f"sqlite:///{files['read_models']}",
+                poolclass=sa.pool.NullPool,
+                connect_args={"isolation_level": None, "check_same_thread": False},
+            )
+            self.connection = self.engine.connect()
+            readers["read_models"] = self.connection.connection.driver_connection  # type: ignore[assignment]
+        for name, path in files.items():
+            if name not in readers:
+                readers[name] = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         lockers = {
             name: sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None) for name, path in files.items()
         }
-        self.readers: dict[str, sqlite3.Connection] = {}
         try:
             for name in sorted(lockers):  # one order everywhere; the app's transactions each write one file
                 lockers[name].execute("BEGIN IMMEDIATE")
-            for name, path in files.items():
-                reader = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+            for reader in readers.values():
                 reader.execute("BEGIN")
                 reader.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts here
-                self.readers[name] = reader
         finally:
             for locker in lockers.values():
                 with contextlib.suppress(sqlite3.Error):
                     locker.execute("ROLLBACK")
                 locker.close()
-        self.engine = sa.create_engine("sqlite://", creator=self._read_models, poolclass=sa.pool.StaticPool)
-        self.revision = _revision_of(self.readers["read_models"]) if "read_models" in self.readers else None
-
-    def _read_models(self) -> sqlite3.Connection:
-        return self.readers["read_models"]
+        self.readers = readers
+        self.revision = _revision_of(readers["read_models"]) if "read_models" in readers else None
 
     def _reader(self, part: Part) -> sqlite3.Connection:
         return self.readers[
@@ -216,18 +224,22 @@ class LiveSQLite(Source):
         if not self._has(part):
             return
         if part.kind == "read_model":
-            yield from _read_model_rows(self.engine, part)
+            assert self.connection is not None
+            yield from _read_model_rows(self.connection, part)
             return
         cursor = self._reader(part).execute(_live_select(self.settings, part))
         while batch := cursor.fetchmany(BATCH):
             yield from (_plain(row) for row in batch)
 
     def close(self) -> None:
-        self.engine.dispose()
-        for reader in self.readers.values():
+        for name, reader in self.readers.items():
             with contextlib.suppress(sqlite3.Error):
                 reader.execute("ROLLBACK")
-            reader.close()
+            if name != "read_models":
+                reader.close()
+        if self.connection is not None and self.engine is not None:
+            self.connection.close()
+            self.engine.dispose()
 
 
 class LivePostgres(Source):
@@ -431,6 +443,7 @@ class DatabaseSink(Sink):
             pass
         upgrade(settings)
         self.engines: dict[str, sa.Engine] = {}
+        self.connections: dict[str, sa.Connection] = {}
         if settings.backend == "sqlite":
             for context in CONTEXT_NAMES:
                 self.engines[context] = sa.create_engine(
@@ -448,7 +461,6 @@ class DatabaseSink(Sink):
                 f"{settings.url.render_as_string(hide_password=True)} is not empty: restore or move only into an "
                 "empty database (a new file path, or a new PostgreSQL database or schema)"
             )
-        self.connections: dict[str, sa.Connection] = {}
 
     def _engine(self, part: Part) -> sa.Engine:
         return self.engines[

@@ -17,6 +17,7 @@ from uuid import UUID
 from domain.access import USER_ROLES
 from domain.shared import DomainError
 
+from .backup import BackupError
 from .settings import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -707,6 +708,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.settings = None  # read from the environment when the command first needs them (settings_of)
     try:
         return args.run(args)
+    except BackupError as error:
+        print(f"storewise: {error}", file=sys.stderr)
+        return 2
     except ConfigurationError as error:
         print(f"storewise: configuration error: {error}", file=sys.stderr)
         return 2
