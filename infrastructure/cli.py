@@ -35,12 +35,17 @@ def running(args: argparse.Namespace, *, migrate: bool = False) -> RunningStorew
     """The running system, built by the composition root from the command's settings (``migrate``:
     bring the read-model database to the migrations' head first)."""
     from .bootstrap import bootstrap
+    from .operator_errors import check_kek, check_read_models
 
     settings = settings_of(args)
+    settings.prepare()
+    check_kek(settings)  # before any event is decoded with it
     if migrate:
         from .migrations import upgrade
 
         upgrade(settings)
+    else:
+        check_read_models(settings)
     return bootstrap(settings)
 
 
@@ -50,9 +55,13 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .logging_setup import UVICORN_LOG_CONFIG, configure_logging
+    from .operator_errors import check_kek, wait_for_database
     from .server import SERVE_OPTIONS
 
     settings = settings_of(args)
+    wait_for_database(settings, settings.db_startup_wait)  # a database still starting (compose, a restart)
+    settings.prepare()
+    check_kek(settings)
     if args.workers > 1 and settings.backend != "postgresql":
         print(
             "storewise: --workers needs PostgreSQL (on SQLite the processes would only queue for its write lock)",
@@ -104,7 +113,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from .migrations import upgrade
 
-    with running(args):  # creates the event-store and key-store tables
+    with running(args, migrate=True):  # also creates the event-store and key-store tables
         pass
     upgrade(settings_of(args))
     print("event stores ready; read-model migrations at head")
@@ -229,6 +238,19 @@ def _user_id(text: str) -> UUID:
         return AccessApplication.user_id(text)
 
 
+def _existing_user(storewise: Any, text: str) -> UUID:
+    """The id of the user given (by id or name) on the command line; refused in the words typed."""
+    from application.errors import NotFound
+
+    user_id = _user_id(text)
+    try:
+        storewise.access.user(user_id)
+    except NotFound:
+        typed_id = text.strip().lower() == str(user_id)
+        raise NotFound(f"no user with id {text}" if typed_id else f"no user named {text}") from None
+    return user_id
+
+
 def _check_customer(storewise: Any, customer_id: UUID | None) -> None:
     if customer_id is not None:
         storewise.customers.customer(customer_id)  # NotFound if there is no such customer
@@ -262,7 +284,9 @@ def _users_set_role(args: argparse.Namespace) -> int:
     def work(storewise: Any, engine: Any) -> Any:
         _check_customer(storewise, customer_id)
         with acting_as(_cli_actor()):
-            return storewise.access.change_role(_user_id(args.user), args.role, customer_id=customer_id)
+            return storewise.access.change_role(
+                _existing_user(storewise, args.user), args.role, customer_id=customer_id
+            )
 
     print(_with_access(args, work))
     return 0
@@ -324,7 +348,7 @@ def _tokens_issue(args: argparse.Namespace) -> int:
 
     def work(storewise: Any, engine: Any) -> Any:
         with acting_as(_cli_actor()):
-            return storewise.access.issue_token(_user_id(args.user), ttl=timedelta(days=args.ttl_days))
+            return storewise.access.issue_token(_existing_user(storewise, args.user), ttl=timedelta(days=args.ttl_days))
 
     issued = _with_access(args, work)
     print(issued.token)  # the only time it is ever shown
@@ -348,7 +372,7 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
         with engine.connect() as connection:
             user_id = connection.execute(sa.select(api_tokens.c.user_id).where(api_tokens.c.id == token_id)).scalar()
         if user_id is None:
-            raise ValueError(f"no token {token_id}")
+            raise ValueError(f"no token {args.token_id}")
         with acting_as(_cli_actor()):
             storewise.access.revoke_token(user_id, token_id)
         return user_id
@@ -706,6 +730,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parser().parse_args(argv)
     args.settings = None  # read from the environment when the command first needs them (settings_of)
+    try:
+        return _run_explained(args)
+    except ConfigurationError as error:
+        print(f"storewise: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run_explained(args: argparse.Namespace) -> int:
+    """Run the command; a database failure an operator can fix becomes one line and exit status 3
+    (the traceback goes to the log at debug level)."""
+    from .operator_errors import DATABASE_EXIT, OperatorError, explain
+
+    try:
+        return _run(args)
+    except ConfigurationError:
+        raise
+    except Exception as error:
+        message = explain(error, args.settings)
+        if message is None:
+            raise
+        logging.getLogger("storewise.operator").debug("%s", message, exc_info=True)
+        print(f"storewise: {message}", file=sys.stderr)
+        return error.exit_code if isinstance(error, OperatorError) else DATABASE_EXIT
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
     except BackupError as error:
