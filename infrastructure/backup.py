@@ -46,6 +46,7 @@ from domain.contexts import CONTEXT_NAMES
 from projections.read_models import metadata
 
 from .event_chain import ChainReport, signed_heads
+from .operator_errors import OperatorError
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,11 @@ EVENT_PARTS: dict[str, tuple[str, ...]] = {
 KEY_COLUMNS = ("owner_id", "wrapped_key")
 
 
-class BackupError(Exception):
+class BackupError(OperatorError):
     """A backup, restore or move that cannot go on (the message says why and what to do)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, exit_code=2)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from uuid import UUID
 from domain.access import USER_ROLES
 from domain.shared import DomainError
 
-from .backup import BackupError
 from .settings import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -758,9 +757,6 @@ def _run_explained(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
-    except BackupError as error:
-        print(f"storewise: {error}", file=sys.stderr)
-        return 2
     except ConfigurationError as error:
         print(f"storewise: configuration error: {error}", file=sys.stderr)
         return 2
