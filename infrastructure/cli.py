@@ -93,10 +93,12 @@ def _serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=args.graceful_timeout,
         )
         return 0
+    from .migrations import upgrade
     from .server import create_app
 
     if args.database_url:
         settings = replace(settings, read_model_url=args.database_url)
+    upgrade(settings)  # here, where a failure is one line, rather than in the server's start-up
     app = create_app(settings, projections_in_process=not args.no_projections, read_only=args.read_only)
     # SIGTERM / Ctrl-C: stop accepting, let in-flight requests finish (up to --graceful-timeout), then shut down.
     uvicorn.run(
