@@ -193,7 +193,7 @@ class AuditQueries:
         ] = ClockEnum.RECORDED,
     ) -> Connection[RecordedEvent] | None:
         if clock is ClockEnum.BUSINESS:
-            order = ordering("BUSINESS_AT", event_log.c.business_at, event_log.c.event_id, SortDirection.ASC)
+            order = ordering("BUSINESS_AT", event_log.c.business_at, event_log.c.version, SortDirection.ASC)
         else:
             order = ordering("VERSION", event_log.c.version, event_log.c.event_id, SortDirection.ASC)
         condition = event_log.c.aggregate_id == aggregate_id

@@ -123,7 +123,8 @@ async def test_the_event_log_and_time_travel_take_a_clock(sqlite_storewise):
 
         by_business, by_recording = await ask("BUSINESS"), await ask("RECORDED")
     assert by_business["aggregateAt"]["version"] >= 1
-    assert [e["node"]["eventType"] for e in by_business["eventLog"]["edges"]][0] == "Order.Placed"
+    # placed, paid and shipped at the invoice's time
+    assert "Order.Placed" in {e["node"]["eventType"] for e in by_business["eventLog"]["edges"]}
     assert by_business["aggregateHistory"]["edges"][0]["node"]["version"] == 1
     assert by_recording["aggregateAt"] is None  # recorded today: it did not exist yet by that clock
     assert by_recording["eventLog"]["edges"] == []
