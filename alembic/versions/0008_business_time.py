@@ -1,7 +1,7 @@
 """event log: the business clock (when each event happened in the shop)
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-07 01:50:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0010"  # re-chained after main gained 0009, 0010 (one head)
 branch_labels = None
 depends_on = None
 
