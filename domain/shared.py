@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
 
 #: Namespace of the deterministic identities derived from business keys
 #: (an SKU, an SKU at a warehouse, an order number).
@@ -23,6 +25,30 @@ def identity(kind: str, *parts: object) -> uuid.UUID:
 def utc_now() -> datetime:
     """The current instant, in UTC."""
     return datetime.now(UTC)
+
+
+class Clock(StrEnum):
+    """Which of an event's two times to go by.
+
+    Every event has two times. Its *business time* (``at``) is when it happened in the shop: an
+    order placed on 1 December 2010, a stock count taken on a given morning. Its *recording time*
+    is when the store accepted it: for history imported today, every event is recorded today,
+    whatever day it happened on. ``RECORDED`` asks "what did the store know by then?" (the books
+    as they could be read at that instant); ``BUSINESS`` asks "what had happened in the shop by
+    then?" (the books as of a business date, e.g. the end of June 2011, however late it was
+    entered). An event that carries no business time of its own (a product listed, a stock item
+    opened, a campaign drafted) is dated by its recording time, and a replay by business time
+    keeps it whatever the date: it sets something up rather than happening on a day.
+    """
+
+    RECORDED = "RECORDED"
+    BUSINESS = "BUSINESS"
+
+
+def business_time(event: Any) -> datetime | None:
+    """When an event happened in the shop (its ``at``), or None if it carries no such time."""
+    at = getattr(event, "at", None)
+    return at if isinstance(at, datetime) else None
 
 
 def utc_day(at: datetime) -> date:

@@ -95,7 +95,7 @@ class StorewiseGraphQL(GraphQL):
             response.headers[CORRELATION_HEADER] = correlation_id
         services = self.state.services
         credentials = request.headers.get("authorization")
-        principal = await self.authenticator.principal(credentials, services.db)
+        principal = await self.authenticator.principal(credentials, services.authentication_db)
         log_principal.set(principal.actor)
         context = RequestContext(
             services=services,
@@ -117,7 +117,7 @@ class StorewiseGraphQL(GraphQL):
         if authorization is not None:
             if not isinstance(authorization, str):
                 raise ConnectionRejectionError()
-            context.principal = await self.authenticator.principal(authorization, context.services.db)
+            context.principal = await self.authenticator.principal(authorization, context.services.authentication_db)
             context.credentials = authorization
             log_principal.set(context.principal.actor)
         if context.principal.refused:

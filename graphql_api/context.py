@@ -35,6 +35,13 @@ class Services:
     db: AsyncEngine
     projections_in_process: bool = True
     wait_timeout: float = 5.0
+    #: Where tokens are looked up when the read models are another database (a replay): the live
+    #: access read model, never the token table as it was at the instant replayed to.
+    access_db: AsyncEngine | None = None
+
+    @property
+    def authentication_db(self) -> AsyncEngine:
+        return self.access_db or self.db
 
 
 @dataclass

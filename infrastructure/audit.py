@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from application.audit import event_payload, stored_event
+from domain.shared import Clock
 from projections.read_models import metadata
 from projections.registry import all_projections
 from projections.tables import projection_positions
@@ -246,9 +247,11 @@ def import_events(storewise: Storewise, records: list[dict[str, Any]]) -> int:
     return len(records)
 
 
-def replay(storewise: Storewise, until: Any, into_url: str) -> int:
+def replay(storewise: Storewise, until: Any, into_url: str, clock: Clock = Clock.RECORDED) -> int:
     """Rebuild every read model as it was at the instant ``until`` into another database
-    (``into_url``), which ``storewise serve --read-only --database-url`` can then serve."""
+    (``into_url``), which ``storewise serve --read-only --database-url`` can then serve.
+    ``clock``: RECORDED, what the store had recorded by then; BUSINESS, what had happened in the
+    shop by then (e.g. imported history, all recorded on the day of the import)."""
     live = storewise.settings.for_read_models()
     target = storewise.settings.with_database(into_url)
     if target.read_model_sync_url() == live.read_model_sync_url():
@@ -256,6 +259,6 @@ def replay(storewise: Storewise, until: Any, into_url: str) -> int:
     upgrade(target)
     engine = sync_engine(target)
     try:
-        return projection_runner(storewise, engine, until=until).rebuild()
+        return projection_runner(storewise, engine, until=until, clock=clock).rebuild()
     finally:
         engine.dispose()

@@ -20,6 +20,7 @@ from application.models import ModelRegistryApplication
 from application.recommendations import KIND as RECOMMENDER_KIND
 from application.storewise import Engines, Storewise
 from application.system import SYSTEM, StorewiseRunner
+from domain.shared import Clock
 from projections.base import ProjectionRunner
 from projections.registry import all_projections
 
@@ -91,15 +92,22 @@ def bootstrap(settings: Settings | None = None, **engines: Any) -> RunningStorew
 
 
 def projection_runner(
-    storewise: RunningStorewise, engine: Any = None, *, until: Any = None, stop_at: dict[str, int] | None = None
+    storewise: RunningStorewise,
+    engine: Any = None,
+    *,
+    until: Any = None,
+    stop_at: dict[str, int] | None = None,
+    clock: Clock = Clock.RECORDED,
 ) -> ProjectionRunner:
     """Projections of every context fed by this system's logs into another database (``engine``;
     the read models' own by default), e.g. a rebuild or a replay (``until``: only the events
-    recorded up to that instant; ``stop_at``: each projection only up to this position of its log)."""
+    recorded up to that instant, or by ``clock`` BUSINESS that happened by then; ``stop_at``: each
+    projection only up to this position of its log)."""
     return ProjectionRunner(
         {app.name: app for app in storewise.applications},
         engine or sync_engine(storewise.settings),
         all_projections(storewise.settings.model_health.attribution),
         until=until,
         stop_at=stop_at,
+        clock=clock,
     )

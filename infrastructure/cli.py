@@ -34,12 +34,17 @@ def running(args: argparse.Namespace, *, migrate: bool = False) -> RunningStorew
     """The running system, built by the composition root from the command's settings (``migrate``:
     bring the read-model database to the migrations' head first)."""
     from .bootstrap import bootstrap
+    from .operator_errors import check_kek, check_read_models
 
     settings = settings_of(args)
+    settings.prepare()
+    check_kek(settings)  # before any event is decoded with it
     if migrate:
         from .migrations import upgrade
 
         upgrade(settings)
+    else:
+        check_read_models(settings)
     return bootstrap(settings)
 
 
@@ -49,9 +54,13 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .logging_setup import UVICORN_LOG_CONFIG, configure_logging
+    from .operator_errors import check_kek, wait_for_database
     from .server import SERVE_OPTIONS
 
     settings = settings_of(args)
+    wait_for_database(settings, settings.db_startup_wait)  # a database still starting (compose, a restart)
+    settings.prepare()
+    check_kek(settings)
     if args.workers > 1 and settings.backend != "postgresql":
         print(
             "storewise: --workers needs PostgreSQL (on SQLite the processes would only queue for its write lock)",
@@ -84,10 +93,12 @@ def _serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=args.graceful_timeout,
         )
         return 0
+    from .migrations import upgrade
     from .server import create_app
 
     if args.database_url:
         settings = replace(settings, read_model_url=args.database_url)
+    upgrade(settings)  # here, where a failure is one line, rather than in the server's start-up
     app = create_app(settings, projections_in_process=not args.no_projections, read_only=args.read_only)
     # SIGTERM / Ctrl-C: stop accepting, let in-flight requests finish (up to --graceful-timeout), then shut down.
     uvicorn.run(
@@ -103,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from .migrations import upgrade
 
-    with running(args):  # creates the event-store and key-store tables
+    with running(args, migrate=True):  # also creates the event-store and key-store tables
         pass
     upgrade(settings_of(args))
     print("event stores ready; read-model migrations at head")
@@ -228,6 +239,19 @@ def _user_id(text: str) -> UUID:
         return AccessApplication.user_id(text)
 
 
+def _existing_user(storewise: Any, text: str) -> UUID:
+    """The id of the user given (by id or name) on the command line; refused in the words typed."""
+    from application.errors import NotFound
+
+    user_id = _user_id(text)
+    try:
+        storewise.access.user(user_id)
+    except NotFound:
+        typed_id = text.strip().lower() == str(user_id)
+        raise NotFound(f"no user with id {text}" if typed_id else f"no user named {text}") from None
+    return user_id
+
+
 def _check_customer(storewise: Any, customer_id: UUID | None) -> None:
     if customer_id is not None:
         storewise.customers.customer(customer_id)  # NotFound if there is no such customer
@@ -261,7 +285,9 @@ def _users_set_role(args: argparse.Namespace) -> int:
     def work(storewise: Any, engine: Any) -> Any:
         _check_customer(storewise, customer_id)
         with acting_as(_cli_actor()):
-            return storewise.access.change_role(_user_id(args.user), args.role, customer_id=customer_id)
+            return storewise.access.change_role(
+                _existing_user(storewise, args.user), args.role, customer_id=customer_id
+            )
 
     print(_with_access(args, work))
     return 0
@@ -323,7 +349,7 @@ def _tokens_issue(args: argparse.Namespace) -> int:
 
     def work(storewise: Any, engine: Any) -> Any:
         with acting_as(_cli_actor()):
-            return storewise.access.issue_token(_user_id(args.user), ttl=timedelta(days=args.ttl_days))
+            return storewise.access.issue_token(_existing_user(storewise, args.user), ttl=timedelta(days=args.ttl_days))
 
     issued = _with_access(args, work)
     print(issued.token)  # the only time it is ever shown
@@ -347,7 +373,7 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
         with engine.connect() as connection:
             user_id = connection.execute(sa.select(api_tokens.c.user_id).where(api_tokens.c.id == token_id)).scalar()
         if user_id is None:
-            raise ValueError(f"no token {token_id}")
+            raise ValueError(f"no token {args.token_id}")
         with acting_as(_cli_actor()):
             storewise.access.revoke_token(user_id, token_id)
         return user_id
@@ -380,9 +406,13 @@ def _audit(args: argparse.Namespace) -> int:
             until = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
             if until.tzinfo is None:
                 until = until.replace(tzinfo=UTC)
-            moved = audit.replay(storewise, until, args.into)
+            from domain.shared import Clock
+
+            clock = Clock(args.clock.upper())
+            moved = audit.replay(storewise, until, args.into, clock)
             print(
-                f"read models as of {until.isoformat()} written to {args.into} ({moved} log positions); "
+                f"read models as of {until.isoformat()} ({clock.value.lower()} time) written to {args.into} "
+                f"({moved} log positions); "
                 f"serve them with: storewise serve --read-only --database-url {args.into}"
             )
             return 0
@@ -430,6 +460,31 @@ def _audit(args: argparse.Namespace) -> int:
                     print(f"    only rebuilt: {row}")
     print("verified: everything matches" if ok else "verification FAILED")
     return 0 if ok else 1
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from . import backup
+
+    settings = settings_of(args)
+    if args.action == "backup":
+        report = backup.backup(settings, Path(args.path), progress=not args.quiet)
+        print(report.summary(f"backed up into {args.path}:"))
+        print(
+            "the key-encryption key is NOT in the backup: keep STOREWISE_KEK apart from it (see docs/deployment.md)",
+            file=sys.stderr,
+        )
+    elif args.action == "restore":
+        report = backup.restore(settings, Path(args.path), progress=not args.quiet)
+        print(report.summary(f"restored from {args.path}:"))
+        print(f"check it with: storewise audit verify --heads {Path(args.path) / backup.HEADS}")
+    else:
+        source, target = settings.with_database(args.from_url), settings.with_database(args.to_url)
+        report = backup.migrate_store(source, target, progress=not args.quiet)
+        print(report.summary("moved:"))
+        print(
+            f"serve it with: STOREWISE_DATABASE_URL={target.url.render_as_string(hide_password=True)} storewise serve"
+        )
+    return 0
 
 
 def _settings(args: argparse.Namespace) -> int:
@@ -528,6 +583,13 @@ def parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--until", required=True, help="the instant, ISO 8601 (UTC if no offset)")
     replay.add_argument(
+        "--clock",
+        choices=("recorded", "business"),
+        default="recorded",
+        help="recorded (default): what the store had recorded by then; business: what had happened in the shop "
+        "by then (e.g. imported history; see Clock in docs/ubiquitous-language.md)",
+    )
+    replay.add_argument(
         "--into", required=True, help="the database to write: sqlite:///PATH or postgresql://...?schema=NAME"
     )
     replay.set_defaults(run=_audit)
@@ -614,6 +676,34 @@ def parser() -> argparse.ArgumentParser:
     )
     revoke.set_defaults(run=_tokens_revoke)
 
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent copy of the whole store (event stores, key store, read models, manifest) into a "
+        "new directory, while the server keeps serving; the key-encryption key is not included",
+    )
+    backup.add_argument("path", help="a new (or empty) directory")
+    backup.add_argument("--quiet", action="store_true", help="no progress bar")
+    backup.set_defaults(run=_backup, action="backup")
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty database (STOREWISE_DATABASE_URL; either backend)"
+    )
+    restore.add_argument("path", help="the backup's directory")
+    restore.add_argument("--quiet", action="store_true", help="no progress bar")
+    restore.set_defaults(run=_backup, action="restore")
+    move = commands.add_parser(
+        "migrate-store",
+        help="move a whole shop (history, chains, positions, idempotency receipts, read models) into an empty "
+        "database, e.g. from SQLite to PostgreSQL (see docs/deployment.md)",
+    )
+    move.add_argument(
+        "--from", dest="from_url", required=True, help="the store to move: sqlite:///PATH or postgresql://..."
+    )
+    move.add_argument(
+        "--to", dest="to_url", required=True, help="an empty database: postgresql://... or sqlite:///PATH"
+    )
+    move.add_argument("--quiet", action="store_true", help="no progress bar")
+    move.set_defaults(run=_backup, action="migrate-store")
+
     imports = commands.add_parser("import", help="import real data through the application layer")
     sources = imports.add_subparsers(dest="source", required=True, metavar="SOURCE")
     retail = sources.add_parser(
@@ -641,6 +731,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parser().parse_args(argv)
     args.settings = None  # read from the environment when the command first needs them (settings_of)
+    try:
+        return _run_explained(args)
+    except ConfigurationError as error:
+        print(f"storewise: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run_explained(args: argparse.Namespace) -> int:
+    """Run the command; a database failure an operator can fix becomes one line and exit status 3
+    (the traceback goes to the log at debug level)."""
+    from .operator_errors import DATABASE_EXIT, OperatorError, explain
+
+    try:
+        return _run(args)
+    except ConfigurationError:
+        raise
+    except Exception as error:
+        message = explain(error, args.settings)
+        if message is None:
+            raise
+        logging.getLogger("storewise.operator").debug("%s", message, exc_info=True)
+        print(f"storewise: {message}", file=sys.stderr)
+        return error.exit_code if isinstance(error, OperatorError) else DATABASE_EXIT
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.run(args)
     except ConfigurationError as error:

@@ -24,7 +24,7 @@ from application.docs import docstring as _doc
 from application.engines import ENGINES, Engine, engines_of, event_name
 from application.system import CONTEXT_MAP
 from domain.contexts import CONTEXTS, BoundedContext, context_of
-from domain.shared import DomainError
+from domain.shared import Clock, DomainError
 
 #: The module of what every context shares, presented after the contexts.
 SHARED = ("Shared by every context", "domain.shared")
@@ -220,6 +220,7 @@ def render() -> str:
             out += _module(importlib.import_module(module_name))
     title, module_name = SHARED
     out += ["", f"## {title}", *_module(importlib.import_module(module_name))]
+    out += ["", "## Two clocks: business time and recording time", "", _doc(Clock)]
     out += [
         "",
         "## Errors the application adds",

@@ -32,6 +32,9 @@ class KeyStore(Protocol):
 
     def delete(self, owner_id: UUID) -> None: ...
 
+    def any_key(self) -> tuple[UUID, bytes] | None:
+        """One stored (owner, wrapped key), if any (to check the KEK opens them)."""
+
     def close(self) -> None: ...
 
 
@@ -64,6 +67,11 @@ class SQLiteKeyStore:
     def delete(self, owner_id: UUID) -> None:
         with self._lock:
             self._db.execute("DELETE FROM personal_data_keys WHERE owner_id = ?", (str(owner_id),))
+
+    def any_key(self) -> tuple[UUID, bytes] | None:
+        with self._lock:
+            row = self._db.execute("SELECT owner_id, wrapped_key FROM personal_data_keys LIMIT 1").fetchone()
+        return (UUID(row[0]), bytes(row[1])) if row else None
 
     def close(self) -> None:
         with self._lock:
@@ -111,6 +119,10 @@ class PostgresKeyStore:
     def delete(self, owner_id: UUID) -> None:
         self._run(f"DELETE FROM {self._table} WHERE owner_id = %s", (owner_id,))
 
+    def any_key(self) -> tuple[UUID, bytes] | None:
+        rows = self._run(f"SELECT owner_id, wrapped_key FROM {self._table} LIMIT 1", ())
+        return (UUID(str(rows[0][0])), bytes(rows[0][1])) if rows else None
+
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
@@ -149,6 +161,18 @@ class PersonalDataVault:
 
     def close(self) -> None:
         self._store.close()
+
+    def opens_stored_keys(self) -> bool:
+        """Whether the KEK unwraps the stored keys (tried on one; True when none is stored)."""
+        stored = self._store.any_key()
+        if stored is None:
+            return True
+        owner_id, wrapped = stored
+        try:
+            self._kek.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], b"storewise-key:" + owner_id.bytes)
+        except InvalidTag:
+            return False
+        return True
 
     def _key(self, owner_id: UUID) -> bytes | None:
         wrapped = self._store.get(owner_id)

@@ -39,6 +39,8 @@ from graphql_api.broker import Broker
 from graphql_api.context import Services
 from graphql_api.graphiql import ASSETS_PATH, assets_app
 from graphql_api.schema import build_schema
+from projections.base import ProjectionRunner
+from projections.registry import all_projections
 
 from . import metrics
 from .bootstrap import bootstrap
@@ -46,7 +48,7 @@ from .graphql_metrics import OperationMetrics
 from .health import healthz, migration_heads, readyz
 from .http_guards import http_middleware
 from .migrations import upgrade
-from .read_model_db import async_engine
+from .read_model_db import async_engine, sync_engine
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,8 @@ def create_app(
         storewise = await asyncio.to_thread(bootstrap, settings, **engines)
         stop = threading.Event()
         poller: asyncio.Task | None = None
+        access_poller: asyncio.Task | None = None
+        access_side: ProjectionRunner | None = None
         read_side: Any = None
         health_source: Any = None
         try:
@@ -125,6 +129,19 @@ def create_app(
             services = Services(
                 storewise=storewise, read_side=read_side, db=db, projections_in_process=projections_in_process
             )
+            if settings.read_model_url:  # e.g. a replay: tokens are checked against the live access data
+                live = replace(storewise.settings, read_model_url=None)
+                await asyncio.to_thread(upgrade, live)
+                services.access_db = async_engine(live)
+                access_side = ProjectionRunner(
+                    {app.name: app for app in storewise.applications},
+                    sync_engine(live),
+                    [p for p in all_projections() if p.name == "access"],
+                )
+                await asyncio.to_thread(access_side.run_until_idle)
+                access_poller = asyncio.create_task(
+                    _poll(storewise, access_side, stop, poll_interval), name="access-poller"
+                )
             app.state.storewise, app.state.services, app.state.broker = storewise, services, broker
             if projections_in_process:
                 await asyncio.to_thread(read_side.run_until_idle)
@@ -132,8 +149,11 @@ def create_app(
             yield
         finally:
             stop.set()
-            if poller is not None:
-                await poller  # the batch under way commits; no new one starts
+            for task in (poller, access_poller):
+                if task is not None:
+                    await task  # the batch under way commits; no new one starts
+            if access_side is not None:
+                access_side.engine.dispose()
             if read_side is not None:
                 metrics.PROJECTIONS.discard(read_side.status)
                 metrics.MODEL_HEALTH.discard(health_source)
@@ -143,6 +163,8 @@ def create_app(
             services = getattr(app.state, "services", None)
             if services is not None:
                 await services.db.dispose()
+                if services.access_db is not None:
+                    await services.access_db.dispose()
             await asyncio.to_thread(storewise.close)
 
     app = Starlette(lifespan=lifespan, middleware=http_middleware(settings.guards))

@@ -158,6 +158,12 @@ VARIABLES: tuple[Variable, ...] = (
         "unset",
         "internal: the options `serve --workers N` hands to its worker processes. Not for people to set.",
     ),
+    Variable(
+        "STOREWISE_DB_STARTUP_WAIT",
+        "30",
+        "seconds `storewise serve` keeps retrying a PostgreSQL server that cannot be reached or is still starting "
+        "(e.g. started together by compose) before it gives up with one line saying why; 0: try once.",
+    ),
 )
 
 _DECLARED = frozenset(v.name for v in VARIABLES)
@@ -307,6 +313,8 @@ class Settings:
     metrics_dir: str | None = None
     serve_options: str = ""
     model_health: ModelHealthPolicy = field(default_factory=ModelHealthPolicy)
+    #: Seconds ``serve`` waits for a database that cannot be reached yet (STOREWISE_DB_STARTUP_WAIT).
+    db_startup_wait: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -336,6 +344,9 @@ class Settings:
             metrics_dir=read.get("PROMETHEUS_MULTIPROC_DIR") or None,
             serve_options=read.get("STOREWISE_SERVE_OPTIONS"),
             model_health=model_health_from(env),
+            db_startup_wait=max(0.0, startup_wait)
+            if (startup_wait := read.number("STOREWISE_DB_STARTUP_WAIT")) is not None
+            else 30.0,
         )
         settings.url  # noqa: B018 - refuse a malformed URL now rather than at first use
         return settings

@@ -25,6 +25,8 @@ from eventsourcing.utils import get_topic
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from domain.shared import Clock, business_time
+
 from .tables import projection_positions
 
 log = logging.getLogger(__name__)
@@ -271,10 +273,12 @@ class ProjectionRunner:
         rebuild_batch_size: int = 5000,
         until: datetime | None = None,
         stop_at: dict[str, int] | None = None,
+        clock: Clock = Clock.RECORDED,
     ):
         self.sources = sources
-        #: Apply only events recorded at or before this instant (a replay of the past).
+        #: Apply only events recorded (or, by the business clock, that happened) at or before this instant.
         self.until = until
+        self.clock = clock
         #: Move each projection named here no further than this position of its leader's log.
         self.stop_at = dict(stop_at or {})
         self._finished: set[str] = set()
@@ -401,13 +405,18 @@ class ProjectionRunner:
         batches: dict[str, list[tuple[Any, dict[str, Any]]]] = {name: [] for name in names}
         finished: set[str] = set()
         decode, until = source.mapper.decode, self.until
+        by_business = self.clock is Clock.BUSINESS
         for notification in notifications:
             topic = notification.topic
             takers = [n for n, topics in wanted.items() if n not in finished and (topics is None or topic in topics)]
             if not takers:
                 continue
             event, metadata = decode(notification)
-            if until is not None and event.timestamp > until:
+            if until is not None and by_business:
+                at = business_time(event)
+                if at is not None and at > until:  # business times are not in log order: skip, read on
+                    continue
+            elif until is not None and event.timestamp > until:
                 finished.update(takers)  # the rest of their log is after the instant replayed to
                 continue
             decoded = (event, {**metadata, "position": notification.id})

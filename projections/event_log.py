@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy.engine import Connection
 
+from domain.shared import business_time
+
 from .base import Projection, insert
 from .tables import event_log
 
@@ -46,6 +48,7 @@ class EventLogProjection(Projection):
                 "version": event.originator_version,
                 "event_type": f"{aggregate_type}.{event_type}" if aggregate_type else event_type,
                 "recorded_at": event.timestamp,
+                "business_at": business_time(event) or event.timestamp,
                 "event_id": metadata.get("event_id", ""),
                 "actor": (metadata.get("actor") or "")[:200],
                 "correlation_id": (metadata.get("correlation_id") or "")[:128],

@@ -344,5 +344,7 @@ event_log = sa.Table(
     sa.Column("actor", sa.String(200), nullable=False, index=True),
     sa.Column("correlation_id", sa.String(128), nullable=False, index=True),
     sa.Column("causation_id", sa.String(200), nullable=False),
+    # When it happened in the shop (its ``at``; the recording time if it carries none): the business clock.
+    sa.Column("business_at", WHEN, nullable=False, index=True),
     sa.Index("ix_event_log_aggregate", "aggregate_id", "version"),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from strawberry.types import Info
 from application import audit
 from domain.access import Role
 from domain.contexts import CONTEXT_NAMES
+from domain.shared import Clock
 from projections.tables import event_log
 
 from ..auth import ACCESS_READERS, requires
@@ -36,6 +38,16 @@ from ..core.pagination import (
 )
 
 
+@strawberry.enum(name="Clock", description=" ".join((Clock.__doc__ or "").split()))
+class ClockEnum(Enum):
+    RECORDED = strawberry.enum_value(Clock.RECORDED, description="When the store recorded each event (the default).")
+    BUSINESS = strawberry.enum_value(Clock.BUSINESS, description="When each event happened in the shop (its `at`).")
+
+
+def _time_column(clock: ClockEnum) -> Any:
+    return event_log.c.business_at if clock is ClockEnum.BUSINESS else event_log.c.recorded_at
+
+
 def _clear(info: Info) -> bool:
     return principal_of(info).role is Role.ADMIN
 
@@ -50,7 +62,10 @@ class RecordedEvent:
     event_type: str = strawberry.field(
         description="What happened, e.g. `Order.Placed` (see docs/ubiquitous-language.md)."
     )
-    recorded_at: datetime = strawberry.field(description="When it was recorded (UTC).")
+    recorded_at: datetime = strawberry.field(description="When it was recorded (UTC): the recording clock.")
+    business_at: datetime = strawberry.field(
+        description="When it happened in the shop (UTC; its recording time if it carries none): the business clock."
+    )
     event_id: str = strawberry.field(description="The event's own id (what events it caused name as their causation).")
     actor: str = strawberry.field(
         description="Who caused it: `user:<id>:<role>`, `importer:...`, or `system:<context>` for a process manager."
@@ -78,6 +93,7 @@ class RecordedEvent:
             version=row.version,
             event_type=row.event_type,
             recorded_at=row.recorded_at,
+            business_at=row.business_at,
             event_id=row.event_id,
             actor=row.actor,
             correlation_id=row.correlation_id,
@@ -93,9 +109,9 @@ class EventLogFilter:
     actor: str | None = strawberry.field(default=None, description="Only events caused by this actor.")
     correlation_id: str | None = strawberry.field(default=None, description="Only events of this correlation.")
     from_: datetime | None = strawberry.field(
-        default=None, name="from", description="Recorded at or after this instant."
+        default=None, name="from", description="At or after this instant (by the query's clock)."
     )
-    to: datetime | None = strawberry.field(default=None, description="Recorded before this instant.")
+    to: datetime | None = strawberry.field(default=None, description="Before this instant (by the query's clock).")
 
 
 @strawberry.type(description="An aggregate as it was at a point of its history, rebuilt from its events.")
@@ -105,10 +121,11 @@ class AggregateSnapshot:
     context: str = strawberry.field(description="The context whose log holds it.")
     version: int = strawberry.field(description="The version it was rebuilt to.")
     recorded_at: datetime = strawberry.field(description="When that version's event was recorded.")
+    business_at: datetime = strawberry.field(description="When that version's event happened in the shop.")
     state: JSON = strawberry.field(description="Its state then; personal data masked except for the admin.")
 
 
-def _filters(filter: EventLogFilter | None) -> list[Any]:
+def _filters(filter: EventLogFilter | None, clock: ClockEnum = ClockEnum.RECORDED) -> list[Any]:
     if filter is None:
         return []
     conditions: list[Any] = []
@@ -126,9 +143,9 @@ def _filters(filter: EventLogFilter | None) -> list[Any]:
         if value is not None:
             conditions.append(column == value)
     if filter.from_ is not None:
-        conditions.append(event_log.c.recorded_at >= filter.from_)
+        conditions.append(_time_column(clock) >= filter.from_)
     if filter.to is not None:
-        conditions.append(event_log.c.recorded_at < filter.to)
+        conditions.append(_time_column(clock) < filter.to)
     return conditions
 
 
@@ -149,14 +166,20 @@ class AuditQueries:
         direction: Annotated[
             SortDirection, strawberry.argument(description="Oldest or newest first.")
         ] = SortDirection.ASC,
+        clock: Annotated[
+            ClockEnum, strawberry.argument(description="Which time to go by: RECORDED (default) or BUSINESS.")
+        ] = ClockEnum.RECORDED,
     ) -> Connection[RecordedEvent] | None:
-        order = ordering("RECORDED_AT", event_log.c.recorded_at, event_log.c.event_id, direction)
+        order = ordering(f"{clock.name}_AT", _time_column(clock), event_log.c.event_id, direction)
         return await paginate(
-            info.context.reader, event_log, _filters(filter), order, first, after, RecordedEvent.from_row
+            info.context.reader, event_log, _filters(filter, clock), order, first, after, RecordedEvent.from_row
         )
 
     @strawberry.field(
-        description="One aggregate's events, in the order they happened.",
+        description=(
+            "One aggregate's events, in the order they were recorded (by version), or by `clock: BUSINESS` in the "
+            "order they happened in the shop."
+        ),
         extensions=[requires(*ACCESS_READERS)],
     )
     async def aggregate_history(
@@ -165,15 +188,22 @@ class AuditQueries:
         aggregate_id: Annotated[UUID, strawberry.argument(description="The aggregate's UUID.")],
         first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_PAGE_SIZE,
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        clock: Annotated[
+            ClockEnum, strawberry.argument(description="Which time to go by: RECORDED (default) or BUSINESS.")
+        ] = ClockEnum.RECORDED,
     ) -> Connection[RecordedEvent] | None:
-        order = ordering("VERSION", event_log.c.version, event_log.c.event_id, SortDirection.ASC)
+        if clock is ClockEnum.BUSINESS:
+            order = ordering("BUSINESS_AT", event_log.c.business_at, event_log.c.version, SortDirection.ASC)
+        else:
+            order = ordering("VERSION", event_log.c.version, event_log.c.event_id, SortDirection.ASC)
         condition = event_log.c.aggregate_id == aggregate_id
         return await paginate(info.context.reader, event_log, [condition], order, first, after, RecordedEvent.from_row)
 
     @strawberry.field(
         description=(
             "Time travel: an aggregate's state right after its event number `version`, or as it stood at the "
-            "instant `asOf` (give one; neither means now). Null if it did not exist yet."
+            "instant `asOf` by the `clock` (recorded by then, or happened in the shop by then; give one; neither "
+            "means now). Null if it did not exist yet."
         ),
         extensions=[requires(*ACCESS_READERS)],
     )
@@ -183,6 +213,9 @@ class AuditQueries:
         aggregate_id: Annotated[UUID, strawberry.argument(description="The aggregate's UUID.")],
         version: Annotated[int | None, strawberry.argument(description="Rebuild up to this version.")] = None,
         as_of: Annotated[datetime | None, strawberry.argument(description="Rebuild as of this instant (UTC).")] = None,
+        clock: Annotated[
+            ClockEnum, strawberry.argument(description="Which time to go by: RECORDED (default) or BUSINESS.")
+        ] = ClockEnum.RECORDED,
     ) -> AggregateSnapshot | None:
         if version is not None and as_of is not None:
             raise BadUserInput("give version or asOf, not both", field="version")
@@ -193,7 +226,7 @@ class AuditQueries:
         if version is not None:
             statement = statement.where(event_log.c.version <= version)
         if as_of is not None:
-            statement = statement.where(event_log.c.recorded_at <= as_of)
+            statement = statement.where(_time_column(clock) <= as_of)
         row = await fetch_one(info.context.reader, statement.order_by(event_log.c.version.desc()).limit(1))
         if row is None:
             return None
@@ -204,5 +237,6 @@ class AuditQueries:
             context=row.context,
             version=row.version,
             recorded_at=row.recorded_at,
+            business_at=row.business_at,
             state=audit.aggregate_state(aggregate, clear_personal_data=_clear(info)),
         )

@@ -70,3 +70,55 @@ def test_replaying_into_the_live_read_models_is_refused(tmp_path):
     upgrade(settings)
     with bootstrap(settings) as storewise, pytest.raises(ValueError, match="another database"):
         audit.replay(storewise, datetime.now(UTC), f"sqlite:///{settings.sqlite_path()}")
+
+
+EVENT_COUNT = "{ eventLog(first: 1) { totalCount } }"
+
+
+async def test_a_replay_server_checks_tokens_against_the_live_access_data(settings, tmp_path):
+    """Tokens revoked after the instant replayed to are refused; tokens issued after it work."""
+    upgrade(settings)
+    with bootstrap(settings) as storewise:
+        user = storewise.access.register_user("auditor", "auditor")
+        revoked = storewise.access.issue_token(user)
+        kept = storewise.access.issue_token(user).token
+        projection_runner(storewise).run_until_idle()
+        time.sleep(0.02)
+        then = datetime.now(UTC)
+        time.sleep(0.02)
+        storewise.access.revoke_token(user, revoked.token_id)
+        later = storewise.access.issue_token(user).token
+        if settings.backend == "sqlite":
+            past = f"sqlite:///{tmp_path / 'past' / 'read-models.sqlite'}"
+        else:
+            past = settings.url.set(query={"schema": f"{settings.postgres_schema}_past"}).render_as_string(
+                hide_password=False
+            )
+            settings.with_database(past).prepare()
+        audit.replay(storewise, then, past)
+    replayed = Settings(settings.database_url, settings.kek, settings.var_dir, read_model_url=past)
+    past_app = create_app(replayed, read_only=True)
+    try:
+        async with (
+            past_app.router.lifespan_context(past_app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=past_app), base_url="http://past") as client,
+        ):
+
+            async def ask(token: str) -> dict:
+                response = await client.post(
+                    "/graphql", json={"query": EVENT_COUNT}, headers={"Authorization": f"Bearer {token}"}
+                )
+                return response.json()
+
+            refused = await ask(revoked.token)
+            assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"], refused
+            for token in (kept, later):  # issued before and after the instant replayed to
+                body = await ask(token)
+                assert "errors" not in body, body
+                assert body["data"]["eventLog"]["totalCount"] >= 1
+    finally:
+        if settings.backend == "postgresql":
+            import psycopg
+
+            with psycopg.connect(settings.postgres_conninfo(), autocommit=True) as connection:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{settings.postgres_schema}_past" CASCADE')
