@@ -37,9 +37,7 @@ def main() -> None:
         header = next(reader)
         rows = [row for row in reader if FIRST <= _month(row[4]) <= LAST]
     kept_customers = {
-        row[6]
-        for row in rows
-        if row[6] and not row[0].startswith("C") and _hash(row[6]) % 100 < args.share
+        row[6] for row in rows if row[6] and not row[0].startswith("C") and _hash(row[6]) % 100 < args.share
     }
     guests: dict[str, list[list[str]]] = {}
     for row in rows:

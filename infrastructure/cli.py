@@ -36,6 +36,10 @@ def running(args: argparse.Namespace, *, migrate: bool = False) -> RunningStorew
     from .bootstrap import bootstrap
 
     settings = settings_of(args)
+    if getattr(args, "as_of", None):  # a command's --as-of fixes the analytics clock
+        from application.analytics_clock import parse_as_of
+
+        settings = replace(settings, as_of=parse_as_of(args.as_of))
     if migrate:
         from .migrations import upgrade
 
@@ -86,6 +90,10 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from .server import create_app
 
+    if args.as_of:
+        from application.analytics_clock import parse_as_of
+
+        settings = replace(settings, as_of=parse_as_of(args.as_of))
     if args.database_url:
         settings = replace(settings, read_model_url=args.database_url)
     app = create_app(settings, projections_in_process=not args.no_projections, read_only=args.read_only)
@@ -455,6 +463,12 @@ def _glossary(args: argparse.Namespace) -> int:
     return 0
 
 
+AS_OF_HELP = (
+    "the instant analytics measure from (ISO date/time, UTC if no offset; default STOREWISE_AS_OF, else now, "
+    "or the newest order's time when it is more than 30 days old)"
+)
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -503,6 +517,7 @@ def parser() -> argparse.ArgumentParser:
         help="do not run the projections in this process (a `storewise projections run` worker keeps the read models; "
         "mutations then wait for it to reach their writes)",
     )
+    serve.add_argument("--as-of", help=AS_OF_HELP)
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser(
