@@ -469,6 +469,18 @@ AS_OF_HELP = (
 )
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import STEPS, run_demo
+
+    if args.list:
+        for step in STEPS:
+            print(f"{step.name:16} {step.title}")
+        return 0
+    with running(args, migrate=True) as storewise:
+        run_demo(storewise, args.steps or None, say=lambda line: print(line, flush=True))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -641,6 +653,16 @@ def parser() -> argparse.ArgumentParser:
     retail.add_argument("--quiet", action="store_true", help="no progress bar")
     retail.add_argument("--json", action="store_true", help="also print the report as JSON")
     retail.set_defaults(run=_import_online_retail)
+
+    demo = commands.add_parser(
+        "demo",
+        help="put every engine to work on the imported data (suppliers, a plan, segments, a purchase model, "
+        "campaigns, a budget allocation); each step idempotent",
+    )
+    demo.add_argument("steps", nargs="*", metavar="STEP", help="only these steps, in their order (default all)")
+    demo.add_argument("--list", action="store_true", help="list the steps and stop")
+    demo.add_argument("--as-of", help=AS_OF_HELP)
+    demo.set_defaults(run=_demo)
 
     train = commands.add_parser("train", help="train an engine's model from the event log and record it")
     train_actions = train.add_subparsers(dest="engine", required=True, metavar="ENGINE")
