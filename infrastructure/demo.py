@@ -96,20 +96,23 @@ def _utc(when: datetime) -> datetime:
 LEAD_TIMES = (7, 14, 21)
 COST_SHARE = Decimal("0.5")
 MAX_PACK = 48
+#: The active assortment: SKUs sold in these days up to the analytics clock (the others are not reordered).
+ASSORTMENT_DAYS = 28
 
 
 def supplier_terms_from_data(products: list[Any], quantities: dict[str, Counter[int]]) -> dict[str, dict[str, Any]]:
-    """Each supplier (one per catalog category) and its terms per SKU, derived from the data:
+    """Each supplier (one per catalog category) and its terms for each SKU of ``quantities`` (the
+    quantities per order line it sold), derived from the data:
     lead time 7, 14 or 21 days (by a hash of the category), unit cost half the catalog price,
     pack size the SKU's most frequent quantity per order line (1 if above 48), minimum order
     one pack (two below £1)."""
     out: dict[str, dict[str, Any]] = {}
     for product in products:
-        if product.price is None or product.price <= 0:
+        if product.price is None or product.price <= 0 or product.sku not in quantities:
             continue
         supplier = f"{product.category} supply co."
         lead = LEAD_TIMES[_stable(product.category) % len(LEAD_TIMES)]
-        counts = quantities.get(product.sku) or Counter({1: 1})
+        counts = quantities[product.sku]
         pack = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         pack = pack if 1 <= pack <= MAX_PACK else 1
         price = Decimal(str(product.price))
@@ -123,14 +126,18 @@ def supplier_terms_from_data(products: list[Any], quantities: dict[str, Counter[
     return out
 
 
-@step("suppliers", "a supplier per category with terms (lead time, MOQ, pack size, unit cost) for every priced SKU")
+@step("suppliers", "a supplier per category with terms (lead time, MOQ, pack size, unit cost) for the SKUs selling now")
 def suppliers_step(storewise: RunningStorewise) -> str:
-    from projections.tables import order_lines, products, supplier_terms
+    from projections.tables import order_lines, orders, products, supplier_terms
 
     catalog = _rows(storewise, sa.select(products.c.sku, products.c.category, products.c.price, products.c.currency))
+    as_of = storewise.clock.as_of()
+    sold = sa.select(order_lines.c.sku, order_lines.c.quantity).join(orders, orders.c.id == order_lines.c.order_id)
+    active = {r.sku for r in _rows(storewise, sold.where(orders.c.placed_at > as_of - timedelta(days=ASSORTMENT_DAYS)))}
     quantities: dict[str, Counter[int]] = defaultdict(Counter)
-    for sku, quantity in _rows(storewise, sa.select(order_lines.c.sku, order_lines.c.quantity)):
-        quantities[sku][int(quantity)] += 1
+    for sku, quantity in _rows(storewise, sold):
+        if sku in active:
+            quantities[sku][int(quantity)] += 1
     wanted = supplier_terms_from_data(catalog, quantities)
     agreed = {(r.supplier_id, r.sku): r for r in _rows(storewise, sa.select(supplier_terms))}
     inventory = storewise.inventory
@@ -197,7 +204,10 @@ def purchase_model_step(storewise: RunningStorewise) -> str:
     active = storewise.models.active_model(PURCHASE_KIND)
     if active is not None and active.data_position.get("Customers", -1) >= customers:
         return f"model {active.version} has seen every order: not retrained"
-    model_id = storewise.marketing_decisions.train_purchase_model()
+    try:
+        model_id = storewise.marketing_decisions.train_purchase_model()
+    except DomainError as error:  # e.g. a history too short to learn from
+        return f"not trained: {error.message}"
     model = storewise.models.trained_model(model_id)
     return f"model {model.version} serving, ROC-AUC {model.metrics.get('roc_auc', float('nan')):.3f} on held-out weeks"
 
