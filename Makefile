@@ -28,8 +28,10 @@ run: install
 	@$(BIN)/storewise import online-retail $(SAMPLE)
 	@echo "==> training the recommender (unless the one served has seen every customer event)"
 	@$(BIN)/storewise train recommender --if-stale --quiet --epochs 5
-	@echo "==> review sentiment: training a small model if none is served, then sample reviews"
-	@$(BIN)/storewise train sentiment --if-absent --sample 4000 --quiet && $(BIN)/storewise reviews demo
+	@echo "==> every engine at work on the demo data (storewise demo: each step idempotent)"
+	@$(BIN)/storewise demo
+	@echo "==> review sentiment: training a model if none is served (4,000 English, 12,000 Chinese reviews), then sample reviews"
+	@$(BIN)/storewise train sentiment --if-absent --sample en=4000 --sample zh=12000 --quiet && $(BIN)/storewise reviews demo
 	@echo "==> without a token you browse the catalog; for more, a user and a bearer token (see README, Access):"
 	@echo "    $(BIN)/storewise users create admin --role admin && $(BIN)/storewise tokens issue admin"
 	@echo "==> serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
