@@ -87,6 +87,10 @@ def _stable(text: str) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest(), 16)
 
 
+def _gbp(amount: Decimal) -> Money:
+    return Money(amount, CURRENCY)
+
+
 def _utc(when: datetime) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -297,18 +301,17 @@ def campaigns_step(storewise: RunningStorewise) -> str:
     plans = past_campaigns(members, placed, end)
     for plan in plans:
         key = _key("demo:campaign", plan["name"])
-        money = lambda amount: Money(amount, CURRENCY)  # noqa: E731
         before = storewise.event_counts()["Campaigns"]
         campaign_id = campaigns.draft_campaign(
-            plan["name"], plan["segment"], plan["channel"], money(plan["spend"]), idempotency_key=f"{key}:draft"
+            plan["name"], plan["segment"], plan["channel"], _gbp(plan["spend"]), idempotency_key=f"{key}:draft"
         )
         campaigns.launch_campaign(campaign_id, at=plan["since"], idempotency_key=f"{key}:launch")
         campaigns.record_campaign_outcome(
             campaign_id,
-            money(plan["spend"]),
+            _gbp(plan["spend"]),
             plan["reach"],
             plan["conversions"],
-            money(plan["revenue"]),
+            _gbp(plan["revenue"]),
             at=plan["until"],
             idempotency_key=f"{key}:outcome",
         )
@@ -316,7 +319,7 @@ def campaigns_step(storewise: RunningStorewise) -> str:
             campaign_id,
             plan["holdout"],
             plan["holdout_conversions"],
-            money(plan["holdout_revenue"]),
+            _gbp(plan["holdout_revenue"]),
             at=plan["until"],
             idempotency_key=f"{key}:holdout",
         )
