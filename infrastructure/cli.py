@@ -470,10 +470,10 @@ AS_OF_HELP = (
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import STEPS, run_demo
+    from .demo import run_demo, steps
 
     if args.list:
-        for step in STEPS:
+        for step in steps():
             print(f"{step.name:16} {step.title}")
         return 0
     with running(args, migrate=True) as storewise:

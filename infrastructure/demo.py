@@ -1,9 +1,9 @@
 """``storewise demo``: put every engine to work on the imported demo data, through the use cases.
 
 Named steps run in order (:data:`STEPS`); each is idempotent: run again without new events,
-it records nothing (it says what it skipped). Another engine adds its own step with
-:func:`step` (appended at the end). What each step derives from the data, and how, is in
-``data/README.md``.
+it records nothing (it says what it skipped). Another engine adds its own step with the
+:func:`step` decorator (appended at the end), in this module or in one named in
+:data:`STEP_MODULES`. What each step derives from the data, and how, is in ``data/README.md``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,18 @@ class DemoStep:
 #: The steps, in the order they run.
 STEPS: list[DemoStep] = []
 
+#: Modules whose ``@step`` functions add steps after these (imported when the demo runs; append yours).
+STEP_MODULES: tuple[str, ...] = ()
+
+
+def steps() -> list[DemoStep]:
+    """Every step, those of :data:`STEP_MODULES` included, in order."""
+    import importlib
+
+    for module in STEP_MODULES:
+        importlib.import_module(module)
+    return STEPS
+
 
 def step(name: str, title: str) -> Callable[[Callable[[RunningStorewise], str]], Callable[[RunningStorewise], str]]:
     """Register a demo step (appended: it runs after the ones before it)."""
@@ -56,10 +68,10 @@ def step(name: str, title: str) -> Callable[[Callable[[RunningStorewise], str]],
 
 def run_demo(storewise: RunningStorewise, names: list[str] | None = None, say: Callable[[str], None] = print) -> None:
     """Run the named steps (all by default) in order, saying what each did and how long it took."""
-    known = {s.name for s in STEPS}
-    if unknown := [n for n in names or [] if n not in known]:
-        raise ValueError(f"no demo step {', '.join(unknown)} (known: {', '.join(s.name for s in STEPS)})")
-    chosen = [s for s in STEPS if not names or s.name in names]
+    every = steps()
+    if unknown := [n for n in names or [] if n not in {s.name for s in every}]:
+        raise ValueError(f"no demo step {', '.join(unknown)} (known: {', '.join(s.name for s in every)})")
+    chosen = [s for s in every if not names or s.name in names]
     storewise.read_side.run_until_idle()
     storewise.clock.forget()
     say(f"demo: analytics as of {storewise.clock.as_of().isoformat()}")
