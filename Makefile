@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 SAMPLE := data/online-retail-sample.csv.gz
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SENTIMENT_LOG := $${STOREWISE_VAR_DIR:-var}/sentiment-training.log
 
 .PHONY: run test lint install demo serve bench clean
 
@@ -28,8 +29,13 @@ run: install
 	@$(BIN)/storewise import online-retail $(SAMPLE)
 	@echo "==> training the recommender (unless the one served has seen every customer event)"
 	@$(BIN)/storewise train recommender --if-stale --quiet --epochs 5
-	@echo "==> review sentiment: training a small model if none is served, then sample reviews"
-	@$(BIN)/storewise train sentiment --if-absent --sample 4000 --quiet && $(BIN)/storewise reviews demo
+	@echo "==> review sentiment: training a model in the background if none is served (4,000 English, 12,000 Chinese reviews; $(SENTIMENT_LOG))"
+	@echo "==> meanwhile, every engine at work on the demo data (storewise demo: each step idempotent)"
+	@$(BIN)/storewise train sentiment --if-absent --sample en=4000 --sample zh=12000 --quiet > $(SENTIMENT_LOG) 2>&1 & trained=$$!; \
+	  $(BIN)/storewise demo; demo=$$?; \
+	  if ! wait $$trained; then cat $(SENTIMENT_LOG); exit 1; fi; exit $$demo
+	@echo "==> review sentiment: $$(grep -o '"version": "[^"]*"\|"skipped": "[^"]*"' $(SENTIMENT_LOG) | head -1); sample reviews"
+	@$(BIN)/storewise reviews demo
 	@echo "==> without a token you browse the catalog; for more, a user and a bearer token (see README, Access):"
 	@echo "    $(BIN)/storewise users create admin --role admin && $(BIN)/storewise tokens issue admin"
 	@echo "==> serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"

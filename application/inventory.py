@@ -105,6 +105,17 @@ class InventoryApplication(ReplenishmentCommands):
             Supplier, supplier_id, "agree_supplier_terms", idempotency_key, lambda s: s.agree_terms(sku, terms)
         )
 
+    def agree_supplier_terms_for(
+        self, supplier_id: UUID, terms: dict[str, SupplierTerms], *, idempotency_key: str | None = None
+    ) -> UUID:
+        """Agree a supplier's terms for several SKUs at once (one command: a catalog's terms)."""
+
+        def agree(supplier: Supplier) -> None:
+            for sku, sku_terms in terms.items():
+                supplier.agree_terms(sku, sku_terms)
+
+        return self.update(Supplier, supplier_id, "agree_supplier_terms", idempotency_key, agree)
+
     def place_purchase_order(
         self,
         supplier_id: UUID,

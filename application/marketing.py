@@ -36,6 +36,7 @@ from domain.marketing import (
 )
 from domain.shared import DomainError, InvalidArgument, Money, utc_now
 
+from .analytics_clock import AnalyticsClock
 from .base import StorewiseApplication
 from .campaigns import CampaignApplication
 from .models import ModelRecord, ModelRegistryApplication
@@ -304,11 +305,13 @@ class MarketingDecisions:
         data: MarketingData,
         engine: MarketingEngine,
         position: Callable[[], dict[str, int]],
+        clock: AnalyticsClock | None = None,
     ):
         self.app, self.models, self.campaigns = app, models, campaigns
         self.data, self.engine, self.position = data, engine, position
         #: The measured campaigns' outcomes (``Outcomes.measured_campaign_results``), set by ``Storewise``.
         self.measured_results: Callable[[], list[CampaignResult]] = list
+        self.clock = clock or AnalyticsClock()
 
     def segment_book(self) -> SegmentBook:
         """The segment rules in force."""
@@ -323,8 +326,9 @@ class MarketingDecisions:
     def refresh_segments(
         self, *, as_of: datetime | None = None, rules_path: str | None = None, idempotency_key: str | None = None
     ) -> UUID:
-        """Score every customer with orders (RFM quintiles) and place them in segments."""
-        as_of = as_of or utc_now()
+        """Score every customer with orders (RFM quintiles) and place them in segments, as of the
+        analytics clock's instant unless ``as_of`` is given."""
+        as_of = as_of or self.clock.as_of()
         position = self.position()
         with self.engine.run("marketing-segments"):
             book = self.engine.segment_book(rules_path)
@@ -469,7 +473,9 @@ class MarketingDecisions:
         if not lines:
             return None
         try:
-            scored = self.engine.score_customers(model, lines, self.data.activity([customer_id]), as_of or utc_now())
+            scored = self.engine.score_customers(
+                model, lines, self.data.activity([customer_id]), as_of or self.clock.as_of()
+            )
         except (OSError, ValueError) as error:  # the artifact is gone or its checksum differs
             raise ModelUnavailable(f"model {model.version} cannot be loaded: {error}") from None
         return scored.get(customer_id) or scored.get(str(customer_id))

@@ -14,6 +14,7 @@ from typing import Any
 from domain.contexts import CONTEXT_NAMES
 
 from .access import AccessApplication
+from .analytics_clock import AnalyticsClock
 from .campaigns import CampaignApplication
 from .catalog import CatalogApplication
 from .customers import CustomerApplication
@@ -45,16 +46,30 @@ class Engines:
 class Storewise:
     """The shop's applications (one per bounded context) and the engines' use cases."""
 
-    def __init__(self, runner: StorewiseRunner, engines: Engines, policy: ModelHealthPolicy | None = None):
+    def __init__(
+        self,
+        runner: StorewiseRunner,
+        engines: Engines,
+        policy: ModelHealthPolicy | None = None,
+        clock: AnalyticsClock | None = None,
+    ):
         self.runner = runner
         self.engines = engines
         self.model_health = ModelHealth(self.models, engines.health_figures, policy or ModelHealthPolicy())
+        #: The as-of instant of analytics (recency, segments, purchase probabilities, KPI windows).
+        self.clock = clock or AnalyticsClock()
         self.recommendations = Recommendations(
             self.models, engines.recommender, engines.recommender_data, self.event_counts, self.customers
         )
         self.review_analysis = ReviewAnalysis(self.models, engines.review_analysis)
         self.marketing_decisions = MarketingDecisions(
-            self.marketing, self.models, self.campaigns, engines.marketing_data, engines.marketing, self.event_counts
+            self.marketing,
+            self.models,
+            self.campaigns,
+            engines.marketing_data,
+            engines.marketing,
+            self.event_counts,
+            self.clock,
         )
         self.replenishment = Replenishment(self.inventory, engines.planning, self.event_counts)
         self.outcomes = Outcomes(

@@ -144,7 +144,12 @@ def segment_of(score: RfmScore, rules: list[SegmentRule]) -> str:
 
 
 class Segmentation(Aggregate):
-    """One run of segmentation: every customer with orders scored and placed in a segment as of an instant."""
+    """One run of segmentation: every customer with orders scored and placed in a segment as of an instant.
+
+    As of: the analytics clock's instant, from which recency, segments, purchase probabilities and
+    KPI windows are measured: a fixed instant if one is set, else now, or, for historical data (the
+    newest order more than 30 days old), the time of the newest order.
+    """
 
     class Run(Aggregate.Created):
         """Customers were scored as of ``as_of`` from the data position given, with the rules named

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from application.analytics_clock import AnalyticsClock
 from application.marketing import PURCHASE_KIND
 from application.models import ModelRegistryApplication
 from application.recommendations import KIND as RECOMMENDER_KIND
@@ -22,6 +23,7 @@ from application.storewise import Engines, Storewise
 from application.system import SYSTEM, StorewiseRunner
 from domain.shared import Clock
 from projections.base import ProjectionRunner
+from projections.business_time import SqlBusinessTime
 from projections.registry import all_projections
 
 from .read_model_db import sync_engine
@@ -36,7 +38,8 @@ class RunningStorewise(Storewise):
     def __init__(self, settings: Settings, runner: StorewiseRunner, engines: Engines, read_side: ProjectionRunner):
         self.settings = settings
         self.read_side = read_side
-        super().__init__(runner, engines, settings.model_health)
+        clock = AnalyticsClock(SqlBusinessTime(read_side.engine), settings.as_of)
+        super().__init__(runner, engines, settings.model_health, clock)
 
     def close(self) -> None:
         super().close()

@@ -37,6 +37,10 @@ def running(args: argparse.Namespace, *, migrate: bool = False) -> RunningStorew
     from .operator_errors import check_kek, check_read_models
 
     settings = settings_of(args)
+    if getattr(args, "as_of", None):  # a command's --as-of fixes the analytics clock
+        from application.analytics_clock import parse_as_of
+
+        settings = replace(settings, as_of=parse_as_of(args.as_of))
     settings.prepare()
     check_kek(settings)  # before any event is decoded with it
     if migrate:
@@ -96,6 +100,10 @@ def _serve(args: argparse.Namespace) -> int:
     from .migrations import upgrade
     from .server import create_app
 
+    if args.as_of:
+        from application.analytics_clock import parse_as_of
+
+        settings = replace(settings, as_of=parse_as_of(args.as_of))
     if args.database_url:
         settings = replace(settings, read_model_url=args.database_url)
     upgrade(settings)  # here, where a failure is one line, rather than in the server's start-up
@@ -510,6 +518,24 @@ def _glossary(args: argparse.Namespace) -> int:
     return 0
 
 
+AS_OF_HELP = (
+    "the instant analytics measure from (ISO date/time, UTC if no offset; default STOREWISE_AS_OF, else now, "
+    "or the newest order's time when it is more than 30 days old)"
+)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo, steps
+
+    if args.list:
+        for step in steps():
+            print(f"{step.name:16} {step.title}")
+        return 0
+    with running(args, migrate=True) as storewise:
+        run_demo(storewise, args.steps or None, say=lambda line: print(line, flush=True))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -559,6 +585,7 @@ def parser() -> argparse.ArgumentParser:
         help="do not run the projections in this process (a `storewise projections run` worker keeps the read models; "
         "mutations then wait for it to reach their writes)",
     )
+    serve.add_argument("--as-of", help=AS_OF_HELP)
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser(
@@ -717,6 +744,16 @@ def parser() -> argparse.ArgumentParser:
     retail.add_argument("--quiet", action="store_true", help="no progress bar")
     retail.add_argument("--json", action="store_true", help="also print the report as JSON")
     retail.set_defaults(run=_import_online_retail)
+
+    demo = commands.add_parser(
+        "demo",
+        help="put every engine to work on the imported data (suppliers, a plan, segments, a purchase model, "
+        "campaigns, a budget allocation); each step idempotent",
+    )
+    demo.add_argument("steps", nargs="*", metavar="STEP", help="only these steps, in their order (default all)")
+    demo.add_argument("--list", action="store_true", help="list the steps and stop")
+    demo.add_argument("--as-of", help=AS_OF_HELP)
+    demo.set_defaults(run=_demo)
 
     train = commands.add_parser("train", help="train an engine's model from the event log and record it")
     train_actions = train.add_subparsers(dest="engine", required=True, metavar="ENGINE")

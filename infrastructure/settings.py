@@ -29,11 +29,12 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from application.analytics_clock import parse_as_of
 from application.errors import ConfigurationError
 from application.model_health import ModelHealthPolicy, parse_thresholds
 from domain.contexts import CONTEXT_NAMES
@@ -163,6 +164,13 @@ VARIABLES: tuple[Variable, ...] = (
         "30",
         "seconds `storewise serve` keeps retrying a PostgreSQL server that cannot be reached or is still starting "
         "(e.g. started together by compose) before it gives up with one line saying why; 0: try once.",
+    ),
+    Variable(
+        "STOREWISE_AS_OF",
+        "now, or the data's end",
+        "the instant analytics measure from (RFM recency, segments, purchase probabilities, KPI windows), ISO 8601 "
+        "(UTC if no offset). Unset: now, unless the newest order is more than 30 days old (historical data, e.g. "
+        "the demo): then that order's time.",
     ),
 )
 
@@ -315,6 +323,8 @@ class Settings:
     model_health: ModelHealthPolicy = field(default_factory=ModelHealthPolicy)
     #: Seconds ``serve`` waits for a database that cannot be reached yet (STOREWISE_DB_STARTUP_WAIT).
     db_startup_wait: float = 30.0
+    #: The analytics clock's fixed instant (None: the rule of ``application.analytics_clock``).
+    as_of: datetime | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -347,6 +357,7 @@ class Settings:
             db_startup_wait=max(0.0, startup_wait)
             if (startup_wait := read.number("STOREWISE_DB_STARTUP_WAIT")) is not None
             else 30.0,
+            as_of=_as_of(read.get("STOREWISE_AS_OF")),
         )
         settings.url  # noqa: B018 - refuse a malformed URL now rather than at first use
         return settings
@@ -360,7 +371,15 @@ class Settings:
             "kek": "set",
             "audit_key": "set" if self.given_audit_key else "derived from the KEK",
         }
-        for name in ("read_model_url", "db_pool_max", "db_pool_timeout", "log_format", "log_level", "segment_rules"):
+        for name in (
+            "read_model_url",
+            "db_pool_max",
+            "db_pool_timeout",
+            "log_format",
+            "log_level",
+            "segment_rules",
+            "as_of",
+        ):
             shown[name] = getattr(self, name)
         for name in ("limits", "hardening", "guards", "health"):
             shown[name] = asdict(getattr(self, name))
@@ -484,6 +503,15 @@ def markdown_table() -> str:
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     lines += [f"| `{v.name}` | {v.default} | {v.meaning} |" for v in VARIABLES]
     return "\n".join(lines)
+
+
+def _as_of(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_as_of(text)
+    except ValueError as error:
+        raise ConfigurationError(f"STOREWISE_AS_OF: {error}") from None
 
 
 def _load_kek(encoded: str, var_dir: Path) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
@@ -67,9 +67,12 @@ class CustomerRfm:
     orders_count: int = strawberry.field(description="How many orders (not cancelled).")
     monetary: MoneyType = strawberry.field(description="What those orders are worth, net of returns.")
 
-    @strawberry.field(description="Whole days from the latest order to now (recency).")
-    def recency_days(self) -> int:
-        return max((datetime.now(UTC) - self.last_order_at).days, 0)
+    @strawberry.field(
+        description="Whole days from the latest order to the analytics clock's instant (recency; see README, As of)."
+    )
+    def recency_days(self, info: Info) -> int:
+        as_of = info.context.storewise.clock.as_of()
+        return max((as_of - self.last_order_at).days, 0)
 
 
 @strawberry.type(

@@ -171,7 +171,10 @@ class ReplenishmentQueries:
         days: Annotated[int, strawberry.argument(description="Days in the window, 1 to 366.")] = 28,
         as_of: Annotated[
             date | None,
-            strawberry.argument(description="The window's last day (default: the latest day with stock movements)."),
+            strawberry.argument(
+                description="The window's last day (default: the analytics clock's day if fixed, else the latest day "
+                "with stock movements)."
+            ),
         ] = None,
         warehouse: Annotated[str | None, strawberry.argument(description="Only this warehouse.")] = None,
         cover_target_days: Annotated[
@@ -183,8 +186,11 @@ class ReplenishmentQueries:
         if cover_target_days <= 0:
             raise BadUserInput("coverTargetDays must be positive", field="coverTargetDays")
         reader = info.context.reader
+        clock = info.context.storewise.clock
+        if as_of is None and clock.fixed is not None:
+            as_of = clock.fixed.date()
         if as_of is None:
-            as_of = await reader.scalar(sa.select(sa.func.max(stock_days.c.day))) or date.today()
+            as_of = await reader.scalar(sa.select(sa.func.max(stock_days.c.day))) or clock.as_of().date()
         first = as_of - timedelta(days=days - 1)
 
         def only(table: sa.Table) -> list[Any]:

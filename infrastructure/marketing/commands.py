@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +40,8 @@ def _train_purchase_model(args: argparse.Namespace) -> int:
 
 
 def _segments(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=UTC) if args.as_of else None
-
-    def work(use: Any, storewise: Any) -> dict[str, Any]:
-        run_id = use.refresh_segments(as_of=as_of, rules_path=args.rules)
+    def work(use: Any, storewise: Any) -> dict[str, Any]:  # as of the clock (running() applies --as-of)
+        run_id = use.refresh_segments(rules_path=args.rules)
         run = storewise.marketing.repository.get(run_id)
         return {
             "segmentation_id": str(run_id),
@@ -167,6 +162,8 @@ def _write(report: dict[str, Any], output: str | None) -> None:
 
 
 def register(*, commands: Any, train: Any, bench: Any) -> None:
+    from infrastructure.cli import AS_OF_HELP
+
     """Add this engine's sub-commands to ``storewise``, ``storewise train`` and ``storewise bench``."""
     model = train.add_parser(
         "purchase-model",
@@ -186,7 +183,7 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     segments = actions.add_parser(
         "segments", help="score customers (RFM quintiles) and place them in segments; prints the counts"
     )
-    segments.add_argument("--as-of", help="the instant to score as of (ISO date/time, UTC; default now)")
+    segments.add_argument("--as-of", help=AS_OF_HELP)
     segments.add_argument(
         "--rules", help="a segment rules file (TOML; default STOREWISE_SEGMENT_RULES or the shipped one)"
     )

@@ -127,8 +127,10 @@ def _orthonormal(y: Any) -> Any:
     for _ in range(2):
         gram = (y.T @ y).double()
         gram += torch.eye(gram.shape[0], dtype=gram.dtype) * (1e-7 * gram.diagonal().mean())
-        factor = torch.linalg.cholesky(gram).float()
-        y = torch.linalg.solve_triangular(factor.T, y, upper=True, left=False)
+        factor, info = torch.linalg.cholesky_ex(gram)
+        if int(info):  # rank-deficient columns (a small data set): Householder QR still gives a basis
+            return torch.linalg.qr(y).Q
+        y = torch.linalg.solve_triangular(factor.float().T, y, upper=True, left=False)
     return y
 
 
@@ -139,7 +141,7 @@ def top_eigenpairs(
     Rayleigh-Ritz (randomized SVD): ``iterations`` products with P, never P itself."""
     import torch
 
-    width = min(k + oversample, n)
+    width = min(k + oversample, n, norm.shape[0])  # P's rank is at most the number of users
     generator = torch.Generator().manual_seed(seed)
     basis = _orthonormal(torch.randn(n, width, generator=generator))
     for _ in range(iterations):

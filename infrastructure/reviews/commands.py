@@ -33,7 +33,12 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         help=f"review corpora laid out like {SHARED_REVIEWS} (default: it if present, else {SAMPLE_REVIEWS})",
     )
     sentiment.add_argument(
-        "--sample", type=_positive_int, help="train on at most N texts per language (e.g. 4000 for a quick demo)"
+        "--sample",
+        type=_sample_size,
+        action="append",
+        metavar="[LANG=]N",
+        help="train on at most N texts per language, or for one language (repeatable): "
+        "e.g. --sample en=4000 --sample zh=12000",
     )
     sentiment.add_argument("--languages", default="en,zh", help="comma-separated: en, zh (default both)")
     sentiment.add_argument(
@@ -100,6 +105,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _sample_size(text: str) -> tuple[str | None, int]:
+    language, _, size = text.rpartition("=")
+    if language and language not in ("en", "zh"):
+        raise argparse.ArgumentTypeError(f"a sample size is N or LANG=N with LANG en or zh, not {text!r}")
+    return language or None, _positive_int(size)
+
+
+def sample_sizes(given: list[tuple[str | None, int]] | None, languages: list[str]) -> dict[str, int] | None:
+    """Each language's sample size from ``--sample`` values: a plain N for every language, LANG=N for one."""
+    if not given:
+        return None
+    default = next((n for lang, n in reversed(given) if lang is None), None)
+    named = {lang: n for lang, n in given if lang is not None}
+    sizes = {lang: named.get(lang, default) for lang in languages}
+    return {lang: n for lang, n in sizes.items() if n is not None}
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -130,7 +152,7 @@ def _train(args: argparse.Namespace) -> int:
             storewise,
             data_dir=args.data_dir or default_data_dir(),
             languages=languages,
-            sample_size=args.sample,
+            sample_size=sample_sizes(args.sample, languages),
             C=args.C,
             seed=args.seed,
             version=args.version,

@@ -400,7 +400,7 @@ def train_and_record(
     *,
     data_dir: Path,
     languages: list[str],
-    sample_size: int | None = None,
+    sample_size: int | dict[str, int] | None = None,
     C: float = 4.0,
     seed: int = 0,
     version: str | None = None,
@@ -408,7 +408,8 @@ def train_and_record(
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Train the sentiment model, save it under the artifacts directory, record it in the model
-    registry (with the data position and the catalog terms it saw) and, unless told not to, serve it."""
+    registry (with the data position and the catalog terms it saw) and, unless told not to, serve it.
+    ``sample_size``: at most this many training texts per language, or per language by name."""
     from datetime import UTC, datetime
 
     from infrastructure.metrics import engine_run
@@ -434,7 +435,8 @@ def train_and_record(
     with engine_run("spacy-sentiment-training"):
         for language in languages:
             splits = SPLITS[language](data_dir)
-            splits.train = sample(splits.train, sample_size, seed)
+            size = sample_size.get(language) if isinstance(sample_size, dict) else sample_size
+            splits.train = sample(splits.train, size, seed)
             # Moderators' corrections are labelled examples too (family ``corrections``), never sampled away.
             corrected = [
                 Review(text, label, "corrections") for text, label in storewise.outcomes.corrected_examples(language)

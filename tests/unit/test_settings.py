@@ -83,9 +83,17 @@ def test_parsed_once_into_one_object(tmp_path):
         ("STOREWISE_GRAPHQL_INTROSPECTION", "maybe"),
         ("STOREWISE_DATABASE_URL", "mysql://nowhere/db"),
         ("STOREWISE_KEK", "too-short"),
+        ("STOREWISE_AS_OF", "yesterday"),
     ],
 )
 def test_a_malformed_value_names_its_variable(tmp_path, variable, value):
     environment = {"STOREWISE_VAR_DIR": str(tmp_path), "STOREWISE_KEK": KEK, variable: value}
     with pytest.raises(ConfigurationError, match=variable):
         Settings.from_env(environment)
+
+
+def test_as_of_fixes_the_analytics_clock(tmp_path):
+    from datetime import UTC, datetime
+
+    environment = {"STOREWISE_VAR_DIR": str(tmp_path), "STOREWISE_KEK": KEK, "STOREWISE_AS_OF": "2011-05-31"}
+    assert Settings.from_env(environment).as_of == datetime(2011, 5, 31, tzinfo=UTC)
