@@ -36,6 +36,10 @@ run: install
 	  if ! wait $$trained; then cat $(SENTIMENT_LOG); exit 1; fi; exit $$demo
 	@echo "==> review sentiment: $$(grep -o '"version": "[^"]*"\|"skipped": "[^"]*"' $(SENTIMENT_LOG) | head -1); sample reviews"
 	@$(BIN)/storewise reviews demo
+	@echo "==> outcomes: a measured campaign with its held-out group, forecasts against actuals, a scored purchase model"
+	@$(BIN)/storewise outcomes demo
+	@echo "==> recommendations measured: simulated customers shown slates, clicking and buying (model health; README)"
+	@$(BIN)/storewise simulate recommendations --demo
 	@echo "==> without a token you browse the catalog; for more, a user and a bearer token (see README, Access):"
 	@echo "    $(BIN)/storewise users create admin --role admin && $(BIN)/storewise tokens issue admin"
 	@echo "==> serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
