@@ -1,14 +1,14 @@
 """customer scores: latest segment, purchase probability and churn risk per customer (issue 18)
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
