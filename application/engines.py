@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from domain.contexts import CONTEXT_NAMES
 from domain.exposure import Slate
 from domain.feedback import Review
-from domain.marketing import BudgetAllocation, PurchasePredictionBatch, Segmentation, SegmentMembership
+from domain.marketing import (
+    BudgetAllocation,
+    PurchasePredictionBatch,
+    PurchaseScoring,
+    Segmentation,
+    SegmentMembership,
+)
 from domain.models import TrainedModel
 from domain.replenishment import DemandForecast, ForecastRun, ReplenishmentPlan
 
@@ -74,9 +80,10 @@ ENGINES: tuple[Engine, ...] = (
         context="Marketing",
         description="Learns from the order history and recent activity how likely each customer is to "
         "order in the next 30 days, and explains each probability (the marketing engine's model); recorded "
-        "batches of probabilities are scored once their horizon has passed.",
+        "batches of probabilities are scored once their horizon has passed; scorings of every customer "
+        "(purchase probability, churn risk) let marketers list whom to act on.",
         reads=("orders", "order_lines", "products", "customer_activity"),
-        decides=(TrainedModel.Recorded, PurchasePredictionBatch.Recorded),
+        decides=(TrainedModel.Recorded, PurchasePredictionBatch.Recorded, PurchaseScoring.Run),
     ),
     Engine(
         name="planning engine",

@@ -26,9 +26,11 @@ from domain.marketing import (
     AllocationLine,
     BudgetAllocation,
     CampaignResult,
+    CustomerScore,
     InsufficientData,
     Objective,
     PurchasePredictionBatch,
+    PurchaseScoring,
     ResponseCurve,
     Segmentation,
     SegmentMembership,
@@ -291,6 +293,19 @@ class MarketingApplication(StorewiseApplication):
         """The allocation as it is now."""
         return self.get(allocation_id, BudgetAllocation)
 
+    def record_purchase_scoring(self, *, idempotency_key: str | None = None, **scoring: Any) -> UUID:
+        """Record a purchase scoring run (see ``PurchaseScoring.run``)."""
+
+        def action() -> tuple[list[Any], UUID]:
+            run = PurchaseScoring.run(**scoring)
+            return [run], run.id
+
+        return self.execute("record_purchase_scoring", idempotency_key, action)
+
+    def purchase_scoring(self, scoring_id: UUID) -> PurchaseScoring:
+        """A recorded purchase scoring run."""
+        return self.get(scoring_id, PurchaseScoring)
+
 
 class MarketingDecisions:
     """The marketing use cases: run the engine on the feature views and record what it decided
@@ -479,6 +494,44 @@ class MarketingDecisions:
         except (OSError, ValueError) as error:  # the artifact is gone or its checksum differs
             raise ModelUnavailable(f"model {model.version} cannot be loaded: {error}") from None
         return scored.get(customer_id) or scored.get(str(customer_id))
+
+    def score_customers(
+        self, *, as_of: datetime | None = None, at: datetime | None = None, idempotency_key: str | None = None
+    ) -> UUID:
+        """Score every customer with orders by the served purchase model (purchase probability, churn risk)
+        and record the run, so customers can be listed by their scores. NoActiveModel without a model."""
+        model = self.models.active_model(PURCHASE_KIND)
+        if model is None:
+            raise NoActiveModel("no purchase-prediction model is active: run `storewise train purchase-model`")
+        as_of = as_of or utc_now()
+        position = self.position()
+        with self.engine.run("marketing-purchase-score"):
+            try:
+                scored = self.engine.score_customers(model, self.data.order_lines(), self.data.activity(), as_of)
+            except (OSError, ValueError) as error:  # the artifact is gone or its checksum differs
+                raise ModelUnavailable(f"model {model.version} cannot be loaded: {error}") from None
+        horizon = next(
+            (int(s["horizon_days"]) for s in scored.values()), int(model.hyperparameters.get("horizon_days", 30))
+        )
+        scores = [
+            CustomerScore(
+                customer_id=customer if isinstance(customer, UUID) else UUID(str(customer)),
+                purchase_probability=min(max(float(s["probability"]), 0.0), 1.0),
+                churn_risk=None if s.get("churn_risk") is None else min(max(float(s["churn_risk"]), 0.0), 1.0),
+                expected_orders=None if s.get("expected_orders") is None else max(float(s["expected_orders"]), 0.0),
+            )
+            for customer, s in scored.items()
+        ]
+        return self.app.record_purchase_scoring(
+            as_of=as_of,
+            data_position=position,
+            model_id=model.id,
+            model_version=model.version,
+            horizon_days=horizon,
+            scores=scores,
+            at=at or utc_now(),
+            idempotency_key=idempotency_key,
+        )
 
     # --- campaign evaluation --------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain.customer import OrderLine, ReturnLine
 from domain.inventory import AllocatedLine, PurchaseLine, SupplierTerms
-from domain.marketing import AllocationLine, ResponseCurve, RfmScore
+from domain.marketing import AllocationLine, CustomerScore, ResponseCurve, RfmScore
 from domain.replenishment import ForecastSummary, LineEdit, PlanLine
 from domain.shared import Money
 
@@ -71,5 +71,6 @@ def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
         (ForecastSummary, "forecast_summary"),
         (PlanLine, "plan_line"),
         (LineEdit, "line_edit"),
+        (CustomerScore, "customer_score"),
     ):
         transcoder.register(_dataclass_transcoding(cls, name))

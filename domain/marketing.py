@@ -23,10 +23,16 @@ customers as of an instant, so that they can be scored once the horizon has pass
 takes only customers who have given ``marketing`` consent and not withdrawn it at the instant
 of use. Personalised recommendations on the shop's own pages are the service the customer uses
 and need no marketing consent; they reach a customer through marketing only via such an audience.
+
+A *purchase scoring* gives every customer with orders, by one purchase-prediction
+model as of an instant, a *purchase probability* (that they order within the
+model's horizon) and a *churn risk* (that they have stopped buying), so a marketer
+can list the customers to act on.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -527,3 +533,103 @@ class PurchasePredictionBatch(Aggregate):
         at: datetime,
     ) -> None:
         self.model_version, self.as_of, self.horizon_days = model_version, as_of, horizon_days
+
+
+# --- purchase scoring -----------------------------------------------------------------
+
+
+def _share(value: float | None, name: str, *, optional: bool = False) -> float | None:
+    if value is None and optional:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= 1
+    ):
+        raise InvalidArgument(f"a {name} is a number from 0 to 1, not {value!r}", field=name)
+    return float(value)
+
+
+@dataclass(frozen=True)
+class CustomerScore:
+    """One customer's scores in a purchase scoring: the *purchase probability* (of ordering within the
+    model's horizon), the *churn risk* (1 - the probability they are still an active buyer, BG/NBD; None
+    from a model without it) and the orders expected within the horizon (None likewise)."""
+
+    customer_id: UUID
+    purchase_probability: float
+    churn_risk: float | None = None
+    expected_orders: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "purchase_probability", _share(self.purchase_probability, "purchase_probability"))
+        object.__setattr__(self, "churn_risk", _share(self.churn_risk, "churn_risk", optional=True))
+        expected = self.expected_orders
+        if expected is not None:
+            if isinstance(expected, bool) or not isinstance(expected, (int, float)) or not expected >= 0:
+                raise InvalidArgument(f"expected orders are zero or more, not {expected!r}", field="expected_orders")
+            object.__setattr__(self, "expected_orders", float(expected))
+
+
+class PurchaseScoring(Aggregate):
+    """One run of purchase scoring: every customer with orders given a purchase probability and a churn
+    risk by one purchase-prediction model (id and version), as of an instant, from the data position given."""
+
+    class Run(Aggregate.Created):
+        """Customers were scored as of ``as_of`` by model ``model_version`` (horizon ``horizon_days``)
+        from the data position given; ``scores`` holds one score per customer."""
+
+        as_of: datetime
+        data_position: dict[str, int]
+        model_id: UUID
+        model_version: str
+        horizon_days: int
+        scores: list[CustomerScore]
+        at: datetime
+
+    @classmethod
+    def run(
+        cls,
+        as_of: datetime,
+        data_position: dict[str, int],
+        model_id: UUID,
+        model_version: str,
+        horizon_days: int,
+        scores: list[CustomerScore],
+        at: datetime,
+    ) -> PurchaseScoring:
+        """Record a scoring run. Rules: a positive horizon; each customer scored once."""
+        if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days <= 0:
+            raise InvalidArgument("the horizon is a whole number of days, more than zero", field="horizon_days")
+        customers = [score.customer_id for score in scores]
+        if len(set(customers)) != len(customers):
+            raise InvalidArgument("a scoring scores each customer once", field="scores")
+        return cls(
+            as_of=as_of,
+            data_position=dict(data_position),
+            model_id=model_id,
+            model_version=require_text(model_version, "model_version", max_length=64),
+            horizon_days=horizon_days,
+            scores=list(scores),
+            at=at,
+        )
+
+    @event(Run)
+    def __init__(
+        self,
+        as_of: datetime,
+        data_position: dict[str, int],
+        model_id: UUID,
+        model_version: str,
+        horizon_days: int,
+        scores: list[CustomerScore],
+        at: datetime,
+    ) -> None:
+        self.as_of, self.data_position, self.model_id, self.model_version = (
+            as_of,
+            data_position,
+            model_id,
+            model_version,
+        )
+        self.horizon_days, self.scores = horizon_days, scores

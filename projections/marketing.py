@@ -11,12 +11,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from domain.customer import OrderStatus
-from domain.marketing import AllocationStatus, BudgetAllocation, CampaignResult, Segmentation, SegmentMembership
+from domain.marketing import (
+    AllocationStatus,
+    BudgetAllocation,
+    CampaignResult,
+    PurchaseScoring,
+    Segmentation,
+    SegmentMembership,
+)
 
 from .base import Projection, handles, insert, update, upsert
 from .marketing_tables import (
     budget_allocation_lines,
     budget_allocations,
+    customer_scores,
     customer_segments,
     segment_moves,
     segmentations,
@@ -27,7 +35,14 @@ from .tables import campaign_outcomes, customer_activity, customer_rfm, order_li
 class MarketingProjection(Projection):
     name = "marketing"
     leader = "Marketing"
-    tables = (segmentations, customer_segments, segment_moves, budget_allocations, budget_allocation_lines)
+    tables = (
+        segmentations,
+        customer_segments,
+        segment_moves,
+        budget_allocations,
+        budget_allocation_lines,
+        customer_scores,
+    )
 
     @handles(Segmentation.Run)
     def segmentation(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
@@ -76,6 +91,34 @@ class MarketingProjection(Projection):
                 "segmentation_id": event.segmentation_id,
                 "at": event.at,
             },
+        )
+        upsert(connection, customer_scores, {"customer_id": customer_id, "segment": segment, "segment_since": event.at})
+
+    @handles(PurchaseScoring.Run)
+    def scored(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
+        run = {
+            "horizon_days": event.horizon_days,
+            "model_id": event.model_id,
+            "model_version": event.model_version,
+            "scored_as_of": event.as_of,
+            "scoring_id": event.originator_id,
+        }
+        # The latest run speaks for everyone: a customer it did not score (no orders left) has no score now.
+        cleared = dict.fromkeys(("purchase_probability", "churn_risk", "expected_orders", *run))
+        connection.execute(customer_scores.update().where(customer_scores.c.scoring_id.is_not(None)).values(cleared))
+        upsert(
+            connection,
+            customer_scores,
+            [
+                {
+                    "customer_id": score.customer_id,
+                    "purchase_probability": score.purchase_probability,
+                    "churn_risk": score.churn_risk,
+                    "expected_orders": score.expected_orders,
+                    **run,
+                }
+                for score in event.scores
+            ],
         )
 
     @handles(BudgetAllocation.Proposed)

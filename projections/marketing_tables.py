@@ -84,3 +84,22 @@ budget_allocation_lines = sa.Table(
     sa.Column("marginal_roi", sa.Float, nullable=True),
     sa.Column("campaign_id", sa.Uuid, nullable=True),
 )
+
+#: Each customer's latest marketing scores, to list the customers to act on (issue 18): the segment of the
+#: latest segmentation, and the purchase probability, churn risk and model of the latest purchase scoring
+#: (null until each has run for the customer).
+customer_scores = sa.Table(
+    "customer_scores",
+    metadata,
+    sa.Column("customer_id", sa.Uuid, primary_key=True),
+    sa.Column("segment", sa.String(64), nullable=True, index=True),
+    sa.Column("segment_since", WHEN, nullable=True),
+    sa.Column("purchase_probability", sa.Float, nullable=True, index=True),
+    sa.Column("churn_risk", sa.Float, nullable=True, index=True),
+    sa.Column("expected_orders", sa.Float, nullable=True),
+    sa.Column("horizon_days", sa.Integer, nullable=True),
+    sa.Column("model_id", sa.Uuid, nullable=True),
+    sa.Column("model_version", sa.String(64), nullable=True),
+    sa.Column("scored_as_of", WHEN, nullable=True),
+    sa.Column("scoring_id", sa.Uuid, nullable=True),
+)

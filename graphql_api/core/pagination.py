@@ -217,14 +217,14 @@ def ordering(name: str, column: sa.Column, key: sa.Column, direction: SortDirect
 
 async def paginate(
     db: Reader,
-    table: sa.Table,
+    table: sa.FromClause,
     filters: Sequence[Any],
     order: Ordering,
     first: int | None,
     after: str | None,
     node: Callable[[Any], NodeT],
 ) -> Connection[NodeT]:
-    """One page of ``table`` (filtered), by keyset; totalCount counts lazily."""
+    """One page of ``table`` (filtered; a table or a join of tables), by keyset; totalCount counts lazily."""
     size = check_first(first)
     position = order.decode(after)
     statement = sa.select(table).where(*filters)

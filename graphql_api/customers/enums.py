@@ -32,6 +32,14 @@ class OrderSortField(Enum):
 class CustomerSortField(Enum):
     REGISTERED_AT = strawberry.enum_value("REGISTERED_AT", description="When the customer registered.")
     REFERENCE = strawberry.enum_value("REFERENCE", description="The shop's own customer number.")
+    PURCHASE_PROBABILITY = strawberry.enum_value(
+        "PURCHASE_PROBABILITY",
+        description="The latest recorded purchase probability (`scoreCustomers`); customers not scored come last.",
+    )
+    CHURN_RISK = strawberry.enum_value(
+        "CHURN_RISK",
+        description="The latest recorded churn risk (`scoreCustomers`); customers not scored come last.",
+    )
 
 
 @strawberry.enum(description="What kind of thing a customer did on the site.")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from projections.marketing_tables import customer_scores
 from projections.tables import customers, orders
 
 from ..auth import CUSTOMER_DATA_READERS, OwnCustomer, OwnOrder, Role, requires
@@ -33,7 +34,50 @@ After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)
 _CUSTOMER_SORT = {
     CustomerSortField.REGISTERED_AT: customers.c.registered_at,
     CustomerSortField.REFERENCE: customers.c.reference,
+    CustomerSortField.PURCHASE_PROBABILITY: customer_scores.c.purchase_probability,
+    CustomerSortField.CHURN_RISK: customer_scores.c.churn_risk,
 }
+#: Customers with their latest recorded marketing scores (a customer never scored has nulls).
+_WITH_SCORES = customers.outerjoin(customer_scores, customer_scores.c.customer_id == customers.c.id)
+
+
+def _share(value: float | None, field: str) -> float | None:
+    if value is not None and not 0 <= value <= 1:
+        raise BadUserInput(f"{field} is a probability from 0 to 1, not {value}", field=field)
+    return value
+
+
+def _score_filters(
+    segment: str | None,
+    min_probability: float | None,
+    max_probability: float | None,
+    min_churn: float | None,
+    max_churn: float | None,
+) -> list[Any]:
+    """Conditions on the latest recorded segment and scores; refuses ranges outside 0-1 or upside down."""
+    filters: list[Any] = []
+    if segment is not None:
+        if not segment.strip() or len(segment) > 64:
+            raise BadUserInput("segment is a segment's name (1 to 64 characters)", field="segment")
+        filters.append(customer_scores.c.segment == segment.strip())
+    for column, low, high, low_field, high_field in (
+        (
+            customer_scores.c.purchase_probability,
+            min_probability,
+            max_probability,
+            "minPurchaseProbability",
+            "maxPurchaseProbability",
+        ),
+        (customer_scores.c.churn_risk, min_churn, max_churn, "minChurnRisk", "maxChurnRisk"),
+    ):
+        low, high = _share(low, low_field), _share(high, high_field)
+        if low is not None and high is not None and low > high:
+            raise BadUserInput(f"{low_field} must not be above {high_field}", field=low_field)
+        if low is not None:
+            filters.append(column >= low)
+        if high is not None:
+            filters.append(column <= high)
+    return filters
 
 
 async def load_customer(info: Info, pk: Any) -> CustomerType | None:
@@ -49,7 +93,12 @@ async def load_order(info: Info, pk: Any) -> OrderType | None:
 @strawberry.type
 class CustomerQueries:
     @strawberry.field(
-        description="Customers (personal data masked), newest first unless sorted otherwise.",
+        description=(
+            "Customers (personal data masked), newest first unless sorted otherwise. To list the customers to act "
+            "on, filter by their latest recorded segment, purchase probability and churn risk (`Customer.scores`) "
+            "and sort by `PURCHASE_PROBABILITY` or `CHURN_RISK`; a customer not scored yet matches no score filter "
+            "and sorts last."
+        ),
         extensions=[requires(*CUSTOMER_DATA_READERS)],
     )
     async def customers(
@@ -67,14 +116,36 @@ class CustomerQueries:
             CustomerSortField, strawberry.argument(description="What to sort by.")
         ] = CustomerSortField.REGISTERED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
+        segment: Annotated[
+            str | None, strawberry.argument(description="Only customers in this segment now, e.g. `at risk`.")
+        ] = None,
+        min_purchase_probability: Annotated[
+            float | None,
+            strawberry.argument(description="Only customers whose purchase probability is at least this (0-1)."),
+        ] = None,
+        max_purchase_probability: Annotated[
+            float | None,
+            strawberry.argument(description="Only customers whose purchase probability is at most this (0-1)."),
+        ] = None,
+        min_churn_risk: Annotated[
+            float | None, strawberry.argument(description="Only customers whose churn risk is at least this (0-1).")
+        ] = None,
+        max_churn_risk: Annotated[
+            float | None, strawberry.argument(description="Only customers whose churn risk is at most this (0-1).")
+        ] = None,
     ) -> Connection[CustomerType] | None:
-        filters: list[Any] = []
+        scores = _score_filters(
+            segment, min_purchase_probability, max_purchase_probability, min_churn_risk, max_churn_risk
+        )
+        filters = list(scores)
         if reference is not None:
             filters.append(customers.c.reference == reference)
         if not include_forgotten:
             filters.append(customers.c.is_forgotten.is_(False))
-        order = ordering(sort_by.value, _CUSTOMER_SORT[sort_by], customers.c.id, direction)
-        return await paginate(info.context.reader, customers, filters, order, first, after, CustomerType.from_row)
+        column = _CUSTOMER_SORT[sort_by]
+        source = _WITH_SCORES if scores or column.table is customer_scores else customers  # join only when needed
+        order = ordering(sort_by.value, column, customers.c.id, direction)
+        return await paginate(info.context.reader, source, filters, order, first, after, CustomerType.from_row)
 
     @strawberry.field(
         description="One customer, by global ID.",

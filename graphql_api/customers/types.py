@@ -39,11 +39,12 @@ from .enums import ActivityKind, OrderSortField, OrderStatusEnum
 
 if TYPE_CHECKING:
     from ..catalog.types import ProductType
-    from ..marketing.types import CustomerSegment, PurchaseProbability
+    from ..marketing.types import CustomerScores, CustomerSegment, PurchaseProbability
 
 LazyProduct = Annotated["ProductType", strawberry.lazy("graphql_api.catalog.types")]
 CustomerSegmentLazy = Annotated["CustomerSegment", strawberry.lazy("graphql_api.marketing.types")]
 PurchaseProbabilityLazy = Annotated["PurchaseProbability", strawberry.lazy("graphql_api.marketing.types")]
+CustomerScoresLazy = Annotated["CustomerScores", strawberry.lazy("graphql_api.marketing.types")]
 MAX_INTERESTS = 50
 
 
@@ -376,3 +377,15 @@ class CustomerType(Node):
         from ..marketing.fields import purchase_probability
 
         return await purchase_probability(info, self.pk)
+
+    @strawberry.field(
+        description=(
+            "The customer's latest recorded segment, purchase probability and churn risk (null before the first "
+            "segmentation or purchase scoring): what `customers` filters and sorts by, read without running a model."
+        ),
+        extensions=[requires(*CUSTOMER_DATA_READERS)],
+    )
+    async def scores(self, info: Info) -> CustomerScoresLazy | None:
+        from ..marketing.fields import customer_scores
+
+        return await customer_scores(info, self.pk)

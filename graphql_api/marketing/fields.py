@@ -1,4 +1,5 @@
-"""The Marketing fields of other contexts' types (``Customer.segment``, ``Customer.purchaseProbability``)."""
+"""The Marketing fields of other contexts' types (``Customer.segment``, ``Customer.purchaseProbability``,
+``Customer.scores``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from strawberry.types import Info
 from domain.shared import DomainError
 
 from ..core.db import loader
-from .dataloaders import segments_by_customer
+from .dataloaders import scores_by_customer, segments_by_customer
 from .queries import marketing
-from .types import CustomerSegment, MarketingError, PurchaseProbability
+from .types import CustomerScores, CustomerSegment, MarketingError, PurchaseProbability
 
 
 async def customer_segment(info: Info, customer_id: UUID) -> CustomerSegment | None:
@@ -36,3 +37,8 @@ async def purchase_probability(info: Info, customer_id: UUID) -> PurchaseProbabi
     except DomainError as error:
         raise MarketingError(error) from None
     return None if scored is None else PurchaseProbability.of(scored)
+
+
+async def customer_scores(info: Info, customer_id: UUID) -> CustomerScores | None:
+    row = await loader(info, scores_by_customer).load(customer_id)
+    return None if row is None else CustomerScores.from_row(row)

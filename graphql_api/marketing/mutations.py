@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -32,6 +33,25 @@ class RefreshSegmentsPayload:
         description="The segments with their new counts (null if refused)."
     )
     moved: int | None = strawberry.field(description="How many customers changed segment.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+@strawberry.input(
+    description=(
+        "Score every customer with orders by the served purchase-prediction model (purchase probability, churn "
+        "risk) as of `at` (default now), and record the scores, so `customers(...)` can filter and sort by them."
+    )
+)
+class ScoreCustomersInput(CommandInput):
+    pass
+
+
+@strawberry.type(description="The result of a purchase scoring.")
+class ScoreCustomersPayload:
+    customers: int | None = strawberry.field(description="How many customers were scored (null if refused).")
+    model_version: str | None = strawberry.field(description="The model that scored them (null if refused).")
+    horizon_days: int | None = strawberry.field(description="The purchase probability's horizon, in days.")
+    as_of: datetime | None = strawberry.field(description="The instant their histories were read up to.")
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
@@ -136,6 +156,32 @@ class MarketingMutations:
             return RefreshSegmentsPayload(segments=None, moved=None, user_errors=errors)
         run = info.context.storewise.marketing.repository.get(run_id)
         return RefreshSegmentsPayload(segments=await segment_list(info), moved=run.moved, user_errors=[])
+
+    @strawberry.mutation(
+        description=(
+            "Score every customer with orders by the served purchase-prediction model and record the scores "
+            "(NO_ACTIVE_MODEL before a model is trained; MODEL_UNAVAILABLE if its artifact cannot be read)."
+        ),
+        extensions=[requires(*CAMPAIGN_WRITERS)],
+    )
+    async def score_customers(
+        self, info: Info, input: Annotated[ScoreCustomersInput, strawberry.argument(description=INPUT)]
+    ) -> ScoreCustomersPayload | None:
+        use, key = marketing(info), key_of(input.idempotency_key)
+        await info.context.caught_up()  # the model reads the read models: they must include every recorded event
+        run_id, errors = await run_command(info, lambda s: use.score_customers(as_of=input.at, idempotency_key=key))
+        if run_id is None:
+            return ScoreCustomersPayload(
+                customers=None, model_version=None, horizon_days=None, as_of=None, user_errors=errors
+            )
+        run = info.context.storewise.marketing.purchase_scoring(run_id)
+        return ScoreCustomersPayload(
+            customers=len(run.scores),
+            model_version=run.model_version,
+            horizon_days=run.horizon_days,
+            as_of=run.as_of,
+            user_errors=[],
+        )
 
     @strawberry.mutation(
         description=(

@@ -117,6 +117,39 @@ class ChurnFact:
 
 
 @strawberry.type(
+    description=(
+        "The customer's latest recorded marketing scores: the segment of the latest segmentation (`refreshSegments`) "
+        "and the purchase probability and churn risk of the latest purchase scoring (`scoreCustomers`), what "
+        "`customers(segment:, minPurchaseProbability:, minChurnRisk:, sortBy:)` filters and sorts by."
+    )
+)
+class CustomerScores:
+    segment: str | None = strawberry.field(description="The segment (null if never segmented).")
+    purchase_probability: float | None = strawberry.field(
+        description="The probability of ordering within the horizon, 0-1 (null if not scored)."
+    )
+    churn_risk: float | None = strawberry.field(
+        description="1 - P(alive) by BG/NBD, 0-1 (null if not scored, or scored by a model without it)."
+    )
+    expected_orders: float | None = strawberry.field(description="Orders BG/NBD expects within the horizon.")
+    horizon_days: int | None = strawberry.field(description="The horizon of the scoring, in days.")
+    model_version: str | None = strawberry.field(description="The purchase-prediction model that scored them.")
+    scored_as_of: datetime | None = strawberry.field(description="The instant their history was read up to.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> CustomerScores:
+        return cls(
+            segment=row.segment,
+            purchase_probability=row.purchase_probability,
+            churn_risk=row.churn_risk,
+            expected_orders=row.expected_orders,
+            horizon_days=row.horizon_days,
+            model_version=row.model_version,
+            scored_as_of=row.scored_as_of,
+        )
+
+
+@strawberry.type(
     description="The probability that the customer orders within the horizon, from the served model, with why."
 )
 class PurchaseProbability:

@@ -85,6 +85,7 @@ def test_aggregate_types_reuse_the_domain_docstrings_and_every_command_is_a_muta
         "analyseReview",
         "forgetCustomer",
         "refreshSegments",
+        "scoreCustomers",
         "proposeBudgetAllocation",
         "approveBudgetAllocation",
         "rejectBudgetAllocation",

@@ -119,6 +119,7 @@ def test_the_checks_see_the_aggregates_their_events_and_their_methods():
         "Segmentation",
         "SegmentMembership",
         "BudgetAllocation",
+        "PurchaseScoring",
         "ReplenishmentPlan",
         "DemandForecast",
         "ForecastRun",

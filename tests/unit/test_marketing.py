@@ -14,8 +14,10 @@ from domain.marketing import (
     AllocationLine,
     AllocationStatus,
     BudgetAllocation,
+    CustomerScore,
     InsufficientData,
     InvalidSegmentRules,
+    PurchaseScoring,
     ResponseCurve,
     RfmScore,
     SegmentMembership,
@@ -154,3 +156,30 @@ def test_a_campaign_can_be_drafted_with_an_id_chosen_beforehand_and_measures_its
     with pytest.raises(InvalidMoney):
         campaign.record_holdout(10, 0, Money(Decimal("1"), "EUR"), LATER)
     assert replay(campaign.collect_events()).holdout_size == 150
+
+
+def test_a_purchase_scoring_records_one_score_per_customer():
+    ann, bob, model = uuid4(), uuid4(), uuid4()
+    scores = [CustomerScore(ann, 0.8, 0.1, 2.0), CustomerScore(bob, 0.05)]
+    run = PurchaseScoring.run(AT, {"Customers": 9}, model, "v1", 30, scores, LATER)
+    events = run.collect_events()
+    assert names(events) == ["Run"] and events[0].scores == scores and events[0].model_id == model
+    again = replay(events)
+    assert (again.model_version, again.horizon_days, again.scores[1].churn_risk) == ("v1", 30, None)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda c: CustomerScore(c, 1.2),
+        lambda c: CustomerScore(c, float("nan")),
+        lambda c: CustomerScore(c, 0.5, churn_risk=-0.1),
+        lambda c: CustomerScore(c, 0.5, expected_orders=-1.0),
+        lambda c: PurchaseScoring.run(AT, {}, uuid4(), "v1", 0, [], LATER),
+        lambda c: PurchaseScoring.run(AT, {}, uuid4(), " ", 30, [], LATER),
+        lambda c: PurchaseScoring.run(AT, {}, uuid4(), "v1", 30, [CustomerScore(c, 0.1), CustomerScore(c, 0.2)], LATER),
+    ],
+)
+def test_scores_outside_their_range_and_a_customer_scored_twice_are_refused(make):
+    with pytest.raises(InvalidArgument):
+        make(uuid4())
