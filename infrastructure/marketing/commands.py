@@ -57,12 +57,8 @@ def _segments(args: argparse.Namespace) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=UTC) if args.as_of else None
-
-    def work(use: Any, storewise: Any) -> dict[str, Any]:
-        run = storewise.marketing.purchase_scoring(use.score_customers(as_of=as_of))
+    def work(use: Any, storewise: Any) -> dict[str, Any]:  # as of the clock (running() applies --as-of)
+        run = storewise.marketing.purchase_scoring(use.score_customers())
         risks = sorted(s.churn_risk for s in run.scores if s.churn_risk is not None)
         return {
             "scoring_id": str(run.id),
@@ -147,9 +143,9 @@ def _bench_purchase(args: argparse.Namespace) -> int:
     tx = read_online_retail(Path(args.data))
     test_cutoff = None
     if args.test_cutoff:
-        from datetime import datetime
+        from application.analytics_clock import parse_as_of
 
-        test_cutoff = datetime.fromisoformat(args.test_cutoff).replace(tzinfo=UTC)
+        test_cutoff = parse_as_of(args.test_cutoff)
     model = train_and_evaluate(tx, train_windows=args.windows, test_cutoff=test_cutoff)
     m = model.metrics
     report = {
@@ -219,7 +215,7 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         help="score every customer with orders by the served purchase model (purchase probability, churn risk) "
         "and record the scores",
     )
-    score.add_argument("--as-of", help="the instant to score as of (ISO date/time, UTC; default now)")
+    score.add_argument("--as-of", help="the instant to score as of (ISO date/time, UTC; default: the analytics clock)")
     score.set_defaults(run=_score)
     propose = actions.add_parser("propose", help="propose a budget allocation from the recorded campaign outcomes")
     propose.add_argument("budget", help="the total budget, e.g. 10000")
