@@ -503,7 +503,7 @@ class MarketingDecisions:
         model = self.models.active_model(PURCHASE_KIND)
         if model is None:
             raise NoActiveModel("no purchase-prediction model is active: run `storewise train purchase-model`")
-        as_of = as_of or utc_now()
+        as_of = as_of or self.clock.as_of()
         position = self.position()
         with self.engine.run("marketing-purchase-score"):
             try:
