@@ -10,9 +10,12 @@ Each pool keeps ``STOREWISE_DB_POOL_IDLE`` connections while idle and opens up t
 ``STOREWISE_DB_POOL_MAX`` under load, so an idle ``storewise serve`` holds about 2 and at most
 ``2 × STOREWISE_DB_POOL_MAX``; a ``projections run`` worker only uses the write pool.
 
-Under PgBouncer in transaction mode (``STOREWISE_DB_PGBOUNCER=on``) no connection is prepared
-(``prepare_threshold=None``: psycopg then ignores the library's ``prepare=True`` too). What needs a
-session goes direct: nothing at present (the start-up lock is a transaction-level advisory lock).
+Under PgBouncer in transaction mode (``STOREWISE_DB_PGBOUNCER=on``) nothing relies on session state:
+no statement is prepared (``prepare_threshold=None``: psycopg then ignores the library's
+``prepare=True`` too; asyncpg's caches are off, ``read_model_db``), no session ``SET`` is made, the
+start-up lock and the projections' claims are transaction-level advisory locks, and nothing LISTENs
+(projections and subscriptions poll). So nothing has to go direct. PgBouncer drops ``search_path``:
+use the ``public`` schema (or ``ALTER ROLE ... SET search_path``) there.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ _lock = threading.Lock()
 _shared: dict[tuple[Any, ...], list[Any]] = {}
 
 
+def _autocommit(connection: Any) -> None:
+    connection.autocommit = True
+
+
 def _back_to_autocommit(connection: Any) -> None:
     # SQLAlchemy borrows connections with tuple rows, out of autocommit; the event stores expect dict rows, on.
     if not connection.autocommit:
@@ -45,8 +52,12 @@ def _share(datastore: PostgresDatastore, env: Environment) -> PostgresDatastore:
     pool = datastore.pool
     kwargs = dict(pool.kwargs or {})
     kwargs["application_name"] = env.get("POSTGRES_APPLICATION_NAME") or "storewise"
+    configure = datastore.after_connect_func()
     if env.get("POSTGRES_NO_PREPARE"):
         kwargs["prepare_threshold"] = None  # PgBouncer (transaction mode) cannot keep prepared statements
+        # Nor session settings: the library's ``SET idle_in_transaction_session_timeout`` would stay on
+        # whichever server connection ran it (set it on the role instead: ALTER ROLE ... SET).
+        configure = _autocommit
     if datastore.schema != "public":  # the projections' SQLAlchemy statements name tables without their schema
         kwargs["options"] = f"-csearch_path={datastore.schema}"
     key = (tuple(sorted((k, str(v)) for k, v in kwargs.items() if k != "row_factory")), datastore.schema)
@@ -60,7 +71,7 @@ def _share(datastore: PostgresDatastore, env: Environment) -> PostgresDatastore:
                 min_size=pool.min_size,
                 max_size=pool.max_size,
                 open=False,
-                configure=datastore.after_connect_func(),
+                configure=configure,
                 reset=_back_to_autocommit,
                 check=ConnectionPool.check_connection if datastore.pre_ping else None,
                 timeout=pool.timeout,
