@@ -51,7 +51,8 @@ def _share(datastore: PostgresDatastore, env: Environment) -> PostgresDatastore:
     """The process's datastore for these connection parameters (this one, adopted, if it is the first)."""
     pool = datastore.pool
     kwargs = dict(pool.kwargs or {})
-    kwargs["application_name"] = env.get("POSTGRES_APPLICATION_NAME") or "storewise"
+    if name := env.get("POSTGRES_APPLICATION_NAME"):
+        kwargs["application_name"] = name
     configure = datastore.after_connect_func()
     if env.get("POSTGRES_NO_PREPARE"):
         kwargs["prepare_threshold"] = None  # PgBouncer (transaction mode) cannot keep prepared statements

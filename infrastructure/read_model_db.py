@@ -40,7 +40,7 @@ def sync_engine(settings: Settings, write_pool: Any = None) -> sa.Engine:
             "max_overflow": settings.db_pool_max - idle,
             "pool_timeout": settings.db_pool_timeout,
         }
-        connect_args = {"application_name": settings.db_application_name}
+        connect_args = {"application_name": settings.db_application_name} if settings.db_application_name else {}
         if settings.pgbouncer:
             connect_args["prepare_threshold"] = None
     engine = sa.create_engine(
@@ -63,7 +63,7 @@ def async_engine(settings: Settings) -> AsyncEngine:
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     url = settings.url.set(drivername="postgresql+asyncpg", query={})
-    server_settings = {"application_name": settings.db_application_name}
+    server_settings = {"application_name": settings.db_application_name} if settings.db_application_name else {}
     if settings.postgres_schema != "public":
         server_settings["search_path"] = settings.postgres_schema
     connect_args: dict[str, Any] = {"server_settings": server_settings}

@@ -180,7 +180,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "STOREWISE_DB_APPLICATION_NAME",
-        "`storewise`",
+        "unset: libpq's `PGAPPNAME`",
         "the `application_name` of every PostgreSQL connection (what `pg_stat_activity` shows).",
     ),
     Variable(
@@ -345,7 +345,7 @@ class Settings:
     ),
     Variable(
     db_pool_idle: int = 1
-    db_application_name: str = "storewise"
+    db_application_name: str = ""
     pgbouncer: bool = False
 
     @classmethod
@@ -383,7 +383,7 @@ class Settings:
     ),
     Variable(
             db_pool_idle=1 if (pool_idle := read.whole_number("STOREWISE_DB_POOL_IDLE")) is None else pool_idle,
-            db_application_name=read.get("STOREWISE_DB_APPLICATION_NAME") or "storewise",
+            db_application_name=read.get("STOREWISE_DB_APPLICATION_NAME"),
             pgbouncer=bool(read.switch("STOREWISE_DB_PGBOUNCER")),
         )
         settings.url  # noqa: B018 - refuse a malformed URL now rather than at first use

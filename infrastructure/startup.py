@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from .settings import Settings
 
@@ -21,7 +22,7 @@ def one_process_at_a_time(settings: Settings) -> Iterator[None]:
         return
     import psycopg
 
-    options = {"application_name": settings.db_application_name}
+    options: dict[str, Any] = {"application_name": settings.db_application_name} if settings.db_application_name else {}
     if settings.pgbouncer:
         options["prepare_threshold"] = None
     with psycopg.connect(settings.postgres_conninfo(), **options) as connection, connection.transaction():
