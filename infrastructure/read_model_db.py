@@ -4,6 +4,8 @@ in worker threads or a worker process), asynchronous for the GraphQL queries
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -73,16 +75,41 @@ def async_engine(settings: Settings) -> AsyncEngine:
         url = url.set(query={"prepared_statement_cache_size": "0"})
         connect_args["statement_cache_size"] = 0
         connect_args["prepared_statement_name_func"] = lambda: f"__asyncpg_{uuid.uuid4()}__"
-    idle = min(settings.db_pool_idle, settings.db_pool_max)
+    # Connections opened under load are kept (a new asyncpg connection costs far more than a query);
+    # ``IdleReadPool`` closes them once the pool has been unused for a while.
     # No pre-ping (a round trip per checkout): stale connections are recycled and failures surface as errors.
     return create_async_engine(
         url,
         connect_args=connect_args,
         pool_recycle=1800,
-        pool_size=idle,
-        max_overflow=settings.db_pool_max - idle,
+        pool_size=settings.db_pool_max,
+        max_overflow=0,
         pool_timeout=settings.db_pool_timeout,
     )
+
+
+class IdleReadPool:
+    """Closes the read engine's connections beyond ``keep`` once none was checked out for
+    ``after`` seconds (SQLAlchemy's pool keeps every connection it opened): an idle API process
+    goes back to its connection budget without paying a new connection per request under load."""
+
+    def __init__(self, engine: AsyncEngine, keep: int, after: float = 5.0):
+        self.engine, self.keep, self.after = engine, keep, after
+        self.last_used = time.monotonic()
+        sa.event.listen(engine.sync_engine, "checkout", self._used)
+
+    def _used(self, *_: Any) -> None:
+        self.last_used = time.monotonic()
+
+    async def run(self, stop: Any) -> None:
+        """Check every ``after`` seconds until ``stop`` (a ``threading.Event``) is set."""
+        while not stop.is_set():
+            await asyncio.sleep(self.after)
+            pool = self.engine.sync_engine.pool
+            if not isinstance(pool, sa.pool.QueuePool) or pool.checkedout() or pool.checkedin() <= self.keep:
+                continue
+            if time.monotonic() - self.last_used >= self.after:
+                await self.engine.dispose()  # a fresh pool; the next query opens what it needs
 
 
 def read_pool_stats(engine: AsyncEngine) -> list[dict[str, Any]]:
@@ -93,7 +120,7 @@ def read_pool_stats(engine: AsyncEngine) -> list[dict[str, Any]]:
     return [
         {
             "pool": "read",
-            "max": pool.size() + pool._max_overflow,  # noqa: SLF001 - SQLAlchemy exposes no getter for it
+            "max": pool.size(),
             "open": pool.checkedin() + pool.checkedout(),
             "in_use": pool.checkedout(),
         }

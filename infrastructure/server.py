@@ -49,7 +49,7 @@ from .graphql_metrics import OperationMetrics
 from .health import healthz, migration_heads, readyz
 from .http_guards import http_middleware
 from .migrations import upgrade
-from .read_model_db import async_engine, read_pool_stats, sync_engine
+from .read_model_db import IdleReadPool, async_engine, read_pool_stats, sync_engine
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,7 @@ def create_app(
         access_poller: asyncio.Task | None = None
         access_side: ProjectionRunner | None = None
         pools: list[Any] = []
+        reaper: asyncio.Task | None = None
         read_side: Any = None
         health_source: Any = None
         try:
@@ -128,6 +129,9 @@ def create_app(
             health_source = _health_figures(storewise)
             metrics.MODEL_HEALTH.add(health_source)
             db = async_engine(storewise.settings)
+            reaper = asyncio.create_task(
+                IdleReadPool(db, keep=storewise.settings.db_pool_idle).run(stop), name="idle-read-pool"
+            )
             pools = [connections.pool_stats, functools.partial(read_pool_stats, db)]
             for source in pools:
                 metrics.POOLS.add(source)
@@ -159,6 +163,8 @@ def create_app(
                     await task  # the batch under way commits; no new one starts
             if access_side is not None:
                 access_side.engine.dispose()
+            if reaper is not None:
+                reaper.cancel()
             if read_side is not None:
                 metrics.PROJECTIONS.discard(read_side.status)
                 metrics.MODEL_HEALTH.discard(health_source)
