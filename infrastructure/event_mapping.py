@@ -17,15 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-import orjson
-from eventsourcing.persistence import (
-    JSONTranscoder,
-    Mapper,
-    MapperDeserialisationError,
-    StoredEvent,
-    Transcoder,
-    TranscodingNotRegisteredError,
-)
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
 from application.context import current_context
@@ -39,48 +31,12 @@ PERSONAL = "__personal__"
 FORGOTTEN = CUSTOMER_FORGOTTEN
 
 
-class FastDecoder:
-    """Reads what a ``JSONTranscoder`` wrote, parsing with orjson (several times faster than
-    ``json``): the same values, each ``{"_type_": name, "_data_": ...}`` turned back into its
-    object by the transcoder's registered transcodings, innermost first (as ``object_hook`` does)."""
-
-    def __init__(self, transcoder: Transcoder):
-        self.transcoder = transcoder
-        self.names: dict[str, Any] = getattr(transcoder, "names", {})
-
-    def __call__(self, data: bytes) -> Any:
-        try:
-            parsed = orjson.loads(data)
-        except orjson.JSONDecodeError:  # e.g. NaN, which json writes and orjson refuses
-            return self.transcoder.decode(data)
-        return self._revive(parsed)
-
-    def _revive(self, value: Any) -> Any:
-        if type(value) is dict:
-            for key, item in value.items():
-                if type(item) is dict or type(item) is list:
-                    value[key] = self._revive(item)
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                try:
-                    transcoding = self.names[value["_type_"]]
-                except KeyError:
-                    raise TranscodingNotRegisteredError(f"no transcoding named {value['_type_']!r}") from None
-                return transcoding.decode(value["_data_"])
-            return value
-        if type(value) is list:
-            for index, item in enumerate(value):
-                if type(item) is dict or type(item) is list:
-                    value[index] = self._revive(item)
-        return value
-
-
 class StorewiseMapper(Mapper[UUID]):
     """Adds metadata and seals personal data on the way in; reverses it on the way out."""
 
     def __init__(self, transcoder: Transcoder, personal_data: PersonalDataVault):
         super().__init__(transcoder)
         self.personal_data = personal_data
-        self._decode = FastDecoder(transcoder) if isinstance(transcoder, JSONTranscoder) else transcoder.decode
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         cls = type(domain_event)
@@ -106,7 +62,7 @@ class StorewiseMapper(Mapper[UUID]):
         """The domain event and its metadata."""
         cls = resolve_topic(stored_event.topic)
         try:
-            state: dict[str, Any] = self._decode(stored_event.state)
+            state: dict[str, Any] = self.transcoder.decode(stored_event.state)
         except Exception as error:
             raise MapperDeserialisationError(
                 f"cannot decode {stored_event.topic} {stored_event.originator_id} "
@@ -119,7 +75,7 @@ class StorewiseMapper(Mapper[UUID]):
             if opened is None:
                 state.update(dict.fromkeys(getattr(cls, "personal_data", ()), FORGOTTEN))
             else:
-                state.update(self._decode(opened))
+                state.update(self.transcoder.decode(opened))
         state["originator_id"] = UUID(str(stored_event.originator_id))
         state["originator_version"] = stored_event.originator_version
         class_version = getattr(cls, "class_version", 1)
@@ -140,7 +96,7 @@ class StorewiseMapper(Mapper[UUID]):
 
     def metadata_of(self, stored_event: StoredEvent) -> dict[str, str]:
         """Only the metadata of a stored event (personal data stays sealed)."""
-        return self._decode(stored_event.state).get(META, {})
+        return self.transcoder.decode(stored_event.state).get(META, {})
 
 
 def build_mapper(env: Mapping[str, str], transcoder: Transcoder) -> StorewiseMapper:
