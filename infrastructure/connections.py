@@ -7,8 +7,9 @@
   (``infrastructure.read_model_db.async_engine``).
 
 Each pool keeps ``STOREWISE_DB_POOL_IDLE`` connections while idle and opens up to
-``STOREWISE_DB_POOL_MAX`` under load (closing the others after 5 s unused), so an idle ``storewise serve`` holds about 2 and at most
-``2 × STOREWISE_DB_POOL_MAX``; a ``projections run`` worker only uses the write pool.
+``STOREWISE_DB_POOL_MAX`` under load (closing the others after 5 s unused), so an idle
+``storewise serve`` holds about 2 and at most ``2 × STOREWISE_DB_POOL_MAX``; a ``projections run``
+worker only uses the write pool.
 
 Under PgBouncer in transaction mode (``STOREWISE_DB_PGBOUNCER=on``) nothing relies on session state:
 no statement is prepared (``prepare_threshold=None``: psycopg then ignores the library's
