@@ -46,14 +46,14 @@ async def test_an_idle_api_process_holds_at_most_four_connections(postgres_setti
                 held = await asyncio.to_thread(connections_named, settings, name)
                 return held if len(held) <= 4 and all(state == "idle" for state, _ in held) else None
 
-            started = await eventually(idle_again, timeout=30, interval=0.5)
+            started = await eventually(idle_again, timeout=60, interval=0.5)
             assert started  # the write pool keeps one (the read engine opens its own at the first query)
             # Some work first: several contexts write, projections run, queries read (in parallel too).
             for sku in ("A1", "A2", "A3"):
                 assert (await client.post("/graphql", json={"query": LIST % sku}, headers=headers)).status_code == 200
             answers = await asyncio.gather(*(client.post("/graphql", json={"query": PRODUCTS}) for _ in range(8)))
             assert all(a.status_code == 200 and "errors" not in a.json() for a in answers)
-            await eventually(idle_again, timeout=30, interval=0.5)
+            await eventually(idle_again, timeout=60, interval=0.5)
 
             metrics = (await client.get("/metrics")).text
     samples = {
