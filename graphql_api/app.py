@@ -89,9 +89,10 @@ class StorewiseGraphQL(GraphQL):
         """GraphiQL from this package's own assets, under a Content-Security-Policy (``graphql_api.graphiql``)."""
         return graphiql_page()
 
-    def encode_json(self, data: object) -> bytes:
-        # orjson: several times faster than json.dumps on a response's many small objects.
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster than json.dumps on a response's many small objects. A str, not
+        # bytes: websocket messages must go out as text frames (graphql-transport-ws).
+        return orjson.dumps(data).decode()
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         correlation_id = correlation_id_of(request.headers)
