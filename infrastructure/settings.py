@@ -342,8 +342,6 @@ class Settings:
     db_startup_wait: float = 30.0
     #: The analytics clock's fixed instant (None: the rule of ``application.analytics_clock``).
     as_of: datetime | None = None
-    ),
-    Variable(
     db_pool_idle: int = 1
     db_application_name: str = ""
     pgbouncer: bool = False
@@ -380,8 +378,6 @@ class Settings:
             if (startup_wait := read.number("STOREWISE_DB_STARTUP_WAIT")) is not None
             else 30.0,
             as_of=_as_of(read.get("STOREWISE_AS_OF")),
-    ),
-    Variable(
             db_pool_idle=1 if (pool_idle := read.whole_number("STOREWISE_DB_POOL_IDLE")) is None else pool_idle,
             db_application_name=read.get("STOREWISE_DB_APPLICATION_NAME"),
             pgbouncer=bool(read.switch("STOREWISE_DB_PGBOUNCER")),
