@@ -12,8 +12,8 @@ import base64
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
@@ -185,8 +185,22 @@ class PersonalDataVault:
 
 
 def key_store_for(url: str) -> KeyStore:
-    """The SQLite key store named by ``STOREWISE_KEYS_URL`` (``sqlite:///PATH``); on PostgreSQL the
-    key store shares the process's write pool (``infrastructure.event_mapping.build_mapper``)."""
-    if not url.startswith("sqlite:///"):
-        raise ValueError(f"not a SQLite key store: {url}")
-    return SQLiteKeyStore(url[len("sqlite:///") :])
+    """The key store named by ``STOREWISE_KEYS_URL`` (``sqlite:///PATH`` or a PostgreSQL URL with
+    ``?schema=``). On PostgreSQL this one connects per statement (a one-off check or a copy); a running
+    system's key store shares the process's write pool (``infrastructure.event_mapping.build_mapper``)."""
+    if url.startswith("sqlite:///"):
+        return SQLiteKeyStore(url[len("sqlite:///") :])
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    schema = str(parsed.query.get("schema") or "public")
+    conninfo = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+
+    @contextmanager
+    def connect() -> Iterator[Any]:
+        import psycopg
+
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            yield connection
+
+    return PostgresKeyStore(connect, schema)
