@@ -17,7 +17,10 @@ def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(settings.read_model_sync_url(), poolclass=pool.NullPool)
+    connect_args = {"application_name": settings.db_application_name} if settings.db_application_name else {}
+    if settings.pgbouncer:
+        connect_args["prepare_threshold"] = None  # PgBouncer in transaction mode keeps no prepared statement
+    engine = create_engine(settings.read_model_sync_url(), poolclass=pool.NullPool, connect_args=connect_args)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

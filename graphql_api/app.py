@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.datastructures import State
 from starlette.requests import Request
@@ -76,9 +76,11 @@ class StorewiseGraphQL(GraphQL):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            decoded = json.loads(data)
-        except UnicodeDecodeError:
-            raise HTTPException(400, "The request body is not UTF-8 JSON") from None
+            decoded = orjson.loads(data)  # its JSONDecodeError is json's: malformed JSON stays a 400
+        except orjson.JSONDecodeError as error:
+            if "not valid UTF-8" in str(error):
+                raise HTTPException(400, "The request body is not UTF-8 JSON") from None
+            raise
         if not isinstance(decoded, (dict, list)):
             raise HTTPException(400, "The request body must be a JSON object with a `query`")
         return decoded
@@ -86,6 +88,11 @@ class StorewiseGraphQL(GraphQL):
     async def render_graphql_ide(self, request: Any) -> Response:
         """GraphiQL from this package's own assets, under a Content-Security-Policy (``graphql_api.graphiql``)."""
         return graphiql_page()
+
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster than json.dumps on a response's many small objects. A str, not
+        # bytes: websocket messages must go out as text frames (graphql-transport-ws).
+        return orjson.dumps(data).decode()
 
     async def get_context(self, request: Any, response: Any) -> RequestContext:
         correlation_id = correlation_id_of(request.headers)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -254,6 +255,68 @@ class _CostCalculator:
             return Undefined
 
 
+class _Recorded(Mapping[str, Any]):
+    """Variables that remember which of them were read."""
+
+    def __init__(self, variables: Mapping[str, Any]):
+        self.variables = variables
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        self.read.add(name)
+        return self.variables[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.read.add(name)
+        return name in self.variables
+
+    def __iter__(self) -> Iterator[str]:
+        self.read.update(self.variables)
+        return iter(self.variables)
+
+    def __len__(self) -> int:
+        return len(self.variables)
+
+
+class _CostCache:
+    """Each document's cost, computed once per value of the variables it depends on (page sizes,
+    list lengths): most requests of a document differ only in ids, which cost nothing."""
+
+    def __init__(self, documents: int = 512, per_document: int = 64):
+        self.documents, self.per_document = documents, per_document
+        self._costs: dict[tuple[Any, ...], tuple[tuple[str, ...], dict[tuple[str, ...], int]]] = {}
+        self._lock = threading.Lock()
+
+    def cost(
+        self, context: Any, document: DocumentNode, operation: Any, variables: Mapping[str, Any], rules: CostRules
+    ) -> int:
+        query = getattr(context, "query", None)
+        schema = _graphql_schema(context.schema)
+        key = (query, context.operation_name, rules, id(schema))
+        known = self._costs.get(key) if query else None
+        if known is not None:
+            names, costs = known
+            values = tuple(repr(variables.get(name, Undefined)) for name in names)
+            if values in costs:
+                return costs[values]
+        recorded = _Recorded(variables)
+        cost = _CostCalculator(schema, document, recorded, rules).operation(operation)
+        if query:
+            names = tuple(sorted(recorded.read))
+            values = tuple(repr(variables.get(name, Undefined)) for name in names)
+            with self._lock:
+                if key not in self._costs and len(self._costs) >= self.documents:
+                    self._costs.clear()  # many distinct documents: start again rather than grow
+                entry = self._costs.setdefault(key, (names, {}))
+                if entry[0] == names and len(entry[1]) < self.per_document:
+                    entry[1][values] = cost
+        return cost
+
+
+_costs = _CostCache()
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -304,9 +367,7 @@ class QueryCostLimiter(SchemaExtension):
             variables = context.variables if isinstance(context.variables, Mapping) else {}
             operation = get_operation_ast(document, context.operation_name)
             if operation is not None:
-                cost = _CostCalculator(_graphql_schema(context.schema), document, variables, self.rules).operation(
-                    operation
-                )
+                cost = _costs.cost(context, document, operation, variables, self.rules)
                 if cost > self.max_cost:
                     raise GraphQLError(
                         f"This query costs {cost}, more than the maximum of {self.max_cost}: ask for fewer items "

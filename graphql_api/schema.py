@@ -34,6 +34,7 @@ from .campaigns.queries import CampaignQueries, load_campaign
 from .catalog.mutations import CatalogMutations
 from .catalog.queries import CatalogQueries, load_product
 from .core.errors import BadUserInput, ErrorCodes, client_safe, log_errors
+from .core.execution import PlainFieldsExecutionContext
 from .core.ids import Node, from_global_id
 from .core.pagination import MAX_PAGE_SIZE
 from .core.scalars import SCALAR_MAP
@@ -237,6 +238,7 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        execution_context_class=PlainFieldsExecutionContext,
     )
     schema.read_only = read_only
     if missing := unguarded_fields(schema):  # every root field declares who may use it

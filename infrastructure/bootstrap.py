@@ -26,6 +26,7 @@ from projections.base import ProjectionRunner
 from projections.business_time import SqlBusinessTime
 from projections.registry import all_projections
 
+from .connections import write_pool
 from .read_model_db import sync_engine
 from .settings import Settings
 from .startup import one_process_at_a_time
@@ -85,7 +86,11 @@ def bootstrap(settings: Settings | None = None, **engines: Any) -> RunningStorew
     with one_process_at_a_time(settings):  # processes starting together would race creating the tables
         runner = StorewiseRunner(SYSTEM, env=settings.event_store_env())
     runner.start()
-    read_side = ProjectionRunner(runner.apps, sync_engine(settings), all_projections(settings.model_health.attribution))
+    # On PostgreSQL the projections write over the event stores' pool (one write pool per process).
+    pool = None if settings.read_model_url else write_pool(next(iter(runner.apps.values())).recorder)
+    read_side = ProjectionRunner(
+        runner.apps, sync_engine(settings, pool), all_projections(settings.model_health.attribution)
+    )
     try:
         return RunningStorewise(settings, runner, build_engines(settings, runner, read_side, **engines), read_side)
     except BaseException:

@@ -571,7 +571,9 @@ def parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive_int,
         default=1,
-        help="worker processes (PostgreSQL only; migrations run once first; /metrics adds up all workers)",
+        help="worker processes (PostgreSQL only; migrations run once first; /metrics adds up all workers). "
+        "Each holds 2 PostgreSQL connections idle (a write pool and a read pool, STOREWISE_DB_POOL_IDLE each) "
+        "and at most 2 x STOREWISE_DB_POOL_MAX",
     )
     serve.add_argument(
         "--graceful-timeout",
@@ -659,7 +661,11 @@ def parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument("name", nargs="?", help="customers, catalog, inventory, campaigns or feedback")
     rebuild.set_defaults(run=_projections)
-    worker = actions.add_parser("run", help="keep the read models up to date (a separate worker process)")
+    worker = actions.add_parser(
+        "run",
+        help="keep the read models up to date (a separate worker process; PostgreSQL: one write pool, "
+        "STOREWISE_DB_POOL_IDLE connections idle, at most STOREWISE_DB_POOL_MAX)",
+    )
     worker.add_argument("name", nargs="?", help="only this projection")
     worker.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle")
     worker.add_argument(

@@ -23,7 +23,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from application.context import current_context
 from domain.customer import FORGOTTEN as CUSTOMER_FORGOTTEN
 
-from .personal_data import PersonalDataVault, key_store_for
+from .personal_data import KeyStore, PersonalDataVault, PostgresKeyStore, key_store_for
 
 META = "__meta__"
 PERSONAL = "__personal__"
@@ -105,4 +105,12 @@ def build_mapper(env: Mapping[str, str], transcoder: Transcoder) -> StorewiseMap
     kek = env.get("STOREWISE_KEK")
     if not keys_url or not kek:
         raise RuntimeError("STOREWISE_KEYS_URL and STOREWISE_KEK must be configured (see infrastructure.settings)")
-    return StorewiseMapper(transcoder, PersonalDataVault(key_store_for(keys_url), base64.urlsafe_b64decode(kek)))
+    store: KeyStore
+    if keys_url.startswith("sqlite:///"):
+        store = key_store_for(keys_url)
+    else:  # PostgreSQL: the key table beside the events, over the process's one write pool
+        from .connections import release_datastore, shared_datastore
+
+        datastore = shared_datastore(env)
+        store = PostgresKeyStore(datastore.get_connection, datastore.schema, lambda: release_datastore(datastore))
+    return StorewiseMapper(transcoder, PersonalDataVault(store, base64.urlsafe_b64decode(kek)))

@@ -15,6 +15,8 @@ through ``set_active_model``; ``/metrics`` (``metrics_response``) exposes them w
 - ``storewise_projection_position`` / ``_head`` / ``_lag``: read from the database at each
   scrape, so every process reports the same truth whichever worker applies the events;
   ``storewise_projection_events_total``: events this process applied, by projection;
+- ``storewise_db_pool_max`` / ``_open`` / ``_in_use`` / ``_waiting`` and ``storewise_db_pool_waits_total`` /
+  ``_wait_seconds_total``: this process's PostgreSQL pools (``write``, ``read``), read at scrape time;
 - ``storewise_engine_run_seconds`` (count = runs) by engine and status, and
   ``storewise_active_model_info`` (value 1) by kind and version;
 - ``storewise_model_health`` / ``storewise_model_health_count``: each model version's health
@@ -44,7 +46,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -222,6 +224,58 @@ class ProjectionCollector(Collector):
         yield from (position, head, lag)
 
 
+class PoolCollector(Collector):
+    """This process's database pools at scrape time: the write pool (event stores, key store,
+    projections) and the read engine (GraphQL). Sources return one dict per pool: ``pool``, ``max``,
+    ``open``, ``in_use``, and where the driver counts them ``waiting``, ``waits``, ``wait_seconds``."""
+
+    def __init__(self) -> None:
+        self._sources: list[Callable[[], list[dict[str, Any]]]] = []
+        self._lock = threading.Lock()
+
+    def add(self, source: Callable[[], list[dict[str, Any]]]) -> None:
+        with self._lock:
+            self._sources.append(source)
+
+    def discard(self, source: Callable[[], list[dict[str, Any]]]) -> None:
+        with self._lock:
+            if source in self._sources:
+                self._sources.remove(source)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._lock:
+            sources = list(self._sources)
+        families = {
+            "max": GaugeMetricFamily("storewise_db_pool_max", "Most connections the pool may open", labels=["pool"]),
+            "open": GaugeMetricFamily("storewise_db_pool_open", "Connections the pool holds open", labels=["pool"]),
+            "in_use": GaugeMetricFamily("storewise_db_pool_in_use", "Connections lent out now", labels=["pool"]),
+            "waiting": GaugeMetricFamily(
+                "storewise_db_pool_waiting", "Requests waiting for a connection now", labels=["pool"]
+            ),
+            "waits": CounterMetricFamily(
+                "storewise_db_pool_waits", "Requests that had to wait for a connection", labels=["pool"]
+            ),
+            "wait_seconds": CounterMetricFamily(
+                "storewise_db_pool_wait_seconds", "Time spent waiting for a connection", labels=["pool"]
+            ),
+        }
+        seen: set[str] = set()
+        for source in sources:
+            try:
+                pools = source()
+            except Exception as error:  # a closed pool must not fail the scrape
+                log.warning("pool statistics unavailable: %s", type(error).__name__)
+                continue
+            for pool in pools:
+                if pool["pool"] in seen:
+                    continue
+                seen.add(pool["pool"])
+                for key, family in families.items():
+                    if key in pool:
+                        family.add_metric([pool["pool"]], pool[key])
+        yield from families.values()
+
+
 PROJECTIONS = ProjectionCollector()
 REGISTRY.register(PROJECTIONS)
 
@@ -270,6 +324,8 @@ class ModelHealthCollector(Collector):
 
 MODEL_HEALTH = ModelHealthCollector()
 REGISTRY.register(MODEL_HEALTH)
+POOLS = PoolCollector()
+REGISTRY.register(POOLS)
 install()  # whoever serves metrics imports this module
 
 
@@ -282,6 +338,7 @@ def metrics_response() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         registry.register(PROJECTIONS)
         registry.register(MODEL_HEALTH)
+        registry.register(POOLS)  # the pools of the worker answering this scrape
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 

@@ -12,8 +12,10 @@ import base64
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -79,35 +81,28 @@ class SQLiteKeyStore:
 
 
 class PostgresKeyStore:
-    """Wrapped keys in their own PostgreSQL table."""
+    """Wrapped keys in their own PostgreSQL table, over connections lent by the process's write pool
+    (``connect``: a context manager giving a connection in autocommit; ``release``: called on close)."""
 
-    def __init__(self, conninfo: str, schema: str = "public"):
-        self._conninfo = conninfo
+    def __init__(
+        self,
+        connect: Callable[[], AbstractContextManager[Any]],
+        schema: str = "public",
+        release: Callable[[], None] | None = None,
+    ):
+        self._connect = connect
+        self._release = release
         self._table = f'"{schema}".personal_data_keys'
-        self._lock = threading.Lock()
-        self._connection = None
         self._run(
             f"CREATE TABLE IF NOT EXISTS {self._table} (owner_id uuid PRIMARY KEY, wrapped_key bytea NOT NULL)", ()
         )
-        # Connect again only when a key is needed: most contexts never seal personal data,
-        # and an idle connection per context and process adds up against max_connections.
-        self.close()
 
     def _run(self, sql: str, params: tuple) -> list[tuple]:
-        import psycopg
+        from psycopg.rows import tuple_row
 
-        with self._lock:
-            for attempt in (1, 2):
-                try:
-                    if self._connection is None or self._connection.closed:
-                        self._connection = psycopg.connect(self._conninfo, autocommit=True)
-                    cursor = self._connection.execute(sql, params)
-                    return cursor.fetchall() if cursor.description else []
-                except psycopg.OperationalError:
-                    self._connection = None
-                    if attempt == 2:
-                        raise
-        return []
+        with self._connect() as connection, connection.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
 
     def get(self, owner_id: UUID) -> bytes | None:
         rows = self._run(f"SELECT wrapped_key FROM {self._table} WHERE owner_id = %s", (owner_id,))
@@ -124,10 +119,9 @@ class PostgresKeyStore:
         return (UUID(str(rows[0][0])), bytes(rows[0][1])) if rows else None
 
     def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+        release, self._release = self._release, None
+        if release is not None:
+            release()
 
 
 class PersonalDataVault:
@@ -191,11 +185,22 @@ class PersonalDataVault:
 
 
 def key_store_for(url: str) -> KeyStore:
-    """The key store named by ``STOREWISE_KEYS_URL`` (``sqlite:///PATH`` or a PostgreSQL URL with ``?schema=``)."""
+    """The key store named by ``STOREWISE_KEYS_URL`` (``sqlite:///PATH`` or a PostgreSQL URL with
+    ``?schema=``). On PostgreSQL this one connects per statement (a one-off check or a copy); a running
+    system's key store shares the process's write pool (``infrastructure.event_mapping.build_mapper``)."""
     if url.startswith("sqlite:///"):
         return SQLiteKeyStore(url[len("sqlite:///") :])
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
     schema = str(parsed.query.get("schema") or "public")
-    return PostgresKeyStore(parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False), schema)
+    conninfo = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+
+    @contextmanager
+    def connect() -> Iterator[Any]:
+        import psycopg
+
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            yield connection
+
+    return PostgresKeyStore(connect, schema)

@@ -20,6 +20,7 @@ process builds its own app from the options the command put in the environment).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -42,13 +43,13 @@ from graphql_api.schema import build_schema
 from projections.base import ProjectionRunner
 from projections.registry import all_projections
 
-from . import metrics
+from . import connections, metrics
 from .bootstrap import bootstrap
 from .graphql_metrics import OperationMetrics
 from .health import healthz, migration_heads, readyz
 from .http_guards import http_middleware
 from .migrations import upgrade
-from .read_model_db import async_engine, sync_engine
+from .read_model_db import IdleReadPool, async_engine, read_pool_stats, sync_engine
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ def create_app(
         poller: asyncio.Task | None = None
         access_poller: asyncio.Task | None = None
         access_side: ProjectionRunner | None = None
+        pools: list[Any] = []
+        reaper: asyncio.Task | None = None
         read_side: Any = None
         health_source: Any = None
         try:
@@ -126,6 +129,12 @@ def create_app(
             health_source = _health_figures(storewise)
             metrics.MODEL_HEALTH.add(health_source)
             db = async_engine(storewise.settings)
+            reaper = asyncio.create_task(
+                IdleReadPool(db, keep=storewise.settings.db_pool_idle).run(stop), name="idle-read-pool"
+            )
+            pools = [connections.pool_stats, functools.partial(read_pool_stats, db)]
+            for source in pools:
+                metrics.POOLS.add(source)
             services = Services(
                 storewise=storewise, read_side=read_side, db=db, projections_in_process=projections_in_process
             )
@@ -154,9 +163,13 @@ def create_app(
                     await task  # the batch under way commits; no new one starts
             if access_side is not None:
                 access_side.engine.dispose()
+            if reaper is not None:
+                reaper.cancel()
             if read_side is not None:
                 metrics.PROJECTIONS.discard(read_side.status)
                 metrics.MODEL_HEALTH.discard(health_source)
+            for source in pools:
+                metrics.POOLS.discard(source)
             broker = getattr(app.state, "broker", None)
             if broker is not None:
                 await broker.close()

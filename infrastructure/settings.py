@@ -75,8 +75,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "STOREWISE_DB_POOL_MAX",
         "10",
-        "the most PostgreSQL connections one process opens per pool: lower it when many processes share a "
-        "server's `max_connections`.",
+        "the most PostgreSQL connections each of a process's two pools (write, read) opens: a process holds at "
+        "most twice this; lower it when many processes share a server's `max_connections`.",
     ),
     Variable(
         "STOREWISE_DB_POOL_TIMEOUT",
@@ -171,6 +171,23 @@ VARIABLES: tuple[Variable, ...] = (
         "the instant analytics measure from (RFM recency, segments, purchase probabilities, KPI windows), ISO 8601 "
         "(UTC if no offset). Unset: now, unless the newest order is more than 30 days old (historical data, e.g. "
         "the demo): then that order's time.",
+    ),
+    Variable(
+        "STOREWISE_DB_POOL_IDLE",
+        "1",
+        "PostgreSQL connections each of a process's two pools (writes: event stores, key store, projections; "
+        "reads: GraphQL) keeps open while idle; the rest up to `STOREWISE_DB_POOL_MAX` close when unused.",
+    ),
+    Variable(
+        "STOREWISE_DB_APPLICATION_NAME",
+        "unset: libpq's `PGAPPNAME`",
+        "the `application_name` of every PostgreSQL connection (what `pg_stat_activity` shows).",
+    ),
+    Variable(
+        "STOREWISE_DB_PGBOUNCER",
+        "off",
+        "`on` when `STOREWISE_DATABASE_URL` points at PgBouncer in transaction mode: no prepared statements "
+        "(psycopg, asyncpg) and no session settings; use the `public` schema (PgBouncer drops `search_path`).",
     ),
 )
 
@@ -325,6 +342,9 @@ class Settings:
     db_startup_wait: float = 30.0
     #: The analytics clock's fixed instant (None: the rule of ``application.analytics_clock``).
     as_of: datetime | None = None
+    db_pool_idle: int = 1
+    db_application_name: str = ""
+    pgbouncer: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -358,6 +378,9 @@ class Settings:
             if (startup_wait := read.number("STOREWISE_DB_STARTUP_WAIT")) is not None
             else 30.0,
             as_of=_as_of(read.get("STOREWISE_AS_OF")),
+            db_pool_idle=1 if (pool_idle := read.whole_number("STOREWISE_DB_POOL_IDLE")) is None else pool_idle,
+            db_application_name=read.get("STOREWISE_DB_APPLICATION_NAME"),
+            pgbouncer=bool(read.switch("STOREWISE_DB_PGBOUNCER")),
         )
         settings.url  # noqa: B018 - refuse a malformed URL now rather than at first use
         return settings
@@ -379,6 +402,9 @@ class Settings:
             "log_level",
             "segment_rules",
             "as_of",
+            "db_pool_idle",
+            "db_application_name",
+            "pgbouncer",
         ):
             shown[name] = getattr(self, name)
         for name in ("limits", "hardening", "guards", "health"):
@@ -441,7 +467,8 @@ class Settings:
         else:
             url = self.url
             env.update(
-                PERSISTENCE_MODULE="eventsourcing.postgres",
+                # One pool per process, shared by every context (infrastructure.connections).
+                PERSISTENCE_MODULE="infrastructure.connections:SharedPostgresFactory",
                 PROCESS_RECORDER_TOPIC="infrastructure.event_chain:ChainedPostgresProcessRecorder",
                 POSTGRES_DBNAME=url.database or "postgres",
                 POSTGRES_HOST=url.host or "127.0.0.1",
@@ -449,9 +476,10 @@ class Settings:
                 POSTGRES_USER=url.username or "postgres",
                 POSTGRES_PASSWORD=url.password or "",
                 POSTGRES_SCHEMA=self.postgres_schema,
-                # One idle connection per context, more on demand (six contexts per process).
-                POSTGRES_POOL_SIZE="1",
-                POSTGRES_MAX_OVERFLOW=str(self.db_pool_max - 1),
+                POSTGRES_POOL_SIZE=str(self.write_pool_idle),
+                POSTGRES_MAX_OVERFLOW=str(self.db_pool_max - self.write_pool_idle),
+                POSTGRES_APPLICATION_NAME=self.db_application_name,
+                POSTGRES_NO_PREPARE="y" if self.pgbouncer else "",
                 # Survive a database outage: test pooled connections before use, and give up
                 # waiting for one soon (the event store tries 10 times), so requests fail
                 # (retryable) instead of hanging.
@@ -460,6 +488,11 @@ class Settings:
             )
             env["STOREWISE_KEYS_URL"] = self.database_url
         return env
+
+    @property
+    def write_pool_idle(self) -> int:
+        """Connections the write pool keeps open while idle (no more than it may open)."""
+        return min(self.db_pool_idle, self.db_pool_max)
 
     def for_read_models(self) -> Settings:
         """Settings whose database is the read-model one (itself unless ``read_model_url`` is set)."""

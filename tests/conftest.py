@@ -18,6 +18,9 @@ from infrastructure.bootstrap import Storewise, bootstrap
 from infrastructure.settings import Settings
 
 POSTGRES_URL = os.environ.get("STOREWISE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+#: Set (by tests/integration/test_pgbouncer.py) when POSTGRES_URL is PgBouncer in transaction mode in
+#: front of this server: each test then gets a database of its own (PgBouncer drops ``search_path``).
+PGBOUNCER_DIRECT_URL = os.environ.get("STOREWISE_TEST_PGBOUNCER_DIRECT_URL", "")
 
 
 def _postgres_reachable() -> str | None:
@@ -41,6 +44,9 @@ def postgres_settings() -> Iterator[Settings]:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required under CI but unreachable: {problem}")
         pytest.skip(f"no PostgreSQL server: {problem}")
+    if PGBOUNCER_DIRECT_URL:
+        yield from _postgres_behind_pgbouncer()
+        return
     schema = f"test_{uuid.uuid4().hex[:12]}"
     separator = "&" if "?" in POSTGRES_URL else "?"
     settings = Settings(
@@ -51,6 +57,19 @@ def postgres_settings() -> Iterator[Settings]:
 
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _postgres_behind_pgbouncer() -> Iterator[Settings]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    database = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PGBOUNCER_DIRECT_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{database}"')
+    url = make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+    yield Settings(database_url=url, kek=os.urandom(32), var_dir=Path("var"), pgbouncer=True)
+    with psycopg.connect(PGBOUNCER_DIRECT_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -5,6 +5,7 @@ level of a query, however many objects the level holds)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from functools import partial
@@ -34,14 +35,14 @@ class Reader:
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
 
-    async def all(self, statement: sa.Executable) -> Sequence[sa.Row]:
+    async def all(self, statement: sa.Executable, params: dict[str, Any] | None = None) -> Sequence[sa.Row]:
         if not self.shared:
             async with self.engine.connect() as connection:
-                return (await connection.execute(statement)).all()
+                return (await connection.execute(statement, params)).all()
         async with self._lock:
             if self._connection is None:
                 self._connection = await self.engine.connect()
-            return (await self._connection.execute(statement)).all()
+            return (await self._connection.execute(statement, params)).all()
 
     async def first(self, statement: sa.Executable) -> sa.Row | None:
         rows = await self.all(statement)
@@ -93,9 +94,16 @@ def grouped(rows: Iterable[sa.Row], key: str) -> dict[Any, list[sa.Row]]:
     return groups
 
 
+@functools.cache
+def _keyed_select(table: sa.Table, column: str, order_by: tuple[Any, ...] = ()) -> sa.Select:
+    # Built once per shape with an expanding parameter: building a statement (and its cache key)
+    # anew for every batch cost more than running it.
+    return sa.select(table).where(table.c[column].in_(sa.bindparam("keys", expanding=True))).order_by(*order_by)
+
+
 async def rows_by_id(table: sa.Table, column: str, reader: Reader, keys: list[Any]) -> list[sa.Row | None]:
     """Load function: one row per key (or None)."""
-    found = by_key(await fetch_all(reader, sa.select(table).where(table.c[column].in_(keys))), column)
+    found = by_key(await reader.all(_keyed_select(table, column), {"keys": keys}), column)
     return [found.get(key) for key in keys]
 
 
@@ -103,8 +111,8 @@ async def rows_grouped(
     table: sa.Table, column: str, order_by: Sequence[Any], reader: Reader, keys: list[Any]
 ) -> list[list[sa.Row]]:
     """Load function: every row whose ``column`` is the key, in ``order_by`` order."""
-    statement = sa.select(table).where(table.c[column].in_(keys)).order_by(*order_by)
-    groups = grouped(await fetch_all(reader, statement), column)
+    statement = _keyed_select(table, column, tuple(order_by))
+    groups = grouped(await reader.all(statement, {"keys": keys}), column)
     return [groups.get(key, []) for key in keys]
 
 

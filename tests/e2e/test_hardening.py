@@ -231,6 +231,17 @@ async def test_too_costly_is_refused_before_anything_runs():
     assert refused.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
 
 
+async def test_a_documents_cost_is_reused_only_for_the_same_page_sizes():
+    schema = _schema({"STOREWISE_GRAPHQL_MAX_COST": "100"})
+    query = "query($n: Int, $q: Boolean!) { items(first: $n) { edges { node { name @include(if: $q) } } } }"
+    for n, refused in ((3, False), (50, True), (3, False), (20, False), (50, True), (33, False), (34, True)):
+        for q in (True, False):  # a variable the cost does not read: the cached cost applies to both
+            result = await schema.execute(query, variable_values={"n": n, "q": q})
+            assert (result.errors is not None) is refused, (n, q)
+            if refused:
+                assert result.errors[0].extensions["cost"] == 1 + n * 3
+
+
 # --- introspection --------------------------------------------------------------------------------
 
 

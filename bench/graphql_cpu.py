@@ -1,0 +1,176 @@
+"""Server CPU per GraphQL request against the bare endpoint, with the server and the load
+generator pinned to different cores (``taskset``), so that p50/p99 mean something on a small
+machine; and, with ``--profile``, where a GraphQL request's CPU goes (cProfile, in process).
+
+For each backend: the first ``--rows`` rows of the Online Retail file imported (as
+``bench/graphql_load.py`` does, plus reviews and stock), then the GraphQL server and the bare
+Starlette endpoint (``bench/_bare_app.py``, same SQL on the same async engine) in turn, each on
+core ``--server-core`` while this process (the load generator) runs on the others, under the
+query mix of ``bench/graphql_load.py`` with ``--clients`` clients for ``--duration`` seconds.
+Figures: req/s, p50/p99 (ms), server CPU ms per request, and the GraphQL/bare ratios. The
+target (issue 20): server CPU per request ≤ 1.6× the bare endpoint's.
+
+    .venv/bin/python bench/graphql_cpu.py [--rows 5000] [--clients 16] [--duration 10]
+        [--backends sqlite,postgresql] [--profile 300] [--out FILE]
+
+Prints JSON and writes bench/results/graphql-cpu.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+import graphql_load as gl  # noqa: E402
+from _loadgen import run_load  # noqa: E402
+
+
+def start_pinned(kind: str, prepared: gl.Prepared, core: int, timeout: float = 120.0) -> gl.Server:
+    """Like ``graphql_load.start_server``, with the server on one core."""
+    port = gl.free_port()
+    log = prepared.directory / f"{kind}-server.log"
+    process = subprocess.Popen(
+        ["taskset", "-c", str(core), sys.executable, str(BENCH / "_serve.py"), kind, str(port)],
+        env={**gl.server_env(prepared.settings), "STOREWISE_LOG_LEVEL": "WARNING"},
+        cwd=ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    server = gl.Server(kind, f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the {kind} server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{server.url}/readyz", timeout=2.0).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    gl.stop_server(server)
+    raise RuntimeError(f"the {kind} server was not ready: {log.read_text()[-2000:]}")
+
+
+def profile(prepared: gl.Prepared, fx: gl.Fixtures, requests: int) -> str:
+    """cProfile of ``requests`` GraphQL requests of the query mix, run in this process (ASGI)."""
+    from infrastructure.server import create_app
+
+    async def run() -> str:
+        app = create_app(prepared.settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                ops = gl.query_mix(fx, "graphql")
+                rng = random.Random(gl.SEED)
+                weights = [op.weight for op in ops]
+
+                async def one() -> None:
+                    op = rng.choices(ops, weights)[0]
+                    method, path, kwargs = op.request(rng)
+                    response = await client.request(method, path, **kwargs)
+                    assert response.status_code == 200 and "errors" not in response.json(), response.text[:300]
+
+                for _ in range(30):  # warm caches
+                    await one()
+                profiler = cProfile.Profile()
+                profiler.enable()
+                for _ in range(requests):
+                    await one()
+                profiler.disable()
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        ours = "strawberry|graphql_api|infrastructure|graphql/|starlette|sqlalchemy"
+        stats.sort_stats("cumulative").print_stats(ours, 70)
+        stats.sort_stats("tottime").print_stats(ours, 40)
+        return out.getvalue()
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--server-core", type=int, default=0)
+    parser.add_argument("--profile", type=int, default=0, help="profile this many requests in process instead")
+    parser.add_argument("--data-file", default=str(gl.DATA_FILE))
+    parser.add_argument("--out", default=str(BENCH / "results" / "graphql-cpu.json"))
+    args = parser.parse_args()
+    cores = os.sched_getaffinity(0)
+    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}}
+    results["settings"] = vars(args)
+    for backend in [b for b in args.backends.split(",") if b]:
+        if backend == "postgresql" and (problem := gl.postgres_unreachable()):
+            results[backend] = {"skipped": problem}
+            continue
+        prepared = gl.prepare(backend, args.rows, Path(args.data_file))
+        try:
+            fx = gl.pick_fixtures(prepared.settings, prepared.token)
+            if args.profile:
+                print(profile(prepared, fx, args.profile))
+                continue
+            run: dict[str, Any] = {"data": prepared.summary}
+            os.sched_setaffinity(0, (cores - {args.server_core}) or cores)  # the load generator: the other cores
+            for kind in ("bare", "graphql"):
+                server = start_pinned(kind, prepared, args.server_core)
+                try:
+                    run[kind] = run_load(
+                        server.url,
+                        gl.query_mix(fx, kind),
+                        clients=args.clients,
+                        duration=args.duration,
+                        warmup=args.warmup,
+                        seed=gl.SEED,
+                        server_pid=server.pid,
+                    ).as_dict()
+                finally:
+                    gl.stop_server(server)
+            os.sched_setaffinity(0, cores)
+            run["ratio_graphql_to_bare"] = gl.ratios(run["graphql"], run["bare"])
+            results[backend] = run
+            summary = {
+                kind: {k: run[kind]["overall"].get(k) for k in ("req_per_s", "p50_ms", "p99_ms", "failures")}
+                | {"server_cpu_ms_per_request": run[kind].get("server_cpu_ms_per_request")}
+                for kind in ("bare", "graphql")
+            }
+            print(backend, json.dumps(summary), json.dumps(run["ratio_graphql_to_bare"]), file=sys.stderr)
+        finally:
+            if prepared.postgres_schema:
+                import psycopg
+
+                with psycopg.connect(gl.POSTGRES_URL, autocommit=True) as connection:
+                    connection.execute(f'DROP SCHEMA IF EXISTS "{prepared.postgres_schema}" CASCADE')
+            shutil.rmtree(prepared.directory, ignore_errors=True)
+    if args.profile:
+        return
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    out = Path(args.out)
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
