@@ -27,6 +27,8 @@ run: install
 	@$(BIN)/storewise migrate
 	@echo "==> loading the demo data ($(SAMPLE))"
 	@$(BIN)/storewise import online-retail $(SAMPLE)
+	@echo "==> recommendations measured: a simulated shop (SIM- products) whose customers are shown slates, click and buy (model health; README)"
+	@$(BIN)/storewise simulate recommendations --demo
 	@echo "==> training the recommender (unless the one served has seen every customer event)"
 	@$(BIN)/storewise train recommender --if-stale --quiet --epochs 5
 	@echo "==> review sentiment: training a model in the background if none is served (4,000 English, 12,000 Chinese reviews; $(SENTIMENT_LOG))"
@@ -38,8 +40,6 @@ run: install
 	@$(BIN)/storewise reviews demo
 	@echo "==> outcomes: a measured campaign with its held-out group, forecasts against actuals, a scored purchase model"
 	@$(BIN)/storewise outcomes demo
-	@echo "==> recommendations measured: simulated customers shown slates, clicking and buying (model health; README)"
-	@$(BIN)/storewise simulate recommendations --demo
 	@echo "==> without a token you browse the catalog; for more, a user and a bearer token (see README, Access):"
 	@echo "    $(BIN)/storewise users create admin --role admin && $(BIN)/storewise tokens issue admin"
 	@echo "==> serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"

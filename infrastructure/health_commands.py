@@ -60,6 +60,7 @@ def _already_simulated(storewise: Any, customers: list[Any]) -> bool:
 
 def _simulate(args: argparse.Namespace) -> int:
     from infrastructure.cli import running
+    from infrastructure.recommender.commands import served_and_fresh
     from infrastructure.simulation import build_world, simulate
 
     seed, sessions = args.seed, args.sessions
@@ -68,13 +69,13 @@ def _simulate(args: argparse.Namespace) -> int:
         say(f"simulated shop (seed {seed}): {args.customers} customers, {args.products} products")
         world = build_world(storewise, seed, customers=args.customers, products=args.products)
         storewise.read_side.run_until_idle()
-        if storewise.models.active_model("recommender") is None:
-            say("no recommender served: training one (item-graph)")
-            storewise.recommendations.train(models=("item-graph",))
         if args.demo and _already_simulated(storewise, world.customers):
             say("the demo's traffic is recorded already: nothing to do")
             report: dict[str, Any] = {"skipped": True}
         else:
+            if served_and_fresh(storewise) is None:  # the simulated customers must be known to the model
+                say("the served recommender has not seen the simulated shop: training one (item-graph)")
+                storewise.recommendations.train(models=("item-graph",))
             outcome = simulate(storewise, world, seed=seed, sessions=sessions)
             storewise.read_side.run_until_idle()
             found = storewise.model_health.check()

@@ -173,7 +173,8 @@ def simulate(
                 customers.record_slate_clicked(served.slate_id, item.product_id, at=at + timedelta(seconds=30))
                 report.clicks += 1
                 counts["clicks"] += 1
-                if rng.random() < (p.buy_relevant if relevant else p.buy_other):
+                # a product from outside the simulated shop (the real catalog's) is looked at, never bought
+                if rng.random() < (p.buy_relevant if relevant else p.buy_other) and item.product_id in world.skus:
                     bought.append(item.product_id)
         if bought:
             customers.place_order(

@@ -167,7 +167,7 @@ def _train(args: argparse.Namespace) -> int:
 
     models = MODEL_CHOICES[:-1] if args.model == "all" else (args.model,)
     with running(args, migrate=True) as storewise:
-        if args.if_stale and (fresh := _served_and_fresh(storewise)) is not None:
+        if args.if_stale and (fresh := served_and_fresh(storewise)) is not None:
             print(f"recommender {fresh}: trained on the interactions recorded so far; still serving it")
             return 0
         outcome = storewise.recommendations.train(
@@ -189,7 +189,7 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _served_and_fresh(storewise: Any) -> str | None:
+def served_and_fresh(storewise: Any) -> str | None:
     """The served recommender's version if it was trained on every customer event recorded so far
     that its interactions come from (slates served, shown and clicked do not count) and was not
     reported degraded (ModelDegraded) since its training, and its artifact is here; else None."""

@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from infrastructure.bootstrap import bootstrap
 from infrastructure.cli import main
-from infrastructure.migrations import upgrade
+from infrastructure.migrations import alembic_config, upgrade
 from infrastructure.operator_errors import DATABASE_EXIT, OperatorError, wait_for_database
 from tests.conftest import POSTGRES_URL, sqlite_settings
 from tests.faults.proxy import Proxy
@@ -56,11 +57,14 @@ def test_each_postgresql_failure_is_one_line_and_exit_3(monkeypatch, capsys, pos
 
 def test_read_models_behind_the_code_say_run_migrate(monkeypatch, capsys, tmp_path):
     settings = sqlite_settings(tmp_path)
-    upgrade(settings, "0007")  # migrated by the version before this one
+    scripts = ScriptDirectory.from_config(alembic_config(settings))
+    head = scripts.get_current_head()
+    before = scripts.get_revision(head).down_revision  # migrated by the version before this one
+    upgrade(settings, before)
     code, lines = _run(monkeypatch, capsys, settings.database_url, "status", kek=settings.kek, var_dir=tmp_path)
     assert code == DATABASE_EXIT
     assert lines == [
-        "storewise: the read-model database is at migration 0007, this Storewise needs 0008: "
+        f"storewise: the read-model database is at migration {before}, this Storewise needs {head}: "
         "run `storewise migrate` first"
     ]
     code, _ = _run(monkeypatch, capsys, settings.database_url, "migrate", kek=settings.kek, var_dir=tmp_path)
