@@ -420,6 +420,7 @@ class ModelHealthRecord(Aggregate):
         self.kind, self.model_version = kind, model_version
         self.degradations: dict[str, date] = {}
         self.degraded_at: datetime | None = None
+        self.measured: dict[tuple[str, date], tuple[float, float]] = {}
 
     class FigureMeasured(Aggregate.Event):
         """A health figure of the version (``kind``, ``model_version``) on ``day``: ``value`` over
@@ -434,19 +435,22 @@ class ModelHealthRecord(Aggregate):
         at: datetime
 
     def measure(self, figure: str, day: date, value: float, count: float, at: datetime) -> None:
-        """Record a figure for a day. Rules: a named figure; a finite value; a positive count of observations."""
+        """Record a figure for a day. Rules: a named figure; a finite value; a positive count of observations;
+        the day's measurement repeated unchanged records nothing (a rerun of the same check)."""
         figure = require_text(figure, "figure", max_length=64)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
             raise InvalidArgument("value must be a finite number", field="value")
         if not isinstance(count, (int, float)) or isinstance(count, bool) or not math.isfinite(count) or count <= 0:
             raise InvalidArgument("count must be a positive number of observations", field="count")
+        if self.measured.get((figure, day)) == (float(value), float(count)):
+            return
         self._measured(self.kind, self.model_version, figure, day, float(value), float(count), at)
 
     @event(FigureMeasured)
     def _measured(
         self, kind: str, model_version: str, figure: str, day: date, value: float, count: float, at: datetime
     ) -> None:
-        pass
+        self.measured[(figure, day)] = (value, count)
 
     class Degraded(Aggregate.Event):
         """ModelDegraded: a health figure of the version (``kind``, ``model_version``; ``figure``,

@@ -202,10 +202,13 @@ def plan_step(storewise: RunningStorewise) -> str:
 
 @step("segments", "score customers (RFM) and place them in segments, as of the analytics clock")
 def segments_step(storewise: RunningStorewise) -> str:
+    from projections.tables import orders
+
     as_of = storewise.clock.as_of()
-    customers = storewise.event_counts()["Customers"]
+    # what RFM reads: the orders and their states (slates and consents recorded since change nothing)
+    order_states = sorted(_rows(storewise, sa.select(orders.c.status, sa.func.count()).group_by(orders.c.status)))
     run_id = storewise.marketing_decisions.refresh_segments(
-        as_of=as_of, idempotency_key=_key("demo:segments", as_of.isoformat(), customers)
+        as_of=as_of, idempotency_key=_key("demo:segments", as_of.isoformat(), order_states)
     )
     run = storewise.marketing.repository.get(run_id)
     counts = ", ".join(f"{name} {count}" for name, count in sorted(run.counts.items(), key=lambda kv: -kv[1]))
@@ -216,9 +219,10 @@ def segments_step(storewise: RunningStorewise) -> str:
 def purchase_model_step(storewise: RunningStorewise) -> str:
     from application.marketing import PURCHASE_KIND
 
-    customers = storewise.event_counts()["Customers"]
+    from .recommender.commands import has_seen_behaviour
+
     active = storewise.models.active_model(PURCHASE_KIND)
-    if active is not None and active.data_position.get("Customers", -1) >= customers:
+    if active is not None and has_seen_behaviour(storewise, active):
         return f"model {active.version} has seen every order: not retrained"
     try:
         model_id = storewise.marketing_decisions.train_purchase_model()

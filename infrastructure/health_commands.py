@@ -67,7 +67,11 @@ def _simulate(args: argparse.Namespace) -> int:
     say = (lambda line: None) if args.json else (lambda line: print(line, file=sys.stderr))
     with running(args, migrate=True) as storewise:
         say(f"simulated shop (seed {seed}): {args.customers} customers, {args.products} products")
-        world = build_world(storewise, seed, customers=args.customers, products=args.products)
+        # on the shop's clock: on historical data (the demo's) the simulated weeks end where the data ends
+        storewise.read_side.run_until_idle()  # the clock reads the newest order from the read models
+        storewise.clock.forget()
+        at = storewise.clock.as_of()
+        world = build_world(storewise, seed, at=at, customers=args.customers, products=args.products)
         storewise.read_side.run_until_idle()
         if args.demo and _already_simulated(storewise, world.customers):
             say("the demo's traffic is recorded already: nothing to do")
@@ -76,7 +80,7 @@ def _simulate(args: argparse.Namespace) -> int:
             if served_and_fresh(storewise) is None:  # the simulated customers must be known to the model
                 say("the served recommender has not seen the simulated shop: training one (item-graph)")
                 storewise.recommendations.train(models=("item-graph",))
-            outcome = simulate(storewise, world, seed=seed, sessions=sessions)
+            outcome = simulate(storewise, world, seed=seed, sessions=sessions, until=at)
             storewise.read_side.run_until_idle()
             found = storewise.model_health.check()
             report = {**outcome.summary(), "degraded": [f"{d.kind} {d.version} {d.figure}" for d in found]}

@@ -191,24 +191,35 @@ def _train(args: argparse.Namespace) -> int:
 
 def served_and_fresh(storewise: Any) -> str | None:
     """The served recommender's version if it was trained on every customer event recorded so far
-    that its interactions come from (slates served, shown and clicked do not count) and was not
+    that its interactions come from (``has_seen_behaviour``) and was not
     reported degraded (ModelDegraded) since its training, and its artifact is here; else None."""
     from pathlib import Path
 
     from application.recommendations import KIND
-    from projections.customers import CustomerProjection
 
     active = storewise.models.active_model(KIND)
     if active is None or not Path(active.artifact_path).is_dir():
         return None
     if storewise.model_health.is_degraded(KIND, active.version, since=active.trained_at):
         return None
-    seen = active.data_position.get("Customers", 0)
-    recorder = storewise.customers.recorder
-    newer = recorder.select_notifications(
-        start=seen, limit=1, topics=CustomerProjection.topics(), inclusive_of_start=False
+    return active.version if has_seen_behaviour(storewise, active) else None
+
+
+#: Customer events that say nothing of what customers buy or look at: a model trained before them is still current.
+NOT_BEHAVIOUR = ("Customer.Registered", "Customer.ProfileChanged", "Customer.ConsentGiven", "Customer.ConsentWithdrawn")
+
+
+def has_seen_behaviour(storewise: Any, model: Any) -> bool:
+    """Whether ``model`` was trained on every customer event recorded so far that carries behaviour
+    (orders, activity, forgetting); consents, profile changes and slates do not count."""
+    from projections.customers import CustomerProjection
+
+    topics = [t for t in CustomerProjection.topics() if not t.endswith(NOT_BEHAVIOUR)]
+    seen = model.data_position.get("Customers", 0)
+    newer = storewise.customers.recorder.select_notifications(
+        start=seen, limit=1, topics=topics, inclusive_of_start=False
     )
-    return None if newer else active.version
+    return not newer
 
 
 def register(*, commands: Any, train: Any, bench: Any) -> None:

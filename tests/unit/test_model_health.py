@@ -74,6 +74,16 @@ def test_a_measured_figure_needs_a_finite_value_and_observations():
         record.measure("auc", date(2026, 12, 1), 0.7, 0, AT)
 
 
+def test_a_day_measured_again_unchanged_records_nothing_and_a_change_replaces_it():
+    record = ModelHealthRecord.open("forecast", "ets-1")
+    record.measure("band_coverage", date(2026, 12, 1), 0.7, 40, AT)
+    record.measure("band_coverage", date(2026, 12, 1), 0.7, 40, AT + timedelta(hours=1))  # a rerun
+    record.measure("band_coverage", date(2026, 12, 1), 0.75, 44, AT + timedelta(hours=2))
+    record.measure("band_coverage", date(2026, 12, 2), 0.75, 44, AT + timedelta(days=1))
+    measured = [(e.day.day, e.value) for e in record.collect_events() if type(e).__name__ == "FigureMeasured"]
+    assert measured == [(1, 0.7), (1, 0.75), (2, 0.75)]
+
+
 def test_figures_add_up_over_days_as_ratios_of_sums():
     rows = [
         FigureRow("recommender", "v1", date(2026, 12, 1), "click_through_rate", 1, 10, True),
