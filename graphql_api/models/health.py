@@ -12,7 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from application.model_health import FigureRow, summarise, version_infos
-from domain.shared import utc_day, utc_now
+from domain.shared import utc_day
 from projections.model_health import registered_statement, rows_statement, versions_statement
 from projections.model_health_tables import model_degradations
 
@@ -98,7 +98,8 @@ async def model_health(
 ) -> list[ModelHealth]:
     """Per version (of ``kind``, or just ``version``): recent figures, daily history, reports."""
     policy = info.context.storewise.model_health.policy
-    today = today or utc_day(utc_now())
+    # the recent days end at the analytics clock's day: on historical data (the demo's), where the data ends
+    today = today or utc_day(info.context.storewise.clock.as_of())
     reader = info.context.reader
     rows = [
         FigureRow.of(r)
@@ -147,8 +148,9 @@ async def model_health(
 @strawberry.type
 class ModelHealthQueries:
     @strawberry.field(
-        description="Model health: per kind and version, the online figures over the recent days (the health "
-        "window, `STOREWISE_MODEL_HEALTH_DAYS`), their daily history and the ModelDegraded reports — every model "
+        description="Model health: per kind and version, the online figures over the recent days up to the "
+        "analytics clock (the health window, `STOREWISE_MODEL_HEALTH_DAYS`), their daily history and the "
+        "ModelDegraded reports — every model "
         "judged by what happened once it served. The recommender's figures count the exposures and orders "
         "recorded (`recordRecommendationsShown`, `recordRecommendationClicked`, attribution of orders).",
         extensions=[requires(*STAFF)],
