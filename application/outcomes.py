@@ -37,6 +37,7 @@ from domain.outcomes import (
 )
 from domain.shared import InvalidArgument, utc_now
 
+from .analytics_clock import AnalyticsClock
 from .campaigns import CampaignApplication
 from .errors import NotFound
 from .marketing import PURCHASE_KIND, MarketingApplication, MarketingData, MarketingEngine, NoActiveModel
@@ -88,7 +89,10 @@ class Outcomes:
         data: OutcomeData,
         position: Callable[[], dict[str, int]],
         health: ModelHealth | None = None,
+        clock: AnalyticsClock | None = None,
     ):
+        # "now" for scoring is the shop's clock: on historical data a horizon past the data's end has not passed
+        self.clock = clock or AnalyticsClock()
         self.campaigns, self.marketing, self.models = campaigns, marketing, models
         self.engine, self.marketing_data, self.data, self.position = engine, marketing_data, data, position
         #: Model health, where the figures are published (``publish_health``).
@@ -221,7 +225,7 @@ class Outcomes:
         by the most recent forecast that covers it."""
         # the run's engine version comes from the replenishment read model: wait for it too
         self.data.catch_up(("customers", "forecast_records", "replenishment"))
-        today = (as_of or utc_now()).astimezone(UTC).date()
+        today = (as_of or self.clock.as_of()).astimezone(UTC).date()
         first = today - timedelta(days=window_days)
         chosen: dict[tuple[str, str], dict[date, tuple[dict[str, Any], int]]] = defaultdict(dict)
         for record in self.data.forecasts(sku):  # oldest first: later forecasts replace earlier ones
@@ -276,7 +280,7 @@ class Outcomes:
         model = self.models.active_model(PURCHASE_KIND)
         if model is None:
             raise NoActiveModel("no purchase-prediction model is active: run `storewise train purchase-model`")
-        as_of = as_of or utc_now()
+        as_of = as_of or self.clock.as_of()
         position = self.position()
         lines, activity = self.marketing_data.order_lines(), self.marketing_data.activity()
         scored = self.engine.score_customers(model, lines, activity, as_of)
@@ -299,7 +303,7 @@ class Outcomes:
         reliability table); and per model version the same over all its scored predictions, with the
         drift of its input features (PSI) in its latest batch. Batches still open are listed as pending."""
         self.data.catch_up(("customers", "purchase_predictions"))
-        now = now or utc_now()
+        now = now or self.clock.as_of()
         batches, pending = [], []
         by_version: dict[str, dict[str, Any]] = {}
         for batch in self.data.prediction_batches():
@@ -343,7 +347,7 @@ class Outcomes:
         mase), ``purchase-prediction`` (auc, brier, psi_max), ``sentiment`` (corrected_accuracy)."""
         if self.health is None:
             raise InvalidArgument("no model-health read model is connected", field="health")
-        when = as_of or utc_now()
+        when = as_of or self.clock.as_of()
         today = today or when.astimezone(UTC).date()
         figures: list[tuple[str, str, str, float, float]] = []
         for v in self.forecast_accuracy(as_of=when)["versions"]:

@@ -81,6 +81,7 @@ class Storewise:
             engines.outcome_data,
             self.event_counts,
             self.model_health,
+            self.clock,
         )
         self.marketing_decisions.measured_results = self.outcomes.measured_campaign_results
         # The review process manager analyses with the served model: connected before it catches up.

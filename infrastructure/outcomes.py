@@ -20,17 +20,16 @@ from uuid import UUID
 DEMO_KEY = "outcomes-demo"
 #: The demo draws consent for this share of the imported customers (the sample carries none).
 DEMO_CONSENT_SHARE = 0.8
-#: The demo sample holds one month: the campaign and the forecast start this many days before the newest order.
+#: The campaign and the forecast start this many days before the newest order.
 DEMO_DAYS = 14
-#: The demo's purchase predictions look this many days ahead (a demo model is trained with it if none is served).
+#: The horizon of the demo's own purchase model, trained only if none is served.
 DEMO_HORIZON = 7
 
 
 def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    from application.analytics_clock import parse_as_of
+
+    return parse_as_of(text) if text else None
 
 
 def _print(value: Any) -> None:
@@ -151,8 +150,8 @@ def _demo(args: argparse.Namespace) -> int:
 def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
     """On the imported demo data, idempotently: consent for a seeded share of customers, a campaign
     launched measured ``DEMO_DAYS`` before the newest order, a forecast made from the history up to then,
-    and purchase probabilities ``DEMO_HORIZON`` days before the newest order (a demo purchase model with
-    that horizon is trained first if none is served)."""
+    and purchase probabilities one horizon of the served model before the newest order (a demo purchase
+    model with a ``DEMO_HORIZON``-day horizon is trained first if none is served)."""
     import random
 
     import sqlalchemy as sa
@@ -192,7 +191,7 @@ def demo(storewise: Any, *, log: Any = lambda _: None) -> dict[str, Any]:
         log(f"outcomes demo: marketing consent newly given to {given} of {len(consenting)} customers (seed 17)")
         campaign_id = _demo_campaign(storewise, start, log)
         _demo_forecast(storewise, start, log)
-        _demo_predictions(storewise, newest - timedelta(days=DEMO_HORIZON), log)
+        _demo_predictions(storewise, newest, log)
     storewise.read_side.run_until_idle()
     figures = report(storewise, as_of=newest + timedelta(days=1))
     figures["demo_campaign_id"] = campaign_id
@@ -270,13 +269,17 @@ def _demo_forecast(storewise: Any, start: datetime, log: Any) -> None:
     log(f"outcomes demo: forecast of {len(summaries)} SKUs from the history up to {last_day}")
 
 
-def _demo_predictions(storewise: Any, as_of: datetime, log: Any) -> None:
+def _demo_predictions(storewise: Any, newest: datetime, log: Any) -> None:
+    """Predictions made one horizon before the newest order, so that their horizon has passed within the data."""
     from application.marketing import PURCHASE_KIND
 
-    if storewise.models.active_model(PURCHASE_KIND) is None:
-        log(f"outcomes demo: training a purchase model ({DEMO_HORIZON}-day horizon: the sample holds one month)")
+    model = storewise.models.active_model(PURCHASE_KIND)
+    if model is None:
+        log(f"outcomes demo: training a purchase model ({DEMO_HORIZON}-day horizon)")
         storewise.marketing_decisions.train_purchase_model(
             horizon_days=DEMO_HORIZON, train_windows=14, step_days=1, version=f"{DEMO_KEY}-{DEMO_HORIZON}d"
         )
+        model = storewise.models.active_model(PURCHASE_KIND)
+    as_of = newest - timedelta(days=int(model.hyperparameters.get("horizon_days", DEMO_HORIZON)))
     storewise.outcomes.record_purchase_predictions(as_of=as_of, idempotency_key=f"{DEMO_KEY}:predictions")
     log(f"outcomes demo: purchase probabilities recorded as of {as_of:%Y-%m-%d %H:%M}")
