@@ -219,7 +219,7 @@ def segments_step(storewise: RunningStorewise) -> str:
 def purchase_model_step(storewise: RunningStorewise) -> str:
     from application.marketing import PURCHASE_KIND
 
-    from .recommender.commands import has_seen_behaviour
+    from .freshness import has_seen_behaviour
 
     active = storewise.models.active_model(PURCHASE_KIND)
     if active is not None and has_seen_behaviour(storewise, active):
