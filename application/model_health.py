@@ -26,6 +26,7 @@ from domain.exposure import OnlineFigure
 from domain.models import HealthThreshold, ModelHealthRecord, ThresholdRule
 from domain.shared import AttributionWindow, utc_day
 
+from .analytics_clock import AnalyticsClock
 from .models import ModelRegistryApplication
 
 # --- the recommender's figures (other kinds name theirs) -------------------------------------------
@@ -197,8 +198,19 @@ class ModelHealth:
     """Records health figures and checks them against the thresholds (``registry``: the Models
     context's application, which records the figures and the ModelDegraded reports)."""
 
-    def __init__(self, registry: ModelRegistryApplication, figures: HealthFigures, policy: ModelHealthPolicy):
+    def __init__(
+        self,
+        registry: ModelRegistryApplication,
+        figures: HealthFigures,
+        policy: ModelHealthPolicy,
+        clock: AnalyticsClock | None = None,
+    ):
         self.registry, self.figures, self.policy = registry, figures, policy
+        self.clock = clock or AnalyticsClock()
+
+    def today(self) -> date:
+        """The day the recent figures end: the analytics clock's (on historical data, where the data ends)."""
+        return utc_day(self.clock.as_of())
 
     def record_figure(
         self,
@@ -222,7 +234,7 @@ class ModelHealth:
         self, kind: str | None = None, version: str | None = None, *, today: date | None = None
     ) -> dict[tuple[str, str], dict[str, Figure]]:
         """Each version's figures over the recent days (the policy's window, up to ``today``)."""
-        since = (today or utc_day(self.registry.now(None))) - timedelta(days=self.policy.window_days - 1)
+        since = (today or self.today()) - timedelta(days=self.policy.window_days - 1)
         return summarise(self.figures.rows(kind, version, since))
 
     def check(self, kind: str | None = None, *, today: date | None = None) -> list[Degradation]:
@@ -230,7 +242,7 @@ class ModelHealth:
         each crossing not yet reported today (a drop compares with the previous version's figures
         over the history). Returns every crossing found."""
         self.figures.catch_up()
-        today = today or utc_day(self.registry.now(None))
+        today = today or self.today()
         recent = self.current(kind, today=today)
         history = summarise(self.figures.rows(kind, None, today - timedelta(days=self.policy.history_days - 1)))
         found: list[Degradation] = []

@@ -55,9 +55,9 @@ class Storewise:
     ):
         self.runner = runner
         self.engines = engines
-        self.model_health = ModelHealth(self.models, engines.health_figures, policy or ModelHealthPolicy())
-        #: The as-of instant of analytics (recency, segments, purchase probabilities, KPI windows).
+        #: The as-of instant of analytics (recency, segments, purchase probabilities, KPI windows, model health).
         self.clock = clock or AnalyticsClock()
+        self.model_health = ModelHealth(self.models, engines.health_figures, policy or ModelHealthPolicy(), self.clock)
         self.recommendations = Recommendations(
             self.models, engines.recommender, engines.recommender_data, self.event_counts, self.customers
         )

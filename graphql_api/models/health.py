@@ -98,8 +98,7 @@ async def model_health(
 ) -> list[ModelHealth]:
     """Per version (of ``kind``, or just ``version``): recent figures, daily history, reports."""
     policy = info.context.storewise.model_health.policy
-    # the recent days end at the analytics clock's day: on historical data (the demo's), where the data ends
-    today = today or utc_day(info.context.storewise.clock.as_of())
+    today = today or info.context.storewise.model_health.today()
     reader = info.context.reader
     rows = [
         FigureRow.of(r)
