@@ -71,6 +71,9 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.backend == "postgresql":
+        settings = replace(settings, db_pool_max=settings.serve_pool_max(args.workers))
+        print(_serve_connections(settings, args.workers), file=sys.stderr, flush=True)
     configure_logging(settings.log_format, settings.log_level)  # JSON lines (STOREWISE_LOG_FORMAT=text for people)
     # The access log (denied attempts, reads of clear personal data by non-owners) is kept at INFO.
     logging.getLogger("storewise.access").setLevel(logging.INFO)
@@ -81,8 +84,10 @@ def _serve(args: argparse.Namespace) -> int:
             "read_model_url": args.database_url,
         }
         _migrate(args)  # once, before the workers start (each would otherwise race to migrate)
-        # The worker processes read their settings from the environment: the options go there too.
+        # The worker processes read their settings from the environment: the options go there too,
+        # and each worker's share of the connection budget.
         os.environ[SERVE_OPTIONS] = json.dumps(options)
+        os.environ["STOREWISE_DB_POOL_MAX"] = str(settings.db_pool_max)
         if not settings.metrics_dir:  # /metrics adds up every worker's counters
             import tempfile
 
@@ -117,6 +122,26 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=args.graceful_timeout,
     )
     return 0
+
+
+def _serve_connections(settings: Settings, workers: int) -> str:
+    """What ``serve`` may open on PostgreSQL, in one line (the connection budget)."""
+    per = settings.db_pool_max
+    source = (
+        "STOREWISE_DB_POOL_MAX"
+        if settings.db_pool_max_given
+        else f"STOREWISE_DB_CONNECTIONS={settings.db_connections} shared"
+    )
+    idle = 2 * settings.write_pool_idle
+    over = (
+        f", more than the budget of {settings.db_connections}: each pool keeps at least 2"
+        if not settings.db_pool_max_given and 2 * per * workers > settings.db_connections
+        else ""
+    )
+    return (
+        f"storewise serve: PostgreSQL connections: {workers} worker(s) x 2 pools (write, read) x at most {per} "
+        f"= at most {2 * per * workers} ({source}{over}); about {idle} per worker while idle"
+    )
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -154,6 +179,9 @@ def _projections(args: argparse.Namespace) -> int:
     import threading
     import time
 
+    if args.action == "run":  # one batch at a time: a small write pool (the connection budget)
+        settings = settings_of(args)
+        args.settings = replace(settings, db_pool_max=settings.projection_worker_pool_max())
     with running(args, migrate=True) as storewise:
         runner = storewise.read_side
         names = [args.name] if getattr(args, "name", None) else None
@@ -189,7 +217,14 @@ def _projections(args: argparse.Namespace) -> int:
             stop = threading.Event()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
-            print("projection worker running (Ctrl-C to stop)", flush=True)
+            settings = storewise.settings
+            opens = (
+                f"; PostgreSQL: one write pool, {settings.write_pool_idle} connection(s) idle, "
+                f"at most {settings.db_pool_max}"
+                if settings.backend == "postgresql"
+                else ""
+            )
+            print(f"projection worker running (Ctrl-C to stop){opens}", flush=True)
             next_catch_up = 0.0
             while not stop.is_set():
                 moved = 0
@@ -573,7 +608,8 @@ def parser() -> argparse.ArgumentParser:
         default=1,
         help="worker processes (PostgreSQL only; migrations run once first; /metrics adds up all workers). "
         "Each holds 2 PostgreSQL connections idle (a write pool and a read pool, STOREWISE_DB_POOL_IDLE each) "
-        "and at most 2 x STOREWISE_DB_POOL_MAX",
+        "and at most 2 x STOREWISE_DB_POOL_MAX; unset, that is STOREWISE_DB_CONNECTIONS (32) shared: "
+        "--workers 8 opens at most 8 x 2 x 2 = 32. Printed at start",
     )
     serve.add_argument(
         "--graceful-timeout",
@@ -664,7 +700,7 @@ def parser() -> argparse.ArgumentParser:
     worker = actions.add_parser(
         "run",
         help="keep the read models up to date (a separate worker process; PostgreSQL: one write pool, "
-        "STOREWISE_DB_POOL_IDLE connections idle, at most STOREWISE_DB_POOL_MAX)",
+        "STOREWISE_DB_POOL_IDLE connections idle, at most STOREWISE_DB_POOL_MAX, 3 if unset)",
     )
     worker.add_argument("name", nargs="?", help="only this projection")
     worker.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle")

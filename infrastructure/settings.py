@@ -74,9 +74,17 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("STOREWISE_VAR_DIR", "`var`", "where the embedded database, the generated key and model artifacts live."),
     Variable(
         "STOREWISE_DB_POOL_MAX",
-        "10",
+        "from `STOREWISE_DB_CONNECTIONS`",
         "the most PostgreSQL connections each of a process's two pools (write, read) opens: a process holds at "
-        "most twice this; lower it when many processes share a server's `max_connections`.",
+        "most twice this. Unset: `serve --workers N` gives each worker `STOREWISE_DB_CONNECTIONS / (2 N)` "
+        "(2 to 10), a `projections run` worker 3.",
+    ),
+    Variable(
+        "STOREWISE_DB_CONNECTIONS",
+        "32",
+        "the PostgreSQL connections one `storewise serve` may open in all, its `--workers` and both pools "
+        "together (each pool gets an equal share, at least 2); `serve` prints the split. Default: "
+        "`serve --workers 8` (32) plus two `projections run` workers (3 each) stay under 40.",
     ),
     Variable(
         "STOREWISE_DB_POOL_TIMEOUT",
@@ -314,6 +322,10 @@ def health_from(env: Mapping[str, str]) -> HealthSettings:
     return HealthSettings() if max_lag is None else HealthSettings(max_lag)
 
 
+#: A ``projections run`` worker's connections when STOREWISE_DB_POOL_MAX is not set.
+PROJECTION_WORKER_POOL_MAX = 3
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where Storewise keeps its data, the key that protects personal data, and how each part of
@@ -345,6 +357,10 @@ class Settings:
     db_pool_idle: int = 1
     db_application_name: str = ""
     pgbouncer: bool = False
+    #: STOREWISE_DB_CONNECTIONS: what one ``serve`` (all its workers) may open.
+    db_connections: int = 32
+    #: Whether STOREWISE_DB_POOL_MAX was set (else ``serve`` and ``projections run`` derive it).
+    db_pool_max_given: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -381,6 +397,8 @@ class Settings:
             db_pool_idle=1 if (pool_idle := read.whole_number("STOREWISE_DB_POOL_IDLE")) is None else pool_idle,
             db_application_name=read.get("STOREWISE_DB_APPLICATION_NAME"),
             pgbouncer=bool(read.switch("STOREWISE_DB_PGBOUNCER")),
+            db_connections=max(1, budget) if (budget := read.whole_number("STOREWISE_DB_CONNECTIONS")) else 32,
+            db_pool_max_given=pool_max is not None,
         )
         settings.url  # noqa: B018 - refuse a malformed URL now rather than at first use
         return settings
@@ -405,6 +423,7 @@ class Settings:
             "db_pool_idle",
             "db_application_name",
             "pgbouncer",
+            "db_connections",
         ):
             shown[name] = getattr(self, name)
         for name in ("limits", "hardening", "guards", "health"):
@@ -488,6 +507,19 @@ class Settings:
             )
             env["STOREWISE_KEYS_URL"] = self.database_url
         return env
+
+    def serve_pool_max(self, workers: int) -> int:
+        """Each pool's maximum in one of ``serve``'s ``workers``: STOREWISE_DB_POOL_MAX if set, else an equal
+        share of STOREWISE_DB_CONNECTIONS between the workers' two pools (2 to 10: one write, one read
+        connection would make concurrent requests queue for it)."""
+        if self.db_pool_max_given:
+            return self.db_pool_max
+        return max(2, min(10, self.db_connections // (2 * workers)))
+
+    def projection_worker_pool_max(self) -> int:
+        """The write pool's maximum in a ``projections run`` worker: STOREWISE_DB_POOL_MAX if set, else 3 (it
+        runs one batch at a time: the projection's transaction, the log read and the key store's look-ups)."""
+        return self.db_pool_max if self.db_pool_max_given else PROJECTION_WORKER_POOL_MAX
 
     @property
     def write_pool_idle(self) -> int:

@@ -97,3 +97,29 @@ def test_as_of_fixes_the_analytics_clock(tmp_path):
 
     environment = {"STOREWISE_VAR_DIR": str(tmp_path), "STOREWISE_KEK": KEK, "STOREWISE_AS_OF": "2011-05-31"}
     assert Settings.from_env(environment).as_of == datetime(2011, 5, 31, tzinfo=UTC)
+
+
+def test_the_connection_budget_sizes_the_pools_of_serve_workers_and_projection_workers(tmp_path):
+    base = {"STOREWISE_VAR_DIR": str(tmp_path), "STOREWISE_KEK": KEK}
+    settings = Settings.from_env(base)
+    # serve --workers 8 plus two projection workers: at most 32 + 6 connections, under 50.
+    assert settings.serve_pool_max(8) == 2 and settings.projection_worker_pool_max() == 3
+    assert 8 * 2 * settings.serve_pool_max(8) + 2 * settings.projection_worker_pool_max() < 50
+    # One process gets the most a pool may have; shares never fall below 2 (one would queue every request).
+    assert (settings.serve_pool_max(1), settings.serve_pool_max(2), settings.serve_pool_max(32)) == (10, 8, 2)
+    budget = Settings.from_env({**base, "STOREWISE_DB_CONNECTIONS": "64"})
+    assert budget.serve_pool_max(8) == 4 and budget.described()["db_connections"] == 64
+    # STOREWISE_DB_POOL_MAX, when set, sizes every process's pools as it says.
+    given = Settings.from_env({**base, "STOREWISE_DB_POOL_MAX": "5"})
+    assert given.serve_pool_max(8) == 5 and given.projection_worker_pool_max() == 5
+
+
+def test_serve_prints_what_it_may_open(tmp_path):
+    from dataclasses import replace
+
+    from infrastructure.cli import _serve_connections
+
+    settings = Settings.from_env({"STOREWISE_VAR_DIR": str(tmp_path), "STOREWISE_KEK": KEK})
+    line = _serve_connections(replace(settings, db_pool_max=settings.serve_pool_max(8)), 8)
+    assert "8 worker(s) x 2 pools (write, read) x at most 2 = at most 32" in line
+    assert "STOREWISE_DB_CONNECTIONS=32" in line
