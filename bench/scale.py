@@ -1,49 +1,67 @@
-"""Scale-out on PostgreSQL: the mutation mix against 1, 2 and 4 API processes, the
-projections' lag under that load, and how long a projection worker takes to take over
-from one that died.
+"""Many processes, one PostgreSQL, under load (issue 20): ``storewise serve --workers N`` for N in
+``--processes`` (1, 2, 4, 8) beside ``--projection-workers`` (2) ``storewise projections run``
+workers, on one PostgreSQL server (``max_connections`` 100) — directly, and through PgBouncer in
+transaction mode — checked for lost work and counted for connections.
 
-1. Data (synthetic, through the application layer): ``--products`` products with ample
-   stock, ``--customers`` customers, an admin's token.
-2. For each process count N: N ``storewise serve --no-projections`` processes on loopback
-   ports and ONE ``storewise projections run`` worker (the deployment of docs/deployment.md);
-   or, with ``--projections in-process``, N plain ``storewise serve`` processes that each
-   apply the projections themselves (advisory locks let them take turns).
-   The load generator (``bench/_loadgen.py``, closed loop, ``--clients`` virtual users split
-   evenly across the processes, one thread per process) runs the mutation mix of
-   ``bench/graphql_load.py`` (placeOrder 40%, recordProductView 40%, receiveStock 20%;
-   every mutation answers once the worker has projected it: read-your-writes) for
-   ``--duration`` seconds after a warm-up. Meanwhile the projection lag (sum over
-   projections of head - position, read from the database) is sampled every 50 ms.
-3. Take-over: a backlog of ``--backlog`` events; worker A applies it in batches of 20; A is
-   killed (-9) while it holds a batch (seen in pg_locks), with worker B already running
-   (standby) — then again with no standby, a new worker B started right after the kill.
-   Measured: kill -> B's first committed batch of the projection A held, and kill ->
-   caught up.
+Per mode (``--modes direct,pgbouncer``):
 
-Everything runs on this one machine: the servers, the worker, PostgreSQL and the load
-generator share its cores, so throughput is bounded by the CPU, not by the design (the
-output records the core count and the load average).
+1. A database of its own (``--database``, dropped and created afresh; the ``public`` schema, as
+   PgBouncer needs) with ``--products`` products in ample stock, ``--customers`` customers and an
+   admin's token. Through PgBouncer: a ``pgbouncer`` of its own (Debian package) on a free port,
+   ``pool_mode = transaction``, ``default_pool_size = --pgbouncer-pool``, and
+   ``STOREWISE_DB_PGBOUNCER=on`` in every process.
+2. The bare eventsourcing write rate over the same path: ``bench/event_store.py``'s baseline (a
+   trivial aggregate loaded, changed and saved; one event, one transaction per command) for
+   ``--baseline-commands`` commands, single-threaded, in this process.
+3. The projection workers start (and run through the mode); for each N, ``serve --no-projections
+   --workers N`` starts on one port with the default connection budget (``STOREWISE_DB_CONNECTIONS``:
+   each worker's two pools share 32), and ``--clients`` closed-loop clients (one keep-alive
+   connection each; the kernel spreads them over the workers) run a mixed load for ``--warmup`` +
+   ``--duration`` seconds: ``--mutations`` of the requests mutations (``bench/graphql_load.py``'s
+   mix: placeOrder, recordProductView, receiveStock, each answering once the projection workers
+   have applied it), the rest queries (product page, order history, low stock, search). Every
+   request carries its own ``X-Correlation-ID``.
+4. Checks after each N, once the workers have caught up: **failed requests** (anything but an HTTP
+   200 without ``errors``/``userErrors``, or no answer), **lost acknowledged commands** (a mutation
+   answered OK whose correlation id has no event in the event log, or a placed order missing from
+   ``orders``), and the **connections**: every connection to the database in ``pg_stat_activity``
+   (all processes; through PgBouncer, its server connections), sampled every 0.1 s from the start
+   of the processes to the end of the load. At the end of the mode: the read models compared with a
+   rebuild from the event stores (``audit.verify_read_models``, as ``storewise audit verify``).
 
-    .venv/bin/python bench/scale.py [--processes 1,2,4] [--clients 16] [--duration 15]
-        [--projections worker|in-process] [--skip-takeover] [--out FILE]
+Everything shares this machine's cores (servers, workers, PostgreSQL, PgBouncer, the load
+generator), so throughput per process count shows the machine, not the design: on 2 cores more
+processes cannot add throughput. The checks are what must hold.
 
-Prints JSON and writes bench/results/operations.json.
+    .venv/bin/python bench/scale.py [--processes 1,2,4,8] [--modes direct,pgbouncer] [--duration 8]
+        [--warmup 2] [--clients 16] [--mutations 0.5] [--projection-workers 2] [--database NAME]
+        [--takeover] [--out FILE]
+
+``--takeover`` also times how fast a standby projection worker takes over from one killed with
+-9 (the figures of bench/RESULTS.md's "Take-over of a dead worker's projections").
+Prints a table and JSON; writes bench/results/scale.json. Exit status 1 if a check fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import os
 import platform
+import random
+import resource
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -51,20 +69,23 @@ from typing import Any
 
 import httpx
 import psycopg
+from sqlalchemy.engine import make_url
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from _loadgen import run_load  # noqa: E402
-from graphql_load import Fixtures, free_port, mutation_mix  # noqa: E402
+from graphql_load import Fixtures, free_port, mutation_mix, query_mix  # noqa: E402
 
 from infrastructure.bootstrap import bootstrap  # noqa: E402
 from infrastructure.migrations import upgrade  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 
 POSTGRES_URL = os.environ.get("STOREWISE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+#: The issue's bound on a deployment of 8 API workers and 2 projection workers.
+CONNECTION_TARGET = 50
+MUTATIONS = {"place_order", "record_product_view", "receive_stock"}
 
 
 def env_of(settings: Settings, **extra: str) -> dict[str, str]:
@@ -74,7 +95,7 @@ def env_of(settings: Settings, **extra: str) -> dict[str, str]:
         "STOREWISE_VAR_DIR": str(settings.var_dir),
         "STOREWISE_KEK": base64.urlsafe_b64encode(settings.kek).decode(),
         "STOREWISE_LOG_LEVEL": "WARNING",
-        "STOREWISE_DB_POOL_MAX": os.environ.get("STOREWISE_DB_POOL_MAX", "2"),  # many processes, one max_connections
+        "STOREWISE_DB_PGBOUNCER": "on" if settings.pgbouncer else "off",
         **extra,
     }
 
@@ -112,7 +133,9 @@ def prepare(settings: Settings, products: int, customers: int) -> Fixtures:
         admin = storewise.access.register_user("bench-admin", "admin")
         token = storewise.access.issue_token(admin, ttl=timedelta(days=1)).token
     upgrade(settings)
-    return Fixtures(product_ids=product_ids, customer_ids=customer_ids, search_words=[], stocked=stocked, token=token)
+    return Fixtures(
+        product_ids=product_ids, customer_ids=customer_ids, search_words=["Product"], stocked=stocked, token=token
+    )
 
 
 def lag_and_heads(conninfo: str, schema: str) -> tuple[int, dict[str, int], dict[str, int]]:
@@ -129,95 +152,409 @@ def lag_and_heads(conninfo: str, schema: str) -> tuple[int, dict[str, int], dict
     return sum(max(heads[leaders[n]] - p, 0) for n, p in positions.items()), positions, heads
 
 
-def wait_ready(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
+# --- processes and their CPU ------------------------------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(roots: list[int]) -> dict[int, float]:
+    """CPU seconds of each process in the trees under ``roots`` (uvicorn's workers are children)."""
+    stats = {int(p.name): s for p in Path("/proc").iterdir() if p.name.isdigit() and (s := _stat(int(p.name)))}
+    wanted, cpu = set(roots), {}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (parent, seconds) in stats.items():
+            if pid not in cpu and (pid in wanted or parent in wanted):
+                wanted.add(pid)
+                cpu[pid] = seconds
+                grew = True
+    return cpu
+
+
+def wait_started(url: str, process: subprocess.Popen, workers: int, timeout: float = 300) -> float:
+    """Until /healthz answers and the server's ``workers`` processes have gone quiet (done starting)."""
+    started = time.monotonic()
+    deadline = started + timeout
+    last, quiet = -1.0, 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url}: the server exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
+            up = httpx.get(f"{url}/healthz", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} was not up after {timeout}s")
+            up = False
+        cpu = tree_cpu([process.pid])
+        total = sum(cpu.values())
+        children = len(cpu) - 1 if workers > 1 else 1
+        quiet = quiet + 1 if up and children >= workers and total - last < 0.15 else 0
+        if quiet >= 3:
+            return time.monotonic() - started
+        last = total
+        time.sleep(0.5)
+    raise RuntimeError(f"{url}: {workers} workers not started after {timeout}s")
 
 
-def run_processes(settings: Settings, fx: Fixtures, count: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    separate = args.projections == "worker"
-    worker = (
-        spawn(settings, ["projections", "run", "--interval", "0.02"], work / f"worker-{count}.log")
-        if separate
-        else None
-    )
-    ports = [free_port() for _ in range(count)]
-    serve = ["serve", "--no-projections"] if separate else ["serve"]
-    servers = [spawn(settings, [*serve, "--port", str(p)], work / f"serve-{count}-{p}.log") for p in ports]
-    try:
-        for port, server in zip(ports, servers):
-            wait_ready(f"http://127.0.0.1:{port}", server)
-        samples: list[int] = []
-        done = threading.Event()
-        schema = settings.postgres_schema
+# --- connections ----------------------------------------------------------------------------------------
 
-        def sample_lag() -> None:
-            while not done.is_set():
+
+class ConnectionSampler:
+    """Every connection to one database (``pg_stat_activity``, but this sampler's own), every 0.1 s."""
+
+    def __init__(self, conninfo: str, database: str):
+        self.connection = psycopg.connect(conninfo, autocommit=True)
+        self.database = database
+        self.peak = 0
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def now(self) -> int:
+        with self.lock:
+            return self.connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (self.database,),
+            ).fetchone()[0]
+
+    def server_total(self) -> int:
+        with self.lock:
+            return self.connection.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0]
+
+    def take_peak(self) -> int:
+        """The peak since the last call (and start again)."""
+        with self.lock:
+            peak, self.peak = self.peak, 0
+        return max(peak, self.now())
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                count = self.now()
+                with self.lock:
+                    self.peak = max(self.peak, count)
+            except psycopg.Error:
+                pass
+            self.stop.wait(0.1)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.connection.close()
+
+
+# --- PgBouncer ------------------------------------------------------------------------------------------
+
+
+class PgBouncer:
+    """A PgBouncer of its own in transaction mode in front of the server (as tests/integration/test_pgbouncer.py)."""
+
+    def __init__(self, server_url: str, pool_size: int, work: Path):
+        binary = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)
+        if binary is None:
+            raise SystemExit("--modes pgbouncer needs the pgbouncer binary (Debian: apt-get install pgbouncer)")
+        server = make_url(server_url)
+        self.port = free_port()
+        self.user = server.username or "postgres"
+        directory = work / "pgbouncer"
+        directory.mkdir()
+        directory.chmod(0o755)
+        users = directory / "users.txt"
+        users.write_text(f'"{self.user}" ""\n')
+        ini = directory / "pgbouncer.ini"
+        ini.write_text(
+            "[databases]\n"
+            f"* = host={server.host or '127.0.0.1'} port={server.port or 5432}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {users}\nadmin_users = {self.user}\n"
+            f"pool_mode = transaction\nmax_client_conn = 500\ndefault_pool_size = {pool_size}\n"
+            "ignore_startup_parameters = extra_float_digits\n"
+        )
+        for path in (directory, users, ini):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        self.log_path = directory / "pgbouncer.log"
+        self.log = self.log_path.open("w")
+        command = [binary, *(["-u", "nobody"] if os.geteuid() == 0 else []), str(ini)]
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.admin("SHOW VERSION")
+                break
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"pgbouncer did not start: {self.log_path.read_text()[-500:]}") from None
+                time.sleep(0.2)
+        self.url = server.set(port=self.port).render_as_string(hide_password=False)
+
+    def admin(self, command: str) -> list[dict[str, str]]:
+        """Rows of an admin-console command (psql: the console speaks only the simple protocol)."""
+        out = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", "pgbouncer", "-A", "-F|"]
+            + ["-c", command],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.splitlines()
+        header = out[0].split("|") if out else []
+        return [dict(zip(header, line.split("|"))) for line in out[1:] if "|" in line]
+
+    def pool(self, database: str) -> dict[str, str]:
+        return next((row for row in self.admin("SHOW POOLS") if row.get("database") == database), {})
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self.log.close()
+
+
+# --- the load -----------------------------------------------------------------------------------------
+
+
+def global_pk(global_id: str) -> str:
+    return base64.b64decode(global_id).decode().split(":", 1)[1]
+
+
+def percentile(ordered: list[float], fraction: float) -> float | None:
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else None
+
+
+def drive(url: str, fx: Fixtures, args: argparse.Namespace, seed: int) -> dict[str, Any]:
+    """``args.clients`` closed-loop clients for ``warmup + duration`` seconds; what they were answered."""
+    queries, mutations = query_mix(fx, "graphql"), mutation_mix(fx)
+    operations = queries + mutations
+    share = {op.name: (args.mutations if op.name in MUTATIONS else 1 - args.mutations) for op in operations}
+    totals = {
+        kind: sum(op.weight for op in operations if (op.name in MUTATIONS) == kind) for kind in (True, False)
+    }
+    weights = [share[op.name] * op.weight / totals[op.name in MUTATIONS] for op in operations]
+    state: dict[str, Any] = {
+        "latencies": [],
+        "measured": {op.name: 0 for op in operations},
+        "failed": {},
+        "acknowledged": [],  # (operation, correlation id, order id or None)
+        "unanswered_mutations": 0,
+    }
+
+    async def client(n: int, measure_from: float, end: float) -> None:
+        rng = random.Random(seed * 1000 + n)
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            while time.monotonic() < end:
+                op = rng.choices(operations, weights)[0]
+                method, path, kwargs = op.request(rng)
+                correlation = f"scale-{uuid.uuid4()}"
+                kwargs = {**kwargs, "headers": {**kwargs.get("headers", {}), "X-Correlation-ID": correlation}}
+                started = time.monotonic()
+                reason = None
                 try:
-                    samples.append(lag_and_heads(settings.postgres_conninfo(), schema)[0])
-                except Exception:  # a sample lost is no result
-                    pass
-                time.sleep(0.05)
+                    answer = await http.request(method, path, **kwargs)
+                    body = answer.json() if answer.status_code == 200 else None
+                    reason = op.check(body) if body is not None else f"HTTP {answer.status_code}"
+                except (httpx.HTTPError, ValueError) as error:
+                    body, reason = None, type(error).__name__
+                finished = time.monotonic()
+                if reason is not None:
+                    key = f"{op.name}: {reason}"[:120]
+                    state["failed"][key] = state["failed"].get(key, 0) + 1
+                    state["unanswered_mutations"] += op.name in MUTATIONS
+                    continue
+                if op.name in MUTATIONS:
+                    order = body["data"]["placeOrder"]["order"]["id"] if op.name == "place_order" else None
+                    state["acknowledged"].append((op.name, correlation, order and global_pk(order)))
+                if started >= measure_from and finished <= end:
+                    state["measured"][op.name] += 1
+                    state["latencies"].append(finished - started)
 
-        results: list[Any] = [None] * count
-        per_process = max(1, args.clients // count)
+    async def main() -> None:
+        now = time.monotonic()
+        measure_from = now + args.warmup
+        end = measure_from + args.duration
+        await asyncio.gather(*(client(n, measure_from, end) for n in range(args.clients)))
 
-        def load(index: int) -> None:
-            results[index] = run_load(
-                f"http://127.0.0.1:{ports[index]}",
-                mutation_mix(fx),
-                clients=per_process,
-                duration=args.duration,
-                warmup=args.warmup,
-                seed=7 + index,
-                server_pid=servers[index].pid,
-            )
+    asyncio.run(main())
+    return state
 
-        sampler = threading.Thread(target=sample_lag, daemon=True)
-        sampler.start()
-        threads = [threading.Thread(target=load, args=(i,)) for i in range(count)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
-        done.set()
-        sampler.join(5)
-        dicts = [r.as_dict() for r in results]
-        requests = sum(d["overall"]["requests"] for d in dicts)
-        failures = sum(d["overall"]["failures"] for d in dicts)
-        p99s = [d["overall"].get("p99_ms") for d in dicts if d["overall"].get("p99_ms") is not None]
-        ordered = sorted(samples)
-        return {
-            "projections": args.projections,
-            "api_processes": count,
-            "clients": per_process * count,
-            "mutations_per_s": round(requests / args.duration, 1),
-            "failures": failures,
-            "failure_reasons": [
-                d["overall"].get("failure_reasons") for d in dicts if d["overall"].get("failure_reasons")
-            ],
-            "p50_ms_per_process": [d["overall"].get("p50_ms") for d in dicts],
-            "p99_ms_worst_process": max(p99s) if p99s else None,
-            "server_cpu_s_per_process": [d.get("server_cpu_s") for d in dicts],
-            "projection_lag_events": {
-                "samples": len(ordered),
-                "median": ordered[len(ordered) // 2] if ordered else None,
-                "p95": ordered[int(0.95 * (len(ordered) - 1))] if ordered else None,
-                "max": ordered[-1] if ordered else None,
-            },
-        }
+
+def run_count(
+    settings: Settings,
+    direct: Settings,
+    fx: Fixtures,
+    count: int,
+    workers: list[subprocess.Popen],
+    sampler: ConnectionSampler,
+    bouncer: PgBouncer | None,
+    args: argparse.Namespace,
+    work: Path,
+) -> dict[str, Any]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    sampler.take_peak()
+    server = spawn(
+        settings,
+        ["serve", "--no-projections", "--workers", str(count), "--port", str(port), "--graceful-timeout", "5"],
+        work / f"serve-{count}.log",
+    )
+    try:
+        start_s = wait_started(url, server, count)
+        idle = sampler.now()
+        roots = [server.pid] + [w.pid for w in workers]
+        cpu_before = tree_cpu(roots)
+        own_before = resource.getrusage(resource.RUSAGE_SELF)
+        state = drive(url, fx, args, seed=count)
+        own_after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_after = tree_cpu(roots)
+        pool = bouncer.pool(args.database) if bouncer else None
+        peak = sampler.take_peak()
+        load_average = os.getloadavg()
     finally:
-        for server in servers:
-            stop(server)
-        if worker is not None:
+        stop(server)
+    # Every acknowledged command must be in the log (and its order in the read model) once caught up.
+    conninfo = direct.postgres_conninfo()
+    deadline = time.monotonic() + 120
+    while (lag := lag_and_heads(conninfo, "public")[0]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    acknowledged = state["acknowledged"]
+    correlations = [c for _, c, _ in acknowledged]
+    orders = [o for _, _, o in acknowledged if o]
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        logged = {
+            row[0]
+            for row in connection.execute(
+                "SELECT DISTINCT correlation_id FROM event_log WHERE correlation_id = ANY(%s)", (correlations,)
+            )
+        }
+        placed = {
+            str(row[0])
+            for row in connection.execute("SELECT id FROM orders WHERE id = ANY(%s::uuid[])", (orders,))
+        }
+    lost = [(op, c) for op, c, _ in acknowledged if c not in logged] + [("place_order", o) for o in orders if o not in placed]
+    served = [pid for pid in cpu_after if pid not in {w.pid for w in workers}]
+    server_cpu = sum(cpu_after[p] - cpu_before.get(p, 0.0) for p in served)
+    worker_cpu = sum(cpu_after.get(w.pid, 0.0) - cpu_before.get(w.pid, 0.0) for w in workers)
+    measured = sum(state["measured"].values())
+    latencies = sorted(state["latencies"])
+    mutations = sum(n for name, n in state["measured"].items() if name in MUTATIONS)
+    result = {
+        "api_processes": count,
+        "start_s": round(start_s, 1),
+        "requests_per_s": round(measured / args.duration, 1),
+        "mutations_per_s": round(mutations / args.duration, 1),
+        "queries_per_s": round((measured - mutations) / args.duration, 1),
+        "by_operation": state["measured"],
+        "p50_ms": round(1000 * percentile(latencies, 0.5), 1) if latencies else None,
+        "p99_ms": round(1000 * percentile(latencies, 0.99), 1) if latencies else None,
+        "failed_requests": sum(state["failed"].values()),
+        "failure_reasons": state["failed"],
+        "acknowledged_commands": len(acknowledged),
+        "lost_acknowledged_commands": len(lost),
+        "lost_examples": lost[:5],
+        "lag_after_load": lag,
+        "connections_idle_after_start": idle,
+        "connections_peak": peak,
+        "server_cpu_s": round(server_cpu, 2),
+        "projection_workers_cpu_s": round(worker_cpu, 2),
+        "loadgen_cpu_s": round(
+            own_after.ru_utime + own_after.ru_stime - own_before.ru_utime - own_before.ru_stime, 2
+        ),
+        "load_average": [round(x, 2) for x in load_average],
+    }
+    if pool is not None:
+        result["pgbouncer_pool_at_end_of_load"] = {
+            k: pool.get(k) for k in ("cl_active", "cl_waiting", "sv_active", "sv_idle", "sv_used", "maxwait")
+        }
+    return result
+
+
+def bare_rate(settings: Settings, commands: int) -> dict[str, Any]:
+    """bench/event_store.py's baseline: a bare eventsourcing application over the same path."""
+    from event_store import Baseline, Counter, timed
+
+    env = settings.event_store_env()
+    baseline = Baseline(env={k: v for k, v in env.items() if k.startswith("POSTGRES_") or k == "PERSISTENCE_MODULE"})
+    try:
+        counters = [Counter(name=f"c{i}") for i in range(200)]
+        baseline.save(*counters)
+
+        def increment(i: int) -> None:
+            counter = baseline.repository.get(counters[i % 200].id)
+            counter.increment(by=1)
+            baseline.save(counter)
+
+        return timed(increment, commands)
+    finally:
+        baseline.close()
+
+
+def run_mode(mode: str, fx_args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    args = fx_args
+    admin = make_url(POSTGRES_URL)
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{args.database}"')
+        max_connections = int(connection.execute("SHOW max_connections").fetchone()[0])
+    direct_url = admin.set(database=args.database).render_as_string(hide_password=False)
+    direct = Settings(direct_url, os.urandom(32), work / mode)
+    bouncer = PgBouncer(POSTGRES_URL, args.pgbouncer_pool, work / mode) if mode == "pgbouncer" else None
+    settings = (
+        replace(direct, database_url=make_url(bouncer.url).set(database=args.database).render_as_string(False),
+                pgbouncer=True)
+        if bouncer
+        else direct
+    )
+    sampler = ConnectionSampler(direct.postgres_conninfo(), args.database)
+    workers: list[subprocess.Popen] = []
+    result: dict[str, Any] = {"mode": mode, "max_connections": max_connections}
+    try:
+        fx = prepare(settings, args.products, args.customers)
+        result["bare_eventsourcing"] = bare_rate(settings, args.baseline_commands)
+        print(f"[{mode}] bare eventsourcing: {result['bare_eventsourcing']['commands_per_s']} commands/s", file=sys.stderr)
+        workers = [
+            spawn(settings, ["projections", "run", "--interval", "0.05"], work / f"{mode}-projections-{n}.log")
+            for n in range(args.projection_workers)
+        ]
+        result["runs"] = []
+        for count in args.process_counts:
+            run = run_count(settings, direct, fx, count, workers, sampler, bouncer, args, work / mode)
+            result["runs"].append(run)
+            print(f"[{mode}] {json.dumps(run)}", file=sys.stderr)
+        for worker in workers:
             stop(worker)
+        with bootstrap(direct) as storewise:  # through PgBouncer too: the scratch schema needs a search_path
+            from infrastructure.audit import verify_read_models
+
+            started = time.perf_counter()
+            report = verify_read_models(storewise)
+        behind = {name: head - position for name, (position, head) in report.positions.items() if head > position}
+        result["read_models_equal_rebuild"] = report.equal and not behind
+        result["rebuild_check"] = {
+            "tables": len(report.tables),
+            "differing": [check.table for check in report.tables if not check.equal],
+            "projections_behind": behind,
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        result["server_connections_in_use_at_end"] = sampler.server_total()
+    finally:
+        for worker in workers:
+            stop(worker)
+        sampler.close()
+        if bouncer is not None:
+            bouncer.close()
+        if not args.keep_database:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    return result
+
+
+# --- take-over (optional) -----------------------------------------------------------------------------
 
 
 def holder(conninfo: str, names: list[str]) -> str | None:
@@ -281,57 +618,107 @@ def takeover(settings: Settings, backlog: int, work: Path, standby: bool) -> dic
             stop(b)
 
 
+def run_takeover(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+    schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
+    settings = Settings(f"{POSTGRES_URL}?schema={schema}", os.urandom(32), work / "takeover")
+    try:
+        prepare(settings, 1, 1)
+        return [takeover(settings, args.backlog, work, standby) for standby in (True, False)]
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# --- report -------------------------------------------------------------------------------------------
+
+
+def checks_of(mode: dict[str, Any]) -> dict[str, bool]:
+    runs = mode["runs"]
+    return {
+        "0 failed requests": all(r["failed_requests"] == 0 for r in runs),
+        "0 lost acknowledged commands": all(r["lost_acknowledged_commands"] == 0 for r in runs),
+        "read models equal a rebuild": bool(mode.get("read_models_equal_rebuild")),
+        f"peak connections < {CONNECTION_TARGET}": all(r["connections_peak"] < CONNECTION_TARGET for r in runs),
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        "| mode | API processes | req/s (mutations + queries) | p50 / p99 ms | failed | acknowledged / lost | "
+        "connections idle / peak | server CPU s | bare eventsourcing commands/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for mode in results["modes"]:
+        bare = mode["bare_eventsourcing"]["commands_per_s"]
+        for r in mode["runs"]:
+            lines.append(
+                f"| {mode['mode']} | {r['api_processes']} | {r['requests_per_s']} ({r['mutations_per_s']} + "
+                f"{r['queries_per_s']}) | {r['p50_ms']} / {r['p99_ms']} | {r['failed_requests']} | "
+                f"{r['acknowledged_commands']} / {r['lost_acknowledged_commands']} | "
+                f"{r['connections_idle_after_start']} / {r['connections_peak']} | {r['server_cpu_s']} | {bare} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--processes", default="1,2,4")
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--duration", type=float, default=15.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--products", type=int, default=50)
-    parser.add_argument("--customers", type=int, default=50)
-    parser.add_argument("--backlog", type=int, default=1000)
-    parser.add_argument(
-        "--projections",
-        choices=("worker", "in-process"),
-        default="worker",
-        help="one `projections run` worker beside `serve --no-projections` processes (default), or each server its own",
-    )
-    parser.add_argument("--skip-takeover", action="store_true")
-    parser.add_argument("--out", default=str(BENCH / "results" / "operations.json"))
+    parser.add_argument("--processes", default="1,2,4,8", help="API worker counts (serve --workers N)")
+    parser.add_argument("--modes", default="direct,pgbouncer", help="direct, pgbouncer or both")
+    parser.add_argument("--projection-workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=16, help="closed-loop clients (all process counts)")
+    parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per process count")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
+    parser.add_argument("--mutations", type=float, default=0.5, help="share of the requests that are mutations")
+    parser.add_argument("--products", type=int, default=30)
+    parser.add_argument("--customers", type=int, default=30)
+    parser.add_argument("--baseline-commands", type=int, default=300, help="commands of the bare eventsourcing rate")
+    parser.add_argument("--pgbouncer-pool", type=int, default=20, help="PgBouncer's default_pool_size")
+    parser.add_argument("--database", default="storewise_scale", help="dropped and created afresh per mode")
+    parser.add_argument("--keep-database", action="store_true", help="leave the last mode's database")
+    parser.add_argument("--takeover", action="store_true", help="also time a projection worker's take-over")
+    parser.add_argument("--backlog", type=int, default=600, help="--takeover: stock receipts to project")
+    parser.add_argument("--out", default=str(BENCH / "results" / "scale.json"))
     args = parser.parse_args()
+    args.process_counts = [int(n) for n in args.processes.split(",") if n.strip()]
     try:
         psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
     except Exception as error:
         raise SystemExit(f"bench/scale.py needs PostgreSQL at {POSTGRES_URL}: {error}") from None
-    schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
     work = Path(tempfile.mkdtemp(prefix="storewise-scale-"))
-    settings = Settings(f"{POSTGRES_URL}?schema={schema}", os.urandom(32), work)
     results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
         "machine": {
             "cpus": os.cpu_count(),
+            "host": platform.node(),
             "python": platform.python_version(),
-            "load_average_at_start": os.getloadavg(),
-            "note": "servers, projection worker, PostgreSQL and the load generator share these cores",
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            "note": "API workers, projection workers, PostgreSQL, PgBouncer and the load generator share these cores",
         },
-        "settings": vars(args),
-        "runs": [],
+        "settings": {k: v for k, v in vars(args).items() if k != "process_counts"},
+        "connection_budget": "defaults: STOREWISE_DB_CONNECTIONS=32 per serve, projections run 3",
+        "modes": [],
     }
-    try:
-        fx = prepare(settings, args.products, args.customers)
-        for count in [int(n) for n in args.processes.split(",") if n.strip()]:
-            run = run_processes(settings, fx, count, args, work)
-            results["runs"].append(run)
-            print(json.dumps(run), file=sys.stderr)
-        if not args.skip_takeover:
-            results["takeover"] = [takeover(settings, args.backlog, work, standby) for standby in (True, False)]
-        results["machine"]["load_average_at_end"] = os.getloadavg()
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        if mode not in ("direct", "pgbouncer"):
+            raise SystemExit(f"--modes: direct or pgbouncer, not {mode!r}")
+        (work / mode).mkdir()
+        outcome = run_mode(mode, args, work)
+        outcome["checks"] = checks_of(outcome)
+        results["modes"].append(outcome)
+    if args.takeover:
+        results["takeover"] = run_takeover(args, work)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["all_checks_pass"] = all(all(m["checks"].values()) for m in results["modes"])
     out = Path(args.out)
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+    print()
+    print(table(results))
+    for mode in results["modes"]:
+        print(f"{mode['mode']}: " + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in mode["checks"].items()))
+    print(f"logs: {work}")
+    sys.exit(0 if results["all_checks_pass"] else 1)
 
 
 if __name__ == "__main__":
