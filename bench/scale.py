@@ -54,7 +54,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -333,9 +332,7 @@ def drive(url: str, fx: Fixtures, args: argparse.Namespace, seed: int) -> dict[s
     queries, mutations = query_mix(fx, "graphql"), mutation_mix(fx)
     operations = queries + mutations
     share = {op.name: (args.mutations if op.name in MUTATIONS else 1 - args.mutations) for op in operations}
-    totals = {
-        kind: sum(op.weight for op in operations if (op.name in MUTATIONS) == kind) for kind in (True, False)
-    }
+    totals = {kind: sum(op.weight for op in operations if (op.name in MUTATIONS) == kind) for kind in (True, False)}
     weights = [share[op.name] * op.weight / totals[op.name in MUTATIONS] for op in operations]
     state: dict[str, Any] = {
         "latencies": [],
@@ -433,10 +430,11 @@ def run_count(
             )
         }
         placed = {
-            str(row[0])
-            for row in connection.execute("SELECT id FROM orders WHERE id = ANY(%s::uuid[])", (orders,))
+            str(row[0]) for row in connection.execute("SELECT id FROM orders WHERE id = ANY(%s::uuid[])", (orders,))
         }
-    lost = [(op, c) for op, c, _ in acknowledged if c not in logged] + [("place_order", o) for o in orders if o not in placed]
+    lost = [(op, c) for op, c, _ in acknowledged if c not in logged] + [
+        ("place_order", o) for o in orders if o not in placed
+    ]
     served = [pid for pid in cpu_after if pid not in {w.pid for w in workers}]
     server_cpu = sum(cpu_after[p] - cpu_before.get(p, 0.0) for p in served)
     worker_cpu = sum(cpu_after.get(w.pid, 0.0) - cpu_before.get(w.pid, 0.0) for w in workers)
@@ -462,9 +460,7 @@ def run_count(
         "connections_peak": peak,
         "server_cpu_s": round(server_cpu, 2),
         "projection_workers_cpu_s": round(worker_cpu, 2),
-        "loadgen_cpu_s": round(
-            own_after.ru_utime + own_after.ru_stime - own_before.ru_utime - own_before.ru_stime, 2
-        ),
+        "loadgen_cpu_s": round(own_after.ru_utime + own_after.ru_stime - own_before.ru_utime - own_before.ru_stime, 2),
         "load_average": [round(x, 2) for x in load_average],
     }
     if pool is not None:
@@ -505,8 +501,11 @@ def run_mode(mode: str, fx_args: argparse.Namespace, work: Path) -> dict[str, An
     direct = Settings(direct_url, os.urandom(32), work / mode)
     bouncer = PgBouncer(POSTGRES_URL, args.pgbouncer_pool, work / mode) if mode == "pgbouncer" else None
     settings = (
-        replace(direct, database_url=make_url(bouncer.url).set(database=args.database).render_as_string(False),
-                pgbouncer=True)
+        replace(
+            direct,
+            database_url=make_url(bouncer.url).set(database=args.database).render_as_string(hide_password=False),
+            pgbouncer=True,
+        )
         if bouncer
         else direct
     )
@@ -516,7 +515,9 @@ def run_mode(mode: str, fx_args: argparse.Namespace, work: Path) -> dict[str, An
     try:
         fx = prepare(settings, args.products, args.customers)
         result["bare_eventsourcing"] = bare_rate(settings, args.baseline_commands)
-        print(f"[{mode}] bare eventsourcing: {result['bare_eventsourcing']['commands_per_s']} commands/s", file=sys.stderr)
+        print(
+            f"[{mode}] bare eventsourcing: {result['bare_eventsourcing']['commands_per_s']} commands/s", file=sys.stderr
+        )
         workers = [
             spawn(settings, ["projections", "run", "--interval", "0.05"], work / f"{mode}-projections-{n}.log")
             for n in range(args.projection_workers)
@@ -716,7 +717,9 @@ def main() -> None:
     print()
     print(table(results))
     for mode in results["modes"]:
-        print(f"{mode['mode']}: " + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in mode["checks"].items()))
+        print(
+            f"{mode['mode']}: " + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in mode["checks"].items())
+        )
     print(f"logs: {work}")
     sys.exit(0 if results["all_checks_pass"] else 1)
 
