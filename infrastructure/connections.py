@@ -9,7 +9,9 @@
 Each pool keeps ``STOREWISE_DB_POOL_IDLE`` connections while idle and opens up to
 ``STOREWISE_DB_POOL_MAX`` under load (closing the others after 5 s unused), so an idle
 ``storewise serve`` holds about 2 and at most ``2 × STOREWISE_DB_POOL_MAX``; a ``projections run``
-worker only uses the write pool.
+worker only uses the write pool. Unset, that maximum comes from the connection budget
+(``Settings.serve_pool_max``: ``STOREWISE_DB_CONNECTIONS`` shared by ``serve --workers N``; 3 for a
+``projections run`` worker), so ``serve --workers 8`` plus two workers open at most 38.
 
 Under PgBouncer in transaction mode (``STOREWISE_DB_PGBOUNCER=on``) nothing relies on session state:
 no statement is prepared (``prepare_threshold=None``: psycopg then ignores the library's
