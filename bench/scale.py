@@ -558,41 +558,64 @@ def run_mode(mode: str, fx_args: argparse.Namespace, work: Path) -> dict[str, An
 # --- take-over (optional) -----------------------------------------------------------------------------
 
 
-def holder(conninfo: str, names: list[str]) -> str | None:
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        row = connection.execute(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = ANY(%s) LIMIT 1",
-            (names,),
-        ).fetchone()
-    return row[0] if row else None
+def holds_batch(connection: psycopg.Connection, name: str) -> bool:
+    """Whether a connection named ``name`` holds an advisory lock (a projection batch under way)."""
+    return bool(
+        connection.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = %s",
+            (name,),
+        ).fetchone()[0]
+    )
 
 
 def takeover(settings: Settings, backlog: int, work: Path, standby: bool) -> dict[str, Any]:
-    """Kill -9 the worker holding a batch; time until another commits the next batch and until caught up."""
-    with bootstrap(settings) as storewise:
-        storewise.inventory.receive_stock("BACKLOG", "main", 1)
-        for _ in range(backlog):  # fast: one stock item, the aggregate cached
-            storewise.inventory.receive_stock("BACKLOG", "main", 1)
+    """Kill -9 the worker holding a batch; time until another commits the next batch and until caught up.
+
+    Batches take milliseconds, so the workers are paused (SIGSTOP, while idle) as the backlog is written;
+    worker A is resumed and paused again as soon as it is seen holding a batch; the standby B is resumed
+    (waiting on A's lock, as a standby behind a busy worker does) and A is killed."""
     conninfo, schema = settings.postgres_conninfo(), settings.postgres_schema
     tag = uuid.uuid4().hex[:6]
     name_a, name_b = f"bench-a-{tag}", f"bench-b-{tag}"
     worker_args = ["projections", "run", "inventory", "--batch-size", "20", "--interval", "0.05"]
     a = spawn(settings, worker_args, work / f"{name_a}.log", PGAPPNAME=name_a)
     b = spawn(settings, worker_args, work / f"{name_b}.log", PGAPPNAME=name_b) if standby else None
+    named = [(a, name_a)] + ([(b, name_b)] if b is not None else [])
     try:
         deadline = time.monotonic() + 180
-        while b is not None and "projection worker running" not in (work / f"{name_b}.log").read_text():
-            if time.monotonic() > deadline:  # the standby must be up before A dies, or it is no standby
-                raise RuntimeError("worker B did not start")
-            time.sleep(0.05)
-        while holder(conninfo, [name_a]) is None:
-            if time.monotonic() > deadline:
-                raise RuntimeError("worker A never held a batch")
-            time.sleep(0.005)
+        with psycopg.connect(conninfo, autocommit=True) as watch:
+            for process, name in named:
+                while "projection worker running" not in (work / f"{name}.log").read_text():
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"worker {name} did not start")
+                    time.sleep(0.05)
+                while True:  # paused while holding nothing
+                    process.send_signal(signal.SIGSTOP)
+                    if not holds_batch(watch, name):
+                        break
+                    process.send_signal(signal.SIGCONT)
+                    time.sleep(0.01)
+            with bootstrap(settings) as storewise:
+                for _ in range(backlog):  # fast: one stock item, the aggregate cached
+                    storewise.inventory.receive_stock("BACKLOG", "main", 1)
+            a.send_signal(signal.SIGCONT)
+            while True:  # A seen holding a batch, and still holding it once paused
+                if time.monotonic() > deadline:
+                    raise RuntimeError("worker A never held a batch (a larger --backlog?)")
+                if holds_batch(watch, name_a):
+                    a.send_signal(signal.SIGSTOP)
+                    if holds_batch(watch, name_a):
+                        break
+                    a.send_signal(signal.SIGCONT)
+                time.sleep(0.002)
+        if b is not None:
+            b.send_signal(signal.SIGCONT)
+            time.sleep(1.0)  # B polling, waiting on A's lock
+        _, positions, heads = lag_and_heads(conninfo, schema)
+        at_kill, head_at_kill = positions.get("inventory", 0), heads["Inventory"]
         a.kill()
         killed = time.monotonic()
-        at_kill = lag_and_heads(conninfo, schema)[1].get("inventory", 0)
         if b is None:
             b = spawn(settings, worker_args, work / f"{name_b}.log", PGAPPNAME=name_b)
         first = None
@@ -610,12 +633,15 @@ def takeover(settings: Settings, backlog: int, work: Path, standby: bool) -> dic
         return {
             "standby_running": standby,
             "position_at_kill": at_kill,
+            "head_at_kill": head_at_kill,
             "kill_to_next_batch_s": round(first, 3),
             "kill_to_caught_up_s": round(caught_up, 3),
         }
     finally:
         a.kill()
+        a.wait()
         if b is not None:
+            b.send_signal(signal.SIGCONT)
             stop(b)
 
 
