@@ -569,6 +569,14 @@ def holds_batch(connection: psycopg.Connection, name: str) -> bool:
     )
 
 
+def inventory_head(conninfo: str, schema: str) -> int:
+    """The last position of the Inventory log (a projection's row exists only once it committed a batch)."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        return connection.execute(
+            f'SELECT coalesce(max(notification_id), 0) FROM "{schema}".inventory_events'
+        ).fetchone()[0]
+
+
 def takeover(settings: Settings, backlog: int, work: Path, standby: bool) -> dict[str, Any]:
     """Kill -9 the worker holding a batch; time until another commits the next batch and until caught up.
 
@@ -612,19 +620,18 @@ def takeover(settings: Settings, backlog: int, work: Path, standby: bool) -> dic
         if b is not None:
             b.send_signal(signal.SIGCONT)
             time.sleep(1.0)  # B polling, waiting on A's lock
-        _, positions, heads = lag_and_heads(conninfo, schema)
-        at_kill, head_at_kill = positions.get("inventory", 0), heads["Inventory"]
+        at_kill, head_at_kill = lag_and_heads(conninfo, schema)[1].get("inventory", 0), inventory_head(conninfo, schema)
         a.kill()
         killed = time.monotonic()
         if b is None:
             b = spawn(settings, worker_args, work / f"{name_b}.log", PGAPPNAME=name_b)
         first = None
         while True:
-            _, positions, heads = lag_and_heads(conninfo, schema)
+            positions = lag_and_heads(conninfo, schema)[1]
             now = time.monotonic()
             if first is None and positions.get("inventory", 0) > at_kill:
                 first = now - killed
-            if first is not None and positions.get("inventory", 0) >= heads["Inventory"]:
+            if first is not None and positions.get("inventory", 0) >= head_at_kill:
                 caught_up = now - killed
                 break
             if now - killed > 180:
