@@ -3,13 +3,15 @@ planner's scale. Prints numbers and writes bench/results/inventory.json (+ fan c
 
 Split (carved here; the held-back last ten weeks of the data set are not used): the file
 ``../shared/data/online-retail/online_retail_2010-12-01_2011-09-30.csv.gz`` up to 2011-08-05
-is the history, 2011-08-06 .. 2011-09-30 (8 weeks) the actuals.
+is the history, 2011-08-06 .. 2011-09-30 (8 weeks) the actuals. ``--carve early`` is a second,
+earlier carve to validate choices on: history to 2011-06-10, actuals 2011-06-11 .. 2011-08-05
+(writes bench/results/inventory_early.json).
 
 Scale: a plan for 5,000 SKUs x 2 warehouses with a budget (half the unconstrained spend),
 a binding capacity at one warehouse and suppliers' minimum order values, on demand samples
 drawn from the real SKUs' forecasts (SKUs recycled to reach 5,000), timed build + solve.
 
-    .venv/bin/python bench/inventory.py [--skus 500] [--lead-time 7] [--scale-only]
+    .venv/bin/python bench/inventory.py [--skus 500] [--lead-time 7] [--scale-only] [--carve early]
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ sys.path.insert(0, str(ROOT))
 
 DATA = ROOT.parent / "shared" / "data" / "online-retail" / "online_retail_2010-12-01_2011-09-30.csv.gz"
 SPLIT_DAY = "2011-08-06"
+#: name -> (first day of the actuals, first day after them; None: to the end of the file)
+CARVES = {"main": (SPLIT_DAY, None), "early": ("2011-06-11", "2011-08-06")}
 RESULTS = ROOT / "bench" / "results"
 
 
-def carve(work: Path) -> tuple[Path, Path]:
+def carve(work: Path, split: str = SPLIT_DAY, end: str | None = None) -> tuple[Path, Path]:
     """Write the history and actuals files (gzipped CSV, the same columns) under ``work``."""
     history, actuals = work / "online_retail_history.csv.gz", work / "online_retail_actuals.csv.gz"
     if history.exists() and actuals.exists():
@@ -48,7 +52,9 @@ def carve(work: Path) -> tuple[Path, Path]:
         before.writerow(header)
         after.writerow(header)
         for row in rows:
-            (after if row[4][:10] >= SPLIT_DAY else before).writerow(row)  # InvoiceDate, ISO text
+            day = row[4][:10]  # InvoiceDate, ISO text
+            if end is None or day < end:
+                (after if day >= split else before).writerow(row)
     return history, actuals
 
 
@@ -125,18 +131,20 @@ def main() -> int:
     parser.add_argument("--lead-time", type=int, default=7)
     parser.add_argument("--scale-only", action="store_true")
     parser.add_argument("--solver", default="scip")
+    parser.add_argument("--carve", choices=sorted(CARVES), default="main", help="main, or an earlier one (no scale)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    existing = RESULTS / "inventory.json"
+    split, end = CARVES[args.carve]
+    name = "inventory" if args.carve == "main" else f"inventory_{args.carve}"
+    existing = RESULTS / f"{name}.json"
     report: dict = json.loads(existing.read_text()) if args.scale_only and existing.exists() else {}
-    report |= {"data": str(DATA.name), "split": {"actuals_from": SPLIT_DAY}}
+    report |= {"data": str(DATA.name), "split": {"actuals_from": split, "actuals_before": end}}
     if not args.scale_only:
         from infrastructure.forecasting.evaluation import Settings, evaluate
 
-        history, actuals = carve(ROOT / "var" / "bench")
-        evaluation = evaluate(
-            history, actuals, RESULTS / "inventory", Settings(lead_time=args.lead_time, skus=args.skus)
-        )
+        work = ROOT / "var" / "bench" if args.carve == "main" else ROOT / "var" / "bench" / args.carve
+        history, actuals = carve(work, split, end)
+        evaluation = evaluate(history, actuals, RESULTS / name, Settings(lead_time=args.lead_time, skus=args.skus))
         report["forecasts"] = evaluation["accuracy"]["aggregate"] | {
             "skus_scored": evaluation["accuracy"]["skus_scored"],
             "mase_per_method": evaluation["accuracy"]["mase_per_method"],
@@ -145,9 +153,10 @@ def main() -> int:
         report["policy"] = evaluation["policy"]
         report["seconds"] = evaluation["seconds"]
         print(json.dumps({"forecasts": report["forecasts"], "policy": report["policy"]}, indent=2))
-    report["scale"] = scale(solver=args.solver)
-    print(json.dumps({"scale": report["scale"]}, indent=2))
-    (RESULTS / "inventory.json").write_text(json.dumps(report, indent=2))
+    if args.carve == "main":
+        report["scale"] = scale(solver=args.solver)
+        print(json.dumps({"scale": report["scale"]}, indent=2))
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2))
     return 0
 
 

@@ -19,8 +19,9 @@ unannounced; fitted together with the rest, every moving average chases them):
   shop-wide rate) and spike sizes (the series' own spikes, or the shop's relative to the
   threshold when it has few), scaled to today's threshold.
 
-The expected demand is the base forecast plus rate x mean spike size; the median is (nearly)
-the base forecast's, and the upper quantiles carry the spikes. Base uncertainty is the
+The expected demand is the base forecast plus rate x mean spike size; the daily median is (nearly)
+the base forecast's, and the upper quantiles carry the spikes. The point forecast is the median of
+the whole horizon's demand, spread over its days like the expected demand. Base uncertainty is the
 *empirical residual distribution* of the chosen method in the backtest windows (against
 the capped actuals); daily quantiles are those of samples of base (forecast + a residual,
 never below zero) plus spike; the demand over a period of several days is sampled by a
@@ -259,6 +260,18 @@ class SeriesForecast:
             return self.base
         return self.base + self.spikes.expected(self.start, len(self.base))
 
+    def point(self, n: int = DAILY_SAMPLES, seed: int = 0) -> np.ndarray:
+        """The point forecast: the median of the demand over the whole horizon, spread over the days
+        like the expected demand. A spike enters it only when one is more likely than not within the
+        horizon: it does not chase rare wholesale orders (the upper quantiles carry them), and a series
+        sells more than it over the horizon about as often as less, whether or not a spike comes (the
+        expected demand overshoots every series whose rare spike does not come)."""
+        mean = self.mean
+        total = float(mean.sum())
+        if total <= 0:
+            return mean
+        return mean * float(np.median(self.period_samples(len(mean), n=n, seed=seed))) / total
+
     @property
     def residuals(self) -> np.ndarray:
         values = self.residual_weeks.ravel()
@@ -279,6 +292,24 @@ class SeriesForecast:
         if self.residuals.size == 0 and self.spikes is None:
             return np.tile(self.mean, (len(levels), 1))
         return np.quantile(self.daily_samples(), levels, axis=0)
+
+    def path_samples(self, days: int, n: int = 400, seed: int = 0) -> np.ndarray:
+        """Samples of each day's demand over ``days`` days, shape (n, days), as paths: whole weeks of
+        base residuals (block bootstrap) plus the spikes drawn for each day; beyond the horizon the
+        last week's base forecast again."""
+        rng = np.random.default_rng(seed)
+        base = self.base
+        if days > len(base) >= SEASON:
+            base = np.concatenate([base, np.resize(base[-SEASON:], days - len(base))])
+        out = np.repeat(base[None, :days], n, axis=0)
+        if self.residual_weeks.size and days:
+            blocks = -(-days // SEASON)
+            picked = self.residual_weeks[rng.integers(0, len(self.residual_weeks), size=(n, blocks))]
+            out = out + np.nan_to_num(picked.reshape(n, -1)[:, :days], nan=0.0)
+        out = np.maximum(out, 0.0)
+        if self.spikes is None:
+            return out
+        return out + self.spikes.sample(self.start, days, n, rng)
 
     def period_samples(self, days: int, n: int = 400, seed: int = 0) -> np.ndarray:
         """Samples of the total demand over the first ``days`` days (block bootstrap of residual

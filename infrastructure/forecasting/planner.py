@@ -59,6 +59,9 @@ class PlanItem:
     #: critical fractile of ``demand`` plus the expected demand of the further reviews, or nothing is
     #: ordered (an (s, S) policy; whether to order is weighed on ``demand``).
     cycle_demand: np.ndarray | None = None
+    #: The order-up-to level chosen by simulating the coming reviews (``simulated_order_up_to``) and the
+    #: expected cost over them of ordering up to it now and of ordering nothing now: the line's two options.
+    simulated: tuple[int, float, float] | None = None
 
     @property
     def key(self) -> str:
@@ -229,6 +232,12 @@ def candidates(item: PlanItem) -> tuple[np.ndarray, np.ndarray]:
         quantities = reach[:2] if reach.size else quantities[-1:]
         cost = _cost(ordered, cumulative, item.position + quantities, item.holding_cost, 0.0)
         return quantities, cost + item.ordering_cost * (quantities > 0)
+    if item.simulated is not None:
+        level, with_order, without = item.simulated
+        packs_needed = max(math.ceil((level - item.position) / pack), minimum)
+        if level <= item.position:
+            return np.zeros(1), np.array([without])
+        return np.array([0.0, float(packs_needed * pack)]), np.array([without, with_order])
     if item.cycle_demand is not None and item.cycle_demand.size:
         # Safety for the protection period, plus the expected demand of the further reviews.
         extra = float(item.cycle_demand.mean()) - float(cumulative[-1] / len(ordered))
@@ -407,3 +416,56 @@ def abc_classes(revenue: dict[str, float], a: float = 0.8, b: float = 0.95) -> d
         classes[sku] = "A" if before < a - 1e-9 else ("B" if before < b - 1e-9 else "C")
         before += max(value, 0.0) / total
     return classes
+
+
+#: The order-up-to levels a simulation tries: these quantiles of the protection period's demand.
+SIMULATED_LEVELS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.993, 0.996, 0.998, 1.0)
+
+
+def simulated_order_up_to(
+    paths: np.ndarray,
+    on_hand: np.ndarray,
+    arrivals: dict[int, np.ndarray],
+    *,
+    lead_time: int,
+    review: int,
+    holding_per_day: np.ndarray,
+    shortage: np.ndarray,
+    ordering_cost: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each line's order-up-to level by sample-average approximation: the demand paths (lines x
+    samples x days, several reviews long) are played against each candidate level, ordering up to
+    it at every review, with lost sales, the lead time, the orders already on their way
+    (``arrivals``: day offset -> units per line) and the costs per unit and day held, per unit lost
+    and per order; the level with the lowest mean cost wins. Unlike the one-period newsvendor this
+    sees that stock left over serves the next spike and that a second spike within a lead time is
+    lost. Candidates: quantiles of the protection period's demand (``SIMULATED_LEVELS``).
+    Returns the levels and the mean costs of ordering up to them now and of ordering nothing now."""
+    lines, n, days = paths.shape
+    protection = paths[:, :, : lead_time + review].sum(axis=2)
+    levels = np.ceil(np.quantile(protection, SIMULATED_LEVELS, axis=1).T)  # lines x candidates
+    h = np.asarray(holding_per_day, dtype=float)[:, None, None]
+    b = np.asarray(shortage, dtype=float)[:, None, None]
+
+    def play(target: np.ndarray, skip_first: bool) -> np.ndarray:
+        stock = np.broadcast_to(np.asarray(on_hand, dtype=float)[:, None, None], (lines, target.shape[1], n)).copy()
+        pending = {t: np.asarray(q, dtype=float)[:, None, None] for t, q in arrivals.items()}
+        cost = np.zeros_like(stock)
+        for t in range(days):
+            if t % review == 0 and not (skip_first and t == 0):
+                position = stock + sum(pending.values(), np.zeros(1))
+                order = np.maximum(target - position, 0.0)
+                cost += ordering_cost * (order > 0)
+                pending[t + lead_time] = pending.get(t + lead_time, 0.0) + order
+            stock = stock + pending.pop(t, 0.0)
+            served = np.minimum(paths[:, None, :, t], stock)
+            cost += b * (paths[:, None, :, t] - served)
+            stock = stock - served
+            cost += h * stock
+        return cost.mean(axis=2)
+
+    costs = play(levels[:, :, None], skip_first=False)
+    best = costs.argmin(axis=1)
+    chosen = levels[np.arange(lines), best]
+    without = play(chosen[:, None, None], skip_first=True)[:, 0]
+    return chosen, costs[np.arange(lines), best], without

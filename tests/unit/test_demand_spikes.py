@@ -62,6 +62,16 @@ def test_the_median_does_not_chase_spikes_and_the_mean_is_unbiased(compound):
     assert compound.base.mean() == pytest.approx(BASE, rel=0.2)
 
 
+def test_the_point_forecast_is_the_median_of_the_horizon_not_the_mean(compound):
+    point = compound.point(n=4000)
+    assert point.shape == compound.mean.shape and np.all(point >= 0)
+    futures = np.array([_sales(14, seed).sum() for seed in range(100, 600)])
+    assert 0.35 <= np.mean(futures <= point.sum()) <= 0.65  # sold more than it over the horizon as often as less
+    rare = F.SeriesForecast("MUG", "x", compound.start, compound.base, compound.residual_weeks, spikes=compound.spikes)
+    rare.spikes = F.SpikeModel(0.001, compound.spikes.sizes, compound.spikes.weekdays, compound.spikes.typical)
+    assert rare.point(n=4000).sum() == pytest.approx(rare.base.sum(), rel=0.1)  # a rare spike is left out
+
+
 def test_the_upper_quantiles_of_a_period_carry_the_spikes(compound):
     samples = compound.period_samples(14, n=4000)
     p50, p90 = np.quantile(samples, (0.5, 0.9))
