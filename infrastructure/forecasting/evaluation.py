@@ -65,6 +65,7 @@ class Settings:
     #: newsvendor with the EOQ order cycle instead) and how many paths.
     simulated_reviews: int = 6
     paths: int = 400
+    seed: int = 0  # of the planner's demand paths
     charts: int = 3
 
 
@@ -440,7 +441,7 @@ def _simulated_levels(
 ) -> dict[str, tuple[int, float, float]]:
     """The planner's order-up-to levels simulated over the next reviews (``simulated_order_up_to``)."""
     days = s.simulated_reviews * REVIEW
-    paths = np.stack([forecasts[(k, uid)][4].path_samples(days, n=s.paths, seed=100 + k) for uid in skus])
+    paths = np.stack([forecasts[(k, uid)][4].path_samples(days, n=s.paths, seed=100 + k + 1000 * s.seed) for uid in skus])
     arrivals: dict[int, np.ndarray] = {}
     for i, uid in enumerate(skus):
         for day, q in pipeline[uid].items():

@@ -298,8 +298,8 @@ class SeriesForecast:
         base residuals (block bootstrap) plus the spikes drawn for each day; beyond the horizon the
         last week's base forecast again."""
         rng = np.random.default_rng(seed)
-        base = self.base
-        if days > len(base) >= SEASON:
+        base = self.base if self.base.size else np.zeros(1)
+        if days > len(base):
             base = np.concatenate([base, np.resize(base[-SEASON:], days - len(base))])
         out = np.repeat(base[None, :days], n, axis=0)
         if self.residual_weeks.size and days:

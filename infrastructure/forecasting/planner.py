@@ -234,10 +234,14 @@ def candidates(item: PlanItem) -> tuple[np.ndarray, np.ndarray]:
         return quantities, cost + item.ordering_cost * (quantities > 0)
     if item.simulated is not None:
         level, with_order, without = item.simulated
-        packs_needed = max(math.ceil((level - item.position) / pack), minimum)
         if level <= item.position:
             return np.zeros(1), np.array([without])
-        return np.array([0.0, float(packs_needed * pack)]), np.array([without, with_order])
+        full = max(math.ceil((level - item.position) / pack), minimum)
+        # Part of the order (what a budget may allow): the cost between the two simulated ones, linearly
+        # (an upper bound where the cost is convex in the quantity).
+        parts = np.unique(np.maximum(np.ceil(full * np.array(_FRACTIONS)), minimum))
+        quantities = np.concatenate([[0.0], parts[parts < full], [full]]) * pack
+        return quantities, without + (with_order - without) * quantities / (full * pack)
     if item.cycle_demand is not None and item.cycle_demand.size:
         # Safety for the protection period, plus the expected demand of the further reviews.
         extra = float(item.cycle_demand.mean()) - float(cumulative[-1] / len(ordered))

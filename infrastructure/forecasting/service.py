@@ -37,6 +37,10 @@ DEFAULT_LEAD_TIME_DAYS = 7
 QUANTILE_NAMES = {0.1: "p10", 0.25: "p25", 0.5: "p50", 0.75: "p75", 0.9: "p90", 0.95: "p95", 0.99: "p99"}
 
 
+#: Reviews of demand paths a line's order-up-to level is simulated over (``simulated_order_up_to``).
+SIMULATED_REVIEWS = 6
+
+
 class ReplenishmentEngine:
     """Forecasts with statsforecast and plans with OR-Tools from the read models of ``read_side``
     (a projection runner: its engine is read, and it is run to catch up)."""
@@ -85,7 +89,7 @@ class ReplenishmentEngine:
 
         from . import forecast as forecasting
         from .history import history_from_rows, series_id
-        from .planner import PlanConstraints, PlanItem, abc_classes, order_cycle_reviews, plan
+        from .planner import PlanConstraints, PlanItem, abc_classes, plan, simulated_order_up_to
 
         with engine_run("ortools-replenishment"):
             data = self._read(tuple(request.warehouses))
@@ -144,19 +148,29 @@ class ReplenishmentEngine:
                 samples = f.period_samples(protection, n=self.samples) if f is not None else np.zeros(1)
                 ordering_cost = float(request.ordering_cost.amount) if request.ordering_cost else 0.0
                 holding = request.holding_rate * float(terms.unit_cost) * request.review_period_days / 365
-                cycle = None
-                if f is not None:
-                    per_review = float(f.mean[: request.review_period_days].sum())
-                    reviews = order_cycle_reviews(per_review, holding, ordering_cost)
-                    if reviews > 1:
-                        days = protection + (reviews - 1) * request.review_period_days
-                        cycle = f.period_samples(days, n=self.samples)
                 level = stock.get((sku, warehouse))
                 position = (level.available if level is not None else 0) + data["on_order"].get((sku, warehouse), 0)
                 unit_cost = float(terms.unit_cost)
                 price = data["prices"].get(sku)
                 margin = float(price) - unit_cost if price is not None and float(price) > unit_cost else None
                 klass = classes.get(uid, "C")
+                shortage = margin if margin is not None else request.shortage_cost_factor * unit_cost
+                simulated = None
+                if f is not None and request.service_levels.get(klass) is None:
+                    # The order-up-to level from the coming reviews' demand paths (what is on order counted
+                    # as arriving now: the read models do not say when).
+                    days = SIMULATED_REVIEWS * request.review_period_days
+                    best, with_order, without = simulated_order_up_to(
+                        f.path_samples(max(days, protection), n=self.samples)[None],
+                        np.array([float(position)]),
+                        {},
+                        lead_time=terms.lead_time_days,
+                        review=request.review_period_days,
+                        holding_per_day=np.array([holding / request.review_period_days]),
+                        shortage=np.array([shortage]),
+                        ordering_cost=ordering_cost,
+                    )
+                    simulated = (int(best[0]), float(with_order[0]), float(without[0]))
                 items.append(
                     PlanItem(
                         sku=sku,
@@ -166,11 +180,11 @@ class ReplenishmentEngine:
                         demand=samples,
                         unit_cost=unit_cost,
                         holding_cost=holding,
-                        shortage_cost=margin if margin is not None else request.shortage_cost_factor * unit_cost,
+                        shortage_cost=shortage,
                         pack_size=terms.pack_size,
                         minimum_order_quantity=terms.minimum_order_quantity,
                         ordering_cost=ordering_cost,
-                        cycle_demand=cycle,
+                        simulated=simulated,
                         service_level=request.service_levels.get(klass),
                         abc_class=klass,
                     )

@@ -109,3 +109,51 @@ def test_an_order_covers_several_reviews_when_ordering_costs_more_than_the_stock
     short, covered = plan([low, high]).lines
     assert short.order_up_to == 96 + 200  # the review's critical fractile (3 / 3.1: 96) plus the further reviews
     assert covered.quantity == 0  # the position covers this review: no small top-up
+
+
+def _paths(lines: int, n: int = 300, days: int = 42, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.poisson(BASE, (lines, n, days)) + (rng.random((lines, n, days)) < RATE) * SPIKE
+
+
+def test_simulated_order_up_to_follows_the_costs_and_what_is_on_hand():
+    from infrastructure.forecasting.planner import simulated_order_up_to
+
+    paths = _paths(3)
+    levels, with_order, without = simulated_order_up_to(
+        paths,
+        np.array([0.0, 0.0, 10_000.0]),
+        {},
+        lead_time=7,
+        review=7,
+        holding_per_day=np.array([0.0002, 0.05, 0.0002]),  # cheap to hold, dear to hold, cheap
+        shortage=np.array([1.0, 0.1, 1.0]),
+        ordering_cost=2.0,
+    )
+    protection = paths[:, :, :14].sum(axis=2)
+    assert levels[0] >= np.quantile(protection[0], 0.95)  # losing a sale is dear: a spike is covered
+    assert levels[1] < np.quantile(protection[1], 0.9)  # holding is dear: spikes are not stocked for
+    assert without[0] > with_order[0]  # with nothing on hand, not ordering now costs lost sales
+    assert without[2] == pytest.approx(with_order[2])  # enough on hand for six weeks: nothing to order
+
+
+def test_an_order_on_its_way_is_counted():
+    from infrastructure.forecasting.planner import simulated_order_up_to
+
+    paths = _paths(2)
+    kwargs = dict(lead_time=7, review=7, holding_per_day=np.full(2, 0.0002), shortage=np.ones(2), ordering_cost=2.0)
+    _, with_order, without = simulated_order_up_to(paths, np.zeros(2), {3: np.array([0.0, 500.0])}, **kwargs)
+    assert with_order[1] < with_order[0]  # the arrival on day 3 saves lost sales before the order arrives
+    assert without[1] < without[0]
+
+
+def test_the_plan_orders_up_to_the_simulated_level_or_nothing():
+    level_item = PlanItem(
+        "MUG", "main", "acme", 40, np.arange(100.0), 1.0, 0.1, 3.0, pack_size=12, simulated=(300, 50.0, 80.0)
+    )
+    skip_item = PlanItem("CUP", "main", "acme", 40, np.arange(100.0), 1.0, 0.1, 3.0, simulated=(300, 50.0, 40.0))
+    covered = PlanItem("JUG", "main", "acme", 400, np.arange(100.0), 1.0, 0.1, 3.0, simulated=(300, 5.0, 5.0))
+    ordered, skipped, none = plan([level_item, skip_item, covered]).lines
+    assert ordered.quantity == 264  # 260 to the level, in whole packs of 12
+    assert skipped.quantity == 0  # ordering now is the dearer option
+    assert none.quantity == 0
