@@ -441,7 +441,9 @@ def _simulated_levels(
 ) -> dict[str, tuple[int, float, float]]:
     """The planner's order-up-to levels simulated over the next reviews (``simulated_order_up_to``)."""
     days = s.simulated_reviews * REVIEW
-    paths = np.stack([forecasts[(k, uid)][4].path_samples(days, n=s.paths, seed=100 + k + 1000 * s.seed) for uid in skus])
+    paths = np.stack(
+        [forecasts[(k, uid)][4].path_samples(days, n=s.paths, seed=100 + k + 1000 * s.seed) for uid in skus]
+    )
     arrivals: dict[int, np.ndarray] = {}
     for i, uid in enumerate(skus):
         for day, q in pipeline[uid].items():

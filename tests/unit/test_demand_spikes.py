@@ -141,8 +141,16 @@ def test_an_order_on_its_way_is_counted():
     from infrastructure.forecasting.planner import simulated_order_up_to
 
     paths = _paths(2)
-    kwargs = dict(lead_time=7, review=7, holding_per_day=np.full(2, 0.0002), shortage=np.ones(2), ordering_cost=2.0)
-    _, with_order, without = simulated_order_up_to(paths, np.zeros(2), {3: np.array([0.0, 500.0])}, **kwargs)
+    _, with_order, without = simulated_order_up_to(
+        paths,
+        np.zeros(2),
+        {3: np.array([0.0, 500.0])},
+        lead_time=7,
+        review=7,
+        holding_per_day=np.full(2, 0.0002),
+        shortage=np.ones(2),
+        ordering_cost=2.0,
+    )
     assert with_order[1] < with_order[0]  # the arrival on day 3 saves lost sales before the order arrives
     assert without[1] < without[0]
 
