@@ -89,7 +89,7 @@ class ReplenishmentEngine:
 
         from . import forecast as forecasting
         from .history import history_from_rows, series_id
-        from .planner import PlanConstraints, PlanItem, abc_classes, plan, simulated_order_up_to
+        from .planner import PlanConstraints, PlanItem, abc_classes, plan
 
         with engine_run("ortools-replenishment"):
             data = self._read(tuple(request.warehouses))
@@ -140,6 +140,7 @@ class ReplenishmentEngine:
                     )
             classes = abc_classes({uid: revenue.get(uid, 0.0) for uid in wanted})
             items: list[PlanItem] = []
+            pending: list[tuple[int, Any, int, int, float, float]] = []  # lines whose level is simulated
             for sku, warehouse in lines:
                 terms = best_terms[sku]
                 uid = series_id(sku, warehouse)
@@ -155,22 +156,8 @@ class ReplenishmentEngine:
                 margin = float(price) - unit_cost if price is not None and float(price) > unit_cost else None
                 klass = classes.get(uid, "C")
                 shortage = margin if margin is not None else request.shortage_cost_factor * unit_cost
-                simulated = None
                 if f is not None and request.service_levels.get(klass) is None:
-                    # The order-up-to level from the coming reviews' demand paths (what is on order counted
-                    # as arriving now: the read models do not say when).
-                    days = SIMULATED_REVIEWS * request.review_period_days
-                    best, with_order, without = simulated_order_up_to(
-                        f.path_samples(max(days, protection), n=self.samples)[None],
-                        np.array([float(position)]),
-                        {},
-                        lead_time=terms.lead_time_days,
-                        review=request.review_period_days,
-                        holding_per_day=np.array([holding / request.review_period_days]),
-                        shortage=np.array([shortage]),
-                        ordering_cost=ordering_cost,
-                    )
-                    simulated = (int(best[0]), float(with_order[0]), float(without[0]))
+                    pending.append((len(items), f, position, terms.lead_time_days, holding, shortage))
                 items.append(
                     PlanItem(
                         sku=sku,
@@ -184,11 +171,11 @@ class ReplenishmentEngine:
                         pack_size=terms.pack_size,
                         minimum_order_quantity=terms.minimum_order_quantity,
                         ordering_cost=ordering_cost,
-                        simulated=simulated,
                         service_level=request.service_levels.get(klass),
                         abc_class=klass,
                     )
                 )
+            _simulate_levels(items, pending, request.review_period_days, self.samples)
             constraints = PlanConstraints(
                 budget=float(request.budget.amount) if request.budget is not None else None,
                 capacity={w: float(c) for w, c in request.capacity.items()},
@@ -243,6 +230,33 @@ class ReplenishmentEngine:
             solver=solver,
             lines=plan_lines,
         )
+
+
+def _simulate_levels(items: list[Any], pending: list[tuple], review: int, samples: int, chunk: int = 256) -> None:
+    """Set each pending line's order-up-to level from the coming reviews' demand paths
+    (``simulated_order_up_to``), lines of one lead time together, in chunks (memory); what is on order
+    counts as arriving now (the read models do not say when)."""
+    from .planner import simulated_order_up_to
+
+    by_lead: dict[int, list[tuple]] = defaultdict(list)
+    for entry in pending:
+        by_lead[entry[3]].append(entry)
+    for lead_time, group in by_lead.items():
+        days = max(SIMULATED_REVIEWS * review, lead_time + review)
+        for start in range(0, len(group), chunk):
+            part = group[start : start + chunk]
+            levels, with_order, without = simulated_order_up_to(
+                np.stack([f.path_samples(days, n=samples) for _, f, *_ in part]),
+                np.array([float(position) for _, _, position, *_ in part]),
+                {},
+                lead_time=lead_time,
+                review=review,
+                holding_per_day=np.array([holding / review for *_, holding, _ in part]),
+                shortage=np.array([shortage for *_, shortage in part]),
+                ordering_cost=items[part[0][0]].ordering_cost,
+            )
+            for j, (index, *_) in enumerate(part):
+                items[index].simulated = (int(levels[j]), float(with_order[j]), float(without[j]))
 
 
 def forecast_quantiles(mean: list[float], residual_quantiles: dict[str, float]) -> dict[str, list[float]]:
