@@ -32,6 +32,7 @@ def graph() -> sp.csr_matrix:
 
 
 MODELS = [
+    ("sgfcf", {"rank": 4}),
     ("bspm", {"rank": 4}),
     ("bspm", {"rank": 4, "sharpen": "exact"}),
     ("turbo-cf", {}),
