@@ -381,6 +381,8 @@ class SGFCF:
         values, vectors = top_eigenpairs(
             _torch_csr(norm), _torch_csr(norm.T), r.shape[1], rank, iterations=self.iterations, seed=self.seed
         )
+        if not float(values[0]) > 0:  # no interactions at all: nothing to filter
+            return self
         sigma = torch.sqrt(values / values[0]).double()  # singular values, the largest 1
         weights = sigma.pow(2 * self.beta - 1).float()
         self.vectors = vectors.contiguous()  # items x rank
