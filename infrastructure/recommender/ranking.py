@@ -27,10 +27,12 @@ class Recommender(Protocol):
 
 
 def build(name: str, **parameters: Any) -> Recommender:
-    """A model by name: ``bspm``, ``gf-cf``, ``turbo-cf`` (graph filters), ``item-graph`` (GF-CF without
-    the low-pass part) or ``lightgcn``."""
-    from .graph_filter import BSPM, GraphFilter, TurboCF
+    """A model by name: ``sgfcf``, ``bspm``, ``gf-cf``, ``turbo-cf`` (graph filters), ``item-graph`` (GF-CF
+    without the low-pass part) or ``lightgcn``."""
+    from .graph_filter import BSPM, SGFCF, GraphFilter, TurboCF
 
+    if name == "sgfcf":
+        return SGFCF(**parameters)
     if name == "bspm":
         return BSPM(**parameters)
     if name == "turbo-cf":
@@ -46,7 +48,7 @@ def build(name: str, **parameters: Any) -> Recommender:
     raise ValueError(f"no model {name!r} (known: {', '.join(MODELS)})")
 
 
-MODELS = ("bspm", "gf-cf", "turbo-cf", "item-graph", "lightgcn")
+MODELS = ("sgfcf", "bspm", "gf-cf", "turbo-cf", "item-graph", "lightgcn")
 
 
 def _scores(model: Recommender, train: sp.csr_matrix, users: np.ndarray) -> np.ndarray:

@@ -165,6 +165,8 @@ def test_bench_cli_prints_every_candidate_side_by_side(capsys) -> None:
             "4",
             "--bspm-rank",
             "4",
+            "--sgfcf-rank",
+            "4",
             "--epochs",
             "3",
             "--dim",
@@ -176,11 +178,11 @@ def test_bench_cli_prints_every_candidate_side_by_side(capsys) -> None:
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     rows = {row["model"]: row for row in report["results"]}
-    assert list(rows) == ["bspm", "gf-cf", "turbo-cf", "item-graph", "lightgcn"]
+    assert list(rows) == ["sgfcf", "bspm", "gf-cf", "turbo-cf", "item-graph", "lightgcn"]
     for row in rows.values():
         assert {"recall", "ndcg", "precision", "coverage", "train_seconds", "evaluate_seconds"} <= set(row)
     # The graph filters find each user's test item in their own community (two items left there).
-    assert rows["bspm"]["recall"] == rows["turbo-cf"]["recall"] == 1.0
+    assert rows["sgfcf"]["recall"] == rows["bspm"]["recall"] == rows["turbo-cf"]["recall"] == 1.0
 
 
 def test_bench_cold_start_refuses_other_files(capsys, tmp_path) -> None:

@@ -32,6 +32,7 @@ def graph() -> sp.csr_matrix:
 
 
 MODELS = [
+    ("sgfcf", {"rank": 4}),
     ("bspm", {"rank": 4}),
     ("bspm", {"rank": 4, "sharpen": "exact"}),
     ("turbo-cf", {}),
@@ -108,3 +109,13 @@ def test_an_altered_artifact_is_refused(graph: sp.csr_matrix, tmp_path: Path) ->
     (tmp_path / "manifest.json").write_text('{"version": "forged"}')
     with pytest.raises(ValueError, match="checksum"):
         ServingArtifact.load(tmp_path, checksum)
+
+
+@pytest.mark.parametrize("name", ["sgfcf", "bspm", "gf-cf", "turbo-cf"])
+def test_graph_filter_scores_are_sums_of_item_rows(name: str, graph: sp.csr_matrix) -> None:
+    # Explanations read each owned item's share from the filter's item rows: exact only if the score
+    # is the user's weights times those rows.
+    model = build(name, **({"rank": 4} if name != "turbo-cf" else {})).fit(graph)
+    rows = graph[:6].multiply(np.arange(1, 7, dtype=np.float32)[:, None]).tocsr()  # unequal weights too
+    expected = rows.toarray() @ model.item_rows(np.arange(ITEMS))
+    np.testing.assert_allclose(model.scores(rows), expected, rtol=1e-4, atol=1e-5)
