@@ -302,19 +302,21 @@ class Recommendations:
     def train(
         self,
         *,
-        models: Sequence[str] = ("gf-cf", "item-graph", "lightgcn"),
+        models: Sequence[str] | None = None,
         parameters: dict[str, dict[str, Any]] | None = None,
         validation_fraction: float = 0.2,
         activate: bool = True,
         k: int = 20,
         progress: Callable[[str], None] | None = None,
     ) -> TrainingOutcome:
-        """Train the recommender on the interaction graph: choose among ``models`` by their NDCG@k on a
-        validation split of each customer's interactions, fit the winner on everything, save its
-        serving artifact, record the training (kind, hyperparameters, the event-log position of the
-        data, validation metrics, artifact checksum) and, if ``activate``, serve it."""
+        """Train the recommender on the interaction graph: choose among ``models`` (default: every model
+        the engine offers) by their NDCG@k on a validation split of each customer's interactions, fit
+        the winner on everything, save its serving artifact, record the training (kind, hyperparameters,
+        the event-log position of the data, validation metrics, artifact checksum) and, if ``activate``,
+        serve it."""
         say = progress or (lambda line: None)
         engine, data = self.engine, self.data
+        models = tuple(engine.model_names) if models is None else models
         for name in models:
             if name not in engine.model_names:
                 raise ValueError(f"no model {name!r} (known: {', '.join(engine.model_names)})")
