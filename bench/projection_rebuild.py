@@ -9,14 +9,20 @@ Imports Online Retail rows into a fresh SQLite (or the given) database unless
   ``--rebuild-batch-size``).
 
     .venv/bin/python bench/projection_rebuild.py --import-file ../shared/data/online-retail/...csv.gz [--import-limit N]
+
+Each phase reports wall and CPU seconds of this process (on a shared machine the CPU seconds
+are the steadier figure; on PostgreSQL the server's own CPU is not in them). ``--profile FILE``
+writes cProfile statistics of the timed rebuild.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -29,6 +35,21 @@ from infrastructure.migrations import upgrade  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 
 BATCH = 500
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(events: int, seconds: float, cpu: float) -> dict:
+    return {
+        "events": events,
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "events_per_s": round(events / seconds, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def read_all(storewise, decode: bool) -> tuple[int, float]:
@@ -52,6 +73,9 @@ def main() -> None:
     parser.add_argument(
         "--rebuild-batch-size", type=int, default=None, help="events per rebuild batch (the runner's default)"
     )
+    parser.add_argument("--no-warm-up", action="store_true", help="time the first rebuild (no warm-up rebuild)")
+    parser.add_argument("--skip-reads", action="store_true", help="measure the rebuild only (no raw / decoded reads)")
+    parser.add_argument("--profile", default=None, help="write cProfile statistics of the timed rebuild here")
     parser.add_argument("--out", default=str(Path(__file__).parent / "out" / "projection_rebuild.json"))
     args = parser.parse_args()
 
@@ -70,36 +94,40 @@ def main() -> None:
         if args.import_file:
             from infrastructure.importers.online_retail import import_online_retail
 
+            cpu = cpu_seconds()
             result["import"] = import_online_retail(
                 storewise, args.import_file, limit=args.import_limit, progress=False
             ).as_dict()
-        events, seconds = read_all(storewise, decode=False)
-        result["raw_read"] = {
-            "events": events,
-            "seconds": round(seconds, 3),
-            "events_per_s": round(events / seconds, 1),
-        }
-        events, seconds = read_all(storewise, decode=True)
-        result["read_and_decode"] = {
-            "events": events,
-            "seconds": round(seconds, 3),
-            "events_per_s": round(events / seconds, 1),
-        }
+            result["import"]["cpu_seconds"] = round(cpu_seconds() - cpu, 3)
+        events = None
+        if not args.skip_reads:
+            for key, decode in (("raw_read", False), ("read_and_decode", True)):
+                cpu = cpu_seconds()
+                events, seconds = read_all(storewise, decode=decode)
+                result[key] = timed(events, seconds, cpu_seconds() - cpu)
+        if events is None:
+            events = sum(app.recorder.max_notification_id() or 0 for app in storewise.applications)
         runner = projection_runner(storewise)
         if args.rebuild_batch_size:
             runner.rebuild_batch_size = args.rebuild_batch_size
         result["rebuild_batch_size"] = max(runner.batch_size, runner.rebuild_batch_size)
-        runner.rebuild()  # warm-up: the first run also creates the rows the timed one replaces
-        started = time.perf_counter()
+        if not args.no_warm_up:
+            runner.rebuild()  # warm-up: the first run also creates the rows the timed one replaces
+        profile = cProfile.Profile() if args.profile else None
+        cpu, started = cpu_seconds(), time.perf_counter()
+        if profile:
+            profile.enable()
         runner.rebuild()
-        seconds = time.perf_counter() - started
-        result["rebuild"] = {"events": events, "seconds": round(seconds, 3), "events_per_s": round(events / seconds, 1)}
-        result["ratio_rebuild_to_raw_read"] = round(
-            result["rebuild"]["events_per_s"] / result["raw_read"]["events_per_s"], 3
-        )
-        result["ratio_rebuild_to_read_and_decode"] = round(
-            result["rebuild"]["events_per_s"] / result["read_and_decode"]["events_per_s"], 3
-        )
+        if profile:
+            profile.disable()
+        result["rebuild"] = timed(events, time.perf_counter() - started, cpu_seconds() - cpu)
+        if profile:
+            profile.dump_stats(args.profile)
+        for key in ("raw_read", "read_and_decode"):
+            if key in result:
+                result[f"ratio_rebuild_to_{key}"] = round(
+                    result["rebuild"]["events_per_s"] / result[key]["events_per_s"], 3
+                )
         runner.engine.dispose()
     print(json.dumps(result, indent=2))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -3,14 +3,38 @@ correlation, when and where in the log. One projection per context."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from sqlalchemy.engine import Connection
 
 from domain.shared import business_time
 
-from .base import Projection, insert
+from .base import Projection, insert_tuples
 from .tables import event_log
+
+#: The columns of an event-log row, in the order its tuple gives them.
+COLUMNS = (
+    "context",
+    "position",
+    "aggregate_id",
+    "aggregate_type",
+    "version",
+    "event_type",
+    "recorded_at",
+    "business_at",
+    "event_id",
+    "actor",
+    "correlation_id",
+    "causation_id",
+)
+
+
+@functools.cache
+def _types(event_class: type) -> tuple[str, str]:
+    """(aggregate type, event type) of an event class, e.g. ("Order", "Order.Placed")."""
+    aggregate_type, _, event_type = event_class.__qualname__.rpartition(".")
+    return (aggregate_type or event_type, f"{aggregate_type}.{event_type}" if aggregate_type else event_type)
 
 
 class EventLogProjection(Projection):
@@ -21,14 +45,14 @@ class EventLogProjection(Projection):
     def __init__(self, leader: str):
         self.leader = leader  # type: ignore[misc]
         self.name = f"event-log:{leader.lower()}"  # type: ignore[misc]
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[tuple[Any, ...]] = []
 
     def start_batch(self) -> None:
         self._rows = []
 
     def end_batch(self, connection: Connection) -> None:
         if self._rows:  # one executemany per batch
-            insert(connection, event_log, self._rows)
+            insert_tuples(connection, event_log, COLUMNS, self._rows)
             self._rows = []
 
     def topics(self) -> list[str]:  # type: ignore[override]
@@ -38,20 +62,21 @@ class EventLogProjection(Projection):
         connection.execute(event_log.delete().where(event_log.c.context == self.leader))
 
     def apply(self, connection: Connection, event: Any, metadata: dict[str, Any]) -> None:
-        aggregate_type, _, event_type = type(event).__qualname__.rpartition(".")
+        aggregate_type, event_type = _types(type(event))
+        get = metadata.get
         self._rows.append(
-            {
-                "context": self.leader,
-                "position": metadata["position"],
-                "aggregate_id": event.originator_id,
-                "aggregate_type": aggregate_type or event_type,
-                "version": event.originator_version,
-                "event_type": f"{aggregate_type}.{event_type}" if aggregate_type else event_type,
-                "recorded_at": event.timestamp,
-                "business_at": business_time(event) or event.timestamp,
-                "event_id": metadata.get("event_id", ""),
-                "actor": (metadata.get("actor") or "")[:200],
-                "correlation_id": (metadata.get("correlation_id") or "")[:128],
-                "causation_id": (metadata.get("causation_id") or "")[:200],
-            }
+            (
+                self.leader,
+                metadata["position"],
+                event.originator_id,
+                aggregate_type,
+                event.originator_version,
+                event_type,
+                event.timestamp,
+                business_time(event) or event.timestamp,
+                get("event_id", ""),
+                (get("actor") or "")[:200],
+                (get("correlation_id") or "")[:128],
+                (get("causation_id") or "")[:200],
+            )
         )
