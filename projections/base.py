@@ -69,6 +69,10 @@ class Projection:
     def start_batch(self) -> None:
         """Called before each batch of events (forget anything an aborted batch left behind)."""
 
+    def prepare(self, connection: Connection, events: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+        """Called with a batch's events before they are applied, in the same transaction (read at
+        once what the batch's handlers would read one by one)."""
+
     def end_batch(self, connection: Connection) -> None:
         """Called after a batch's events, in the same transaction (write what was accumulated)."""
 
@@ -76,6 +80,13 @@ class Projection:
         """Remove every row this projection made (before a rebuild)."""
         for table in reversed(self.tables):
             connection.execute(table.delete())
+
+    @classmethod
+    def clear_together(cls, connection: Connection, projections: Sequence[Projection]) -> None:
+        """Remove every row these projections (all of this class) made: a rebuild of several
+        clears them at once, which some can do cheaper than one by one."""
+        for projection in projections:
+            projection.clear(connection)
 
     def apply(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         handler = self._handlers.get(type(event))
@@ -279,6 +290,15 @@ def _select_statement(table: sa.Table, keys: tuple[str, ...], columns: tuple[str
     return statement
 
 
+def select_in(connection: Connection, table: sa.Table, column: str, values: Iterable[Any]) -> list[Any]:
+    """The rows whose ``column`` is one of ``values`` (read in chunks of a few hundred)."""
+    values = list(values)
+    rows: list[Any] = []
+    for start in range(0, len(values), 500):
+        rows.extend(connection.execute(sa.select(table).where(table.c[column].in_(values[start : start + 500]))))
+    return rows
+
+
 def select(connection: Connection, table: sa.Table, key: dict[str, Any], *columns: str) -> list[Any]:
     """The rows with this key (all columns unless some are named)."""
     statement = _select_statement(table, tuple(key), columns or None)
@@ -414,6 +434,7 @@ class ProjectionRunner:
                 for name in group:
                     projection = self.projections[name]
                     projection.start_batch()
+                    projection.prepare(connection, batches[name])
                     for event, metadata in batches[name]:
                         projection.apply(connection, event, metadata)
                     projection.end_batch(connection)
@@ -450,9 +471,16 @@ class ProjectionRunner:
         finished: set[str] = set()
         decode, until = source.mapper.decode, self.until
         by_business = self.clock is Clock.BUSINESS
+        by_topic: dict[str, list[list[Any]]] = {}  # each topic's takers' batches, until one finishes
         for notification in notifications:
             topic = notification.topic
-            takers = [n for n, topics in wanted.items() if n not in finished and (topics is None or topic in topics)]
+            takers = by_topic.get(topic)
+            if takers is None:
+                takers = by_topic[topic] = [
+                    batches[n]
+                    for n, topics in wanted.items()
+                    if n not in finished and (topics is None or topic in topics)
+                ]
             if not takers:
                 continue
             event, metadata = decode(notification)
@@ -461,11 +489,14 @@ class ProjectionRunner:
                 if at is not None and at > until:  # business times are not in log order: skip, read on
                     continue
             elif until is not None and event.timestamp > until:
-                finished.update(takers)  # the rest of their log is after the instant replayed to
+                # the rest of their log is after the instant replayed to
+                finished.update(n for n in names if any(batches[n] is taker for taker in takers))
+                by_topic.clear()
                 continue
-            decoded = (event, {**metadata, "position": notification.id})
-            for name in takers:
-                batches[name].append(decoded)
+            metadata["position"] = notification.id
+            decoded = (event, metadata)
+            for batch in takers:
+                batch.append(decoded)
         return notifications, batches, finished
 
     def _topics(self, name: str) -> frozenset[str] | None:
@@ -498,9 +529,13 @@ class ProjectionRunner:
         """Empty the projections' tables and replay their events from position 0
         (in batches of at least ``rebuild_batch_size``: fewer transactions and statements)."""
         names = list(names or self.projections)
+        by_class: dict[type[Projection], list[Projection]] = {}
+        for name in names:
+            by_class.setdefault(type(self.projections[name]), []).append(self.projections[name])
         with self.engine.begin() as connection:
+            for cls, projections in by_class.items():
+                cls.clear_together(connection, projections)
             for name in names:
-                self.projections[name].clear(connection)
                 connection.execute(projection_positions.delete().where(projection_positions.c.name == name))
                 self._known.pop(name, None)
         return self.run_until_idle(names, batch_size=max(self.batch_size, self.rebuild_batch_size))

@@ -59,6 +59,24 @@ class ExposureProjection(Projection):
         self._of_customer: dict[Any, list[dict[str, Any]]] = {}
         self._changed: set[Any] = set()
         self._attributions: list[dict[str, Any]] = []
+        #: Customers with shown slate items in the table (``prepare``; None: not worked out, ask).
+        self._exposed: set[Any] | None = None
+
+    def prepare(self, connection: Connection, events: Any) -> None:
+        """Which of the batch's ordering customers the table shows any exposure of (the others'
+        orders have nothing to be attributed to but this batch's own slates)."""
+        ordering = list({e.customer_id for e, _ in events if type(e) is Order.Placed and e.customer_id is not None})
+        items = recommendation_slate_items
+        self._exposed = set()
+        for start in range(0, len(ordering), 500):
+            chunk = ordering[start : start + 500]
+            self._exposed.update(
+                connection.execute(
+                    sa.select(items.c.customer_id)
+                    .where(items.c.customer_id.in_(chunk), items.c.shown_at.is_not(None))
+                    .distinct()
+                ).scalars()
+            )
 
     def end_batch(self, connection: Connection) -> None:
         upsert(connection, recommendation_slates, [self._slates[i] for i in self._changed])
@@ -152,6 +170,12 @@ class ExposureProjection(Projection):
         """Attribute each line to the latest exposure of its product to the customer whose window covers it."""
         if event.customer_id is None:
             return
+        if (
+            self._exposed is not None
+            and event.customer_id not in self._exposed
+            and not any(row["shown_at"] is not None for row in self._of_customer.get(event.customer_id, ()))
+        ):
+            return  # shown nothing: the query below would find nothing to attribute to
         by_product: dict[Any, Any] = {}
         for line in event.lines:
             product_id = Product.create_id(line.sku)

@@ -21,7 +21,7 @@ from domain.inventory import StockItem
 from domain.replenishment import DemandForecast, ForecastRun, PlanStatus, ReplenishmentPlan
 from domain.shared import utc_day
 
-from .base import Projection, handles, insert, select, update, upsert
+from .base import Projection, handles, insert, select, select_in, update, upsert
 from .inventory import STOCK_CHANGES, StockChange, stock_change
 from .replenishment_tables import (
     demand_forecasts,
@@ -57,6 +57,12 @@ class ReplenishmentProjection(Projection):
         self._items: dict[Any, list[Any]] = {}
         #: (item id, day) -> [min available, closing available, closing on hand, shipped, received]
         self._days: dict[tuple[Any, date], list[int]] = {}
+
+    def prepare(self, connection: Connection, events: Any) -> None:
+        """The positions of every stock item the batch moves, in a few statements."""
+        moved = {event.originator_id for event, _ in events if type(event) in STOCK_CHANGES}
+        for row in select_in(connection, stock_positions, "id", moved - self._items.keys()):
+            self._items[row.id] = [row.sku, row.warehouse, row.on_hand, row.reserved, row.moved]
 
     def _item(self, connection: Connection, item_id: Any) -> list[Any]:
         item = self._items.get(item_id)
