@@ -52,6 +52,28 @@ def timed(events: int, seconds: float, cpu: float) -> dict:
     }
 
 
+def server_cpu(engine) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving this database (a server on this machine:
+    read from /proc); empty on SQLite or where /proc does not show them."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        pids = connection.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        ticks = os.sysconf("SC_CLK_TCK")
+        result = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            result[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        return result
+
+
 def read_all(storewise, decode: bool) -> tuple[int, float]:
     count, started = 0, time.perf_counter()
     for app in storewise.applications:
@@ -114,6 +136,7 @@ def main() -> None:
         if not args.no_warm_up:
             runner.rebuild()  # warm-up: the first run also creates the rows the timed one replaces
         profile = cProfile.Profile() if args.profile else None
+        server = server_cpu(runner.engine)
         cpu, started = cpu_seconds(), time.perf_counter()
         if profile:
             profile.enable()
@@ -121,6 +144,11 @@ def main() -> None:
         if profile:
             profile.disable()
         result["rebuild"] = timed(events, time.perf_counter() - started, cpu_seconds() - cpu)
+        if server:  # backends alive at the end (those that closed meanwhile are missing)
+            after = server_cpu(runner.engine)
+            result["rebuild"]["server_cpu_seconds"] = round(
+                sum(t - server.get(pid, 0.0) for pid, t in after.items()), 3
+            )
         if profile:
             profile.dump_stats(args.profile)
         for key in ("raw_read", "read_and_decode"):
