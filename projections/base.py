@@ -88,6 +88,11 @@ class Projection:
         for projection in projections:
             projection.clear(connection)
 
+    @classmethod
+    def rebuilt_together(cls, connection: Connection, projections: Sequence[Projection]) -> None:
+        """Called once a rebuild of these projections (all of this class) has ended, replayed to
+        the end or failed: put back what ``clear_together`` set aside."""
+
     def apply(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         handler = self._handlers.get(type(event))
         if handler is not None:
@@ -532,13 +537,18 @@ class ProjectionRunner:
         by_class: dict[type[Projection], list[Projection]] = {}
         for name in names:
             by_class.setdefault(type(self.projections[name]), []).append(self.projections[name])
-        with self.engine.begin() as connection:
-            for cls, projections in by_class.items():
-                cls.clear_together(connection, projections)
-            for name in names:
-                connection.execute(projection_positions.delete().where(projection_positions.c.name == name))
-                self._known.pop(name, None)
-        return self.run_until_idle(names, batch_size=max(self.batch_size, self.rebuild_batch_size))
+        try:
+            with self.engine.begin() as connection:
+                for cls, projections in by_class.items():
+                    cls.clear_together(connection, projections)
+                for name in names:
+                    connection.execute(projection_positions.delete().where(projection_positions.c.name == name))
+                    self._known.pop(name, None)
+            return self.run_until_idle(names, batch_size=max(self.batch_size, self.rebuild_batch_size))
+        finally:
+            with self.engine.begin() as connection:
+                for cls, projections in by_class.items():
+                    cls.rebuilt_together(connection, projections)
 
     def status(self) -> list[ProjectionStatus]:
         statuses = []

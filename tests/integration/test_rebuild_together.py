@@ -158,3 +158,50 @@ def test_catching_up_over_a_stretch_with_none_of_its_events_goes_on_to_the_head(
     runner = projection_runner(storewise, engine)
     assert runner.run_until_idle(group) > 0
     assert {name: runner.position(name) for name in group} == dict.fromkeys(group, head)
+
+
+def event_log_indexes(engine) -> set[str]:
+    with engine.connect() as connection:
+        return {index["name"] for index in sa.inspect(connection).get_indexes("event_log")}
+
+
+def test_a_full_rebuild_sets_the_event_log_indexes_aside_and_builds_them_again_even_if_it_fails(
+    storewise, engine, monkeypatch
+):
+    scripted_history(storewise)
+    runner = projection_runner(storewise, engine)
+    runner.run_until_idle()
+    reference, indexes = dump(engine), event_log_indexes(engine)
+    assert {index.name for index in event_log.indexes} <= indexes
+
+    seen: list[set[str]] = []
+    log_projection = runner.projections["event-log:inventory"]
+    end_batch = log_projection.end_batch
+
+    def watching_end_batch(connection):
+        seen.append({index["name"] for index in sa.inspect(connection).get_indexes("event_log")})
+        end_batch(connection)
+
+    monkeypatch.setattr(log_projection, "end_batch", watching_end_batch)
+    runner.rebuild()
+    assert seen and all(not ({index.name for index in event_log.indexes} & names) for names in seen)
+    assert event_log_indexes(engine) == indexes
+    assert dump(engine) == reference
+
+    def failing_end_batch(connection):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(log_projection, "end_batch", failing_end_batch)
+    with pytest.raises(RuntimeError):
+        runner.rebuild()
+    assert event_log_indexes(engine) == indexes
+
+
+def test_rebuilding_some_contexts_keeps_the_event_log_indexes_and_the_other_contexts_rows(storewise, engine):
+    scripted_history(storewise)
+    runner = projection_runner(storewise, engine)
+    runner.run_until_idle()
+    reference, indexes = dump(engine), event_log_indexes(engine)
+    runner.rebuild(["event-log:customers", "customers"])
+    assert dump(engine) == reference
+    assert event_log_indexes(engine) == indexes
