@@ -26,9 +26,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_writer_pragmas(dbapi_connection: Any, record: Any) -> None:
     _sqlite_pragmas(dbapi_connection, record)
-    # The projections write every read model: 64 MiB of pages (SQLite's default is 2 MiB) keep the
+    # The projections write every read model: 256 MiB of pages (SQLite's default is 2 MiB) keep the
     # indexes a rebuild inserts into (the event-log index above all) in memory.
-    dbapi_connection.execute("PRAGMA cache_size=-65536")
+    dbapi_connection.execute("PRAGMA cache_size=-262144")
 
 
 def sync_engine(settings: Settings, write_pool: Any = None) -> sa.Engine:
