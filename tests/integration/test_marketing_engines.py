@@ -197,3 +197,23 @@ def test_the_purchase_predictor_refuses_a_history_too_short():
     tx = planted_history(customers=20, days=40)
     with pytest.raises(InsufficientData):
         train_and_evaluate(tx)
+
+
+def test_the_purchase_predictor_averages_a_longer_label_model_and_explains_the_average():
+    from infrastructure.marketing.purchase import Stacked
+
+    tx = planted_history()
+    small = {"max_iter": 40, "min_samples_leaf": 10}
+    model = train_and_evaluate(tx, train_windows=2, parameters=small)
+    assert isinstance(model.estimator, Stacked) and model.parameters["long_label_days"] == 60
+    # The longer label's windows end by the test cut-off: no label looks past it.
+    test = pd.Timestamp(model.cutoffs["test"])
+    assert model.cutoffs["train_long_label"]
+    assert all(pd.Timestamp(c) + pd.Timedelta(days=60) <= test for c in model.cutoffs["train_long_label"])
+    frame = model.frame(tx, tx["at"].max())
+    x = frame[model.feature_names].to_numpy(dtype=float)
+    # SHAP values of the average add up to its log-odds, up to one constant (the expected value).
+    offsets = model._contributions(x).sum(axis=1) - model.estimator.decision_function(x)
+    assert offsets == pytest.approx(np.full(len(x), offsets[0]), abs=1e-6)
+    single = train_and_evaluate(tx, train_windows=2, parameters={**small, "long_label_days": 0})
+    assert not isinstance(single.estimator, Stacked) and single.cutoffs["train_long_label"] == []
