@@ -8,7 +8,11 @@ Features of a text (its spaCy tokens, or a fragment of them):
   page-long one land on the same scale (the shop sees both);
 - optionally a lexicon score (``lexicon="vader"``): VADER's word valences summed with its
   negation and "but" rules and normalised like VADER's compound — prior knowledge that does not
-  depend on the product family.
+  depend on the product family;
+- optionally (``nb``) the polarity head reads each n-gram's tf-idf scaled by its naive-Bayes
+  log-count ratio, log(share among positive texts / share among negative texts) (Wang & Manning
+  2012, "NBSVM"): the regularisation then shrinks towards the naive-Bayes model rather than towards
+  zero. The ratios are folded into the stored weights, so prediction costs nothing more.
 
 Two heads share those features: polarity (positive vs negative, every labelled text) and, where
 the training data has 3-star reviews, neutral vs polar. Their probabilities combine into
@@ -168,9 +172,16 @@ class SentimentModel:
         char_ngrams: int = 0,
         buckets: int = 1 << 20,
         lexicon: str | None = None,
+        nb: bool = False,
     ):
         self.name = name
-        self.cfg = {"word_ngrams": word_ngrams, "char_ngrams": char_ngrams, "buckets": buckets, "lexicon": lexicon}
+        self.cfg = {
+            "word_ngrams": word_ngrams,
+            "char_ngrams": char_ngrams,
+            "buckets": buckets,
+            "lexicon": lexicon,
+            "nb": nb,
+        }
         self.features = HashedFeatures(
             word_ngrams, char_ngrams, buckets, Lexicon(nlp.vocab.strings) if lexicon else None
         )
@@ -238,7 +249,7 @@ class SentimentModel:
         rows = self.features.transform(counts, lexical)
         w = numpy.ones(len(items)) if weights is None else numpy.asarray(weights, dtype="f8")
 
-        def head(labels: Sequence[int | None]) -> numpy.ndarray:
+        def head(labels: Sequence[int | None], scale: numpy.ndarray | None = None) -> numpy.ndarray:
             keep = numpy.array([y is not None for y in labels])
             y = numpy.array([int(v) for v in labels if v is not None])
             if len(set(y.tolist())) < 2:
@@ -246,11 +257,28 @@ class SentimentModel:
             balance = numpy.bincount(y, minlength=2)
             sample = w[keep] * len(y) / (2 * balance[y])  # both classes weigh the same
             model = LogisticRegression(C=C, solver="liblinear", max_iter=2000)
-            model.fit(rows[keep], y, sample_weight=sample)
-            return numpy.concatenate([model.coef_[0], model.intercept_]).astype("f4")
+            x = rows[keep] if scale is None else csr_matrix(rows[keep].multiply(scale))
+            model.fit(x, y, sample_weight=sample)
+            coef = model.coef_[0] if scale is None else model.coef_[0] * scale  # (x * r) . w = x . (r * w)
+            return numpy.concatenate([coef, model.intercept_]).astype("f4")
 
-        self.polarity = head(polar)
+        scale = self._log_count_ratios(counts, polar) if self.cfg["nb"] else None
+        self.polarity = head(polar, scale)
         self.neutral = head(neutral) if neutral is not None and any(v == 1 for v in neutral) else None
+
+    def _log_count_ratios(self, counts: csr_matrix, polar: Sequence[int | None]) -> numpy.ndarray:
+        """Each column's naive-Bayes log-count ratio over the texts' binarised n-grams (add-one
+        smoothed), and 1 for the lexicon column."""
+        y = numpy.array([-1 if v is None else int(v) for v in polar])
+        present = counts.copy()
+        present.data[:] = 1
+
+        def share(label: int) -> numpy.ndarray:
+            found = 1.0 + numpy.asarray(present[numpy.flatnonzero(y == label)].sum(axis=0), dtype="f8").ravel()
+            return found / found.sum()
+
+        ratios = numpy.log(share(1) / share(0))
+        return numpy.concatenate([ratios, numpy.ones(self.features.width - self.features.buckets)])
 
     def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
@@ -284,9 +312,9 @@ def _sigmoid(x: Any) -> numpy.ndarray:
 
 @Language.factory(
     "storewise_sentiment",
-    default_config={"word_ngrams": 2, "char_ngrams": 0, "buckets": 1 << 20, "lexicon": None},
+    default_config={"word_ngrams": 2, "char_ngrams": 0, "buckets": 1 << 20, "lexicon": None, "nb": False},
 )
 def make_sentiment(
-    nlp: Language, name: str, word_ngrams: int, char_ngrams: int, buckets: int, lexicon: str | None
+    nlp: Language, name: str, word_ngrams: int, char_ngrams: int, buckets: int, lexicon: str | None, nb: bool
 ) -> SentimentModel:
-    return SentimentModel(nlp, name, word_ngrams, char_ngrams, buckets, lexicon)
+    return SentimentModel(nlp, name, word_ngrams, char_ngrams, buckets, lexicon, nb)

@@ -30,7 +30,7 @@ ZH_CONFIG = {"nlp": {"tokenizer": {"segmenter": "jieba"}}}
 #: English adds VADER's lexicon score.
 SENTIMENT_CONFIG: dict[str, dict[str, Any]] = {
     "en": {"word_ngrams": 2, "char_ngrams": 0, "lexicon": "vader"},
-    "zh": {"word_ngrams": 2, "char_ngrams": 3, "lexicon": None},
+    "zh": {"word_ngrams": 2, "char_ngrams": 3, "lexicon": None, "nb": True},
 }
 
 

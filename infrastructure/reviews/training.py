@@ -13,7 +13,8 @@ small copy that ships with the project); every text is a ``Review`` of a product
 - Chinese: ``zh/chnsenticorp/train.tsv.gz`` (family ``chnsenticorp``) + ``zh/online_shopping_10_cats.csv.gz``
   (its ten categories), label 1 positive, 0 negative, duplicates dropped, minus every text that
   also appears in ChnSentiCorp's dev split; 5% (by hash) is the in-domain test. ChnSentiCorp dev,
-  without texts also in train, is the reported test. The classes weigh the same. No neutral
+  without texts also in train, is the reported test. Each category and class weighs the same (as
+  in English), and the polarity head reads naive-Bayes-scaled n-grams (``linear``). No neutral
   class: neither corpus labels one (see ``bench/RESULTS.md``).
 
 Validation as the shop meets it (``leave_one_out``): train on every family but one, measure on
@@ -229,7 +230,7 @@ def fit(
     if lexicon is not None:
         config["lexicon"] = "vader" if lexicon and language == "en" else None
     titles = language == "en" if titles is None else titles
-    balance = balance or ("family" if language == "en" else "class")
+    balance = balance or "family"
     nlp = blank(language)
     sentiment = nlp.add_pipe("storewise_sentiment", config=config)
     texts, owners = training_examples(reviews, titles=titles)

@@ -1,0 +1,44 @@
+"""The sentiment component's naive-Bayes scaling (``nb``): the log-count ratios are folded into the
+stored weights, so the served model scores a text exactly as the logistic regression fitted on the
+ratio-scaled features does."""
+
+import numpy
+import pytest
+
+POSITIVE_TEXTS = ["great fit and lovely fabric", "lovely colour, great price", "great quality, love it", "love the fabric"]
+NEGATIVE_TEXTS = ["awful fit and cheap fabric", "cheap and awful, returned it", "awful quality, hate it", "hate the colour"]
+
+
+def _fitted(nb: bool):
+    from infrastructure.reviews.pipeline import blank
+
+    nlp = blank("en")
+    sentiment = nlp.add_pipe("storewise_sentiment", config={"buckets": 1 << 12, "nb": nb})
+    texts = POSITIVE_TEXTS + NEGATIVE_TEXTS
+    docs = list(nlp.tokenizer.pipe(texts))
+    sentiment.fit(docs, [1] * len(POSITIVE_TEXTS) + [0] * len(NEGATIVE_TEXTS))
+    return nlp, sentiment, docs
+
+
+def test_folded_weights_score_as_the_regression_on_scaled_features():
+    from sklearn.linear_model import LogisticRegression
+
+    nlp, sentiment, docs = _fitted(nb=True)
+    counts, lexical = sentiment.features.counts(docs)
+    rows = sentiment.features.transform(counts, lexical)
+    ratios = sentiment._log_count_ratios(counts, [1] * 4 + [0] * 4)
+    reference = LogisticRegression(C=4.0, solver="liblinear", max_iter=2000)
+    reference.fit(rows.multiply(ratios).tocsr(), [1] * 4 + [0] * 4)
+    served = sentiment.logits(docs)[0]
+    assert served == pytest.approx(reference.decision_function(rows.multiply(ratios).tocsr()), abs=1e-4)
+    assert sentiment.weight_of(nlp.vocab.strings["great"]) > 0 > sentiment.weight_of(nlp.vocab.strings["awful"])
+
+
+def test_words_seen_on_both_sides_weigh_less_than_one_sided_ones():
+    nlp, model, _ = _fitted(nb=True)
+    weight = lambda word: abs(model.weight_of(nlp.vocab.strings[word]))  # noqa: E731
+    # "fit" and "fabric" occur in positive and negative texts alike: their log-count ratio is near 0.
+    assert max(weight("fit"), weight("fabric")) < min(weight("great"), weight("awful"), weight("lovely"))
+    scores = [doc.cats["POSITIVE"] for doc in nlp.pipe(["lovely, great", "cheap, awful"])]
+    assert scores[0] > 0.5 > scores[1]
+    assert numpy.isfinite(model.polarity).all()
