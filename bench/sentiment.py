@@ -93,6 +93,22 @@ def vader_right(baseline: LexiconBaseline, texts: list[str], reviews: list[Revie
     return found
 
 
+def adapted_right(nlp: Any, reviews: list[Review], texts: list[str]) -> tuple[list[bool], list[bool], float]:
+    """Right or wrong per text as the model decides, and after the decision threshold follows the
+    share of positive texts that EM estimates from the same texts, unlabelled (``prior_offset``)."""
+    from infrastructure.reviews.linear import prior_offset
+
+    sentiment = nlp.get_pipe("storewise_sentiment")
+    polar = sentiment.logits(list(nlp.tokenizer.pipe(texts, batch_size=512)))[0]
+    offset, share = prior_offset(polar)
+    gold = [r.label == POSITIVE for r in reviews]
+    return (
+        [(x >= 0) == g for x, g in zip(polar.tolist(), gold)],
+        [(x + offset >= 0) == g for x, g in zip(polar.tolist(), gold)],
+        share,
+    )
+
+
 def english_lofo(data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
     baseline = LexiconBaseline()
     rows = {}
@@ -106,9 +122,9 @@ def english_lofo(data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
         train, test = leave_one_out("en", data_dir, family)
         test = binary(test)
         nlp = fit("en", train, **options)
-        right = polar_right(predict(nlp, [r.text for r in test]), test)
+        right, adapted, share = adapted_right(nlp, test, [r.text for r in test])
         titled = [r for r in test if len(r.title.split()) >= 1]
-        title_right = polar_right(predict(nlp, [r.title for r in titled]), titled)
+        title_right, title_adapted, _ = adapted_right(nlp, titled, [r.title for r in titled])
         vader = vader_right(baseline, [r.text for r in test], test)
         vader_titles = vader_right(baseline, [r.title for r in titled], titled)
         row = {
@@ -118,6 +134,11 @@ def english_lofo(data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
             "balanced_accuracy": round(balanced(right, test), 4),
             "titles_n": len(titled),
             "titles_accuracy": mean(title_right),
+            "prior_adapted_accuracy": mean(adapted),
+            "prior_adapted_balanced_accuracy": round(balanced(adapted, test), 4),
+            "prior_adapted_titles_accuracy": mean(title_adapted),
+            "estimated_positive_share": round(share, 4),
+            "positive_share": round(sum(r.label == POSITIVE for r in test) / len(test), 4),
             "vader_accuracy": mean(vader),
             "vader_balanced_accuracy": round(balanced(vader, test), 4),
             "vader_titles_accuracy": mean(vader_titles),
@@ -130,10 +151,22 @@ def english_lofo(data_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
             f"{family:<12} {row['n']:>6} {row['accuracy']:>7.3f} {row['balanced_accuracy']:>9.3f} "
             f"{row['titles_accuracy']:>7.3f} | {row['vader_accuracy']:>6.3f} {row['vader_balanced_accuracy']:>6.3f} "
             f"{row['vader_titles_accuracy']:>7.3f} | {row['goal']:>6.3f} {'yes' if row['met'] else 'NO':>4}"
+            f" | prior-adapted {row['prior_adapted_accuracy']:.3f}"
+            f" (balanced {row['prior_adapted_balanced_accuracy']:.3f},"
+            f" titles {row['prior_adapted_titles_accuracy']:.3f}; positive share {row['estimated_positive_share']:.2f}"
+            f" estimated, {row['positive_share']:.2f} true)"
         )
     summary = {
         key: round(sum(r[key] for r in rows.values()) / len(rows), 4)
-        for key in ("accuracy", "balanced_accuracy", "titles_accuracy", "vader_accuracy", "vader_titles_accuracy")
+        for key in (
+            "accuracy",
+            "balanced_accuracy",
+            "titles_accuracy",
+            "vader_accuracy",
+            "vader_titles_accuracy",
+            "prior_adapted_accuracy",
+            "prior_adapted_titles_accuracy",
+        )
     }
     say(
         f"{'mean':<12} {'':>6} {summary['accuracy']:>7.3f} {summary['balanced_accuracy']:>9.3f} "

@@ -5,8 +5,18 @@ ratio-scaled features does."""
 import numpy
 import pytest
 
-POSITIVE_TEXTS = ["great fit and lovely fabric", "lovely colour, great price", "great quality, love it", "love the fabric"]
-NEGATIVE_TEXTS = ["awful fit and cheap fabric", "cheap and awful, returned it", "awful quality, hate it", "hate the colour"]
+POSITIVE_TEXTS = [
+    "great fit and lovely fabric",
+    "lovely colour, great price",
+    "great quality, love it",
+    "love the fabric",
+]
+NEGATIVE_TEXTS = [
+    "awful fit and cheap fabric",
+    "cheap and awful, returned it",
+    "awful quality, hate it",
+    "hate the colour",
+]
 
 
 def _fitted(nb: bool):
