@@ -96,7 +96,7 @@ def vader_right(baseline: LexiconBaseline, texts: list[str], reviews: list[Revie
 def adapted_right(nlp: Any, reviews: list[Review], texts: list[str]) -> tuple[list[bool], list[bool], float]:
     """Right or wrong per text as the model decides, and after the decision threshold follows the
     share of positive texts that EM estimates from the same texts, unlabelled (``prior_offset``)."""
-    from infrastructure.reviews.linear import prior_offset
+    from infrastructure.reviews.evaluation import prior_offset
 
     sentiment = nlp.get_pipe("storewise_sentiment")
     polar = sentiment.logits(list(nlp.tokenizer.pipe(texts, batch_size=512)))[0]

@@ -318,22 +318,3 @@ def make_sentiment(
     nlp: Language, name: str, word_ngrams: int, char_ngrams: int, buckets: int, lexicon: str | None, nb: bool
 ) -> SentimentModel:
     return SentimentModel(nlp, name, word_ngrams, char_ngrams, buckets, lexicon, nb)
-
-
-def prior_offset(polar_logits: Any, iterations: int = 200, tolerance: float = 1e-6) -> tuple[float, float]:
-    """The share of positive texts among unlabelled ones, estimated by Saerens, Latinne &
-    Decaestecker's EM (2002), and the offset to add to the polarity logits so that the decision
-    follows that prior instead of the training's (the classes weigh the same there: 1/2).
-    Returns (offset, share)."""
-    p = _sigmoid(polar_logits)
-    if not len(p):
-        return 0.0, 0.5
-    share = 0.5
-    for _ in range(iterations):
-        adjusted = share * p / (share * p + (1 - share) * (1 - p))
-        new = float(numpy.clip(adjusted.mean(), 1e-4, 1 - 1e-4))
-        if abs(new - share) < tolerance:
-            share = new
-            break
-        share = new
-    return math.log(share / (1 - share)), share

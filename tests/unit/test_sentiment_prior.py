@@ -13,7 +13,7 @@ def _logits(positive: int, negative: int, seed: int = 0) -> numpy.ndarray:
 
 @pytest.mark.parametrize("positive,negative", [(8800, 1200), (5000, 5000), (2000, 8000)])
 def test_the_estimated_share_of_positive_texts_is_close_to_the_true_one(positive, negative):
-    from infrastructure.reviews.linear import prior_offset
+    from infrastructure.reviews.evaluation import prior_offset
 
     offset, share = prior_offset(_logits(positive, negative))
     assert share == pytest.approx(positive / (positive + negative), abs=0.03)
@@ -21,7 +21,7 @@ def test_the_estimated_share_of_positive_texts_is_close_to_the_true_one(positive
 
 
 def test_on_a_skewed_family_the_adapted_decision_is_more_often_right():
-    from infrastructure.reviews.linear import prior_offset
+    from infrastructure.reviews.evaluation import prior_offset
 
     logits = _logits(8800, 1200, seed=1)
     gold = numpy.arange(len(logits)) < 8800
