@@ -52,3 +52,22 @@ def test_words_seen_on_both_sides_weigh_less_than_one_sided_ones():
     scores = [doc.cats["POSITIVE"] for doc in nlp.pipe(["lovely, great", "cheap, awful"])]
     assert scores[0] > 0.5 > scores[1]
     assert numpy.isfinite(model.polarity).all()
+
+
+def test_words_after_a_negator_up_to_punctuation_are_features_of_their_own():
+    from infrastructure.reviews.pipeline import blank
+
+    nlp = blank("en")
+    sentiment = nlp.add_pipe("storewise_sentiment", config={"buckets": 1 << 20, "negation": True})
+    plain = nlp.add_pipe("storewise_sentiment", name="plain", config={"buckets": 1 << 20})
+
+    def keys(model, text):
+        doc = nlp.make_doc(text)
+        return set(model.features.keys(doc.to_array(["LOWER"]), "").tolist())
+
+    # "good" after "not" is another feature than "good"; after the comma it is "good" again.
+    assert keys(sentiment, "not good") != keys(plain, "not good")
+    assert keys(sentiment, "good") == keys(plain, "good")
+    assert keys(sentiment, "good") <= keys(sentiment, "not bad, good")
+    assert keys(sentiment, "good") - keys(sentiment, "not good")
+    assert keys(sentiment, "it isn't good") != keys(plain, "it isn't good")
