@@ -11,7 +11,11 @@ Figures: req/s, p50/p99 (ms), server CPU ms per request, and the GraphQL/bare ra
 target (issue 20): server CPU per request ≤ 1.6× the bare endpoint's.
 
     .venv/bin/python bench/graphql_cpu.py [--rows 5000] [--clients 16] [--duration 10]
-        [--backends sqlite,postgresql] [--profile 300] [--out FILE]
+        [--backends sqlite,postgresql] [--profile 300] [--out FILE] [--keep-data DIR]
+
+``--keep-data DIR``: keep each backend's prepared data (its SQLite directory or PostgreSQL
+schema, described in ``DIR/<backend>.json``) and reuse it on the next run with the same DIR,
+so that repeated measurements skip the import.
 
 Prints JSON and writes bench/results/graphql-cpu.json.
 """
@@ -70,6 +74,36 @@ def start_pinned(kind: str, prepared: gl.Prepared, core: int, timeout: float = 1
     raise RuntimeError(f"the {kind} server was not ready: {log.read_text()[-2000:]}")
 
 
+def prepared_data(backend: str, rows: int, data_file: Path, keep: Path | None) -> tuple[gl.Prepared, bool]:
+    """The backend's data: prepared afresh, or the one kept in ``keep`` by an earlier run (reused:
+    True). Kept data is left in place after the run."""
+    import base64
+
+    from infrastructure.settings import Settings
+
+    record = keep / f"{backend}.json" if keep else None
+    if record is not None and record.exists():
+        saved = json.loads(record.read_text())
+        if saved["summary"].get("rows") == rows:
+            settings = Settings(saved["database_url"], base64.b64decode(saved["kek"]), Path(saved["directory"]))
+            prepared = gl.Prepared(settings, Path(saved["directory"]), saved["schema"], saved["summary"], saved["token"])
+            return prepared, True
+    prepared = gl.prepare(backend, rows, data_file)
+    if record is not None:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        saved = {
+            "database_url": prepared.settings.database_url,
+            "kek": base64.b64encode(prepared.settings.kek).decode(),
+            "directory": str(prepared.directory),
+            "schema": prepared.postgres_schema,
+            "summary": prepared.summary,
+            "token": prepared.token,
+        }
+        record.write_text(json.dumps(saved))
+        return prepared, True
+    return prepared, False
+
+
 def profile(prepared: gl.Prepared, fx: gl.Fixtures, requests: int) -> str:
     """cProfile of ``requests`` GraphQL requests of the query mix, run in this process (ASGI)."""
     from infrastructure.server import create_app
@@ -117,15 +151,16 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, help="profile this many requests in process instead")
     parser.add_argument("--data-file", default=str(gl.DATA_FILE))
     parser.add_argument("--out", default=str(BENCH / "results" / "graphql-cpu.json"))
+    parser.add_argument("--keep-data", type=Path, default=None, help="keep and reuse the prepared data here")
     args = parser.parse_args()
     cores = os.sched_getaffinity(0)
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}}
-    results["settings"] = vars(args)
+    results["settings"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     for backend in [b for b in args.backends.split(",") if b]:
         if backend == "postgresql" and (problem := gl.postgres_unreachable()):
             results[backend] = {"skipped": problem}
             continue
-        prepared = gl.prepare(backend, args.rows, Path(args.data_file))
+        prepared, kept = prepared_data(backend, args.rows, Path(args.data_file), args.keep_data)
         try:
             fx = gl.pick_fixtures(prepared.settings, prepared.token)
             if args.profile:
@@ -157,12 +192,13 @@ def main() -> None:
             }
             print(backend, json.dumps(summary), json.dumps(run["ratio_graphql_to_bare"]), file=sys.stderr)
         finally:
-            if prepared.postgres_schema:
-                import psycopg
+            if not kept:
+                if prepared.postgres_schema:
+                    import psycopg
 
-                with psycopg.connect(gl.POSTGRES_URL, autocommit=True) as connection:
-                    connection.execute(f'DROP SCHEMA IF EXISTS "{prepared.postgres_schema}" CASCADE')
-            shutil.rmtree(prepared.directory, ignore_errors=True)
+                    with psycopg.connect(gl.POSTGRES_URL, autocommit=True) as connection:
+                        connection.execute(f'DROP SCHEMA IF EXISTS "{prepared.postgres_schema}" CASCADE')
+                shutil.rmtree(prepared.directory, ignore_errors=True)
     if args.profile:
         return
     results["machine"]["load_average_at_end"] = os.getloadavg()

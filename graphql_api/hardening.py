@@ -34,6 +34,7 @@ import hashlib
 import json
 import re
 import threading
+from collections import ChainMap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -146,7 +147,9 @@ class _CostCalculator:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any], rules: CostRules):
         self.schema = schema
         self.rules = rules
-        self.variables = dict(variables)
+        # Looked up, never copied: the cost cache keys a document's costs by the variables read.
+        self.defaults: dict[str, Any] = {}
+        self.variables: Mapping[str, Any] = ChainMap(variables, self.defaults)  # type: ignore[arg-type]
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.fragment_costs: dict[str, int] = {}
         self.in_progress: set[str] = set()
@@ -154,8 +157,8 @@ class _CostCalculator:
     def operation(self, operation: OperationDefinitionNode) -> int:
         for definition in operation.variable_definitions or ():
             name = definition.variable.name.value
-            if name not in self.variables and definition.default_value is not None:
-                self.variables[name] = value_from_ast_untyped(definition.default_value)
+            if definition.default_value is not None and name not in self.variables:
+                self.defaults[name] = value_from_ast_untyped(definition.default_value)
         root = self.schema.get_root_type(operation.operation)
         if root is None:
             return 0
