@@ -67,7 +67,13 @@ class PageInfo:
 @strawberry.type(description="One item of a page, with the cursor to continue after it.")
 class Edge(Generic[NodeT]):
     node: NodeT = strawberry.field(description="The item.")
-    cursor: str = strawberry.field(description="Opaque cursor: pass it as `after` to get the items after this one.")
+    #: What the cursor is made of: made only when asked for (most clients read pageInfo's only).
+    row: strawberry.Private[Any]
+    order: strawberry.Private[Ordering]
+
+    @strawberry.field(description="Opaque cursor: pass it as `after` to get the items after this one.")
+    def cursor(self) -> str:
+        return self.order.cursor(self.row)
 
 
 @strawberry.type(
@@ -247,14 +253,15 @@ def make_connection(
     count: Callable[[], Awaitable[int]],
 ) -> Connection[NodeT]:
     has_next = len(rows) > size
-    edges = [Edge(node=node(row), cursor=order.cursor(row)) for row in rows[:size]]
+    shown = rows[:size]
+    edges = [Edge(node=node(row), row=row, order=order) for row in shown]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=has_next,
             has_previous_page=has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=order.cursor(shown[0]) if shown else None,
+            end_cursor=order.cursor(shown[-1]) if shown else None,
         ),
         counter=count,
     )
