@@ -35,6 +35,7 @@ from .catalog.mutations import CatalogMutations
 from .catalog.queries import CatalogQueries, load_product
 from .core.errors import BadUserInput, ErrorCodes, client_safe, log_errors
 from .core.execution import PlainFieldsExecutionContext
+from .core.hooks import CachedHooksRunner
 from .core.ids import Node, from_global_id
 from .core.pagination import MAX_PAGE_SIZE
 from .core.scalars import SCALAR_MAP
@@ -191,6 +192,9 @@ class StorewiseSchema(strawberry.Schema):
     A read-only schema (serving a replay of the past) refuses mutations over HTTP."""
 
     read_only = False
+
+    def create_extensions_runner(self, execution_context: Any, extensions: list[SchemaExtension]) -> Any:
+        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         log_errors(errors, execution_context)
