@@ -86,7 +86,9 @@ def prepared_data(backend: str, rows: int, data_file: Path, keep: Path | None) -
         saved = json.loads(record.read_text())
         if saved["summary"].get("rows") == rows:
             settings = Settings(saved["database_url"], base64.b64decode(saved["kek"]), Path(saved["directory"]))
-            prepared = gl.Prepared(settings, Path(saved["directory"]), saved["schema"], saved["summary"], saved["token"])
+            prepared = gl.Prepared(
+                settings, Path(saved["directory"]), saved["schema"], saved["summary"], saved["token"]
+            )
             return prepared, True
     prepared = gl.prepare(backend, rows, data_file)
     if record is not None:
