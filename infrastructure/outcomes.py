@@ -225,6 +225,9 @@ def _demo_campaign(storewise: Any, start: datetime, log: Any) -> UUID:
             campaign_id, holdout_share=0.2, seed=17, attribution_days=DEMO_DAYS, at=start
         )
         log(f"outcomes demo: campaign {campaign_id} launched on {segment} at {start:%Y-%m-%d}, 20% held out")
+    # Its audience is drawn; the segments go back to the analytics clock's instant, or the shop (and a
+    # rerun of `storewise demo`, whose past campaigns follow the largest segments) would see April's.
+    segmentations.refresh_segments(idempotency_key=f"{DEMO_KEY}:segments-now")
     return campaign_id
 
 
