@@ -80,6 +80,23 @@ def event_total(storewise) -> int:
     return sum(app.recorder.max_notification_id() or 0 for app in storewise.applications)
 
 
+def baseline_rate(env: dict[str, str], commands: int) -> dict:
+    """A bare eventsourcing application doing what a command does: load an aggregate, change it, save it."""
+    baseline = Baseline(env=env)
+    try:
+        counters = [Counter(name=f"c{i}") for i in range(200)]
+        baseline.save(*counters)
+
+        def increment(i: int) -> None:
+            counter = baseline.repository.get(counters[i % 200].id)
+            counter.increment(by=1)
+            baseline.save(counter)
+
+        return timed(increment, commands)
+    finally:
+        baseline.close()
+
+
 def bench_backend(backend: str, n: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="storewise-bench-"))
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -93,19 +110,8 @@ def bench_backend(backend: str, n: int) -> dict:
     settings.prepare()
     result: dict = {"backend": backend}
     try:
-        # The baseline does what a command does: load an aggregate, change it, save it.
-        baseline = Baseline(env=baseline_env)
-        counters = [Counter(name=f"c{i}") for i in range(200)]
-        baseline.save(*counters)
-
-        def increment(i: int) -> None:
-            counter = baseline.repository.get(counters[i % 200].id)
-            counter.increment(by=1)
-            baseline.save(counter)
-
-        result["baseline"] = timed(increment, n)
+        result["baseline"] = baseline_rate(baseline_env, n)
         result["baseline"]["events_per_s"] = result["baseline"]["commands_per_s"]
-        baseline.close()
 
         with bootstrap(settings) as storewise:
             skus = [f"SKU{i:04d}" for i in range(200)]

@@ -472,22 +472,12 @@ def run_count(
 
 def bare_rate(settings: Settings, commands: int) -> dict[str, Any]:
     """bench/event_store.py's baseline: a bare eventsourcing application over the same path."""
-    from event_store import Baseline, Counter, timed
+    from event_store import baseline_rate
 
     env = settings.event_store_env()
-    baseline = Baseline(env={k: v for k, v in env.items() if k.startswith("POSTGRES_") or k == "PERSISTENCE_MODULE"})
-    try:
-        counters = [Counter(name=f"c{i}") for i in range(200)]
-        baseline.save(*counters)
-
-        def increment(i: int) -> None:
-            counter = baseline.repository.get(counters[i % 200].id)
-            counter.increment(by=1)
-            baseline.save(counter)
-
-        return timed(increment, commands)
-    finally:
-        baseline.close()
+    return baseline_rate(
+        {k: v for k, v in env.items() if k.startswith("POSTGRES_") or k == "PERSISTENCE_MODULE"}, commands
+    )
 
 
 def run_mode(mode: str, fx_args: argparse.Namespace, work: Path) -> dict[str, Any]:
