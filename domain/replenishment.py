@@ -32,7 +32,13 @@ from .shared import InvalidArgument, InvalidQuantity, InvalidTransition, Money, 
 class ForecastSummary:
     """One series' forecast from a run, kept small: the method chosen, the daily means over
     the horizon from ``start``, and the quantiles of the residuals the uncertainty comes from
-    (a day's quantile is its mean plus that offset, never below zero)."""
+    (a day's quantile is its mean plus that offset, never below zero).
+
+    ``point`` is the point forecast, day by day: the median demand over the whole horizon, spread
+    over the days like the daily means. A series sells more than it over the horizon about as often
+    as less; a spike (a rare wholesale order) enters it only when one is more likely than not within
+    the horizon, where the means carry every spike's expected share. None for forecasts recorded
+    before it was kept."""
 
     model: str
     start: date
@@ -40,6 +46,7 @@ class ForecastSummary:
     residual_quantiles: dict[str, float]
     backtest_mae: float | None = None
     censored_days: int = 0
+    point: tuple[float, ...] | None = None
 
 
 class DemandForecast(Aggregate):
@@ -66,6 +73,10 @@ class DemandForecast(Aggregate):
             raise InvalidArgument("a forecast needs at least one day", field="mean")
         if any(value < 0 for value in summary.mean):
             raise InvalidQuantity("forecast demand cannot be negative", field="mean")
+        if summary.point is not None and len(summary.point) != len(summary.mean):
+            raise InvalidArgument("the point forecast covers the same days as the means", field="point")
+        if summary.point is not None and any(value < 0 for value in summary.point):
+            raise InvalidQuantity("forecast demand cannot be negative", field="point")
         return cls(
             run_id=run_id,
             sku=require_text(sku, "sku", max_length=64),

@@ -105,6 +105,12 @@ def test_a_forecast_has_days_and_no_negative_demand():
         DemandForecast.make(run, "MUG", "main", ForecastSummary("x", date(2024, 3, 1), (), {}), NOW)
     with pytest.raises(InvalidQuantity):
         DemandForecast.make(run, "MUG", "main", ForecastSummary("x", date(2024, 3, 1), (-1.0,), {}), NOW)
+    with pytest.raises(InvalidArgument):  # a point per day of the means
+        DemandForecast.make(
+            run, "MUG", "main", ForecastSummary("x", date(2024, 3, 1), (1.0, 2.0), {}, point=(1.0,)), NOW
+        )
+    with pytest.raises(InvalidQuantity):
+        DemandForecast.make(run, "MUG", "main", ForecastSummary("x", date(2024, 3, 1), (1.0,), {}, point=(-1.0,)), NOW)
 
 
 # --- the planner's known answers -----------------------------------------------------------------
