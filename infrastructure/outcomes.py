@@ -262,6 +262,7 @@ def _demo_forecast(storewise: Any, start: datetime, log: Any) -> None:
             model=f.model,
             start=f.start.date(),
             mean=tuple(round(float(v), 4) for v in f.mean),
+            point=tuple(round(float(v), 4) for v in f.point()),
             residual_quantiles=quantile_offsets(f),
             backtest_mae=f.backtest_mae.get(f.model),
         )

@@ -134,6 +134,7 @@ class ReplenishmentEngine:
                         model=f.model,
                         start=f.start.date(),
                         mean=tuple(round(float(v), 4) for v in f.mean),
+                        point=tuple(round(float(v), 4) for v in f.point()),
                         residual_quantiles=offsets,
                         backtest_mae=f.backtest_mae.get(f.model),
                         censored_days=int(censored.get(uid, 0)),
