@@ -192,6 +192,7 @@ class ReplenishmentProjection(Projection):
                 "backtest_mae": summary.backtest_mae,
                 "censored_days": summary.censored_days,
                 "forecast_at": event.at,
+                "point": None if summary.point is None else list(summary.point),
             },
         )
 

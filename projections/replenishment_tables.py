@@ -76,6 +76,7 @@ demand_forecasts = sa.Table(
     sa.Column("backtest_mae", sa.Float, nullable=True),
     sa.Column("censored_days", sa.Integer, nullable=False),
     sa.Column("forecast_at", WHEN, nullable=False),
+    sa.Column("point", sa.JSON, nullable=True),  # null: recorded before the point forecast was kept
 )
 
 replenishment_plans = sa.Table(
