@@ -64,8 +64,9 @@ async def load_replenishment_plan(info: Info, pk: Any) -> ReplenishmentPlanType 
 
 def _days(row: Any, horizon: int) -> list[ForecastDayType]:
     offsets = row.residual_quantiles or {}
+    points = row.point or [None] * len(row.mean)
     days = []
-    for n, mean in enumerate(row.mean[:horizon]):
+    for n, (mean, point) in enumerate(zip(row.mean[:horizon], points, strict=False)):
         q = {name: max(0.0, mean + float(offsets.get(name, 0.0))) for name in QUANTILES}
         days.append(
             ForecastDayType(
@@ -76,6 +77,7 @@ def _days(row: Any, horizon: int) -> list[ForecastDayType]:
                 p90=q["p90"],
                 p95=q["p95"],
                 p99=q["p99"],
+                point=None if point is None else round(point, 4),
             )
         )
     return days
@@ -129,6 +131,7 @@ class ReplenishmentQueries:
             parameters=row.parameters,
             days=days,
             total_mean=round(sum(d.mean for d in days), 4),
+            total_point=None if row.point is None else round(sum(d.point for d in days), 4),
             cannot_order=terms is None,
             cannot_order_reason=NO_TERMS if terms is None else None,
         )

@@ -35,6 +35,14 @@ class ForecastDayType:
     p90: float = strawberry.field(description="Demand stays below this nine days in ten.")
     p95: float = strawberry.field(description="Demand stays below this 19 days in 20.")
     p99: float = strawberry.field(description="Demand stays below this 99 days in 100.")
+    point: float | None = strawberry.field(
+        default=None,
+        description=(
+            "The point forecast for the day: the median demand over the whole horizon, spread over the days like "
+            "the means; the horizon sells more than it about as often as less, and a rare spike (a wholesale "
+            "order) enters it only when one is more likely than not. Null for forecasts made before it was kept."
+        ),
+    )
 
 
 @strawberry.type(name="DemandForecast", description=DemandForecast.__doc__)
@@ -57,6 +65,13 @@ class DemandForecastType:
     )
     days: list[ForecastDayType] = strawberry.field(description="Day by day, from the day after the history.")
     total_mean: float = strawberry.field(description="Expected units over these days.")
+    total_point: float | None = strawberry.field(
+        default=None,
+        description=(
+            "The point forecast of the units over these days (the sum of the days' points; the whole "
+            "forecast horizon's median when these days are all of it). Null for forecasts made before it was kept."
+        ),
+    )
     cannot_order: bool = strawberry.field(
         default=False,
         description="True when no replenishment plan can order this SKU (every SKU that sells is forecast).",

@@ -8,6 +8,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from domain.inventory import SupplierTerms
 from domain.shared import Money
 
@@ -48,6 +50,15 @@ async def _shop(api) -> None:
     await asyncio.to_thread(write)
 
 
+def _forecasts_made(storewise) -> list:
+    inventory = storewise.inventory
+    return [
+        inventory.mapper.to_domain_event(n)
+        for n in inventory.recorder.select_notifications(start=1, limit=10_000)
+        if n.topic.endswith("DemandForecast.Made")
+    ]
+
+
 async def test_propose_read_approve(api):
     await _shop(api)
     planner = await api.as_role("inventory_planner")
@@ -70,10 +81,14 @@ async def test_propose_read_approve(api):
     forecast = (
         await planner.data(
             '{ demandForecast(sku: "MUG", horizon: 7) '
-            "{ model totalMean dataPosition days { day mean p10 p50 p90 p99 } } }"
+            "{ model totalMean totalPoint dataPosition days { day mean p10 p50 p90 p99 point } } }"
         )
     )["demandForecast"]
     assert len(forecast["days"]) == 7 and forecast["totalMean"] == sum(d["mean"] for d in forecast["days"])
+    # The point forecast served is the one the forecast run computed and recorded.
+    [recorded] = [e.summary for e in _forecasts_made(api.storewise) if e.sku == "MUG"]
+    assert [d["point"] for d in forecast["days"]] == list(recorded.point[:7])
+    assert forecast["totalPoint"] == pytest.approx(sum(recorded.point[:7])) and 3 <= forecast["totalPoint"] / 7 <= 7
     assert all(d["p10"] <= d["p50"] <= d["p90"] <= d["p99"] for d in forecast["days"])
     assert 3 <= forecast["totalMean"] / 7 <= 7
     flags = '{ demandForecast(sku: "%s", horizon: 7) { totalMean cannotOrder cannotOrderReason } }'

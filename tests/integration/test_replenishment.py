@@ -124,6 +124,7 @@ def test_propose_approve_receive(storewise, read_side):
     with read_side.engine.connect() as connection:
         row = connection.execute(sa.select(replenishment_plans).where(replenishment_plans.c.id == plan_id)).one()
         assert row.status == "PROPOSED" and row.ordered_lines == 1 and row.solver_status == "OPTIMAL"
+    _assert_point_forecasts_kept(storewise, read_side, plan.forecast_run_id)
 
     # A budget of half of what the plan spends binds, is respected, and costs something.
     spend = sum(line.quantity * line.unit_cost.amount for line in plan.lines)
@@ -163,6 +164,32 @@ def test_propose_approve_receive(storewise, read_side):
             sa.select(replenishment_plans.c.reject_reason).where(replenishment_plans.c.id == tight_id)
         )
         assert reason.scalar() == "waiting for the new price list"
+
+
+def _assert_point_forecasts_kept(storewise, read_side, run_id) -> None:
+    """Each recorded forecast and its read model row keep the point forecast the forecaster computes
+    from the same history (fitted again here), day by day beside the means."""
+    from domain.replenishment import DemandForecast
+    from infrastructure.forecasting import forecast as forecasting
+    from infrastructure.forecasting.history import history_from_rows, series_id
+    from projections.replenishment_tables import demand_forecasts, forecast_runs
+    from projections.tables import daily_demand
+
+    with read_side.engine.connect() as connection:
+        demand = connection.execute(sa.select(daily_demand)).all()
+        day_rows = connection.execute(sa.select(stock_days)).all()
+        horizon = connection.execute(
+            sa.select(forecast_runs.c.parameters).where(forecast_runs.c.id == run_id)
+        ).scalar()["horizon"]
+        rows = {r.sku: r for r in connection.execute(sa.select(demand_forecasts)).all()}
+    history = history_from_rows(demand, day_rows, max(r.day for r in demand))
+    fitted = forecasting.forecast(history, horizon, selection_windows=3).forecasts
+    assert set(rows) == {"MUG", "BAG"}
+    for sku, row in rows.items():
+        summary = storewise.inventory.repository.get(DemandForecast.create_id(run_id, sku, "main")).summary
+        expected = [round(float(v), 4) for v in fitted[series_id(sku, "main")].point()]
+        assert list(summary.point) == expected and row.point == expected and len(row.point) == len(row.mean)
+        assert sum(row.point) > 0
 
 
 def test_kpis_from_the_read_models(storewise, read_side):
