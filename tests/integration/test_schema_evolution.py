@@ -2,19 +2,27 @@
 
 ``Order.Placed`` version 2 added ``channel``; orders recorded before it are read as
 placed on the web shop. The old events here are written as the old code wrote them:
-no ``channel`` field and no ``class_version`` in the stored state.
+no ``channel`` field and no ``class_version`` in the stored state. Likewise a
+demand forecast whose summary was stored before ``ForecastSummary.point`` existed.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 
 from domain.customer import Order, OrderLine, OrderStatus
+from domain.replenishment import DemandForecast, ForecastSummary
 from domain.shared import Money
+from infrastructure.bootstrap import projection_runner
+from infrastructure.migrations import upgrade
+from infrastructure.read_model_db import sync_engine
+from projections.replenishment_tables import demand_forecasts
 
 
 def write_v1_order_placed(storewise, order_id: uuid.UUID) -> None:
@@ -70,10 +78,6 @@ def test_new_orders_record_their_channel_and_version(storewise):
 
 def test_a_forecast_recorded_before_point_forecasts_still_loads(storewise):
     """``ForecastSummary.point`` came later: a stored summary without it decodes with no point."""
-    import json
-
-    from domain.replenishment import DemandForecast, ForecastSummary
-
     app = storewise.inventory
     run_id = uuid.uuid4()
     at = datetime(2024, 3, 1, tzinfo=UTC)
@@ -113,6 +117,15 @@ def test_a_forecast_recorded_before_point_forecasts_still_loads(storewise):
 
     loaded = app.repository.get(forecast_id).summary
     assert loaded.point is None and list(loaded.mean) == [1.0, 2.0] and loaded.censored_days == 1
+
+    # The projection writes it with no point.
+    upgrade(storewise.settings)
+    engine = sync_engine(storewise.settings)
+    projection_runner(storewise, engine).run_until_idle()
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(demand_forecasts)).one()
+    engine.dispose()
+    assert row.sku == "MUG" and row.mean == [1.0, 2.0] and row.point is None
 
 
 def _dicts(value):
