@@ -31,9 +31,7 @@ import os
 import pstats
 import random
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -49,29 +47,8 @@ from _loadgen import run_load  # noqa: E402
 
 
 def start_pinned(kind: str, prepared: gl.Prepared, core: int, timeout: float = 120.0) -> gl.Server:
-    """Like ``graphql_load.start_server``, with the server on one core."""
-    port = gl.free_port()
-    log = prepared.directory / f"{kind}-server.log"
-    process = subprocess.Popen(
-        ["taskset", "-c", str(core), sys.executable, str(BENCH / "_serve.py"), kind, str(port)],
-        env={**gl.server_env(prepared.settings), "STOREWISE_LOG_LEVEL": "WARNING"},
-        cwd=ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    server = gl.Server(kind, f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {kind} server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=2.0).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    gl.stop_server(server)
-    raise RuntimeError(f"the {kind} server was not ready: {log.read_text()[-2000:]}")
+    """``graphql_load.start_server`` with the server on one core."""
+    return gl.start_server(kind, prepared, timeout, core=core, env={"STOREWISE_LOG_LEVEL": "WARNING"})
 
 
 def prepared_data(backend: str, rows: int, data_file: Path, keep: Path | None) -> tuple[gl.Prepared, bool]:
