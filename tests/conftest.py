@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,15 @@ def sqlite_storewise(tmp_path: Path) -> Iterator[Storewise]:
     system = bootstrap(sqlite_settings(tmp_path))
     yield system
     system.close()
+
+
+def record_recommender_training(models: Any, version: str, **fields: Any) -> Any:
+    """Record a recommender training with no artifact (tests that fake the engine); returns its id."""
+    recorded: dict[str, Any] = {
+        "hyperparameters": {},
+        "data_position": {},
+        "metrics": {},
+        "artifact_checksum": "0" * 64,
+        "artifact_path": "none",
+    }
+    return models.record_training("recommender", version, **{**recorded, **fields})

@@ -20,6 +20,7 @@ from domain.models import ServingSlot, serves_challenger
 from graphql_api.core.ids import to_global_id
 from infrastructure.server import create_app
 from infrastructure.simulation import build_world, simulate
+from tests.conftest import record_recommender_training
 
 from .conftest import Api
 
@@ -111,15 +112,7 @@ async def test_the_comparison_tells_a_good_model_from_a_weakened_one(shop) -> No
         world = build_world(storewise, seed=5, customers=80, products=30, categories=5)
         ids = {}
         for version in ("good-1", "weak-2"):
-            ids[version] = storewise.models.record_training(
-                "recommender",
-                version,
-                hyperparameters={},
-                data_position={},
-                metrics={},
-                artifact_checksum="0" * 64,
-                artifact_path="none",
-            )
+            ids[version] = record_recommender_training(storewise.models, version)
             engine.models[ids[version]] = FakeModel(
                 ids[version], version, sorted(world.skus), world.relevant, good=version == "good-1"
             )

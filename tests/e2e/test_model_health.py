@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from graphql_api.broker import MODEL_DEGRADED
 from graphql_api.core.ids import to_global_id
+from tests.conftest import record_recommender_training
 
 from .access_fixtures import codes
 from .conftest import AsgiWebSocket, eventually
@@ -100,16 +101,7 @@ async def test_a_drop_in_click_through_records_model_degraded_and_the_subscripti
         ids = [storewise.customers.register_customer(f"c{n}", f"c{n}@example.com") for n in range(4)]
         product_ids = [storewise.catalog.list_product(f"P{n}", f"P{n}", "Kitchen") for n in range(3)]
         for n, (version, clicks) in enumerate((("good-1", 40), ("weak-2", 10))):
-            models.record_training(
-                "recommender",
-                version,
-                hyperparameters={},
-                data_position={},
-                metrics={},
-                artifact_checksum="0" * 64,
-                artifact_path="none",
-                at=start + timedelta(minutes=n),
-            )
+            record_recommender_training(models, version, at=start + timedelta(minutes=n))
             for i in range(100):
                 slate = storewise.customers.serve_slate(ids[i % 4], "recommender", version, "champion", product_ids)
                 storewise.customers.record_slate_shown(slate)

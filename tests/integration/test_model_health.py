@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from infrastructure.migrations import upgrade
 from projections.model_health_tables import model_degradations, model_health_figures
+from tests.conftest import record_recommender_training
 
 DAY = date(2026, 12, 1)
 
@@ -54,15 +55,7 @@ def test_the_figures_rebuild_to_the_same_rows(storewise):
 
 
 def _model(storewise, version):
-    return storewise.models.record_training(
-        "recommender",
-        version,
-        hyperparameters={},
-        data_position={},
-        metrics={},
-        artifact_checksum="0" * 64,
-        artifact_path="none",
-    )
+    return record_recommender_training(storewise.models, version)
 
 
 def test_promoting_the_challenger_makes_it_the_champion_with_actor_and_reason(storewise):
