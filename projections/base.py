@@ -167,34 +167,14 @@ def _execute(connection: Connection, driver: _DriverStatement, rows: Iterable[tu
 def insert_tuples(
     connection: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Insert rows given as tuples of these columns' values (one executemany; on PostgreSQL one
-    COPY): cheaper to build than dicts where a projection writes a row per event."""
+    """Insert rows given as tuples of these columns' values (one executemany): cheaper to build than
+    dicts where a projection writes a row per event."""
     if not rows:
-        return
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        _copy(connection, table, columns, rows)
         return
     driver = _driver_statement(connection.dialect, _insert_statement(table, columns))
     if driver.names != columns:
         rows = list(map(operator.itemgetter(*map(columns.index, driver.names)), rows))
     _execute(connection, driver, rows)
-
-
-def _copy(connection: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """COPY the rows in (psycopg adapts each value as it would a statement's parameter), in the
-    connection's transaction: psycopg's executemany costs about 25 µs of client CPU a row."""
-    dialect = connection.dialect
-    processors = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    converted = [
-        list(map(processor, column)) if processor is not None else column
-        for processor, column in zip(processors, zip(*rows))
-    ]
-    quote = dialect.identifier_preparer.quote
-    sql = f"COPY {dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor, cursor.copy(sql) as copy:
-        for row in zip(*converted):
-            copy.write_row(row)
 
 
 def upsert(
