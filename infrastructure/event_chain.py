@@ -20,8 +20,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
@@ -45,6 +46,10 @@ def link(previous: bytes, position: int, event: StoredEvent) -> bytes:
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
     """The library's SQLite recorder, also writing each event's chain link."""
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._uuids: dict[str, UUID] = {}  # originator ids read, by their text
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -63,6 +68,63 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
                 links.append((position, previous))
             c.executemany("INSERT INTO event_chain VALUES (?, ?)", links)
         return ids
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's query, its rows read as tuples, each originator's UUID made once (a stock item's
+        or an order's recurs) and the frozen notifications filled in without their checks: a rebuild
+        reads every event."""
+        conditions, params = [], []
+        if start is not None:
+            conditions.append("rowid>=?" if inclusive_of_start else "rowid>?")
+            params.append(start)
+        if stop is not None:
+            conditions.append("rowid<=?")
+            params.append(stop)
+        if topics:
+            conditions.append(f"topic IN ({','.join('?' * len(topics))})")
+            params.extend(topics)
+        where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+        statement = (
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
+            f"{where}ORDER BY rowid LIMIT ?"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.sqlite_cursor.row_factory = None  # tuples, not sqlite3.Row
+            c.execute(statement, [*params, limit])
+            rows = c.fetchall()
+        if len(self._uuids) > 100_000:
+            self._uuids.clear()
+        uuids, as_uuid = self._uuids, self.datastore.originator_id_type == "uuid"
+        notifications = []
+        new, set_dict = object.__new__, object.__setattr__
+        for position, originator_id, version, topic, state in rows:
+            if as_uuid:
+                text = originator_id
+                originator_id = uuids.get(text)
+                if originator_id is None:
+                    originator_id = uuids[text] = UUID(text)
+            notification = new(Notification)
+            set_dict(
+                notification,
+                "__dict__",
+                {
+                    "originator_id": originator_id,
+                    "originator_version": version,
+                    "topic": topic,
+                    "state": state,
+                    "id": position,
+                },
+            )
+            notifications.append(notification)
+        return notifications
 
     def chain(self, start: int, limit: int) -> list[tuple[int, bytes]]:
         with self.datastore.transaction(commit=False) as c:

@@ -42,6 +42,8 @@ class UtcDateTime(sa.TypeDecorator):
         def process(value: Any) -> Any:
             if type(value) is not datetime:
                 return general(value)
+            if value.tzinfo is UTC:  # most are: the text without its "+00:00"
+                return value.isoformat(" ", "microseconds")[:-6]
             if value.tzinfo is not None:
                 value = value.astimezone(UTC).replace(tzinfo=None)
             return value.isoformat(" ", "microseconds")
