@@ -38,8 +38,11 @@ BATCH = 500
 
 
 def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds of this process and of the processes it started that have ended (a rebuild's helpers)."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
 
 
 def timed(events: int, seconds: float, cpu: float) -> dict:
@@ -95,6 +98,9 @@ def main() -> None:
     parser.add_argument(
         "--rebuild-batch-size", type=int, default=None, help="events per rebuild batch (the runner's default)"
     )
+    parser.add_argument(
+        "--processes", type=int, default=None, help="processes a rebuild shares the projections out between"
+    )
     parser.add_argument("--no-warm-up", action="store_true", help="time the first rebuild (no warm-up rebuild)")
     parser.add_argument("--skip-reads", action="store_true", help="measure the rebuild only (no raw / decoded reads)")
     parser.add_argument("--profile", default=None, help="write cProfile statistics of the timed rebuild here")
@@ -129,10 +135,11 @@ def main() -> None:
                 result[key] = timed(events, seconds, cpu_seconds() - cpu)
         if events is None:
             events = sum(app.recorder.max_notification_id() or 0 for app in storewise.applications)
-        runner = projection_runner(storewise)
+        runner = projection_runner(storewise, processes=args.processes)
         if args.rebuild_batch_size:
             runner.rebuild_batch_size = args.rebuild_batch_size
-        result["rebuild_batch_size"] = max(runner.batch_size, runner.rebuild_batch_size)
+        result["rebuild_batch_size"] = runner.replay_batch_size
+        result["processes"] = 1 + (runner.helpers.processes if runner.helpers else 0)
         if not args.no_warm_up:
             runner.rebuild()  # warm-up: the first run also creates the rows the timed one replaces
         profile = cProfile.Profile() if args.profile else None

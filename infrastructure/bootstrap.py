@@ -12,6 +12,7 @@ Where is the recommender built, and how is it swapped for a fake? In :func:`buil
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from projections.business_time import SqlBusinessTime
 from projections.registry import all_projections
 
 from .connections import write_pool
+from .parallel_rebuild import RebuildHelpers
 from .read_model_db import sync_engine
 from .settings import Settings
 from .startup import one_process_at_a_time
@@ -91,6 +93,7 @@ def bootstrap(settings: Settings | None = None, **engines: Any) -> RunningStorew
     read_side = ProjectionRunner(
         runner.apps, sync_engine(settings, pool), all_projections(settings.model_health.attribution)
     )
+    read_side.helpers = RebuildHelpers(settings, rebuild_processes() - 1, until=None, stop_at={}, clock=Clock.RECORDED)
     try:
         return RunningStorewise(settings, runner, build_engines(settings, runner, read_side, **engines), read_side)
     except BaseException:
@@ -106,12 +109,14 @@ def projection_runner(
     until: Any = None,
     stop_at: dict[str, int] | None = None,
     clock: Clock = Clock.RECORDED,
+    processes: int | None = None,
 ) -> ProjectionRunner:
     """Projections of every context fed by this system's logs into another database (``engine``;
     the read models' own by default), e.g. a rebuild or a replay (``until``: only the events
     recorded up to that instant, or by ``clock`` BUSINESS that happened by then; ``stop_at``: each
-    projection only up to this position of its log)."""
-    return ProjectionRunner(
+    projection only up to this position of its log). A rebuild of the read models' own database
+    shares the projections out between up to ``processes`` processes (default: ``rebuild_processes()``)."""
+    runner = ProjectionRunner(
         {app.name: app for app in storewise.applications},
         engine or sync_engine(storewise.settings),
         all_projections(storewise.settings.model_health.attribution),
@@ -119,3 +124,15 @@ def projection_runner(
         stop_at=stop_at,
         clock=clock,
     )
+    if engine is None:  # another process can open the read models' own database from the settings
+        processes = rebuild_processes() if processes is None else processes
+        runner.helpers = RebuildHelpers(
+            storewise.settings, processes - 1, until=until, stop_at=stop_at or {}, clock=clock
+        )
+    return runner
+
+
+def rebuild_processes() -> int:
+    """How many processes a rebuild uses by default: two where there are two cores (its two largest
+    parts, the Inventory log's projections, share out about evenly; more parts would read that log again)."""
+    return min(2, os.cpu_count() or 1)

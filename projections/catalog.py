@@ -16,6 +16,7 @@ class CatalogProjection(Projection):
     name = "catalog"
     leader = "Catalog"
     tables = (products,)
+    rebuild_cost = 0.7
 
     # No handler reads the products table, so a batch's new products and changes are kept
     # in memory and written with one executemany per shape at its end.

@@ -17,7 +17,7 @@ from domain.customer import FORGOTTEN, PERSONAL_DATA_FIELDS, Customer, CustomerA
 from domain.masking import mask_personal
 from domain.shared import utc_day
 
-from .base import Projection, accumulate, handles, insert, select, update, update_many, upsert
+from .base import Projection, accumulate, add_many, handles, insert, select, select_in, update, update_many, upsert
 from .tables import (
     activity_records,
     customer_activity,
@@ -61,6 +61,7 @@ class CustomerProjection(Projection):
         daily_demand,
         customer_rfm,
     )
+    rebuild_cost = 12.0
 
     # A placed order writes dozens of rows (lines, daily demand, interactions, RFM) and is
     # followed by status changes within moments, so orders, lines and those additive
@@ -68,6 +69,8 @@ class CustomerProjection(Projection):
     # end. Daily demand and interactions are only ever added to; a handler that reads
     # orders, lines or RFM (or sets them other than by adding) flushes those first, so it
     # sees the batch's own writes: the rows are the same as applying each event on its own.
+    # Returns read their order and lines from memory: those placed in the batch, or read
+    # for the batch's returns at once (``prepare``); what they add is written at the end.
 
     def __init__(self) -> None:
         self.start_batch()
@@ -76,9 +79,24 @@ class CustomerProjection(Projection):
         self._new_orders: dict[Any, dict[str, Any]] = {}  # placed in this batch: the whole row
         self._order_changes: dict[Any, dict[str, Any]] = {}  # placed earlier: columns to set
         self._new_lines: list[dict[str, Any]] = []
+        #: Every order a return of this batch names (placed in it or read by ``prepare``), and its lines by SKU.
+        self._returnable: dict[Any, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {}
+        self._unwritten: set[Any] = set()  # orders whose lines are in _new_lines
+        self._returned: dict[tuple[Any, str], int] = {}  # units returned of lines written already
+        self._refunds: dict[Any, Decimal] = {}  # by customer
         self._rfm: dict[Any, dict[str, Any]] = {}
         self._demand_counts: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._interactions: dict[tuple[Any, Any], dict[str, Any]] = {}
+
+    def prepare(self, connection: Connection, events: Any) -> None:
+        returned = {event.originator_id for event, _ in events if isinstance(event, Order.Returned)}
+        returned -= {event.originator_id for event, _ in events if isinstance(event, Order.Placed)}
+        if not returned:
+            return
+        for row in select_in(connection, orders, "id", returned):
+            self._returnable[row.id] = (dict(row._mapping), {})
+        for row in select_in(connection, order_lines, "order_id", returned):
+            self._returnable[row.order_id][1][row.sku] = dict(row._mapping)
 
     def end_batch(self, connection: Connection) -> None:
         self._flush(connection)
@@ -105,6 +123,7 @@ class CustomerProjection(Projection):
         if self._new_lines:
             insert(connection, order_lines, self._new_lines)
             self._new_lines = []
+            self._unwritten = set()
         if self._order_changes:
             update_many(
                 connection, orders, ("id",), ({"id": pk, **values} for pk, values in self._order_changes.items())
@@ -120,6 +139,22 @@ class CustomerProjection(Projection):
                 greatest=("last_order_at",),
             )
             self._rfm = {}
+        if self._returned:
+            add_many(
+                connection,
+                order_lines,
+                ("order_id", "sku"),
+                [{"order_id": o, "sku": sku, "returned_quantity": n} for (o, sku), n in self._returned.items()],
+            )
+            self._returned = {}
+        if self._refunds:
+            add_many(
+                connection,
+                customer_rfm,
+                ("customer_id",),
+                [{"customer_id": key, "monetary": -refund} for key, refund in self._refunds.items()],
+            )
+            self._refunds = {}
 
     # --- customers ----------------------------------------------------------------------
 
@@ -220,7 +255,7 @@ class CustomerProjection(Projection):
             "cancelled_at": None,
         }
         product_ids = [_product_id(line.sku) for line in lines]
-        self._new_lines.extend(
+        rows = [
             {
                 "order_id": event.originator_id,
                 "sku": line.sku,
@@ -232,7 +267,10 @@ class CustomerProjection(Projection):
                 "returned_quantity": 0,
             }
             for n, (line, product_id) in enumerate(zip(lines, product_ids))
-        )
+        ]
+        self._new_lines.extend(rows)
+        self._unwritten.add(event.originator_id)
+        self._returnable[event.originator_id] = (self._new_orders[event.originator_id], {r["sku"]: r for r in rows})
         day = utc_day(event.at)
         for line in lines:
             self._demand(
@@ -291,29 +329,30 @@ class CustomerProjection(Projection):
 
     @handles(Order.Returned)
     def returned(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
-        order = self._order(connection, event.originator_id)
-        lines = {line.sku: dict(line._mapping) for line in self._lines(connection, order.id)}
+        order, lines = self._returnable[event.originator_id]
         refund = Decimal(0)
         for returned in event.lines:
             line = lines[returned.sku]
             was_returned = line["returned_quantity"]
-            line["returned_quantity"] += returned.quantity
-            update(
-                connection,
-                order_lines,
-                {"order_id": order.id, "sku": returned.sku},
-                add={"returned_quantity": returned.quantity},
-            )
+            line["returned_quantity"] += returned.quantity  # a line not written yet is written so
+            if order["id"] not in self._unwritten:
+                key = (order["id"], returned.sku)
+                self._returned[key] = self._returned.get(key, 0) + returned.quantity
             value = line["unit_price"] * returned.quantity
             refund += value
             self._demand(
-                connection, returned.sku, order.warehouse, utc_day(event.at), returned=returned.quantity, revenue=-value
+                connection,
+                returned.sku,
+                order["warehouse"],
+                utc_day(event.at),
+                returned=returned.quantity,
+                revenue=-value,
             )
             fully_returned_now = was_returned < line["quantity"] <= line["returned_quantity"]
-            if order.customer_id is not None and fully_returned_now:
-                self._interact(connection, order.customer_id, line["product_id"], event.at, purchases=-1)
-        if order.customer_id is not None:
-            update(connection, customer_rfm, {"customer_id": order.customer_id}, add={"monetary": -refund})
+            if order["customer_id"] is not None and fully_returned_now:
+                self._interact(connection, order["customer_id"], line["product_id"], event.at, purchases=-1)
+        if order["customer_id"] is not None:
+            self._refunds[order["customer_id"]] = self._refunds.get(order["customer_id"], Decimal(0)) + refund
 
     # --- helpers ------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ class EventLogProjection(Projection):
     """Indexes every event of its context (``leader``) into ``event_log``."""
 
     tables: ClassVar = (event_log,)
+    rebuild_cost = 2.6
 
     def __init__(self, leader: str):
         self.leader = leader  # type: ignore[misc]

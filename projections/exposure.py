@@ -44,6 +44,7 @@ class ExposureProjection(Projection):
     name = "recommendation_exposure"
     leader = "Customers"
     tables = (recommendation_attributions, recommendation_slate_items, recommendation_slates)
+    rebuild_cost = 0.4
     window: ClassVar[AttributionWindow] = DEFAULT_WINDOW
 
     def __init__(self, window: AttributionWindow | None = None):

@@ -99,6 +99,7 @@ class ForecastRecordProjection(Projection):
     name = "forecast_records"
     leader = "Inventory"
     tables = (forecast_records,)
+    rebuild_cost = 0.1  # reads forecast runs only
 
     @handles(DemandForecast.Made)
     def forecast(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:

@@ -12,7 +12,7 @@ from infrastructure.migrations import upgrade
 from infrastructure.read_model_db import sync_engine
 from projections.tables import event_log, projection_positions
 
-from .test_projections import dump, scripted_history
+from .test_projections import GBP, dump, scripted_history
 
 
 @pytest.fixture
@@ -205,3 +205,27 @@ def test_rebuilding_some_contexts_keeps_the_event_log_indexes_and_the_other_cont
     runner.rebuild(["event-log:customers", "customers"])
     assert dump(engine) == reference
     assert event_log_indexes(engine) == indexes
+
+
+def test_returns_in_the_batch_of_their_order_or_a_later_one_equal_each_event_alone(storewise, engine):
+    """Returns read their order and lines from memory (placed in the batch, or read for it at once)."""
+    scripted_history(storewise)
+    customers = storewise.customers
+    ann = customers.register_customer("Ann Other", "ann.other@example.com")
+    order = customers.place_order(ann, [("MUG", 3, GBP("4.50")), ("BAG", 1, GBP("8.00"))])
+    customers.pay_order(order, GBP("21.50"))
+    customers.ship_order(order)
+    for lines in ([("MUG", 1)], [("MUG", 1), ("BAG", 1)], [("MUG", 1)]):  # the last ones return it whole
+        customers.return_order_lines(order, lines, "changed my mind")
+    guest = customers.place_order(None, [("BAG", 2, GBP("8.00"))])
+    customers.ship_order(guest)
+    customers.return_order_lines(guest, [("BAG", 2)], "too big")
+    alone = projection_runner(storewise, engine)
+    one_by_one(alone)
+    reference = dump(engine)
+    for batch_size in (2, 3, 5, 500):
+        together = projection_runner(storewise, engine)
+        together.batch_size = batch_size
+        clear(together)
+        together.run_until_idle()
+        assert dump(engine) == reference, batch_size
