@@ -117,8 +117,9 @@ class RebuildHelpers:
             self.settings, self.until, self.stop_at, self.clock, runner.batch_size, runner.rebuild_batch_size
         )
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited connections
-        sqlite = runner.engine.dialect.name == "sqlite"
-        scratch_dir = Path(tempfile.mkdtemp(prefix="storewise-rebuild-")) if sqlite else None
+        scratch_dir = None
+        if runner.engine.dialect.name == "sqlite":  # beside the database: a disk sized for its read models
+            scratch_dir = Path(tempfile.mkdtemp(prefix=".rebuild-", dir=Path(runner.engine.url.database or ".").parent))
         scratches = [scratch_dir / f"part-{n}.sqlite" if scratch_dir else None for n in range(len(parts))]
         cleared = context.Event()
         started = []

@@ -53,6 +53,8 @@ def test_a_rebuild_in_two_processes_equals_one_in_one(storewise, shared_runner):
     assert dump(runner.engine) == reference  # positions included
     assert event_log_indexes(runner.engine) == indexes
     assert runner.run_until_idle() == 0  # every projection at the head
+    if storewise.settings.backend == "sqlite":  # the scratch files are gone
+        assert not list(storewise.settings.sqlite_path().parent.glob(".rebuild-*"))
 
 
 def test_a_failure_while_rebuilding_in_two_processes_leaves_each_projection_at_its_own_position(
