@@ -424,6 +424,10 @@ def abc_classes(revenue: dict[str, float], a: float = 0.8, b: float = 0.95) -> d
 
 #: The order-up-to levels a simulation tries: these quantiles of the protection period's demand.
 SIMULATED_LEVELS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.993, 0.996, 0.998, 1.0)
+#: The one-standard-error rule: the lowest level whose mean cost is within this many standard errors
+#: (of its paired difference to the cheapest level, on the same paths) of the cheapest wins. The
+#: cheapest of a few hundred paths is often a higher level that a handful of large spikes favoured.
+LEVEL_STANDARD_ERRORS = 1.0
 
 
 def simulated_order_up_to(
@@ -441,7 +445,8 @@ def simulated_order_up_to(
     samples x days, several reviews long) are played against each candidate level, ordering up to
     it at every review, with lost sales, the lead time, the orders already on their way
     (``arrivals``: day offset -> units per line) and the costs per unit and day held, per unit lost
-    and per order; the level with the lowest mean cost wins. Unlike the one-period newsvendor this
+    and per order; the lowest level whose mean cost is not clearly above the lowest mean cost
+    (``LEVEL_STANDARD_ERRORS``) wins. Unlike the one-period newsvendor this
     sees that stock left over serves the next spike and that a second spike within a lead time is
     lost. Candidates: quantiles of the protection period's demand (``SIMULATED_LEVELS``).
     Returns the levels and the mean costs of ordering up to them now and of ordering nothing now."""
@@ -466,10 +471,15 @@ def simulated_order_up_to(
             cost += b * (paths[:, None, :, t] - served)
             stock = stock - served
             cost += h * stock
-        return cost.mean(axis=2)
+        return cost  # lines x candidates x paths
 
-    costs = play(levels[:, :, None], skip_first=False)
-    best = costs.argmin(axis=1)
-    chosen = levels[np.arange(lines), best]
-    without = play(chosen[:, None, None], skip_first=True)[:, 0]
-    return chosen, costs[np.arange(lines), best], without
+    per_path = play(levels[:, :, None], skip_first=False)
+    costs = per_path.mean(axis=2)
+    rows = np.arange(lines)
+    cheapest = costs.argmin(axis=1)
+    gap = per_path - per_path[rows, cheapest][:, None, :]
+    close = gap.mean(axis=2) <= LEVEL_STANDARD_ERRORS * gap.std(axis=2) / np.sqrt(n)
+    best = close.argmax(axis=1)  # levels ascend: the first close one (the cheapest itself always is)
+    chosen = levels[rows, best]
+    without = play(chosen[:, None, None], skip_first=True).mean(axis=2)[:, 0]
+    return chosen, costs[rows, best], without

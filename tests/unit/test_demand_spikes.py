@@ -165,3 +165,28 @@ def test_the_plan_orders_up_to_the_simulated_level_or_nothing():
     assert ordered.quantity == 264  # 260 to the level, in whole packs of 12
     assert skipped.quantity == 0  # ordering now is the dearer option
     assert none.quantity == 0
+
+
+def test_a_level_that_only_a_few_paths_favour_is_not_chosen(monkeypatch):
+    from infrastructure.forecasting import planner
+
+    def level(n: int, spikes: int) -> float:
+        paths = np.full((1, n, 42), BASE)
+        paths[0, :spikes, 9] += 300  # a spike on day 9 of some paths
+        levels, _, _ = planner.simulated_order_up_to(
+            paths,
+            np.zeros(1),
+            {},
+            lead_time=7,
+            review=7,
+            holding_per_day=np.array([0.0002]),  # covering the spike: about as dear as what it saves
+            shortage=np.ones(1),
+            ordering_cost=2.0,
+        )
+        return float(levels[0])
+
+    assert level(300, 3) == 140  # three paths in 300 do not prove that holding 300 more pays
+    assert level(3000, 30) == 440  # the same share on ten times the paths does
+    assert level(300, 30) == 440  # and one path in ten
+    monkeypatch.setattr(planner, "LEVEL_STANDARD_ERRORS", 0.0)
+    assert level(300, 3) == 440  # the plain sample average would cover it
