@@ -31,7 +31,7 @@ from projections.tables import (
 )
 
 #: The engine's version, recorded with every forecast run and plan.
-VERSION = "statsforecast-spikes-ortools-2"
+VERSION = "statsforecast-spikes-ortools-3"
 #: The lead time assumed for the forecast horizon when no SKU has supplier terms.
 DEFAULT_LEAD_TIME_DAYS = 7
 QUANTILE_NAMES = {0.1: "p10", 0.25: "p25", 0.5: "p50", 0.75: "p75", 0.9: "p90", 0.95: "p95", 0.99: "p99"}
