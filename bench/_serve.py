@@ -11,6 +11,7 @@ a log line per request would cost each server the same, and only blur the compar
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def main(kind: str, port: int) -> None:
     if kind == "graphql":
         from infrastructure.server import create_app
 
-        app = create_app(settings)
+        # BENCH_PROJECTIONS=off: no projection poller (queries only; e.g. under valgrind, where a
+        # poll every 0.5 s would weigh by the slowed-down wall time, not by the requests)
+        app = create_app(settings, projections_in_process=os.environ.get("BENCH_PROJECTIONS") != "off")
     elif kind == "bare":
         from _bare_app import create_bare_app
 

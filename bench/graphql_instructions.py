@@ -11,6 +11,14 @@ the count; run without valgrind it only checks that every request answers 200.
         .venv/bin/python bench/graphql_instructions.py --backend sqlite --keep-data /tmp/gql-data
     .venv/bin/python bench/graphql_instructions.py --summarise /tmp/cg.<pid>.out --requests 60
 
+``--http PREFIX`` counts what a server process does per request instead: each app served by
+uvicorn as ``bench/_serve.py`` does (HTTP parsing included; no projection poller), started under
+callgrind by this script, sent the same requests one after another over one keep-alive
+connection; then ``--summarise PREFIX`` (the kernel's share of the sockets is not counted).
+
+    .venv/bin/python bench/graphql_instructions.py --http /tmp/cg-http --keep-data /tmp/gql-data
+    .venv/bin/python bench/graphql_instructions.py --summarise /tmp/cg-http --requests 60
+
 The data: ``bench/graphql_cpu.py``'s (``--keep-data DIR`` reuses what it kept there).
 """
 
@@ -81,8 +89,8 @@ async def call(app: Any, method: str, path: str, kwargs: dict[str, Any]) -> int:
     return status
 
 
-def callgrind(*args: str) -> None:
-    subprocess.run(["callgrind_control", *args, str(os.getpid())], capture_output=True, check=False)
+def callgrind(*args: str, pid: int | None = None) -> None:
+    subprocess.run(["callgrind_control", *args, str(pid or os.getpid())], capture_output=True, check=False)
 
 
 def measure(args: argparse.Namespace) -> None:
@@ -118,6 +126,33 @@ def measure(args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def measure_http(args: argparse.Namespace) -> None:
+    import httpx
+
+    prepared, _ = gc.prepared_data(args.backend, args.rows, Path(args.data_file), args.keep_data)
+    fx = gl.pick_fixtures(prepared.settings, prepared.token)
+    wrapper = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={args.http}.%p"]
+    env = {"STOREWISE_LOG_LEVEL": "WARNING", "BENCH_PROJECTIONS": "off"}
+    for kind in ("graphql", "bare"):
+        server = gl.start_server(kind, prepared, timeout=1200, env=env, wrapper=wrapper)
+        try:
+            with httpx.Client(base_url=server.url, timeout=120) as client:
+                for name in gl.QUERY_MIX:
+                    op = next(o for o in gl.query_mix(fx, kind) if o.name == name)
+                    rng = random.Random(gl.SEED)
+                    for method, path, kwargs in (op.request(rng) for _ in range(20)):  # warm caches
+                        client.request(method, path, **kwargs)
+                    requests = [op.request(rng) for _ in range(args.requests)]
+                    callgrind("-z", pid=server.process.pid)
+                    callgrind("-i", "on", pid=server.process.pid)
+                    statuses = [client.request(method, path, **kwargs).status_code for method, path, kwargs in requests]
+                    callgrind("-i", "off", pid=server.process.pid)
+                    callgrind(f"--dump={kind}:{name}", pid=server.process.pid)
+                    assert set(statuses) == {200}, statuses
+        finally:
+            gl.stop_server(server)
+
+
 def summarise(prefix: str, requests: int) -> None:
     """Instructions per request of each dump, and the mix's GraphQL/bare ratio."""
     per: dict[str, float] = {}
@@ -145,9 +180,12 @@ def main() -> None:
     parser.add_argument("--data-file", default=str(gl.DATA_FILE))
     parser.add_argument("--keep-data", type=Path, default=None)
     parser.add_argument("--summarise", metavar="CALLGRIND_OUT", help="print the figures of a finished run")
+    parser.add_argument("--http", metavar="PREFIX", help="count the uvicorn server processes' instructions")
     args = parser.parse_args()
     if args.summarise:
         summarise(args.summarise, args.requests)
+    elif args.http:
+        measure_http(args)
     else:
         measure(args)
 

@@ -360,15 +360,22 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 
 def start_server(
-    kind: str, prepared: Prepared, timeout: float = 120.0, *, core: int | None = None, env: dict[str, str] | None = None
+    kind: str,
+    prepared: Prepared,
+    timeout: float = 120.0,
+    *,
+    core: int | None = None,
+    env: dict[str, str] | None = None,
+    wrapper: list[str] | None = None,
 ) -> Server:
     """Start a server (``graphql`` or ``bare``) over the prepared data, pinned to ``core`` if given
-    (``taskset``), with ``env`` added to its environment; wait until it is ready."""
+    (``taskset``), run by ``wrapper`` if given (e.g. valgrind), with ``env`` added to its
+    environment; wait until it is ready."""
     port = free_port()
     log = prepared.directory / f"{kind}-server.log"
     pin = [] if core is None else ["taskset", "-c", str(core)]
     process = subprocess.Popen(
-        [*pin, sys.executable, str(BENCH / "_serve.py"), kind, str(port)],
+        [*pin, *(wrapper or []), sys.executable, str(BENCH / "_serve.py"), kind, str(port)],
         env={**server_env(prepared.settings), **(env or {})},
         cwd=ROOT,
         stdout=log.open("wb"),

@@ -7,7 +7,8 @@ Built once per set of limits (``build_schema`` is cached), never per request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -19,9 +20,9 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import Info
 from strawberry.types.graphql import OperationType
 
@@ -186,6 +187,31 @@ def _with_rules_built_once(extension: AddValidationRules) -> Callable[[], Schema
     return make
 
 
+class DocumentValidationCache(SchemaExtension):
+    """strawberry's ``ValidationCache``, keyed by the document object instead of its value: the
+    parser cache hands out one document per query text, and graphql-core's AST nodes (frozen
+    dataclasses) hash by walking every node again on each request."""
+
+    _results: OrderedDict[tuple[int, int, Any], tuple[Any, list[Any]]] = OrderedDict()
+
+    def __init__(self, maxsize: int = 512):
+        self.maxsize = maxsize
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document, schema, rules = context.graphql_document, context.schema._schema, context.validation_rules
+        key, results = (id(document), id(schema), rules), self._results
+        found = results.get(key)
+        if found is not None and found[0] is document:  # the entry keeps its document: the id is its own
+            results.move_to_end(key)
+        else:
+            found = results[key] = (document, validate_document(schema, document, rules))
+            if len(results) > self.maxsize:
+                results.popitem(last=False)
+        context.pre_execution_errors = found[1]
+        yield
+
+
 class StorewiseSchema(strawberry.Schema):
     """Logs server faults with their traceback; and makes sure that errors raised outside
     the operation's extensions (e.g. a parse error in the parser cache) get a code and are masked too.
@@ -235,7 +261,7 @@ def build_schema(
     if limits.max_aliases:
         extensions.append(_with_rules_built_once(MaxAliasesLimiter(max_alias_count=limits.max_aliases)))
     extensions += hardening_extensions(hardening or HardeningSettings())
-    extensions += [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    extensions += [lambda: ParserCache(maxsize=512), DocumentValidationCache]
     schema = StorewiseSchema(
         query=Query,
         mutation=Mutation,

@@ -10,15 +10,21 @@ field, a value the scalar or the type check refuses) takes graphql-core's own pa
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from graphql import GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql import FieldNode, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-#: How a plain field is read: (leaf?, attribute name, the default resolver, the leaf's serialiser or
-#: the object type, whether it may be null, the field's type).
-Plan = tuple[bool, str, Any, Any, bool, Any]
+#: What a plain field holds: a leaf, an object, or a list of objects.
+LEAF, OBJECT, LIST = "leaf", "object", "list"
+
+#: How a plain field is read: (kind, attribute name, the default resolver, the leaf's serialiser or
+#: the object type (a list's item type), whether it may be null, the field's type).
+Plan = tuple[str, str, Any, Any, bool, Any]
 
 #: Per (parent type, field name): its plan, or None for a field that takes graphql-core's path.
 _PLANS: dict[tuple[GraphQLObjectType, str], Plan | None] = {}
@@ -37,6 +43,11 @@ def _sync_type_check(object_type: GraphQLObjectType) -> bool:
     return known
 
 
+def _plain_object(field_type: Any) -> GraphQLObjectType | None:
+    nullable = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    return nullable if isinstance(nullable, GraphQLObjectType) and _sync_type_check(nullable) else None
+
+
 def _plan(schema: Any, parent_type: GraphQLObjectType, name: str) -> Plan | None:
     key = (parent_type, name)
     if key in _PLANS:
@@ -50,18 +61,135 @@ def _plan(schema: Any, parent_type: GraphQLObjectType, name: str) -> Plan | None
         return_type = field_def.type
         nullable = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         attribute, read = strawberry_field.python_name, strawberry_field.default_resolver
+        may_be_null = nullable is return_type
         if field_def.args:
             plan = None
         elif is_leaf_type(nullable):
-            plan = (True, attribute, read, nullable.coerce_output_value, nullable is return_type, return_type)
-        elif isinstance(nullable, GraphQLObjectType) and _sync_type_check(nullable):
-            plan = (False, attribute, read, nullable, nullable is return_type, return_type)
+            plan = (LEAF, attribute, read, nullable.coerce_output_value, may_be_null, return_type)
+        elif (object_type := _plain_object(nullable)) is not None:
+            plan = (OBJECT, attribute, read, object_type, may_be_null, return_type)
+        elif isinstance(nullable, GraphQLList) and (item_type := _plain_object(nullable.of_type)) is not None:
+            plan = (LIST, attribute, read, item_type, may_be_null, return_type)
     _PLANS[key] = plan
     return plan
 
 
+#: Values that are never awaitable, checked by type before graphql-core's check.
+_NOT_AWAITABLE = frozenset({str, int, float, bool, Decimal, datetime, date, UUID})
+
+#: A plain leaf of a selection: (response key, attribute, default resolver, serialiser, may be null).
+Leaf = tuple[str, str, Any, Any, bool]
+
+#: A whole sub-selection of plain fields, worked out once per request: for each field (response
+#: key, kind, attribute, default resolver, what completes it, may be null), ``__typename`` included.
+Compiled = list[tuple[str, str, str, Any, Any, bool]]
+TYPENAME = "typename"
+
+
+class _NotPlain(Exception):
+    """A value the compiled path does not complete (a null for a non-null field, a refused value):
+    graphql-core's path completes the object again and reports it."""
+
+
+def _complete(fields: Compiled, source: Any, is_awaitable: Any) -> dict[str, Any]:
+    """An object's response from its compiled sub-selection; raises on anything not plain."""
+    out: dict[str, Any] = {}
+    for key, kind, attribute, read, how, may_be_null in fields:
+        if kind is TYPENAME:
+            out[key] = how
+            continue
+        value = read(source, attribute)
+        if value is None:
+            if not may_be_null:
+                raise _NotPlain
+            out[key] = None
+        elif kind is LEAF:
+            if type(value) not in _NOT_AWAITABLE and is_awaitable(value):
+                raise _NotPlain
+            coerced = how(value)
+            if coerced is None or coerced is Undefined:
+                raise _NotPlain
+            out[key] = coerced
+        elif kind is OBJECT:
+            check, sub = how
+            if check is not None and check(value, None) is not True:
+                raise _NotPlain
+            out[key] = _complete(sub, value, is_awaitable)
+        else:
+            check, sub, items_may_be_null = how
+            if not isinstance(value, (list, tuple)):
+                raise _NotPlain
+            items: list[Any] = []
+            for item in value:
+                if item is None:
+                    if not items_may_be_null:
+                        raise _NotPlain
+                    items.append(None)
+                elif check is not None and check(item, None) is not True:
+                    raise _NotPlain
+                else:
+                    items.append(_complete(sub, item, is_awaitable))
+            out[key] = items
+    return out
+
+
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution, with plain fields read directly."""
+
+    def _split(self, parent_type: Any, fields: dict[str, Any]) -> tuple[list[Leaf], dict[str, Any]]:
+        """An object's selection as its plain leaves and the rest, worked out once per request."""
+        splits = self.__dict__.setdefault("_splits", {})
+        found = splits.get(id(fields))
+        if found is not None and found[0] is fields:  # the set is kept alive with it: the id is its own
+            return found[1], found[2]
+        leaves: list[Leaf] = []
+        rest: dict[str, Any] = {}
+        middleware = self.middleware_manager
+        plain = middleware is None or not middleware.middlewares
+        for key, field_details_list in fields.items():
+            node = field_details_list[0].node
+            plan = _plan(self.schema, parent_type, node.name.value) if plain else None
+            if plan is not None and plan[0] is LEAF and not node.arguments and not node.directives:
+                leaves.append((key, plan[1], plan[2], plan[3], plan[4]))
+            else:
+                rest[key] = field_details_list
+        splits[id(fields)] = (fields, leaves, rest)
+        return leaves, rest
+
+    def execute_fields(
+        self, parent_type: Any, source_value: Any, path: Any, grouped_field_set: Any, position_context: Any
+    ) -> Any:
+        leaves, rest = self._split(parent_type, grouped_field_set)
+        if not leaves:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        values: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        for key, attribute, read, serialise, may_be_null in leaves:
+            try:
+                value = read(source_value, attribute)
+                if value is None and may_be_null:
+                    values[key] = None
+                    continue
+                coerced = (
+                    serialise(value)
+                    if value is not None and (type(value) in _NOT_AWAITABLE or not is_awaitable(value))
+                    else None
+                )
+            except Exception:  # noqa: BLE001 - graphql-core's own path reports it properly
+                coerced = None
+            if coerced is None or coerced is Undefined:  # an error to report: graphql-core's path for all
+                return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+            values[key] = coerced
+        if not rest:
+            return values
+        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+        if not is_awaitable(others):
+            return _in_order(grouped_field_set, values, others)
+
+        async def merged() -> dict[str, Any]:
+            return _in_order(grouped_field_set, values, await others)
+
+        return merged()
 
     def execute_field(
         self, parent_type: Any, source: Any, field_details_list: Any, path: Any, position_context: Any
@@ -71,8 +199,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # strawberry passes a manager on every request; it holds the extensions that wrap each resolver
         if not node.arguments and not node.directives and (middleware is None or not middleware.middlewares):
             plan = _plan(self.schema, parent_type, node.name.value)
-            if plan is not None:
-                leaf, attribute, read, serialise_or_type, may_be_null, return_type = plan
+            if plan is not None and plan[0] is not LIST:
+                kind, attribute, read, serialise_or_type, may_be_null, return_type = plan
                 try:
                     value = read(source, attribute)
                 except Exception:  # noqa: BLE001 - graphql-core's own path below reports it properly
@@ -80,7 +208,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if value is None and may_be_null:
                     return None
                 if value is not None and value is not Undefined and not self.is_awaitable(value):
-                    if leaf:
+                    if kind is LEAF:
                         try:
                             coerced = serialise_or_type(value)
                         except Exception:  # noqa: BLE001 - as above
@@ -92,6 +220,54 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             serialise_or_type, return_type, field_details_list, path, value, position_context
                         )
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _compiled(self, object_type: GraphQLObjectType, field_details_list: Any) -> Compiled | None:
+        """The object's sub-selection compiled, when every field in it (and below) is plain."""
+        cache = self.__dict__.setdefault("_compiled_selections", {})
+        key = (object_type, id(field_details_list))
+        found = cache.get(key)
+        if found is not None and found[0] is field_details_list:  # kept alive with it: the id is its own
+            return found[1]
+        cache[key] = (field_details_list, None)  # a selection is never its own sub-selection, but be safe
+        middleware = self.middleware_manager
+        compiled: Compiled | None = None
+        if middleware is None or not middleware.middlewares:
+            grouped_field_set, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
+            compiled = [] if not defer_usages else None
+            for response_key, fields in grouped_field_set.items() if compiled is not None else ():
+                node = fields[0].node
+                name = node.name.value
+                plan = None if node.arguments or node.directives else _plan(self.schema, object_type, name)
+                if name == "__typename" and not node.directives:
+                    compiled.append((response_key, TYPENAME, "", None, object_type.name, False))
+                    continue
+                if plan is None:
+                    compiled = None
+                    break
+                kind, attribute, read, what, may_be_null, return_type = plan
+                how: Any = what
+                if kind is not LEAF:
+                    sub = self._compiled(what, fields)
+                    if sub is None:
+                        compiled = None
+                        break
+                    how = (what.is_type_of, sub)
+                    if kind is LIST:
+                        how += (not isinstance(return_type_item(return_type), GraphQLNonNull),)
+                compiled.append((response_key, kind, attribute, read, how, may_be_null))
+        cache[key] = (field_details_list, compiled)
+        return compiled
+
+    def collect_and_execute_subfields(
+        self, return_type: Any, field_details_list: Any, path: Any, result: Any, position_context: Any
+    ) -> Any:
+        compiled = self._compiled(return_type, field_details_list)
+        if compiled is not None:
+            try:
+                return _complete(compiled, result, self.is_awaitable)
+            except Exception:  # noqa: BLE001 - not plain after all: graphql-core's path, errors reported there
+                pass
+        return super().collect_and_execute_subfields(return_type, field_details_list, path, result, position_context)
 
     def _sub_selection(
         self,
@@ -135,3 +311,24 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     object_type, field_details_list, path, result, position_context
                 )
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
+
+def return_type_item(list_type: Any) -> Any:
+    """The item type of a (possibly non-null) list type."""
+    return (list_type.of_type if isinstance(list_type, GraphQLNonNull) else list_type).of_type
+
+
+def _in_order(fields: dict[str, Any], leaves: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
+    """The object's response, its keys in the order of the selection (as graphql-core's)."""
+    return {key: leaves[key] if key in leaves else others[key] for key in fields if key in leaves or key in others}
+
+
+def selects(info: Any, name: str) -> bool:
+    """Whether the field being resolved may have ``name`` in its sub-selection (a fragment counts as
+    yes), so that a resolver loads what only that sub-field needs when it is asked for."""
+    # strawberry's ``selected_fields`` converts the whole sub-tree; the raw nodes are enough here
+    for node in info._raw_info.field_nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            if not isinstance(selection, FieldNode) or selection.name.value == name:
+                return True
+    return False

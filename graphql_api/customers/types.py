@@ -16,6 +16,7 @@ from ..auth import CUSTOMER_DATA_READERS, OwnSource, Role, requires
 from ..core.db import loader
 from ..core.docs import domain_doc
 from ..core.errors import BadUserInput
+from ..core.execution import selects
 from ..core.ids import Node, to_global_id
 from ..core.money import MoneyType
 from ..core.pagination import (
@@ -54,6 +55,12 @@ async def _product(info: Info, product_id: UUID | None) -> Any:
     from ..catalog.queries import load_product
 
     return await load_product(info, product_id)
+
+
+async def _products(info: Info, product_ids: list[UUID]) -> dict[UUID, Any]:
+    from ..catalog.queries import load_products
+
+    return await load_products(info, product_ids)
 
 
 @strawberry.type(
@@ -121,14 +128,12 @@ class OrderLineType:
     quantity: int = strawberry.field(description="Units bought.")
     unit_price: MoneyType = strawberry.field(description="The price per unit at checkout.")
     returned_quantity: int = strawberry.field(description="Units of this line sent back so far.")
+    # loaded with the order's lines when asked for: a plain field, not a resolver per line
+    product: LazyProduct | None = strawberry.field(description="The catalog's product of this SKU.")
 
     @strawberry.field(description=domain_doc(OrderLine.total))
     def total(self) -> MoneyType:
         return MoneyType.of(self.unit_price.amount * self.quantity, self.unit_price.currency)  # type: ignore[return-value]
-
-    @strawberry.field(description="The catalog's product of this SKU.")
-    async def product(self, info: Info) -> LazyProduct | None:
-        return await _product(info, self.product_pk)
 
 
 @strawberry.type(name="Order", description=Order.__doc__)
@@ -184,9 +189,11 @@ class OrderType(Node):
     @strawberry.field(description="What was bought, in checkout order.")
     async def lines(self, info: Info) -> list[OrderLineType]:
         rows = await loader(info, lines_by_order).load(self.pk)
+        products = await _products(info, [r.product_id for r in rows]) if selects(info, "product") else {}
         return [
             OrderLineType(
                 product_pk=r.product_id,
+                product=products.get(r.product_id),
                 sku=r.sku,
                 quantity=r.quantity,
                 unit_price=MoneyType.of(r.unit_price, r.currency),
