@@ -65,6 +65,12 @@ def parse_thresholds(text: str) -> tuple[HealthThreshold, ...]:
     return tuple(found)
 
 
+def _window_start(today: date, days: int) -> date:
+    """The first day of the ``days`` days ending ``today``, or the first day there is (a check "as of"
+    year 1 finds nothing, instead of failing)."""
+    return today - timedelta(days=min(days - 1, (today - date.min).days))
+
+
 @dataclass(frozen=True)
 class ModelHealthPolicy:
     """How health is judged: the thresholds per kind, how many recent days a check (and a figure's
@@ -234,7 +240,7 @@ class ModelHealth:
         self, kind: str | None = None, version: str | None = None, *, today: date | None = None
     ) -> dict[tuple[str, str], dict[str, Figure]]:
         """Each version's figures over the recent days (the policy's window, up to ``today``)."""
-        since = (today or self.today()) - timedelta(days=self.policy.window_days - 1)
+        since = _window_start(today or self.today(), self.policy.window_days)
         return summarise(self.figures.rows(kind, version, since))
 
     def check(self, kind: str | None = None, *, today: date | None = None) -> list[Degradation]:
@@ -244,7 +250,7 @@ class ModelHealth:
         self.figures.catch_up()
         today = today or self.today()
         recent = self.current(kind, today=today)
-        history = summarise(self.figures.rows(kind, None, today - timedelta(days=self.policy.history_days - 1)))
+        history = summarise(self.figures.rows(kind, None, _window_start(today, self.policy.history_days)))
         found: list[Degradation] = []
         by_kind: dict[str, list[str]] = defaultdict(list)
         for info in self.figures.versions(kind):

@@ -132,3 +132,9 @@ def test_attribution_gives_the_same_rows_in_small_batches_and_in_one_rebuild(sto
 def _named(storewise, table):
     with storewise.read_side.engine.connect() as connection:
         return connection.execute(sa.select(table)).all()
+
+
+def test_a_check_as_of_the_first_days_there_are_finds_nothing(storewise):
+    # a date the GraphQL input allows: the window must not reach before the first day there is
+    assert storewise.model_health.check(today=date(1, 1, 2)) == []
+    assert storewise.model_health.current(today=date.min) == {}
