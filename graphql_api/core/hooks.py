@@ -1,17 +1,20 @@
-"""Strawberry's schema-extension hooks, found once per extension class instead of on every request.
+"""Strawberry's schema-extension hooks, run without its per-request machinery.
 
 For each request and each of its four stages (operation, parsing, validation, execution)
-strawberry inspects every extension's hook and wraps it in a fresh ``contextlib`` context manager
-(``inspect`` checks, ``functools.update_wrapper``): with nine extensions, a good part of a small
-query's CPU. Here the wrapper of a class's hook is made once and called with the request's
-extension instance, which is what strawberry's wrapper of the bound method does.
+strawberry inspects every extension's hook, wraps it in a fresh ``contextlib`` context manager
+and enters them through an ``ExitStack``; then it asks every extension for its results. With nine
+extensions that was a good part of a small query's CPU. Here which classes implement a stage is
+worked out once per set of extension classes, and a stage runs its generator hooks directly: each
+to its ``yield`` on the way in, and on from there on the way out, the last entered first, with an
+exception raised inside the stage thrown into them (as ``contextlib`` does; as strawberry's, the
+stage's own exception goes on even if a hook handles it). Extensions whose hook
+is not a plain generator function get strawberry's own context manager for that stage.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import inspect
+from types import TracebackType
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
@@ -20,71 +23,123 @@ from strawberry.extensions.context import (
     OperationContextManager,
     ParsingContextManager,
     ValidationContextManager,
-    WrappedHook,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 
-#: (extension class, hook name) -> (context manager factory taking the extension, is async), None
-#: when the class leaves the hook out, or "other" for hooks strawberry wraps itself (plain callables).
-_HOOKS: dict[tuple[type, str], Any] = {}
+_STAGES = {
+    "on_operation": OperationContextManager,
+    "on_parse": ParsingContextManager,
+    "on_validate": ValidationContextManager,
+    "on_execute": ExecutingContextManager,
+}
+
+#: (extension classes, hook name) -> the positions and generator functions of the hooks, or None
+#: when one of them is not a generator function (strawberry's context manager runs that stage).
+_HOOKS: dict[tuple[tuple[type, ...], str], list[tuple[int, Any]] | None] = {}
+
+#: extension classes -> whether any of them has results of its own (``get_results``).
+_RESULTS: dict[tuple[type, ...], bool] = {}
 
 
-def _factory(extension_type: type, hook_name: str) -> Any:
-    key = (extension_type, hook_name)
+def _hooks(types: tuple[type, ...], hook_name: str) -> list[tuple[int, Any]] | None:
+    key = (types, hook_name)
     if key not in _HOOKS:
-        hook_fn = getattr(extension_type, hook_name)
-        if hook_fn is getattr(SchemaExtension, hook_name):
-            found: Any = None
-        elif inspect.isgeneratorfunction(hook_fn):
-            found = (contextlib.contextmanager(hook_fn), False)
-        elif inspect.isasyncgenfunction(hook_fn):
-            found = (contextlib.asynccontextmanager(hook_fn), True)
-        else:
-            found = "other"
+        found: list[tuple[int, Any]] | None = []
+        for position, extension_type in enumerate(types):
+            hook = getattr(extension_type, hook_name)
+            if hook is getattr(SchemaExtension, hook_name):
+                continue
+            if not inspect.isgeneratorfunction(hook):
+                found = None
+                break
+            found.append((position, hook))
         _HOOKS[key] = found
     return _HOOKS[key]
 
 
-class _CachedHooks:
-    HOOK_NAME: str
+class _Stage:
+    """One stage's generator hooks, entered in order and left in the reverse order."""
 
-    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
-        found = _factory(type(extension), self.HOOK_NAME)
-        if found is None:
-            return None
-        if found == "other":
-            return super().get_hook(extension)  # type: ignore[misc]
-        make, is_async = found
-        return WrappedHook(extension=extension, hook=functools.partial(make, extension), is_async=is_async)
+    __slots__ = ("hooks", "running")
 
+    def __init__(self, hooks: list[tuple[Any, SchemaExtension]]):
+        self.hooks = hooks
+        self.running: list[Any] = []
 
-class _Operation(_CachedHooks, OperationContextManager):
-    pass
+    def __enter__(self) -> None:
+        for hook, extension in self.hooks:
+            generator = hook(extension)
+            next(generator)
+            self.running.append(generator)
 
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        pending = exc
+        for generator in reversed(self.running):
+            if pending is None:
+                try:
+                    next(generator)
+                except StopIteration:
+                    continue
+                except BaseException as error:  # noqa: BLE001 - a hook failed on the way out: passed on
+                    pending = error
+                else:
+                    pending = RuntimeError("generator didn't stop")
+            else:
+                try:
+                    generator.throw(pending)
+                except StopIteration:
+                    pending = None  # the hook handled it
+                except BaseException as error:  # noqa: BLE001 - the same exception, or the hook's own
+                    if error is not pending and error.__context__ is None:
+                        error.__context__ = pending
+                    pending = error
+                else:
+                    pending = RuntimeError("generator didn't stop after throw()")
+        self.running.clear()
+        if pending is None or pending is exc:
+            return False  # as strawberry's: a hook that handles the stage's exception does not swallow it
+        raise pending
 
-class _Parsing(_CachedHooks, ParsingContextManager):
-    pass
+    async def __aenter__(self) -> None:
+        self.__enter__()
 
-
-class _Validation(_CachedHooks, ValidationContextManager):
-    pass
-
-
-class _Executing(_CachedHooks, ExecutingContextManager):
-    pass
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        return self.__exit__(exc_type, exc, tb)
 
 
 class CachedHooksRunner(SchemaExtensionsRunner):
-    """Strawberry's runner of the extensions' hooks, with the hooks found once per class."""
+    """Strawberry's runner of the extensions' hooks, with the hooks found once per set of classes."""
 
-    def operation(self) -> OperationContextManager:
-        return _Operation(self.extensions)
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._types = tuple(type(extension) for extension in self.extensions)
 
-    def parsing(self) -> ParsingContextManager:
-        return _Parsing(self.extensions)
+    def _stage(self, hook_name: str) -> Any:
+        hooks = _hooks(self._types, hook_name)
+        if hooks is None:
+            return _STAGES[hook_name](self.extensions)
+        return _Stage([(hook, self.extensions[position]) for position, hook in hooks])
 
-    def validation(self) -> ValidationContextManager:
-        return _Validation(self.extensions)
+    def operation(self) -> Any:
+        return self._stage("on_operation")
 
-    def executing(self) -> ExecutingContextManager:
-        return _Executing(self.extensions)
+    def parsing(self) -> Any:
+        return self._stage("on_parse")
+
+    def validation(self) -> Any:
+        return self._stage("on_validate")
+
+    def executing(self) -> Any:
+        return self._stage("on_execute")
+
+    async def get_extensions_results(self, ctx: Any) -> dict[str, Any]:
+        types = self._types
+        if types not in _RESULTS:
+            _RESULTS[types] = any(t.get_results is not SchemaExtension.get_results for t in types)
+        if _RESULTS[types]:
+            return await super().get_extensions_results(ctx)
+        return dict(ctx.extensions_results)
