@@ -288,7 +288,9 @@ class _CostCache:
 
     def __init__(self, documents: int = 512, per_document: int = 64):
         self.documents, self.per_document = documents, per_document
-        self._costs: dict[tuple[Any, ...], tuple[tuple[str, ...], dict[tuple[str, ...], int]]] = {}
+        # per (query, operation, rules, schema id): (the schema, so that the id is its own; the names
+        # of the variables the cost reads; the cost per value of those)
+        self._costs: dict[tuple[Any, ...], tuple[Any, tuple[str, ...], dict[tuple[str, ...], int]]] = {}
         self._lock = threading.Lock()
 
     def cost(
@@ -298,8 +300,8 @@ class _CostCache:
         schema = _graphql_schema(context.schema)
         key = (query, context.operation_name, rules, id(schema))
         known = self._costs.get(key) if query else None
-        if known is not None:
-            names, costs = known
+        if known is not None and known[0] is schema:
+            _, names, costs = known
             values = tuple(repr(variables.get(name, Undefined)) for name in names)
             if values in costs:
                 return costs[values]
@@ -311,9 +313,11 @@ class _CostCache:
             with self._lock:
                 if key not in self._costs and len(self._costs) >= self.documents:
                     self._costs.clear()  # many distinct documents: start again rather than grow
-                entry = self._costs.setdefault(key, (names, {}))
-                if entry[0] == names and len(entry[1]) < self.per_document:
-                    entry[1][values] = cost
+                entry = self._costs.get(key)
+                if entry is None or entry[0] is not schema:
+                    entry = self._costs[key] = (schema, names, {})
+                if entry[1] == names and len(entry[2]) < self.per_document:
+                    entry[2][values] = cost
         return cost
 
 

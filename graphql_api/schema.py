@@ -192,7 +192,7 @@ class DocumentValidationCache(SchemaExtension):
     parser cache hands out one document per query text, and graphql-core's AST nodes (frozen
     dataclasses) hash by walking every node again on each request."""
 
-    _results: OrderedDict[tuple[int, int, Any], tuple[Any, list[Any]]] = OrderedDict()
+    _results: OrderedDict[tuple[int, int, Any], tuple[Any, Any, list[Any]]] = OrderedDict()
 
     def __init__(self, maxsize: int = 512):
         self.maxsize = maxsize
@@ -202,13 +202,13 @@ class DocumentValidationCache(SchemaExtension):
         document, schema, rules = context.graphql_document, context.schema._schema, context.validation_rules
         key, results = (id(document), id(schema), rules), self._results
         found = results.get(key)
-        if found is not None and found[0] is document:  # the entry keeps its document: the id is its own
+        if found is not None and found[0] is document and found[1] is schema:  # kept in the entry: ids their own
             results.move_to_end(key)
         else:
-            found = results[key] = (document, validate_document(schema, document, rules))
+            found = results[key] = (document, schema, validate_document(schema, document, rules))
             if len(results) > self.maxsize:
                 results.popitem(last=False)
-        context.pre_execution_errors = found[1]
+        context.pre_execution_errors = found[2]
         yield
 
 
