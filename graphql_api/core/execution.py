@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from graphql import FieldNode, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql import FieldNode, FragmentSpreadNode, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -84,6 +84,28 @@ Leaf = tuple[str, str, Any, Any, bool]
 #: key, kind, attribute, default resolver, what completes it, may be null), ``__typename`` included.
 Compiled = list[tuple[str, str, str, Any, Any, bool]]
 TYPENAME = "typename"
+
+
+#: Per operation (kept in the entry, so that the ids stay its own and its nodes' too): its compiled
+#: selections by (object type, the field nodes' ids), or None for an operation with directives.
+_SHARED: dict[int, tuple[Any, dict[Any, Any] | None]] = {}
+
+
+def _directive_free(operation: Any, fragments: dict[str, Any]) -> bool:
+    """Whether no directive appears in the operation or the fragments it spreads."""
+    stack, spread = [operation], set()
+    while stack:
+        node = stack.pop()
+        if node.directives:
+            return False
+        if isinstance(node, FragmentSpreadNode):
+            name = node.name.value
+            if name not in spread and name in fragments:
+                spread.add(name)
+                stack.append(fragments[name])
+        elif node.selection_set is not None:
+            stack.extend(node.selection_set.selections)
+    return True
 
 
 class _NotPlain(Exception):
@@ -222,13 +244,39 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
     def _compiled(self, object_type: GraphQLObjectType, field_details_list: Any) -> Compiled | None:
-        """The object's sub-selection compiled, when every field in it (and below) is plain."""
+        """The object's sub-selection compiled, when every field in it (and below) is plain: worked
+        out once per request, and once for all the requests of an operation without directives
+        (its sub-selections then depend on the document alone, not on the variables)."""
         cache = self.__dict__.setdefault("_compiled_selections", {})
         key = (object_type, id(field_details_list))
         found = cache.get(key)
         if found is not None and found[0] is field_details_list:  # kept alive with it: the id is its own
             return found[1]
-        cache[key] = (field_details_list, None)  # a selection is never its own sub-selection, but be safe
+        shared = self._shared_selections()
+        shared_key = (object_type, tuple(id(details.node) for details in field_details_list))
+        if shared is not None and shared_key in shared:
+            compiled = shared[shared_key]
+        else:
+            compiled = self._compile(object_type, field_details_list)
+            if shared is not None:
+                shared[shared_key] = compiled
+        cache[key] = (field_details_list, compiled)
+        return compiled
+
+    def _shared_selections(self) -> dict[Any, Compiled | None] | None:
+        """The compiled selections shared by the requests of this operation (None: it has directives)."""
+        found = self.__dict__.get("_shared")
+        if found is None:
+            operation = self.operation
+            found = _SHARED.get(id(operation))
+            if found is None or found[0] is not operation:
+                if len(_SHARED) >= 512:
+                    _SHARED.clear()  # many distinct documents: start again rather than grow
+                found = _SHARED[id(operation)] = (operation, {} if _directive_free(operation, self.fragments) else None)
+            self.__dict__["_shared"] = found
+        return found[1]
+
+    def _compile(self, object_type: GraphQLObjectType, field_details_list: Any) -> Compiled | None:
         middleware = self.middleware_manager
         compiled: Compiled | None = None
         if middleware is None or not middleware.middlewares:
@@ -255,7 +303,6 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if kind is LIST:
                         how += (not isinstance(return_type_item(return_type), GraphQLNonNull),)
                 compiled.append((response_key, kind, attribute, read, how, may_be_null))
-        cache[key] = (field_details_list, compiled)
         return compiled
 
     def collect_and_execute_subfields(

@@ -164,3 +164,32 @@ def test_a_bad_value_deep_in_a_plain_sub_selection_gets_graphql_cores_error():
     paths = [path for _, path in ours[1]]
     assert ["brokenShelves", 0, "tags", 0, "label"] in paths
     assert ["brokenShelves", 1, "maybeTags", 0, "weight"] in paths
+
+
+def test_an_operation_without_directives_is_compiled_once_for_all_its_requests(monkeypatch):
+    from strawberry.extensions import ParserCache
+
+    # the parser cache hands every request of a query text the same document, as in the server
+    schema = strawberry.Schema(
+        query=Query, execution_context_class=PlainFieldsExecutionContext, extensions=[ParserCache(maxsize=8)]
+    )
+    usual = strawberry.Schema(query=Query)
+    compiles: list[str] = []
+    compile_ = PlainFieldsExecutionContext._compile
+
+    def counting(self, object_type, field_details_list):
+        compiles.append(object_type.name)
+        return compile_(self, object_type, field_details_list)
+
+    monkeypatch.setattr(PlainFieldsExecutionContext, "_compile", counting)
+    assert all(schema.execute_sync(NESTED).data == usual.execute_sync(NESTED).data for _ in range(3))
+    assert compiles.count("Shelf") == 1
+
+    # with a directive, the selection depends on the variables: compiled per request, right for each
+    query = "query ($t: Boolean!) { shelves { name top @include(if: $t) { label } } }"
+    compiles.clear()
+    for shown in (True, False, True):
+        result = schema.execute_sync(query, {"t": shown})
+        assert ("top" in result.data["shelves"][1]) is shown
+        assert result.data == usual.execute_sync(query, {"t": shown}).data
+    assert compiles.count("Shelf") == 3
