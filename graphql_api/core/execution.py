@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from graphql import FieldNode, FragmentSpreadNode, GraphQLList, GraphQLNonNull, GraphQLObjectType, is_leaf_type
+from graphql.execution.collect_fields import FragmentDetails
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -91,7 +92,7 @@ TYPENAME = "typename"
 _SHARED: dict[int, tuple[Any, dict[Any, Any] | None]] = {}
 
 
-def _directive_free(operation: Any, fragments: dict[str, Any]) -> bool:
+def _directive_free(operation: Any, fragments: dict[str, FragmentDetails]) -> bool:
     """Whether no directive appears in the operation or the fragments it spreads."""
     stack, spread = [operation], set()
     while stack:
@@ -102,7 +103,7 @@ def _directive_free(operation: Any, fragments: dict[str, Any]) -> bool:
             name = node.name.value
             if name not in spread and name in fragments:
                 spread.add(name)
-                stack.append(fragments[name])
+                stack.append(fragments[name].definition)
         elif node.selection_set is not None:
             stack.extend(node.selection_set.selections)
     return True

@@ -68,3 +68,20 @@ async def test_nested_orders_lines_products_stock_cost_constant_statements(api, 
     assert counts[2] == counts[10], (counts, statements)
     # orders, their lines, the lines' products, the products' stock: one statement each
     assert counts[10] == 4, statements
+
+
+async def test_order_lines_load_their_products_only_when_asked_for(api, statements):
+    await _shop(api)
+    lines_only = "{ orders(first: 5) { edges { node { lines { sku quantity } } } } }"
+    through_fragment = """{ orders(first: 5) { edges { node { lines { ...L } } } } }
+        fragment L on OrderLine { sku product { title } }"""
+    statements.clear()
+    data = await api.data(lines_only)
+    assert all("product" not in line for edge in data["orders"]["edges"] for line in edge["node"]["lines"])
+    assert not any("FROM products" in statement for statement in statements), statements
+    assert len(statements) == 2  # orders, their lines
+    statements.clear()
+    data = await api.data(through_fragment)
+    titles = {line["product"]["title"] for edge in data["orders"]["edges"] for line in edge["node"]["lines"]}
+    assert titles and all(title.startswith("Item ") for title in titles)
+    assert len(statements) == 3  # orders, their lines, the lines' products

@@ -86,8 +86,8 @@ BROKEN_LEAVES = "{ broken { colour count } }"
 
 
 NESTED = (
-    "{ shelves { __typename name first { label } tags { __typename label weight } "
-    "maybeTags { weight label } top { label } again: name } }"
+    "{ shelves { __typename name first { label } tags { ...T } "
+    "maybeTags { weight label } top { label } again: name } } fragment T on Tag { __typename label weight }"
 )
 BROKEN_NESTED = "{ brokenShelves { name tags { label } maybeTags { weight } first { label } } }"
 
@@ -186,7 +186,7 @@ def test_an_operation_without_directives_is_compiled_once_for_all_its_requests(m
     assert compiles.count("Shelf") == 1
 
     # with a directive, the selection depends on the variables: compiled per request, right for each
-    query = "query ($t: Boolean!) { shelves { name top @include(if: $t) { label } } }"
+    query = "query ($t: Boolean!) { shelves { name ...S } } fragment S on Shelf { top @include(if: $t) { label } }"
     compiles.clear()
     for shown in (True, False, True):
         result = schema.execute_sync(query, {"t": shown})
