@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import glob
+import json
 import os
 import random
 import re
@@ -153,8 +154,8 @@ def measure_http(args: argparse.Namespace) -> None:
             gl.stop_server(server)
 
 
-def summarise(prefix: str, requests: int) -> None:
-    """Instructions per request of each dump, and the mix's GraphQL/bare ratio."""
+def summarise(prefix: str, requests: int, out: Path | None = None) -> None:
+    """Instructions per request of each dump, and the mix's GraphQL/bare ratio (also as JSON in ``out``)."""
     per: dict[str, float] = {}
     for path in sorted(glob.glob(f"{prefix}.*"), key=lambda p: int(p.rsplit(".", 1)[1])):
         text = Path(path).read_text()
@@ -170,6 +171,10 @@ def summarise(prefix: str, requests: int) -> None:
     if mix["bare"]:
         bare, graphql = mix["bare"] / 1e6, mix["graphql"] / 1e6
         print(f"mix: bare {bare:.2f} M, graphql {graphql:.2f} M, ratio {graphql / bare:.2f}")
+    if out is not None:
+        figures = {key: round(value / 1e6, 3) for key, value in per.items() if ":" in key}
+        ratio = round(mix["graphql"] / mix["bare"], 3) if mix["bare"] else None
+        out.write_text(json.dumps({"M_instructions_per_request": figures, "mix_ratio": ratio}, indent=2) + "\n")
 
 
 def main() -> None:
@@ -180,10 +185,11 @@ def main() -> None:
     parser.add_argument("--data-file", default=str(gl.DATA_FILE))
     parser.add_argument("--keep-data", type=Path, default=None)
     parser.add_argument("--summarise", metavar="CALLGRIND_OUT", help="print the figures of a finished run")
+    parser.add_argument("--out", type=Path, default=None, help="with --summarise: write the figures as JSON")
     parser.add_argument("--http", metavar="PREFIX", help="count the uvicorn server processes' instructions")
     args = parser.parse_args()
     if args.summarise:
-        summarise(args.summarise, args.requests)
+        summarise(args.summarise, args.requests, args.out)
     elif args.http:
         measure_http(args)
     else:

@@ -132,11 +132,19 @@ def operation_label(name: str | None) -> str:
     return "other"
 
 
+#: (operation label, type, status) -> its counter and histogram: looked up once, not on each request
+#: (as many as the bounded operation labels allow).
+_GRAPHQL_SERIES: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
 def observe_graphql(operation: str | None, kind: str, seconds: float, error_codes: list[str]) -> None:
     """Count one GraphQL operation and the codes of the errors it answered with."""
-    label = operation_label(operation)
-    GRAPHQL_REQUESTS.labels(label, kind, "error" if error_codes else "ok").inc()
-    GRAPHQL_SECONDS.labels(label, kind).observe(seconds)
+    key = (operation_label(operation), kind, "error" if error_codes else "ok")
+    series = _GRAPHQL_SERIES.get(key)
+    if series is None:
+        series = _GRAPHQL_SERIES[key] = (GRAPHQL_REQUESTS.labels(*key), GRAPHQL_SECONDS.labels(key[0], kind))
+    series[0].inc()
+    series[1].observe(seconds)
     for code in error_codes:
         GRAPHQL_ERRORS.labels(code).inc()
 
