@@ -64,7 +64,9 @@ class Query:
     @strawberry.field
     def broken_shelves(self) -> list[Shelf | None]:
         return [
-            Shelf(name="c", tags=[Tag(label=None, weight=1)], maybe_tags=None, top=None, first=Tag(label="h", weight=1)),  # type: ignore[arg-type]
+            Shelf(
+                name="c", tags=[Tag(label=None, weight=1)], maybe_tags=None, top=None, first=Tag(label="h", weight=1)
+            ),  # type: ignore[arg-type]
             Shelf(name="d", tags=[], maybe_tags=[Tag(label="w", weight="heavy")], top=None, first=None),  # type: ignore[arg-type]
         ]
 
