@@ -1,11 +1,13 @@
 """Cheaper execution of plain fields and objects.
 
 Most fields of a response are read straight off their parent (``sku``, ``title``, ``price``,
-``node``): no resolver, no arguments, no permission. graphql-core still builds a resolve-info
-object, calls strawberry's resolver and runs the generic completion for each. Here a plain leaf
-field is read and serialised directly, and a plain object field (or any object value) goes
-straight to its sub-selection; anything else (a resolver, arguments, a ``None`` for a non-null
-field, a value the scalar or the type check refuses) takes graphql-core's own path, errors included.
+``node``, ``edges``): no resolver, no arguments, no permission. graphql-core still builds a path, a
+resolve-info object, calls strawberry's resolver and runs the generic completion for each. Here an
+object whose whole sub-selection is plain is completed in one pass from a plan compiled once (per
+request, or per operation when it has no directives); where only some fields are plain, those leaves
+are read and serialised inline and a plain object field goes straight to its sub-selection. Anything
+else (a resolver, arguments, a directive, a ``None`` for a non-null field, a value the scalar or the
+type check refuses) takes graphql-core's own path, errors included.
 """
 
 from __future__ import annotations
@@ -286,10 +288,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for response_key, fields in grouped_field_set.items() if compiled is not None else ():
                 node = fields[0].node
                 name = node.name.value
-                plan = None if node.arguments or node.directives else _plan(self.schema, object_type, name)
                 if name == "__typename" and not node.directives:
                     compiled.append((response_key, TYPENAME, "", None, object_type.name, False))
                     continue
+                plan = None if node.arguments or node.directives else _plan(self.schema, object_type, name)
                 if plan is None:
                     compiled = None
                     break
@@ -302,7 +304,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         break
                     how = (what.is_type_of, sub)
                     if kind is LIST:
-                        how += (not isinstance(return_type_item(return_type), GraphQLNonNull),)
+                        how += (not isinstance(_item_type(return_type), GraphQLNonNull),)
                 compiled.append((response_key, kind, attribute, read, how, may_be_null))
         return compiled
 
@@ -361,7 +363,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
 
-def return_type_item(list_type: Any) -> Any:
+def _item_type(list_type: Any) -> Any:
     """The item type of a (possibly non-null) list type."""
     return (list_type.of_type if isinstance(list_type, GraphQLNonNull) else list_type).of_type
 
