@@ -169,8 +169,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return found[1], found[2]
         leaves: list[Leaf] = []
         rest: dict[str, Any] = {}
-        middleware = self.middleware_manager
-        plain = middleware is None or not middleware.middlewares
+        plain = self._no_middleware()
         for key, field_details_list in fields.items():
             node = field_details_list[0].node
             plan = _plan(self.schema, parent_type, node.name.value) if plain else None
@@ -219,13 +218,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_field(
         self, parent_type: Any, source: Any, field_details_list: Any, path: Any, position_context: Any
     ) -> Any:
+        # plain leaves were read by ``execute_fields``; a plain object field goes to its sub-selection
         node = field_details_list[0].node
-        middleware = self.middleware_manager
-        # strawberry passes a manager on every request; it holds the extensions that wrap each resolver
-        if not node.arguments and not node.directives and (middleware is None or not middleware.middlewares):
+        if not node.arguments and not node.directives and self._no_middleware():
             plan = _plan(self.schema, parent_type, node.name.value)
-            if plan is not None and plan[0] is not LIST:
-                kind, attribute, read, serialise_or_type, may_be_null, return_type = plan
+            if plan is not None and plan[0] is OBJECT:
+                _, attribute, read, object_type, may_be_null, return_type = plan
                 try:
                     value = read(source, attribute)
                 except Exception:  # noqa: BLE001 - graphql-core's own path below reports it properly
@@ -233,18 +231,17 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if value is None and may_be_null:
                     return None
                 if value is not None and value is not Undefined and not self.is_awaitable(value):
-                    if kind is LEAF:
-                        try:
-                            coerced = serialise_or_type(value)
-                        except Exception:  # noqa: BLE001 - as above
-                            coerced = None
-                        if coerced is not None and coerced is not Undefined:
-                            return coerced
-                    elif (check := serialise_or_type.is_type_of) is None or check(value, None) is True:
+                    if (check := object_type.is_type_of) is None or check(value, None) is True:
                         return self._sub_selection(
-                            serialise_or_type, return_type, field_details_list, path, value, position_context
+                            object_type, return_type, field_details_list, path, value, position_context
                         )
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _no_middleware(self) -> bool:
+        """Whether no middleware wraps the resolvers (strawberry passes a manager on every request; it
+        holds the extensions that would wrap each resolver): only then may a field skip its resolver."""
+        middleware = self.middleware_manager
+        return middleware is None or not middleware.middlewares
 
     def _compiled(self, object_type: GraphQLObjectType, field_details_list: Any) -> Compiled | None:
         """The object's sub-selection compiled, when every field in it (and below) is plain: worked
@@ -280,9 +277,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return found[1]
 
     def _compile(self, object_type: GraphQLObjectType, field_details_list: Any) -> Compiled | None:
-        middleware = self.middleware_manager
         compiled: Compiled | None = None
-        if middleware is None or not middleware.middlewares:
+        if self._no_middleware():
             grouped_field_set, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
             compiled = [] if not defer_usages else None
             for response_key, fields in grouped_field_set.items() if compiled is not None else ():
