@@ -195,6 +195,8 @@ def _projections(args: argparse.Namespace) -> int:
             ]
             print(json.dumps(rows, indent=2))
         elif args.action == "rebuild":
+            if args.processes is not None and runner.helpers is not None:
+                runner.helpers.processes = args.processes - 1
             started = time.perf_counter()
             moved = runner.rebuild(names)
             print(
@@ -696,6 +698,13 @@ def parser() -> argparse.ArgumentParser:
         "rebuild", help="empty a projection's tables (all if no NAME) and replay from position 0"
     )
     rebuild.add_argument("name", nargs="?", help="customers, catalog, inventory, campaigns or feedback")
+    rebuild.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=None,
+        help="processes sharing the replay of long logs (default: 2 where there are two cores or more; "
+        "1: this process alone, e.g. beside a busy server)",
+    )
     rebuild.set_defaults(run=_projections)
     worker = actions.add_parser(
         "run",

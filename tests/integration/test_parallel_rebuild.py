@@ -107,3 +107,25 @@ def test_the_notification_reader_reads_what_the_library_reads(sqlite_storewise):
         assert ours == SQLiteProcessRecorder.select_notifications(recorder, **arguments)
         assert ours
     assert recorder.select_notifications(start=head, limit=5, inclusive_of_start=False) == []
+
+
+def test_the_rebuild_command_shares_the_replay_between_the_processes_asked_for(tmp_path, monkeypatch, capsys):
+    from infrastructure.bootstrap import rebuild_processes
+    from infrastructure.cli import main
+    from projections.base import ProjectionRunner
+
+    monkeypatch.setenv("STOREWISE_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("STOREWISE_DATABASE_URL", raising=False)
+    asked: list[int] = []
+
+    def rebuild(self, names=None):
+        asked.append(self.helpers.processes)
+        return 0
+
+    monkeypatch.setattr(ProjectionRunner, "rebuild", rebuild)
+    assert main(["projections", "rebuild", "--processes", "1"]) == 0
+    assert main(["projections", "rebuild"]) == 0
+    assert asked == [0, rebuild_processes() - 1]
+    with pytest.raises(SystemExit):
+        main(["projections", "rebuild", "--processes", "0"])
+    assert "--processes" in capsys.readouterr().err
