@@ -94,6 +94,24 @@ def callgrind(*args: str, pid: int | None = None) -> None:
     subprocess.run(["callgrind_control", *args, str(pid or os.getpid())], capture_output=True, check=False)
 
 
+async def count_operations(fx: Any, kind: str, requests: int, send: Any, pid: int | None = None) -> None:
+    """Each operation of the mix: 20 requests to warm the caches, then ``requests`` counted by callgrind
+    (in process ``pid``, this one by default) and dumped as ``kind:operation``; ``send`` answers a
+    request's status."""
+    for name in gl.QUERY_MIX:
+        op = next(o for o in gl.query_mix(fx, kind) if o.name == name)
+        rng = random.Random(gl.SEED)
+        for _ in range(20):
+            await send(op.request(rng))
+        counted = [op.request(rng) for _ in range(requests)]
+        callgrind("-z", pid=pid)
+        callgrind("-i", "on", pid=pid)
+        statuses = [await send(request) for request in counted]
+        callgrind("-i", "off", pid=pid)
+        callgrind(f"--dump={kind}:{name}", pid=pid)
+        assert set(statuses) == {200}, statuses
+
+
 def measure(args: argparse.Namespace) -> None:
     prepared, _ = gc.prepared_data(args.backend, args.rows, Path(args.data_file), args.keep_data)
     fx = gl.pick_fixtures(prepared.settings, prepared.token)
@@ -110,19 +128,12 @@ def measure(args: argparse.Namespace) -> None:
         async with AsyncExitStack() as stack:
             for app in apps.values():
                 await stack.enter_async_context(app.router.lifespan_context(app))
-            for name in gl.QUERY_MIX:
-                for kind, app in apps.items():
-                    op = next(o for o in gl.query_mix(fx, kind) if o.name == name)
-                    rng = random.Random(gl.SEED)
-                    for _ in range(20):  # warm caches
-                        await call(app, *op.request(rng))
-                    requests = [op.request(rng) for _ in range(args.requests)]
-                    callgrind("-z")
-                    callgrind("-i", "on")
-                    statuses = [await call(app, *request) for request in requests]
-                    callgrind("-i", "off")
-                    callgrind(f"--dump={kind}:{name}")
-                    assert set(statuses) == {200}, statuses
+            for kind, app in apps.items():
+
+                async def send(request: Any, app: Any = app) -> int:
+                    return await call(app, *request)
+
+                await count_operations(fx, kind, args.requests, send)
 
     asyncio.run(run())
 
@@ -138,18 +149,12 @@ def measure_http(args: argparse.Namespace) -> None:
         server = gl.start_server(kind, prepared, timeout=1200, env=env, wrapper=wrapper)
         try:
             with httpx.Client(base_url=server.url, timeout=120) as client:
-                for name in gl.QUERY_MIX:
-                    op = next(o for o in gl.query_mix(fx, kind) if o.name == name)
-                    rng = random.Random(gl.SEED)
-                    for method, path, kwargs in (op.request(rng) for _ in range(20)):  # warm caches
-                        client.request(method, path, **kwargs)
-                    requests = [op.request(rng) for _ in range(args.requests)]
-                    callgrind("-z", pid=server.process.pid)
-                    callgrind("-i", "on", pid=server.process.pid)
-                    statuses = [client.request(method, path, **kwargs).status_code for method, path, kwargs in requests]
-                    callgrind("-i", "off", pid=server.process.pid)
-                    callgrind(f"--dump={kind}:{name}", pid=server.process.pid)
-                    assert set(statuses) == {200}, statuses
+
+                async def send(request: Any) -> int:
+                    method, path, kwargs = request
+                    return client.request(method, path, **kwargs).status_code
+
+                asyncio.run(count_operations(fx, kind, args.requests, send, pid=server.process.pid))
         finally:
             gl.stop_server(server)
 
