@@ -32,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from infrastructure.bootstrap import bootstrap, projection_runner  # noqa: E402
+from infrastructure.logging_setup import configure_logging  # noqa: E402
 from infrastructure.migrations import upgrade  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 
@@ -111,6 +112,7 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="storewise-rebuild-"))
         settings = Settings(f"sqlite:///{tmp / 'storewise.sqlite'}", os.urandom(32), tmp)
     upgrade(settings)
+    configure_logging(settings.log_format, settings.log_level)  # the rebuild's phases, as `storewise` logs them
     result: dict = {
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpus",
         "date": time.strftime("%Y-%m-%d"),

@@ -702,7 +702,7 @@ def parser() -> argparse.ArgumentParser:
         "--processes",
         type=_positive_int,
         default=None,
-        help="processes sharing the replay of long logs (default: 2 where there are two cores or more; "
+        help="processes sharing the replay of long logs (default: 3 where there are two cores or more; "
         "1: this process alone, e.g. beside a busy server)",
     )
     rebuild.set_defaults(run=_projections)

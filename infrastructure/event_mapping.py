@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import (
     DatetimeAsISO,
     JSONTranscoder,
@@ -39,6 +40,10 @@ META = "__meta__"
 PERSONAL = "__personal__"
 #: What a forgotten customer's personal data reads as (the domain's own placeholder).
 FORGOTTEN = CUSTOMER_FORGOTTEN
+
+
+def _is_iso_datetime(value: Any) -> bool:
+    return type(value) is dict and value.get("_type_") == "datetime_iso" and type(value.get("_data_")) is str
 
 
 class StorewiseMapper(Mapper[UUID]):
@@ -156,6 +161,39 @@ class StorewiseMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.decode(stored_event)[0]
+
+    def decode_envelope(self, stored_event: StoredEvent) -> tuple[Any, dict[str, str]]:
+        """The event with only what every event carries (originator, version, timestamp and its business
+        time ``at``) and its metadata (plain strings, as ``CommandContext.as_metadata`` writes them): for
+        projections that read nothing else (the event log), about three times cheaper than ``decode``:
+        its other fields are neither transcoded nor opened. An event that an upcaster would change, or
+        whose times are stored otherwise, is decoded in full."""
+        cls = resolve_topic(stored_event.topic)
+        try:  # orjson: only strings are read here, so its reading of numbers does not matter
+            state = orjson.loads(stored_event.state)
+        except orjson.JSONDecodeError:  # e.g. NaN, which json writes and orjson refuses
+            return self.decode(stored_event)
+        if type(state) is not dict:
+            return self.decode(stored_event)
+        timestamp, at = state.get("timestamp"), state.get("at")
+        metadata = state.get(META, {})
+        if (
+            state.get("class_version", 1) != getattr(cls, "class_version", 1)
+            or not _is_iso_datetime(timestamp)
+            or (at is not None and not _is_iso_datetime(at))
+        ):
+            return self.decode(stored_event)
+        originator_id = stored_event.originator_id
+        envelope = {
+            "originator_id": originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id)),
+            "originator_version": stored_event.originator_version,
+            "timestamp": datetime.fromisoformat(timestamp["_data_"]),
+        }
+        if at is not None:
+            envelope["at"] = datetime.fromisoformat(at["_data_"])
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", envelope)
+        return event, metadata
 
     def close(self) -> None:
         """Let go of the key store's connection."""

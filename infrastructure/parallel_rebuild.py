@@ -12,9 +12,11 @@ position 0: a later run replays them from the start.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import shutil
 import tempfile
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,8 @@ from projections.base import ProjectionRunner
 from projections.tables import metadata
 
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,26 +59,31 @@ def _replay_into(runner: ProjectionRunner, names: list[str], scratch: Path | Non
     """Replay these emptied projections from position 0 with the runner's logs and options: into the
     runner's database directly (no scratch file), or into a new scratch file whose rows are then
     copied into it."""
+    started = time.perf_counter()
     if scratch is None:
-        return runner.run_until_idle(names, batch_size=runner.replay_batch_size)
-    engine = _scratch_engine(scratch)
-    try:
-        metadata.create_all(engine)  # every read model's table: some projections write into shared ones
-        there = ProjectionRunner(
-            runner.sources,
-            engine,
-            list(runner.projections.values()),
-            batch_size=runner.batch_size,
-            rebuild_batch_size=runner.rebuild_batch_size,
-            until=runner.until,
-            stop_at=runner.stop_at,
-            clock=runner.clock,
-        )
-        there.clear(names)  # sets the event log's indexes aside: the rows are copied into the real table
-        applied = there.run_until_idle(names, batch_size=there.replay_batch_size)
-    finally:
-        engine.dispose()
-    copy_in(runner, scratch)
+        applied = runner.run_until_idle(names, batch_size=runner.replay_batch_size)
+    else:
+        engine = _scratch_engine(scratch)
+        try:
+            metadata.create_all(engine)  # every read model's table: some projections write into shared ones
+            there = ProjectionRunner(
+                runner.sources,
+                engine,
+                list(runner.projections.values()),
+                batch_size=runner.batch_size,
+                rebuild_batch_size=runner.rebuild_batch_size,
+                until=runner.until,
+                stop_at=runner.stop_at,
+                clock=runner.clock,
+            )
+            there.clear(names)  # sets the event log's indexes aside: the rows are copied into the real table
+            applied = there.run_until_idle(names, batch_size=there.replay_batch_size)
+        finally:
+            engine.dispose()
+        replayed = time.perf_counter()
+        copy_in(runner, scratch)
+        log.info("copied in %s in %.1f s", ", ".join(names), time.perf_counter() - replayed)
+    log.info("replayed %d events into %s in %.1f s", applied, ", ".join(names), time.perf_counter() - started)
     return applied
 
 
@@ -83,7 +92,9 @@ def replay_part(options: _Options, names: list[str], scratch: str | None, cleare
     replay these projections (see ``_replay_into``) and copy them in; send back how many events they
     applied, or the error."""
     from .bootstrap import bootstrap, projection_runner
+    from .logging_setup import configure_logging
 
+    configure_logging(options.settings.log_format, options.settings.log_level)  # as the rebuilding process logs
     try:
         with bootstrap(options.settings) as storewise:
             runner = projection_runner(
@@ -123,6 +134,7 @@ class RebuildHelpers:
         scratches = [scratch_dir / f"part-{n}.sqlite" if scratch_dir else None for n in range(len(parts))]
         cleared = context.Event()
         started = []
+        log.info("rebuilding in %d processes: %s", len(parts), " | ".join(", ".join(names) for names in parts))
         try:
             for names, scratch in zip(parts[:-1], scratches[:-1], strict=True):
                 receive, send = context.Pipe(duplex=False)

@@ -52,8 +52,13 @@ class Projection:
     leader: ClassVar[str]
     tables: ClassVar[tuple[sa.Table, ...]]
     #: A rebuild's CPU per event of the leader's log, reading and decoding it counting 1 (measured on
-    #: the Online Retail data): how a rebuild shares the projections out between processes.
+    #: the Online Retail data; with its own reading where ``reads_event_fields`` is False): how a
+    #: rebuild shares the projections out between processes.
     rebuild_cost: ClassVar[float] = 1.0
+    #: False where ``apply`` reads only what every event carries (its type, originator, version,
+    #: timestamp, business time ``at``) and the metadata: where every projection reading a batch of
+    #: a log says so, its events are decoded just that far (the mapper's ``decode_envelope``).
+    reads_event_fields: ClassVar[bool] = True
     _handlers: ClassVar[dict[type, Handler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -336,22 +341,16 @@ class RebuildHelpers(Protocol):
         ...
 
 
-def share_out(costs: dict[str, float], leaders: dict[str, str], reads: dict[str, float], parts: int) -> list[list[str]]:
-    """Projections (by name: their cost, their leader) shared out between at most ``parts`` processes,
-    the costliest part first: each, costliest first, goes where the part's cost grows least, counting
-    a leader's log's reading (``reads``) once per part that follows it (greedy, not optimal)."""
+def share_out(units: dict[tuple[str, ...], float], parts: int) -> list[list[str]]:
+    """Units of projections (names that go together: their cost) shared out between at most ``parts``
+    processes, the costliest part first: each unit, costliest first, goes to the part whose cost is
+    lowest then (greedy, not optimal)."""
     loads = [0.0] * parts
     members: list[list[str]] = [[] for _ in range(parts)]
-    for name in sorted(costs, key=lambda n: (-costs[n], n)):
-        grown = [
-            loads[part]
-            + costs[name]
-            + (0.0 if any(leaders[o] == leaders[name] for o in members[part]) else reads[leaders[name]])
-            for part in range(parts)
-        ]
-        part = grown.index(min(grown))
-        loads[part] = grown[part]
-        members[part].append(name)
+    for unit in sorted(units, key=lambda u: (-units[u], u)):
+        part = loads.index(min(loads))
+        loads[part] += units[unit]
+        members[part].extend(unit)
     return [members[part] for part in sorted(range(parts), key=lambda p: -loads[p]) if members[part]]
 
 
@@ -524,6 +523,8 @@ class ProjectionRunner:
         batches: dict[str, list[tuple[Any, dict[str, Any]]]] = {name: [] for name in names}
         finished: set[str] = set()
         decode, until = source.mapper.decode, self.until
+        if not any(self.projections[name].reads_event_fields for name in names):
+            decode = getattr(source.mapper, "decode_envelope", decode)
         by_business = self.clock is Clock.BUSINESS
         by_topic: dict[str, list[list[Any]]] = {}  # each topic's takers' batches, until one finishes
         for notification in notifications:
@@ -614,11 +615,23 @@ class ProjectionRunner:
         if self.helpers is None or self.helpers.processes < 1:
             return [names]
         leaders = {name: self.projections[name].leader for name in names}
-        reads = {leader: float(self.sources[leader].recorder.max_notification_id() or 0) for leader in leaders.values()}
-        if sum(reads.values()) < self.parallel_from:
+        events = {
+            leader: float(self.sources[leader].recorder.max_notification_id() or 0) for leader in set(leaders.values())
+        }
+        if sum(events.values()) < self.parallel_from:
             return [names]
-        costs = {name: reads[leaders[name]] * self.projections[name].rebuild_cost for name in names}
-        return share_out(costs, leaders, reads, 1 + self.helpers.processes)
+        # The projections of a leader that decode its events go together (decoded once, counted once);
+        # those that read only what every event carries go alone, their cost their own reading's too.
+        units: dict[tuple[str, ...], float] = {}
+        decoding: dict[str, list[str]] = {}
+        for name, leader in leaders.items():
+            if self.projections[name].reads_event_fields:
+                decoding.setdefault(leader, []).append(name)
+            else:
+                units[(name,)] = events[leader] * self.projections[name].rebuild_cost
+        for leader, group in decoding.items():
+            units[tuple(group)] = events[leader] * (1 + sum(self.projections[name].rebuild_cost for name in group))
+        return share_out(units, 1 + self.helpers.processes)
 
     def _by_class(self, names: Sequence[str]) -> dict[type[Projection], list[Projection]]:
         by_class: dict[type[Projection], list[Projection]] = {}

@@ -61,7 +61,7 @@ class CustomerProjection(Projection):
         daily_demand,
         customer_rfm,
     )
-    rebuild_cost = 12.0
+    rebuild_cost = 9.6
 
     # A placed order writes dozens of rows (lines, daily demand, interactions, RFM) and is
     # followed by status changes within moments, so orders, lines and those additive

@@ -43,7 +43,8 @@ class EventLogProjection(Projection):
     """Indexes every event of its context (``leader``) into ``event_log``."""
 
     tables: ClassVar = (event_log,)
-    rebuild_cost = 2.6
+    rebuild_cost = 2.1  # with its own reading: no event decoded beyond its envelope
+    reads_event_fields = False
 
     def __init__(self, leader: str):
         self.leader = leader  # type: ignore[misc]

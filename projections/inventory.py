@@ -51,7 +51,7 @@ class InventoryProjection(Projection):
     name = "inventory"
     leader = "Inventory"
     tables = (stock_levels, suppliers, supplier_terms, purchase_orders, purchase_order_lines)
-    rebuild_cost = 0.95
+    rebuild_cost = 0.6
 
     def __init__(self, low_stock_threshold: int = LOW_STOCK_THRESHOLD):
         self.low_stock_threshold = low_stock_threshold

@@ -46,7 +46,7 @@ class ReplenishmentProjection(Projection):
         replenishment_plans,
         replenishment_plan_lines,
     )
-    rebuild_cost = 2.0
+    rebuild_cost = 1.25
 
     def __init__(self) -> None:
         self.start_batch()
