@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import sys
 import time
@@ -23,6 +24,15 @@ def _fraction(text: str) -> float:
     value = float(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def _weight(text: str) -> float:
+    """A filter's weight, exponent or time: a finite number, zero or more (a negative one would train a
+    meaningless model without a word)."""
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("must be a finite number, zero or more")
     return value
 
 
@@ -66,22 +76,22 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--sgfcf-rank", type=_positive, default=650, help="sgfcf: singular vectors of the low-pass part (default 650)"
     )
     parser.add_argument(
-        "--sgfcf-beta", type=float, default=1.3, help="sgfcf: power of the singular values' weights (default 1.3)"
+        "--sgfcf-beta", type=_weight, default=1.3, help="sgfcf: power of the singular values' weights (default 1.3)"
     )
     parser.add_argument(
-        "--eps", type=float, default=0.34, help="sgfcf: exponent of the degree normalisation (default 0.34)"
+        "--eps", type=_weight, default=0.34, help="sgfcf: exponent of the degree normalisation (default 0.34)"
     )
     parser.add_argument(
-        "--gamma", type=float, default=1.6, help="sgfcf: weight of the linear item-item part (default 1.6)"
+        "--gamma", type=_weight, default=1.6, help="sgfcf: weight of the linear item-item part (default 1.6)"
     )
     parser.add_argument(
-        "--beta", type=float, default=0.2, help="bspm: weight of the ideal low-pass filter (default 0.2)"
+        "--beta", type=_weight, default=0.2, help="bspm: weight of the ideal low-pass filter (default 0.2)"
     )
     parser.add_argument(
         "--bspm-rank", type=_positive, default=448, help="bspm: eigenvectors of the low-pass filter (default 448)"
     )
     parser.add_argument(
-        "--sharpen-time", type=float, default=2.5, help="bspm: sharpening time, one RK4 step (default 2.5)"
+        "--sharpen-time", type=_weight, default=2.5, help="bspm: sharpening time, one RK4 step (default 2.5)"
     )
     parser.add_argument(
         "--sharpen",
@@ -94,13 +104,13 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--iterations", type=_positive, default=8, help="bspm: subspace iterations of the eigensolver (default 8)"
     )
     parser.add_argument(
-        "--turbo-alpha", type=float, default=0.6, help="turbo-cf: degree normalisation exponent (default 0.6)"
+        "--turbo-alpha", type=_weight, default=0.6, help="turbo-cf: degree normalisation exponent (default 0.6)"
     )
     parser.add_argument(
-        "--turbo-power", type=float, default=0.7, help="turbo-cf: power of the item-item weights (default 0.7)"
+        "--turbo-power", type=_weight, default=0.7, help="turbo-cf: power of the item-item weights (default 0.7)"
     )
     parser.add_argument(
-        "--alpha", type=float, default=0.3, help="gf-cf: weight of the ideal low-pass filter (default 0.3)"
+        "--alpha", type=_weight, default=0.3, help="gf-cf: weight of the ideal low-pass filter (default 0.3)"
     )
     parser.add_argument(
         "--rank", type=_positive, default=256, help="gf-cf: singular vectors of the low-pass filter (default 256)"
@@ -108,7 +118,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=_positive, default=20, help="lightgcn: training epochs (default 20)")
     parser.add_argument("--dim", type=_positive, default=64, help="lightgcn: embedding size (default 64)")
     parser.add_argument(
-        "--max-seconds", type=float, default=None, help="lightgcn: stop training after this many seconds"
+        "--max-seconds", type=_weight, default=None, help="lightgcn: stop training after this many seconds"
     )
     parser.add_argument(
         "--lightgcn-init",

@@ -212,6 +212,10 @@ def test_bench_cli_validation_split_and_bad_input(capsys, tmp_path) -> None:
     (tmp_path / "bad.txt").write_text("user item\n")
     assert main(["bench", "recommender", "--train", str(tmp_path / "bad.txt"), "--validate", "0.2"]) == 2
     assert "whole numbers" in capsys.readouterr().err
+    for flag, value in (("--gamma", "-1"), ("--eps", "nan"), ("--alpha", "inf"), ("--sharpen-time", "-0.5")):
+        with pytest.raises(SystemExit):  # refused before anything is read or trained
+            main(["train", "recommender", flag, value])
+        assert f"argument {flag}: must be a finite number, zero or more" in capsys.readouterr().err
 
 
 def test_train_if_stale_keeps_a_model_trained_on_every_customer_event(tmp_path, monkeypatch, capsys) -> None:
