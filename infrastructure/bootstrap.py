@@ -136,6 +136,6 @@ def rebuild_processes() -> int:
     """How many processes a rebuild uses by default: three where there are two cores or more. Its three
     large units (the projections decoding the Inventory log, that log's event log, the Customers log's
     projections) each get one; on two cores the scheduler evens out what whole units cannot (the whole
-    Online Retail file: 42.9 s against 46.9 s in two processes, bench/RESULTS.md)."""
+    Online Retail file: 46.0 s against 47.1 s in two processes, means of 6 and 3 runs, bench/RESULTS.md)."""
     cores = os.cpu_count() or 1
     return 1 if cores < 2 else 3
