@@ -135,7 +135,7 @@ def projection_runner(
 def rebuild_processes() -> int:
     """How many processes a rebuild uses by default: three where there are two cores or more. Its three
     large units (the projections decoding the Inventory log, that log's event log, the Customers log's
-    projections) each get one; on two cores the scheduler evens out what whole units cannot (the whole
-    Online Retail file: 46.0 s against 47.1 s in two processes, means of 6 and 3 runs, bench/RESULTS.md)."""
+    projections) each get one: side by side where there are three cores, evened out by the scheduler on
+    two (the whole Online Retail file on two cores: 46.6 s against 47.1 s in two processes, bench/RESULTS.md)."""
     cores = os.cpu_count() or 1
     return 1 if cores < 2 else 3
