@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 import logging
 import threading
@@ -90,6 +91,14 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
+#: The garbage collector's first threshold while serving (Python's default: 700). A GraphQL request
+#: makes thousands of short-lived containers; with 16 requests in flight, a collection every 700 of
+#: them moved the requests' objects into the older generations and set off full collections of the
+#: whole heap (~230,000 objects after start-up): 12 % of the server's CPU. 50,000: a tenth of that,
+#: no cost to a request served alone (bench/RESULTS.md, issue 20).
+GC_THRESHOLD = 50_000
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -109,6 +118,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        gc_before = gc.get_threshold()
         storewise = await asyncio.to_thread(bootstrap, settings, **engines)
         stop = threading.Event()
         poller: asyncio.Task | None = None
@@ -155,8 +165,10 @@ def create_app(
             if projections_in_process:
                 await asyncio.to_thread(read_side.run_until_idle)
                 poller = asyncio.create_task(_poll(storewise, read_side, stop, poll_interval), name="projection-poller")
+            gc.set_threshold(GC_THRESHOLD, *gc_before[1:])
             yield
         finally:
+            gc.set_threshold(*gc_before)
             stop.set()
             for task in (poller, access_poller):
                 if task is not None:

@@ -100,3 +100,16 @@ async def test_with_projections_in_a_separate_worker_mutations_wait_for_it(setti
             stop.set()
             thread.join(5)
             engine.dispose()
+
+
+async def test_while_serving_the_garbage_collector_waits_for_more_allocations_and_is_put_back_after(settings):
+    import gc
+
+    from infrastructure.server import GC_THRESHOLD, create_app
+
+    before = gc.get_threshold()
+    assert before[0] < GC_THRESHOLD
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert gc.get_threshold() == (GC_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
