@@ -94,7 +94,7 @@ async def metrics_endpoint(request: Request) -> Response:
 #: The garbage collector's first threshold while serving (Python's default: 700). A GraphQL request
 #: makes thousands of short-lived containers; with 16 requests in flight, a collection every 700 of
 #: them moved the requests' objects into the older generations and set off full collections of the
-#: whole heap (~230,000 objects after start-up): 12 % of the server's CPU. 50,000: a tenth of that,
+#: whole heap (~230,000 objects after start-up): 12 % of the server's CPU. 50,000: a quarter of that,
 #: no cost to a request served alone (bench/RESULTS.md, issue 20).
 GC_THRESHOLD = 50_000
 
