@@ -93,7 +93,7 @@ def bootstrap(settings: Settings | None = None, **engines: Any) -> RunningStorew
     read_side = ProjectionRunner(
         runner.apps, sync_engine(settings, pool), all_projections(settings.model_health.attribution)
     )
-    read_side.helpers = RebuildHelpers(settings, rebuild_processes() - 1, until=None, stop_at={}, clock=Clock.RECORDED)
+    read_side.helpers = RebuildHelpers(settings, rebuild_processes() - 1)
     try:
         return RunningStorewise(settings, runner, build_engines(settings, runner, read_side, **engines), read_side)
     except BaseException:
@@ -126,9 +126,7 @@ def projection_runner(
     )
     if engine is None:  # another process can open the read models' own database from the settings
         processes = rebuild_processes() if processes is None else processes
-        runner.helpers = RebuildHelpers(
-            storewise.settings, processes - 1, until=until, stop_at=stop_at or {}, clock=clock
-        )
+        runner.helpers = RebuildHelpers(storewise.settings, processes - 1, until=until, stop_at=stop_at, clock=clock)
     return runner
 
 

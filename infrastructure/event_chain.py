@@ -43,12 +43,23 @@ def link(previous: bytes, position: int, event: StoredEvent) -> bytes:
     return digest.digest()
 
 
+class UuidsByText(dict[str, UUID]):
+    """UUIDs made once from their text (an order's or a stock item's id recurs all through a log);
+    everything is forgotten past 100,000 of them."""
+
+    def __missing__(self, text: str) -> UUID:
+        if len(self) > 100_000:
+            self.clear()
+        value = self[text] = UUID(text)
+        return value
+
+
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
     """The library's SQLite recorder, also writing each event's chain link."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._uuids: dict[str, UUID] = {}  # originator ids read, by their text
+        self._uuids = UuidsByText()  # originator ids read
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -100,17 +111,12 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             c.sqlite_cursor.row_factory = None  # tuples, not sqlite3.Row
             c.execute(statement, [*params, limit])
             rows = c.fetchall()
-        if len(self._uuids) > 100_000:
-            self._uuids.clear()
         uuids, as_uuid = self._uuids, self.datastore.originator_id_type == "uuid"
         notifications = []
         new, set_dict = object.__new__, object.__setattr__
         for position, originator_id, version, topic, state in rows:
             if as_uuid:
-                text = originator_id
-                originator_id = uuids.get(text)
-                if originator_id is None:
-                    originator_id = uuids[text] = UUID(text)
+                originator_id = uuids[originator_id]
             notification = new(Notification)
             set_dict(
                 notification,

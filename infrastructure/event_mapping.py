@@ -34,12 +34,18 @@ from eventsourcing.utils import get_topic, resolve_topic
 from application.context import current_context
 from domain.customer import FORGOTTEN as CUSTOMER_FORGOTTEN
 
+from .event_chain import UuidsByText
 from .personal_data import KeyStore, PersonalDataVault, PostgresKeyStore, key_store_for
 
 META = "__meta__"
 PERSONAL = "__personal__"
 #: What a forgotten customer's personal data reads as (the domain's own placeholder).
 FORGOTTEN = CUSTOMER_FORGOTTEN
+
+
+def _originator_id(stored_event: StoredEvent) -> UUID:
+    originator_id = stored_event.originator_id
+    return originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
 
 
 def _is_iso_datetime(value: Any) -> bool:
@@ -69,7 +75,7 @@ class StorewiseMapper(Mapper[UUID]):
         }
         datetimes, uuid_hex = "datetime_iso" in inline, "uuid_hex" in inline
         fromisoformat = datetime.fromisoformat
-        uuids: dict[str, UUID] = {}
+        uuids = UuidsByText()
 
         def hook(d: dict[str, Any]) -> Any:
             if len(d) != 2 or "_type_" not in d or "_data_" not in d:
@@ -78,12 +84,7 @@ class StorewiseMapper(Mapper[UUID]):
             if datetimes and name == "datetime_iso":
                 return fromisoformat(data)
             if uuid_hex and name == "uuid_hex":
-                value = uuids.get(data)
-                if value is None:
-                    if len(uuids) > 100_000:
-                        uuids.clear()
-                    value = uuids[data] = UUID(data)
-                return value
+                return uuids[data]
             transcoding = names.get(name)
             if transcoding is None:
                 return transcoder._decode_obj(d)  # raises as the transcoder does
@@ -130,9 +131,7 @@ class StorewiseMapper(Mapper[UUID]):
         decode_state = self._decode_state
         if decode_state is None:
             decode_state = self._decode_state = self._state_decoder()
-        originator_id = stored_event.originator_id
-        if not isinstance(originator_id, UUID):
-            originator_id = UUID(str(originator_id))
+        originator_id = _originator_id(stored_event)
         try:
             state: dict[str, Any] = decode_state(stored_event.state)
         except Exception as error:
@@ -183,9 +182,8 @@ class StorewiseMapper(Mapper[UUID]):
             or (at is not None and not _is_iso_datetime(at))
         ):
             return self.decode(stored_event)
-        originator_id = stored_event.originator_id
         envelope = {
-            "originator_id": originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id)),
+            "originator_id": _originator_id(stored_event),
             "originator_version": stored_event.originator_version,
             "timestamp": datetime.fromisoformat(timestamp["_data_"]),
         }

@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from domain.shared import Clock
 from projections.base import ProjectionRunner
 from projections.tables import metadata
 
@@ -116,9 +117,17 @@ class RebuildHelpers:
     """The processes a rebuild of the read models of ``settings`` may share its projections out with
     (``ProjectionRunner.helpers``): ``processes`` besides the rebuilding one."""
 
-    def __init__(self, settings: Settings, processes: int, *, until: Any, stop_at: dict[str, int], clock: Any):
+    def __init__(
+        self,
+        settings: Settings,
+        processes: int,
+        *,
+        until: Any = None,
+        stop_at: dict[str, int] | None = None,
+        clock: Clock = Clock.RECORDED,
+    ):
         self.settings, self.processes = settings, processes
-        self.until, self.stop_at, self.clock = until, dict(stop_at), clock
+        self.until, self.stop_at, self.clock = until, dict(stop_at or {}), clock
 
     def rebuild(self, runner: ProjectionRunner, parts: list[list[str]]) -> int:
         """Clear every part, replay the last (the lightest: this process also copies its part in last and
