@@ -9,6 +9,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from functools import partial
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -17,6 +18,35 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 K = TypeVar("K", bound=Hashable)
+
+
+class Record(tuple):
+    """A row as resolvers read it: a tuple whose columns are also attributes (``row.sku``).
+
+    SQLAlchemy's ``Row`` finds a column by name only after Python's ordinary attribute
+    look-up has failed (an ``AttributeError`` raised and caught on every access: about
+    0.5 µs, so 6 µs to read a product's eleven columns); here each column is a property of
+    the record's class, one class per set of column names."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"Record({', '.join(f'{k}={v!r}' for k, v in zip(self._fields, self, strict=True))})"
+
+
+@functools.cache
+def record_class(keys: tuple[str, ...]) -> type[Record]:
+    """The record class of rows with these column names (a name two columns share reads the
+    last of them, as SQLAlchemy's rows do)."""
+    columns = {key: property(itemgetter(i)) for i, key in enumerate(keys)}
+    return type("Record", (Record,), {"__slots__": (), "_fields": keys, **columns})
+
+
+def records(result: sa.Result[Any]) -> list[Record]:
+    """Every row of ``result`` as a ``Record``."""
+    make = record_class(tuple(result.keys()))
+    return [make(row._t) for row in result.all()]
 
 
 class Reader:
@@ -35,16 +65,16 @@ class Reader:
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
 
-    async def all(self, statement: sa.Executable, params: dict[str, Any] | None = None) -> Sequence[sa.Row]:
+    async def all(self, statement: sa.Executable, params: dict[str, Any] | None = None) -> list[Record]:
         if not self.shared:
             async with self.engine.connect() as connection:
-                return (await connection.execute(statement, params)).all()
+                return records(await connection.execute(statement, params))
         async with self._lock:
             if self._connection is None:
                 self._connection = await self.engine.connect()
-            return (await self._connection.execute(statement, params)).all()
+            return records(await self._connection.execute(statement, params))
 
-    async def first(self, statement: sa.Executable) -> sa.Row | None:
+    async def first(self, statement: sa.Executable) -> Record | None:
         rows = await self.all(statement)
         return rows[0] if rows else None
 
@@ -59,11 +89,11 @@ class Reader:
             await connection.close()
 
 
-async def fetch_all(reader: Reader, statement: sa.Executable) -> Sequence[sa.Row]:
+async def fetch_all(reader: Reader, statement: sa.Executable) -> list[Record]:
     return await reader.all(statement)
 
 
-async def fetch_one(reader: Reader, statement: sa.Executable) -> sa.Row | None:
+async def fetch_one(reader: Reader, statement: sa.Executable) -> Record | None:
     return await reader.first(statement)
 
 
@@ -83,12 +113,12 @@ def loader(info: Info, load_fn: LoadFn) -> DataLoader:
     return found
 
 
-def by_key(rows: Iterable[sa.Row], key: str) -> dict[Any, sa.Row]:
+def by_key(rows: Iterable[Record], key: str) -> dict[Any, Record]:
     return {getattr(row, key): row for row in rows}
 
 
-def grouped(rows: Iterable[sa.Row], key: str) -> dict[Any, list[sa.Row]]:
-    groups: dict[Any, list[sa.Row]] = defaultdict(list)
+def grouped(rows: Iterable[Record], key: str) -> dict[Any, list[Record]]:
+    groups: dict[Any, list[Record]] = defaultdict(list)
     for row in rows:
         groups[getattr(row, key)].append(row)
     return groups
@@ -101,7 +131,7 @@ def _keyed_select(table: sa.Table, column: str, order_by: tuple[Any, ...] = ()) 
     return sa.select(table).where(table.c[column].in_(sa.bindparam("keys", expanding=True))).order_by(*order_by)
 
 
-async def rows_by_id(table: sa.Table, column: str, reader: Reader, keys: list[Any]) -> list[sa.Row | None]:
+async def rows_by_id(table: sa.Table, column: str, reader: Reader, keys: list[Any]) -> list[Record | None]:
     """Load function: one row per key (or None)."""
     found = by_key(await reader.all(_keyed_select(table, column), {"keys": keys}), column)
     return [found.get(key) for key in keys]
@@ -109,7 +139,7 @@ async def rows_by_id(table: sa.Table, column: str, reader: Reader, keys: list[An
 
 async def rows_grouped(
     table: sa.Table, column: str, order_by: Sequence[Any], reader: Reader, keys: list[Any]
-) -> list[list[sa.Row]]:
+) -> list[list[Record]]:
     """Load function: every row whose ``column`` is the key, in ``order_by`` order."""
     statement = _keyed_select(table, column, tuple(order_by))
     groups = grouped(await reader.all(statement, {"keys": keys}), column)
