@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -312,32 +313,13 @@ class NestedList:
         for parent_key, request in keys:
             by_request[request].append(parent_key)
         found: dict[tuple[Any, PageRequest], list[Any]] = {}
-        parent_column = self.table.c[self.parent]
         for request, parents in by_request.items():
-            conditions = [*self.where(dict(request.filters))]
-            if request.position is not None:
-                conditions.append(request.order.after(request.position))
             if len(parents) == 1:  # one parent (a product page): a plain indexed range scan
-                statement = (
-                    sa.select(self.table)
-                    .where(parent_column == parents[0], *conditions)
-                    .order_by(*request.order.order_by())
-                    .limit(request.size + 1)
-                )
+                rows = await db.all(_page_statement(self, request, True), {"parent": parents[0]})
             else:
-                rank = (
-                    sa.func.row_number()
-                    .over(partition_by=parent_column, order_by=request.order.order_by())
-                    .label("_rank")
-                )
-                ranked = sa.select(self.table, rank).where(parent_column.in_(parents), *conditions).subquery()
-                statement = (
-                    sa.select(ranked)
-                    .where(ranked.c._rank <= request.size + 1)
-                    .order_by(ranked.c[self.parent], ranked.c._rank)
-                )
+                rows = await db.all(_page_statement(self, request, False), {"parents": parents})
             groups: dict[Any, list[Any]] = defaultdict(list)
-            for row in await fetch_all(db, statement):
+            for row in rows:
                 groups[getattr(row, self.parent)].append(row)
             for parent in parents:
                 found[(parent, request)] = groups.get(parent, [])
@@ -348,17 +330,45 @@ class NestedList:
         for parent_key, filters in keys:
             by_filters[filters].append(parent_key)
         counts: dict[tuple[Any, tuple], int] = {}
-        parent_column = self.table.c[self.parent]
         for filters, parents in by_filters.items():
-            statement = (
-                sa.select(parent_column, sa.func.count())
-                .where(parent_column.in_(parents), *self.where(dict(filters)))
-                .group_by(parent_column)
-            )
-            found = {row[0]: row[1] for row in await fetch_all(db, statement)}
+            found = {row[0]: row[1] for row in await db.all(_count_statement(self, filters), {"parents": parents})}
             for parent in parents:
                 counts[(parent, filters)] = int(found.get(parent, 0))
         return [counts[key] for key in keys]
+
+
+# Built once per shape, the parents bound at execution: building a statement and its cache key
+# anew costs about 90 µs, more than a short page takes to run.
+@functools.lru_cache(maxsize=1024)
+def _page_statement(nested: NestedList, request: PageRequest, single: bool) -> sa.Select:
+    """A page of each parent's rows: for one parent (``:parent``), or ranked per parent (``:parents``)."""
+    table, parent_column = nested.table, nested.table.c[nested.parent]
+    conditions = [*nested.where(dict(request.filters))]
+    if request.position is not None:
+        conditions.append(request.order.after(request.position))
+    if single:
+        return (
+            sa.select(table)
+            .where(parent_column == sa.bindparam("parent"), *conditions)
+            .order_by(*request.order.order_by())
+            .limit(request.size + 1)
+        )
+    rank = sa.func.row_number().over(partition_by=parent_column, order_by=request.order.order_by()).label("_rank")
+    ranked = (
+        sa.select(table, rank).where(parent_column.in_(sa.bindparam("parents", expanding=True)), *conditions).subquery()
+    )
+    return sa.select(ranked).where(ranked.c._rank <= request.size + 1).order_by(ranked.c[nested.parent], ranked.c._rank)
+
+
+@functools.lru_cache(maxsize=256)
+def _count_statement(nested: NestedList, filters: tuple) -> sa.Select:
+    """How many rows each parent in ``:parents`` holds (parents without any are not listed)."""
+    parent_column = nested.table.c[nested.parent]
+    return (
+        sa.select(parent_column, sa.func.count())
+        .where(parent_column.in_(sa.bindparam("parents", expanding=True)), *nested.where(dict(filters)))
+        .group_by(parent_column)
+    )
 
 
 def _request_loader(
