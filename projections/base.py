@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from domain.shared import Clock, business_time
 
+from .records import records
 from .tables import projection_positions
 
 log = logging.getLogger(__name__)
@@ -317,14 +318,15 @@ def select_in(connection: Connection, table: sa.Table, column: str, values: Iter
     values = list(values)
     rows: list[Any] = []
     for start in range(0, len(values), 500):
-        rows.extend(connection.execute(sa.select(table).where(table.c[column].in_(values[start : start + 500]))))
+        statement = sa.select(table).where(table.c[column].in_(values[start : start + 500]))
+        rows.extend(records(connection.execute(statement)))
     return rows
 
 
 def select(connection: Connection, table: sa.Table, key: dict[str, Any], *columns: str) -> list[Any]:
     """The rows with this key (all columns unless some are named)."""
     statement = _select_statement(table, tuple(key), columns or None)
-    return list(connection.execute(statement, {f"key_{k}": v for k, v in key.items()}))
+    return records(connection.execute(statement, {f"key_{k}": v for k, v in key.items()}))
 
 
 class RebuildHelpers(Protocol):

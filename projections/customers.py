@@ -94,9 +94,9 @@ class CustomerProjection(Projection):
         if not returned:
             return
         for row in select_in(connection, orders, "id", returned):
-            self._returnable[row.id] = (dict(row._mapping), {})
+            self._returnable[row.id] = (row._asdict(), {})
         for row in select_in(connection, order_lines, "order_id", returned):
-            self._returnable[row.order_id][1][row.sku] = dict(row._mapping)
+            self._returnable[row.order_id][1][row.sku] = row._asdict()
 
     def end_batch(self, connection: Connection) -> None:
         self._flush(connection)

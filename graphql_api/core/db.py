@@ -9,7 +9,6 @@ import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from functools import partial
-from operator import itemgetter
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -17,36 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from projections.records import Record, records
+
 K = TypeVar("K", bound=Hashable)
-
-
-class Record(tuple):
-    """A row as resolvers read it: a tuple whose columns are also attributes (``row.sku``).
-
-    SQLAlchemy's ``Row`` finds a column by name only after Python's ordinary attribute
-    look-up has failed (an ``AttributeError`` raised and caught on every access: about
-    0.5 µs, so 6 µs to read a product's eleven columns); here each column is a property of
-    the record's class, one class per set of column names."""
-
-    __slots__ = ()
-    _fields: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        return f"Record({', '.join(f'{k}={v!r}' for k, v in zip(self._fields, self, strict=True))})"
-
-
-@functools.cache
-def record_class(keys: tuple[str, ...]) -> type[Record]:
-    """The record class of rows with these column names (a name two columns share reads the
-    last of them, as SQLAlchemy's rows do)."""
-    columns = {key: property(itemgetter(i)) for i, key in enumerate(keys)}
-    return type("Record", (Record,), {"__slots__": (), "_fields": keys, **columns})
-
-
-def records(result: sa.Result[Any]) -> list[Record]:
-    """Every row of ``result`` as a ``Record``."""
-    make = record_class(tuple(result.keys()))
-    return [make(row._t) for row in result.all()]
 
 
 class Reader:

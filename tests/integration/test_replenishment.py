@@ -81,6 +81,36 @@ def test_stock_out_days_mark_censored_demand(storewise, read_side):
     assert not censored[first + timedelta(days=5)]
 
 
+def test_a_stock_day_continued_in_a_later_batch_is_merged_with_what_the_earlier_began(storewise, read_side):
+    """Replayed an event at a time, each day's rows are read back by the next batch (two SKUs, two
+    warehouses, days that SKUs share or not) and come out as replayed in one batch."""
+    inventory = storewise.inventory
+    for sku in ("MUG", "BAG"):
+        storewise.catalog.list_product(sku, sku.title(), "Kitchen")
+        for warehouse in ("main", "north"):
+            inventory.receive_stock(sku, warehouse, 6, at=at(0))
+    sell(storewise, "MUG", 2, at(1, 1))
+    sell(storewise, "MUG", 3, at(1, 2), warehouse="north")
+    sell(storewise, "BAG", 1, at(1, 3))
+    inventory.receive_stock("MUG", "main", 4, at=at(1, 4))
+    sell(storewise, "MUG", 4, at(1, 5))  # main: 6 - 2 + 4 - 4, never below 4
+    sell(storewise, "BAG", 5, at(2, 1), warehouse="north")
+
+    def days() -> list[tuple]:
+        with read_side.engine.connect() as connection:
+            return [tuple(r) for r in connection.execute(sa.select(stock_days).order_by(*stock_days.primary_key))]
+
+    read_side.batch_size = 1
+    read_side.run_until_idle()
+    one_at_a_time = days()
+    read_side.rebuild(["replenishment"])
+    assert days() == one_at_a_time
+    mug_main = {r[2]: r for r in one_at_a_time if r[:2] == ("MUG", "main")}
+    # (sku, warehouse, day, min available, closing available, closing on hand, shipped, received)
+    assert mug_main[START.date() + timedelta(days=1)][3:] == (4, 4, 4, 6, 4)
+    assert len(one_at_a_time) == 4 + 3 + 1  # the deliveries' day, then three items moved on day 1, one on day 2
+
+
 def _shop(storewise, days: int = 36) -> dict:
     """Two SKUs with steady sales at one warehouse, a supplier with terms for both."""
     inventory, catalog = storewise.inventory, storewise.catalog

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from graphql_api.core.db import Reader, record_class
+from graphql_api.core.db import Reader
+from projections.records import record_class
 
 metadata = sa.MetaData()
 items = sa.Table(
