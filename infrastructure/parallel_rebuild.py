@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import shutil
 import tempfile
 import time
@@ -130,9 +131,10 @@ class RebuildHelpers:
         self.until, self.stop_at, self.clock = until, dict(stop_at or {}), clock
 
     def rebuild(self, runner: ProjectionRunner, parts: list[list[str]]) -> int:
-        """Clear every part, replay the last (the lightest: this process also copies its part in last and
-        puts the event log's indexes back) here and each other in a process of its own, each ending in
-        the runner's database; return the events applied. A failure here stops the others."""
+        """Clear every part, replay the last (the lightest) here and each other in a process of its own,
+        each ending in the runner's database; return the events applied. What clearing set aside (the
+        event log's indexes) is put back here as soon as every part it belongs to is in, while later
+        parts may still replay. A failure here stops the others."""
         options = _Options(
             self.settings, self.until, self.stop_at, self.clock, runner.batch_size, runner.rebuild_batch_size
         )
@@ -155,18 +157,37 @@ class RebuildHelpers:
                 process.start()
                 send.close()  # only the other process holds the sending end: its death reads as EOF here
                 started.append((process, receive, names))
-            runner.clear([name for names in parts for name in names])
+            everything = [name for names in parts for name in names]
+            runner.clear(everything)
             cleared.set()
             applied = _replay_into(runner, parts[-1], scratches[-1])
-            for _process, receive, names in started:
-                try:
-                    outcome, value = receive.recv()
-                except EOFError:
-                    outcome, value = "failed", "the process ended without a word"
-                if outcome != "done":
-                    raise RuntimeError(f"rebuilding {', '.join(names)} in another process failed:\n{value}")
-                applied += value
-            return applied
+            finished, put_back = set(parts[-1]), set()
+            waiting = {receive: names for _process, receive, names in started}
+            while True:
+                # What clearing set aside comes back as soon as all it belongs to is in (the event log's
+                # indexes, built while the last part may still replay), not after the slowest part.
+                ready = [name for name in runner.classes_complete(everything, finished) if name not in put_back]
+                if ready:
+                    started_at = time.perf_counter()
+                    runner.put_back(ready)
+                    put_back.update(ready)
+                    log.info(
+                        "put back what clearing set aside for %s in %.1f s",
+                        ", ".join(ready),
+                        time.perf_counter() - started_at,
+                    )
+                if not waiting:
+                    return applied
+                for receive in multiprocessing.connection.wait(list(waiting)):
+                    names = waiting.pop(receive)
+                    try:
+                        outcome, value = receive.recv()
+                    except EOFError:
+                        outcome, value = "failed", "the process ended without a word"
+                    if outcome != "done":
+                        raise RuntimeError(f"rebuilding {', '.join(names)} in another process failed:\n{value}")
+                    applied += value
+                    finished.update(names)
         finally:
             for process, *_ in started:
                 if process.is_alive():

@@ -16,7 +16,7 @@ import functools
 import logging
 import operator
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
@@ -100,7 +100,9 @@ class Projection:
     @classmethod
     def rebuilt_together(cls, connection: Connection, projections: Sequence[Projection]) -> None:
         """Called once a rebuild of these projections (all of this class) has ended, replayed to
-        the end or failed: put back what ``clear_together`` set aside."""
+        the end or failed: put back what ``clear_together`` set aside. It may be called twice (a
+        rebuild shared out calls it as soon as every part holding them is in, and again at the
+        end), so it must do nothing the second time."""
 
     def apply(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         handler = self._handlers.get(type(event))
@@ -598,9 +600,23 @@ class ProjectionRunner:
             self.clear(names)
             return self.run_until_idle(names, batch_size=self.replay_batch_size)
         finally:
-            with self.engine.begin() as connection:
-                for cls, projections in self._by_class(names).items():
-                    cls.rebuilt_together(connection, projections)
+            self.put_back(names)
+
+    def put_back(self, names: Sequence[str]) -> None:
+        """A rebuild's last step: what clearing these projections set aside (``rebuilt_together`` of
+        each class) comes back."""
+        with self.engine.begin() as connection:
+            for cls, projections in self._by_class(names).items():
+                cls.rebuilt_together(connection, projections)
+
+    def classes_complete(self, names: Sequence[str], finished: Collection[str]) -> list[str]:
+        """Of ``names``, those whose class has every projection among ``names`` in ``finished``."""
+        return [
+            projection.name
+            for projections in self._by_class(names).values()
+            if all(projection.name in finished for projection in projections)
+            for projection in projections
+        ]
 
     def clear(self, names: Sequence[str]) -> None:
         """A rebuild's first step: empty these projections' tables and positions, in one transaction

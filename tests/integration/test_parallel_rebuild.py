@@ -14,7 +14,7 @@ from domain.shared import business_time
 from infrastructure import parallel_rebuild
 from infrastructure.bootstrap import projection_runner
 from infrastructure.migrations import upgrade
-from projections.base import share_out
+from projections.base import ProjectionRunner, share_out
 
 from .test_projections import dump, scripted_history
 from .test_rebuild_together import event_log_indexes
@@ -173,3 +173,34 @@ def test_the_rebuild_command_shares_the_replay_between_the_processes_asked_for(t
     with pytest.raises(SystemExit):
         main(["projections", "rebuild", "--processes", "0"])
     assert "--processes" in capsys.readouterr().err
+
+
+def test_in_three_processes_the_event_logs_indexes_come_back_once_every_event_log_is_in(storewise, monkeypatch):
+    """Put back before the rebuild's own last step (while a part without event logs may still replay),
+    and the same read models as one process makes."""
+    scripted_history(storewise)
+    upgrade(storewise.settings)
+    runner = projection_runner(storewise, processes=3)
+    runner.parallel_from = 0
+    try:
+        alone = projection_runner(storewise, runner.engine, processes=1)
+        alone.rebuild()
+        reference, indexes = dump(runner.engine), event_log_indexes(runner.engine)
+        put_back: list[list[str]] = []
+        original = ProjectionRunner.put_back
+
+        def watched(self, names):
+            put_back.append(list(names))
+            original(self, names)
+
+        monkeypatch.setattr(ProjectionRunner, "put_back", watched)
+        runner.rebuild()
+        event_logs = sorted(name for name in runner.projections if name.startswith("event-log:"))
+        *early, last = put_back
+        assert last == list(runner.projections)  # the rebuild's own last step, for everything
+        [with_event_logs] = [names for names in early if "event-log:inventory" in names]
+        assert sorted(name for name in with_event_logs if name.startswith("event-log:")) == event_logs
+        assert dump(runner.engine) == reference
+        assert event_log_indexes(runner.engine) == indexes
+    finally:
+        runner.engine.dispose()
