@@ -53,6 +53,24 @@ class LoadResult:
     server_cpu_s: float | None
     loadgen_cpu_s: float
 
+    @classmethod
+    def merged(cls, results: list[LoadResult]) -> LoadResult:
+        """Several windows of the same mix as one: their samples, seconds and CPU added up."""
+        samples: dict[str, OperationSamples] = {}
+        for result in results:
+            for name, found in result.samples.items():
+                into = samples.setdefault(name, OperationSamples())
+                into.latencies += found.latencies
+                into.failures += found.failures
+        cpu = [result.server_cpu_s for result in results]
+        return cls(
+            sum(result.seconds for result in results),
+            results[0].clients,
+            samples,
+            None if None in cpu else sum(c for c in cpu if c is not None),
+            sum(result.loadgen_cpu_s for result in results),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         ops = {name: summarise(s.latencies, s.failures, self.seconds) for name, s in self.samples.items()}
         every = [latency for s in self.samples.values() for latency in s.latencies]

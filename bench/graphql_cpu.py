@@ -4,13 +4,15 @@ machine; and, with ``--profile``, where a GraphQL request's CPU goes (cProfile, 
 
 For each backend: the first ``--rows`` rows of the Online Retail file imported (as
 ``bench/graphql_load.py`` does, plus reviews and stock), then the GraphQL server and the bare
-Starlette endpoint (``bench/_bare_app.py``, same SQL on the same async engine) in turn, each on
-core ``--server-core`` while this process (the load generator) runs on the others, under the
-query mix of ``bench/graphql_load.py`` with ``--clients`` clients for ``--duration`` seconds.
+Starlette endpoint (``bench/_bare_app.py``, same SQL on the same async engine), both on core
+``--server-core`` while this process (the load generator) runs on the others, under the query mix
+of ``bench/graphql_load.py`` with ``--clients`` clients for ``--duration`` seconds each: in
+``--rounds`` turns, bare then GraphQL, so that a change of the machine's speed while it runs (on a
+shared VM, ±15 % within minutes) weighs on both alike rather than on whichever ran then.
 Figures: req/s, p50/p99 (ms), server CPU ms per request, and the GraphQL/bare ratios. The
 target (issue 20): server CPU per request ≤ 1.6× the bare endpoint's.
 
-    .venv/bin/python bench/graphql_cpu.py [--rows 5000] [--clients 16] [--duration 10]
+    .venv/bin/python bench/graphql_cpu.py [--rows 5000] [--clients 16] [--duration 10] [--rounds 5]
         [--backends sqlite,postgresql] [--profile 300] [--out FILE] [--keep-data DIR]
 
 ``--keep-data DIR``: keep each backend's prepared data (its SQLite directory or PostgreSQL
@@ -43,7 +45,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 import graphql_load as gl  # noqa: E402
-from _loadgen import run_load  # noqa: E402
+from _loadgen import LoadResult, run_load  # noqa: E402
+
+KINDS = ("bare", "graphql")
+#: Each later turn's warm-up: the clients' new connections opened before the window.
+TURN_WARMUP = 0.5
 
 
 def start_pinned(kind: str, prepared: gl.Prepared, core: int, timeout: float = 120.0) -> gl.Server:
@@ -123,7 +129,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per server, all turns")
+    parser.add_argument("--rounds", type=int, default=5, help="turns each server takes under the load")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--server-core", type=int, default=0)
@@ -147,19 +154,28 @@ def main() -> None:
                 continue
             run: dict[str, Any] = {"data": prepared.summary}
             os.sched_setaffinity(0, (cores - {args.server_core}) or cores)  # the load generator: the other cores
-            for kind in ("bare", "graphql"):
-                server = start_pinned(kind, prepared, args.server_core)
-                try:
-                    run[kind] = run_load(
-                        server.url,
-                        gl.query_mix(fx, kind),
-                        clients=args.clients,
-                        duration=args.duration,
-                        warmup=args.warmup,
-                        seed=gl.SEED,
-                        server_pid=server.pid,
-                    ).as_dict()
-                finally:
+            servers: dict[str, gl.Server] = {}
+            try:
+                for kind in KINDS:
+                    servers[kind] = start_pinned(kind, prepared, args.server_core)
+                windows: dict[str, list[LoadResult]] = {kind: [] for kind in KINDS}
+                for round_ in range(args.rounds):
+                    for kind in KINDS:  # in turns: a drift of the machine's speed reaches both alike
+                        windows[kind].append(
+                            run_load(
+                                servers[kind].url,
+                                gl.query_mix(fx, kind),
+                                clients=args.clients,
+                                duration=args.duration / args.rounds,
+                                warmup=args.warmup if round_ == 0 else TURN_WARMUP,
+                                seed=gl.SEED + round_,
+                                server_pid=servers[kind].pid,
+                            )
+                        )
+                for kind in KINDS:
+                    run[kind] = LoadResult.merged(windows[kind]).as_dict()
+            finally:
+                for server in servers.values():
                     gl.stop_server(server)
             os.sched_setaffinity(0, cores)
             run["ratio_graphql_to_bare"] = gl.ratios(run["graphql"], run["bare"])
