@@ -315,12 +315,15 @@ def _select_statement(table: sa.Table, keys: tuple[str, ...], columns: tuple[str
     return statement
 
 
-def select_in(connection: Connection, table: sa.Table, column: str, values: Iterable[Any]) -> list[Any]:
-    """The rows whose ``column`` is one of ``values`` (read in chunks of a few hundred)."""
+def select_in(
+    connection: Connection, table: sa.Table, column: str, values: Iterable[Any], *conditions: Any
+) -> list[Any]:
+    """The rows whose ``column`` is one of ``values`` and that meet ``conditions`` (read in chunks of a
+    few hundred values)."""
     values = list(values)
     rows: list[Any] = []
     for start in range(0, len(values), 500):
-        statement = sa.select(table).where(table.c[column].in_(values[start : start + 500]))
+        statement = sa.select(table).where(table.c[column].in_(values[start : start + 500]), *conditions)
         rows.extend(records(connection.execute(statement)))
     return rows
 

@@ -24,7 +24,7 @@ class Record(tuple):
         return dict(zip(self._fields, self, strict=True))
 
     def __repr__(self) -> str:
-        return f"Record({', '.join(f'{k}={v!r}' for k, v in zip(self._fields, self, strict=True))})"
+        return f"Record({', '.join(f'{k}={v!r}' for k, v in self._asdict().items())})"
 
 
 @functools.cache

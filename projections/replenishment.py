@@ -24,7 +24,6 @@ from domain.shared import utc_day
 
 from .base import Projection, handles, insert, select, select_in, update, upsert
 from .inventory import STOCK_CHANGES, StockChange, stock_change
-from .records import records
 from .replenishment_tables import (
     demand_forecasts,
     forecast_runs,
@@ -309,15 +308,10 @@ def _days_begun(connection: Connection, keys: list[tuple[str, str, date]]) -> di
     found = {}
     for day, wanted in by_day.items():
         skus, warehouses = sorted({sku for sku, _ in wanted}), sorted({warehouse for _, warehouse in wanted})
-        for start in range(0, len(skus), 500):
-            statement = sa.select(stock_days).where(
-                stock_days.c.day == day,
-                stock_days.c.warehouse.in_(warehouses),
-                stock_days.c.sku.in_(skus[start : start + 500]),
-            )
-            for row in records(connection.execute(statement)):
-                if (row.sku, row.warehouse) in wanted:
-                    found[(row.sku, row.warehouse, row.day)] = row
+        same_day = (stock_days.c.day == day, stock_days.c.warehouse.in_(warehouses))
+        for row in select_in(connection, stock_days, "sku", skus, *same_day):
+            if (row.sku, row.warehouse) in wanted:
+                found[(row.sku, row.warehouse, row.day)] = row
     return found
 
 

@@ -337,8 +337,9 @@ class NestedList:
         return [counts[key] for key in keys]
 
 
-# Built once per shape, the parents bound at execution: building a statement and its cache key
-# anew costs about 90 µs, more than a short page takes to run.
+# Built once per page request (size, ordering, cursor, filters: first pages recur, later ones come and
+# go through the LRU), the parents bound at execution: building a statement and its cache key anew
+# costs about 90 µs, more than a short page takes to run.
 @functools.lru_cache(maxsize=1024)
 def _page_statement(nested: NestedList, request: PageRequest, single: bool) -> sa.Select:
     """A page of each parent's rows: for one parent (``:parent``), or ranked per parent (``:parents``)."""
