@@ -18,9 +18,9 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Listing,
     SortDirection,
     ordering,
-    paginate,
 )
 from .types import UserType, Viewer, role_enum
 
@@ -30,6 +30,10 @@ users_by_id = row_loader(users, "id")
 async def load_user(info: Info, pk: object) -> UserType | None:
     row = await loader(info, users_by_id).load(pk)
     return None if row is None else UserType.from_row(row)
+
+
+#: The API's users.
+USERS = Listing(users)
 
 
 @strawberry.type
@@ -55,4 +59,4 @@ class AccessQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[UserType] | None:
         order = ordering("NAME", users.c.name, users.c.id, SortDirection.ASC)
-        return await paginate(info.context.reader, users, [], order, first, after, UserType.from_row)
+        return await USERS.page(info.context.reader, order, first, after, UserType.from_row)

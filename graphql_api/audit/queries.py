@@ -32,9 +32,10 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Filters,
+    Listing,
     SortDirection,
     ordering,
-    paginate,
 )
 
 
@@ -125,28 +126,40 @@ class AggregateSnapshot:
     state: JSON = strawberry.field(description="Its state then; personal data masked except for the admin.")
 
 
-def _filters(filter: EventLogFilter | None, clock: ClockEnum = ClockEnum.RECORDED) -> list[Any]:
+#: The event log: one context's, one aggregate's, of one type, by one actor, of one correlation; from
+#: or before an instant, recorded or happened in the shop.
+EVENT_LOG = Listing(
+    event_log,
+    Filters(
+        context=event_log.c.context == sa.bindparam("context"),
+        aggregate_id=event_log.c.aggregate_id == sa.bindparam("aggregate_id"),
+        event_type=event_log.c.event_type == sa.bindparam("event_type"),
+        actor=event_log.c.actor == sa.bindparam("actor"),
+        correlation_id=event_log.c.correlation_id == sa.bindparam("correlation_id"),
+        recorded_from=event_log.c.recorded_at >= sa.bindparam("recorded_from"),
+        recorded_to=event_log.c.recorded_at < sa.bindparam("recorded_to"),
+        business_from=event_log.c.business_at >= sa.bindparam("business_from"),
+        business_to=event_log.c.business_at < sa.bindparam("business_to"),
+    ),
+)
+
+
+def _filters(filter: EventLogFilter | None, clock: ClockEnum = ClockEnum.RECORDED) -> dict[str, Any]:
+    """The ``EVENT_LOG`` filters given, checked."""
     if filter is None:
-        return []
-    conditions: list[Any] = []
-    if filter.context is not None:
-        if filter.context not in CONTEXT_NAMES:
-            raise BadUserInput(f"context must be one of {', '.join(CONTEXT_NAMES)}", field="filter.context")
-        conditions.append(event_log.c.context == filter.context)
-    if filter.aggregate_id is not None:
-        conditions.append(event_log.c.aggregate_id == filter.aggregate_id)
-    for column, value in (
-        (event_log.c.event_type, filter.event_type),
-        (event_log.c.actor, filter.actor),
-        (event_log.c.correlation_id, filter.correlation_id),
-    ):
-        if value is not None:
-            conditions.append(column == value)
-    if filter.from_ is not None:
-        conditions.append(_time_column(clock) >= filter.from_)
-    if filter.to is not None:
-        conditions.append(_time_column(clock) < filter.to)
-    return conditions
+        return {}
+    if filter.context is not None and filter.context not in CONTEXT_NAMES:
+        raise BadUserInput(f"context must be one of {', '.join(CONTEXT_NAMES)}", field="filter.context")
+    by = "business" if clock is ClockEnum.BUSINESS else "recorded"
+    return {
+        "context": filter.context,
+        "aggregate_id": filter.aggregate_id,
+        "event_type": filter.event_type,
+        "actor": filter.actor,
+        "correlation_id": filter.correlation_id,
+        f"{by}_from": filter.from_,
+        f"{by}_to": filter.to,
+    }
 
 
 @strawberry.type
@@ -171,8 +184,8 @@ class AuditQueries:
         ] = ClockEnum.RECORDED,
     ) -> Connection[RecordedEvent] | None:
         order = ordering(f"{clock.name}_AT", _time_column(clock), event_log.c.event_id, direction)
-        return await paginate(
-            info.context.reader, event_log, _filters(filter, clock), order, first, after, RecordedEvent.from_row
+        return await EVENT_LOG.page(
+            info.context.reader, order, first, after, RecordedEvent.from_row, **_filters(filter, clock)
         )
 
     @strawberry.field(
@@ -196,8 +209,9 @@ class AuditQueries:
             order = ordering("BUSINESS_AT", event_log.c.business_at, event_log.c.version, SortDirection.ASC)
         else:
             order = ordering("VERSION", event_log.c.version, event_log.c.event_id, SortDirection.ASC)
-        condition = event_log.c.aggregate_id == aggregate_id
-        return await paginate(info.context.reader, event_log, [condition], order, first, after, RecordedEvent.from_row)
+        return await EVENT_LOG.page(
+            info.context.reader, order, first, after, RecordedEvent.from_row, aggregate_id=aggregate_id
+        )
 
     @strawberry.field(
         description=(

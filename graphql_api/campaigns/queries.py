@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
@@ -17,9 +18,10 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Filters,
+    Listing,
     SortDirection,
     ordering,
-    paginate,
 )
 from .dataloaders import campaigns_by_id
 from .enums import CampaignSortField, CampaignStatusEnum
@@ -31,6 +33,17 @@ _SORT = {CampaignSortField.DRAFTED_AT: campaigns.c.drafted_at, CampaignSortField
 async def load_campaign(info: Info, pk: Any) -> CampaignType | None:
     row = await loader(info, campaigns_by_id).load(pk)
     return None if row is None else CampaignType.from_row(row)
+
+
+#: Campaigns: for one segment, on one channel, in one status.
+CAMPAIGNS = Listing(
+    campaigns,
+    Filters(
+        segment=campaigns.c.segment == sa.bindparam("segment"),
+        channel=campaigns.c.channel == sa.bindparam("channel"),
+        status=campaigns.c.status == sa.bindparam("status"),
+    ),
+)
 
 
 @strawberry.type
@@ -54,15 +67,17 @@ class CampaignQueries:
         ] = CampaignSortField.DRAFTED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
     ) -> Connection[CampaignType] | None:
-        filters: list[Any] = []
-        if segment is not None:
-            filters.append(campaigns.c.segment == segment)
-        if channel is not None:
-            filters.append(campaigns.c.channel == channel)
-        if status is not None:
-            filters.append(campaigns.c.status == status.value)
         order = ordering(sort_by.value, _SORT[sort_by], campaigns.c.id, direction)
-        return await paginate(info.context.reader, campaigns, filters, order, first, after, CampaignType.from_row)
+        return await CAMPAIGNS.page(
+            info.context.reader,
+            order,
+            first,
+            after,
+            CampaignType.from_row,
+            segment=segment,
+            channel=channel,
+            status=status,
+        )
 
     @strawberry.field(
         description="One campaign, by global ID.",

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
@@ -20,9 +21,11 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Filters,
+    Listing,
     SortDirection,
+    contains_pattern,
     ordering,
-    paginate,
 )
 from .dataloaders import products_by_id, products_by_sku
 from .types import ProductSortField, ProductType
@@ -34,21 +37,17 @@ _SORT_COLUMNS = {
 }
 
 
-def product_filters(
-    search: str | None, category: str | None, min_price: Decimal | None, max_price: Decimal | None, published_only: bool
-) -> list[Any]:
-    conditions: list[Any] = []
-    if (text := search_text(search)) is not None:
-        conditions.append(products.c.title_search.contains(text.lower(), autoescape=True))
-    if category is not None:
-        conditions.append(products.c.category == category)
-    if min_price is not None:
-        conditions.append(products.c.price >= min_price)
-    if max_price is not None:
-        conditions.append(products.c.price <= max_price)
-    if published_only:
-        conditions.append(products.c.is_published.is_(True))
-    return conditions
+#: The catalog, a page at a time: words of the title, category, a price range, on sale only.
+PRODUCTS = Listing(
+    products,
+    Filters(
+        search=products.c.title_search.like(sa.bindparam("search"), escape="/"),
+        category=products.c.category == sa.bindparam("category"),
+        min_price=products.c.price >= sa.bindparam("min_price"),
+        max_price=products.c.price <= sa.bindparam("max_price"),
+        published_only=products.c.is_published.is_(True),
+    ),
+)
 
 
 async def load_product(info: Info, product_id: Any) -> ProductType | None:
@@ -97,8 +96,19 @@ class CatalogQueries:
         if min_price is not None and max_price is not None and min_price > max_price:
             raise BadUserInput("minPrice must not exceed maxPrice", field="minPrice")
         order = ordering(sort_by.value, _SORT_COLUMNS[sort_by], products.c.id, direction)
-        filters = product_filters(search, category, min_price, max_price, published_only)
-        return await paginate(info.context.reader, products, filters, order, first, after, ProductType.from_row)
+        text = search_text(search)
+        return await PRODUCTS.page(
+            info.context.reader,
+            order,
+            first,
+            after,
+            ProductType.from_row,
+            search=None if text is None else contains_pattern(text.lower()),
+            category=category,
+            min_price=min_price,
+            max_price=max_price,
+            published_only=published_only,
+        )
 
     @strawberry.field(
         description="One product, by its global ID or by its SKU (give exactly one).",

@@ -46,12 +46,12 @@ class Reader:
                 self._connection = await self.engine.connect()
             return records(await self._connection.execute(statement, params))
 
-    async def first(self, statement: sa.Executable) -> Record | None:
-        rows = await self.all(statement)
+    async def first(self, statement: sa.Executable, params: dict[str, Any] | None = None) -> Record | None:
+        rows = await self.all(statement, params)
         return rows[0] if rows else None
 
-    async def scalar(self, statement: sa.Executable) -> Any:
-        row = await self.first(statement)
+    async def scalar(self, statement: sa.Executable, params: dict[str, Any] | None = None) -> Any:
+        row = await self.first(statement, params)
         return None if row is None else row[0]
 
     async def close(self) -> None:

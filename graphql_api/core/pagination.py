@@ -22,7 +22,7 @@ import binascii
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -32,10 +32,11 @@ from uuid import UUID
 
 import sqlalchemy as sa
 import strawberry
+from sqlalchemy.sql import visitors
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from .db import Reader, fetch_all, fetch_scalar
+from .db import Reader
 from .errors import BadUserInput
 
 NodeT = TypeVar("NodeT")
@@ -219,30 +220,120 @@ def ordering(name: str, column: sa.Column, key: sa.Column, direction: SortDirect
     return Ordering(f"{name}:{'D' if descending else 'A'}", column, key, descending)
 
 
-# --- top-level lists -----------------------------------------------------------------------
+# --- filters and top-level lists -----------------------------------------------------------
 
 
-async def paginate(
-    db: Reader,
-    table: sa.FromClause,
-    filters: Sequence[Any],
-    order: Ordering,
-    first: int | None,
-    after: str | None,
-    node: Callable[[Any], NodeT],
-) -> Connection[NodeT]:
-    """One page of ``table`` (filtered; a table or a join of tables), by keyset; totalCount counts lazily."""
-    size = check_first(first)
-    position = order.decode(after)
-    statement = sa.select(table).where(*filters)
-    if position is not None:
-        statement = statement.where(order.after(position))
-    rows = await fetch_all(db, statement.order_by(*order.order_by()).limit(size + 1))
+class Filters:
+    """The filters a list offers, by name. Each is a condition on a bound parameter of its own name
+    (``table.c.sku == sa.bindparam("sku")``), applied when given a value (anything but ``None``) and
+    bound to it; or a condition without one (``table.c.is_low.is_(True)``), a flag applied when given
+    ``True``. An enum given binds its value. So a list's statement depends on which filters apply, not on
+    their values: it is built
+    once per shape and the values are bound when it runs (building a statement and its cache key
+    anew cost about 100 µs a request, more than a short page takes to run)."""
 
-    async def count() -> int:
-        return int(await fetch_scalar(db, sa.select(sa.func.count()).select_from(table).where(*filters)) or 0)
+    def __init__(self, **conditions: Any):
+        self.conditions = conditions
+        self._takes_value = {name: name in _parameter_names(condition) for name, condition in conditions.items()}
 
-    return make_connection(rows, size, order, position is not None, node, count)
+    def applied(self, given: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
+        """The names of the filters that apply (in the order they were declared), and their values."""
+        unknown = given.keys() - self.conditions.keys()
+        if unknown:
+            raise TypeError(f"no such filter: {', '.join(sorted(unknown))}")
+        names: list[str] = []
+        values: dict[str, Any] = {}
+        for name, takes_value in self._takes_value.items():
+            value = given.get(name)
+            if takes_value and value is not None:
+                values[name] = value.value if isinstance(value, Enum) else value
+            elif takes_value or value is not True:
+                continue
+            names.append(name)
+        return tuple(names), values
+
+    def where(self, names: Sequence[str]) -> list[Any]:
+        return [self.conditions[name] for name in names]
+
+
+NO_FILTERS = Filters()
+
+
+def contains_pattern(text: str) -> str:
+    """A ``LIKE`` pattern (``escape="/"``) for the strings that contain ``text``: its ``%``, ``_`` and ``/``
+    stand for themselves."""
+    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _parameter_names(condition: Any) -> set[str]:
+    return {element.key for element in visitors.iterate(condition) if isinstance(element, sa.BindParameter)}
+
+
+#: What a page's statement depends on of its cursor: none, one after a null sort value, or one after a value.
+_NO_CURSOR, _AFTER_NULL, _AFTER_VALUE = 0, 1, 2
+
+
+def _cursor_shape(position: tuple[Any, Any] | None) -> int:
+    return _NO_CURSOR if position is None else _AFTER_NULL if position[0] is None else _AFTER_VALUE
+
+
+def _after(order: Ordering, shape: int) -> list[Any]:
+    """The cursor's condition on bound parameters (``_after``, ``_after_key``), if the page has one."""
+    if shape == _NO_CURSOR:
+        return []
+    value = None if shape == _AFTER_NULL else sa.bindparam("_after")
+    return [order.after((value, sa.bindparam("_after_key")))]
+
+
+def _after_values(position: tuple[Any, Any] | None) -> dict[str, Any]:
+    if position is None:
+        return {}
+    value, key = position
+    return {"_after_key": key} if value is None else {"_after": value, "_after_key": key}
+
+
+@dataclass(frozen=True, eq=False)
+class Listing:
+    """A top-level list: the rows of ``source`` (a table, or a join of tables) that its ``filters``
+    let through, a page at a time by keyset; ``totalCount`` counts only when asked for."""
+
+    source: sa.FromClause
+    filters: Filters = NO_FILTERS
+
+    async def page(
+        self,
+        db: Reader,
+        order: Ordering,
+        first: int | None,
+        after: str | None,
+        node: Callable[[Any], NodeT],
+        **given: Any,
+    ) -> Connection[NodeT]:
+        size = check_first(first)
+        position = order.decode(after)
+        names, values = self.filters.applied(given)
+        statement = _listing_page(self, names, order, _cursor_shape(position), size)
+        rows = await db.all(statement, values | _after_values(position))
+
+        async def count() -> int:
+            return int(await db.scalar(_listing_count(self, names), values) or 0)
+
+        return make_connection(rows, size, order, position is not None, node, count)
+
+
+@functools.lru_cache(maxsize=512)
+def _listing_page(listing: Listing, names: tuple[str, ...], order: Ordering, shape: int, size: int) -> sa.Select:
+    return (
+        sa.select(listing.source)
+        .where(*listing.filters.where(names), *_after(order, shape))
+        .order_by(*order.order_by())
+        .limit(size + 1)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _listing_count(listing: Listing, names: tuple[str, ...]) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(listing.source).where(*listing.filters.where(names))
 
 
 def make_connection(
@@ -283,14 +374,12 @@ class PageRequest:
 
 @dataclass(frozen=True, eq=False)
 class NestedList:
-    """A list held by a parent: ``table`` rows whose ``parent`` column is the parent's key.
-
-    ``where(filters)`` turns a request's filter pairs into SQL conditions.
-    """
+    """A list held by a parent: ``table`` rows whose ``parent`` column is the parent's key, that its
+    ``filters`` let through."""
 
     table: sa.Table
     parent: str
-    where: Callable[[dict[str, Any]], list[Any]]
+    filters: Filters = NO_FILTERS
 
     def page_loader(self, info: Info) -> DataLoader:
         return _request_loader(info, (self, "page"), self._load_pages)
@@ -314,10 +403,13 @@ class NestedList:
             by_request[request].append(parent_key)
         found: dict[tuple[Any, PageRequest], list[Any]] = {}
         for request, parents in by_request.items():
+            names, values = self.filters.applied(dict(request.filters))
+            values |= _after_values(request.position)
+            shape = (self, names, request.order, _cursor_shape(request.position), request.size)
             if len(parents) == 1:  # one parent (a product page): a plain indexed range scan
-                rows = await db.all(_page_statement(self, request, True), {"parent": parents[0]})
+                rows = await db.all(_page_statement(*shape, True), values | {"parent": parents[0]})
             else:
-                rows = await db.all(_page_statement(self, request, False), {"parents": parents})
+                rows = await db.all(_page_statement(*shape, False), values | {"parents": parents})
             groups: dict[Any, list[Any]] = defaultdict(list)
             for row in rows:
                 groups[getattr(row, self.parent)].append(row)
@@ -331,43 +423,42 @@ class NestedList:
             by_filters[filters].append(parent_key)
         counts: dict[tuple[Any, tuple], int] = {}
         for filters, parents in by_filters.items():
-            found = {row[0]: row[1] for row in await db.all(_count_statement(self, filters), {"parents": parents})}
+            names, values = self.filters.applied(dict(filters))
+            rows = await db.all(_count_statement(self, names), values | {"parents": parents})
+            found = {row[0]: row[1] for row in rows}
             for parent in parents:
                 counts[(parent, filters)] = int(found.get(parent, 0))
         return [counts[key] for key in keys]
 
 
-# Built once per page request (size, ordering, cursor, filters: first pages recur, later ones come and
-# go through the LRU), the parents bound at execution: building a statement and its cache key anew
-# costs about 90 µs, more than a short page takes to run.
-@functools.lru_cache(maxsize=1024)
-def _page_statement(nested: NestedList, request: PageRequest, single: bool) -> sa.Select:
+@functools.lru_cache(maxsize=512)
+def _page_statement(
+    nested: NestedList, names: tuple[str, ...], order: Ordering, shape: int, size: int, single: bool
+) -> sa.Select:
     """A page of each parent's rows: for one parent (``:parent``), or ranked per parent (``:parents``)."""
     table, parent_column = nested.table, nested.table.c[nested.parent]
-    conditions = [*nested.where(dict(request.filters))]
-    if request.position is not None:
-        conditions.append(request.order.after(request.position))
+    conditions = [*nested.filters.where(names), *_after(order, shape)]
     if single:
         return (
             sa.select(table)
             .where(parent_column == sa.bindparam("parent"), *conditions)
-            .order_by(*request.order.order_by())
-            .limit(request.size + 1)
+            .order_by(*order.order_by())
+            .limit(size + 1)
         )
-    rank = sa.func.row_number().over(partition_by=parent_column, order_by=request.order.order_by()).label("_rank")
+    rank = sa.func.row_number().over(partition_by=parent_column, order_by=order.order_by()).label("_rank")
     ranked = (
         sa.select(table, rank).where(parent_column.in_(sa.bindparam("parents", expanding=True)), *conditions).subquery()
     )
-    return sa.select(ranked).where(ranked.c._rank <= request.size + 1).order_by(ranked.c[nested.parent], ranked.c._rank)
+    return sa.select(ranked).where(ranked.c._rank <= size + 1).order_by(ranked.c[nested.parent], ranked.c._rank)
 
 
 @functools.lru_cache(maxsize=256)
-def _count_statement(nested: NestedList, filters: tuple) -> sa.Select:
+def _count_statement(nested: NestedList, names: tuple[str, ...]) -> sa.Select:
     """How many rows each parent in ``:parents`` holds (parents without any are not listed)."""
     parent_column = nested.table.c[nested.parent]
     return (
         sa.select(parent_column, sa.func.count())
-        .where(parent_column.in_(sa.bindparam("parents", expanding=True)), *nested.where(dict(filters)))
+        .where(parent_column.in_(sa.bindparam("parents", expanding=True)), *nested.filters.where(names))
         .group_by(parent_column)
     )
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from projections.tables import customer_activity, customer_rfm, customers, interactions, order_lines, orders
 
 from ..core.db import Reader, fetch_all, group_loader, row_loader
-from ..core.pagination import NestedList
+from ..core.pagination import Filters, NestedList
 
 customers_by_id = row_loader(customers, "id")
 orders_by_id = row_loader(orders, "id")
@@ -18,20 +18,12 @@ lines_by_order = group_loader(order_lines, "order_id", order_lines.c.position)
 rfm_by_customer = row_loader(customer_rfm, "customer_id")
 
 
-def _order_filters(filters: dict[str, Any]) -> list[Any]:
-    status = filters.get("status")
-    return [] if status is None else [orders.c.status == status.value]
-
-
-def _activity_filters(filters: dict[str, Any]) -> list[Any]:
-    kind = filters.get("kind")
-    return [] if kind is None else [customer_activity.c.kind == kind.value]
-
-
 #: A customer's orders (one statement for every customer on a page).
-CUSTOMER_ORDERS = NestedList(orders, "customer_id", _order_filters)
+CUSTOMER_ORDERS = NestedList(orders, "customer_id", Filters(status=orders.c.status == sa.bindparam("status")))
 #: A customer's activity, newest first.
-CUSTOMER_ACTIVITY = NestedList(customer_activity, "customer_id", _activity_filters)
+CUSTOMER_ACTIVITY = NestedList(
+    customer_activity, "customer_id", Filters(kind=customer_activity.c.kind == sa.bindparam("kind"))
+)
 
 
 async def top_interactions(db: Reader, keys: list[tuple[Any, int]]) -> list[list[Any]]:

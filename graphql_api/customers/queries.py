@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
@@ -20,9 +21,10 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Filters,
+    Listing,
     SortDirection,
     ordering,
-    paginate,
 )
 from .dataloaders import customers_by_id, orders_by_id
 from .enums import CustomerSortField, OrderSortField, OrderStatusEnum
@@ -53,31 +55,53 @@ def _score_filters(
     max_probability: float | None,
     min_churn: float | None,
     max_churn: float | None,
-) -> list[Any]:
-    """Conditions on the latest recorded segment and scores; refuses ranges outside 0-1 or upside down."""
-    filters: list[Any] = []
+) -> dict[str, Any]:
+    """The filters on the latest recorded segment and scores that were given; refuses ranges outside
+    0-1 or upside down."""
+    given: dict[str, Any] = {}
     if segment is not None:
         if not segment.strip() or len(segment) > 64:
             raise BadUserInput("segment is a segment's name (1 to 64 characters)", field="segment")
-        filters.append(customer_scores.c.segment == segment.strip())
-    for column, low, high, low_field, high_field in (
-        (
-            customer_scores.c.purchase_probability,
-            min_probability,
-            max_probability,
-            "minPurchaseProbability",
-            "maxPurchaseProbability",
-        ),
-        (customer_scores.c.churn_risk, min_churn, max_churn, "minChurnRisk", "maxChurnRisk"),
+        given["segment"] = segment.strip()
+    for name, low, high, low_field, high_field in (
+        ("purchase_probability", min_probability, max_probability, "minPurchaseProbability", "maxPurchaseProbability"),
+        ("churn_risk", min_churn, max_churn, "minChurnRisk", "maxChurnRisk"),
     ):
         low, high = _share(low, low_field), _share(high, high_field)
         if low is not None and high is not None and low > high:
             raise BadUserInput(f"{low_field} must not be above {high_field}", field=low_field)
-        if low is not None:
-            filters.append(column >= low)
-        if high is not None:
-            filters.append(column <= high)
-    return filters
+        given |= {key: value for key, value in ((f"min_{name}", low), (f"max_{name}", high)) if value is not None}
+    return given
+
+
+_CUSTOMER_FILTERS = {
+    "reference": customers.c.reference == sa.bindparam("reference"),
+    "remembered_only": customers.c.is_forgotten.is_(False),
+}
+#: Customers: by shop number, those not forgotten.
+CUSTOMERS = Listing(customers, Filters(**_CUSTOMER_FILTERS))
+#: Customers with their latest segment and scores, filtered by them too.
+CUSTOMERS_WITH_SCORES = Listing(
+    _WITH_SCORES,
+    Filters(
+        **_CUSTOMER_FILTERS,
+        segment=customer_scores.c.segment == sa.bindparam("segment"),
+        min_purchase_probability=customer_scores.c.purchase_probability >= sa.bindparam("min_purchase_probability"),
+        max_purchase_probability=customer_scores.c.purchase_probability <= sa.bindparam("max_purchase_probability"),
+        min_churn_risk=customer_scores.c.churn_risk >= sa.bindparam("min_churn_risk"),
+        max_churn_risk=customer_scores.c.churn_risk <= sa.bindparam("max_churn_risk"),
+    ),
+)
+#: Orders: one customer's, in one status, placed from or before an instant.
+ORDERS = Listing(
+    orders,
+    Filters(
+        customer=orders.c.customer_id == sa.bindparam("customer"),
+        status=orders.c.status == sa.bindparam("status"),
+        placed_from=orders.c.placed_at >= sa.bindparam("placed_from"),
+        placed_to=orders.c.placed_at < sa.bindparam("placed_to"),
+    ),
+)
 
 
 async def load_customer(info: Info, pk: Any) -> CustomerType | None:
@@ -137,15 +161,19 @@ class CustomerQueries:
         scores = _score_filters(
             segment, min_purchase_probability, max_purchase_probability, min_churn_risk, max_churn_risk
         )
-        filters = list(scores)
-        if reference is not None:
-            filters.append(customers.c.reference == reference)
-        if not include_forgotten:
-            filters.append(customers.c.is_forgotten.is_(False))
         column = _CUSTOMER_SORT[sort_by]
-        source = _WITH_SCORES if scores or column.table is customer_scores else customers  # join only when needed
+        scored = scores or column.table is customer_scores  # join only when needed
         order = ordering(sort_by.value, column, customers.c.id, direction)
-        return await paginate(info.context.reader, source, filters, order, first, after, CustomerType.from_row)
+        return await (CUSTOMERS_WITH_SCORES if scored else CUSTOMERS).page(
+            info.context.reader,
+            order,
+            first,
+            after,
+            CustomerType.from_row,
+            reference=reference,
+            remembered_only=not include_forgotten,
+            **scores,
+        )
 
     @strawberry.field(
         description="One customer, by global ID.",
@@ -182,20 +210,19 @@ class CustomerQueries:
         ] = OrderSortField.PLACED_AT,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.DESC,
     ) -> Connection[OrderType] | None:
-        filters: list[Any] = []
         customer = optional_id(customer_id, "Customer", field="customerId")
-        if customer is not None:
-            filters.append(orders.c.customer_id == customer)
-        if status is not None:
-            filters.append(orders.c.status == status.value)
         if placed_from is not None and placed_to is not None and placed_from >= placed_to:
             raise BadUserInput("placedFrom must be before placedTo", field="placedFrom")
-        if placed_from is not None:
-            filters.append(orders.c.placed_at >= placed_from)
-        if placed_to is not None:
-            filters.append(orders.c.placed_at < placed_to)
-        return await paginate(
-            info.context.reader, orders, filters, order_ordering(sort_by, direction), first, after, OrderType.from_row
+        return await ORDERS.page(
+            info.context.reader,
+            order_ordering(sort_by, direction),
+            first,
+            after,
+            OrderType.from_row,
+            customer=customer,
+            status=status,
+            placed_from=placed_from,
+            placed_to=placed_to,
         )
 
     @strawberry.field(

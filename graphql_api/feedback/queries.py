@@ -31,7 +31,6 @@ from ..core.pagination import (
     SortDirection,
     ordering,
     page_request,
-    paginate,
 )
 from .analysis import (
     AspectSentiment,
@@ -42,7 +41,7 @@ from .analysis import (
     SentimentMonth,
     distribution,
 )
-from .dataloaders import PRODUCT_REVIEWS, analysis_filters, reviews_by_id
+from .dataloaders import PRODUCT_REVIEWS, REVIEWS, reviews_by_id
 from .enums import ReviewSortField, ReviewStatusEnum, SentimentEnum
 from .types import ReviewType
 
@@ -114,20 +113,21 @@ class FeedbackQueries:
     ) -> Connection[ReviewType] | None:
         _check_rating(rating, "rating")
         _check_rating(min_rating, "minRating")
-        filters: list[Any] = []
-        if (product := optional_id(product_id, "Product", field="productId")) is not None:
-            filters.append(reviews.c.product_id == product)
-        if (customer := optional_id(customer_id, "Customer", field="customerId")) is not None:
-            filters.append(reviews.c.customer_id == customer)
-        if status is not None:
-            filters.append(reviews.c.status == status.value)
-        if rating is not None:
-            filters.append(reviews.c.rating == rating)
-        if min_rating is not None:
-            filters.append(reviews.c.rating >= min_rating)
-        filters.extend(analysis_filters(sentiment, _aspect(aspect)))
         order = ordering(sort_by.value, _SORT[sort_by], reviews.c.id, direction)
-        return await paginate(info.context.reader, reviews, filters, order, first, after, ReviewType.from_row)
+        return await REVIEWS.page(
+            info.context.reader,
+            order,
+            first,
+            after,
+            ReviewType.from_row,
+            product=optional_id(product_id, "Product", field="productId"),
+            customer=optional_id(customer_id, "Customer", field="customerId"),
+            status=status,
+            rating=rating,
+            min_rating=min_rating,
+            sentiment=sentiment,
+            aspect=_aspect(aspect),
+        )
 
     @strawberry.field(
         description="One review, by global ID.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
@@ -18,9 +19,11 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Filters,
+    Listing,
     SortDirection,
+    contains_pattern,
     ordering,
-    paginate,
 )
 from .dataloaders import purchase_orders_by_id, stock_levels_by_id, suppliers_by_id
 from .enums import PurchaseOrderStatus, StockLevelSortField
@@ -31,6 +34,27 @@ _STOCK_SORT = {
     StockLevelSortField.AVAILABLE: stock_levels.c.available,
     StockLevelSortField.UPDATED_AT: stock_levels.c.updated_at,
 }
+
+#: Stock per SKU and warehouse: one SKU, one warehouse, low stock only.
+STOCK_LEVELS = Listing(
+    stock_levels,
+    Filters(
+        sku=stock_levels.c.sku == sa.bindparam("sku"),
+        warehouse=stock_levels.c.warehouse == sa.bindparam("warehouse"),
+        low_stock_only=stock_levels.c.is_low.is_(True),
+    ),
+)
+#: The suppliers, by words of their name.
+SUPPLIERS = Listing(suppliers, Filters(search=suppliers.c.name.ilike(sa.bindparam("search"), escape="/")))
+#: Purchase orders: one supplier's, in one status, to one warehouse.
+PURCHASE_ORDERS = Listing(
+    purchase_orders,
+    Filters(
+        supplier=purchase_orders.c.supplier_id == sa.bindparam("supplier"),
+        status=purchase_orders.c.status == sa.bindparam("status"),
+        warehouse=purchase_orders.c.warehouse == sa.bindparam("warehouse"),
+    ),
+)
 
 First = Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)]
 After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
@@ -72,15 +96,17 @@ class InventoryQueries:
         ] = StockLevelSortField.SKU,
         direction: Annotated[SortDirection, strawberry.argument(description="Which way to sort.")] = SortDirection.ASC,
     ) -> Connection[StockLevelType]:
-        filters: list[Any] = []
-        if sku is not None:
-            filters.append(stock_levels.c.sku == sku)
-        if warehouse is not None:
-            filters.append(stock_levels.c.warehouse == warehouse)
-        if low_stock_only:
-            filters.append(stock_levels.c.is_low.is_(True))
         order = ordering(sort_by.value, _STOCK_SORT[sort_by], stock_levels.c.id, direction)
-        return await paginate(info.context.reader, stock_levels, filters, order, first, after, StockLevelType.from_row)
+        return await STOCK_LEVELS.page(
+            info.context.reader,
+            order,
+            first,
+            after,
+            StockLevelType.from_row,
+            sku=sku,
+            warehouse=warehouse,
+            low_stock_only=low_stock_only,
+        )
 
     @strawberry.field(
         description="The suppliers the shop buys from, by name.",
@@ -95,11 +121,16 @@ class InventoryQueries:
             str | None, strawberry.argument(description="Words the name contains (case-insensitive).")
         ] = None,
     ) -> Connection[SupplierType] | None:
-        filters: list[Any] = []
-        if (text := search_text(search)) is not None:
-            filters.append(suppliers.c.name.ilike(f"%{_escape(text)}%", escape="\\"))
+        text = search_text(search)
         order = ordering("NAME", suppliers.c.name, suppliers.c.id, SortDirection.ASC)
-        return await paginate(info.context.reader, suppliers, filters, order, first, after, SupplierType.from_row)
+        return await SUPPLIERS.page(
+            info.context.reader,
+            order,
+            first,
+            after,
+            SupplierType.from_row,
+            search=None if text is None else contains_pattern(text),
+        )
 
     @strawberry.field(
         description="One supplier, by global ID.",
@@ -128,17 +159,16 @@ class InventoryQueries:
             SortDirection, strawberry.argument(description="By placing time: DESC (newest first) or ASC.")
         ] = SortDirection.DESC,
     ) -> Connection[PurchaseOrderType] | None:
-        filters: list[Any] = []
-        supplier = optional_id(supplier_id, "Supplier", field="supplierId")
-        if supplier is not None:
-            filters.append(purchase_orders.c.supplier_id == supplier)
-        if status is not None:
-            filters.append(purchase_orders.c.status == status.value)
-        if warehouse is not None:
-            filters.append(purchase_orders.c.warehouse == warehouse)
         order = ordering("PLACED_AT", purchase_orders.c.placed_at, purchase_orders.c.id, direction)
-        return await paginate(
-            info.context.reader, purchase_orders, filters, order, first, after, PurchaseOrderType.from_row
+        return await PURCHASE_ORDERS.page(
+            info.context.reader,
+            order,
+            first,
+            after,
+            PurchaseOrderType.from_row,
+            supplier=optional_id(supplier_id, "Supplier", field="supplierId"),
+            status=status,
+            warehouse=warehouse,
         )
 
     @strawberry.field(
@@ -151,7 +181,3 @@ class InventoryQueries:
         id: Annotated[strawberry.ID, strawberry.argument(description="The purchase order's global ID.")],
     ) -> PurchaseOrderType | None:
         return await load_purchase_order(info, decode_id(id, "PurchaseOrder"))
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

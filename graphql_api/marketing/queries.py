@@ -22,9 +22,10 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Filters,
+    Listing,
     SortDirection,
     ordering,
-    paginate,
 )
 from .dataloaders import allocations_by_id
 from .types import AllocationStatusEnum, BudgetAllocationType, CampaignPerformance, MarketingError, ScoreRange, Segment
@@ -85,6 +86,10 @@ async def segment_list(info: Info) -> list[Segment]:
     return out
 
 
+#: Budget allocations, in one status.
+BUDGET_ALLOCATIONS = Listing(budget_allocations, Filters(status=budget_allocations.c.status == sa.bindparam("status")))
+
+
 @strawberry.type
 class MarketingQueries:
     @strawberry.field(
@@ -133,10 +138,9 @@ class MarketingQueries:
             AllocationStatusEnum | None, strawberry.argument(description="Only those in this status.")
         ] = None,
     ) -> Connection[BudgetAllocationType] | None:
-        filters = [] if status is None else [budget_allocations.c.status == status.value]
         order = ordering("PROPOSED_AT", budget_allocations.c.proposed_at, budget_allocations.c.id, SortDirection.DESC)
-        return await paginate(
-            info.context.reader, budget_allocations, filters, order, first, after, BudgetAllocationType.from_row
+        return await BUDGET_ALLOCATIONS.page(
+            info.context.reader, order, first, after, BudgetAllocationType.from_row, status=status
         )
 
     @strawberry.field(

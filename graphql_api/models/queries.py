@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import strawberry
 from strawberry.types import Info
 
@@ -17,9 +18,10 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Filters,
+    Listing,
     SortDirection,
     ordering,
-    paginate,
 )
 from .types import ModelStatusEnum, TrainedModelType
 
@@ -29,6 +31,16 @@ models_by_id = row_loader(trained_models, "id")
 async def load_trained_model(info: Info, pk: Any) -> TrainedModelType | None:
     row = await loader(info, models_by_id).load(pk)
     return None if row is None else TrainedModelType.from_row(row)
+
+
+#: The trained models: of one kind, in one status.
+TRAINED_MODELS = Listing(
+    trained_models,
+    Filters(
+        kind=trained_models.c.kind == sa.bindparam("kind"),
+        status=trained_models.c.status == sa.bindparam("status"),
+    ),
+)
 
 
 @strawberry.type
@@ -53,14 +65,9 @@ class ModelQueries:
             ModelStatusEnum | None, strawberry.argument(description="Only models in this status.")
         ] = None,
     ) -> Connection[TrainedModelType] | None:
-        filters: list[Any] = []
-        if kind is not None:
-            filters.append(trained_models.c.kind == kind)
-        if status is not None:
-            filters.append(trained_models.c.status == status.value)
         order = ordering("trainedAt", trained_models.c.trained_at, trained_models.c.id, SortDirection.DESC)
-        return await paginate(
-            info.context.reader, trained_models, filters, order, first, after, TrainedModelType.from_row
+        return await TRAINED_MODELS.page(
+            info.context.reader, order, first, after, TrainedModelType.from_row, kind=kind, status=status
         )
 
     @strawberry.field(

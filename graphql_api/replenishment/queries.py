@@ -37,9 +37,10 @@ from ..core.pagination import (
     DEFAULT_PAGE_SIZE,
     FIRST_DESCRIPTION,
     Connection,
+    Filters,
+    Listing,
     SortDirection,
     ordering,
-    paginate,
 )
 from .enums import PlanStatusEnum
 from .types import (
@@ -81,6 +82,12 @@ def _days(row: Any, horizon: int) -> list[ForecastDayType]:
             )
         )
     return days
+
+
+#: Replenishment plans, in one status.
+REPLENISHMENT_PLANS = Listing(
+    replenishment_plans, Filters(status=replenishment_plans.c.status == sa.bindparam("status"))
+)
 
 
 @strawberry.type
@@ -144,12 +151,9 @@ class ReplenishmentQueries:
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
         status: Annotated[PlanStatusEnum | None, strawberry.argument(description="Only plans in this status.")] = None,
     ) -> Connection[ReplenishmentPlanType] | None:
-        filters: list[Any] = []
-        if status is not None:
-            filters.append(replenishment_plans.c.status == status.value)
         order = ordering("PROPOSED_AT", replenishment_plans.c.proposed_at, replenishment_plans.c.id, SortDirection.DESC)
-        return await paginate(
-            info.context.reader, replenishment_plans, filters, order, first, after, ReplenishmentPlanType.from_row
+        return await REPLENISHMENT_PLANS.page(
+            info.context.reader, order, first, after, ReplenishmentPlanType.from_row, status=status
         )
 
     @strawberry.field(
