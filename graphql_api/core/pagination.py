@@ -13,6 +13,10 @@ most 100. ``totalCount`` runs a ``COUNT(*)`` only when it is asked for.
 Connections nested under another object (a customer's orders, a product's
 reviews) are loaded for every parent on the page in ONE statement
 (``row_number() OVER (PARTITION BY parent ...)``), through a DataLoader.
+
+A list's filters are named conditions on bound parameters (``Filters``); a page's statement is built
+once for each set of filters applied, ordering, page size and kind of cursor, and the values, the
+cursor's included, are bound when it runs.
 """
 
 from __future__ import annotations
@@ -227,10 +231,9 @@ class Filters:
     """The filters a list offers, by name. Each is a condition on a bound parameter of its own name
     (``table.c.sku == sa.bindparam("sku")``), applied when given a value (anything but ``None``) and
     bound to it; or a condition without one (``table.c.is_low.is_(True)``), a flag applied when given
-    ``True``. An enum given binds its value. So a list's statement depends on which filters apply, not on
-    their values: it is built
-    once per shape and the values are bound when it runs (building a statement and its cache key
-    anew cost about 100 µs a request, more than a short page takes to run)."""
+    ``True``. An enum given binds its value. So a list's statement depends on which filters apply, not
+    on their values: it is built once per shape and the values are bound when it runs (building a
+    statement and its cache key anew cost about 100 µs a request, more than a short page takes)."""
 
     def __init__(self, **conditions: Any):
         self.conditions = conditions
