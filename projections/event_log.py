@@ -15,21 +15,9 @@ from domain.shared import business_time
 from .base import Projection, insert_tuples
 from .tables import event_log
 
-#: The columns of an event-log row, in the order its tuple gives them.
-COLUMNS = (
-    "context",
-    "position",
-    "aggregate_id",
-    "aggregate_type",
-    "version",
-    "event_type",
-    "recorded_at",
-    "business_at",
-    "event_id",
-    "actor",
-    "correlation_id",
-    "causation_id",
-)
+#: The columns of an event-log row, in the order its tuple gives them: the table's own, so that the
+#: rows go to the driver as they are.
+COLUMNS = tuple(column.name for column in event_log.columns)
 
 
 @functools.cache
@@ -100,10 +88,10 @@ class EventLogProjection(Projection):
                 event.originator_version,
                 event_type,
                 event.timestamp,
-                business_time(event) or event.timestamp,
                 get("event_id", ""),
                 (get("actor") or "")[:200],
                 (get("correlation_id") or "")[:128],
                 (get("causation_id") or "")[:200],
+                business_time(event) or event.timestamp,
             )
         )
