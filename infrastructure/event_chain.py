@@ -14,18 +14,24 @@ with the library's own setting (``PROCESS_RECORDER_TOPIC``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.utils import resolve_topic
 from psycopg.sql import SQL, Identifier
+from sqlalchemy.engine import Connection
+
+from projections.base import StoredEnvelopes
 
 GENESIS = bytes(32)
 BATCH = 1000
@@ -52,6 +58,59 @@ class UuidsByText(dict[str, UUID]):
             self.clear()
         value = self[text] = UUID(text)
         return value
+
+
+#: Each stored event's envelope, read with SQLite's JSON functions (a log attached as ``stored``).
+_ENVELOPE_FIELDS = """
+SELECT e.rowid AS position, e.originator_id AS aggregate_id, e.topic AS topic, e.originator_version AS version,
+    json_extract(e.state, '$.timestamp._type_') AS recorded_type,
+    json_type(e.state, '$.timestamp._data_') AS recorded_kind,
+    json_extract(e.state, '$.timestamp._data_') AS recorded_at,
+    json_type(e.state, '$.at') AS at_kind,
+    json_extract(e.state, '$.at._type_') AS at_type,
+    json_type(e.state, '$.at._data_') AS at_data_kind,
+    json_extract(e.state, '$.at._data_') AS at,
+    coalesce(json_extract(e.state, '$.class_version'), 1) AS class_version,
+    t.class_version AS current_version,
+    json_type(e.state, '$."{meta}"') AS meta_kind,
+    json_type(e.state, '$."{meta}".event_id') AS event_id_kind,
+    json_extract(e.state, '$."{meta}".event_id') AS event_id,
+    json_type(e.state, '$."{meta}".actor') AS actor_kind,
+    json_extract(e.state, '$."{meta}".actor') AS actor,
+    json_type(e.state, '$."{meta}".correlation_id') AS correlation_kind,
+    json_extract(e.state, '$."{meta}".correlation_id') AS correlation_id,
+    json_type(e.state, '$."{meta}".causation_id') AS causation_kind,
+    json_extract(e.state, '$."{meta}".causation_id') AS causation_id
+FROM {table} AS e LEFT JOIN temp.envelope_topics AS t ON t.topic = e.topic
+WHERE e.rowid <= :upto
+"""
+_ENVELOPE_COLUMNS = (
+    "position, aggregate_id, topic, version, recorded_at, coalesce(at, recorded_at) AS business_at, "
+    "coalesce(event_id, '') AS event_id, coalesce(actor, '') AS actor, "
+    "coalesce(correlation_id, '') AS correlation_id, coalesce(causation_id, '') AS causation_id"
+)
+#: ``YYYY-MM-DDTHH:MM:SS+00:00`` or ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``: what Python writes for a UTC instant.
+_UTC_ISO = (
+    "({x} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00' OR {x} GLOB "
+    "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]+00:00')"
+)
+#: An envelope ``decode_envelope`` reads as it is stored (else the event is decoded one by one).
+_METADATA_KINDS = " AND ".join(
+    f"coalesce({kind}, 'text') = 'text'"
+    for kind in ("event_id_kind", "actor_kind", "correlation_kind", "causation_kind")
+)
+_PLAIN = " AND ".join(
+    [
+        "current_version IS NOT NULL AND class_version = current_version",
+        "length(aggregate_id) = 32 AND aggregate_id NOT GLOB '*[^0-9a-f]*'",
+        "recorded_type = 'datetime_iso' AND recorded_kind = 'text'",
+        _UTC_ISO.format(x="recorded_at"),
+        "(at_kind IS NULL OR at_kind = 'null' OR (at_type = 'datetime_iso' AND at_data_kind = 'text' AND "
+        + _UTC_ISO.format(x="at")
+        + "))",
+        f"(meta_kind IS NULL OR (meta_kind = 'object' AND {_METADATA_KINDS}))",
+    ]
+)
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -131,6 +190,72 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             )
             notifications.append(notification)
         return notifications
+
+    @contextlib.contextmanager
+    def envelopes_readable_from(self, connection: Connection, upto: int) -> Iterator[StoredEnvelopes | None]:
+        """This log's events up to ``upto`` as the read models' SQLite ``connection`` can read them in one
+        statement (``projections.base.StoredEnvelopes``): the log's file attached as ``stored`` for
+        the block (None where it cannot be: an in-memory log, another database). An envelope reads
+        plainly as ``decode_envelope`` would read it: times stored as ISO text in UTC, an ``at`` that is
+        one or absent, metadata of strings, no upcasting due; the rest are left to be decoded."""
+        pool = self.datastore.pool
+        if connection.dialect.name != "sqlite" or pool.is_sqlite_memory_mode:
+            yield None
+            return
+        try:
+            connection.exec_driver_sql("ATTACH DATABASE ? AS stored", (pool.db_name,))
+        except sa.exc.OperationalError:
+            connection.rollback()
+            yield None
+            return
+        try:
+            yield self._stored_envelopes(connection, upto)
+        finally:
+            connection.rollback()
+            connection.exec_driver_sql("DROP TABLE IF EXISTS temp.envelope_topics")
+            connection.exec_driver_sql("DETACH DATABASE stored")
+
+    def _stored_envelopes(self, connection: Connection, upto: int) -> StoredEnvelopes:
+        from .event_mapping import META  # the mapper's module imports this one
+
+        table = f"stored.{self.events_table_name}"
+        classes: dict[str, type] = {}
+        for (topic,) in connection.exec_driver_sql(f"SELECT DISTINCT topic FROM {table} WHERE rowid <= ?", (upto,)):
+            try:
+                classes[topic] = resolve_topic(topic)
+            except Exception:  # noqa: BLE001 - its events are decoded one by one, and fail as they would
+                continue
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE envelope_topics (topic TEXT PRIMARY KEY, class_version INTEGER NOT NULL)"
+        )
+        if classes:
+            connection.exec_driver_sql(
+                "INSERT INTO temp.envelope_topics VALUES (?, ?)",
+                [(topic, getattr(cls, "class_version", 1)) for topic, cls in classes.items()],
+            )
+        fields = _ENVELOPE_FIELDS.format(table=table, meta=META)
+        plain = (
+            sa.text(f"SELECT {_ENVELOPE_COLUMNS} FROM ({fields}) WHERE {_PLAIN}")
+            .bindparams(upto=upto)
+            .columns(
+                position=sa.Integer,
+                aggregate_id=sa.String,
+                topic=sa.String,
+                version=sa.Integer,
+                recorded_at=sa.String,
+                business_at=sa.String,
+                event_id=sa.String,
+                actor=sa.String,
+                correlation_id=sa.String,
+                causation_id=sa.String,
+            )
+            .subquery("envelopes")
+        )
+        others = sa.text(f"SELECT position FROM ({fields}) WHERE NOT ({_PLAIN}) ORDER BY position").bindparams(
+            upto=upto
+        )
+        total = connection.exec_driver_sql(f"SELECT count(*) FROM {table} WHERE rowid <= ?", (upto,)).scalar_one()
+        return StoredEnvelopes(plain, others, total, classes)
 
     def chain(self, start: int, limit: int) -> list[tuple[int, bytes]]:
         with self.datastore.transaction(commit=False) as c:

@@ -63,7 +63,7 @@ def _replay_into(runner: ProjectionRunner, names: list[str], scratch: Path | Non
     copied into it."""
     started = time.perf_counter()
     if scratch is None:
-        applied = runner.run_until_idle(names, batch_size=runner.replay_batch_size)
+        applied = runner.replay(names)
     else:
         engine = _scratch_engine(scratch)
         try:
@@ -79,7 +79,7 @@ def _replay_into(runner: ProjectionRunner, names: list[str], scratch: Path | Non
                 clock=runner.clock,
             )
             there.clear(names)  # sets the event log's indexes aside: the rows are copied into the real table
-            applied = there.run_until_idle(names, batch_size=there.replay_batch_size)
+            applied = there.replay(names)
         finally:
             engine.dispose()
         replayed = time.perf_counter()

@@ -60,6 +60,8 @@ class Projection:
     #: timestamp, business time ``at``) and the metadata: where every projection reading a batch of
     #: a log says so, its events are decoded just that far (the mapper's ``decode_envelope``).
     reads_event_fields: ClassVar[bool] = True
+    #: ``rebuild_cost`` where the rebuild writes it in one statement (``replay_in_bulk``).
+    bulk_rebuild_cost: ClassVar[float | None] = None
     _handlers: ClassVar[dict[type, Handler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -103,6 +105,12 @@ class Projection:
         the end or failed: put back what ``clear_together`` set aside. It may be called twice (a
         rebuild shared out calls it as soon as every part holding them is in, and again at the
         end), so it must do nothing the second time."""
+
+    def replay_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> int | None:
+        """A rebuild's replay in one statement from the events' envelopes, where the projection reads no
+        more than that (``reads_event_fields`` False): how many events it wrote (those in
+        ``envelopes.plain``; the others are applied one by one); None: it cannot, replay event by event."""
+        return None
 
     def apply(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         handler = self._handlers.get(type(event))
@@ -332,6 +340,25 @@ def select(connection: Connection, table: sa.Table, key: dict[str, Any], *column
     """The rows with this key (all columns unless some are named)."""
     statement = _select_statement(table, tuple(key), columns or None)
     return records(connection.execute(statement, {f"key_{k}": v for k, v in key.items()}))
+
+
+@dataclass(frozen=True)
+class StoredEnvelopes:
+    """A log's stored events, up to a position, as the read models' database can read them in bulk
+    (a recorder's ``envelopes_readable_from``).
+
+    ``plain``: a subquery of what every event carries, one row per event whose envelope reads plainly
+    (``position``, ``aggregate_id`` as the read models store a UUID, ``topic``, ``version``,
+    ``recorded_at`` and ``business_at`` as ISO 8601 text in UTC, ``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00``,
+    ``business_at`` the recording time where the event carries none, and the metadata ``event_id``,
+    ``actor``, ``correlation_id``, ``causation_id``, empty where absent); ``others``: a query of the
+    positions of the rest, in order, to be decoded one by one; ``count``: the events in all; ``classes``:
+    the event class of each topic."""
+
+    plain: sa.Subquery
+    others: sa.Executable
+    count: int
+    classes: dict[str, type]
 
 
 class RebuildHelpers(Protocol):
@@ -601,9 +628,54 @@ class ProjectionRunner:
             if len(parts) > 1 and self.helpers is not None:
                 return self.helpers.rebuild(self, parts)
             self.clear(names)
-            return self.run_until_idle(names, batch_size=self.replay_batch_size)
+            return self.replay(names)
         finally:
             self.put_back(names)
+
+    def replay(self, names: Sequence[str]) -> int:
+        """Replay these emptied projections from position 0: in one statement those that can
+        (``replay_in_bulk``, a whole log with no instant or position to stop at), the rest event by
+        event; returns the events applied."""
+        applied, rest = 0, []
+        for name in names:
+            bulk = self._replay_in_bulk(name)
+            if bulk is None:
+                rest.append(name)
+            else:
+                applied += bulk
+        return applied + self.run_until_idle(rest, batch_size=self.replay_batch_size)
+
+    def _replay_in_bulk(self, name: str) -> int | None:
+        """The events ``replay_in_bulk`` wrote for this projection (those it left out applied here, one
+        by one), its position set to the head of the log; None where it cannot."""
+        if not self._in_bulk(name):
+            return None
+        projection = self.projections[name]
+        source = self.sources[projection.leader]
+        head = source.recorder.max_notification_id() or 0
+        if not head:  # an empty log: nothing to write, its position as a replay leaves it
+            return None
+        with (
+            self.engine.connect() as connection,
+            source.recorder.envelopes_readable_from(connection, head) as envelopes,
+        ):
+            written = None if envelopes is None else projection.replay_in_bulk(connection, envelopes)
+            if envelopes is None or written is None:
+                return None
+            events = envelopes.count
+            projection.start_batch()
+            others = connection.execute(envelopes.others).scalars().all() if written < envelopes.count else []
+            decode = getattr(source.mapper, "decode_envelope", source.mapper.decode)
+            for position in others:  # none, unless some envelope was stored otherwise
+                (notification,) = source.recorder.select_notifications(start=position, limit=1)
+                event, metadata = decode(notification)
+                projection.apply(connection, event, metadata | {"position": position})
+            projection.end_batch(connection)
+            row = {"name": name, "leader": projection.leader, "position": head, "updated_at": datetime.now(UTC)}
+            upsert(connection, projection_positions, row)
+            connection.commit()
+        self._known[name] = head
+        return events
 
     def put_back(self, names: Sequence[str]) -> None:
         """A rebuild's last step: what clearing these projections set aside (``rebuilt_together`` of
@@ -646,13 +718,27 @@ class ProjectionRunner:
         units: dict[tuple[str, ...], float] = {}
         decoding: dict[str, list[str]] = {}
         for name, leader in leaders.items():
-            if self.projections[name].reads_event_fields:
+            projection = self.projections[name]
+            if projection.reads_event_fields:
                 decoding.setdefault(leader, []).append(name)
             else:
-                units[(name,)] = events[leader] * self.projections[name].rebuild_cost
+                bulk = self._in_bulk(name) and projection.bulk_rebuild_cost
+                units[(name,)] = events[leader] * (bulk or projection.rebuild_cost)
         for leader, group in decoding.items():
             units[tuple(group)] = events[leader] * (1 + sum(self.projections[name].rebuild_cost for name in group))
         return share_out(units, 1 + self.helpers.processes)
+
+    def _in_bulk(self, name: str) -> bool:
+        """Whether a rebuild may replay this projection in one statement: it can, its log's recorder
+        offers the envelopes in bulk, and the whole log is replayed."""
+        projection = self.projections[name]
+        return (
+            self.until is None
+            and not self.stop_at
+            and not projection.reads_event_fields
+            and type(projection).replay_in_bulk is not Projection.replay_in_bulk
+            and hasattr(self.sources[projection.leader].recorder, "envelopes_readable_from")
+        )
 
     def _by_class(self, names: Sequence[str]) -> dict[type[Projection], list[Projection]]:
         by_class: dict[type[Projection], list[Projection]] = {}

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 
 from domain.shared import business_time
 
-from .base import Projection, insert_tuples
-from .tables import event_log
+from .base import Projection, StoredEnvelopes, insert_tuples
+from .tables import event_log, sqlite_text_of_utc_iso
 
 #: The columns of an event-log row, in the order its tuple gives them: the table's own, so that the
 #: rows go to the driver as they are.
@@ -32,6 +32,7 @@ class EventLogProjection(Projection):
 
     tables: ClassVar = (event_log,)
     rebuild_cost = 2.1  # with its own reading: no event decoded beyond its envelope
+    bulk_rebuild_cost = 0.15  # SQLite reading the envelopes and writing the rows itself
     reads_event_fields = False
 
     def __init__(self, leader: str):
@@ -75,6 +76,41 @@ class EventLogProjection(Projection):
         """Build the indexes ``clear_together`` set aside (any index the table lacks)."""
         for index in event_log.indexes:
             index.create(connection, checkfirst=True)
+
+    def replay_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> int | None:
+        """The whole log's rows in one INSERT ... SELECT on SQLite: the rows ``apply`` would write,
+        without a Python round trip per event (754,493 of them: ~35 CPU s event by event, ~5 s so)."""
+        if connection.dialect.name != "sqlite":
+            return None
+        e = envelopes.plain
+        types = sa.union_all(
+            *(
+                sa.select(
+                    sa.literal(topic).label("topic"),
+                    sa.literal(aggregate_type).label("aggregate_type"),
+                    sa.literal(event_type).label("event_type"),
+                )
+                for topic, (aggregate_type, event_type) in (
+                    # no class at all: one row no event matches (a UNION needs one)
+                    [(topic, _types(cls)) for topic, cls in envelopes.classes.items()] or [("", ("", ""))]
+                )
+            )
+        ).subquery("event_types")
+        rows = sa.select(
+            sa.literal(self.leader),
+            e.c.position,
+            e.c.aggregate_id,
+            types.c.aggregate_type,
+            e.c.version,
+            types.c.event_type,
+            sqlite_text_of_utc_iso(e.c.recorded_at),
+            e.c.event_id,
+            sa.func.substr(e.c.actor, 1, 200),
+            sa.func.substr(e.c.correlation_id, 1, 128),
+            sa.func.substr(e.c.causation_id, 1, 200),
+            sqlite_text_of_utc_iso(e.c.business_at),
+        ).join_from(e, types, types.c.topic == e.c.topic)
+        return connection.execute(sa.insert(event_log).from_select(COLUMNS, rows)).rowcount
 
     def apply(self, connection: Connection, event: Any, metadata: dict[str, Any]) -> None:
         aggregate_type, event_type = _types(type(event))

@@ -61,6 +61,14 @@ class UtcDateTime(sa.TypeDecorator):
 _SQLITE_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
+def sqlite_text_of_utc_iso(iso: Any) -> Any:
+    """In SQL: what ``UtcDateTime`` stores on SQLite for an instant given as ISO 8601 text in UTC
+    (``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00``): ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    microseconds = sa.case((sa.func.length(iso) == 32, sa.func.substr(iso, 21, 6)), else_="000000")
+    date, time = sa.func.substr(iso, 1, 10, type_=sa.String), sa.func.substr(iso, 12, 8, type_=sa.String)
+    return date + " " + time + "." + sa.type_coerce(microseconds, sa.String)
+
+
 MONEY = sa.Numeric(18, 4)
 WHEN = UtcDateTime()
 
