@@ -70,7 +70,10 @@ def _score_filters(
         low, high = _share(low, low_field), _share(high, high_field)
         if low is not None and high is not None and low > high:
             raise BadUserInput(f"{low_field} must not be above {high_field}", field=low_field)
-        given |= {key: value for key, value in ((f"min_{name}", low), (f"max_{name}", high)) if value is not None}
+        if low is not None:
+            given[f"min_{name}"] = low
+        if high is not None:
+            given[f"max_{name}"] = high
     return given
 
 
