@@ -16,6 +16,7 @@ import functools
 import logging
 import operator
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -655,12 +656,19 @@ class ProjectionRunner:
         head = source.recorder.max_notification_id() or 0
         if not head:  # an empty log: nothing to write, its position as a replay leaves it
             return None
+        started = time.perf_counter()
         with (
+            self._locks[name],  # as a batch: one at a time per projection in this process
             self.engine.connect() as connection,
             source.recorder.envelopes_readable_from(connection, head) as envelopes,
         ):
-            written = None if envelopes is None else projection.replay_in_bulk(connection, envelopes)
-            if envelopes is None or written is None:
+            if envelopes is None:
+                return None
+            self._claim(connection, name)
+            if self._position(connection, name):  # another runner began it since it was cleared: on from there
+                return None
+            written = projection.replay_in_bulk(connection, envelopes)
+            if written is None:
                 return None
             events = envelopes.count
             projection.start_batch()
@@ -675,6 +683,13 @@ class ProjectionRunner:
             upsert(connection, projection_positions, row)
             connection.commit()
         self._known[name] = head
+        log.info(
+            "replayed %s in bulk: %d events, %d of them one by one, in %.1f s",
+            name,
+            events,
+            len(others),
+            time.perf_counter() - started,
+        )
         return events
 
     def put_back(self, names: Sequence[str]) -> None:

@@ -114,3 +114,20 @@ def test_a_rebuild_to_an_instant_replays_event_by_event(sqlite_storewise, monkey
     monkeypatch.setattr(EventLogProjection, "replay_in_bulk", lambda self, *args: called.append(self) or None)
     runner.rebuild([name for name in runner.projections if name.startswith("event-log:")])
     assert called == []
+
+
+def test_a_log_another_runner_began_since_it_was_cleared_goes_on_event_by_event(sqlite_storewise):
+    storewise = sqlite_storewise
+    upgrade(storewise.settings)
+    scripted_history(storewise)
+    runner = projection_runner(storewise, processes=1)
+    names = [name for name in runner.projections if name.startswith("event-log:")]
+    runner.rebuild(names)
+    expected = event_logs(runner)
+
+    runner.clear(names)
+    other = projection_runner(storewise, runner.engine, processes=1)  # e.g. a server's poller
+    other.run_together(["event-log:customers"], batch_size=2)  # its first two events, before the replay
+    runner.replay(names)  # no duplicate rows: the customers' log goes on from position 2
+    runner.put_back(names)
+    assert event_logs(runner) == expected
