@@ -235,7 +235,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             )
         fields = _ENVELOPE_FIELDS.format(table=table, meta=META)
         plain = (
-            sa.text(f"SELECT {_ENVELOPE_COLUMNS} FROM ({fields}) WHERE {_PLAIN}")
+            sa.text(f"SELECT {_ENVELOPE_COLUMNS} FROM ({fields}) WHERE coalesce(({_PLAIN}), 0)")
             .bindparams(upto=upto)
             .columns(
                 position=sa.Integer,
@@ -251,9 +251,10 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             )
             .subquery("envelopes")
         )
-        others = sa.text(f"SELECT position FROM ({fields}) WHERE NOT ({_PLAIN}) ORDER BY position").bindparams(
-            upto=upto
-        )
+        # coalesce: a condition on a field the event lacks is NULL, and such an event is one of the others
+        others = sa.text(
+            f"SELECT position FROM ({fields}) WHERE NOT coalesce(({_PLAIN}), 0) ORDER BY position"
+        ).bindparams(upto=upto)
         total = connection.exec_driver_sql(f"SELECT count(*) FROM {table} WHERE rowid <= ?", (upto,)).scalar_one()
         return StoredEnvelopes(plain, others, total, classes)
 

@@ -41,6 +41,7 @@ ODD = [
     (None, stored("2011-03-01T09:00:01+00:00", at=None, meta={"correlation_id": "c" * 200}), False),
     (None, stored("2011-03-01T09:00:02+00:00", class_version=5), True),  # an upcast due: decoded in full
     ("UPPER", stored("2011-03-01T09:00:03+00:00", meta={"causation_id": "x"}), True),
+    (None, stored("2011-03-01T09:00:04+00:00", at={"_type_": "datetime_iso"}), True),  # an `at` that is no time
 ]
 
 
