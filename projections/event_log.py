@@ -79,7 +79,7 @@ class EventLogProjection(Projection):
 
     def replay_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> int | None:
         """The whole log's rows in one INSERT ... SELECT on SQLite: the rows ``apply`` would write,
-        without a Python round trip per event (754,493 of them: ~35 CPU s event by event, ~5 s so)."""
+        without a Python round trip per event (754,493 of them: ~35 CPU s event by event, ~10 s so)."""
         if connection.dialect.name != "sqlite":
             return None
         e = envelopes.plain
