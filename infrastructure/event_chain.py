@@ -73,17 +73,17 @@ SELECT e.rowid AS position, e.originator_id AS aggregate_id, e.topic AS topic, e
     coalesce(json_extract(e.state, '$.class_version'), 1) AS class_version,
     t.class_version AS current_version,
     json_type(e.state, '$."{meta}"') AS meta_kind,
-    json_type(e.state, '$."{meta}".event_id') AS event_id_kind,
-    json_extract(e.state, '$."{meta}".event_id') AS event_id,
-    json_type(e.state, '$."{meta}".actor') AS actor_kind,
-    json_extract(e.state, '$."{meta}".actor') AS actor,
-    json_type(e.state, '$."{meta}".correlation_id') AS correlation_kind,
-    json_extract(e.state, '$."{meta}".correlation_id') AS correlation_id,
-    json_type(e.state, '$."{meta}".causation_id') AS causation_kind,
-    json_extract(e.state, '$."{meta}".causation_id') AS causation_id
+    {metadata}
 FROM {table} AS e LEFT JOIN temp.envelope_topics AS t ON t.topic = e.topic
 WHERE e.rowid <= :upto
 """
+#: The metadata an event-log row keeps: each one's JSON type (``<name>_kind``) and value.
+_METADATA = ("event_id", "actor", "correlation_id", "causation_id")
+_METADATA_FIELDS = ",\n    ".join(
+    f"json_type(e.state, '$.\"{{meta}}\".{name}') AS {name}_kind, "
+    f"json_extract(e.state, '$.\"{{meta}}\".{name}') AS {name}"
+    for name in _METADATA
+)
 _ENVELOPE_COLUMNS = (
     "position, aggregate_id, topic, version, recorded_at, coalesce(at, recorded_at) AS business_at, "
     "coalesce(event_id, '') AS event_id, coalesce(actor, '') AS actor, "
@@ -95,10 +95,7 @@ _UTC_ISO = (
     "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]+00:00')"
 )
 #: An envelope ``decode_envelope`` reads as it is stored (else the event is decoded one by one).
-_METADATA_KINDS = " AND ".join(
-    f"coalesce({kind}, 'text') = 'text'"
-    for kind in ("event_id_kind", "actor_kind", "correlation_kind", "causation_kind")
-)
+_METADATA_KINDS = " AND ".join(f"coalesce({name}_kind, 'text') = 'text'" for name in _METADATA)
 _PLAIN = " AND ".join(
     [
         "current_version IS NOT NULL AND class_version = current_version",
@@ -233,7 +230,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
                 "INSERT INTO temp.envelope_topics VALUES (?, ?)",
                 [(topic, getattr(cls, "class_version", 1)) for topic, cls in classes.items()],
             )
-        fields = _ENVELOPE_FIELDS.format(table=table, meta=META)
+        fields = _ENVELOPE_FIELDS.format(table=table, meta=META, metadata=_METADATA_FIELDS.format(meta=META))
         plain = (
             sa.text(f"SELECT {_ENVELOPE_COLUMNS} FROM ({fields}) WHERE coalesce(({_PLAIN}), 0)")
             .bindparams(upto=upto)
