@@ -52,7 +52,6 @@ import os
 import platform
 import random
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -79,6 +78,7 @@ from graphql_load import Fixtures, free_port, mutation_mix, query_mix  # noqa: E
 
 from infrastructure.bootstrap import bootstrap  # noqa: E402
 from infrastructure.migrations import upgrade  # noqa: E402
+from infrastructure.pgbouncer import LocalPgBouncer  # noqa: E402
 from infrastructure.settings import Settings  # noqa: E402
 
 POSTGRES_URL = os.environ.get("STOREWISE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -252,68 +252,19 @@ class ConnectionSampler:
 # --- PgBouncer ------------------------------------------------------------------------------------------
 
 
-class PgBouncer:
+class PgBouncer(LocalPgBouncer):
     """A PgBouncer of its own in transaction mode in front of the server (as tests/integration/test_pgbouncer.py)."""
 
     def __init__(self, server_url: str, pool_size: int, work: Path):
-        binary = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None)
-        if binary is None:
-            raise SystemExit("--modes pgbouncer needs the pgbouncer binary (Debian: apt-get install pgbouncer)")
-        server = make_url(server_url)
-        self.port = free_port()
-        self.user = server.username or "postgres"
-        directory = work / "pgbouncer"
-        directory.mkdir()
-        directory.chmod(0o755)
-        users = directory / "users.txt"
-        users.write_text(f'"{self.user}" ""\n')
-        ini = directory / "pgbouncer.ini"
-        ini.write_text(
-            "[databases]\n"
-            f"* = host={server.host or '127.0.0.1'} port={server.port or 5432}\n"
-            "[pgbouncer]\n"
-            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
-            f"auth_type = trust\nauth_file = {users}\nadmin_users = {self.user}\n"
-            f"pool_mode = transaction\nmax_client_conn = 500\ndefault_pool_size = {pool_size}\n"
-            "ignore_startup_parameters = extra_float_digits\n"
-        )
-        for path in (directory, users, ini):
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        self.log_path = directory / "pgbouncer.log"
-        self.log = self.log_path.open("w")
-        command = [binary, *(["-u", "nobody"] if os.geteuid() == 0 else []), str(ini)]
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.admin("SHOW VERSION")
-                break
-            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"pgbouncer did not start: {self.log_path.read_text()[-500:]}") from None
-                time.sleep(0.2)
-        self.url = server.set(port=self.port).render_as_string(hide_password=False)
-
-    def admin(self, command: str) -> list[dict[str, str]]:
-        """Rows of an admin-console command (psql: the console speaks only the simple protocol)."""
-        out = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", "pgbouncer", "-A", "-F|"]
-            + ["-c", command],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.splitlines()
-        header = out[0].split("|") if out else []
-        return [dict(zip(header, line.split("|"))) for line in out[1:] if "|" in line]
+        try:
+            super().__init__(server_url, work / "pgbouncer", pool_size=pool_size)
+        except FileNotFoundError:
+            raise SystemExit(
+                "--modes pgbouncer needs the pgbouncer binary (Debian: apt-get install pgbouncer)"
+            ) from None
 
     def pool(self, database: str) -> dict[str, str]:
         return next((row for row in self.admin("SHOW POOLS") if row.get("database") == database), {})
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-        self.log.close()
 
 
 # --- the load -----------------------------------------------------------------------------------------
