@@ -93,7 +93,7 @@ def bootstrap(settings: Settings | None = None, **engines: Any) -> RunningStorew
     read_side = ProjectionRunner(
         runner.apps, sync_engine(settings, pool), all_projections(settings.model_health.attribution)
     )
-    read_side.helpers = RebuildHelpers(settings, rebuild_processes() - 1)
+    read_side.helpers = RebuildHelpers(settings, (settings.rebuild_processes or rebuild_processes()) - 1)
     try:
         return RunningStorewise(settings, runner, build_engines(settings, runner, read_side, **engines), read_side)
     except BaseException:
@@ -115,7 +115,7 @@ def projection_runner(
     the read models' own by default), e.g. a rebuild or a replay (``until``: only the events
     recorded up to that instant, or by ``clock`` BUSINESS that happened by then; ``stop_at``: each
     projection only up to this position of its log). A rebuild of the read models' own database
-    shares the projections out between up to ``processes`` processes (default: ``rebuild_processes()``)."""
+    shares the projections out between up to ``processes`` processes (default: the settings')."""
     runner = ProjectionRunner(
         {app.name: app for app in storewise.applications},
         engine or sync_engine(storewise.settings),
@@ -125,7 +125,7 @@ def projection_runner(
         clock=clock,
     )
     if engine is None:  # another process can open the read models' own database from the settings
-        processes = rebuild_processes() if processes is None else processes
+        processes = processes or storewise.settings.rebuild_processes or rebuild_processes()
         runner.helpers = RebuildHelpers(storewise.settings, processes - 1, until=until, stop_at=stop_at, clock=clock)
     return runner
 

@@ -182,6 +182,8 @@ def _projections(args: argparse.Namespace) -> int:
     if args.action == "run":  # one batch at a time: a small write pool (the connection budget)
         settings = settings_of(args)
         args.settings = replace(settings, db_pool_max=settings.projection_worker_pool_max())
+    elif args.action == "rebuild" and args.processes is not None:
+        args.settings = replace(settings_of(args), rebuild_processes=args.processes)
     with running(args, migrate=True) as storewise:
         runner = storewise.read_side
         names = [args.name] if getattr(args, "name", None) else None
@@ -195,8 +197,6 @@ def _projections(args: argparse.Namespace) -> int:
             ]
             print(json.dumps(rows, indent=2))
         elif args.action == "rebuild":
-            if args.processes is not None and runner.helpers is not None:
-                runner.helpers.processes = args.processes - 1
             started = time.perf_counter()
             moved = runner.rebuild(names)
             print(

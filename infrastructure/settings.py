@@ -361,6 +361,9 @@ class Settings:
     db_connections: int = 32
     #: Whether STOREWISE_DB_POOL_MAX was set (else ``serve`` and ``projections run`` derive it).
     db_pool_max_given: bool = False
+    #: Processes a rebuild shares the projections out between (``projections rebuild --processes``;
+    #: None: ``bootstrap.rebuild_processes()``).
+    rebuild_processes: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
