@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -73,7 +73,7 @@ SELECT e.rowid AS position, e.originator_id AS aggregate_id, e.topic AS topic, e
     coalesce(json_extract(e.state, '$.class_version'), 1) AS class_version,
     t.class_version AS current_version,
     json_type(e.state, '$."{meta}"') AS meta_kind,
-    {metadata}
+    {metadata}{fields}
 FROM {table} AS e LEFT JOIN temp.envelope_topics AS t ON t.topic = e.topic
 WHERE e.rowid <= :upto
 """
@@ -84,6 +84,11 @@ _METADATA_FIELDS = ",\n    ".join(
     f"json_extract(e.state, '$.\"{{meta}}\".{name}') AS {name}"
     for name in _METADATA
 )
+#: How an event's own field reads in bulk, by its kind: NULL where it is absent or stored otherwise.
+_FIELD_KINDS = {
+    "integer": "CASE WHEN json_type(e.state, '$.{name}') = 'integer' THEN json_extract(e.state, '$.{name}') END",
+    "text": "CASE WHEN json_type(e.state, '$.{name}') = 'text' THEN json_extract(e.state, '$.{name}') END",
+}
 _ENVELOPE_COLUMNS = (
     "position, aggregate_id, topic, version, recorded_at, coalesce(at, recorded_at) AS business_at, "
     "coalesce(event_id, '') AS event_id, coalesce(actor, '') AS actor, "
@@ -216,8 +221,13 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         from .event_mapping import META  # the mapper's module imports this one
 
         table = f"stored.{self.events_table_name}"
+        counts: dict[str, int] = dict(
+            connection.exec_driver_sql(
+                f"SELECT topic, count(*) FROM {table} WHERE rowid <= ? GROUP BY topic", (upto,)
+            ).all()
+        )
         classes: dict[str, type] = {}
-        for (topic,) in connection.exec_driver_sql(f"SELECT DISTINCT topic FROM {table} WHERE rowid <= ?", (upto,)):
+        for topic in counts:
             try:
                 classes[topic] = resolve_topic(topic)
             except Exception:  # noqa: BLE001 - its events are decoded one by one, and fail as they would
@@ -230,30 +240,48 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
                 "INSERT INTO temp.envelope_topics VALUES (?, ?)",
                 [(topic, getattr(cls, "class_version", 1)) for topic, cls in classes.items()],
             )
-        fields = _ENVELOPE_FIELDS.format(table=table, meta=META, metadata=_METADATA_FIELDS.format(meta=META))
+        metadata = _METADATA_FIELDS.format(meta=META)
+        fields = _ENVELOPE_FIELDS.format(table=table, meta=META, metadata=metadata, fields="")
+        columns = {
+            "position": sa.Integer,
+            "aggregate_id": sa.String,
+            "topic": sa.String,
+            "version": sa.Integer,
+            "recorded_at": sa.String,
+            "business_at": sa.String,
+            "event_id": sa.String,
+            "actor": sa.String,
+            "correlation_id": sa.String,
+            "causation_id": sa.String,
+        }
         plain = (
             sa.text(f"SELECT {_ENVELOPE_COLUMNS} FROM ({fields}) WHERE coalesce(({_PLAIN}), 0)")
             .bindparams(upto=upto)
-            .columns(
-                position=sa.Integer,
-                aggregate_id=sa.String,
-                topic=sa.String,
-                version=sa.Integer,
-                recorded_at=sa.String,
-                business_at=sa.String,
-                event_id=sa.String,
-                actor=sa.String,
-                correlation_id=sa.String,
-                causation_id=sa.String,
-            )
+            .columns(**columns)
             .subquery("envelopes")
         )
+
+        def with_fields(kinds: dict[str, str], topics: Collection[str]) -> sa.Subquery:
+            read = "".join(f",\n    {_FIELD_KINDS[kind].format(name=name)} AS {name}" for name, kind in kinds.items())
+            statement = _ENVELOPE_FIELDS.format(table=table, meta=META, metadata=metadata, fields=read)
+            statement += " AND e.topic IN :topics"
+            return (
+                sa.text(f"SELECT {_ENVELOPE_COLUMNS}, {', '.join(kinds)} FROM ({statement}) WHERE coalesce(({_PLAIN}), 0)")
+                .bindparams(sa.bindparam("topics", list(topics), expanding=True), upto=upto)
+                .columns(**columns, **{name: sa.Integer if kind == "integer" else sa.String for name, kind in kinds.items()})
+                .subquery("events")
+            )
+
+        def positions(topics: Collection[str]) -> sa.Executable:
+            return sa.text(f"SELECT rowid FROM {table} WHERE rowid <= :upto AND topic IN :topics ORDER BY rowid").bindparams(
+                sa.bindparam("topics", list(topics), expanding=True), upto=upto
+            )
+
         # coalesce: a condition on a field the event lacks is NULL, and such an event is one of the others
         others = sa.text(
             f"SELECT position FROM ({fields}) WHERE NOT coalesce(({_PLAIN}), 0) ORDER BY position"
         ).bindparams(upto=upto)
-        total = connection.exec_driver_sql(f"SELECT count(*) FROM {table} WHERE rowid <= ?", (upto,)).scalar_one()
-        return StoredEnvelopes(plain, others, total, classes)
+        return StoredEnvelopes(plain, others, sum(counts.values()), classes, counts, with_fields, positions)
 
     def chain(self, start: int, limit: int) -> list[tuple[int, bytes]]:
         with self.datastore.transaction(commit=False) as c:

@@ -108,10 +108,15 @@ class Projection:
         end), so it must do nothing the second time."""
 
     def replay_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> int | None:
-        """A rebuild's replay in one statement from the events' envelopes, where the projection reads no
-        more than that (``reads_event_fields`` False): how many events it wrote (those in
-        ``envelopes.plain``; the others are applied one by one); None: it cannot, replay event by event."""
+        """A rebuild's replay of a whole log in a few statements the database runs over the stored events:
+        how many events it wrote (those ``left_by_bulk`` names are then applied one by one, in order);
+        None: it cannot, replay event by event."""
         return None
+
+    def left_by_bulk(self, envelopes: StoredEnvelopes) -> sa.Executable:
+        """The positions, in order, of the events ``replay_in_bulk`` left to apply one by one: by default
+        those whose envelope does not read plainly."""
+        return envelopes.others
 
     def apply(self, connection: Connection, event: Any, metadata: dict[str, str]) -> None:
         handler = self._handlers.get(type(event))
@@ -354,12 +359,18 @@ class StoredEnvelopes:
     ``business_at`` the recording time where the event carries none, and the metadata ``event_id``,
     ``actor``, ``correlation_id``, ``causation_id``, empty where absent); ``others``: a query of the
     positions of the rest, in order, to be decoded one by one; ``count``: the events in all; ``classes``:
-    the event class of each topic."""
+    the event class of each topic; ``counts``: the events of each topic."""
 
     plain: sa.Subquery
     others: sa.Executable
     count: int
     classes: dict[str, type]
+    counts: dict[str, int]
+    #: ``with_fields(kinds, topics)``: ``plain``'s rows of the events of these topics, with these fields of
+    #: each (name: "integer" or "text"), NULL where the event lacks one or stores it otherwise.
+    with_fields: Callable[[dict[str, str], Collection[str]], sa.Subquery]
+    #: ``positions(topics)``: a query of the positions of these topics' events, in order.
+    positions: Callable[[Collection[str]], sa.Executable]
 
 
 class RebuildHelpers(Protocol):
@@ -672,9 +683,12 @@ class ProjectionRunner:
                 return None
             events = envelopes.count
             projection.start_batch()
-            others = connection.execute(envelopes.others).scalars().all() if written < envelopes.count else []
-            decode = getattr(source.mapper, "decode_envelope", source.mapper.decode)
-            for position in others:  # none, unless some envelope was stored otherwise
+            left = projection.left_by_bulk(envelopes)
+            others = connection.execute(left).scalars().all() if written < envelopes.count else []
+            decode = source.mapper.decode
+            if not projection.reads_event_fields:
+                decode = getattr(source.mapper, "decode_envelope", decode)
+            for position in others:
                 (notification,) = source.recorder.select_notifications(start=position, limit=1)
                 event, metadata = decode(notification)
                 projection.apply(connection, event, metadata | {"position": position})
@@ -737,11 +751,15 @@ class ProjectionRunner:
             if projection.reads_event_fields:
                 decoding.setdefault(leader, []).append(name)
             else:
-                bulk = self._in_bulk(name) and projection.bulk_rebuild_cost
-                units[(name,)] = events[leader] * (bulk or projection.rebuild_cost)
+                units[(name,)] = events[leader] * self._rebuild_cost(name)
         for leader, group in decoding.items():
-            units[tuple(group)] = events[leader] * (1 + sum(self.projections[name].rebuild_cost for name in group))
+            decoded = not all(self._in_bulk(name) for name in group)  # else the database reads the fields
+            units[tuple(group)] = events[leader] * (decoded + sum(self._rebuild_cost(name) for name in group))
         return share_out(units, 1 + self.helpers.processes)
+
+    def _rebuild_cost(self, name: str) -> float:
+        projection = self.projections[name]
+        return (self._in_bulk(name) and projection.bulk_rebuild_cost) or projection.rebuild_cost
 
     def _in_bulk(self, name: str) -> bool:
         """Whether a rebuild may replay this projection in one statement: it can, its log's recorder
@@ -750,7 +768,6 @@ class ProjectionRunner:
         return (
             self.until is None
             and not self.stop_at
-            and not projection.reads_event_fields
             and type(projection).replay_in_bulk is not Projection.replay_in_bulk
             and hasattr(self.sources[projection.leader].recorder, "envelopes_readable_from")
         )

@@ -22,8 +22,8 @@ from domain.inventory import StockItem
 from domain.replenishment import DemandForecast, ForecastRun, PlanStatus, ReplenishmentPlan
 from domain.shared import utc_day
 
-from .base import Projection, handles, insert, select, select_in, update, upsert
-from .inventory import STOCK_CHANGES, StockChange, stock_change
+from .base import handles, insert, select, select_in, update, upsert
+from .inventory import STOCK_CHANGES, StockChange, StockMovesInBulk, stock_change
 from .replenishment_tables import (
     demand_forecasts,
     forecast_runs,
@@ -33,9 +33,10 @@ from .replenishment_tables import (
     stock_positions,
     stocktake_counts,
 )
+from .tables import sqlite_text_of_utc_iso
 
 
-class ReplenishmentProjection(Projection):
+class ReplenishmentProjection(StockMovesInBulk):
     name = "replenishment"
     leader = "Inventory"
     tables = (
@@ -48,9 +49,52 @@ class ReplenishmentProjection(Projection):
         replenishment_plan_lines,
     )
     rebuild_cost = 1.25
+    bulk_rebuild_cost = 0.1
 
     def __init__(self) -> None:
         self.start_batch()
+
+    def write_stock_in_bulk(self, connection: Connection, moves: sa.Table) -> int:
+        m = moves.c
+        opened = sa.select(m.item, m.sku, m.warehouse).where(m.is_opening).subquery()
+        movements = sa.select(moves).where(sa.not_(m.is_opening)).subquery()
+        positions = (
+            sa.select(
+                opened.c.item,
+                opened.c.sku,
+                opened.c.warehouse,
+                sa.func.coalesce(sa.func.sum(movements.c.on_hand), 0),
+                sa.func.coalesce(sa.func.sum(movements.c.reserved), 0),
+                sa.func.count(movements.c.item) > 0,
+            )
+            .outerjoin(movements, movements.c.item == opened.c.item)
+            .group_by(opened.c.item)
+        )
+        connection.execute(
+            sa.insert(stock_positions).from_select(
+                ["id", "sku", "warehouse", "on_hand", "reserved", "moved"], positions
+            )
+        )
+        counts = (
+            sa.select(
+                m.position,
+                opened.c.sku,
+                opened.c.warehouse,
+                m.expected,
+                m.counted,
+                m.difference,
+                sqlite_text_of_utc_iso(m.at),
+            )
+            .join(opened, opened.c.item == m.item)
+            .where(m.is_count)
+        )
+        connection.execute(
+            sa.insert(stocktake_counts).from_select(
+                ["position", "sku", "warehouse", "expected", "counted", "difference", "counted_at"], counts
+            )
+        )
+        connection.execute(sa.insert(stock_days).from_select(list(stock_days.c.keys()), _stock_days(movements, opened)))
+        return connection.execute(sa.select(sa.func.count()).select_from(moves)).scalar_one()
 
     # --- stock days: balances are kept per batch in memory and written once at its end ----------
 
@@ -296,6 +340,55 @@ class ReplenishmentProjection(Projection):
             {"id": event.originator_id},
             set={"status": PlanStatus.REJECTED, "decided_at": event.at, "reject_reason": event.reason},
         )
+
+
+def _stock_days(movements: sa.Subquery, opened: sa.Subquery) -> sa.Select:
+    """``stock_days`` as ``_move`` makes them, from every movement of the log at once: each movement's balance
+    after it (running sums in version order) and before it (the item's first movement: after it), then per
+    day the lowest of those, the closing balances (the day's last movement) and the units shipped and received."""
+    m = movements.c
+    by_item = {"partition_by": m.item, "order_by": m.version}
+    running = sa.select(
+        m.item,
+        m.version,
+        sa.func.substr(m.at, 1, 10).label("day"),
+        m.shipped,
+        m.received,
+        m.on_hand.label("on_hand_change"),
+        m.reserved.label("reserved_change"),
+        sa.func.sum(m.on_hand).over(**by_item).label("on_hand"),
+        sa.func.sum(m.reserved).over(**by_item).label("reserved"),
+        sa.func.row_number().over(**by_item).label("nth"),
+    ).subquery()
+    r = running.c
+    available = r.on_hand - r.reserved
+    by_day = {"partition_by": (r.item, r.day)}
+    marked = sa.select(
+        r.item,
+        r.day,
+        r.shipped,
+        r.received,
+        r.on_hand,
+        available.label("available"),
+        sa.case((r.nth == 1, available), else_=available - r.on_hand_change + r.reserved_change).label("before"),
+        sa.func.row_number().over(**by_day, order_by=r.version).label("first_of_day"),
+        sa.func.row_number().over(**by_day, order_by=r.version.desc()).label("last_of_day"),
+    ).subquery()
+    d = marked.c
+    return (
+        sa.select(
+            opened.c.sku,
+            opened.c.warehouse,
+            d.day,
+            sa.func.min(sa.func.min(d.available), sa.func.max(sa.case((d.first_of_day == 1, d.before)))),
+            sa.func.max(sa.case((d.last_of_day == 1, d.available))),
+            sa.func.max(sa.case((d.last_of_day == 1, d.on_hand))),
+            sa.func.sum(d.shipped),
+            sa.func.sum(d.received),
+        )
+        .join(opened, opened.c.item == d.item)
+        .group_by(d.item, d.day)
+    )
 
 
 def _days_begun(connection: Connection, keys: list[tuple[str, str, date]]) -> dict[tuple[str, str, date], Any]:
