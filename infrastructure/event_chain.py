@@ -265,17 +265,19 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             read = "".join(f",\n    {_FIELD_KINDS[kind].format(name=name)} AS {name}" for name, kind in kinds.items())
             statement = _ENVELOPE_FIELDS.format(table=table, meta=META, metadata=metadata, fields=read)
             statement += " AND e.topic IN :topics"
+            types = {name: sa.Integer if kind == "integer" else sa.String for name, kind in kinds.items()}
+            selected = f"{_ENVELOPE_COLUMNS}, {', '.join(kinds)}"
+            plain_events = f"SELECT {selected} FROM ({statement}) WHERE coalesce(({_PLAIN}), 0)"
             return (
-                sa.text(f"SELECT {_ENVELOPE_COLUMNS}, {', '.join(kinds)} FROM ({statement}) WHERE coalesce(({_PLAIN}), 0)")
+                sa.text(plain_events)
                 .bindparams(sa.bindparam("topics", list(topics), expanding=True), upto=upto)
-                .columns(**columns, **{name: sa.Integer if kind == "integer" else sa.String for name, kind in kinds.items()})
+                .columns(**columns, **types)
                 .subquery("events")
             )
 
         def positions(topics: Collection[str]) -> sa.Executable:
-            return sa.text(f"SELECT rowid FROM {table} WHERE rowid <= :upto AND topic IN :topics ORDER BY rowid").bindparams(
-                sa.bindparam("topics", list(topics), expanding=True), upto=upto
-            )
+            of_topics = f"SELECT rowid FROM {table} WHERE rowid <= :upto AND topic IN :topics ORDER BY rowid"
+            return sa.text(of_topics).bindparams(sa.bindparam("topics", list(topics), expanding=True), upto=upto)
 
         # coalesce: a condition on a field the event lacks is NULL, and such an event is one of the others
         others = sa.text(
