@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -71,16 +71,14 @@ SELECT e.rowid AS position, e.originator_id AS aggregate_id, e.topic AS topic, e
     json_type(e.state, '$.at._data_') AS at_data_kind,
     json_extract(e.state, '$.at._data_') AS at,
     coalesce(json_extract(e.state, '$.class_version'), 1) AS class_version,
-    t.class_version AS current_version,
-    json_type(e.state, '$."{meta}"') AS meta_kind,
-    {metadata}{fields}
+    t.class_version AS current_version{metadata}{fields}
 FROM {table} AS e LEFT JOIN temp.envelope_topics AS t ON t.topic = e.topic
 WHERE e.rowid <= :upto
 """
 #: The metadata an event-log row keeps: each one's JSON type (``<name>_kind``) and value.
 _METADATA = ("event_id", "actor", "correlation_id", "causation_id")
-_METADATA_FIELDS = ",\n    ".join(
-    f"json_type(e.state, '$.\"{{meta}}\".{name}') AS {name}_kind, "
+_METADATA_FIELDS = ",\n    json_type(e.state, '$.\"{meta}\"') AS meta_kind" + "".join(
+    f",\n    json_type(e.state, '$.\"{{meta}}\".{name}') AS {name}_kind, "
     f"json_extract(e.state, '$.\"{{meta}}\".{name}') AS {name}"
     for name in _METADATA
 )
@@ -89,9 +87,9 @@ _FIELD_KINDS = {
     "integer": "CASE WHEN json_type(e.state, '$.{name}') = 'integer' THEN json_extract(e.state, '$.{name}') END",
     "text": "CASE WHEN json_type(e.state, '$.{name}') = 'text' THEN json_extract(e.state, '$.{name}') END",
 }
+_EVENT_COLUMNS = "position, aggregate_id, topic, version, recorded_at, coalesce(at, recorded_at) AS business_at"
 _ENVELOPE_COLUMNS = (
-    "position, aggregate_id, topic, version, recorded_at, coalesce(at, recorded_at) AS business_at, "
-    "coalesce(event_id, '') AS event_id, coalesce(actor, '') AS actor, "
+    f"{_EVENT_COLUMNS}, coalesce(event_id, '') AS event_id, coalesce(actor, '') AS actor, "
     "coalesce(correlation_id, '') AS correlation_id, coalesce(causation_id, '') AS causation_id"
 )
 #: ``YYYY-MM-DDTHH:MM:SS+00:00`` or ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``: what Python writes for a UTC instant.
@@ -101,7 +99,8 @@ _UTC_ISO = (
 )
 #: An envelope ``decode_envelope`` reads as it is stored (else the event is decoded one by one).
 _METADATA_KINDS = " AND ".join(f"coalesce({name}_kind, 'text') = 'text'" for name in _METADATA)
-_PLAIN = " AND ".join(
+#: An event whose own fields read plainly (its metadata aside).
+_PLAIN_EVENT = " AND ".join(
     [
         "current_version IS NOT NULL AND class_version = current_version",
         "length(aggregate_id) = 32 AND aggregate_id NOT GLOB '*[^0-9a-f]*'",
@@ -110,9 +109,14 @@ _PLAIN = " AND ".join(
         "(at_kind IS NULL OR at_kind = 'null' OR (at_type = 'datetime_iso' AND at_data_kind = 'text' AND "
         + _UTC_ISO.format(x="at")
         + "))",
-        f"(meta_kind IS NULL OR (meta_kind = 'object' AND {_METADATA_KINDS}))",
     ]
 )
+_PLAIN = f"{_PLAIN_EVENT} AND (meta_kind IS NULL OR (meta_kind = 'object' AND {_METADATA_KINDS}))"
+
+
+def _sql_texts(texts: Iterable[str]) -> str:
+    """SQL string literals, comma-separated (NULL for none: ``IN (NULL)`` holds for nothing)."""
+    return ", ".join("'" + text.replace("'", "''") + "'" for text in texts) or "NULL"
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -210,10 +214,14 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             connection.rollback()
             yield None
             return
+        envelopes = None
         try:
-            yield self._stored_envelopes(connection, upto)
+            envelopes = self._stored_envelopes(connection, upto)
+            yield envelopes
         finally:
             connection.rollback()
+            if envelopes is not None:
+                envelopes.cleanup.close()
             connection.exec_driver_sql("DROP TABLE IF EXISTS temp.envelope_topics")
             connection.exec_driver_sql("DETACH DATABASE stored")
 
@@ -241,7 +249,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
                 [(topic, getattr(cls, "class_version", 1)) for topic, cls in classes.items()],
             )
         metadata = _METADATA_FIELDS.format(meta=META)
-        fields = _ENVELOPE_FIELDS.format(table=table, meta=META, metadata=metadata, fields="")
+        fields = _ENVELOPE_FIELDS.format(table=table, metadata=metadata, fields="")
         columns = {
             "position": sa.Integer,
             "aggregate_id": sa.String,
@@ -249,31 +257,27 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             "version": sa.Integer,
             "recorded_at": sa.String,
             "business_at": sa.String,
-            "event_id": sa.String,
-            "actor": sa.String,
-            "correlation_id": sa.String,
-            "causation_id": sa.String,
         }
         plain = (
             sa.text(f"SELECT {_ENVELOPE_COLUMNS} FROM ({fields}) WHERE coalesce(({_PLAIN}), 0)")
             .bindparams(upto=upto)
-            .columns(**columns)
+            .columns(**columns, **dict.fromkeys(_METADATA, sa.String))
             .subquery("envelopes")
         )
 
-        def with_fields(kinds: dict[str, str], topics: Collection[str]) -> sa.Subquery:
-            read = "".join(f",\n    {_FIELD_KINDS[kind].format(name=name)} AS {name}" for name, kind in kinds.items())
-            statement = _ENVELOPE_FIELDS.format(table=table, meta=META, metadata=metadata, fields=read)
-            statement += " AND e.topic IN :topics"
-            types = {name: sa.Integer if kind == "integer" else sa.String for name, kind in kinds.items()}
-            selected = f"{_ENVELOPE_COLUMNS}, {', '.join(kinds)}"
-            plain_events = f"SELECT {selected} FROM ({statement}) WHERE coalesce(({_PLAIN}), 0)"
-            return (
-                sa.text(plain_events)
-                .bindparams(sa.bindparam("topics", list(topics), expanding=True), upto=upto)
-                .columns(**columns, **types)
-                .subquery("events")
+        def with_fields(fields: dict[str, dict[str, str]]) -> sa.Subquery:
+            kinds = {name: kind for of_topic in fields.values() for name, kind in of_topic.items()}
+            read = "".join(
+                f",\n    CASE WHEN e.topic IN ({_sql_texts(t for t in fields if name in fields[t])}) "
+                f"THEN {_FIELD_KINDS[kind].format(name=name)} END AS {name}"
+                for name, kind in kinds.items()
             )
+            statement = _ENVELOPE_FIELDS.format(table=table, metadata="", fields=read)
+            statement += f" AND e.topic IN ({_sql_texts(fields)})"
+            types = {name: sa.Integer if kind == "integer" else sa.String for name, kind in kinds.items()}
+            selected = f"{_EVENT_COLUMNS}, {', '.join(kinds)}"
+            plain_events = f"SELECT {selected} FROM ({statement}) WHERE coalesce(({_PLAIN_EVENT}), 0)"
+            return sa.text(plain_events).bindparams(upto=upto).columns(**columns, **types).subquery("events")
 
         def positions(topics: Collection[str]) -> sa.Executable:
             of_topics = f"SELECT rowid FROM {table} WHERE rowid <= :upto AND topic IN :topics ORDER BY rowid"

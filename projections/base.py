@@ -18,7 +18,7 @@ import operator
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
@@ -106,6 +106,10 @@ class Projection:
         the end or failed: put back what ``clear_together`` set aside. It may be called twice (a
         rebuild shared out calls it as soon as every part holding them is in, and again at the
         end), so it must do nothing the second time."""
+
+    def read_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> None:
+        """Before any projection of the log replays in bulk: read what ``replay_in_bulk`` needs and may share
+        with the others (``envelopes.shared``; committed before they begin)."""
 
     def replay_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> int | None:
         """A rebuild's replay of a whole log in a few statements the database runs over the stored events:
@@ -366,11 +370,15 @@ class StoredEnvelopes:
     count: int
     classes: dict[str, type]
     counts: dict[str, int]
-    #: ``with_fields(kinds, topics)``: ``plain``'s rows of the events of these topics, with these fields of
-    #: each (name: "integer" or "text"), NULL where the event lacks one or stores it otherwise.
-    with_fields: Callable[[dict[str, str], Collection[str]], sa.Subquery]
+    #: ``with_fields({topic: {field: kind}})``: the events of these topics that read plainly (their metadata
+    #: aside), ``plain``'s columns up to ``business_at`` and the fields named for each one's topic (kind:
+    #: "integer" or "text"), NULL where not named for it, or the event lacks it or stores it otherwise.
+    with_fields: Callable[[dict[str, dict[str, str]]], sa.Subquery]
     #: ``positions(topics)``: a query of the positions of these topics' events, in order.
     positions: Callable[[Collection[str]], sa.Executable]
+    #: What the bulk replays of this log share (``Projection.read_in_bulk``), and how it goes at the end.
+    shared: dict[str, Any] = field(default_factory=dict)
+    cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
 
 class RebuildHelpers(Protocol):
@@ -645,66 +653,84 @@ class ProjectionRunner:
             self.put_back(names)
 
     def replay(self, names: Sequence[str]) -> int:
-        """Replay these emptied projections from position 0: in one statement those that can
+        """Replay these emptied projections from position 0: in a few statements those that can
         (``replay_in_bulk``, a whole log with no instant or position to stop at), the rest event by
         event; returns the events applied."""
-        applied, rest = 0, []
+        rest, in_bulk = [], {}
         for name in names:
-            bulk = self._replay_in_bulk(name)
-            if bulk is None:
-                rest.append(name)
+            if self._in_bulk(name):
+                in_bulk.setdefault(self.projections[name].leader, []).append(name)
             else:
-                applied += bulk
+                rest.append(name)
+        applied = 0
+        for leader, group in in_bulk.items():
+            written = self._replay_in_bulk(leader, group)
+            applied += sum(written.values())
+            rest += [name for name in group if name not in written]
         return applied + self.run_until_idle(rest, batch_size=self.replay_batch_size)
 
-    def _replay_in_bulk(self, name: str) -> int | None:
-        """The events ``replay_in_bulk`` wrote for this projection (those it left out applied here, one
-        by one), its position set to the head of the log; None where it cannot."""
-        if not self._in_bulk(name):
-            return None
-        projection = self.projections[name]
-        source = self.sources[projection.leader]
+    def _replay_in_bulk(self, leader: str, names: list[str]) -> dict[str, int]:
+        """The events ``replay_in_bulk`` wrote for each of these projections of one log that it could write
+        (those it left out applied here, one by one), their positions set to the head of the log."""
+        source = self.sources[leader]
         head = source.recorder.max_notification_id() or 0
-        if not head:  # an empty log: nothing to write, its position as a replay leaves it
-            return None
-        started = time.perf_counter()
+        if not head:  # an empty log: nothing to write, its positions as a replay leaves them
+            return {}
+        written = {}
         with (
-            self._locks[name],  # as a batch: one at a time per projection in this process
             self.engine.connect() as connection,
             source.recorder.envelopes_readable_from(connection, head) as envelopes,
         ):
             if envelopes is None:
-                return None
-            self._claim(connection, name)
-            if self._position(connection, name):  # another runner began it since it was cleared: on from there
-                return None
-            written = projection.replay_in_bulk(connection, envelopes)
-            if written is None:
-                return None
-            events = envelopes.count
-            projection.start_batch()
-            left = projection.left_by_bulk(envelopes)
-            others = connection.execute(left).scalars().all() if written < envelopes.count else []
-            decode = source.mapper.decode
-            if not projection.reads_event_fields:
-                decode = getattr(source.mapper, "decode_envelope", decode)
-            for position in others:
-                (notification,) = source.recorder.select_notifications(start=position, limit=1)
-                event, metadata = decode(notification)
-                projection.apply(connection, event, metadata | {"position": position})
-            projection.end_batch(connection)
-            row = {"name": name, "leader": projection.leader, "position": head, "updated_at": datetime.now(UTC)}
-            upsert(connection, projection_positions, row)
+                return {}
+            for name in names:
+                self.projections[name].read_in_bulk(connection, envelopes)
             connection.commit()
+            for name in names:
+                with self._locks[name]:  # as a batch: one at a time per projection in this process
+                    events = self._replay_one_in_bulk(connection, name, envelopes, head)
+                if events is None:
+                    connection.rollback()
+                else:
+                    written[name] = events
+        return written
+
+    def _replay_one_in_bulk(
+        self, connection: Connection, name: str, envelopes: StoredEnvelopes, head: int
+    ) -> int | None:
+        started = time.perf_counter()
+        projection = self.projections[name]
+        source = self.sources[projection.leader]
+        self._claim(connection, name)
+        if self._position(connection, name):  # another runner began it since it was cleared: on from there
+            return None
+        written = projection.replay_in_bulk(connection, envelopes)
+        if written is None:
+            return None
+        projection.start_batch()
+        others = (
+            connection.execute(projection.left_by_bulk(envelopes)).scalars().all() if written < envelopes.count else []
+        )
+        decode = source.mapper.decode
+        if not projection.reads_event_fields:
+            decode = getattr(source.mapper, "decode_envelope", decode)
+        for position in others:
+            (notification,) = source.recorder.select_notifications(start=position, limit=1)
+            event, metadata = decode(notification)
+            projection.apply(connection, event, metadata | {"position": position})
+        projection.end_batch(connection)
+        row = {"name": name, "leader": projection.leader, "position": head, "updated_at": datetime.now(UTC)}
+        upsert(connection, projection_positions, row)
+        connection.commit()
         self._known[name] = head
         log.info(
             "replayed %s in bulk: %d events, %d of them one by one, in %.1f s",
             name,
-            events,
+            envelopes.count,
             len(others),
             time.perf_counter() - started,
         )
-        return events
+        return envelopes.count
 
     def put_back(self, names: Sequence[str]) -> None:
         """A rebuild's last step: what clearing these projections set aside (``rebuilt_together`` of

@@ -3,15 +3,15 @@ suppliers and their terms, purchase orders."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
+from eventsourcing.utils import get_topic
 from sqlalchemy.engine import Connection
 
 from domain.inventory import PurchaseOrder, StockItem, Supplier
@@ -59,12 +59,13 @@ def stock_change(event: Any) -> StockChange:
 
 # --- a rebuild's stock movements in bulk (SQLite) ---------------------------------------------------
 
-#: A stock item's events as a rebuild reads them in bulk, one row each, in a temporary table: the
-#: change each makes (``on_hand`` … ``received``, as ``STOCK_CHANGES`` says), an opening's ``sku`` and
-#: ``warehouse``, a count's figures, and the times as ISO text in UTC.
+_scratch = sa.MetaData()
+#: A stock item's movements as a rebuild reads them in bulk, one row each, in a temporary table: the
+#: change each makes (``on_hand`` … ``received``, as ``STOCK_CHANGES`` says), a count's figures, and
+#: the times as ISO text in UTC.
 stock_moves = sa.Table(
     "stock_moves",
-    sa.MetaData(),
+    _scratch,
     sa.Column("position", sa.Integer),
     sa.Column("item", sa.String),
     sa.Column("version", sa.Integer),
@@ -83,14 +84,21 @@ stock_moves = sa.Table(
     sa.Column("at", sa.String),
     prefixes=["TEMPORARY"],
 )
-_STOCK_FIELDS = {
-    "sku": "text",
-    "warehouse": "text",
-    "quantity": "integer",
-    "delta": "integer",
-    "difference": "integer",
-    "expected": "integer",
-    "counted": "integer",
+#: The stock items opened, with when (the openings leave ``stock_moves`` for this table).
+stock_items = sa.Table(
+    "stock_items",
+    _scratch,
+    sa.Column("item", sa.String, primary_key=True),
+    sa.Column("sku", sa.String),
+    sa.Column("warehouse", sa.String),
+    sa.Column("opened_at", sa.String),
+    prefixes=["TEMPORARY"],
+)
+#: The fields a bulk replay reads of each stock item's event (the movements not named: ``quantity``).
+_STOCK_FIELDS: dict[type, dict[str, str]] = {
+    StockItem.Opened: {"sku": "text", "warehouse": "text"},
+    StockItem.Adjusted: {"delta": "integer"},
+    StockItem.Counted: {"expected": "integer", "counted": "integer", "difference": "integer"},
 }
 
 
@@ -98,12 +106,14 @@ def _is_stock_event(cls: type) -> bool:
     return cls is StockItem.Opened or cls in STOCK_CHANGES
 
 
-@contextlib.contextmanager
-def stock_moves_in_bulk(connection: Connection, envelopes: StoredEnvelopes) -> Iterator[sa.Table | None]:
-    """Every stock item's event of the log in ``stock_moves`` for the block, or None where some does not read
-    plainly (then the whole log is replayed event by event: a balance is the sum of all its movements)."""
+def _read_stock_events(connection: Connection, envelopes: StoredEnvelopes) -> bool:
+    """Fill ``stock_moves`` and ``stock_items`` with every stock item's event of the log; False where
+    some does not read plainly (then the whole log is replayed event by event: a balance is the sum of
+    all its movements)."""
     topics = {topic: cls for topic, cls in envelopes.classes.items() if _is_stock_event(cls)}
-    e = envelopes.with_fields(_STOCK_FIELDS, topics)
+    # Every stock class's own topic too, so that every field has its column whichever events the log holds.
+    read = {get_topic(cls): cls for cls in (StockItem.Opened, *STOCK_CHANGES)} | topics
+    e = envelopes.with_fields({topic: _STOCK_FIELDS.get(cls, {"quantity": "integer"}) for topic, cls in read.items()})
     # Each movement reads one amount (quantity, delta or difference); what it changes, per unit, is
     # what STOCK_CHANGES makes of a movement of one unit.
     amount = sa.func.coalesce(e.c.quantity, e.c.delta, e.c.difference)
@@ -142,26 +152,38 @@ def stock_moves_in_bulk(connection: Connection, envelopes: StoredEnvelopes) -> I
         e.c.recorded_at,
         e.c.business_at,
     ).where(reads_plainly)
-    stock_moves.create(connection)
-    try:
-        read = connection.execute(sa.insert(stock_moves).from_select(list(stock_moves.c.keys()), rows)).rowcount
-        yield stock_moves if read == sum(envelopes.counts[topic] for topic in topics) else None
-    finally:
-        stock_moves.drop(connection)
+    read = connection.execute(sa.insert(stock_moves).from_select(list(stock_moves.c.keys()), rows)).rowcount
+    if read != sum(envelopes.counts[topic] for topic in topics):
+        return False
+    m = stock_moves.c
+    openings = sa.select(m.item, m.sku, m.warehouse, m.recorded_at).where(m.is_opening)
+    connection.execute(sa.insert(stock_items).from_select(list(stock_items.c.keys()), openings))
+    connection.execute(stock_moves.delete().where(m.is_opening))
+    # Indexed once filled (cheaper than as each row goes in): the windows and groups go by item and version.
+    connection.exec_driver_sql("CREATE INDEX temp.stock_moves_by_item ON stock_moves (item, version)")
+    return True
 
 
 class StockMovesInBulk(Projection):
     """A projection of the Inventory log that a rebuild on SQLite replays in bulk: the stock items'
-    events in a few statements over ``stock_moves``, the rest (``left_by_bulk``) one by one."""
+    events in a few statements over ``stock_moves`` and ``stock_items`` (read once for all such
+    projections of the log), the rest (``left_by_bulk``) one by one."""
+
+    def read_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> None:
+        """The stock items' events in the temporary tables, once for every projection of the log."""
+        if connection.dialect.name == "sqlite" and "stock" not in envelopes.shared:
+            _scratch.create_all(connection)
+            envelopes.cleanup.callback(_scratch.drop_all, connection)
+            envelopes.shared["stock"] = _read_stock_events(connection, envelopes)
 
     def replay_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> int | None:
-        if connection.dialect.name != "sqlite":
+        if not envelopes.shared.get("stock"):
             return None
-        with stock_moves_in_bulk(connection, envelopes) as moves:
-            return None if moves is None else self.write_stock_in_bulk(connection, moves)
+        self.write_stock_in_bulk(connection)
+        return sum(envelopes.counts[topic] for topic, cls in envelopes.classes.items() if _is_stock_event(cls))
 
-    def write_stock_in_bulk(self, connection: Connection, moves: sa.Table) -> int:
-        """Write what the stock items' events (``moves``) make of this projection's tables: how many there were."""
+    def write_stock_in_bulk(self, connection: Connection) -> None:
+        """Write what the stock items' events (``stock_items``, ``stock_moves``) make of this projection's tables."""
         raise NotImplementedError
 
     def left_by_bulk(self, envelopes: StoredEnvelopes) -> sa.Executable:
@@ -170,13 +192,19 @@ class StockMovesInBulk(Projection):
         )
 
 
-def last_of_each_item(moves: sa.Table, column: Any, *where: Any) -> sa.Subquery:
-    """Each stock item's ``column`` in its last event (of those ``where`` picks): SQLite gives a bare column
-    the value of the row its group's max() came from."""
-    m = moves.c
+def stock_totals() -> sa.Subquery:
+    """Each stock item with movements: its units on hand and reserved, how many movements, and the last one's
+    recording time (SQLite gives a bare column the value of the row its group's max() came from)."""
+    m = stock_moves.c
     return (
-        sa.select(m.item, sa.func.max(m.version).label("version"), column.label("value"))
-        .where(*where)
+        sa.select(
+            m.item,
+            sa.func.sum(m.on_hand).label("on_hand"),
+            sa.func.sum(m.reserved).label("reserved"),
+            sa.func.count().label("movements"),
+            sa.func.max(m.version).label("version"),
+            m.recorded_at,
+        )
         .group_by(m.item)
         .subquery()
     )
@@ -251,32 +279,26 @@ class InventoryProjection(StockMovesInBulk):
             connection.execute(self._counted_statement, counted)
         self._moves = {}
 
-    def write_stock_in_bulk(self, connection: Connection, moves: sa.Table) -> int:
-        m = moves.c
-        totals = (
-            sa.select(m.item, sa.func.sum(m.on_hand).label("on_hand"), sa.func.sum(m.reserved).label("reserved"))
-            .group_by(m.item)
-            .subquery()
+    def write_stock_in_bulk(self, connection: Connection) -> None:
+        i, m, totals = stock_items.c, stock_moves.c, stock_totals()
+        counted = (  # each item's last count (the bare column again)
+            sa.select(m.item, sa.func.max(m.version), m.at).where(m.is_count).group_by(m.item).subquery()
         )
-        opened = sa.select(m.item, m.sku, m.warehouse).where(m.is_opening).subquery()
-        updated = last_of_each_item(moves, m.recorded_at)
-        counted = last_of_each_item(moves, m.at, m.is_count)
-        available = totals.c.on_hand - totals.c.reserved
+        on_hand, reserved = sa.func.coalesce(totals.c.on_hand, 0), sa.func.coalesce(totals.c.reserved, 0)
         rows = (
             sa.select(
-                opened.c.item,
-                opened.c.sku,
-                opened.c.warehouse,
-                totals.c.on_hand,
-                totals.c.reserved,
-                available,
-                available < self.low_stock_threshold,
-                sqlite_text_of_utc_iso(counted.c.value),  # NULL where none was counted
-                sqlite_text_of_utc_iso(updated.c.value),
+                i.item,
+                i.sku,
+                i.warehouse,
+                on_hand,
+                reserved,
+                on_hand - reserved,
+                on_hand - reserved < self.low_stock_threshold,
+                sqlite_text_of_utc_iso(counted.c.at),  # NULL where none was counted
+                sqlite_text_of_utc_iso(sa.func.coalesce(totals.c.recorded_at, i.opened_at)),
             )
-            .join(totals, totals.c.item == opened.c.item)
-            .join(updated, updated.c.item == opened.c.item)
-            .outerjoin(counted, counted.c.item == opened.c.item)
+            .outerjoin(totals, totals.c.item == i.item)
+            .outerjoin(counted, counted.c.item == i.item)
         )
         columns = [
             "id",
@@ -290,7 +312,6 @@ class InventoryProjection(StockMovesInBulk):
             "updated_at",
         ]
         connection.execute(sa.insert(stock_levels).from_select(columns, rows))
-        return connection.execute(sa.select(sa.func.count()).select_from(moves)).scalar_one()
 
     @functools.cached_property
     def _counted_statement(self) -> Any:

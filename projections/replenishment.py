@@ -23,7 +23,15 @@ from domain.replenishment import DemandForecast, ForecastRun, PlanStatus, Replen
 from domain.shared import utc_day
 
 from .base import handles, insert, select, select_in, update, upsert
-from .inventory import STOCK_CHANGES, StockChange, StockMovesInBulk, stock_change
+from .inventory import (
+    STOCK_CHANGES,
+    StockChange,
+    StockMovesInBulk,
+    stock_change,
+    stock_items,
+    stock_moves,
+    stock_totals,
+)
 from .replenishment_tables import (
     demand_forecasts,
     forecast_runs,
@@ -54,47 +62,26 @@ class ReplenishmentProjection(StockMovesInBulk):
     def __init__(self) -> None:
         self.start_batch()
 
-    def write_stock_in_bulk(self, connection: Connection, moves: sa.Table) -> int:
-        m = moves.c
-        opened = sa.select(m.item, m.sku, m.warehouse).where(m.is_opening).subquery()
-        movements = sa.select(moves).where(sa.not_(m.is_opening)).subquery()
-        positions = (
-            sa.select(
-                opened.c.item,
-                opened.c.sku,
-                opened.c.warehouse,
-                sa.func.coalesce(sa.func.sum(movements.c.on_hand), 0),
-                sa.func.coalesce(sa.func.sum(movements.c.reserved), 0),
-                sa.func.count(movements.c.item) > 0,
-            )
-            .outerjoin(movements, movements.c.item == opened.c.item)
-            .group_by(opened.c.item)
-        )
-        connection.execute(
-            sa.insert(stock_positions).from_select(
-                ["id", "sku", "warehouse", "on_hand", "reserved", "moved"], positions
-            )
-        )
+    def write_stock_in_bulk(self, connection: Connection) -> None:
+        i, m, totals = stock_items.c, stock_moves.c, stock_totals()
+        positions = sa.select(
+            i.item,
+            i.sku,
+            i.warehouse,
+            sa.func.coalesce(totals.c.on_hand, 0),
+            sa.func.coalesce(totals.c.reserved, 0),
+            totals.c.movements.is_not(None),
+        ).outerjoin(totals, totals.c.item == i.item)
+        columns = ["id", "sku", "warehouse", "on_hand", "reserved", "moved"]
+        connection.execute(sa.insert(stock_positions).from_select(columns, positions))
         counts = (
-            sa.select(
-                m.position,
-                opened.c.sku,
-                opened.c.warehouse,
-                m.expected,
-                m.counted,
-                m.difference,
-                sqlite_text_of_utc_iso(m.at),
-            )
-            .join(opened, opened.c.item == m.item)
+            sa.select(m.position, i.sku, i.warehouse, m.expected, m.counted, m.difference, sqlite_text_of_utc_iso(m.at))
+            .join(stock_items, i.item == m.item)
             .where(m.is_count)
         )
-        connection.execute(
-            sa.insert(stocktake_counts).from_select(
-                ["position", "sku", "warehouse", "expected", "counted", "difference", "counted_at"], counts
-            )
-        )
-        connection.execute(sa.insert(stock_days).from_select(list(stock_days.c.keys()), _stock_days(movements, opened)))
-        return connection.execute(sa.select(sa.func.count()).select_from(moves)).scalar_one()
+        columns = ["position", "sku", "warehouse", "expected", "counted", "difference", "counted_at"]
+        connection.execute(sa.insert(stocktake_counts).from_select(columns, counts))
+        connection.execute(sa.insert(stock_days).from_select(list(stock_days.c.keys()), _stock_days()))
 
     # --- stock days: balances are kept per batch in memory and written once at its end ----------
 
@@ -342,11 +329,11 @@ class ReplenishmentProjection(StockMovesInBulk):
         )
 
 
-def _stock_days(movements: sa.Subquery, opened: sa.Subquery) -> sa.Select:
+def _stock_days() -> sa.Select:
     """``stock_days`` as ``_move`` makes them, from every movement of the log at once: each movement's balance
     after it (running sums in version order) and before it (the item's first movement: after it), then per
     day the lowest of those, the closing balances (the day's last movement) and the units shipped and received."""
-    m = movements.c
+    m = stock_moves.c
     by_item = {"partition_by": m.item, "order_by": m.version}
     running = sa.select(
         m.item,
@@ -375,20 +362,23 @@ def _stock_days(movements: sa.Subquery, opened: sa.Subquery) -> sa.Select:
         sa.func.row_number().over(**by_day, order_by=r.version.desc()).label("last_of_day"),
     ).subquery()
     d = marked.c
-    return (
+    days = (
         sa.select(
-            opened.c.sku,
-            opened.c.warehouse,
+            d.item,
             d.day,
-            sa.func.min(sa.func.min(d.available), sa.func.max(sa.case((d.first_of_day == 1, d.before)))),
-            sa.func.max(sa.case((d.last_of_day == 1, d.available))),
-            sa.func.max(sa.case((d.last_of_day == 1, d.on_hand))),
-            sa.func.sum(d.shipped),
-            sa.func.sum(d.received),
+            sa.func.min(sa.func.min(d.available), sa.func.max(sa.case((d.first_of_day == 1, d.before)))).label("low"),
+            sa.func.max(sa.case((d.last_of_day == 1, d.available))).label("closing"),
+            sa.func.max(sa.case((d.last_of_day == 1, d.on_hand))).label("on_hand"),
+            sa.func.sum(d.shipped).label("shipped"),
+            sa.func.sum(d.received).label("received"),
         )
-        .join(opened, opened.c.item == d.item)
         .group_by(d.item, d.day)
+        .subquery()
     )
+    i = stock_items.c
+    return sa.select(
+        i.sku, i.warehouse, days.c.day, days.c.low, days.c.closing, days.c.on_hand, days.c.shipped, days.c.received
+    ).join(stock_items, i.item == days.c.item)
 
 
 def _days_begun(connection: Connection, keys: list[tuple[str, str, date]]) -> dict[tuple[str, str, date], Any]:
