@@ -740,11 +740,13 @@ class ProjectionRunner:
                 cls.rebuilt_together(connection, projections)
 
     def classes_complete(self, names: Sequence[str], finished: Collection[str]) -> list[str]:
-        """Of ``names``, those whose class has every projection among ``names`` in ``finished``."""
+        """Of ``names``, those whose class sets something aside while they are rebuilt (``rebuilt_together``)
+        and has every projection among ``names`` in ``finished``."""
         return [
             projection.name
-            for projections in self._by_class(names).values()
-            if all(projection.name in finished for projection in projections)
+            for cls, projections in self._by_class(names).items()
+            if cls.rebuilt_together.__func__ is not Projection.rebuilt_together.__func__
+            and all(projection.name in finished for projection in projections)
             for projection in projections
         ]
 

@@ -200,6 +200,8 @@ def test_in_three_processes_the_event_logs_indexes_come_back_once_every_event_lo
         assert last == list(runner.projections)  # the rebuild's own last step, for everything
         [with_event_logs] = [names for names in early if "event-log:inventory" in names]
         assert sorted(name for name in with_event_logs if name.startswith("event-log:")) == event_logs
+        # Nothing else comes back early: only the event logs set anything aside.
+        assert all(name.startswith("event-log:") for names in early for name in names)
         assert dump(runner.engine) == reference
         assert event_log_indexes(runner.engine) == indexes
     finally:
