@@ -60,9 +60,10 @@ class UuidsByText(dict[str, UUID]):
         return value
 
 
-#: Each stored event's envelope, read with SQLite's JSON functions (a log attached as ``stored``).
+#: Each stored event's envelope, read with SQLite's JSON functions (a log attached as ``stored``). A state
+#: that is not JSON to SQLite (Python's json writes a NaN as ``NaN``) reads as NULL: one of the others.
 _ENVELOPE_FIELDS = """
-SELECT e.rowid AS position, e.originator_id AS aggregate_id, e.topic AS topic, e.originator_version AS version,
+SELECT e.position AS position, e.originator_id AS aggregate_id, e.topic AS topic, e.originator_version AS version,
     json_extract(e.state, '$.timestamp._type_') AS recorded_type,
     json_type(e.state, '$.timestamp._data_') AS recorded_kind,
     json_extract(e.state, '$.timestamp._data_') AS recorded_at,
@@ -72,8 +73,11 @@ SELECT e.rowid AS position, e.originator_id AS aggregate_id, e.topic AS topic, e
     json_extract(e.state, '$.at._data_') AS at,
     coalesce(json_extract(e.state, '$.class_version'), 1) AS class_version,
     t.class_version AS current_version{metadata}{fields}
-FROM {table} AS e LEFT JOIN temp.envelope_topics AS t ON t.topic = e.topic
-WHERE e.rowid <= :upto
+FROM (
+    SELECT rowid AS position, originator_id, originator_version, topic,
+        CASE WHEN json_valid(state) THEN state END AS state
+    FROM {table} WHERE rowid <= :upto{where}
+) AS e LEFT JOIN temp.envelope_topics AS t ON t.topic = e.topic
 """
 #: The metadata an event-log row keeps: each one's JSON type (``<name>_kind``) and value.
 _METADATA = ("event_id", "actor", "correlation_id", "causation_id")
@@ -249,7 +253,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
                 [(topic, getattr(cls, "class_version", 1)) for topic, cls in classes.items()],
             )
         metadata = _METADATA_FIELDS.format(meta=META)
-        fields = _ENVELOPE_FIELDS.format(table=table, metadata=metadata, fields="")
+        fields = _ENVELOPE_FIELDS.format(table=table, metadata=metadata, fields="", where="")
         columns = {
             "position": sa.Integer,
             "aggregate_id": sa.String,
@@ -272,8 +276,8 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
                 f"THEN {_FIELD_KINDS[kind].format(name=name)} END AS {name}"
                 for name, kind in kinds.items()
             )
-            statement = _ENVELOPE_FIELDS.format(table=table, metadata="", fields=read)
-            statement += f" AND e.topic IN ({_sql_texts(fields)})"
+            where = f" AND topic IN ({_sql_texts(fields)})"
+            statement = _ENVELOPE_FIELDS.format(table=table, metadata="", fields=read, where=where)
             types = {name: sa.Integer if kind == "integer" else sa.String for name, kind in kinds.items()}
             selected = f"{_EVENT_COLUMNS}, {', '.join(kinds)}"
             plain_events = f"SELECT {selected} FROM ({statement}) WHERE coalesce(({_PLAIN_EVENT}), 0)"

@@ -1,6 +1,6 @@
 """A rebuild writes the event log of a SQLite log in one statement (``EventLogProjection.replay_in_bulk``
 over the recorder's ``envelopes_readable_from``): the same rows and positions as event by event, and
-the events whose envelope is stored otherwise (another zone, an upcast due, an id in capitals) decoded
+the events whose envelope is stored otherwise (another zone, an upcast due, an id in capitals, a NaN) decoded
 one by one."""
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ ODD = [
     (None, stored("2011-03-01T09:00:02+00:00", class_version=5), True),  # an upcast due: decoded in full
     ("UPPER", stored("2011-03-01T09:00:03+00:00", meta={"causation_id": "x"}), True),
     (None, stored("2011-03-01T09:00:04+00:00", at={"_type_": "datetime_iso"}), True),  # an `at` that is no time
+    (None, stored("2011-03-01T09:00:05+00:00", score=float("nan")), True),  # `NaN`: not JSON to SQLite
 ]
 
 

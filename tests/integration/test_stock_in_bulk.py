@@ -10,6 +10,8 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+import pytest
+
 from infrastructure.bootstrap import projection_runner
 from infrastructure.migrations import upgrade
 from projections.inventory import StockMovesInBulk
@@ -92,7 +94,17 @@ def test_stock_written_in_bulk_is_the_stock_written_event_by_event(sqlite_storew
     ]
 
 
-def test_a_stock_event_stored_otherwise_sends_the_whole_log_event_by_event(sqlite_storewise, monkeypatch):
+@pytest.mark.parametrize(
+    "stored_otherwise",
+    [
+        lambda state: state | {"delta": float(state["delta"])},  # a whole number as a real: SQL cannot tell it is one
+        lambda state: state | {"note": float("nan")},  # `NaN`: Python's json writes it, SQLite reads no JSON there
+    ],
+    ids=["real", "nan"],
+)
+def test_a_stock_event_stored_otherwise_sends_the_whole_log_event_by_event(
+    sqlite_storewise, monkeypatch, stored_otherwise
+):
     storewise = sqlite_storewise
     upgrade(storewise.settings)
     stock_history(storewise)
@@ -103,8 +115,7 @@ def test_a_stock_event_stored_otherwise_sends_the_whole_log_event_by_event(sqlit
             "SELECT originator_id, state FROM stored_events WHERE topic LIKE '%StockItem.Adjusted' ORDER BY rowid"
         ).fetchall()
         originator, state = adjustments[0]
-        odd = json.loads(state)
-        odd["delta"] = float(odd["delta"])  # a whole number stored as a real: SQL cannot tell it is one
+        odd = stored_otherwise(json.loads(state))
         connection.execute(
             "UPDATE stored_events SET state = ? WHERE originator_id = ? AND state = ?",
             (json.dumps(odd).encode(), originator, state),
