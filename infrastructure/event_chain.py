@@ -61,7 +61,7 @@ class UuidsByText(dict[str, UUID]):
 
 
 #: Each stored event's envelope, read with SQLite's JSON functions (a log attached as ``stored``). A state
-#: that is not JSON to SQLite (Python's json writes a NaN as ``NaN``) reads as NULL: one of the others.
+#: that is not JSON to SQLite (Python's json writes a NaN as ``NaN``) stops the statement: ``unreadable``.
 _ENVELOPE_FIELDS = """
 SELECT e.position AS position, e.originator_id AS aggregate_id, e.topic AS topic, e.originator_version AS version,
     json_extract(e.state, '$.timestamp._type_') AS recorded_type,
@@ -75,7 +75,7 @@ SELECT e.position AS position, e.originator_id AS aggregate_id, e.topic AS topic
     t.class_version AS current_version{metadata}{fields}
 FROM (
     SELECT rowid AS position, originator_id, originator_version, topic,
-        CASE WHEN json_valid(state) THEN state END AS state
+        state
     FROM {table} WHERE rowid <= :upto{where}
 ) AS e LEFT JOIN temp.envelope_topics AS t ON t.topic = e.topic
 """
@@ -116,6 +116,12 @@ _PLAIN_EVENT = " AND ".join(
     ]
 )
 _PLAIN = f"{_PLAIN_EVENT} AND (meta_kind IS NULL OR (meta_kind = 'object' AND {_METADATA_KINDS}))"
+
+
+def _malformed_json(error: Exception) -> bool:
+    """Whether a statement over the stored events stopped at a state SQLite does not read as JSON (checking
+    every state first, ``json_valid``, cost a rebuild 10 % more than meeting one now and then)."""
+    return isinstance(error, sa.exc.OperationalError) and "malformed JSON" in str(error.orig)
 
 
 def _sql_texts(texts: Iterable[str]) -> str:
@@ -291,7 +297,9 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         others = sa.text(
             f"SELECT position FROM ({fields}) WHERE NOT coalesce(({_PLAIN}), 0) ORDER BY position"
         ).bindparams(upto=upto)
-        return StoredEnvelopes(plain, others, sum(counts.values()), classes, counts, with_fields, positions)
+        return StoredEnvelopes(
+            plain, others, sum(counts.values()), classes, counts, with_fields, positions, _malformed_json
+        )
 
     def chain(self, start: int, limit: int) -> list[tuple[int, bytes]]:
         with self.datastore.transaction(commit=False) as c:

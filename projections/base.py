@@ -17,7 +17,7 @@ import logging
 import operator
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
@@ -376,6 +376,9 @@ class StoredEnvelopes:
     with_fields: Callable[[dict[str, dict[str, str]]], sa.Subquery]
     #: ``positions(topics)``: a query of the positions of these topics' events, in order.
     positions: Callable[[Collection[str]], sa.Executable]
+    #: Whether an error of a statement over these events means some event cannot be read so (it is then
+    #: replayed event by event).
+    unreadable: Callable[[Exception], bool]
     #: What the bulk replays of this log share (``Projection.read_in_bulk``), and how it goes at the end.
     shared: dict[str, Any] = field(default_factory=dict)
     cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -684,7 +687,8 @@ class ProjectionRunner:
             if envelopes is None:
                 return {}
             for name in names:
-                self.projections[name].read_in_bulk(connection, envelopes)
+                with self._unless_unreadable(name, envelopes):
+                    self.projections[name].read_in_bulk(connection, envelopes)
             connection.commit()
             for name in names:
                 with self._locks[name]:  # as a batch: one at a time per projection in this process
@@ -695,6 +699,15 @@ class ProjectionRunner:
                     written[name] = events
         return written
 
+    @contextlib.contextmanager
+    def _unless_unreadable(self, name: str, envelopes: StoredEnvelopes) -> Iterator[None]:
+        try:
+            yield
+        except Exception as error:
+            if not envelopes.unreadable(error):
+                raise
+            log.warning("%s: some event cannot be read in bulk, replayed event by event (%s)", name, error)
+
     def _replay_one_in_bulk(
         self, connection: Connection, name: str, envelopes: StoredEnvelopes, head: int
     ) -> int | None:
@@ -704,7 +717,9 @@ class ProjectionRunner:
         self._claim(connection, name)
         if self._position(connection, name):  # another runner began it since it was cleared: on from there
             return None
-        written = projection.replay_in_bulk(connection, envelopes)
+        written = None
+        with self._unless_unreadable(name, envelopes):
+            written = projection.replay_in_bulk(connection, envelopes)
         if written is None:
             return None
         projection.start_batch()

@@ -174,6 +174,7 @@ class StockMovesInBulk(Projection):
         if connection.dialect.name == "sqlite" and "stock" not in envelopes.shared:
             _scratch.create_all(connection)
             envelopes.cleanup.callback(_scratch.drop_all, connection)
+            envelopes.shared["stock"] = False  # until read (the read may stop at an unreadable event)
             envelopes.shared["stock"] = _read_stock_events(connection, envelopes)
 
     def replay_in_bulk(self, connection: Connection, envelopes: StoredEnvelopes) -> int | None:
