@@ -74,8 +74,7 @@ SELECT e.position AS position, e.originator_id AS aggregate_id, e.topic AS topic
     coalesce(json_extract(e.state, '$.class_version'), 1) AS class_version,
     t.class_version AS current_version{metadata}{fields}
 FROM (
-    SELECT rowid AS position, originator_id, originator_version, topic,
-        state
+    SELECT rowid AS position, originator_id, originator_version, topic, state
     FROM {table} WHERE rowid <= :upto{where}
 ) AS e LEFT JOIN temp.envelope_topics AS t ON t.topic = e.topic
 """
