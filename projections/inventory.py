@@ -112,8 +112,8 @@ def _read_stock_events(connection: Connection, envelopes: StoredEnvelopes) -> bo
     all its movements)."""
     topics = {topic: cls for topic, cls in envelopes.classes.items() if _is_stock_event(cls)}
     # Every stock class's own topic too, so that every field has its column whichever events the log holds.
-    read = {get_topic(cls): cls for cls in (StockItem.Opened, *STOCK_CHANGES)} | topics
-    e = envelopes.with_fields({topic: _STOCK_FIELDS.get(cls, {"quantity": "integer"}) for topic, cls in read.items()})
+    readable = {get_topic(cls): cls for cls in (StockItem.Opened, *STOCK_CHANGES)} | topics
+    e = envelopes.with_fields({t: _STOCK_FIELDS.get(cls, {"quantity": "integer"}) for t, cls in readable.items()})
     # Each movement reads one amount (quantity, delta or difference); what it changes, per unit, is
     # what STOCK_CHANGES makes of a movement of one unit.
     amount = sa.func.coalesce(e.c.quantity, e.c.delta, e.c.difference)
@@ -301,18 +301,7 @@ class InventoryProjection(StockMovesInBulk):
             .outerjoin(totals, totals.c.item == i.item)
             .outerjoin(counted, counted.c.item == i.item)
         )
-        columns = [
-            "id",
-            "sku",
-            "warehouse",
-            "on_hand",
-            "reserved",
-            "available",
-            "is_low",
-            "last_counted_at",
-            "updated_at",
-        ]
-        connection.execute(sa.insert(stock_levels).from_select(columns, rows))
+        connection.execute(sa.insert(stock_levels).from_select(list(stock_levels.c.keys()), rows))
 
     @functools.cached_property
     def _counted_statement(self) -> Any:
