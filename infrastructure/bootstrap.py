@@ -93,7 +93,7 @@ def bootstrap(settings: Settings | None = None, **engines: Any) -> RunningStorew
     read_side = ProjectionRunner(
         runner.apps, sync_engine(settings, pool), all_projections(settings.model_health.attribution)
     )
-    read_side.helpers = RebuildHelpers(settings, (settings.rebuild_processes or rebuild_processes()) - 1)
+    read_side.helpers = RebuildHelpers(settings, rebuild_processes(settings) - 1)
     try:
         return RunningStorewise(settings, runner, build_engines(settings, runner, read_side, **engines), read_side)
     except BaseException:
@@ -125,15 +125,17 @@ def projection_runner(
         clock=clock,
     )
     if engine is None:  # another process can open the read models' own database from the settings
-        processes = processes or storewise.settings.rebuild_processes or rebuild_processes()
+        processes = processes or rebuild_processes(storewise.settings)
         runner.helpers = RebuildHelpers(storewise.settings, processes - 1, until=until, stop_at=stop_at, clock=clock)
     return runner
 
 
-def rebuild_processes() -> int:
-    """How many processes a rebuild uses by default: three where there are two cores or more. Its three
-    large units (the projections decoding the Inventory log, that log's event log, the Customers log's
-    projections) each get one: side by side where there are three cores, evened out by the scheduler on
-    two (the whole Online Retail file on two cores: 46.6 s against 47.1 s in two processes, bench/RESULTS.md)."""
+def rebuild_processes(settings: Settings | None = None) -> int:
+    """How many processes a rebuild uses: the settings' (``projections rebuild --processes``), else three
+    where there are two cores or more. Its three large units (the projections decoding the Inventory log,
+    that log's event log, the Customers log's projections) each get one: side by side where there are
+    three cores, evened out by the scheduler on two (bench/RESULTS.md)."""
+    if settings is not None and settings.rebuild_processes:
+        return settings.rebuild_processes
     cores = os.cpu_count() or 1
     return 1 if cores < 2 else 3

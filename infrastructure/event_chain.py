@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import hmac
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -121,11 +121,6 @@ def _malformed_json(error: Exception) -> bool:
     """Whether a statement over the stored events stopped at a state SQLite does not read as JSON (checking
     every state first, ``json_valid``, cost a rebuild 10 % more than meeting one now and then)."""
     return isinstance(error, sa.exc.OperationalError) and "malformed JSON" in str(error.orig)
-
-
-def _sql_texts(texts: Iterable[str]) -> str:
-    """SQL string literals, comma-separated (NULL for none: ``IN (NULL)`` holds for nothing)."""
-    return ", ".join("'" + text.replace("'", "''") + "'" for text in texts) or "NULL"
 
 
 class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
@@ -277,16 +272,23 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         def with_fields(fields: dict[str, dict[str, str]]) -> sa.Subquery:
             kinds = {name: kind for of_topic in fields.values() for name, kind in of_topic.items()}
             read = "".join(
-                f",\n    CASE WHEN e.topic IN ({_sql_texts(t for t in fields if name in fields[t])}) "
-                f"THEN {_FIELD_KINDS[kind].format(name=name)} END AS {name}"
+                f",\n    CASE WHEN e.topic IN :{name}_topics THEN {_FIELD_KINDS[kind].format(name=name)} END AS {name}"
                 for name, kind in kinds.items()
             )
-            where = f" AND topic IN ({_sql_texts(fields)})"
-            statement = _ENVELOPE_FIELDS.format(table=table, metadata="", fields=read, where=where)
+            statement = _ENVELOPE_FIELDS.format(table=table, metadata="", fields=read, where=" AND topic IN :topics")
             types = {name: sa.Integer if kind == "integer" else sa.String for name, kind in kinds.items()}
             selected = f"{_EVENT_COLUMNS}, {', '.join(kinds)}"
-            plain_events = f"SELECT {selected} FROM ({statement}) WHERE coalesce(({_PLAIN_EVENT}), 0)"
-            return sa.text(plain_events).bindparams(upto=upto).columns(**columns, **types).subquery("events")
+            topics_of = {f"{name}_topics": [t for t in fields if name in fields[t]] for name in kinds}
+            return (
+                sa.text(f"SELECT {selected} FROM ({statement}) WHERE coalesce(({_PLAIN_EVENT}), 0)")
+                .bindparams(
+                    *(sa.bindparam(key, value, expanding=True) for key, value in topics_of.items()),
+                    sa.bindparam("topics", list(fields), expanding=True),
+                    upto=upto,
+                )
+                .columns(**columns, **types)
+                .subquery("events")
+            )
 
         def positions(topics: Collection[str]) -> sa.Executable:
             of_topics = f"SELECT rowid FROM {table} WHERE rowid <= :upto AND topic IN :topics ORDER BY rowid"

@@ -362,7 +362,7 @@ class Settings:
     #: Whether STOREWISE_DB_POOL_MAX was set (else ``serve`` and ``projections run`` derive it).
     db_pool_max_given: bool = False
     #: Processes a rebuild shares the projections out between (``projections rebuild --processes``;
-    #: None: ``bootstrap.rebuild_processes()``).
+    #: None: three where there are two cores or more, ``bootstrap.rebuild_processes``).
     rebuild_processes: int | None = None
 
     @classmethod
