@@ -458,7 +458,7 @@ class ProjectionRunner:
         self.listeners: list[Callable[[str, list[tuple[Any, dict[str, str]]]], None]] = []
         #: Batch size of a rebuild: larger, as nobody waits for its first events.
         self.rebuild_batch_size = rebuild_batch_size
-        self._locks = {name: threading.Lock() for name in self.projections}
+        self._locks = {name: threading.RLock() for name in self.projections}
         self._topic_sets: dict[str, frozenset[str] | None] = {}
         #: The last position this process committed or read per projection: a lower bound
         #: that lets an up-to-date projection be skipped without opening a transaction.
@@ -646,14 +646,20 @@ class ProjectionRunner:
         """Empty the projections' tables and replay their events from position 0, sharing the projections
         out with the ``helpers``' processes where the logs are long enough; returns the events applied."""
         names = list(names or self.projections)
-        try:
-            parts = self._parts(names)
-            if len(parts) > 1 and self.helpers is not None:
-                return self.helpers.rebuild(self, parts)
-            self.clear(names)
-            return self.replay(names)
-        finally:
-            self.put_back(names)
+        with contextlib.ExitStack() as held:
+            # This process's own pollers (a server's) stay out of these projections from their clearing
+            # until they are replayed: else they begin the cleared logs event by event, and the bulk
+            # replay, finding them begun, leaves the work to them.
+            for name in sorted(names):  # the order run_together takes them in
+                held.enter_context(self._locks[name])
+            try:
+                parts = self._parts(names)
+                if len(parts) > 1 and self.helpers is not None:
+                    return self.helpers.rebuild(self, parts)
+                self.clear(names)
+                return self.replay(names)
+            finally:
+                self.put_back(names)
 
     def replay(self, names: Sequence[str]) -> int:
         """Replay these emptied projections from position 0: in a few statements those that can

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import uuid
 
 import sqlalchemy as sa
 
 from infrastructure.bootstrap import projection_runner
 from infrastructure.migrations import upgrade
+from projections.base import ProjectionRunner
 from projections.event_log import EventLogProjection
 from projections.tables import event_log, projection_positions
 
@@ -164,4 +166,31 @@ def test_a_log_another_runner_began_since_it_was_cleared_goes_on_event_by_event(
     other.run_together(["event-log:customers"], batch_size=2)  # its first two events, before the replay
     runner.replay(names)  # no duplicate rows: the customers' log goes on from position 2
     runner.put_back(names)
+    assert event_logs(runner) == expected
+
+
+def test_a_rebuild_keeps_its_own_process_pollers_out_until_the_projections_are_replayed(sqlite_storewise, monkeypatch):
+    """A server's poller shares the runner: once the rebuild has cleared the logs it waits, rather than
+    beginning them event by event and leaving the bulk replay nothing to do."""
+    storewise = sqlite_storewise
+    upgrade(storewise.settings)
+    scripted_history(storewise)
+    runner = projection_runner(storewise, processes=1)
+    names = [name for name in runner.projections if name.startswith("event-log:")]
+    expected_events, expected = runner.rebuild(names), event_logs(runner)
+    polled: list[int] = []
+    pollers: list[threading.Thread] = []
+    clear = ProjectionRunner.clear
+
+    def clear_then_poll(self, cleared):
+        clear(self, cleared)
+        poller = threading.Thread(target=lambda: polled.append(self.run_until_idle(cleared)))
+        poller.start()
+        poller.join(1.0)  # had it got in, it would have replayed these few events by now
+        pollers.append(poller)
+
+    monkeypatch.setattr(ProjectionRunner, "clear", clear_then_poll)
+    assert runner.rebuild(names) == expected_events > 0
+    pollers[0].join(10)
+    assert polled == [0]  # it found everything replayed
     assert event_logs(runner) == expected
