@@ -9,7 +9,9 @@ earlier carve to validate choices on: history to 2011-06-10, actuals 2011-06-11 
 
 Scale: a plan for 5,000 SKUs x 2 warehouses with a budget (half the unconstrained spend),
 a binding capacity at one warehouse and suppliers' minimum order values, on demand samples
-drawn from the real SKUs' forecasts (SKUs recycled to reach 5,000), timed build + solve.
+drawn from the real SKUs' forecasts (SKUs recycled to reach 5,000), timed build + solve; before them
+the order-up-to levels are simulated over six weeks of demand paths, as a plan from the read models
+does (``simulated_levels``: CPU seconds of the simulation alone), and the plans solve on them.
 
     .venv/bin/python bench/inventory.py [--skus 500] [--lead-time 7] [--scale-only] [--carve early] [--seed 1]
 
@@ -64,15 +66,16 @@ def carve(work: Path, split: str = SPLIT_DAY, end: str | None = None) -> tuple[P
 def scale(skus: int = 5000, warehouses: tuple[str, ...] = ("main", "north"), solver: str = "scip") -> dict:
     import numpy as np
 
-    from infrastructure.forecasting.planner import PlanConstraints, PlanItem, plan
+    from infrastructure.forecasting.planner import PlanItem
 
     rng = np.random.default_rng(7)
-    items = []
+    items, means = [], []
     for n in range(skus):
         unit_cost = float(rng.uniform(0.3, 12))
         pack = int(rng.choice([1, 6, 12, 24]))
         for warehouse in warehouses:
             mean = float(rng.gamma(0.6, 15))  # intermittent and lumpy, as the real SKUs
+            means.append(mean)
             demand = rng.negative_binomial(1.5, 1.5 / (1.5 + mean), size=400).astype(float)
             items.append(
                 PlanItem(
@@ -90,12 +93,22 @@ def scale(skus: int = 5000, warehouses: tuple[str, ...] = ("main", "north"), sol
                     ordering_cost=2.0,
                 )
             )
+    out: dict = {"lines": len(items), "solver": solver, "newsvendor_candidates": _plans(items, solver)}
+    # Then as a plan from the read models goes: the levels simulated first, the plans solved on them.
+    out["simulated_levels"] = simulate_levels(items, means, rng)
+    out["on_simulated_levels"] = _plans(items, solver)
+    return out
+
+
+def _plans(items: list, solver: str) -> dict:
+    """The unconstrained plan, then with a budget (half its spend) and a binding capacity, then also with
+    suppliers' minimum order values: each timed build + solve."""
+    from infrastructure.forecasting.planner import PlanConstraints, plan
+
     free = plan(items, PlanConstraints(solver=solver))
     spend = sum(line.quantity * line.unit_cost for line in free.lines)
     north_volume = sum(line.quantity * i.volume for line, i in zip(free.lines, items) if i.warehouse == "north")
-    out = {
-        "lines": len(items),
-        "solver": solver,
+    out: dict = {
         "unconstrained": {
             "seconds": round(free.solve_time_s + free.build_time_s, 2),
             "status": free.status,
@@ -126,6 +139,36 @@ def scale(skus: int = 5000, warehouses: tuple[str, ...] = ("main", "north"), sol
             "spend": round(used, 2),
         }
     return out
+
+
+def simulate_levels(items: list, means: list[float], rng, chunk: int = 256, paths: int = 400) -> dict:
+    """The order-up-to levels a plan from the read models simulates before its solve (``_simulate_levels``
+    in the engine: six weekly reviews of demand paths, lines in chunks of 256), timed on synthetic paths
+    of the same lines; the plans after it are solved on those levels, as the engine's are."""
+    import numpy as np
+
+    from infrastructure.forecasting.planner import simulated_order_up_to
+
+    seconds = 0.0
+    for start in range(0, len(items), chunk):
+        part = items[start : start + chunk]
+        mean = np.array(means[start : start + chunk])[:, None, None] / 14  # per day of the 14-day protection
+        demand = rng.negative_binomial(0.3, 0.3 / (0.3 + mean), size=(len(part), paths, 42)).astype(float)
+        started = time.process_time()
+        levels, with_order, without = simulated_order_up_to(
+            demand,
+            np.array([float(i.position) for i in part]),
+            {},
+            lead_time=7,
+            review=7,
+            holding_per_day=np.array([i.holding_cost / 7 for i in part]),
+            shortage=np.array([i.shortage_cost for i in part]),
+            ordering_cost=2.0,
+        )
+        seconds += time.process_time() - started
+        for j, item in enumerate(part):
+            item.simulated = (int(levels[j]), float(with_order[j]), float(without[j]))
+    return {"lines": len(items), "paths": paths, "days": 42, "cpu_seconds": round(seconds, 2)}
 
 
 def main() -> int:

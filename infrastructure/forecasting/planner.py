@@ -455,23 +455,33 @@ def simulated_order_up_to(
     levels = np.ceil(np.quantile(protection, SIMULATED_LEVELS, axis=1).T)  # lines x candidates
     h = np.asarray(holding_per_day, dtype=float)[:, None, None]
     b = np.asarray(shortage, dtype=float)[:, None, None]
+    on_hand = np.asarray(on_hand, dtype=float)[:, None, None]
+    demand = paths.sum(axis=2)[:, None, :]  # lines x 1 x paths
+    daily = np.ascontiguousarray(np.moveaxis(paths, 2, 0))[:, :, None, :]  # days x lines x 1 x paths
 
     def play(target: np.ndarray, skip_first: bool) -> np.ndarray:
-        stock = np.broadcast_to(np.asarray(on_hand, dtype=float)[:, None, None], (lines, target.shape[1], n)).copy()
+        # Three passes a day over lines x candidates x paths: the closing stock (what sold is
+        # max(0, stock - demand) less), and its running sum. What was lost follows at the end from
+        # the stock that came in and went out (sold = opening + arrived - closing).
+        shape = (lines, target.shape[1], n)
+        stock = np.broadcast_to(on_hand, shape).copy()
+        held, orders, arrived = np.zeros(shape), np.zeros(shape), np.zeros(shape)
         pending = {t: np.asarray(q, dtype=float)[:, None, None] for t, q in arrivals.items()}
-        cost = np.zeros_like(stock)
         for t in range(days):
             if t % review == 0 and not (skip_first and t == 0):
                 position = stock + sum(pending.values(), np.zeros(1))
                 order = np.maximum(target - position, 0.0)
-                cost += ordering_cost * (order > 0)
+                orders += order > 0
                 pending[t + lead_time] = pending.get(t + lead_time, 0.0) + order
-            stock = stock + pending.pop(t, 0.0)
-            served = np.minimum(paths[:, None, :, t], stock)
-            cost += b * (paths[:, None, :, t] - served)
-            stock = stock - served
-            cost += h * stock
-        return cost  # lines x candidates x paths
+            if t in pending:
+                coming = pending.pop(t)
+                stock += coming
+                arrived += coming
+            stock -= daily[t]
+            np.maximum(stock, 0.0, out=stock)
+            held += stock
+        lost = demand - (on_hand + arrived - stock)
+        return b * lost + h * held + ordering_cost * orders  # lines x candidates x paths
 
     per_path = play(levels[:, :, None], skip_first=False)
     costs = per_path.mean(axis=2)

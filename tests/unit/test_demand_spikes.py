@@ -155,6 +155,41 @@ def test_an_order_on_its_way_is_counted():
     assert without[1] < without[0]
 
 
+def _costs_day_by_day(path, on_hand, arrivals, level, *, lead_time, review, h, b, k, skip_first=False) -> float:
+    """One path played the plain way: what arrives, what sells, what is lost, what is held, each day."""
+    stock, pending, cost = on_hand, dict(arrivals), 0.0
+    for t, demand in enumerate(path):
+        if t % review == 0 and not (skip_first and t == 0):
+            order = max(level - stock - sum(pending.values()), 0.0)
+            cost += k if order > 0 else 0.0
+            pending[t + lead_time] = pending.get(t + lead_time, 0.0) + order
+        stock += pending.pop(t, 0.0)
+        sold = min(demand, stock)
+        stock -= sold
+        cost += b * (demand - sold) + h * stock
+    return cost
+
+
+def test_simulated_costs_are_those_of_playing_each_day():
+    from infrastructure.forecasting.planner import simulated_order_up_to
+
+    paths = _paths(3, n=60) + np.random.default_rng(5).random((3, 60, 42))  # fractional units too
+    on_hand = np.array([0.0, 35.5, 400.0])
+    # an order already on its way arrives on day 3; another after the simulated days (never arrives)
+    arrivals = {3: np.array([20.0, 0.0, 5.0]), 60: np.array([0.0, 50.0, 0.0])}
+    h, b = np.array([0.0002, 0.05, 0.001]), np.array([1.0, 0.1, 2.0])
+    levels, with_order, without = simulated_order_up_to(
+        paths, on_hand, arrivals, lead_time=7, review=7, holding_per_day=h, shortage=b, ordering_cost=2.0
+    )
+    for i in range(3):
+        lane = {t: float(q[i]) for t, q in arrivals.items()}
+        kw = {"lead_time": 7, "review": 7, "h": h[i], "b": b[i], "k": 2.0}
+        expected = [_costs_day_by_day(p, on_hand[i], lane, levels[i], **kw) for p in paths[i]]
+        idle = [_costs_day_by_day(p, on_hand[i], lane, levels[i], skip_first=True, **kw) for p in paths[i]]
+        assert with_order[i] == pytest.approx(np.mean(expected), rel=1e-9)
+        assert without[i] == pytest.approx(np.mean(idle), rel=1e-9)
+
+
 def test_the_plan_orders_up_to_the_simulated_level_or_nothing():
     level_item = PlanItem(
         "MUG", "main", "acme", 40, np.arange(100.0), 1.0, 0.1, 3.0, pack_size=12, simulated=(300, 50.0, 80.0)
