@@ -210,7 +210,10 @@ def training_examples(reviews: Sequence[Review], *, titles: bool) -> tuple[list[
 
 
 def weights(owners: Sequence[Review], balance: str) -> list[float]:
-    """``balance``: "family" gives every (family, label) cell the same total weight, "class" every label."""
+    """``balance``: "family" gives every (family, label) cell the same total weight, "class" every label,
+    "none" every text the same (the corpus' own class shares)."""
+    if balance == "none":
+        return [1.0] * len(owners)
     cells = Counter((r.family if balance == "family" else "", r.label) for r in owners)
     return [len(owners) / (len(cells) * cells[(r.family if balance == "family" else "", r.label)]) for r in owners]
 
