@@ -52,6 +52,7 @@ from infrastructure.marketing.purchase import (  # noqa: E402
 H = 30
 DEC_END = pd.Timestamp("2011-01-01", tz="UTC")
 WINDOW = ("shop_trend_28d", "shop_active_share", "cut_month", "shop_orders_28d")
+NEIGHBOURS = ("neighbours_active_14d", "neighbours_active_28d", "assortment_trend", "assortment_recent_share")
 DEC = ("dec2010_orders", "dec2010_share", "dec2010_value_share", "season_share", "post_dec_rate")
 
 
@@ -115,6 +116,73 @@ def extra_features(tx, sales, cancels, cutoff, xmas: set[str]) -> pd.DataFrame:
     out["shop_active_share"] = history[history["at"] > cutoff - d28]["customer"].nunique() / len(out)
     out["cut_month"] = float(cutoff.month)
     out["cut_doy"] = float(cutoff.dayofyear)
+    return pd.concat([out, neighbour_features(lines, cutoff, out.index), renewal_features(orders, cutoff)], axis=1)
+
+
+def renewal_features(orders: pd.DataFrame, cutoff: pd.Timestamp, prior: float = 3.0) -> pd.DataFrame:
+    """The customer's own renewal probability: of their past gaps between order days longer than the
+    current recency r, the share that ended within r + 30 days, shrunk towards the shop's pooled share
+    (``prior`` gaps' weight); and the shop's pooled share alone."""
+    days = orders.assign(day=orders["at"].dt.floor("D")).drop_duplicates(["customer", "day"]).sort_values("day")
+    gap = days.groupby("customer")["day"].diff().dt.days.to_numpy(float)
+    who = days["customer"].to_numpy()
+    ok = np.isfinite(gap)
+    gaps, who = gap[ok], who[ok]
+    last = days.groupby("customer")["day"].max()
+    r = ((cutoff.floor("D") - last).dt.days).astype(float)
+    pooled_sorted = np.sort(gaps)
+
+    def pooled(lo: np.ndarray) -> np.ndarray:
+        above = len(pooled_sorted) - np.searchsorted(pooled_sorted, lo, side="right")
+        within = np.searchsorted(pooled_sorted, lo + H, side="right") - np.searchsorted(pooled_sorted, lo, side="right")
+        return np.where(above > 0, within / np.maximum(above, 1), 0.0)
+
+    frame = pd.DataFrame({"customer": who, "gap": gaps})
+    frame["r"] = r.reindex(frame["customer"]).to_numpy()
+    frame["above"] = frame["gap"] > frame["r"]
+    frame["within"] = frame["above"] & (frame["gap"] <= frame["r"] + H)
+    agg = frame.groupby("customer")[["above", "within"]].sum().reindex(last.index, fill_value=0)
+    base = pooled(r.to_numpy())
+    out = pd.DataFrame(index=last.index)
+    out["renewal_pooled"] = base
+    out["renewal_own"] = (agg["within"] + prior * base) / (agg["above"] + prior)
+    return out
+
+
+def neighbour_features(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index) -> pd.DataFrame:
+    """What the customer's assortment is doing now: of the other customers who bought the same SKUs,
+    the share who ordered in the last 14 / 28 days; the SKUs' buyers in the last 28 days against the 28
+    before (log ratio, mean over the customer's SKUs); the customer's country (UK or not)."""
+    from scipy import sparse
+
+    c_index = pd.Index(customers)
+    s_codes, s_index = pd.factorize(lines["StockCode"])
+    c_codes = c_index.get_indexer(lines["customer"])
+    keep = c_codes >= 0
+    b = sparse.csr_matrix((np.ones(keep.sum()), (c_codes[keep], s_codes[keep])), shape=(len(c_index), len(s_index)))
+    b.data[:] = 1.0
+    out = pd.DataFrame(index=c_index)
+    last = lines.groupby("customer")["at"].max().reindex(c_index)
+    n_sku = np.asarray(b.sum(axis=1)).ravel()
+    buyers = np.asarray(b.sum(axis=0)).ravel()
+    pairs = b @ buyers - n_sku  # co-buyers counted once per shared SKU, self left out
+    for days in (14, 28):
+        active = (last > cutoff - pd.Timedelta(days=days)).to_numpy(float)
+        co_active = b @ (b.T @ active) - n_sku * active
+        out[f"neighbours_active_{days}d"] = np.where(pairs > 0, co_active / np.maximum(pairs, 1), np.nan)
+    d28 = pd.Timedelta(days=28)
+    recent = lines[lines["at"] > cutoff - d28].groupby("StockCode")["customer"].nunique()
+    before = (
+        lines[(lines["at"] > cutoff - 2 * d28) & (lines["at"] <= cutoff - d28)]
+        .groupby("StockCode")["customer"]
+        .nunique()
+    )
+    trend = np.log((recent.reindex(s_index, fill_value=0) + 1) / (before.reindex(s_index, fill_value=0) + 1))
+    out["assortment_trend"] = np.where(n_sku > 0, (b @ trend.to_numpy(float)) / np.maximum(n_sku, 1), np.nan)
+    share_recent = (recent.reindex(s_index, fill_value=0) / np.maximum(buyers, 1)).to_numpy(float)
+    out["assortment_recent_share"] = np.where(n_sku > 0, (b @ share_recent) / np.maximum(n_sku, 1), np.nan)
+    country = lines.groupby("customer")["Country"].first().reindex(c_index)
+    out["uk"] = (country == "United Kingdom").astype(float)
     return out
 
 
@@ -160,6 +228,21 @@ def fit_score(tx, items, test, v: dict[str, Any]) -> np.ndarray:
         est = HistGradientBoostingClassifier(random_state=0, monotonic_cst=monotone, **DEFAULT_PARAMETERS)
         est.fit(x, y.to_numpy())
         return est.predict_proba(test_x)[:, 1]
+    if v["learner"] == "logistic":
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+        signed_log = FunctionTransformer(lambda a: np.sign(a) * np.log1p(np.abs(a)))
+        est = make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True),
+            signed_log,
+            StandardScaler(),
+            LogisticRegression(C=0.1, max_iter=2000),
+        )
+        est.fit(x, y.to_numpy())
+        return est.predict_proba(test_x)[:, 1]
     import xgboost as xgb
 
     kw = {"n_estimators": 300, "learning_rate": 0.05, "max_depth": 3, "min_child_weight": 20, "reg_lambda": 5.0}
@@ -178,6 +261,7 @@ def fit_score(tx, items, test, v: dict[str, Any]) -> np.ndarray:
 VARIANTS: list[dict[str, Any]] = [
     {"name": "30-day model alone, served before (20 weekly cut-offs, 44 features, monotone)", "windows": 20},
     {"name": "every weekly cut-off since the data's start (December 2010)", "windows": None},
+    {"name": "the 10 newest weekly cut-offs", "windows": 10},
     {"name": "every weekly cut-off since 2011-01-15", "windows": None, "since": "2011-01-15"},
     {
         "name": "every cut-off + season of the window (month, shop's 28-day orders, trend, active share)",
@@ -200,6 +284,13 @@ VARIANTS: list[dict[str, Any]] = [
         "extra": ("xmas_sku_share", "xmas_sku_lines"),
     },
     {"name": "+ distinct SKUs, cancelled invoices", "windows": 20, "extra": ("distinct_skus", "cancel_invoices")},
+    {"name": "+ neighbours' activity and assortment trend", "windows": 20, "extra": NEIGHBOURS},
+    {"name": "+ neighbours + UK", "windows": 20, "extra": (*NEIGHBOURS, "uk")},
+    {"name": "+ UK", "windows": 20, "extra": ("uk",)},
+    {"name": "logistic regression on the signed log of the features", "windows": 20, "learner": "logistic"},
+    {"name": "rank mean: served model and the logistic regression", "blend": ["served", "logistic"]},
+    {"name": "+ renewal probabilities", "windows": 20, "extra": ("renewal_pooled", "renewal_own")},
+    {"name": "+ renewal + neighbours", "windows": 20, "extra": ("renewal_pooled", "renewal_own", *NEIGHBOURS)},
     {"name": "trained on a 60-day label (scored on the 30-day one)", "windows": 20, "label_days": 60},
     {"name": "trained on a 90-day label", "windows": 20, "label_days": 90},
     {"name": "rank mean: served model and the 60-day-label model", "blend": ["served", "label60"]},
@@ -208,7 +299,7 @@ VARIANTS: list[dict[str, Any]] = [
     {"name": "XGBoost rank:pairwise per cut-off (AUC's own pairs)", "windows": 20, "learner": "xgb-rank"},
     {"name": "XGBoost rank:pairwise, every cut-off since December 2010", "windows": None, "learner": "xgb-rank"},
 ]
-KEYS = {0: "served", 8: "label60", 9: "label90"}
+KEYS = {0: "served", 12: "logistic", 16: "label60", 17: "label90"}
 
 
 def _fit_one(job: tuple[Any, ...]) -> np.ndarray:
@@ -250,7 +341,7 @@ def main() -> int:
     only = {int(n) for n in args.only.split(",") if n}
     chosen = [n for n, v in enumerate(VARIANTS) if not only or n in only or (n in KEYS and "blend" not in v)]
     if importlib.util.find_spec("xgboost") is None:  # not a dependency of the product: pip install xgboost
-        chosen = [n for n in chosen if VARIANTS[n].get("learner", "hgb") == "hgb"]
+        chosen = [n for n in chosen if not VARIANTS[n].get("learner", "hgb").startswith("xgb")]
     items = {label: build_cache(tx, sales, cancels, test, cache) for label, test in tests.items()}
     jobs = [(label, n) for label in tests for n in chosen if "blend" not in VARIANTS[n]]
     with ProcessPoolExecutor(args.jobs) as pool:
@@ -277,7 +368,7 @@ def main() -> int:
     spread = {}
     for label in tests:
         truth = next(d for d in items[label] if d["cutoff"] == tests[label])["y"].to_numpy()
-        served, blend = scores[(label, 0)], rankdata(scores[(label, 0)]) + rankdata(scores[(label, 8)])
+        served, blend = scores[(label, 0)], rankdata(scores[(label, 0)]) + rankdata(scores[(label, 16)])
         aucs, gains = [], []
         for _ in range(1000):
             i = rng.integers(0, len(truth), len(truth))
