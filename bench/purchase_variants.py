@@ -368,7 +368,8 @@ def main() -> int:
     spread = {}
     for label in tests:
         truth = next(d for d in items[label] if d["cutoff"] == tests[label])["y"].to_numpy()
-        served, blend = scores[(label, 0)], rankdata(scores[(label, 0)]) + rankdata(scores[(label, 16)])
+        long = next(k for k, key in KEYS.items() if key == "label60")
+        served, blend = scores[(label, 0)], rankdata(scores[(label, 0)]) + rankdata(scores[(label, long)])
         aucs, gains = [], []
         for _ in range(1000):
             i = rng.integers(0, len(truth), len(truth))
@@ -376,7 +377,7 @@ def main() -> int:
             gains.append(roc_auc_score(truth[i], blend[i]) - aucs[-1])
         spread[label] = {
             "served_roc_auc_95": np.percentile(aucs, [2.5, 97.5]).tolist(),
-            "rank_mean_0_8_minus_0_95": np.percentile(gains, [2.5, 97.5]).tolist(),
+            "rank_mean_served_and_60_day_label_minus_served_95": np.percentile(gains, [2.5, 97.5]).tolist(),
         }
         print(label, json.dumps(spread[label]), flush=True)
     report = {
