@@ -51,8 +51,9 @@ ENGINES: tuple[Engine, ...] = (
         name="recommender",
         context="Customers",
         description="Learns from what customers viewed, put in their cart and bought which products to "
-        "recommend to each customer, and which products are alike; serving leaves out what the customer "
-        "bought and what is unpublished, discontinued or out of stock.",
+        "recommend to each customer, and which products are alike; a customer it learnt without is "
+        "recommended products like those they have viewed, carted or bought since; serving leaves out what "
+        "the customer bought and what is unpublished, discontinued or out of stock.",
         reads=("interactions", "products", "stock_levels"),
         decides=(TrainedModel.Recorded, Slate.Served),
     ),

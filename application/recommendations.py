@@ -10,8 +10,9 @@ only rows with a positive weight are edges of the graph.
 Serving: the active model's precomputed lists, less the products the customer has bought
 (at any time, also after the training), discontinued or unpublished products and products
 out of stock (stock kept for the SKU and none available in any warehouse). A customer the
-model has not seen gets the most popular products instead, labelled as such; so does the
-rest of a list the exclusions left short.
+model has not seen gets products like those they have viewed, carted or bought since (their
+activity folded into the model, labelled ``ACTIVITY``), then the most popular products, labelled
+as such; so does the rest of a list the exclusions left short.
 
 The read models (``infrastructure.recommender.sql``) and the engine that fits, saves and serves
 the models (``infrastructure.recommender.engine``) plug in through the ports below.
@@ -43,6 +44,8 @@ INTERACTION_WEIGHTS = {"view": 1.0, "add_to_cart": 3.0, "purchase": 5.0}
 PRECOMPUTED = 100
 #: The most a request may ask for.
 MAX_FIRST = 50
+#: A customer new to the model is recommended from at most this many of their latest interactions.
+ACTIVITY_READ = 50
 
 
 class NothingToLearn(ValueError):
@@ -71,6 +74,9 @@ class RecommenderData(Protocol):
     def popular(self, limit: int) -> list[tuple[UUID, float]]:
         """Products by their total interaction weight, most first (the fallback when no model is active)."""
 
+    def activity(self, customer_id: UUID, limit: int) -> list[tuple[UUID, float]]:
+        """(product, weight) of the customer's ``limit`` most recent interactions with a positive weight."""
+
 
 class FittedRecommender(Protocol):
     """A model the engine chose among the candidates and fitted: what training records of it."""
@@ -86,8 +92,12 @@ class ActiveRecommender(Protocol):
     model_id: UUID
     version: str
 
-    def candidates(self, customer_id: UUID | None) -> list[UUID]:
-        """Every product the model could put on this customer's list (exclusions are checked on these)."""
+    def knows(self, customer_id: UUID) -> bool:
+        """Whether the model was fitted on this customer's interactions."""
+
+    def candidates(self, customer_id: UUID | None, activity: Sequence[UUID] = ()) -> list[UUID]:
+        """Every product the model could put on this customer's list, also from these products of their
+        ``activity`` (exclusions are checked on these)."""
 
     def similar_candidates(self, product_id: UUID) -> list[UUID]:
         """Every product the model could list as similar to this one."""
@@ -96,6 +106,12 @@ class ActiveRecommender(Protocol):
         self, customer_id: UUID, first: int, excluded: set[UUID]
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         """(product, score, the customer's products that contributed most); empty for a customer the model never saw."""
+
+    def fold_in(
+        self, activity: dict[UUID, float], first: int, excluded: set[UUID]
+    ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+        """For a customer the model never saw: (product, score, the products of ``activity`` that contributed
+        most) from their products and interaction weights, none of those products themselves."""
 
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         """The most popular products at training time."""
@@ -199,6 +215,7 @@ class Source(Enum):
     """Where a recommendation came from."""
 
     MODEL = "MODEL"  # the active model's ranking for this customer
+    ACTIVITY = "ACTIVITY"  # a customer new to the model: like the products they viewed, carted or bought since
     POPULAR = "POPULAR"  # the cold-start fallback: popular products overall
 
 
@@ -221,15 +238,21 @@ def recommend(
     first: int,
     excluded: set[UUID],
     popular: Sequence[tuple[UUID, float]] = (),
+    activity: Sequence[tuple[UUID, float]] = (),
 ) -> list[Recommendation]:
     """The customer's ``first`` recommendations, none of them ``excluded``: the model's for a
-    customer it knows, then (cold start, or a list the exclusions left short) popular products.
+    customer it knows, or for one it does not, from their ``activity`` since (product, weight);
+    then (cold start, or a list the exclusions left short) popular products.
     ``popular``: popularity from the read model, for when no model is active."""
     shown = set(excluded)
     result: list[Recommendation] = []
     if active is not None:
-        for product_id, score, because in active.recommend(customer_id, first, shown):
-            result.append(Recommendation(product_id, score, because, Source.MODEL, active.model_id, active.version))
+        if activity:
+            ranked, source = active.fold_in(dict(activity), first, shown), Source.ACTIVITY
+        else:
+            ranked, source = active.recommend(customer_id, first, shown), Source.MODEL
+        for product_id, score, because in ranked:
+            result.append(Recommendation(product_id, score, because, source, active.model_id, active.version))
         shown |= {r.product_id for r in result}
         fallback = active.popular(first, shown)
     else:
@@ -413,12 +436,15 @@ class Recommendations:
     def _for(self, active: ActiveRecommender | None, customer_id: UUID, first: int) -> list[Recommendation]:
         data = self.data
         popular: list[tuple[UUID, float]] = []
+        activity: list[tuple[UUID, float]] = []
         if active is None:
             popular = data.popular(PRECOMPUTED)
             candidates = [p for p, _ in popular]
         else:
-            candidates = active.candidates(customer_id)
-        return recommend(active, customer_id, first, exclusions(data, customer_id, candidates), popular)
+            if not active.knows(customer_id):  # new to the model: what they have done since counts
+                activity = data.activity(customer_id, ACTIVITY_READ)
+            candidates = active.candidates(customer_id, [p for p, _ in activity])
+        return recommend(active, customer_id, first, exclusions(data, customer_id, candidates), popular, activity)
 
     def similar(self, product_id: UUID, first: int) -> list[Recommendation]:
         """The products most similar to a product, with the shop's rules applied (none while no model is active)."""

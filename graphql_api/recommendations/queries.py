@@ -58,8 +58,8 @@ class RecommendationQueries:
         "reports what it showed and what was clicked with `recordRecommendationsShown` / "
         "`recordRecommendationClicked`; in a champion/challenger split the customer's side serves it). "
         "Never a product the customer has bought, nor a "
-        "discontinued, unpublished or out-of-stock one; a customer the model does not know yet gets popular "
-        "products, labelled `POPULAR`.",
+        "discontinued, unpublished or out-of-stock one; a customer the model does not know yet gets products "
+        "like those they have viewed, carted or bought since (`ACTIVITY`), then popular products (`POPULAR`).",
         extensions=[requires(*RECOMMENDATION_READERS, when={Role.CUSTOMER: OwnCustomer("customer_id")})],
     )
     async def recommendations(

@@ -20,6 +20,11 @@ from ..core.ids import Node, to_global_id
 @strawberry.enum(description="Where a recommendation came from.")
 class RecommendationSource(Enum):
     MODEL = strawberry.enum_value("MODEL", description="The active recommender's ranking for this customer.")
+    ACTIVITY = strawberry.enum_value(
+        "ACTIVITY",
+        description="For a customer the recommender was trained without: products like those they have viewed, "
+        "carted or bought since (their latest activity folded into the model; `explanation` names those products).",
+    )
     POPULAR = strawberry.enum_value(
         "POPULAR",
         description="Cold-start fallback: popular products overall (the customer is new to the model, or the "

@@ -4,8 +4,9 @@ Computed once after training: each user's best ``n`` items (training items alrea
 with scores and the user's own items that contributed most to each; each item's most similar
 items; the items by popularity (the cold-start fallback). Saved as one ``.npz`` and a
 ``manifest.json`` in the model version's directory; the checksum covers both files.
-Requests then filter these lists (items bought since, discontinued, out of stock) — no scoring
-at request time.
+Requests then filter these lists (items bought since, discontinued, out of stock) — no model runs
+at request time. A user the model never saw, with some items of their own since (viewed, carted,
+bought), is folded in from the similar-item lists (``fold_in``).
 """
 
 from __future__ import annotations
@@ -81,6 +82,37 @@ class ServingArtifact:
         if row is None:
             return None
         return self._pick(self.similar_items[row], self.similar_scores[row], first, excluded)
+
+    def fold_in(self, weights: dict[str, float], first: int, excluded: Container[str] = ()) -> list[Ranked]:
+        """The best ``first`` items for a user the model never saw, from their own items and weights:
+        each item's score is the sum over the user's items of weight x that item's similarity to it.
+        The graph filters score a user as their interaction row times the filter (linear in it), and
+        the similar-item lists are the filter's item rows cut to their best entries, so this is the
+        filter's own score of the row, less the entries beyond each list. The user's items themselves
+        are not recommended; ``because``: those with the largest share in the score."""
+        own = {self.item_index[i]: w for i, w in weights.items() if i in self.item_index and w > 0}
+        if not own:
+            return []
+        rows = np.fromiter(own, dtype=np.int64)
+        neighbours = self.similar_items[rows]  # user's items x m
+        shares = np.where(neighbours >= 0, self.similar_scores[rows] * np.fromiter(own.values(), float)[:, None], 0.0)
+        targets, where = np.unique(neighbours[neighbours >= 0], return_inverse=True)
+        scores = np.bincount(where, weights=shares[neighbours >= 0], minlength=len(targets))
+        order = np.lexsort((targets, -scores))  # best first, ties by index
+        result = []
+        for t in order:
+            index = int(targets[t])
+            item = str(self.items[index])
+            if index in own or item in excluded:
+                continue
+            hit = neighbours == index  # at most once per row
+            givers = rows[hit.any(axis=1)][np.argsort(-shares[hit], kind="stable")]
+            result.append(
+                Ranked(item, float(scores[t]), tuple(str(self.items[g]) for g in givers[: self.because.shape[2]]))
+            )
+            if len(result) == first:
+                break
+        return result
 
     def popular(self, first: int, excluded: Container[str] = ()) -> list[Ranked]:
         """The most popular items at training time, skipping ``excluded``."""

@@ -10,6 +10,8 @@ every sale before the window, customers x products (bought or not).
 - New customers: customers first seen in the window whose first order has at least four known
   products. Half of that order (in a seeded random order) is the session's context — what they
   viewed or carted — and the other half is what Recall@20 looks for among the known products.
+  Beside the blends, what GraphQL serves such a customer (``SERVED``): the session folded in
+  through the serving artifact's similar-product lists, then the popular products.
 
 Popularity is the baseline on both: the served popular list (sales before the window; a new product
 has none, so among new products it is an arbitrary order) and, for new products, the window's own
@@ -171,9 +173,30 @@ def evaluate_window(
                     f"blend w={w}": _recall(session_scores(graph, content, session, weight=w), truth, session)
                     for w in WEIGHTS
                 },
+                SERVED: _recall(_served(graph, train, customers, known, session, popularity), truth, session),
             },
         }
     return result
+
+
+#: The new customers' candidate GraphQL serves (``source: ACTIVITY``, then ``POPULAR``).
+SERVED = "served: the session folded in through each product's 50 similar products, then popular"
+
+
+def _served(
+    graph: Any, train: sp.csr_matrix, customers: list[str], known: list[str], session: sp.csr_matrix, popular: Any
+) -> np.ndarray:
+    """Scores that rank as the served path does for a customer the model never saw: the serving
+    artifact's fold-in of the session (``ServingArtifact.fold_in``), then the popular products."""
+    from .artifact import precompute
+
+    artifact = precompute(graph, train, customers, known, n=1, similar=50, explain=0)
+    scores = np.tile(np.asarray(popular, dtype=np.float64) / (float(np.max(popular)) + 1.0), (session.shape[0], 1))
+    for row in range(session.shape[0]):
+        own = {known[i]: float(w) for i, w in zip(session[row].indices, session[row].data)}
+        for ranked in artifact.fold_in(own, K):
+            scores[row, artifact.item_index[ranked.item]] = 1.0 + ranked.score  # above every popular one
+    return scores
 
 
 def run(path: Path, *, weeks: int = 4, model: str = "bspm", parameters: dict[str, Any] | None = None) -> dict[str, Any]:

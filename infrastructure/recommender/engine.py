@@ -45,12 +45,19 @@ class ServedRecommender:
     version: str
     artifact: Any  # artifact.ServingArtifact
 
-    def candidates(self, customer_id: UUID | None) -> list[UUID]:
+    def knows(self, customer_id: UUID) -> bool:
+        return self.artifact.knows(str(customer_id))
+
+    def candidates(self, customer_id: UUID | None, activity: Sequence[UUID] = ()) -> list[UUID]:
         artifact = self.artifact
         row = artifact.user_index.get(str(customer_id)) if customer_id is not None else None
         indices = list(artifact.popular_items[:PRECOMPUTED])
         if row is not None:
             indices += [i for i in artifact.top_items[row] if i >= 0]
+        for product_id in activity:
+            own = artifact.item_index.get(str(product_id))
+            if own is not None:
+                indices += [i for i in artifact.similar_items[own] if i >= 0]
         return [UUID(str(artifact.items[i])) for i in dict.fromkeys(indices)]
 
     def similar_candidates(self, product_id: UUID) -> list[UUID]:
@@ -63,6 +70,13 @@ class ServedRecommender:
         self, customer_id: UUID, first: int, excluded: set[UUID]
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         ranked = self.artifact.recommend(str(customer_id), first, {str(p) for p in excluded})
+        return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
+
+    def fold_in(
+        self, activity: dict[UUID, float], first: int, excluded: set[UUID]
+    ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+        weights = {str(p): w for p, w in activity.items()}
+        ranked = self.artifact.fold_in(weights, first, {str(p) for p in excluded})
         return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
 
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:

@@ -51,6 +51,16 @@ def purchased_statement(customer_id: UUID) -> sa.Select:
     )
 
 
+def activity_statement(customer_id: UUID, limit: int) -> sa.Select:
+    """The customer's latest interactions with a positive weight (product, weight), newest first."""
+    return (
+        sa.select(interactions.c.product_id, interactions.c.weight)
+        .where(interactions.c.customer_id == customer_id, interactions.c.weight > 0)
+        .order_by(interactions.c.last_at.desc(), interactions.c.product_id)
+        .limit(limit)
+    )
+
+
 def popular_statement(limit: int) -> sa.Select:
     """Products by their total interaction weight (the fallback when no model is active)."""
     total = sa.func.sum(interactions.c.weight).label("weight")
@@ -92,3 +102,6 @@ class SqlRecommenderData:
 
     def popular(self, limit: int) -> list[tuple[UUID, float]]:
         return [(r.product_id, float(r.weight)) for r in self._all(popular_statement(limit))]
+
+    def activity(self, customer_id: UUID, limit: int) -> list[tuple[UUID, float]]:
+        return [(r.product_id, float(r.weight)) for r in self._all(activity_statement(customer_id, limit))]

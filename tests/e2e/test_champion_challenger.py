@@ -52,7 +52,10 @@ class FakeModel:
     relevant: dict[uuid.UUID, set[uuid.UUID]]
     good: bool
 
-    def candidates(self, customer_id: Any) -> list[uuid.UUID]:
+    def knows(self, customer_id: Any) -> bool:
+        return True
+
+    def candidates(self, customer_id: Any, activity: Any = ()) -> list[uuid.UUID]:
         return list(self.products)
 
     def similar_candidates(self, product_id: Any) -> list[uuid.UUID]:

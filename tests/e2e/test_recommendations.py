@@ -1,5 +1,6 @@
 """Recommendations over GraphQL: a customer reads their own (not another's), operators anyone's;
-each item says where it came from (the model, or the popular fallback for a newcomer), which
+each item says where it came from (the model; for a newcomer, their activity since folded in, or
+the popular fallback), which
 model version and why; similar products; bad input gets a clear error."""
 
 from __future__ import annotations
@@ -79,6 +80,24 @@ async def test_recommendations_round_trip(api, tmp_path) -> None:
     assert len(cold) == 3 and {r["source"] for r in cold} == {"POPULAR"}
     assert all(r["explanation"] == [] for r in cold)
     assert cold[0]["product"]["sku"] in ("TEA1", "TEA2", "TEA3")  # three tea buyers against two seed buyers
+
+    # The newcomer views a seed product: the model, trained without them, folds their activity in.
+    def view() -> None:
+        api.storewise.customers.record_product_view(shop["customers"]["newcomer"], _product_id(api, "SEED1"))
+        api.services.read_side.run_until_idle()
+
+    await asyncio.to_thread(view)
+    warm = (await marketer.data(QUERY, customerId=newcomer, first=3))["recommendations"]
+    assert warm[0] == {
+        "product": {"sku": "SEED2"},  # bought with SEED1
+        "score": warm[0]["score"],
+        "source": "ACTIVITY",
+        "modelVersion": outcome.version,
+        "trainedModelId": to_global_id("TrainedModel", outcome.model_id),
+        "explanation": [{"sku": "SEED1"}],
+    }
+    assert warm[0]["score"] > 0 and "SEED1" not in {r["product"]["sku"] for r in warm}  # not what they viewed
+    assert {r["source"] for r in warm[1:]} <= {"ACTIVITY", "POPULAR"}
 
     similar = (await api.anonymous().data(SIMILAR, productId=to_global_id("Product", _product_id(api, "SEED1"))))[
         "similarProducts"

@@ -4,6 +4,7 @@ how a test (or a shop) swaps the recommender."""
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -20,7 +21,10 @@ class FakeServed:
 
     model_id, version = uuid4(), "fake-1"
 
-    def candidates(self, customer_id: UUID | None) -> list[UUID]:
+    def knows(self, customer_id: UUID) -> bool:
+        return True
+
+    def candidates(self, customer_id: UUID | None, activity: Any = ()) -> list[UUID]:
         return [LISTED, OTHER]
 
     def recommend(self, customer_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple]]:

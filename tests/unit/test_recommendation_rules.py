@@ -31,7 +31,9 @@ class Data:
     unavailable: set[UUID] = field(default_factory=set)
     bought: dict[UUID, set[UUID]] = field(default_factory=dict)
     ranking: list[tuple[UUID, float]] = field(default_factory=list)
+    done: dict[UUID, list[tuple[UUID, float]]] = field(default_factory=dict)  # each customer's activity
     caught_up: int = 0
+    activity_reads: int = 0
 
     def catch_up(self) -> None:
         self.caught_up += 1
@@ -48,10 +50,15 @@ class Data:
     def popular(self, limit: int) -> list[tuple[UUID, float]]:
         return self.ranking[:limit]
 
+    def activity(self, customer_id: UUID, limit: int) -> list[tuple[UUID, float]]:
+        self.activity_reads += 1
+        return self.done.get(customer_id, [])[:limit]
+
 
 @dataclass
 class Served:
-    """ActiveRecommender: Alice's list is A, B, C (each explained by D); popularity E, A, B."""
+    """ActiveRecommender: Alice's list is A, B, C (each explained by D); popularity E, A, B; a newcomer
+    with activity on D gets C then B (each explained by D); on anything else nothing."""
 
     model_id: UUID = field(default_factory=uuid4)
     version: str = "v1"
@@ -60,8 +67,17 @@ class Served:
     )
     ranking: list[tuple[UUID, float]] = field(default_factory=lambda: [(E, 10.0), (A, 9.0), (B, 8.0)])
 
-    def candidates(self, customer_id: UUID | None) -> list[UUID]:
-        return list(dict.fromkeys([p for p, _ in self.ranking] + [p for p, _, _ in self.lists.get(customer_id, [])]))
+    def knows(self, customer_id: UUID) -> bool:
+        return customer_id in self.lists
+
+    def candidates(self, customer_id: UUID | None, activity: Any = ()) -> list[UUID]:
+        folded = [C, B] if D in activity else []
+        own = [p for p, _, _ in self.lists.get(customer_id, [])]
+        return list(dict.fromkeys([p for p, _ in self.ranking] + own + folded))
+
+    def fold_in(self, activity: dict, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+        found = [(C, 2.0 * activity[D], (D,)), (B, activity[D], (D,))] if D in activity else []
+        return [r for r in found if r[0] not in excluded][:first]
 
     def similar_candidates(self, product_id: UUID) -> list[UUID]:
         return [B, C]
@@ -157,6 +173,24 @@ def test_a_customer_the_model_never_saw_gets_popular_products():
     listed = serve(Data(), Engine(Served()), NEWCOMER, first=2)
     assert [(r.product_id, r.source) for r in listed] == [(E, Source.POPULAR), (A, Source.POPULAR)]
     assert listed[0].model_version == "v1"
+
+
+def test_a_newcomer_with_activity_gets_products_like_it_then_popular_ones():
+    data = Data(done={NEWCOMER: [(D, 3.0)]}, unavailable={C})
+    listed = serve(data, Engine(Served()), NEWCOMER, first=3)
+    # from their activity: B (C is out of stock), explained by D; then popular products, never B again
+    assert [(r.product_id, r.source, r.because) for r in listed] == [
+        (B, Source.ACTIVITY, (D,)),
+        (E, Source.POPULAR, ()),
+        (A, Source.POPULAR, ()),
+    ]
+    assert listed[0].score == 3.0 and listed[0].model_version == "v1"
+
+
+def test_a_customer_the_model_knows_is_served_its_list_without_reading_their_activity():
+    data = Data(done={ALICE: [(D, 3.0)]})
+    listed = serve(data, Engine(Served()), ALICE)
+    assert {r.source for r in listed} == {Source.MODEL} and data.activity_reads == 0
 
 
 def test_without_an_active_model_popularity_comes_from_the_read_models():

@@ -119,3 +119,37 @@ def test_graph_filter_scores_are_sums_of_item_rows(name: str, graph: sp.csr_matr
     rows = graph[:6].multiply(np.arange(1, 7, dtype=np.float32)[:, None]).tocsr()  # unequal weights too
     expected = rows.toarray() @ model.item_rows(np.arange(ITEMS))
     np.testing.assert_allclose(model.scores(rows), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_a_stranger_is_folded_in_from_their_items(fitted, graph: sp.csr_matrix) -> None:
+    artifact = precompute(
+        fitted, graph, [f"u{u}" for u in range(USERS)], [f"i{i}" for i in range(ITEMS)], n=5, similar=5
+    )
+    for own in ({"i1": 1.0, "i4": 5.0}, {"i12": 3.0}):  # community A; community B
+        ranked = artifact.fold_in(own, 4, excluded={"i2"})
+        side = community(int(next(iter(own))[1:]), ITEMS)
+        assert ranked and all(community(int(r.item[1:]), ITEMS) == side for r in ranked)
+        assert not {r.item for r in ranked} & (set(own) | {"i2"})  # neither their own items nor the excluded
+        assert all(r.because and set(r.because) <= set(own) for r in ranked)
+    assert artifact.fold_in({"unknown item": 1.0}, 3) == []
+
+
+@pytest.mark.parametrize("name", ["sgfcf", "gf-cf", "item-graph"])
+def test_folding_in_is_the_filters_score_of_the_row(name: str, graph: sp.csr_matrix) -> None:
+    # With every positive entry kept in the similar lists, a stranger's scores are their weights times the
+    # filter's item rows (the positive entries): what the model gives a row it was fitted on.
+    model = build(name, **({"rank": 4} if name in ("sgfcf", "gf-cf") else {})).fit(graph)
+    artifact = precompute(
+        model, graph, [f"u{u}" for u in range(USERS)], [f"i{i}" for i in range(ITEMS)], n=5, similar=ITEMS - 1
+    )
+    weights = {3: 1.0, 5: 5.0, 7: 3.0}
+    rows = model.item_rows(np.array(list(weights))).astype(np.float64)
+    shares = np.maximum(rows, 0.0) * np.array(list(weights.values()))[:, None]
+    expected = shares.sum(axis=0)
+    expected[list(weights)] = -np.inf  # their own items are not recommended
+    ranked = artifact.fold_in({f"i{i}": w for i, w in weights.items()}, 4)
+    best = np.argsort(-expected, kind="stable")[:4]
+    assert [r.score for r in ranked] == pytest.approx(expected[best].tolist(), rel=1e-5)
+    assert {int(r.item[1:]) for r in ranked} == set(best.tolist())
+    top = int(ranked[0].item[1:])
+    assert ranked[0].because[0] == f"i{list(weights)[int(np.argmax(shares[:, top]))]}"  # the largest share first
