@@ -59,7 +59,7 @@ class RecommenderData(Protocol):
     """The read models the recommender reads (port; ``infrastructure.recommender.sql`` implements it)."""
 
     def catch_up(self) -> None:
-        """Bring the interaction feature view up to date with the event log."""
+        """Bring the interaction feature view and the catalog up to date with the event log."""
 
     def interactions(self) -> list[tuple[UUID, UUID, float]]:
         """(customer, product, weight) of every interaction with a positive weight, by customer then product."""
@@ -76,6 +76,9 @@ class RecommenderData(Protocol):
 
     def activity(self, customer_id: UUID, limit: int) -> list[tuple[UUID, float]]:
         """(product, weight) of the customer's ``limit`` most recent interactions with a positive weight."""
+
+    def content(self, product_ids: Sequence[UUID] | None = None) -> list[tuple[UUID, str, str, float | None]]:
+        """(product, title, category, price) of these products (None: of every product)."""
 
 
 class FittedRecommender(Protocol):
@@ -119,6 +122,12 @@ class ActiveRecommender(Protocol):
     def similar(self, product_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         """The products most similar to this one (none if the model never saw it)."""
 
+    def similar_by_content(
+        self, title: str, category: str, price: float | None, first: int, excluded: set[UUID]
+    ) -> list[tuple[UUID, float]]:
+        """The model's products most like a product it never saw, by content (title words, category,
+        price band); none if the model was saved without the catalog."""
+
 
 class RecommenderEngine(Protocol):
     """The recommender engine (port; ``infrastructure.recommender.engine`` implements it): chooses
@@ -150,8 +159,10 @@ class RecommenderEngine(Protocol):
         n: int,
         manifest: dict[str, Any],
         progress: Callable[[str], None],
+        catalog: Sequence[tuple[UUID, str, str, float | None]] = (),
     ) -> tuple[Path, str]:
-        """Save the serving artifact (``n`` recommendations per customer); returns its directory and checksum."""
+        """Save the serving artifact (``n`` recommendations per customer, and the content of the products in
+        ``catalog``: product, title, category, price); returns its directory and checksum."""
 
     def serving(self, kind: str, version: str) -> None:
         """The registry serves ``version`` now: serve it from the next request."""
@@ -216,6 +227,7 @@ class Source(Enum):
 
     MODEL = "MODEL"  # the active model's ranking for this customer
     ACTIVITY = "ACTIVITY"  # a customer new to the model: like the products they viewed, carted or bought since
+    CONTENT = "CONTENT"  # a product new to the model: products like it by title words, category and price band
     POPULAR = "POPULAR"  # the cold-start fallback: popular products overall
 
 
@@ -345,7 +357,8 @@ class Recommendations:
                 raise ValueError(f"no model {name!r} (known: {', '.join(engine.model_names)})")
         parameters = parameters or {}
         with engine.run("recommender-train"):
-            # The interaction feature view first catches up with the log, so the position recorded is the data's.
+            # The interaction feature view (and the catalog, whose content goes with the artifact) first catch up
+            # with the log, so the position recorded is the data's.
             data.catch_up()
             data_position = self.position()
             interactions = data.interactions()
@@ -375,6 +388,7 @@ class Recommendations:
                 version,
                 n=PRECOMPUTED,
                 progress=say,
+                catalog=data.content(),
                 manifest={
                     "kind": KIND,
                     "version": version,
@@ -447,10 +461,23 @@ class Recommendations:
         return recommend(active, customer_id, first, exclusions(data, customer_id, candidates), popular, activity)
 
     def similar(self, product_id: UUID, first: int) -> list[Recommendation]:
-        """The products most similar to a product, with the shop's rules applied (none while no model is active)."""
+        """The products most similar to a product, with the shop's rules applied (none while no model is
+        active): the model's, or for a product the model never saw, the most like it by content."""
         data = self.data
         active = self.engine.active()
         if active is None:
             return []
         candidates = active.similar_candidates(product_id)
-        return similar_products(active, product_id, first, exclusions(data, None, candidates))
+        if candidates:
+            return similar_products(active, product_id, first, exclusions(data, None, candidates))
+        described = data.content([product_id])
+        if not described:
+            return []
+        _, title, category, price = described[0]
+        like = active.similar_by_content(title, category, price, PRECOMPUTED, {product_id})
+        excluded = exclusions(data, None, [p for p, _ in like]) | {product_id}
+        return [
+            Recommendation(p, score, (), Source.CONTENT, active.model_id, active.version)
+            for p, score in like
+            if p not in excluded
+        ][:first]

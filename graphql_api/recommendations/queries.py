@@ -86,8 +86,9 @@ class RecommendationQueries:
 
     @strawberry.field(
         description="Products most similar to a product by the active recommender (bought or viewed by the same "
-        "customers), most similar first; none discontinued, unpublished or out of stock. Empty while no model "
-        "is active or the model has not seen the product.",
+        "customers), most similar first; none discontinued, unpublished or out of stock. For a product the model "
+        "has not seen (a new arrival), the model's products most like it by title words, category and price band "
+        "(`CONTENT`). Empty while no model is active.",
         extensions=[requires(*EVERYONE)],
     )
     async def similar_products(

@@ -25,6 +25,11 @@ class RecommendationSource(Enum):
         description="For a customer the recommender was trained without: products like those they have viewed, "
         "carted or bought since (their latest activity folded into the model; `explanation` names those products).",
     )
+    CONTENT = strawberry.enum_value(
+        "CONTENT",
+        description="For a product the recommender was trained without (a new arrival): products like it by "
+        "title words, category and price band.",
+    )
     POPULAR = strawberry.enum_value(
         "POPULAR",
         description="Cold-start fallback: popular products overall (the customer is new to the model, or the "

@@ -2,11 +2,13 @@
 
 Computed once after training: each user's best ``n`` items (training items already excluded)
 with scores and the user's own items that contributed most to each; each item's most similar
-items; the items by popularity (the cold-start fallback). Saved as one ``.npz`` and a
+items; the items by popularity (the cold-start fallback); the items' content model, where the
+catalog was given (title words, category, price band). Saved as one ``.npz`` and a
 ``manifest.json`` in the model version's directory; the checksum covers both files.
 Requests then filter these lists (items bought since, discontinued, out of stock) — no model runs
 at request time. A user the model never saw, with some items of their own since (viewed, carted,
-bought), is folded in from the similar-item lists (``fold_in``).
+bought), is folded in from the similar-item lists (``fold_in``); a product it never saw is
+compared with its items by content (``similar_by_content``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import scipy.sparse as sp
 
 from infrastructure.artifacts import checksum, verify
 
+from .content import ContentModel
 from .ranking import Recommender, top_k
 
 ARRAYS = "serving.npz"
@@ -50,6 +53,9 @@ class ServingArtifact:
     popular_items: np.ndarray
     popular_scores: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: The items' content (title words, category, price band; None in artifacts made without a catalog):
+    #: what a product the model never saw is compared on.
+    content: ContentModel | None = None
 
     def __post_init__(self) -> None:
         self.user_index = {str(u): n for n, u in enumerate(self.users)}
@@ -114,6 +120,19 @@ class ServingArtifact:
                 break
         return result
 
+    def similar_by_content(
+        self, title: str, category: str, price: float | None, first: int, excluded: Container[str] = ()
+    ) -> list[Ranked]:
+        """The items most like a product the model never saw, by content (cosine of the title words,
+        category and price band); empty without a content model."""
+        if self.content is None:
+            return []
+        vector = self.content.transform([title], [category], [np.nan if price is None else price])
+        scores = np.asarray((vector @ self.content.vectors.T).todense()).ravel()
+        order = np.argsort(-scores, kind="stable")
+        order = order[scores[order] > 0]
+        return self._pick(order, scores[order], first, excluded)
+
     def popular(self, first: int, excluded: Container[str] = ()) -> list[Ranked]:
         """The most popular items at training time, skipping ``excluded``."""
         return self._pick(self.popular_items, self.popular_scores, first, excluded)
@@ -134,6 +153,8 @@ class ServingArtifact:
         """Write the artifact into ``directory``; returns its checksum."""
         directory.mkdir(parents=True, exist_ok=True)
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        if self.content is not None:
+            arrays |= self.content.arrays()
         np.savez(directory / ARRAYS, **arrays)
         (directory / MANIFEST).write_text(json.dumps(self.manifest, indent=2, sort_keys=True, default=str))
         return checksum(directory)
@@ -144,7 +165,8 @@ class ServingArtifact:
         verify(directory, expected_checksum)
         with np.load(directory / ARRAYS, allow_pickle=False) as arrays:
             values = {name: arrays[name] for name in _ARRAY_FIELDS}
-        return cls(**values, manifest=json.loads((directory / MANIFEST).read_text()))
+            content = ContentModel.from_arrays(arrays) if "content_idf" in arrays else None
+        return cls(**values, manifest=json.loads((directory / MANIFEST).read_text()), content=content)
 
 
 _ARRAY_FIELDS = (
@@ -173,8 +195,10 @@ def precompute(
     item_batch: int = 512,
     manifest: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    content: ContentModel | None = None,
 ) -> ServingArtifact:
-    """The serving artifact of a fitted model for every user of ``interactions``."""
+    """The serving artifact of a fitted model for every user of ``interactions`` (``content``: the
+    items' content model, kept for products the model never saw)."""
     r = interactions.tocsr()
     n_users, n_items = r.shape
     n = min(n, n_items)
@@ -225,6 +249,7 @@ def precompute(
         popular_items=popular_items,
         popular_scores=popularity[popular_items].astype(np.float32),
         manifest=dict(manifest or {}),
+        content=content,
     )
 
 

@@ -36,16 +36,37 @@ class ContentModel:
     band_edges: np.ndarray = field(init=False, repr=False)
 
     def fit(self, titles: Sequence[str], categories: Sequence[str], prices: Sequence[float]) -> ContentModel:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         prices = np.asarray(prices, dtype=float)
         known = prices[np.isfinite(prices) & (prices > 0)]
         self.band_edges = np.quantile(known, np.linspace(0, 1, self.bands + 1)[1:-1]) if len(known) else np.zeros(0)
-        self.vectorizer = TfidfVectorizer(
-            min_df=self.min_df, sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{2,}\b|\bz\w+\b"
-        )
+        self.vectorizer = _vectorizer(self.min_df)
         self.vectors = _unit_rows(self.vectorizer.fit_transform(self.documents(titles, categories, prices)).tocsr())
         return self
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The fitted model as plain arrays (a serving artifact keeps them; ``from_arrays`` reads them)."""
+        vocabulary = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.__getitem__)
+        return {
+            "content_vocabulary": np.asarray(vocabulary, dtype=str),
+            "content_idf": np.asarray(self.vectorizer.idf_),
+            "content_bands": np.asarray(self.band_edges, dtype=float),
+            "content_data": self.vectors.data,
+            "content_indices": self.vectors.indices,
+            "content_indptr": self.vectors.indptr,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> ContentModel:
+        model = cls()
+        vocabulary = [str(word) for word in arrays["content_vocabulary"]]
+        model.vectorizer = _vectorizer(1, vocabulary={word: n for n, word in enumerate(vocabulary)})
+        model.vectorizer.idf_ = arrays["content_idf"]
+        model.band_edges = arrays["content_bands"]
+        indptr = arrays["content_indptr"]
+        model.vectors = sp.csr_matrix(
+            (arrays["content_data"], arrays["content_indices"], indptr), shape=(len(indptr) - 1, len(vocabulary))
+        )
+        return model
 
     def documents(self, titles: Sequence[str], categories: Sequence[str], prices: Sequence[float]) -> list[str]:
         """Each product as text: its title, a category token and a price-band token (z-prefixed)."""
@@ -64,6 +85,15 @@ class ContentModel:
         targets = self.vectors if targets is None else targets
         profiles = _unit_rows(sp.csr_matrix(rows, dtype=np.float64) @ self.vectors)
         return np.asarray((profiles @ targets.T).todense())
+
+
+def _vectorizer(min_df: int, vocabulary: dict[str, int] | None = None) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    # Words of two letters or more, and the z-prefixed category and price-band tokens.
+    return TfidfVectorizer(
+        min_df=min_df, sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_]{2,}\b|\bz\w+\b", vocabulary=vocabulary
+    )
 
 
 def _scaled(scores: np.ndarray) -> np.ndarray:

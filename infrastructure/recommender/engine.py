@@ -82,6 +82,12 @@ class ServedRecommender:
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         return [(UUID(r.item), r.score) for r in self.artifact.popular(first, {str(p) for p in excluded})]
 
+    def similar_by_content(
+        self, title: str, category: str, price: float | None, first: int, excluded: set[UUID]
+    ) -> list[tuple[UUID, float]]:
+        found = self.artifact.similar_by_content(title, category, price, first, {str(p) for p in excluded})
+        return [(UUID(r.item), r.score) for r in found]
+
     def similar(self, product_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         found = self.artifact.similar(str(product_id), first, {str(p) for p in excluded}) or []
         return [(UUID(r.item), r.score) for r in found]
@@ -141,11 +147,20 @@ class RecommenderEngine:
         n: int,
         manifest: dict[str, Any],
         progress: Callable[[str], None],
+        catalog: Sequence[tuple[UUID, str, str, float | None]] = (),
     ) -> tuple[Path, str]:
         from .artifact import precompute
+        from .content import ContentModel
 
         graph = fitted.graph
         directory = self.artifacts / version
+        content = None
+        if catalog:
+            described = {p: (title, category, price) for p, title, category, price in catalog}
+            rows = [described.get(p, ("", "", None)) for p in graph.products]
+            content = ContentModel().fit(
+                [r[0] for r in rows], [r[1] for r in rows], [float("nan") if r[2] is None else r[2] for r in rows]
+            )
         artifact = precompute(
             fitted.estimator,
             graph.matrix,
@@ -154,6 +169,7 @@ class RecommenderEngine:
             n=n,
             manifest=manifest,
             progress=progress,
+            content=content,
         )
         return directory, artifact.save(directory)
 

@@ -61,6 +61,12 @@ def activity_statement(customer_id: UUID, limit: int) -> sa.Select:
     )
 
 
+def content_statement(product_ids: Iterable[UUID] | None = None) -> sa.Select:
+    """Each product's title, category and price (of these products; None: of all)."""
+    statement = sa.select(products.c.id, products.c.title, products.c.category, products.c.price)
+    return statement if product_ids is None else statement.where(products.c.id.in_(list(product_ids)))
+
+
 def popular_statement(limit: int) -> sa.Select:
     """Products by their total interaction weight (the fallback when no model is active)."""
     total = sa.func.sum(interactions.c.weight).label("weight")
@@ -89,7 +95,7 @@ class SqlRecommenderData:
             return connection.execute(statement).all()
 
     def catch_up(self) -> None:
-        self.read_side.run_until_idle(["customers"])
+        self.read_side.run_until_idle(["customers", "catalog"])
 
     def interactions(self) -> list[tuple[UUID, UUID, float]]:
         return [(r.customer_id, r.product_id, r.weight) for r in self._all(interactions_statement())]
@@ -105,3 +111,7 @@ class SqlRecommenderData:
 
     def activity(self, customer_id: UUID, limit: int) -> list[tuple[UUID, float]]:
         return [(r.product_id, float(r.weight)) for r in self._all(activity_statement(customer_id, limit))]
+
+    def content(self, product_ids: Sequence[UUID] | None = None) -> list[tuple[UUID, str, str, float | None]]:
+        rows = self._all(content_statement(product_ids))
+        return [(r.id, r.title, r.category, None if r.price is None else float(r.price)) for r in rows]

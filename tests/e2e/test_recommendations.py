@@ -106,6 +106,20 @@ async def test_recommendations_round_trip(api, tmp_path) -> None:
         "SEED"
     }
 
+    # A product listed after the training: its similar products come from content (title words, category).
+    def list_new() -> None:
+        product = api.storewise.catalog.list_product("TEA4", "Tea4", "Kitchen")
+        api.storewise.catalog.price_product(product, PRICE)
+        api.storewise.catalog.publish_product(product)
+        api.services.read_side.run_until_idle()
+
+    await asyncio.to_thread(list_new)
+    new = to_global_id("Product", _product_id(api, "TEA4"))
+    like = (await api.anonymous().data(SIMILAR, productId=new))["similarProducts"]
+    assert {r["product"]["sku"] for r in like} == {"TEA1", "TEA2", "TEA3"} and {r["source"] for r in like} == {
+        "CONTENT"
+    }
+
 
 async def test_recommendations_refuse_bad_input(api, tmp_path) -> None:
     shop = await make_shop(api, tmp_path, train=False)

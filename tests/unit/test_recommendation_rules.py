@@ -19,7 +19,7 @@ from application.recommendations import (
     similar_products,
 )
 
-A, B, C, D, E = (uuid4() for _ in range(5))
+A, B, C, D, E, NEW = (uuid4() for _ in range(6))  # NEW: a product listed after the training
 ALICE, NEWCOMER = uuid4(), uuid4()
 
 
@@ -54,6 +54,10 @@ class Data:
         self.activity_reads += 1
         return self.done.get(customer_id, [])[:limit]
 
+    def content(self, product_ids: Any = None) -> list[tuple[UUID, str, str, float | None]]:
+        described = {NEW: (NEW, "Green tea", "Kitchen", 3.0), A: (A, "Black tea", "Kitchen", 2.0)}
+        return [d for p, d in described.items() if product_ids is None or p in product_ids]
+
 
 @dataclass
 class Served:
@@ -80,7 +84,7 @@ class Served:
         return [r for r in found if r[0] not in excluded][:first]
 
     def similar_candidates(self, product_id: UUID) -> list[UUID]:
-        return [B, C]
+        return [] if product_id == NEW else [B, C]
 
     def recommend(
         self, customer_id: UUID, first: int, excluded: set[UUID]
@@ -92,6 +96,12 @@ class Served:
 
     def similar(self, product_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         return [r for r in [(B, 0.5), (C, 0.4)] if r[0] not in excluded][:first]
+
+    def similar_by_content(
+        self, title: str, category: str, price: float | None, first: int, excluded: set[UUID]
+    ) -> list[tuple[UUID, float]]:
+        found = [(A, 0.9), (C, 0.5), (E, 0.2)] if (title, category) == ("Green tea", "Kitchen") else []
+        return [r for r in found if r[0] not in excluded][:first]
 
 
 @dataclass
@@ -121,9 +131,17 @@ class Engine:
         )
 
     def save(
-        self, fitted: Any, kind: str, version: str, *, n: int, manifest: dict[str, Any], progress: Any
+        self,
+        fitted: Any,
+        kind: str,
+        version: str,
+        *,
+        n: int,
+        manifest: dict[str, Any],
+        progress: Any,
+        catalog: Any = (),
     ) -> tuple[Path, str]:
-        self.manifest = manifest
+        self.manifest, self.catalog = manifest, list(catalog)
         return Path("artifacts") / kind / version, "ab" * 32
 
     def serving(self, kind: str, version: str) -> None:
@@ -208,6 +226,13 @@ def test_similar_products_skip_the_excluded_and_need_a_model():
     assert similar_products(None, A, 3, set()) == []
 
 
+def test_a_product_the_model_never_saw_gets_products_like_it_by_content():
+    data = Data(unavailable={C})
+    listed = use_cases(data, Engine(Served())).similar(NEW, 3)
+    assert [(r.product_id, r.source) for r in listed] == [(A, Source.CONTENT), (E, Source.CONTENT)]  # not C
+    assert [r.product_id for r in use_cases(data, Engine(Served())).similar(A, 3)] == [B]  # the model's own
+
+
 def test_training_records_the_model_and_activates_it():
     registry, data, engine = Registry(), Data(rows=[(ALICE, A, 5.0), (ALICE, B, 1.0), (NEWCOMER, A, 3.0)]), Engine()
     outcome = use_cases(data, engine, registry).train(models=("gf-cf", "item-graph"))
@@ -220,6 +245,7 @@ def test_training_records_the_model_and_activates_it():
     )
     assert outcome.metrics["ndcg@20"] == 0.4 and outcome.metrics["gf-cf.ndcg@20"] == 0.4
     assert engine.manifest["hyperparameters"]["precomputed_per_customer"] == 100
+    assert {p for p, *_ in engine.catalog} == {NEW, A}  # the catalog's content goes with the artifact
     assert registry.activated == [outcome.model_id] and engine.serving_calls == [(KIND, outcome.version)]
 
 

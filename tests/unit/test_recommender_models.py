@@ -153,3 +153,24 @@ def test_folding_in_is_the_filters_score_of_the_row(name: str, graph: sp.csr_mat
     assert {int(r.item[1:]) for r in ranked} == set(best.tolist())
     top = int(ranked[0].item[1:])
     assert ranked[0].because[0] == f"i{list(weights)[int(np.argmax(shares[:, top]))]}"  # the largest share first
+
+
+def test_a_product_the_model_never_saw_is_compared_by_content(graph: sp.csr_matrix, tmp_path: Path) -> None:
+    from infrastructure.recommender.content import ContentModel
+
+    titles = [("Red tea mug" if community(i, ITEMS) == 0 else "Garden seed tray") for i in range(ITEMS)]
+    categories = ["Kitchen" if community(i, ITEMS) == 0 else "Garden" for i in range(ITEMS)]
+    content = ContentModel().fit(titles, categories, [2.0 + i for i in range(ITEMS)])
+    users, items = [f"u{u}" for u in range(USERS)], [f"i{i}" for i in range(ITEMS)]
+    artifact = precompute(build("item-graph").fit(graph), graph, users, items, n=3, content=content)
+    loaded = ServingArtifact.load(tmp_path, artifact.save(tmp_path))
+    like = loaded.similar_by_content("Blue tea mug", "Kitchen", 4.0, 4, excluded={"i0"})
+    assert (
+        len(like) == 4
+        and all(community(int(r.item[1:]), ITEMS) == 0 for r in like)
+        and "i0" not in {r.item for r in like}
+    )
+    assert like == artifact.similar_by_content("Blue tea mug", "Kitchen", 4.0, 4, excluded={"i0"})  # as saved
+    assert {r.item for r in loaded.similar_by_content("Seed tray", "Garden", None, 3)} <= set(items[ITEMS // 2 :])
+    without = precompute(build("item-graph").fit(graph), graph, users, items, n=3)
+    assert without.similar_by_content("Blue tea mug", "Kitchen", 4.0, 4) == []  # an artifact made without a catalog
