@@ -12,6 +12,8 @@ every sale before the window, customers x products (bought or not).
   viewed or carted — and the other half is what Recall@20 looks for among the known products.
   Beside the blends, what GraphQL serves such a customer (``SERVED``): the session folded in
   through the serving artifact's similar-product lists, then the popular products.
+- New products' pages: for each product first sold in the window, its similar products as GraphQL
+  serves them (by content) against the known products bought on the same invoices in the window.
 
 Popularity is the baseline on both: the served popular list (sales before the window; a new product
 has none, so among new products it is an arbitrary order) and, for new products, the window's own
@@ -28,7 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .content import ContentModel, new_product_scores, session_scores
+from .content import ContentModel, _scaled, new_product_scores, session_scores
 from .metrics import ranking_metrics
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -82,6 +84,17 @@ def _matrix(pairs: pd.DataFrame, rows: list[str], cols: list[str]) -> sp.csr_mat
         (np.ones(len(pairs), dtype=np.float32), (pairs["customer"].map(r).to_numpy(), pairs["sku"].map(c).to_numpy())),
         shape=(len(rows), len(cols)),
     )
+
+
+def _pages(window: pd.DataFrame, skus: list[str], known: list[str]) -> tuple[list[str], sp.csr_matrix]:
+    """The products of ``skus`` sold in the window, and for each the known products (not itself) bought on
+    the same invoices."""
+    sold = window[window["sku"].isin(set(skus))]
+    pairs = sold[["invoice", "sku"]].merge(window[["invoice", "sku"]], on="invoice", suffixes=("", "_with"))
+    pairs = pairs[pairs["sku_with"].isin(set(known)) & (pairs["sku_with"] != pairs["sku"])]
+    pairs = pairs.rename(columns={"sku": "customer", "sku_with": "sku"})  # rows: the page's product
+    pages = sorted(pairs["customer"].unique())
+    return pages, _matrix(pairs, pages, known)
 
 
 def _recall(scores: np.ndarray, truth: sp.csr_matrix, exclude: sp.csr_matrix | None = None) -> float:
@@ -146,6 +159,44 @@ def evaluate_window(
             },
         }
 
+    # A product's page: its similar products against the known products bought on the same invoices in
+    # the window. New products get theirs by content (what GraphQL serves, ``CONTENT``); known products'
+    # from the graph model, for reference (the same measure on what the model itself lists).
+    pages, truth = _pages(window, new, known)
+    if pages:
+        at = {sku: n for n, sku in enumerate(new)}
+        vectors = content.transform(
+            meta["title"].iloc[len(known) :], meta["category"].iloc[len(known) :], meta["price"].iloc[len(known) :]
+        )[[at[p] for p in pages]]
+        like = np.asarray((vectors @ content.vectors.T).todense())  # pages x known
+        neighbours = 20
+        cut = np.partition(like, -neighbours, axis=1)[:, -neighbours][:, None]
+        through = np.where(like >= cut, like, 0.0) @ graph.item_rows(np.arange(len(known)))
+        result["new_product_pages_task"] = {
+            "products": len(pages),
+            "recall@20": {
+                "popularity (served list)": _recall(np.tile(popularity, (len(pages), 1)), truth),
+                SERVED_CONTENT: _recall(like, truth),
+                "through the graph: the 20 nearest by content, their similar products": _recall(through, truth),
+                **{
+                    f"through the graph, blend w={w}": _recall(w * _scaled(through) + (1 - w) * _scaled(like), truth)
+                    for w in WEIGHTS[1:-1]
+                },
+            },
+        }
+    pages, truth = _pages(window, known, known)
+    if pages:
+        at = {sku: n for n, sku in enumerate(known)}
+        rows = [at[p] for p in pages]
+        itself = sp.csr_matrix((np.ones(len(rows)), (np.arange(len(rows)), rows)), shape=truth.shape)
+        result["known_product_pages_task"] = {
+            "products": len(pages),
+            "recall@20": {
+                "popularity (served list)": _recall(np.tile(popularity, (len(pages), 1)), truth, itself),
+                "the graph model's similar products (served)": _recall(graph.item_rows(np.array(rows)), truth, itself),
+            },
+        }
+
     # New customers: half of the first order is the session, the other half the target.
     newcomers = window[~window["customer"].isin(set(customers)) & window["sku"].isin(set(known))]
     first_orders = newcomers.sort_values("at").groupby("customer")["invoice"].first()
@@ -179,6 +230,8 @@ def evaluate_window(
     return result
 
 
+#: A new product's similar products as GraphQL serves them (``source: CONTENT``).
+SERVED_CONTENT = "served: the known products most like it by content (title words, category, price band)"
 #: The new customers' candidate GraphQL serves (``source: ACTIVITY``, then ``POPULAR``).
 SERVED = "served: the session folded in through each product's 50 similar products, then popular"
 
