@@ -24,10 +24,13 @@ import scipy.sparse as sp
 
 from infrastructure.artifacts import checksum, verify
 
-from .content import ContentModel
+from .content import ContentModel, scaled_rows
 from .ranking import Recommender, top_k
 
 ARRAYS = "serving.npz"
+#: The graph's weight beside the content model's in a folded-in user's scores (``fold_in``), chosen on the
+#: cold-start bench's validation window for new customers' sessions.
+FOLD_IN_GRAPH_WEIGHT = 0.75
 MANIFEST = "manifest.json"
 
 
@@ -89,35 +92,53 @@ class ServingArtifact:
             return None
         return self._pick(self.similar_items[row], self.similar_scores[row], first, excluded)
 
-    def fold_in(self, weights: dict[str, float], first: int, excluded: Container[str] = ()) -> list[Ranked]:
-        """The best ``first`` items for a user the model never saw, from their own items and weights:
-        each item's score is the sum over the user's items of weight x that item's similarity to it.
-        The graph filters score a user as their interaction row times the filter (linear in it), and
-        the similar-item lists are the filter's item rows cut to their best entries, so this is the
-        filter's own score of the row, less the entries beyond each list. The user's items themselves
-        are not recommended; ``because``: those with the largest share in the score."""
+    def fold_in(
+        self,
+        weights: dict[str, float],
+        first: int,
+        excluded: Container[str] = (),
+        *,
+        graph_weight: float = FOLD_IN_GRAPH_WEIGHT,
+    ) -> list[Ranked]:
+        """The best ``first`` items for a user the model never saw, from their own items and weights.
+        The graph's score of an item is the sum over the user's items of weight x that item's similarity
+        to it: the graph filters score a user as their interaction row times the filter (linear in it),
+        and the similar-item lists are the filter's item rows cut to their best entries, so this is the
+        filter's own score of the row, less the entries beyond each list. With a content model it is
+        blended with the cosine of the user's content profile, each scaled by its largest:
+        ``graph_weight`` x graph + (1 - ``graph_weight``) x content. The user's items themselves are not
+        recommended; ``because``: those with the largest share in the graph's score, or where only
+        content brought the item, those most like it."""
         own = {self.item_index[i]: w for i, w in weights.items() if i in self.item_index and w > 0}
         if not own:
             return []
-        rows = np.fromiter(own, dtype=np.int64)
+        rows, w = np.fromiter(own, dtype=np.int64), np.fromiter(own.values(), dtype=float)
         neighbours = self.similar_items[rows]  # user's items x m
-        shares = np.where(neighbours >= 0, self.similar_scores[rows] * np.fromiter(own.values(), float)[:, None], 0.0)
-        targets, where = np.unique(neighbours[neighbours >= 0], return_inverse=True)
-        scores = np.bincount(where, weights=shares[neighbours >= 0], minlength=len(targets))
-        order = np.lexsort((targets, -scores))  # best first, ties by index
+        listed = neighbours >= 0
+        shares = np.where(listed, self.similar_scores[rows] * w[:, None], 0.0)
+        scores = np.zeros(len(self.items))
+        np.add.at(scores, neighbours[listed], shares[listed])
+        if self.content is not None and graph_weight < 1:
+            row = sp.csr_matrix((w, (np.zeros(len(rows), dtype=np.int64), rows)), shape=(1, len(self.items)))
+            profile = self.content.profile_scores(row)[0]
+            blend = graph_weight * scaled_rows(scores[None, :]) + (1 - graph_weight) * scaled_rows(profile[None, :])
+            scores = blend[0]
+        scores[rows] = -np.inf
         result = []
-        for t in order:
-            index = int(targets[t])
+        for index in np.argsort(-scores, kind="stable"):
+            if not scores[index] > 0 or len(result) == first:
+                break
             item = str(self.items[index])
-            if index in own or item in excluded:
+            if item in excluded:
                 continue
             hit = neighbours == index  # at most once per row
-            givers = rows[hit.any(axis=1)][np.argsort(-shares[hit], kind="stable")]
-            result.append(
-                Ranked(item, float(scores[t]), tuple(str(self.items[g]) for g in givers[: self.because.shape[2]]))
-            )
-            if len(result) == first:
-                break
+            if hit.any():
+                givers = rows[hit.any(axis=1)][np.argsort(-shares[hit], kind="stable")]
+            else:
+                like = np.asarray((self.content.vectors[rows] @ self.content.vectors[index].T).todense()).ravel()
+                givers = rows[np.argsort(-like, kind="stable")]
+            because = tuple(str(self.items[g]) for g in givers[: self.because.shape[2]])
+            result.append(Ranked(item, float(scores[index]), because))
         return result
 
     def similar_by_content(

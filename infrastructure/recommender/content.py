@@ -96,7 +96,7 @@ def _vectorizer(min_df: int, vocabulary: dict[str, int] | None = None) -> Any:
     )
 
 
-def _scaled(scores: np.ndarray) -> np.ndarray:
+def scaled_rows(scores: np.ndarray) -> np.ndarray:
     """Each row divided by its largest absolute value (so that two models' scores can be blended)."""
     top = np.abs(scores).max(axis=1, keepdims=True)
     return scores / np.where(top > 0, top, 1.0)
@@ -122,11 +122,11 @@ def new_product_scores(
         similarity = np.where(similarity >= cut, similarity, 0.0)
     mass = similarity.sum(axis=1)
     through_graph = graph_scores @ (similarity / np.where(mass > 0, mass, 1.0)[:, None]).T
-    return weight * _scaled(through_graph) + (1.0 - weight) * _scaled(profile)
+    return weight * scaled_rows(through_graph) + (1.0 - weight) * scaled_rows(profile)
 
 
 def session_scores(graph: Any, content: ContentModel, session: sp.csr_matrix, *, weight: float) -> np.ndarray:
     """Scores of every known product for sessions (rows: the products viewed or carted, no history):
     the graph filter folded in (``graph.scores(session)``) blended with the session's content profile."""
     folded = np.asarray(graph.scores(session), dtype=np.float64)
-    return weight * _scaled(folded) + (1.0 - weight) * _scaled(content.profile_scores(session))
+    return weight * scaled_rows(folded) + (1.0 - weight) * scaled_rows(content.profile_scores(session))

@@ -174,3 +174,29 @@ def test_a_product_the_model_never_saw_is_compared_by_content(graph: sp.csr_matr
     assert {r.item for r in loaded.similar_by_content("Seed tray", "Garden", None, 3)} <= set(items[ITEMS // 2 :])
     without = precompute(build("item-graph").fit(graph), graph, users, items, n=3)
     assert without.similar_by_content("Blue tea mug", "Kitchen", 4.0, 4) == []  # an artifact made without a catalog
+
+
+def test_a_stranger_is_folded_in_with_the_content_of_their_items() -> None:
+    from infrastructure.recommender.content import ContentModel
+
+    titles = ["Red tea mug", "Blue plate", "Red tea mug large", "Garden seed"]
+    content = ContentModel().fit(titles, ["Kitchen", "Kitchen", "Kitchen", "Garden"], [3.0, 3.0, 3.0, 50.0])
+    artifact = ServingArtifact(
+        users=np.array(["u0"]),
+        items=np.array(["mug", "plate", "big mug", "seed"]),
+        top_items=np.full((1, 1), -1, dtype=np.int32),
+        top_scores=np.zeros((1, 1), dtype=np.float32),
+        because=np.full((1, 1, 3), -1, dtype=np.int32),
+        similar_items=np.array([[1], [-1], [-1], [-1]], dtype=np.int32),  # the graph: mug -> plate only
+        similar_scores=np.array([[2.0], [0], [0], [0]], dtype=np.float32),
+        popular_items=np.array([0], dtype=np.int32),
+        popular_scores=np.array([1.0], dtype=np.float32),
+        content=content,
+    )
+    blended = artifact.fold_in({"mug": 1.0, "seed": 0.0}, 5)
+    assert [(r.item, r.because) for r in blended] == [("plate", ("mug",)), ("big mug", ("mug",))]
+    like = float((content.vectors[0] @ content.vectors[2].T).toarray()[0, 0])  # the mugs' content cosine
+    assert blended[1].score == pytest.approx(0.25 * like)  # content alone brought it, at its weight
+    assert blended[0].score > 0.75  # the graph's whole weight, and content's share
+    assert [r.item for r in artifact.fold_in({"mug": 1.0}, 5, graph_weight=1.0)] == ["plate"]
+    assert [r.item for r in artifact.fold_in({"mug": 1.0}, 5, excluded={"plate"})] == ["big mug"]
