@@ -53,7 +53,8 @@ ENGINES: tuple[Engine, ...] = (
         description="Learns from what customers viewed, put in their cart and bought which products to "
         "recommend to each customer, and which products are alike; a customer it learnt without is "
         "recommended products like those they have viewed, carted or bought since, and a product it learnt "
-        "without is compared with the others by content; serving leaves out what "
+        "without is compared with the others by content and offered as a new arrival to the customers whose "
+        "products are most like it; serving leaves out what "
         "the customer bought and what is unpublished, discontinued or out of stock.",
         reads=("interactions", "products", "stock_levels"),
         decides=(TrainedModel.Recorded, Slate.Served),

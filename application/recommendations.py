@@ -80,6 +80,9 @@ class RecommenderData(Protocol):
     def content(self, product_ids: Sequence[UUID] | None = None) -> list[tuple[UUID, str, str, float | None]]:
         """(product, title, category, price) of these products (None: of every product)."""
 
+    def listed_since(self, instant: datetime) -> list[tuple[UUID, str, str, float | None]]:
+        """(product, title, category, price) of the published, not discontinued products listed after ``instant``."""
+
 
 class FittedRecommender(Protocol):
     """A model the engine chose among the candidates and fitted: what training records of it."""
@@ -127,6 +130,20 @@ class ActiveRecommender(Protocol):
     ) -> list[tuple[UUID, float]]:
         """The model's products most like a product it never saw, by content (title words, category,
         price band); none if the model was saved without the catalog."""
+
+    @property
+    def trained_at(self) -> datetime | None:
+        """When the model was trained (None if its artifact does not say)."""
+
+    def rank_new(
+        self,
+        customer_id: UUID,
+        activity: dict[UUID, float],
+        products: Sequence[tuple[UUID, str, str, float | None]],
+        first: int,
+    ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+        """Products the model never saw (product, title, category, price) ranked for a customer: (product,
+        score, the customer's products most like it); none without the catalog's content model."""
 
 
 class RecommenderEngine(Protocol):
@@ -228,6 +245,7 @@ class Source(Enum):
     MODEL = "MODEL"  # the active model's ranking for this customer
     ACTIVITY = "ACTIVITY"  # a customer new to the model: like the products they viewed, carted or bought since
     CONTENT = "CONTENT"  # a product new to the model: products like it by title words, category and price band
+    NEW_ARRIVAL = "NEW_ARRIVAL"  # listed since the model was trained, ranked for this customer
     POPULAR = "POPULAR"  # the cold-start fallback: popular products overall
 
 
@@ -392,6 +410,7 @@ class Recommendations:
                 manifest={
                     "kind": KIND,
                     "version": version,
+                    "trained_at": datetime.now(UTC).isoformat(),
                     "hyperparameters": hyperparameters,
                     "data_position": data_position,
                 },
@@ -459,6 +478,24 @@ class Recommendations:
                 activity = data.activity(customer_id, ACTIVITY_READ)
             candidates = active.candidates(customer_id, [p for p, _ in activity])
         return recommend(active, customer_id, first, exclusions(data, customer_id, candidates), popular, activity)
+
+    def new_arrivals(self, customer_id: UUID, first: int) -> list[Recommendation]:
+        """Products listed since the active model was trained, ranked for the customer (``rank_new``: their
+        scores of the products most like each, by content), with the shop's rules applied; none while no
+        model is active, or for a model trained before it kept the catalog's content."""
+        data = self.data
+        active = self.engine.active()
+        since = active.trained_at if active is not None else None
+        if active is None or since is None:
+            return []
+        listed = data.listed_since(since)
+        excluded = exclusions(data, customer_id, [p for p, *_ in listed])
+        products = [p for p in listed if p[0] not in excluded]
+        activity = dict(data.activity(customer_id, ACTIVITY_READ))
+        return [
+            Recommendation(p, score, because, Source.NEW_ARRIVAL, active.model_id, active.version)
+            for p, score, because in active.rank_new(customer_id, activity, products, first)
+        ]
 
     def similar(self, product_id: UUID, first: int) -> list[Recommendation]:
         """The products most similar to a product, with the shop's rules applied (none while no model is

@@ -85,6 +85,30 @@ class RecommendationQueries:
         return [_graphql(item, served.slate_id, n) for n, item in enumerate(served.items, start=1)]
 
     @strawberry.field(
+        description="Products listed since the active recommender was trained (new arrivals), ranked for a "
+        "customer: their scores of the products most like each by title words, category and price band, their own "
+        "products counting as their best (`NEW_ARRIVAL`; `explanation`: their products most like it). Never one "
+        "they have bought, nor a discontinued, unpublished or out-of-stock one. Empty while no model is active, for "
+        "a model trained before it kept the catalog's content, or for a customer with nothing to go on. Not recorded "
+        "as a slate.",
+        extensions=[requires(*RECOMMENDATION_READERS, when={Role.CUSTOMER: OwnCustomer("customer_id")})],
+    )
+    async def new_arrivals(
+        self,
+        info: Info,
+        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's global ID.")],
+        first: Annotated[
+            int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
+        ] = DEFAULT_FIRST,
+    ) -> list[Recommendation] | None:
+        pk = decode_id(customer_id, "Customer", field="customerId")
+        first = _first(first)
+        if not await _rows(info, customers.select().with_only_columns(customers.c.id).where(customers.c.id == pk)):
+            raise BadUserInput("customerId: no such customer", field="customerId")
+        found = await asyncio.to_thread(info.context.storewise.recommendations.new_arrivals, pk, first)
+        return [_graphql(item) for item in found]
+
+    @strawberry.field(
         description="Products most similar to a product by the active recommender (bought or viewed by the same "
         "customers), most similar first; none discontinued, unpublished or out of stock. For a product the model "
         "has not seen (a new arrival), the model's products most like it by title words, category and price band "

@@ -25,6 +25,10 @@ class RecommendationSource(Enum):
         description="For a customer the recommender was trained without: products like those they have viewed, "
         "carted or bought since (their latest activity folded into the model; `explanation` names those products).",
     )
+    NEW_ARRIVAL = strawberry.enum_value(
+        "NEW_ARRIVAL",
+        description="A product listed since the recommender was trained, ranked for this customer (`newArrivals`).",
+    )
     CONTENT = strawberry.enum_value(
         "CONTENT",
         description="For a product the recommender was trained without (a new arrival): products like it by "

@@ -33,6 +33,8 @@ import scipy.sparse as sp
 from .content import ContentModel, new_product_scores, scaled_rows, session_scores
 from .metrics import ranking_metrics
 
+PRECOMPUTED = 100  # a customer's scores a serving artifact keeps (application.recommendations.PRECOMPUTED)
+
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 K = 20
 
@@ -97,6 +99,20 @@ def _pages(window: pd.DataFrame, skus: list[str], known: list[str]) -> tuple[lis
     return pages, _matrix(pairs, pages, known)
 
 
+def _kept(scores: np.ndarray, rows: sp.csr_matrix) -> np.ndarray:
+    """Each customer's scores as a serving artifact ranks new products on them (``ServingArtifact.rank_new``):
+    their ``PRECOMPUTED`` best products other than their own, their own at the best of those, the rest 0."""
+    scores = np.array(scores, dtype=np.float64)
+    mine = rows.nonzero()
+    scores[mine] = -np.inf
+    if PRECOMPUTED < scores.shape[1]:
+        cut = np.partition(scores, -PRECOMPUTED, axis=1)[:, -PRECOMPUTED][:, None]
+        scores = np.where(scores >= cut, scores, -np.inf)
+    scores = np.where(np.isfinite(scores), scores, 0.0)
+    scores[mine] = np.repeat(scores.max(axis=1), np.diff(rows.indptr))
+    return scores
+
+
 def _recall(scores: np.ndarray, truth: sp.csr_matrix, exclude: sp.csr_matrix | None = None) -> float:
     scores = np.array(scores, dtype=np.float64)
     if exclude is not None:
@@ -153,6 +169,12 @@ def evaluate_window(
                 **{
                     f"blend w={w}": _recall(
                         new_product_scores(graph_scores, content, rows, new_vectors, weight=w), truth
+                    )
+                    for w in WEIGHTS
+                },
+                **{
+                    f"{SERVED_NEW} w={w}": _recall(
+                        new_product_scores(_kept(graph_scores, rows), content, rows, new_vectors, weight=w), truth
                     )
                     for w in WEIGHTS
                 },
@@ -235,6 +257,8 @@ def evaluate_window(
     return result
 
 
+#: New products ranked for a customer as GraphQL serves them (``newArrivals``), at each weight of the graph.
+SERVED_NEW = "served: through the customer's best 100 and own products, and content,"
 #: A new product's similar products as GraphQL serves them (``source: CONTENT``).
 SERVED_CONTENT = "served: the known products most like it by content (title words, category, price band)"
 #: The new customers' candidate GraphQL serves (``source: ACTIVITY``, then ``POPULAR``), at each weight of
@@ -300,6 +324,11 @@ def run(path: Path, *, weeks: int = 4, model: str = "bspm", parameters: dict[str
             "popularity_recall@20": figures["popularity (served list)"],
             "beats_popularity": blend > figures["popularity (served list)"],
         }
+    if "new_products" in report:  # what GraphQL serves (``newArrivals``), its graph weight chosen the same way
+        served = validation["new_products_task"]["recall@20"]
+        chosen = max(WEIGHTS, key=lambda w: served[f"{SERVED_NEW} w={w}"])
+        report["new_products"]["served_graph_weight_chosen_on_validation"] = chosen
+        report["new_products"]["served_recall@20"] = test["new_products_task"]["recall@20"][f"{SERVED_NEW} w={chosen}"]
     if "new_customers" in report:  # what GraphQL serves them, its graph weight chosen the same way
         served = validation["new_customers_task"]["recall@20"]
         chosen = max(WEIGHTS[1:], key=lambda w: served[f"{SERVED} w={w}"])

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -81,6 +82,23 @@ class ServedRecommender:
 
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         return [(UUID(r.item), r.score) for r in self.artifact.popular(first, {str(p) for p in excluded})]
+
+    @property
+    def trained_at(self) -> datetime | None:
+        text = self.artifact.manifest.get("trained_at")
+        return datetime.fromisoformat(text) if text else None
+
+    def rank_new(
+        self,
+        customer_id: UUID,
+        activity: dict[UUID, float],
+        products: Sequence[tuple[UUID, str, str, float | None]],
+        first: int,
+    ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+        listed = [(str(p), title, category, price) for p, title, category, price in products]
+        own = {str(p): w for p, w in activity.items()}
+        ranked = self.artifact.rank_new(listed, str(customer_id), own, first)
+        return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
 
     def similar_by_content(
         self, title: str, category: str, price: float | None, first: int, excluded: set[UUID]

@@ -4,6 +4,7 @@ on the read-model database, and the statements behind it (GraphQL runs them on i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -67,6 +68,13 @@ def content_statement(product_ids: Iterable[UUID] | None = None) -> sa.Select:
     return statement if product_ids is None else statement.where(products.c.id.in_(list(product_ids)))
 
 
+def listed_since_statement(instant: datetime) -> sa.Select:
+    """The published, not discontinued products listed after ``instant``: title, category and price."""
+    return sa.select(products.c.id, products.c.title, products.c.category, products.c.price).where(
+        products.c.listed_at > instant, products.c.is_published.is_(True), products.c.is_discontinued.is_(False)
+    )
+
+
 def popular_statement(limit: int) -> sa.Select:
     """Products by their total interaction weight (the fallback when no model is active)."""
     total = sa.func.sum(interactions.c.weight).label("weight")
@@ -113,5 +121,11 @@ class SqlRecommenderData:
         return [(r.product_id, float(r.weight)) for r in self._all(activity_statement(customer_id, limit))]
 
     def content(self, product_ids: Sequence[UUID] | None = None) -> list[tuple[UUID, str, str, float | None]]:
-        rows = self._all(content_statement(product_ids))
-        return [(r.id, r.title, r.category, None if r.price is None else float(r.price)) for r in rows]
+        return _described(self._all(content_statement(product_ids)))
+
+    def listed_since(self, instant: datetime) -> list[tuple[UUID, str, str, float | None]]:
+        return _described(self._all(listed_since_statement(instant)))
+
+
+def _described(rows: Iterable[Any]) -> list[tuple[UUID, str, str, float | None]]:
+    return [(r.id, r.title, r.category, None if r.price is None else float(r.price)) for r in rows]

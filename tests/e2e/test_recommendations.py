@@ -21,6 +21,10 @@ query($customerId: ID!, $first: Int!) {
     product { sku } score source modelVersion trainedModelId explanation { sku }
   }
 }"""
+NEW_ARRIVALS = """
+query($customerId: ID!) {
+  newArrivals(customerId: $customerId, first: 3) { product { sku } score source modelVersion explanation { sku } }
+}"""
 SIMILAR = (
     "query($productId: ID!) { similarProducts(productId: $productId, first: 3) "
     "{ product { sku } score source modelVersion } }"
@@ -106,11 +110,12 @@ async def test_recommendations_round_trip(api, tmp_path) -> None:
         "SEED"
     }
 
-    # A product listed after the training: its similar products come from content (title words, category).
+    # Products listed after the training: their similar products come from content (title words, category).
     def list_new() -> None:
-        product = api.storewise.catalog.list_product("TEA4", "Tea4", "Kitchen")
-        api.storewise.catalog.price_product(product, PRICE)
-        api.storewise.catalog.publish_product(product)
+        for sku, category in (("TEA4", "Kitchen"), ("SEED4", "Garden")):
+            product = api.storewise.catalog.list_product(sku, sku.title(), category)
+            api.storewise.catalog.price_product(product, PRICE)
+            api.storewise.catalog.publish_product(product)
         api.services.read_side.run_until_idle()
 
     await asyncio.to_thread(list_new)
@@ -119,6 +124,17 @@ async def test_recommendations_round_trip(api, tmp_path) -> None:
     assert {r["product"]["sku"] for r in like} == {"TEA1", "TEA2", "TEA3"} and {r["source"] for r in like} == {
         "CONTENT"
     }
+
+    # New arrivals (TEA4 and SEED4), ranked for each customer: tea for the tea buyer, explained by their tea;
+    # seeds for the newcomer, who only viewed SEED1.
+    arrivals = (await me.data(NEW_ARRIVALS, customerId=tea_a))["newArrivals"]
+    assert arrivals[0]["product"]["sku"] == "TEA4" and arrivals[0]["source"] == "NEW_ARRIVAL"
+    assert arrivals[0]["explanation"] and {p["sku"] for p in arrivals[0]["explanation"]} <= {"TEA1", "TEA2"}
+    assert arrivals[0]["score"] > 0 and arrivals[0]["modelVersion"] == outcome.version
+    theirs = (await marketer.data(NEW_ARRIVALS, customerId=newcomer))["newArrivals"]
+    assert theirs[0]["product"]["sku"] == "SEED4" and theirs[0]["explanation"] == [{"sku": "SEED1"}]
+    denied = await me.post(NEW_ARRIVALS, {"customerId": other})
+    assert denied["data"]["newArrivals"] is None and codes(denied) == ["FORBIDDEN"]
 
 
 async def test_recommendations_refuse_bad_input(api, tmp_path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -54,6 +55,10 @@ class Data:
         self.activity_reads += 1
         return self.done.get(customer_id, [])[:limit]
 
+    def listed_since(self, instant: Any) -> list[tuple[UUID, str, str, float | None]]:
+        self.since = instant
+        return [(NEW, "Green tea", "Kitchen", 3.0), (C, "Cup", "Kitchen", 1.0)]
+
     def content(self, product_ids: Any = None) -> list[tuple[UUID, str, str, float | None]]:
         described = {NEW: (NEW, "Green tea", "Kitchen", 3.0), A: (A, "Black tea", "Kitchen", 2.0)}
         return [d for p, d in described.items() if product_ids is None or p in product_ids]
@@ -96,6 +101,12 @@ class Served:
 
     def similar(self, product_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         return [r for r in [(B, 0.5), (C, 0.4)] if r[0] not in excluded][:first]
+
+    trained_at: Any = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def rank_new(self, customer_id: UUID, activity: dict, products: Any, first: int) -> list:
+        # Alice's new arrivals: whatever is offered, in the order offered, each explained by her D.
+        return [(p, 1.0, (D,)) for p, *_ in products][:first] if customer_id == ALICE else []
 
     def similar_by_content(
         self, title: str, category: str, price: float | None, first: int, excluded: set[UUID]
@@ -233,6 +244,17 @@ def test_a_product_the_model_never_saw_gets_products_like_it_by_content():
     assert [r.product_id for r in use_cases(data, Engine(Served())).similar(A, 3)] == [B]  # the model's own
 
 
+def test_new_arrivals_are_those_listed_since_the_training_less_what_cannot_be_sold_or_was_bought():
+    served, data = Served(), Data(unavailable={C})
+    listed = use_cases(data, Engine(served)).new_arrivals(ALICE, 5)
+    assert [(r.product_id, r.source, r.because) for r in listed] == [(NEW, Source.NEW_ARRIVAL, (D,))]
+    assert data.since == served.trained_at
+    assert use_cases(Data(bought={ALICE: {NEW}}, unavailable={C}), Engine(served)).new_arrivals(ALICE, 5) == []
+    assert use_cases(Data(), Engine(None)).new_arrivals(ALICE, 5) == []  # no model
+    served.trained_at = None  # a model trained before it kept the catalog's content
+    assert use_cases(Data(), Engine(served)).new_arrivals(ALICE, 5) == []
+
+
 def test_training_records_the_model_and_activates_it():
     registry, data, engine = Registry(), Data(rows=[(ALICE, A, 5.0), (ALICE, B, 1.0), (NEWCOMER, A, 3.0)]), Engine()
     outcome = use_cases(data, engine, registry).train(models=("gf-cf", "item-graph"))
@@ -246,6 +268,7 @@ def test_training_records_the_model_and_activates_it():
     assert outcome.metrics["ndcg@20"] == 0.4 and outcome.metrics["gf-cf.ndcg@20"] == 0.4
     assert engine.manifest["hyperparameters"]["precomputed_per_customer"] == 100
     assert {p for p, *_ in engine.catalog} == {NEW, A}  # the catalog's content goes with the artifact
+    assert datetime.fromisoformat(engine.manifest["trained_at"]) <= datetime.now(UTC)
     assert registry.activated == [outcome.model_id] and engine.serving_calls == [(KIND, outcome.version)]
 
 

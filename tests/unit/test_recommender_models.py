@@ -200,3 +200,24 @@ def test_a_stranger_is_folded_in_with_the_content_of_their_items() -> None:
     assert blended[0].score > 0.75  # the graph's whole weight, and content's share
     assert [r.item for r in artifact.fold_in({"mug": 1.0}, 5, graph_weight=1.0)] == ["plate"]
     assert [r.item for r in artifact.fold_in({"mug": 1.0}, 5, excluded={"plate"})] == ["big mug"]
+
+
+def test_new_arrivals_are_ranked_by_the_users_scores_of_the_items_most_like_them(graph: sp.csr_matrix) -> None:
+    from infrastructure.recommender.content import ContentModel
+
+    titles = [("Red tea mug" if community(i, ITEMS) == 0 else "Garden seed tray") for i in range(ITEMS)]
+    categories = ["Kitchen" if community(i, ITEMS) == 0 else "Garden" for i in range(ITEMS)]
+    content = ContentModel().fit(titles, categories, [2.0 + i for i in range(ITEMS)])
+    users, items = [f"u{u}" for u in range(USERS)], [f"i{i}" for i in range(ITEMS)]
+    artifact = precompute(build("item-graph").fit(graph), graph, users, items, n=5, content=content)
+    arrivals = [("seed-new", "Garden seed tray large", "Garden", 20.0), ("mug-new", "Red tea mug tall", "Kitchen", 3.0)]
+    for user in ("u0", "u30"):  # community A, community B
+        own = {f"i{i}": 1.0 for i in graph[int(user[1:])].indices}
+        ranked = artifact.rank_new(arrivals, user, own, 2)
+        expected = "mug-new" if community(int(user[1:]), USERS) == 0 else "seed-new"
+        assert ranked[0].item == expected and set(ranked[0].because) <= set(own) and ranked[0].because
+    stranger = artifact.rank_new(arrivals, "stranger", {"i12": 3.0}, 2)  # folded in from what they did
+    assert stranger[0].item == "seed-new" and stranger[0].because == ("i12",)
+    assert artifact.rank_new(arrivals, "stranger", {}, 2) == []  # nothing to go on
+    without = precompute(build("item-graph").fit(graph), graph, users, items, n=5)
+    assert without.rank_new(arrivals, "u0", {"i1": 1.0}, 2) == []  # no content model
