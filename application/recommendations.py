@@ -46,6 +46,8 @@ PRECOMPUTED = 100
 MAX_FIRST = 50
 #: A customer new to the model is recommended from at most this many of their latest interactions.
 ACTIVITY_READ = 50
+#: New arrivals are ranked among at most this many of the newest products listed since the training.
+NEW_ARRIVALS_READ = 500
 
 
 class NothingToLearn(ValueError):
@@ -80,8 +82,9 @@ class RecommenderData(Protocol):
     def content(self, product_ids: Sequence[UUID] | None = None) -> list[tuple[UUID, str, str, float | None]]:
         """(product, title, category, price) of these products (None: of every product)."""
 
-    def listed_since(self, instant: datetime) -> list[tuple[UUID, str, str, float | None]]:
-        """(product, title, category, price) of the published, not discontinued products listed after ``instant``."""
+    def listed_since(self, instant: datetime, limit: int) -> list[tuple[UUID, str, str, float | None]]:
+        """(product, title, category, price) of the ``limit`` newest published, not discontinued products listed
+        after ``instant``."""
 
 
 class FittedRecommender(Protocol):
@@ -488,7 +491,7 @@ class Recommendations:
         since = active.trained_at if active is not None else None
         if active is None or since is None:
             return []
-        listed = data.listed_since(since)
+        listed = data.listed_since(since, NEW_ARRIVALS_READ)
         excluded = exclusions(data, customer_id, [p for p, *_ in listed])
         products = [p for p in listed if p[0] not in excluded]
         activity = dict(data.activity(customer_id, ACTIVITY_READ))

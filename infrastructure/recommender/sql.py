@@ -68,10 +68,13 @@ def content_statement(product_ids: Iterable[UUID] | None = None) -> sa.Select:
     return statement if product_ids is None else statement.where(products.c.id.in_(list(product_ids)))
 
 
-def listed_since_statement(instant: datetime) -> sa.Select:
-    """The published, not discontinued products listed after ``instant``: title, category and price."""
-    return sa.select(products.c.id, products.c.title, products.c.category, products.c.price).where(
-        products.c.listed_at > instant, products.c.is_published.is_(True), products.c.is_discontinued.is_(False)
+def listed_since_statement(instant: datetime, limit: int) -> sa.Select:
+    """The ``limit`` newest published, not discontinued products listed after ``instant``: title, category, price."""
+    return (
+        sa.select(products.c.id, products.c.title, products.c.category, products.c.price)
+        .where(products.c.listed_at > instant, products.c.is_published.is_(True), products.c.is_discontinued.is_(False))
+        .order_by(products.c.listed_at.desc(), products.c.id)
+        .limit(limit)
     )
 
 
@@ -123,8 +126,8 @@ class SqlRecommenderData:
     def content(self, product_ids: Sequence[UUID] | None = None) -> list[tuple[UUID, str, str, float | None]]:
         return _described(self._all(content_statement(product_ids)))
 
-    def listed_since(self, instant: datetime) -> list[tuple[UUID, str, str, float | None]]:
-        return _described(self._all(listed_since_statement(instant)))
+    def listed_since(self, instant: datetime, limit: int) -> list[tuple[UUID, str, str, float | None]]:
+        return _described(self._all(listed_since_statement(instant, limit)))
 
 
 def _described(rows: Iterable[Any]) -> list[tuple[UUID, str, str, float | None]]:

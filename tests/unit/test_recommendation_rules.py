@@ -55,9 +55,9 @@ class Data:
         self.activity_reads += 1
         return self.done.get(customer_id, [])[:limit]
 
-    def listed_since(self, instant: Any) -> list[tuple[UUID, str, str, float | None]]:
+    def listed_since(self, instant: Any, limit: int) -> list[tuple[UUID, str, str, float | None]]:
         self.since = instant
-        return [(NEW, "Green tea", "Kitchen", 3.0), (C, "Cup", "Kitchen", 1.0)]
+        return [(NEW, "Green tea", "Kitchen", 3.0), (C, "Cup", "Kitchen", 1.0)][:limit]
 
     def content(self, product_ids: Any = None) -> list[tuple[UUID, str, str, float | None]]:
         described = {NEW: (NEW, "Green tea", "Kitchen", 3.0), A: (A, "Black tea", "Kitchen", 2.0)}
