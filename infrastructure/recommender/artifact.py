@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from infrastructure.artifacts import checksum, verify
 
-from .content import ContentModel, new_product_scores, scaled_rows
+from .content import ContentModel, nearest_known, new_product_scores, scaled_rows
 from .ranking import Recommender, top_k
 
 ARRAYS = "serving.npz"
@@ -187,14 +187,12 @@ class ServingArtifact:
             scores[0, self.item_index[ranked.item]] = ranked.score
         best = float(scores.max())
         scores[0, rows] = best if best > 0 else 1.0  # what they chose themselves ranks with the best
-        vectors = self.content.transform(
-            [p[1] for p in products], [p[2] for p in products], [np.nan if p[3] is None else p[3] for p in products]
-        )
+        vectors, near = self._new_products(tuple(products))
         row = sp.csr_matrix(
             (np.fromiter(mine.values(), dtype=float), (np.zeros(len(rows), dtype=np.int64), rows)),
             shape=(1, len(self.items)),
         )
-        ranked_new = new_product_scores(scores, self.content, row, vectors, weight=graph_weight)[0]
+        ranked_new = new_product_scores(scores, self.content, row, vectors, weight=graph_weight, near=near)[0]
         like = np.asarray((vectors @ self.content.vectors[rows].T).todense())  # products x own items
         result = []
         for n in np.argsort(-ranked_new, kind="stable")[:first]:
@@ -204,6 +202,18 @@ class ServingArtifact:
             givers = rows[order][like[n][order] > 0][: self.because.shape[2]]
             result.append(Ranked(products[n][0], float(ranked_new[n]), tuple(str(self.items[g]) for g in givers)))
         return result
+
+    def _new_products(self, products: tuple[tuple[str, str, str, float | None], ...]) -> tuple[Any, Any]:
+        """The products' content vectors and nearest items, kept for the last list asked about: new arrivals
+        are the same for every customer until the catalog changes."""
+        cached = self.__dict__.get("_new")
+        if cached is None or cached[0] != products:
+            assert self.content is not None
+            vectors = self.content.transform(
+                [p[1] for p in products], [p[2] for p in products], [np.nan if p[3] is None else p[3] for p in products]
+            )
+            cached = self.__dict__["_new"] = (products, vectors, nearest_known(self.content, vectors))
+        return cached[1], cached[2]
 
     def popular(self, first: int, excluded: Container[str] = ()) -> list[Ranked]:
         """The most popular items at training time, skipping ``excluded``."""

@@ -102,6 +102,17 @@ def scaled_rows(scores: np.ndarray) -> np.ndarray:
     return scores / np.where(top > 0, top, 1.0)
 
 
+def nearest_known(content: ContentModel, new_vectors: sp.csr_matrix, neighbours: int = 20) -> sp.csr_matrix:
+    """For each new product (rows of ``new_vectors``), its ``neighbours`` most similar known products by
+    content cosine, the similarities scaled to sum to 1 (new x known, sparse)."""
+    similarity = np.asarray((new_vectors @ content.vectors.T).todense())  # new x known
+    if neighbours < similarity.shape[1]:
+        cut = np.partition(similarity, -neighbours, axis=1)[:, -neighbours][:, None]
+        similarity = np.where(similarity >= cut, similarity, 0.0)
+    mass = similarity.sum(axis=1)
+    return sp.csr_matrix(similarity / np.where(mass > 0, mass, 1.0)[:, None])
+
+
 def new_product_scores(
     graph_scores: np.ndarray,
     content: ContentModel,
@@ -110,18 +121,18 @@ def new_product_scores(
     *,
     weight: float,
     neighbours: int = 20,
+    near: sp.csr_matrix | None = None,
 ) -> np.ndarray:
     """Scores of new products (columns of ``new_vectors``) for customers with these interaction rows
     (over the known products) and the graph model's scores of the known products (``graph_scores``):
     ``weight`` x the graph scores of each new product's ``neighbours`` most similar known products
-    (content cosine) + (1 - weight) x the cosine of the customer's content profile with it."""
+    (content cosine; ``near``: ``nearest_known`` computed already) + (1 - weight) x the cosine of the
+    customer's content profile with it."""
+    near = nearest_known(content, new_vectors, neighbours) if near is None else near
+    through_graph = np.asarray(near @ np.asarray(graph_scores).T).T  # customers x new
+    if weight >= 1:  # the profile would weigh nothing
+        return scaled_rows(through_graph)
     profile = content.profile_scores(rows, new_vectors)
-    similarity = np.asarray((new_vectors @ content.vectors.T).todense())  # new x known
-    if neighbours < similarity.shape[1]:
-        cut = np.partition(similarity, -neighbours, axis=1)[:, -neighbours][:, None]
-        similarity = np.where(similarity >= cut, similarity, 0.0)
-    mass = similarity.sum(axis=1)
-    through_graph = graph_scores @ (similarity / np.where(mass > 0, mass, 1.0)[:, None]).T
     return weight * scaled_rows(through_graph) + (1.0 - weight) * scaled_rows(profile)
 
 
