@@ -9,10 +9,11 @@ only rows with a positive weight are edges of the graph.
 
 Serving: the active model's precomputed lists, less the products the customer has bought
 (at any time, also after the training), discontinued or unpublished products and products
-out of stock (stock kept for the SKU and none available in any warehouse). A customer the
-model has not seen gets products like those they have viewed, carted or bought since (their
-activity folded into the model, labelled ``ACTIVITY``), then the most popular products, labelled
-as such; so does the rest of a list the exclusions left short.
+out of stock (stock kept for the SKU and none available in any warehouse). The
+customer's activity since the model was trained (all of it, for a customer the model has not seen)
+comes first: products like those they viewed, carted or bought, their activity folded into the
+model (``ACTIVITY``); then the model's list; then the most popular products, labelled as such (a
+customer the model has not seen, or a list the exclusions left short).
 
 The read models (``infrastructure.recommender.sql``) and the engine that fits, saves and serves
 the models (``infrastructure.recommender.engine``) plug in through the ports below.
@@ -76,8 +77,9 @@ class RecommenderData(Protocol):
     def popular(self, limit: int) -> list[tuple[UUID, float]]:
         """Products by their total interaction weight, most first (the fallback when no model is active)."""
 
-    def activity(self, customer_id: UUID, limit: int) -> list[tuple[UUID, float]]:
-        """(product, weight) of the customer's ``limit`` most recent interactions with a positive weight."""
+    def activity(self, customer_id: UUID, limit: int, since: datetime | None = None) -> list[tuple[UUID, float]]:
+        """(product, weight) of the customer's ``limit`` most recent interactions with a positive weight (only
+        those last touched after ``since``, if given)."""
 
     def content(self, product_ids: Sequence[UUID] | None = None) -> list[tuple[UUID, str, str, float | None]]:
         """(product, title, category, price) of these products (None: of every product)."""
@@ -117,10 +119,11 @@ class ActiveRecommender(Protocol):
         """(product, score, the customer's products that contributed most); empty for a customer the model never saw."""
 
     def fold_in(
-        self, activity: dict[UUID, float], first: int, excluded: set[UUID]
+        self, activity: dict[UUID, float], first: int, excluded: set[UUID], *, graph_only: bool = False
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
-        """For a customer the model never saw: (product, score, the products of ``activity`` that contributed
-        most) from their products and interaction weights, none of those products themselves."""
+        """(product, score, the products of ``activity`` that contributed most) from a customer's products and
+        interaction weights, none of those products themselves: the model's scores of them, blended with their
+        content unless ``graph_only``."""
 
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         """The most popular products at training time."""
@@ -246,7 +249,7 @@ class Source(Enum):
     """Where a recommendation came from."""
 
     MODEL = "MODEL"  # the active model's ranking for this customer
-    ACTIVITY = "ACTIVITY"  # a customer new to the model: like the products they viewed, carted or bought since
+    ACTIVITY = "ACTIVITY"  # like the products the customer viewed, carted or bought since the model was trained
     CONTENT = "CONTENT"  # a product new to the model: products like it by title words, category and price band
     NEW_ARRIVAL = "NEW_ARRIVAL"  # listed since the model was trained, ranked for this customer
     POPULAR = "POPULAR"  # the cold-start fallback: popular products overall
@@ -273,20 +276,24 @@ def recommend(
     popular: Sequence[tuple[UUID, float]] = (),
     activity: Sequence[tuple[UUID, float]] = (),
 ) -> list[Recommendation]:
-    """The customer's ``first`` recommendations, none of them ``excluded``: the model's for a
-    customer it knows, or for one it does not, from their ``activity`` since (product, weight);
-    then (cold start, or a list the exclusions left short) popular products.
+    """The customer's ``first`` recommendations, none of them ``excluded``: from what they have done
+    since the model was trained (``activity``: product, weight), then the model's list for a customer it
+    knows, then (cold start, or a list the exclusions left short) popular products.
     ``popular``: popularity from the read model, for when no model is active."""
     shown = set(excluded)
     result: list[Recommendation] = []
     if active is not None:
+
+        def add(ranked: list[tuple[UUID, float, tuple[UUID, ...]]], source: Source) -> None:
+            for product_id, score, because in ranked:
+                result.append(Recommendation(product_id, score, because, source, active.model_id, active.version))
+                shown.add(product_id)
+
         if activity:
-            ranked, source = active.fold_in(dict(activity), first, shown), Source.ACTIVITY
-        else:
-            ranked, source = active.recommend(customer_id, first, shown), Source.MODEL
-        for product_id, score, because in ranked:
-            result.append(Recommendation(product_id, score, because, source, active.model_id, active.version))
-        shown |= {r.product_id for r in result}
+            # For a customer the model knows, only what the model links to their activity leads: products that
+            # merely look alike (content) would push their own list out.
+            add(active.fold_in(dict(activity), first, shown, graph_only=active.knows(customer_id)), Source.ACTIVITY)
+        add(active.recommend(customer_id, first - len(result), shown), Source.MODEL)
         fallback = active.popular(first, shown)
     else:
         fallback = [(p, s) for p, s in popular if p not in shown]
@@ -477,8 +484,10 @@ class Recommendations:
             popular = data.popular(PRECOMPUTED)
             candidates = [p for p, _ in popular]
         else:
-            if not active.knows(customer_id):  # new to the model: what they have done since counts
-                activity = data.activity(customer_id, ACTIVITY_READ)
+            # What they have done since the training leads (all of it, for a customer new to the model).
+            known = active.knows(customer_id)
+            if not known or active.trained_at is not None:
+                activity = data.activity(customer_id, ACTIVITY_READ, since=active.trained_at if known else None)
             candidates = active.candidates(customer_id, [p for p, _ in activity])
         return recommend(active, customer_id, first, exclusions(data, customer_id, candidates), popular, activity)
 

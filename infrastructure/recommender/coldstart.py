@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .artifact import FOLD_IN_GRAPH_WEIGHT, precompute
 from .content import ContentModel, new_product_scores, scaled_rows, session_scores
 from .metrics import ranking_metrics
 
@@ -221,25 +222,13 @@ def evaluate_window(
             },
         }
 
-    # New customers: half of the first order is the session, the other half the target.
-    newcomers = window[~window["customer"].isin(set(customers)) & window["sku"].isin(set(known))]
-    first_orders = newcomers.sort_values("at").groupby("customer")["invoice"].first()
-    sessions, targets = [], []
+    # Customers' sessions: half of a customer's first order in the window is the session (what they viewed or
+    # carted), the other half what Recall@20 looks for among the known products they had not bought before.
+    artifact = precompute(graph, train, customers, known, n=PRECOMPUTED, similar=50, explain=0, content=content)
     rng = np.random.default_rng(seed)
-    for customer, invoice in first_orders.items():
-        items = sorted(
-            newcomers[(newcomers["customer"] == customer) & (newcomers["invoice"] == invoice)]["sku"].unique()
-        )
-        if len(items) < 4:
-            continue
-        items = list(rng.permutation(items))
-        half = len(items) // 2
-        sessions += [(customer, s) for s in items[:half]]
-        targets += [(customer, s) for s in items[half:]]
-    if sessions:
-        people = sorted({c for c, _ in sessions})
-        session = _matrix(pd.DataFrame(sessions, columns=["customer", "sku"]), people, known)
-        truth = _matrix(pd.DataFrame(targets, columns=["customer", "sku"]), people, known)
+    newcomers = window[~window["customer"].isin(set(customers)) & window["sku"].isin(set(known))]
+    people, session, truth = _sessions(newcomers, known, rng)
+    if people:
         result["new_customers_task"] = {
             "customers": len(people),
             "recall@20": {
@@ -249,46 +238,95 @@ def evaluate_window(
                     for w in WEIGHTS
                 },
                 **{
-                    f"{SERVED} w={w}": _recall(scores, truth, session)
-                    for w, scores in _served(graph, train, customers, known, session, popularity, content).items()
+                    f"{SERVED} w={w}": _recall(_served(artifact, known, session, popularity, w), truth, session)
+                    for w in WEIGHTS[1:]  # weight 0 would leave the graph out
                 },
             },
         }
+    regulars = window[window["customer"].isin(set(customers)) & window["sku"].isin(set(known))]
+    people, session, truth = _sessions(regulars, known, rng, bought=train, customers=customers)
+    if people:
+        at = {c: n for n, c in enumerate(customers)}
+        seen = session + train[[at[c] for c in people]]  # neither the session nor what they had before
+        listed = np.zeros(session.shape)
+        for row, customer in enumerate(people):
+            for ranked in artifact.recommend(customer, PRECOMPUTED):
+                listed[row, artifact.item_index[ranked.item]] = 1.0 + ranked.score / (1.0 + abs(ranked.score))
+        result["known_customers_task"] = {
+            "customers": len(people),
+            "recall@20": {
+                "their precomputed list (served before)": _recall(listed, truth, seen),
+                SERVED_KNOWN: _recall(_served(artifact, known, session, listed, 1.0), truth, seen),
+                "the session folded in with content first, then their list": _recall(
+                    _served(artifact, known, session, listed, FOLD_IN_GRAPH_WEIGHT), truth, seen
+                ),
+                "the same, at most 10 from the session": _recall(
+                    _served(artifact, known, session, listed, FOLD_IN_GRAPH_WEIGHT, K // 2), truth, seen
+                ),
+            },
+        }
     return result
+
+
+def _sessions(
+    frame: pd.DataFrame,
+    known: list[str],
+    rng: np.random.Generator,
+    *,
+    bought: sp.csr_matrix | None = None,
+    customers: list[str] | None = None,
+) -> tuple[list[str], sp.csr_matrix, sp.csr_matrix]:
+    """Each customer's first order in ``frame`` with at least four products (not among those they had
+    before, ``bought``: rows of ``customers``), in a seeded random order: the first half is the session, the
+    rest the target. Returns the customers and both as matrices over ``known``."""
+    first_orders = frame.sort_values("at").groupby("customer")["invoice"].first()
+    at = {c: n for n, c in enumerate(customers or [])}
+    sessions, targets = [], []
+    for customer, invoice in first_orders.items():
+        items = sorted(frame[(frame["customer"] == customer) & (frame["invoice"] == invoice)]["sku"].unique())
+        if bought is not None:
+            before = {known[i] for i in bought[at[customer]].indices}
+            items = [i for i in items if i not in before]
+        if len(items) < 4:
+            continue
+        items = list(rng.permutation(items))
+        half = len(items) // 2
+        sessions += [(customer, s) for s in items[:half]]
+        targets += [(customer, s) for s in items[half:]]
+    people = sorted({c for c, _ in sessions})
+    columns = ["customer", "sku"]
+    return (
+        people,
+        _matrix(pd.DataFrame(sessions, columns=columns), people, known),
+        _matrix(pd.DataFrame(targets, columns=columns), people, known),
+    )
 
 
 #: New products ranked for a customer as GraphQL serves them (``newArrivals``), at each weight of the graph.
 SERVED_NEW = "served: through the customer's best 100 and own products, and content,"
 #: A new product's similar products as GraphQL serves them (``source: CONTENT``).
 SERVED_CONTENT = "served: the known products most like it by content (title words, category, price band)"
+#: A known customer's list as GraphQL serves it once they have done something since the training.
+SERVED_KNOWN = "served: the session folded into the graph first (ACTIVITY), then their precomputed list"
 #: The new customers' candidate GraphQL serves (``source: ACTIVITY``, then ``POPULAR``), at each weight of
 #: the graph beside the content profile (``ServingArtifact.fold_in``).
 SERVED = "served: the session folded in through each product's 50 similar products and content, then popular,"
 
 
 def _served(
-    graph: Any,
-    train: sp.csr_matrix,
-    customers: list[str],
-    known: list[str],
-    session: sp.csr_matrix,
-    popular: Any,
-    content: ContentModel,
-) -> dict[float, np.ndarray]:
-    """Scores that rank as the served path does for a customer the model never saw, at each graph weight:
-    the serving artifact's fold-in of the session (``ServingArtifact.fold_in``), then the popular products."""
-    from .artifact import precompute
-
-    artifact = precompute(graph, train, customers, known, n=1, similar=50, explain=0, content=content)
-    figures = {}
-    for weight in WEIGHTS[1:]:  # weight 0 would leave the graph out
-        scores = np.tile(np.asarray(popular, dtype=np.float64) / (float(np.max(popular)) + 1.0), (session.shape[0], 1))
-        for row in range(session.shape[0]):
-            own = {known[i]: float(w) for i, w in zip(session[row].indices, session[row].data)}
-            for ranked in artifact.fold_in(own, K, graph_weight=weight):
-                scores[row, artifact.item_index[ranked.item]] = 1.0 + ranked.score  # above every popular one
-        figures[weight] = scores
-    return figures
+    artifact: Any, known: list[str], session: sp.csr_matrix, after: Any, graph_weight: float, first: int = K
+) -> np.ndarray:
+    """Scores that rank as the served path does: the serving artifact's fold-in of each session
+    (``ServingArtifact.fold_in``, its ``first`` best) first, then ``after`` (the popular products, or the
+    customer's own list: a row of scores each, ranked below every folded-in product)."""
+    after = np.asarray(after, dtype=np.float64)
+    scores = np.tile(after, (session.shape[0], 1)) if after.ndim == 1 else after.copy()
+    scores /= max(float(np.abs(scores).max()), 1e-12) * 2.0  # below 1: under every folded-in product
+    for row in range(session.shape[0]):
+        own = {known[i]: float(w) for i, w in zip(session[row].indices, session[row].data)}
+        for ranked in artifact.fold_in(own, first, graph_weight=graph_weight):
+            scores[row, artifact.item_index[ranked.item]] = 1.0 + ranked.score
+    return scores
 
 
 def run(path: Path, *, weeks: int = 4, model: str = "bspm", parameters: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -74,10 +74,11 @@ class ServedRecommender:
         return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
 
     def fold_in(
-        self, activity: dict[UUID, float], first: int, excluded: set[UUID]
+        self, activity: dict[UUID, float], first: int, excluded: set[UUID], *, graph_only: bool = False
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         weights = {str(p): w for p, w in activity.items()}
-        ranked = self.artifact.fold_in(weights, first, {str(p) for p in excluded})
+        blend = {"graph_weight": 1.0} if graph_only else {}
+        ranked = self.artifact.fold_in(weights, first, {str(p) for p in excluded}, **blend)
         return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
 
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:

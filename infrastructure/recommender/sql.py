@@ -52,14 +52,16 @@ def purchased_statement(customer_id: UUID) -> sa.Select:
     )
 
 
-def activity_statement(customer_id: UUID, limit: int) -> sa.Select:
-    """The customer's latest interactions with a positive weight (product, weight), newest first."""
-    return (
+def activity_statement(customer_id: UUID, limit: int, since: datetime | None = None) -> sa.Select:
+    """The customer's latest interactions with a positive weight (product, weight), newest first (those last
+    touched after ``since``, if given)."""
+    statement = (
         sa.select(interactions.c.product_id, interactions.c.weight)
         .where(interactions.c.customer_id == customer_id, interactions.c.weight > 0)
         .order_by(interactions.c.last_at.desc(), interactions.c.product_id)
         .limit(limit)
     )
+    return statement if since is None else statement.where(interactions.c.last_at > since)
 
 
 def content_statement(product_ids: Iterable[UUID] | None = None) -> sa.Select:
@@ -120,8 +122,9 @@ class SqlRecommenderData:
     def popular(self, limit: int) -> list[tuple[UUID, float]]:
         return [(r.product_id, float(r.weight)) for r in self._all(popular_statement(limit))]
 
-    def activity(self, customer_id: UUID, limit: int) -> list[tuple[UUID, float]]:
-        return [(r.product_id, float(r.weight)) for r in self._all(activity_statement(customer_id, limit))]
+    def activity(self, customer_id: UUID, limit: int, since: datetime | None = None) -> list[tuple[UUID, float]]:
+        rows = self._all(activity_statement(customer_id, limit, since))
+        return [(r.product_id, float(r.weight)) for r in rows]
 
     def content(self, product_ids: Sequence[UUID] | None = None) -> list[tuple[UUID, str, str, float | None]]:
         return _described(self._all(content_statement(product_ids)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,6 +21,8 @@ from application.recommendations import (
 )
 
 A, B, C, D, E, NEW = (uuid4() for _ in range(6))  # NEW: a product listed after the training
+TRAINED = datetime(2026, 12, 1, tzinfo=UTC)
+BEFORE, AFTER = TRAINED - timedelta(days=1), TRAINED + timedelta(days=1)
 ALICE, NEWCOMER = uuid4(), uuid4()
 
 
@@ -32,7 +34,8 @@ class Data:
     unavailable: set[UUID] = field(default_factory=set)
     bought: dict[UUID, set[UUID]] = field(default_factory=dict)
     ranking: list[tuple[UUID, float]] = field(default_factory=list)
-    done: dict[UUID, list[tuple[UUID, float]]] = field(default_factory=dict)  # each customer's activity
+    # each customer's activity: (product, weight, when last touched)
+    done: dict[UUID, list[tuple[UUID, float, datetime]]] = field(default_factory=dict)
     caught_up: int = 0
     activity_reads: int = 0
 
@@ -51,9 +54,9 @@ class Data:
     def popular(self, limit: int) -> list[tuple[UUID, float]]:
         return self.ranking[:limit]
 
-    def activity(self, customer_id: UUID, limit: int) -> list[tuple[UUID, float]]:
+    def activity(self, customer_id: UUID, limit: int, since: Any = None) -> list[tuple[UUID, float]]:
         self.activity_reads += 1
-        return self.done.get(customer_id, [])[:limit]
+        return [(p, w) for p, w, at in self.done.get(customer_id, []) if since is None or at > since][:limit]
 
     def listed_since(self, instant: Any, limit: int) -> list[tuple[UUID, str, str, float | None]]:
         self.since = instant
@@ -84,7 +87,10 @@ class Served:
         own = [p for p, _, _ in self.lists.get(customer_id, [])]
         return list(dict.fromkeys([p for p, _ in self.ranking] + own + folded))
 
-    def fold_in(self, activity: dict, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+    def fold_in(
+        self, activity: dict, first: int, excluded: set[UUID], *, graph_only: bool = False
+    ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
+        self.graph_only = graph_only
         found = [(C, 2.0 * activity[D], (D,)), (B, activity[D], (D,))] if D in activity else []
         return [r for r in found if r[0] not in excluded][:first]
 
@@ -102,7 +108,7 @@ class Served:
     def similar(self, product_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         return [r for r in [(B, 0.5), (C, 0.4)] if r[0] not in excluded][:first]
 
-    trained_at: Any = datetime(2026, 12, 1, tzinfo=UTC)
+    trained_at: Any = TRAINED
 
     def rank_new(self, customer_id: UUID, activity: dict, products: Any, first: int) -> list:
         # Alice's new arrivals: whatever is offered, in the order offered, each explained by her D.
@@ -205,7 +211,7 @@ def test_a_customer_the_model_never_saw_gets_popular_products():
 
 
 def test_a_newcomer_with_activity_gets_products_like_it_then_popular_ones():
-    data = Data(done={NEWCOMER: [(D, 3.0)]}, unavailable={C})
+    data = Data(done={NEWCOMER: [(D, 3.0, BEFORE)]}, unavailable={C})  # all of a newcomer's activity counts
     listed = serve(data, Engine(Served()), NEWCOMER, first=3)
     # from their activity: B (C is out of stock), explained by D; then popular products, never B again
     assert [(r.product_id, r.source, r.because) for r in listed] == [
@@ -214,12 +220,21 @@ def test_a_newcomer_with_activity_gets_products_like_it_then_popular_ones():
         (A, Source.POPULAR, ()),
     ]
     assert listed[0].score == 3.0 and listed[0].model_version == "v1"
+    assert serve(data, Engine(served := Served()), NEWCOMER) and not served.graph_only  # content helps a newcomer
 
 
-def test_a_customer_the_model_knows_is_served_its_list_without_reading_their_activity():
-    data = Data(done={ALICE: [(D, 3.0)]})
-    listed = serve(data, Engine(Served()), ALICE)
-    assert {r.source for r in listed} == {Source.MODEL} and data.activity_reads == 0
+def test_a_known_customers_activity_since_the_training_leads_their_list():
+    listed = serve(Data(done={ALICE: [(D, 3.0, BEFORE)]}), Engine(Served()), ALICE)  # the model has seen it
+    assert [(r.product_id, r.source) for r in listed] == [(A, Source.MODEL), (B, Source.MODEL), (C, Source.MODEL)]
+    served = Served()
+    listed = serve(Data(done={ALICE: [(D, 3.0, AFTER)]}), Engine(served), ALICE)
+    # like D first (C, then B), by the model alone (no look-alikes), explained by D; then her list less those: A
+    assert served.graph_only
+    assert [(r.product_id, r.source, r.because) for r in listed] == [
+        (C, Source.ACTIVITY, (D,)),
+        (B, Source.ACTIVITY, (D,)),
+        (A, Source.MODEL, (D,)),
+    ]
 
 
 def test_without_an_active_model_popularity_comes_from_the_read_models():
