@@ -104,7 +104,8 @@ class ServingArtifact:
         *,
         graph_weight: float = FOLD_IN_GRAPH_WEIGHT,
     ) -> list[Ranked]:
-        """The best ``first`` items for a user the model never saw, from their own items and weights.
+        """The best ``first`` items from a user's own items and weights (a user the model never saw, or what a
+        user did since the training).
         The graph's score of an item is the sum over the user's items of weight x that item's similarity
         to it: the graph filters score a user as their interaction row times the filter (linear in it),
         and the similar-item lists are the filter's item rows cut to their best entries, so this is the

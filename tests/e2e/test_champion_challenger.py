@@ -51,6 +51,7 @@ class FakeModel:
     products: list[uuid.UUID]
     relevant: dict[uuid.UUID, set[uuid.UUID]]
     good: bool
+    trained_at: Any = None  # its artifact does not say: what customers did since is not read
 
     def knows(self, customer_id: Any) -> bool:
         return True

@@ -20,6 +20,7 @@ class FakeServed:
     """An active model that recommends LISTED to everyone."""
 
     model_id, version = uuid4(), "fake-1"
+    trained_at = None  # its artifact does not say: what customers did since is not read
 
     def knows(self, customer_id: UUID) -> bool:
         return True
