@@ -46,8 +46,12 @@ def _graphql(item: use_cases.Recommendation, slate_id: Any = None, position: int
     )
 
 
-async def _rows(info: Info, statement: Any) -> list[Any]:
-    return list(await info.context.reader.all(statement))
+async def _existing(info: Info, global_id: strawberry.ID, kind: str, table: Any, field: str) -> Any:
+    """The primary key a global ID names, if that row exists (else a clear BAD_USER_INPUT on ``field``)."""
+    pk = decode_id(global_id, kind, field=field)
+    if not await info.context.reader.all(table.select().with_only_columns(table.c.id).where(table.c.id == pk)):
+        raise BadUserInput(f"{field}: no such {kind.lower()}", field=field)
+    return pk
 
 
 @strawberry.type
@@ -58,8 +62,10 @@ class RecommendationQueries:
         "reports what it showed and what was clicked with `recordRecommendationsShown` / "
         "`recordRecommendationClicked`; in a champion/challenger split the customer's side serves it). "
         "Never a product the customer has bought, nor a "
-        "discontinued, unpublished or out-of-stock one; a customer the model does not know yet gets products "
-        "like those they have viewed, carted or bought since (`ACTIVITY`), then popular products (`POPULAR`).",
+        "discontinued, unpublished or out-of-stock one. What the customer has viewed, carted or bought since the "
+        "model was trained leads (`ACTIVITY`: the products the model links to it; for a customer the model does "
+        "not know yet, all their activity, with products that look alike), then the model's list (`MODEL`), then "
+        "popular products (`POPULAR`).",
         extensions=[requires(*RECOMMENDATION_READERS, when={Role.CUSTOMER: OwnCustomer("customer_id")})],
     )
     async def recommendations(
@@ -70,10 +76,8 @@ class RecommendationQueries:
             int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
         ] = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
-        pk = decode_id(customer_id, "Customer", field="customerId")
+        pk = await _existing(info, customer_id, "Customer", customers, "customerId")
         first = _first(first)
-        if not await _rows(info, customers.select().with_only_columns(customers.c.id).where(customers.c.id == pk)):
-            raise BadUserInput("customerId: no such customer", field="customerId")
         context = info.context
         record = not getattr(info.schema, "read_only", False)  # a replay of the past records nothing
 
@@ -101,10 +105,8 @@ class RecommendationQueries:
             int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
         ] = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
-        pk = decode_id(customer_id, "Customer", field="customerId")
+        pk = await _existing(info, customer_id, "Customer", customers, "customerId")
         first = _first(first)
-        if not await _rows(info, customers.select().with_only_columns(customers.c.id).where(customers.c.id == pk)):
-            raise BadUserInput("customerId: no such customer", field="customerId")
         found = await asyncio.to_thread(info.context.storewise.recommendations.new_arrivals, pk, first)
         return [_graphql(item) for item in found]
 
@@ -123,9 +125,7 @@ class RecommendationQueries:
             int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
         ] = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
-        pk = decode_id(product_id, "Product", field="productId")
+        pk = await _existing(info, product_id, "Product", products, "productId")
         first = _first(first)
-        if not await _rows(info, products.select().with_only_columns(products.c.id).where(products.c.id == pk)):
-            raise BadUserInput("productId: no such product", field="productId")
         found = await asyncio.to_thread(info.context.storewise.recommendations.similar, pk, first)
         return [_graphql(item) for item in found]

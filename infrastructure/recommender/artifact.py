@@ -114,17 +114,15 @@ class ServingArtifact:
         ``graph_weight`` x graph + (1 - ``graph_weight``) x content. The user's items themselves are not
         recommended; ``because``: those with the largest share in the graph's score, or where only
         content brought the item, those most like it."""
-        own = {self.item_index[i]: w for i, w in weights.items() if i in self.item_index and w > 0}
-        if not own:
+        rows, w, row = self._own(weights)
+        if not len(rows):
             return []
-        rows, w = np.fromiter(own, dtype=np.int64), np.fromiter(own.values(), dtype=float)
         neighbours = self.similar_items[rows]  # user's items x m
         listed = neighbours >= 0
         shares = np.where(listed, self.similar_scores[rows] * w[:, None], 0.0)
         scores = np.zeros(len(self.items))
         np.add.at(scores, neighbours[listed], shares[listed])
         if self.content is not None and graph_weight < 1:
-            row = sp.csr_matrix((w, (np.zeros(len(rows), dtype=np.int64), rows)), shape=(1, len(self.items)))
             profile = self.content.profile_scores(row)[0]
             blend = graph_weight * scaled_rows(scores[None, :]) + (1 - graph_weight) * scaled_rows(profile[None, :])
             scores = blend[0]
@@ -176,8 +174,7 @@ class ServingArtifact:
         ``because``: the user's own items most like each product."""
         if self.content is None or not products:
             return []
-        mine = {self.item_index[i]: w for i, w in own.items() if i in self.item_index and w > 0}
-        rows = np.fromiter(mine, dtype=np.int64)
+        rows, _, row = self._own(own)
         scores = np.zeros((1, len(self.items)))
         listed = (
             self.recommend(user, self.top_items.shape[1])
@@ -189,10 +186,6 @@ class ServingArtifact:
         best = float(scores.max())
         scores[0, rows] = best if best > 0 else 1.0  # what they chose themselves ranks with the best
         vectors, near = self._new_products(tuple(products))
-        row = sp.csr_matrix(
-            (np.fromiter(mine.values(), dtype=float), (np.zeros(len(rows), dtype=np.int64), rows)),
-            shape=(1, len(self.items)),
-        )
         ranked_new = new_product_scores(scores, self.content, row, vectors, weight=graph_weight, near=near)[0]
         like = np.asarray((vectors @ self.content.vectors[rows].T).todense())  # products x own items
         result = []
@@ -203,6 +196,14 @@ class ServingArtifact:
             givers = rows[order][like[n][order] > 0][: self.because.shape[2]]
             result.append(Ranked(products[n][0], float(ranked_new[n]), tuple(str(self.items[g]) for g in givers)))
         return result
+
+    def _own(self, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix]:
+        """A user's own items the model knows (with a positive weight): their indices, weights, and the
+        interaction row they make."""
+        own = {self.item_index[i]: w for i, w in weights.items() if i in self.item_index and w > 0}
+        rows, w = np.fromiter(own, dtype=np.int64, count=len(own)), np.fromiter(own.values(), float, len(own))
+        row = sp.csr_matrix((w, (np.zeros(len(rows), dtype=np.int64), rows)), shape=(1, len(self.items)))
+        return rows, w, row
 
     def _new_products(self, products: tuple[tuple[str, str, str, float | None], ...]) -> tuple[Any, Any]:
         """The products' content vectors and nearest items, kept for the last list asked about: new arrivals

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from application.recommendations import PRECOMPUTED
+
 from .artifact import FOLD_IN_GRAPH_WEIGHT, precompute
 from .content import ContentModel, new_product_scores, scaled_rows, session_scores
 from .metrics import ranking_metrics
-
-PRECOMPUTED = 100  # a customer's scores a serving artifact keeps (application.recommendations.PRECOMPUTED)
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 K = 20

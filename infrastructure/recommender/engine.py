@@ -77,8 +77,10 @@ class ServedRecommender:
         self, activity: dict[UUID, float], first: int, excluded: set[UUID], *, graph_only: bool = False
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         weights = {str(p): w for p, w in activity.items()}
-        blend = {"graph_weight": 1.0} if graph_only else {}
-        ranked = self.artifact.fold_in(weights, first, {str(p) for p in excluded}, **blend)
+        from .artifact import FOLD_IN_GRAPH_WEIGHT
+
+        graph_weight = 1.0 if graph_only else FOLD_IN_GRAPH_WEIGHT
+        ranked = self.artifact.fold_in(weights, first, {str(p) for p in excluded}, graph_weight=graph_weight)
         return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
 
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from decimal import Decimal
+from uuid import uuid4
 
 from domain.shared import Money
 from graphql_api.core.ids import to_global_id
@@ -162,6 +163,17 @@ async def test_recommendations_refuse_bad_input(api, tmp_path) -> None:
     ]:
         body = await api.post(QUERY, variables)
         assert (body.get("data") or {}).get("recommendations") is None, body
+        assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == field, body
+    # newArrivals refuses the same way, and a customer that does not exist
+    arrivals = "query($customerId: ID!, $first: Int!) { newArrivals(customerId: $customerId, first: $first) { score } }"
+
+    for variables, field in [
+        ({"customerId": tea_a, "first": 0}, "first"),
+        ({"customerId": "nonsense", "first": 3}, "customerId"),
+        ({"customerId": to_global_id("Customer", uuid4()), "first": 3}, "customerId"),
+    ]:
+        body = await api.post(arrivals, variables)
+        assert (body.get("data") or {}).get("newArrivals") is None, body
         assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == field, body
 
 
