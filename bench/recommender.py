@@ -4,6 +4,12 @@ full training (fit + the serving artifact) and the latency of serving one custom
 
     nice .venv/bin/python bench/recommender.py [--train ../shared/data/gowalla/train.txt.gz]
         [--validate 0.2] [--lightgcn-seconds 900] [--skip-validation] [--skip-cost]
+    nice .venv/bin/python bench/recommender.py --filter-plus-gnn --lightgcn-seconds 300 \
+        --out bench/results/recommender-filter-plus-gnn.json
+
+``--filter-plus-gnn``: the issue's "filter alone vs filter + GNN" on the validation split: SGFCF and
+LightGCN (from the spectral embedding) fitted apart, each user's scores standardised over the items
+they have not got, and ranked by filter + w x GNN for each weight w (w = 0: the filter alone).
 
 Prints one line per step and writes bench/results/recommender.json.
 """
@@ -75,6 +81,54 @@ def validation(train_path: str, fraction: float, lightgcn_seconds: float, only: 
         results.append(row)
         print(json.dumps(row), flush=True)
     return results
+
+
+def filter_plus_gnn(train_path: str, fraction: float, lightgcn_seconds: float, weights: list[float]) -> dict:
+    import torch
+
+    from infrastructure.recommender.metrics import ranking_metrics
+    from infrastructure.recommender.ranking import build
+
+    train, _ = read_train_test(train_path, None)
+    fit, held = split_validation(train, fraction, seed=0)
+    users = np.flatnonzero(np.diff(held.indptr) > 0)
+    report: dict = {}
+    started, cpu = time.perf_counter(), cpu_seconds()
+    graph_filter = build("sgfcf").fit(fit)
+    report["sgfcf_fit"] = {"seconds": time.perf_counter() - started, "cpu_seconds": cpu_seconds() - cpu}
+    started, cpu = time.perf_counter(), cpu_seconds()
+    budget = {"epochs": 1000, "lr": 1e-2, "batch_size": 8192, "max_seconds": lightgcn_seconds, "init": "spectral"}
+    gnn = build("lightgcn", **budget).fit(fit)
+    report["lightgcn_fit"] = {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": cpu_seconds() - cpu,
+        "epochs_run": gnn.epochs_run,
+        "parameters": budget,
+    }
+    print(json.dumps(report), flush=True)
+
+    def standardised(scores: np.ndarray, seen: np.ndarray) -> torch.Tensor:
+        masked = np.where(seen, np.nan, scores.astype(np.float64))
+        spread = np.nanstd(masked, axis=1, keepdims=True)
+        z = (masked - np.nanmean(masked, axis=1, keepdims=True)) / np.where(spread > 0, spread, 1)
+        return torch.from_numpy(np.where(seen, -np.inf, z))
+
+    tops: dict[float, list[np.ndarray]] = {w: [] for w in [*weights, float("inf")]}
+    for start in range(0, len(users), 1000):
+        batch = users[start : start + 1000]
+        seen = fit[batch].toarray() > 0
+        f = standardised(graph_filter.scores(fit[batch]), seen)
+        g = standardised(gnn.scores(fit[batch], batch), seen)
+        for w in tops:
+            blended = g if w == float("inf") else f if w == 0 else f + w * g
+            tops[w].append(torch.topk(blended, 20, dim=1).indices.numpy())
+    report["rows"] = []
+    for w, parts in tops.items():
+        metrics = ranking_metrics(np.vstack(parts), held, users, 20, fit.shape[1])
+        row = {"gnn_weight": "gnn alone" if w == float("inf") else w, **{k: float(v) for k, v in metrics.items()}}
+        report["rows"].append(row)
+        print(json.dumps(row), flush=True)
+    return report
 
 
 def cost(train_path: str, name: str, parameters: dict, artifact: bool = True) -> dict:
@@ -154,6 +208,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON report")
     parser.add_argument("--no-artifact", action="store_true", help="cost step: fit and rank every user only")
     parser.add_argument("--model", default="sgfcf", help="with --skip-validation: the model of the cost step")
+    parser.add_argument("--filter-plus-gnn", action="store_true", help="SGFCF + w x LightGCN on the validation split")
+    parser.add_argument("--gnn-weights", default="0,0.1,0.2,0.3,0.5,1", help="with --filter-plus-gnn")
     parser.add_argument("--cost-only", default=None, help=argparse.SUPPRESS)  # the child process of the cost step
     args = parser.parse_args()
     if args.cost_only:
@@ -165,14 +221,17 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs (shared with other work)",
     }
-    if not args.skip_validation:
+    if args.filter_plus_gnn:
+        weights = [float(w) for w in args.gnn_weights.split(",")]
+        report["filter_plus_gnn"] = filter_plus_gnn(args.train, args.validate, args.lightgcn_seconds, weights)
+    elif not args.skip_validation:
         only = args.only.split(",") if args.only else None
         report["validation"] = validation(args.train, args.validate, args.lightgcn_seconds, only)
         best = max(report["validation"], key=lambda r: (r["ndcg@20"], r["recall@20"]))
         report["winner"] = {"model": best["model"], "parameters": best["parameters"]}
     else:
         report["winner"] = {"model": args.model, "parameters": {}}
-    if not args.skip_cost:
+    if not args.skip_cost and not args.filter_plus_gnn:
         # A fresh process, so its peak memory is the training's own.
         winner = json.dumps([report["winner"]["model"], report["winner"]["parameters"]])
         child = subprocess.run(
