@@ -37,6 +37,9 @@ from .exposure import SlateCommands
 from .models import ModelRegistryApplication
 
 KIND = "recommender"
+#: The kind a new-arrivals slate names (ranked by the recommender's model version, measured apart from
+#: the recommendations: its own impressions, clicks and conversions in model health).
+NEW_ARRIVALS_KIND = "new-arrivals"
 
 #: The interaction weights of the feature view (see projections/customers.py).
 INTERACTION_WEIGHTS = {"view": 1.0, "add_to_cart": 3.0, "purchase": 5.0}
@@ -467,9 +470,32 @@ class Recommendations:
             model = self.engine.active()
         items = self._for(model, customer_id, first)
         version = model.version if model is not None else POPULAR_VERSION
+        return self._slate(customer_id, KIND, version, variant, items, at=at, record=record)
+
+    def serve_new_arrivals(
+        self, customer_id: UUID, first: int, *, at: datetime | None = None, record: bool = True
+    ) -> ServedSlate:
+        """A customer's new arrivals (``new_arrivals``), recorded as a slate of kind ``new-arrivals``, so
+        what was shown, clicked and ordered of them is measured as for the recommendations, apart from them."""
+        items = self.new_arrivals(customer_id, first)
+        version = (items[0].model_version if items else None) or POPULAR_VERSION
+        return self._slate(customer_id, NEW_ARRIVALS_KIND, version, SlateVariant.CHAMPION, items, at=at, record=record)
+
+    def _slate(
+        self,
+        customer_id: UUID,
+        kind: str,
+        version: str,
+        variant: str,
+        items: list[Recommendation],
+        *,
+        at: datetime | None,
+        record: bool,
+    ) -> ServedSlate:
+        """The list, recorded as a slate of ``kind`` unless it is empty or ``record`` is False."""
         if not items or self.slates is None or not record:
             return ServedSlate(None, version, variant, items)
-        slate_id = self.slates.serve_slate(customer_id, KIND, version, variant, [i.product_id for i in items], at=at)
+        slate_id = self.slates.serve_slate(customer_id, kind, version, variant, [i.product_id for i in items], at=at)
         return ServedSlate(slate_id, version, variant, items)
 
     def for_customer(self, customer_id: UUID, first: int) -> list[Recommendation]:

@@ -1,14 +1,16 @@
 """Exposure: what the shop put before a customer, and what the customer did with it.
 
-A *slate* is one list of recommendations served to one customer: its products in order, the model
-version that ranked them (and the *variant*: ``champion``, or ``challenger`` when the customer's
-serving slot splits customers between two versions). The storefront then records that the slate
+A *slate* is one list of recommendations served to one customer: its products in order, its *kind*
+(which list: ``recommender``, a customer's recommendations, or ``new-arrivals``, the products listed
+since the recommender was trained, ranked for them), the model version that ranked them (and the
+*variant*: ``champion``, or ``challenger`` when the customer's serving slot splits customers between
+two versions). The storefront then records that the slate
 was *shown* (an *impression*) and which of its products the customer *clicked*. An order that
 contains a product of a shown slate is *attributed* to the slate as a *conversion* when it falls
 inside the attribution window (``domain.shared.AttributionWindow``: by default 7 days after a
 click, 1 day after a view without a click; the latest qualifying exposure takes the credit).
 
-Online figures per model version and day of the impression: *impressions* (slates shown),
+Online figures per kind, model version and day of the impression: *impressions* (slates shown),
 *click-through rate* (shown slates with at least one click, over impressions), *precision@k* (the
 article's accuracy: clicked recommendations over shown recommendations), *conversion rate* (shown
 slates with an attributed order, over impressions), *attributed revenue* (of the attributed order
@@ -53,8 +55,9 @@ class Slate(Aggregate):
     """One list of recommendations served to one customer, and what became of it."""
 
     class Served(Aggregate.Created):
-        """The list was served: to ``customer_id``, ``product_ids`` in order, ranked by ``kind``'s
-        ``model_version`` (``variant``: champion or challenger)."""
+        """The list was served: to ``customer_id``, ``product_ids`` in order; ``kind``: which list
+        (``recommender`` or ``new-arrivals``), ranked by ``model_version`` (``variant``: champion or
+        challenger)."""
 
         customer_id: UUID
         kind: str

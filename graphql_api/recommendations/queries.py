@@ -7,6 +7,7 @@ nothing already bought, discontinued, unpublished or out of stock.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
@@ -54,6 +55,24 @@ async def _existing(info: Info, global_id: strawberry.ID, kind: str, table: Any,
     return pk
 
 
+async def _served(
+    info: Info, use_case: Callable[..., use_cases.ServedSlate], customer_id: strawberry.ID, first: int
+) -> list[Recommendation]:
+    """A customer's list from ``use_case`` (a method of ``Recommendations`` that serves a slate), recorded
+    as a slate by the requester, except in a replay of the past."""
+    pk = await _existing(info, customer_id, "Customer", customers, "customerId")
+    first = _first(first)
+    context = info.context
+    record = not getattr(info.schema, "read_only", False)  # a replay of the past records nothing
+
+    def serve() -> use_cases.ServedSlate:
+        with acting_as(context.actor, correlation_id=context.correlation_id):
+            return use_case(context.storewise.recommendations, pk, first, record=record)
+
+    served = await asyncio.to_thread(serve)
+    return [_graphql(item, served.slate_id, n) for n, item in enumerate(served.items, start=1)]
+
+
 @strawberry.type
 class RecommendationQueries:
     @strawberry.field(
@@ -76,25 +95,17 @@ class RecommendationQueries:
             int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
         ] = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
-        pk = await _existing(info, customer_id, "Customer", customers, "customerId")
-        first = _first(first)
-        context = info.context
-        record = not getattr(info.schema, "read_only", False)  # a replay of the past records nothing
-
-        def serve() -> use_cases.ServedSlate:
-            with acting_as(context.actor, correlation_id=context.correlation_id):
-                return context.storewise.recommendations.serve(pk, first, record=record)
-
-        served = await asyncio.to_thread(serve)
-        return [_graphql(item, served.slate_id, n) for n, item in enumerate(served.items, start=1)]
+        return await _served(info, use_cases.Recommendations.serve, customer_id, first)
 
     @strawberry.field(
         description="Products listed since the active recommender was trained (new arrivals), ranked for a "
         "customer: their scores of the products most like each by title words, category and price band, their own "
         "products counting as their best (`NEW_ARRIVAL`; `explanation`: their products most like it). Never one "
         "they have bought, nor a discontinued, unpublished or out-of-stock one. Empty while no model is active, for "
-        "a model trained before it kept the catalog's content, or for a customer with nothing to go on. Not recorded "
-        "as a slate.",
+        "a model trained before it kept the catalog's content, or for a customer with nothing to go on. Recorded as "
+        "a slate of kind `new-arrivals` (`slateId`, `position`): what the storefront reports shown and clicked of "
+        'it, and the orders attributed to it, count in `modelHealth(kind: "new-arrivals")`, apart from the '
+        "recommendations'.",
         extensions=[requires(*RECOMMENDATION_READERS, when={Role.CUSTOMER: OwnCustomer("customer_id")})],
     )
     async def new_arrivals(
@@ -105,10 +116,7 @@ class RecommendationQueries:
             int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
         ] = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
-        pk = await _existing(info, customer_id, "Customer", customers, "customerId")
-        first = _first(first)
-        found = await asyncio.to_thread(info.context.storewise.recommendations.new_arrivals, pk, first)
-        return [_graphql(item) for item in found]
+        return await _served(info, use_cases.Recommendations.serve_new_arrivals, customer_id, first)
 
     @strawberry.field(
         description="Products most similar to a product by the active recommender (bought or viewed by the same "

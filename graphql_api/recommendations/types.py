@@ -89,6 +89,10 @@ class Recommendation:
 class RecommendationSlateType(Node):
     pk: strawberry.Private[UUID]
     customer_pk: strawberry.Private[UUID]
+    kind: str = strawberry.field(
+        description="Which list: `recommender` (`recommendations`) or `new-arrivals` (`newArrivals`, ranked by the "
+        "recommender's model version)."
+    )
     model_version: str = strawberry.field(description="The model version that ranked it (`popular`: no model).")
     variant: str = strawberry.field(description="`champion`, or `challenger` in a champion/challenger split.")
     size: int = strawberry.field(description="How many products it recommended.")
@@ -105,6 +109,7 @@ class RecommendationSlateType(Node):
             id=strawberry.ID(to_global_id("RecommendationSlate", row.id)),
             pk=row.id,
             customer_pk=row.customer_id,
+            kind=row.kind,
             model_version=row.model_version,
             variant=row.variant,
             size=row.size,

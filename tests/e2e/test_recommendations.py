@@ -24,8 +24,11 @@ query($customerId: ID!, $first: Int!) {
 }"""
 NEW_ARRIVALS = """
 query($customerId: ID!) {
-  newArrivals(customerId: $customerId, first: 3) { product { sku } score source modelVersion explanation { sku } }
+  newArrivals(customerId: $customerId, first: 3) {
+    product { sku } score source modelVersion explanation { sku } slateId position
+  }
 }"""
+HEALTH = "query($kind: String) { modelHealth(kind: $kind) { version figures { name value numerator count } } }"
 SIMILAR = (
     "query($productId: ID!) { similarProducts(productId: $productId, first: 3) "
     "{ product { sku } score source modelVersion } }"
@@ -150,6 +153,25 @@ async def test_recommendations_round_trip(api, tmp_path) -> None:
     assert theirs[0]["product"]["sku"] == "SEED4" and theirs[0]["explanation"] == [{"sku": "SEED1"}]
     denied = await me.post(NEW_ARRIVALS, {"customerId": other})
     assert denied["data"]["newArrivals"] is None and codes(denied) == ["FORBIDDEN"]
+
+    # New arrivals are a slate of their own kind: shown and clicked, they count in modelHealth under it, and
+    # not in the recommender's figures.
+    [slate_id] = {r["slateId"] for r in arrivals}
+    assert slate_id and [r["position"] for r in arrivals] == list(range(1, len(arrivals) + 1))
+    shown = await me.mutate("recordRecommendationsShown", {"slateId": slate_id}, "slate { kind modelVersion }")
+    assert shown["userErrors"] == [] and shown["slate"] == {"kind": "new-arrivals", "modelVersion": outcome.version}
+    tea4 = to_global_id("Product", _product_id(api, "TEA4"))
+    clicked = await me.mutate(
+        "recordRecommendationClicked", {"slateId": slate_id, "productId": tea4}, "slate { clicks }"
+    )
+    assert clicked["userErrors"] == [] and clicked["slate"]["clicks"] == 1
+    await asyncio.to_thread(api.services.read_side.run_until_idle)
+    [health] = (await api.data(HEALTH, kind="new-arrivals"))["modelHealth"]
+    figures = {f["name"]: (f["value"], f["numerator"], f["count"]) for f in health["figures"]}
+    assert health["version"] == outcome.version
+    assert figures["impressions"] == (1, 1, 1) and figures["click_through_rate"] == (1.0, 1, 1)
+    recommender = (await api.data(HEALTH, kind="recommender"))["modelHealth"]
+    assert not [f for line in recommender for f in line["figures"] if f["name"] == "impressions" and f["value"]]
 
 
 async def test_recommendations_refuse_bad_input(api, tmp_path) -> None:

@@ -270,6 +270,32 @@ def test_new_arrivals_are_those_listed_since_the_training_less_what_cannot_be_so
     assert use_cases(Data(), Engine(served)).new_arrivals(ALICE, 5) == []
 
 
+class Slates:
+    """SlateCommands: remembers each slate served."""
+
+    def __init__(self):
+        self.served: list[tuple] = []
+
+    def serve_slate(self, customer_id: UUID, kind: str, version: str, variant: str, product_ids: list, *, at=None):
+        self.served.append((customer_id, kind, version, variant, list(product_ids)))
+        return uuid4()
+
+
+def test_new_arrivals_are_served_as_a_slate_of_their_own_kind():
+    slates = Slates()
+    recommendations = Recommendations(Registry(), Engine(Served()), Data(unavailable={C}), dict, slates)  # type: ignore[arg-type]
+    served = recommendations.serve_new_arrivals(ALICE, 5)
+    assert slates.served == [(ALICE, "new-arrivals", "v1", "champion", [NEW])]  # not the recommender's figures
+    assert (
+        served.slate_id is not None and served.model_version == "v1" and [r.product_id for r in served.items] == [NEW]
+    )
+    replayed = recommendations.serve_new_arrivals(ALICE, 5, record=False)  # a replay of the past records nothing
+    assert replayed.slate_id is None and [r.product_id for r in replayed.items] == [NEW]
+    idle = Recommendations(Registry(), Engine(None), Data(), dict, slates)  # type: ignore[arg-type]
+    assert idle.serve_new_arrivals(ALICE, 5).slate_id is None  # nothing to show: no slate
+    assert len(slates.served) == 1
+
+
 def test_training_records_the_model_and_activates_it():
     registry, data, engine = Registry(), Data(rows=[(ALICE, A, 5.0), (ALICE, B, 1.0), (NEWCOMER, A, 3.0)]), Engine()
     outcome = use_cases(data, engine, registry).train(models=("gf-cf", "item-graph"))
