@@ -15,7 +15,10 @@ Features of a text (its spaCy tokens, or a fragment of them):
 - optionally (``nb``) the polarity head reads each n-gram's tf-idf scaled by its naive-Bayes
   log-count ratio, log(share among positive texts / share among negative texts) (Wang & Manning
   2012, "NBSVM"): the regularisation then shrinks towards the naive-Bayes model rather than towards
-  zero. The ratios are folded into the stored weights, so prediction costs nothing more.
+  zero. The ratios are folded into the stored weights, so prediction costs nothing more;
+  with ``nb_mean`` the polarity head is the mean of the NB-scaled and the plain regressions' weights
+  (still one weight vector): the NB-scaled one leans on the training categories' own n-grams, the
+  plain one less, and their mean transfers better to a category neither has seen.
 
 Two heads share those features: polarity (positive vs negative, every labelled text) and, where
 the training data has 3-star reviews, neutral vs polar. Their probabilities combine into
@@ -219,6 +222,7 @@ class SentimentModel:
         lexicon: str | None = None,
         nb: bool = False,
         negation: bool = False,
+        nb_mean: bool = False,
     ):
         self.name = name
         self.cfg = {
@@ -228,6 +232,7 @@ class SentimentModel:
             "lexicon": lexicon,
             "nb": nb,
             "negation": negation,
+            "nb_mean": nb_mean,
         }
         self.features = HashedFeatures(
             word_ngrams,
@@ -315,6 +320,8 @@ class SentimentModel:
 
         scale = self._log_count_ratios(counts, polar) if self.cfg["nb"] else None
         self.polarity = head(polar, scale)
+        if scale is not None and self.cfg["nb_mean"]:
+            self.polarity = (self.polarity + head(polar)) / 2
         self.neutral = head(neutral) if neutral is not None and any(v == 1 for v in neutral) else None
 
     def _log_count_ratios(self, counts: csr_matrix, polar: Sequence[int | None]) -> numpy.ndarray:
@@ -370,6 +377,7 @@ def _sigmoid(x: Any) -> numpy.ndarray:
         "lexicon": None,
         "nb": False,
         "negation": False,
+        "nb_mean": False,
     },
 )
 def make_sentiment(
@@ -381,5 +389,6 @@ def make_sentiment(
     lexicon: str | None,
     nb: bool,
     negation: bool,
+    nb_mean: bool,
 ) -> SentimentModel:
-    return SentimentModel(nlp, name, word_ngrams, char_ngrams, buckets, lexicon, nb, negation)
+    return SentimentModel(nlp, name, word_ngrams, char_ngrams, buckets, lexicon, nb, negation, nb_mean)

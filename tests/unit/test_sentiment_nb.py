@@ -19,11 +19,11 @@ NEGATIVE_TEXTS = [
 ]
 
 
-def _fitted(nb: bool):
+def _fitted(nb: bool, nb_mean: bool = False):
     from infrastructure.reviews.pipeline import blank
 
     nlp = blank("en")
-    sentiment = nlp.add_pipe("storewise_sentiment", config={"buckets": 1 << 12, "nb": nb})
+    sentiment = nlp.add_pipe("storewise_sentiment", config={"buckets": 1 << 12, "nb": nb, "nb_mean": nb_mean})
     texts = POSITIVE_TEXTS + NEGATIVE_TEXTS
     docs = list(nlp.tokenizer.pipe(texts))
     sentiment.fit(docs, [1] * len(POSITIVE_TEXTS) + [0] * len(NEGATIVE_TEXTS))
@@ -42,6 +42,16 @@ def test_folded_weights_score_as_the_regression_on_scaled_features():
     served = sentiment.logits(docs)[0]
     assert served == pytest.approx(reference.decision_function(rows.multiply(ratios).tocsr()), abs=1e-4)
     assert sentiment.weight_of(nlp.vocab.strings["great"]) > 0 > sentiment.weight_of(nlp.vocab.strings["awful"])
+
+
+def test_the_mean_head_scores_as_the_mean_of_the_scaled_and_the_plain_regressions():
+    _, scaled, docs = _fitted(nb=True)
+    _, plain, _ = _fitted(nb=False)
+    nlp, mean, _ = _fitted(nb=True, nb_mean=True)
+    expected = (scaled.logits(docs)[0] + plain.logits(docs)[0]) / 2
+    assert mean.logits(docs)[0] == pytest.approx(expected, abs=1e-5)
+    assert not numpy.allclose(scaled.logits(docs)[0], plain.logits(docs)[0])  # two different heads
+    assert mean.weight_of(nlp.vocab.strings["great"]) > 0 > mean.weight_of(nlp.vocab.strings["awful"])
 
 
 def test_words_seen_on_both_sides_weigh_less_than_one_sided_ones():
