@@ -26,6 +26,8 @@ from .types import Recommendation, RecommendationSource
 #: Who reads any customer's recommendations (a customer reads their own).
 RECOMMENDATION_READERS = (Role.ADMIN, Role.MERCHANDISER, Role.MARKETER, Role.AUDITOR)
 DEFAULT_FIRST = 10
+CustomerId = Annotated[strawberry.ID, strawberry.argument(description="The customer's global ID.")]
+First = Annotated[int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")]
 
 
 def _first(first: int) -> int:
@@ -90,10 +92,8 @@ class RecommendationQueries:
     async def recommendations(
         self,
         info: Info,
-        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's global ID.")],
-        first: Annotated[
-            int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
-        ] = DEFAULT_FIRST,
+        customer_id: CustomerId,
+        first: First = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
         return await _served(info, use_cases.Recommendations.serve, customer_id, first)
 
@@ -111,10 +111,8 @@ class RecommendationQueries:
     async def new_arrivals(
         self,
         info: Info,
-        customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer's global ID.")],
-        first: Annotated[
-            int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
-        ] = DEFAULT_FIRST,
+        customer_id: CustomerId,
+        first: First = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
         return await _served(info, use_cases.Recommendations.serve_new_arrivals, customer_id, first)
 
@@ -129,9 +127,7 @@ class RecommendationQueries:
         self,
         info: Info,
         product_id: Annotated[strawberry.ID, strawberry.argument(description="The product's global ID.")],
-        first: Annotated[
-            int, strawberry.argument(description=f"How many (1 to {use_cases.MAX_FIRST}).")
-        ] = DEFAULT_FIRST,
+        first: First = DEFAULT_FIRST,
     ) -> list[Recommendation] | None:
         pk = await _existing(info, product_id, "Product", products, "productId")
         first = _first(first)
