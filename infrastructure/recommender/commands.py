@@ -179,7 +179,30 @@ def _bench_cold_start(args: argparse.Namespace) -> int:
     from .coldstart import run
 
     name = COLD_START_MODEL if args.model == "all" else args.model
-    report = run(Path(args.data), weeks=args.weeks, model=name, parameters=model_parameters(args)[name])
+    return _report(run(Path(args.data), weeks=args.weeks, model=name, parameters=model_parameters(args)[name]), args)
+
+
+def _bench_rerank(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .rerank import run
+
+    report = run(
+        Path(args.data),
+        weeks=args.weeks,
+        windows=args.windows,
+        model=args.model,
+        parameters=model_parameters(args)[args.model],
+        seeds=args.seeds,
+        epochs=args.rerank_epochs,
+    )
+    return _report(report, args)
+
+
+def _report(report: dict[str, Any], args: argparse.Namespace) -> int:
+    """Print a benchmark's JSON report and write it to ``--output``."""
+    from pathlib import Path
+
     text = json.dumps(report, indent=2, default=str)
     print(text)
     if args.output:
@@ -305,3 +328,26 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
     cold.add_argument("--output", default="bench/results/cold-start.json", help="where to write the JSON report")
     _add_model_arguments(cold)
     cold.set_defaults(run=_bench_cold_start)
+
+    rerank = bench.add_parser(
+        "rerank",
+        help="the GNN re-ranker of the filter's top 100 on Online Retail-format data: each of the last two windows "
+        "scored by re-rankers trained on the windows before it, beside the filter alone",
+    )
+    rerank.add_argument("--data", required=True, help="Online Retail CSV (plain or gzipped)")
+    rerank.add_argument("--weeks", type=_positive, default=4, help="length of each window (default 4)")
+    rerank.add_argument(
+        "--windows", type=_positive, default=6, help="windows, the last two scored, the rest trained on (default 6)"
+    )
+    rerank.add_argument(
+        "--model", choices=MODEL_CHOICES[:-2], default=DEFAULT_MODEL, help=f"the filter (default {DEFAULT_MODEL})"
+    )
+    rerank.add_argument("--seeds", type=_positive, default=3, help="network seeds averaged (default 3)")
+    rerank.add_argument(
+        "--rerank-epochs", type=_positive, default=120, help="passes over the training windows (default 120)"
+    )
+    rerank.add_argument(
+        "--output", default="bench/results/recommender-rerank.json", help="where to write the JSON report"
+    )
+    _add_model_arguments(rerank)
+    rerank.set_defaults(run=_bench_rerank)
