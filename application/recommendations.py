@@ -77,6 +77,10 @@ class RecommenderData(Protocol):
     def purchased(self, customer_id: UUID) -> set[UUID]:
         """The products the customer has bought (and not cancelled nor fully returned)."""
 
+    def purchases(self) -> list[tuple[UUID, UUID, UUID, datetime]]:
+        """(customer, product, order, placed at) of every product known customers bought (orders neither
+        cancelled nor unfulfillable, lines not fully returned), oldest first: what the re-ranker learns from."""
+
     def popular(self, limit: int) -> list[tuple[UUID, float]]:
         """Products by their total interaction weight, most first (the fallback when no model is active)."""
 
@@ -98,6 +102,9 @@ class FittedRecommender(Protocol):
     model: str  # the chosen candidate's name
     hyperparameters: dict[str, Any]  # the fitted model's own
     candidates: list[dict[str, Any]]  # each candidate's {"model", "parameters", "metrics"} on the validation split
+    #: The re-ranker of the model's lists, where purchases were given: its parameters, ``served`` (it serves when
+    #: it beat the model on the last window of purchases), ``reason`` and ``metrics`` (its and the model's there).
+    reranking: dict[str, Any] | None
 
 
 class ActiveRecommender(Protocol):
@@ -172,9 +179,13 @@ class RecommenderEngine(Protocol):
         validation_fraction: float,
         k: int,
         progress: Callable[[str], None],
+        purchases: Sequence[tuple[UUID, UUID, UUID, datetime]] = (),
+        catalog: Sequence[tuple[UUID, str, str, float | None]] = (),
     ) -> FittedRecommender:
         """Choose among ``candidates`` (name, parameters) by NDCG@k on a validation split of each
-        customer's interactions (the first where nothing can be held out), and fit it on all of them."""
+        customer's interactions (the first where nothing can be held out), and fit it on all of them.
+        With dated ``purchases`` (and the ``catalog``'s content), also validate the re-ranker of its lists
+        on the last weeks of purchases; its lists are saved instead of the model's where it wins."""
 
     def save(
         self,
@@ -374,12 +385,14 @@ class Recommendations:
         activate: bool = True,
         k: int = 20,
         progress: Callable[[str], None] | None = None,
+        rerank: bool = True,
     ) -> TrainingOutcome:
         """Train the recommender on the interaction graph: choose among ``models`` (default: every model
         the engine offers) by their NDCG@k on a validation split of each customer's interactions, fit
         the winner on everything, save its serving artifact, record the training (kind, hyperparameters,
         the event-log position of the data, validation metrics, artifact checksum) and, if ``activate``,
-        serve it."""
+        serve it. With ``rerank``, the engine's re-ranker of the winner's lists is validated on the last
+        weeks of purchases and serves the lists where it wins; the registry records it either way."""
         say = progress or (lambda line: None)
         engine, data = self.engine, self.data
         models = tuple(engine.model_names) if models is None else models
@@ -398,7 +411,16 @@ class Recommendations:
             customers, products = len({c for c, _, _ in interactions}), len({p for _, p, _ in interactions})
             say(f"training graph: {customers} customers, {products} products, {len(interactions)} interactions")
             candidates = [(name, dict(parameters.get(name, {}))) for name in models]
-            fitted = engine.fit(interactions, candidates, validation_fraction=validation_fraction, k=k, progress=say)
+            catalog = data.content()
+            fitted = engine.fit(
+                interactions,
+                candidates,
+                validation_fraction=validation_fraction,
+                k=k,
+                progress=say,
+                purchases=data.purchases() if rerank else (),
+                catalog=catalog,
+            )
             winner, results = fitted.model, fitted.candidates
             version = f"{winner}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
             hyperparameters = {
@@ -413,13 +435,17 @@ class Recommendations:
             metrics.update(
                 {"customers": float(customers), "products": float(products), "interactions": float(len(interactions))}
             )
+            if fitted.reranking is not None:
+                reranking = dict(fitted.reranking)
+                metrics.update({f"reranker.{key}": float(v) for key, v in reranking.pop("metrics").items()})
+                hyperparameters["reranker"] = reranking
             directory, checksum = engine.save(
                 fitted,
                 KIND,
                 version,
                 n=PRECOMPUTED,
                 progress=say,
-                catalog=data.content(),
+                catalog=catalog,
                 manifest={
                     "kind": KIND,
                     "version": version,

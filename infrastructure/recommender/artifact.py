@@ -280,9 +280,11 @@ def precompute(
     manifest: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     content: ContentModel | None = None,
+    lists: dict[str, list[tuple[str, float]]] | None = None,
 ) -> ServingArtifact:
     """The serving artifact of a fitted model for every user of ``interactions`` (``content``: the
-    items' content model, kept for products the model never saw)."""
+    items' content model, kept for products the model never saw; ``lists``: users' lists that replace the
+    model's own, items and scores best first, as a re-ranker ordered them — explained the same way)."""
     r = interactions.tocsr()
     n_users, n_items = r.shape
     n = min(n, n_items)
@@ -293,8 +295,18 @@ def precompute(
         if positive_only:
             best[~(scores > 0)] = -1
         top_items[batch], top_scores[batch] = best, np.where(np.isfinite(scores), scores, 0)
+    if lists:
+        user_index, item_index = {u: row for row, u in enumerate(users)}, {i: col for col, i in enumerate(items)}
+        for user, ranked in lists.items():
+            row = user_index.get(user)
+            kept = [(item_index[i], score) for i, score in ranked if i in item_index][:n]
+            if row is None or not kept:
+                continue
+            top_items[row], top_scores[row] = -1, 0
+            top_items[row, : len(kept)] = [i for i, _ in kept]
+            top_scores[row, : len(kept)] = [score for _, score in kept]
     if progress:
-        progress(f"ranked {n_users} users")
+        progress(f"ranked {n_users} users" + (f", {len(lists)} of them re-ranked" if lists else ""))
     similar = max(min(similar, n_items - 1), 0)
     similar_items = np.full((n_items, similar), -1, dtype=np.int32)
     similar_scores = np.zeros((n_items, similar), dtype=np.float32)

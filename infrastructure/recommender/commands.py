@@ -225,6 +225,7 @@ def _train(args: argparse.Namespace) -> int:
             validation_fraction=args.validate,
             activate=not args.no_activate,
             progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)),
+            rerank=not args.no_rerank,
         )
     if args.quiet:
         state = "serving it" if outcome.activated else "not activated"
@@ -232,6 +233,7 @@ def _train(args: argparse.Namespace) -> int:
             f"recommender {outcome.version}: {outcome.model}, "
             f"validation NDCG@20 {outcome.metrics.get('ndcg@20', float('nan')):.4f}, "
             f"Recall@20 {outcome.metrics.get('recall@20', float('nan')):.4f}; {state}"
+            + ("; lists re-ranked by the GNN" if outcome.hyperparameters.get("reranker", {}).get("served") else "")
         )
     else:
         print(json.dumps(outcome.summary(), indent=2, default=str))
@@ -277,6 +279,12 @@ def register(*, commands: Any, train: Any, bench: Any) -> None:
         "--quiet", action="store_true", help="print one line instead of the progress and the JSON summary"
     )
     trainer.add_argument("--no-activate", action="store_true", help="record the training without serving the new model")
+    trainer.add_argument(
+        "--no-rerank",
+        action="store_true",
+        help="do not try the GNN re-ranker of the model's lists (by default it is validated on the last 4 weeks of "
+        "purchases and serves where it beats the model)",
+    )
     trainer.add_argument(
         "--if-stale",
         action="store_true",

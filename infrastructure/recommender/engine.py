@@ -36,6 +36,15 @@ class FittedRecommender:
     candidates: list[dict[str, Any]]
     estimator: Any = field(repr=False)  # ranking.Recommender
     graph: Any = field(repr=False)  # data.InteractionGraph
+    reranked: Any = field(default=None, repr=False)  # rerank.ReRanking, where purchases were given
+
+    @property
+    def reranking(self) -> dict[str, Any] | None:
+        """What the registry keeps of the re-ranker: its parameters, whether it serves and why, and its
+        validation figures beside the filter's (``metrics``)."""
+        if self.reranked is None:
+            return None
+        return {**self.reranked.record(), "metrics": self.reranked.metrics}
 
 
 @dataclass
@@ -141,9 +150,11 @@ class RecommenderEngine:
         validation_fraction: float,
         k: int,
         progress: Callable[[str], None],
+        purchases: Sequence[tuple[UUID, UUID, UUID, datetime]] = (),
+        catalog: Sequence[tuple[UUID, str, str, float | None]] = (),
     ) -> FittedRecommender:
         from .data import interaction_graph, split_validation
-        from .ranking import build, select
+        from .ranking import FILTERS, build, select
 
         graph = interaction_graph(interactions)
         fit_part, held = split_validation(graph.matrix, validation_fraction, seed=0)
@@ -157,7 +168,15 @@ class RecommenderEngine:
         else:  # nobody has two interactions: nothing to validate on
             winner, winner_parameters = candidates[0]
         model = build(winner, **winner_parameters).fit(graph.matrix)
-        return FittedRecommender(winner, model.hyperparameters(), results, model, graph)
+        fitted = FittedRecommender(winner, model.hyperparameters(), results, model, graph)
+        if purchases:
+            from .rerank import rerank_shop, shop_sales
+
+            # The re-ranker's windows each fit a filter on the purchases before them: the winner if it is one.
+            name, parameters = (winner, winner_parameters) if winner in FILTERS else (FILTERS[0], {})
+            sales, products = shop_sales(purchases, catalog)
+            fitted.reranked = rerank_shop(sales, products, lambda: build(name, **parameters), progress=progress)
+        return fitted
 
     def save(
         self,
@@ -191,6 +210,7 @@ class RecommenderEngine:
             manifest=manifest,
             progress=progress,
             content=content,
+            lists=fitted.reranked.lists if fitted.reranked is not None and fitted.reranked.served else None,
         )
         return directory, artifact.save(directory)
 

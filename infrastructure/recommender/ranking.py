@@ -49,6 +49,8 @@ def build(name: str, **parameters: Any) -> Recommender:
 
 
 MODELS = ("sgfcf", "bspm", "gf-cf", "turbo-cf", "item-graph", "lightgcn")
+#: The graph filters (no gradient training), the default first.
+FILTERS = MODELS[:-1]
 
 
 def _scores(model: Recommender, train: sp.csr_matrix, users: np.ndarray) -> np.ndarray:

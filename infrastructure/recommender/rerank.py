@@ -15,11 +15,17 @@ candidates they bought for the first time in the window. The benchmark scores ea
 two windows with a model trained on the windows before it only (later months, as the shop meets
 them), beside the filter alone, gradient-boosted trees on the same pair features, and the same
 network without message passing (what the graph adds).
+
+Serving (``rerank_shop``, at each ``train recommender``): the same windows carved from the shop's dated
+purchases; the re-ranker trained on all but the last is compared with the filter on the last, and only
+if it finds more of what was bought there is it trained on every window and used to re-order each
+customer's candidates as of now: it serves when it wins.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +60,19 @@ FEATURES = (
     "customer_orders",
     "customer_products",
 )
-_LOGGED = {"score", "recent_score", "age", "since_sold", "customer_recency", "customer_orders", "customer_products", "rank"}
+_LOGGED = {
+    "score",
+    "recent_score",
+    "age",
+    "since_sold",
+    "customer_recency",
+    "customer_orders",
+    "customer_products",
+    "rank",
+}
 RECENT_DAYS = 90
+#: Windows the shop's training reads: the last validates, at least two before it train.
+SHOP_WINDOWS, MIN_WINDOWS = 6, 3
 
 
 @dataclass
@@ -67,6 +84,8 @@ class Window:
     labels: np.ndarray  # 1 where the customer bought the candidate in the window
     candidates: np.ndarray  # customers x CANDIDATES product columns, the filter's order
     customers: np.ndarray  # rows of ``graph``
+    customer_ids: list[str]  # every row of ``graph``
+    product_ids: list[str]  # every column of ``graph``
     truth: sp.csr_matrix  # customers x products bought new in the window (all, not only candidates)
     graph: sp.csr_matrix  # every customer x every known product, bought before the window
     product_features: np.ndarray  # products x (categories one-hot, log price, sales, age)
@@ -82,9 +101,18 @@ def _matrix(pairs: pd.DataFrame, rows: dict[str, int], cols: dict[str, int]) -> 
 
 
 def window(
-    sales: pd.DataFrame, products: pd.DataFrame, start: pd.Timestamp, weeks: int, graph_model: Any, categories: list[str]
-) -> Window:
-    """The window of ``weeks`` from ``start``: everything but its labels read from the sales before it."""
+    sales: pd.DataFrame,
+    products: pd.DataFrame,
+    start: pd.Timestamp,
+    weeks: int,
+    graph_model: Any,
+    categories: list[str],
+    *,
+    every_customer: bool = False,
+) -> Window | None:
+    """The window of ``weeks`` from ``start``: everything but its labels read from the sales before it.
+    Its customers: those who bought a product new to them in it, or (``every_customer``: the window to
+    serve) every customer with a purchase before it. None where there is nobody to rank."""
     before = sales[sales["at"] < start]
     inside = sales[(sales["at"] >= start) & (sales["at"] < start + pd.Timedelta(weeks=weeks))]
     first_sold = before.groupby("sku")["at"].min()
@@ -96,13 +124,15 @@ def window(
     truth = _matrix(inside, rows, cols)
     truth = (truth - truth.multiply(graph)).tocsr()
     truth.eliminate_zeros()
-    customers = np.flatnonzero(np.diff(truth.indptr) > 0)
+    customers = np.arange(len(customer_ids)) if every_customer else np.flatnonzero(np.diff(truth.indptr) > 0)
+    n = min(CANDIDATES, graph.shape[1] - int(np.diff(graph.indptr).max(initial=0)))  # none already bought
+    if len(customers) == 0 or n < 1:
+        return None
 
     started = time.perf_counter()
     model = graph_model.fit(graph)
     scores = model.scores(graph[customers])
     scores[graph[customers].nonzero()] = -np.inf
-    n = min(CANDIDATES, graph.shape[1] - int(np.diff(graph[customers].indptr).max()))  # none already bought
     candidates = np.argsort(-scores, axis=1, kind="stable")[:, :n]
     score = np.take_along_axis(scores, candidates, 1)
     recent = _matrix(before[before["at"] >= start - pd.Timedelta(days=RECENT_DAYS)], rows, cols)
@@ -160,7 +190,17 @@ def window(
         [np.eye(len(categories))[category], log_price, sold_ever, sold_14, sold_28, sold_91, np.log1p(age)]
     ).astype(np.float32)
     return Window(
-        start, features, labels, candidates, customers, truth[customers], graph, product_features, filter_seconds
+        start,
+        features,
+        labels,
+        candidates,
+        customers,
+        customer_ids,
+        known,
+        truth[customers],
+        graph,
+        product_features,
+        filter_seconds,
     )
 
 
@@ -171,6 +211,13 @@ def recall(window: Window, scores: np.ndarray) -> dict[str, float]:
     top = np.take_along_axis(window.candidates, order, 1)
     figures = ranking_metrics(top, window.truth, np.arange(len(window.customers)), K, window.graph.shape[1])
     return {key: round(float(value), 4) for key, value in figures.items()}
+
+
+def _recalls(window: Window, scores: np.ndarray) -> np.ndarray:
+    """Each customer's Recall@20 of the candidates re-ordered by ``scores``."""
+    order = np.argsort(-scores.reshape(window.candidates.shape), axis=1, kind="stable")[:, :K]
+    hits = np.take_along_axis(window.labels.reshape(window.candidates.shape), order, 1).sum(axis=1)
+    return hits / np.diff(window.truth.indptr)
 
 
 @dataclass
@@ -258,7 +305,9 @@ def _network(product_dim: int, pair_dim: int, hidden: int) -> Any:
             self.to_customers = SAGEConv((hidden, hidden), hidden)
             self.to_products = SAGEConv((hidden, hidden), hidden)
             self.to_customers_again = SAGEConv((hidden, hidden), hidden)
-            self.pair = torch.nn.Sequential(torch.nn.Linear(pair_dim + hidden, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1))
+            self.pair = torch.nn.Sequential(
+                torch.nn.Linear(pair_dim + hidden, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1)
+            )
             self.linear = torch.nn.Linear(pair_dim, 1)
             self.message_passing = True
 
@@ -318,6 +367,8 @@ def run(
     if starts[0] <= sales["at"].min():
         raise ValueError(f"{path}: too short for {windows} windows of {weeks} weeks")
     carved = [window(sales, products, s, weeks, build(model, **(parameters or {})), categories) for s in starts]
+    if any(w is None for w in carved):
+        raise ValueError(f"{path}: a window of {weeks} weeks without a customer buying something new")
     report: dict[str, Any] = {
         "data": str(path),
         "filter": model,
@@ -356,3 +407,106 @@ def run(
     report["hyperparameters"] = GraphReRanker(epochs=epochs).hyperparameters()
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report
+
+
+def shop_sales(
+    purchases: Sequence[tuple[Any, Any, Any, Any]], catalog: Sequence[tuple[Any, str, str, float | None]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The shop's purchases (customer, product, order, placed at) and catalog (product, title, category,
+    price) as the frames ``window`` reads (ids as text, instants in UTC)."""
+    sales = pd.DataFrame(
+        [(str(c), str(o), str(p), at) for c, p, o, at in purchases], columns=["customer", "invoice", "sku", "at"]
+    )
+    sales["at"] = pd.to_datetime(sales["at"], utc=True).dt.tz_localize(None)
+    products = pd.DataFrame(
+        [(title, category or "", np.nan if price is None else float(price)) for _, title, category, price in catalog],
+        columns=["title", "category", "price"],
+        index=[str(p) for p, *_ in catalog],
+    )
+    return sales, products
+
+
+@dataclass
+class ReRanking:
+    """What a training learnt of re-ranking: whether it serves, why, the validation figures of the filter and
+    the re-ranker on the last window, and (when it serves) each customer's products, best first, with the
+    re-ranker's probability that they buy it."""
+
+    served: bool
+    reason: str
+    metrics: dict[str, float]
+    hyperparameters: dict[str, Any]
+    lists: dict[str, list[tuple[str, float]]]
+
+    def record(self) -> dict[str, Any]:
+        """What the model registry keeps of it."""
+        return {**self.hyperparameters, "served": self.served, "reason": self.reason}
+
+
+def rerank_shop(
+    sales: pd.DataFrame,
+    products: pd.DataFrame,
+    graph_model: Callable[[], Any],
+    *,
+    weeks: int = 4,
+    windows: int = SHOP_WINDOWS,
+    epochs: int = 120,
+    seed: int = 0,
+    progress: Callable[[str], None] = lambda line: None,
+) -> ReRanking:
+    """Validate the re-ranker against the filter on the last window of the shop's purchases and, if it
+    finds more, re-rank every customer's candidates as of the last purchase (``graph_model`` makes the
+    filter, fresh for each window)."""
+    reranker = GraphReRanker(epochs=epochs, seed=seed)
+    hyperparameters = {**reranker.hyperparameters(), "weeks": weeks}
+    if sales.empty:
+        return ReRanking(False, "no purchases", {}, hyperparameters, {})
+    end = sales["at"].max() + pd.Timedelta(seconds=1)
+    categories = sorted(set(products["category"]))
+    starts = [end - pd.Timedelta(weeks=weeks * k) for k in range(windows, 0, -1)]
+    carved: list[Window] = []
+    for start in starts:
+        if start > sales["at"].min() and (part := window(sales, products, start, weeks, graph_model(), categories)):
+            carved.append(part)
+    if len(carved) < MIN_WINDOWS:
+        reason = f"{len(carved)} of the last {windows} windows of {weeks} weeks have something to learn from"
+        reason += f"; needs {MIN_WINDOWS}"
+        return ReRanking(False, reason, {}, hyperparameters, {})
+    last = carved[-1]
+    scores, in_order = reranker.fit(carved[:-1]).scores(last), -np.arange(last.labels.size, dtype=float)
+    figures, baseline = recall(last, scores), recall(last, in_order)
+    # Serve only a gain larger than its standard error over the window's customers (paired): one
+    # window of a small shop is noisy, and the filter's lists are the safe default.
+    gains = _recalls(last, scores) - _recalls(last, in_order)
+    gain, error = float(gains.mean()), float(gains.std(ddof=1) / np.sqrt(len(gains))) if len(gains) > 1 else np.inf
+    metrics = {
+        f"recall@{K}": figures[f"recall@{K}"],
+        f"ndcg@{K}": figures[f"ndcg@{K}"],
+        f"filter_recall@{K}": baseline[f"recall@{K}"],
+        f"filter_ndcg@{K}": baseline[f"ndcg@{K}"],
+        f"recall@{K}_gain_standard_error": round(error, 4),
+        "customers": float(len(last.customers)),
+    }
+    found = (
+        f"Recall@{K} {figures[f'recall@{K}']:.4f} against the filter's {baseline[f'recall@{K}']:.4f} "
+        f"(gain {gain:+.4f}, standard error {error:.4f}) on the {len(last.customers)} customers who bought "
+        f"something new from {last.start.date()}"
+    )
+    progress(f"gnn re-ranker: {found}")
+    if not gain - error > 0:
+        return ReRanking(False, f"not clearly better than the filter: {found}", metrics, hyperparameters, {})
+    final = GraphReRanker(epochs=epochs, seed=seed).fit(carved)
+    now = window(sales, products, end, weeks, graph_model(), categories, every_customer=True)
+    if now is None:  # some customer has bought every product: no candidates to re-rank
+        return ReRanking(False, "no product left to rank for some customer", metrics, hyperparameters, {})
+    scores = final.scores(now).reshape(now.candidates.shape)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    probabilities = 1 / (1 + np.exp(-np.take_along_axis(scores, order, 1)))
+    ranked = np.take_along_axis(now.candidates, order, 1)
+    lists = {
+        now.customer_ids[row]: [
+            (now.product_ids[j], float(p)) for j, p in zip(ranked[n], probabilities[n], strict=True)
+        ]
+        for n, row in enumerate(now.customers)
+    }
+    return ReRanking(True, f"beat the filter on the last window: {found}", metrics, hyperparameters, lists)

@@ -10,7 +10,8 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from projections.tables import interactions, products, stock_levels
+from domain.customer import OrderStatus
+from projections.tables import interactions, order_lines, orders, products, stock_levels
 
 
 def interactions_statement() -> sa.Select:
@@ -49,6 +50,21 @@ def purchased_statement(customer_id: UUID) -> sa.Select:
     """The products the customer has bought (and not cancelled nor fully returned)."""
     return sa.select(interactions.c.product_id).where(
         interactions.c.customer_id == customer_id, interactions.c.purchases > 0
+    )
+
+
+def purchases_statement() -> sa.Select:
+    """(customer, product, order, placed at) of every line bought by a known customer, not fully returned, of
+    an order neither cancelled nor unfulfillable; oldest first."""
+    return (
+        sa.select(orders.c.customer_id, order_lines.c.product_id, orders.c.id, orders.c.placed_at)
+        .join(order_lines, order_lines.c.order_id == orders.c.id)
+        .where(
+            orders.c.customer_id.is_not(None),
+            orders.c.status.not_in([OrderStatus.CANCELLED, OrderStatus.NOT_FULFILLABLE]),
+            order_lines.c.quantity > order_lines.c.returned_quantity,
+        )
+        .order_by(orders.c.placed_at, orders.c.id, order_lines.c.position)
     )
 
 
@@ -118,6 +134,9 @@ class SqlRecommenderData:
 
     def purchased(self, customer_id: UUID) -> set[UUID]:
         return {row[0] for row in self._all(purchased_statement(customer_id))}
+
+    def purchases(self) -> list[tuple[UUID, UUID, UUID, datetime]]:
+        return [tuple(row) for row in self._all(purchases_statement())]
 
     def popular(self, limit: int) -> list[tuple[UUID, float]]:
         return [(r.product_id, float(r.weight)) for r in self._all(popular_statement(limit))]

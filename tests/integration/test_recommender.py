@@ -5,7 +5,7 @@ serving with the shop's exclusion rules and the cold-start fallback."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -97,6 +97,31 @@ def test_training_is_recorded_and_served(shop) -> None:
         storewise.models.trained_model(outcome.model_id).status
         != storewise.models.trained_model(second.model_id).status
     )
+
+
+def test_the_re_ranker_reads_standing_purchases_with_their_dates_and_says_why_it_does_not_serve(shop) -> None:
+    storewise, engine, products, customers = shop
+    kitchen0 = customers["kitchen0"]
+    when = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    kept = storewise.customers.place_order(kitchen0, [("G0", 1, PRICE), ("G1", 2, PRICE)], at=when)
+    cancelled = storewise.customers.place_order(kitchen0, [("G2", 1, PRICE)], at=when)
+    storewise.customers.cancel_order(cancelled, "changed my mind")
+    storewise.customers.pay_order(kept, Money(Decimal("15.00"), "GBP"))
+    storewise.customers.ship_order(kept)
+    storewise.customers.return_order_lines(kept, [("G1", 2)], "too big")  # fully returned: not a purchase
+    storewise.read_side.run_until_idle()
+
+    purchases = storewise.recommendations.data.purchases()
+    assert len(purchases) == 12 * 3 + 1  # each shopper's three, and the line kept
+    assert purchases[0][:3] == (kitchen0, products["G0"], kept)
+    assert purchases[0][3].replace(tzinfo=UTC) == when  # oldest first, with its date
+
+    outcome = storewise.recommendations.train(models=("item-graph",))
+    # Every order but one was placed within the test: no weeks of purchases to validate a re-ranker on.
+    reranker = storewise.models.trained_model(outcome.model_id).hyperparameters["reranker"]
+    assert reranker["model"] == "gnn-rerank" and reranker["served"] is False
+    assert reranker["reason"] == "0 of the last 6 windows of 4 weeks have something to learn from; needs 3"
+    assert "reranker" not in storewise.recommendations.train(models=("item-graph",), rerank=False).hyperparameters
 
 
 def test_bought_discontinued_and_out_of_stock_products_are_not_recommended(shop) -> None:
