@@ -128,6 +128,10 @@ class ActiveRecommender(Protocol):
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         """(product, score, the customer's products that contributed most); empty for a customer the model never saw."""
 
+    def reasons(self, customer_id: UUID, product_id: UUID) -> tuple[str, ...]:
+        """Why a re-ranker put this product on the customer's list ("selling to many customers lately"), strongest
+        first; empty where the model's own order serves."""
+
     def fold_in(
         self, activity: dict[UUID, float], first: int, excluded: set[UUID], *, graph_only: bool = False
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
@@ -280,6 +284,7 @@ class Recommendation:
     source: Source
     model_id: UUID | None
     model_version: str | None
+    reasons: tuple[str, ...] = ()  # what the re-ranker weighed most in its favour, where one ordered the list
 
 
 def recommend(
@@ -298,16 +303,19 @@ def recommend(
     result: list[Recommendation] = []
     if active is not None:
 
-        def add(ranked: list[tuple[UUID, float, tuple[UUID, ...]]], source: Source) -> None:
+        def add(ranked: list[tuple[UUID, float, tuple[UUID, ...]]], source: Source, explained: bool = False) -> None:
             for product_id, score, because in ranked:
-                result.append(Recommendation(product_id, score, because, source, active.model_id, active.version))
+                reasons = active.reasons(customer_id, product_id) if explained else ()
+                result.append(
+                    Recommendation(product_id, score, because, source, active.model_id, active.version, reasons)
+                )
                 shown.add(product_id)
 
         if activity:
             # For a customer the model knows, only what the model links to their activity leads: products that
             # merely look alike (content) would push their own list out.
             add(active.fold_in(dict(activity), first, shown, graph_only=active.knows(customer_id)), Source.ACTIVITY)
-        add(active.recommend(customer_id, first - len(result), shown), Source.MODEL)
+        add(active.recommend(customer_id, first - len(result), shown), Source.MODEL, explained=True)
         fallback = active.popular(first, shown)
     else:
         fallback = [(p, s) for p, s in popular if p not in shown]

@@ -44,6 +44,7 @@ def _graphql(item: use_cases.Recommendation, slate_id: Any = None, position: int
         score=item.score,
         source=RecommendationSource(item.source.value),
         model_version=item.model_version,
+        reasons=list(item.reasons),
         slate_id=None if slate_id is None else strawberry.ID(to_global_id("RecommendationSlate", slate_id)),
         position=position,
     )

@@ -63,6 +63,13 @@ class Recommendation:
     position: int | None = strawberry.field(
         default=None, description="Its place in the slate, from 1 (null outside a customer's list)."
     )
+    reasons: list[str] = strawberry.field(
+        default_factory=list,
+        description="Where the GNN re-ranker ordered the customer's list (`source: MODEL`): what it weighed most "
+        "in this product's favour, strongest first, at most two, e.g. `selling to many customers lately`, `like "
+        "the customer's recent purchases`, `bought by customers who buy alike`. Empty where the filter's own order "
+        "serves, and for other sources.",
+    )
 
     @strawberry.field(description="The recommended product.")
     async def product(self, info: Info) -> ProductType | None:

@@ -46,6 +46,7 @@ class Ranked:
     item: str
     score: float
     because: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()  # what the re-ranker weighed most in its favour, where one ordered the list
 
 
 @dataclass
@@ -63,6 +64,9 @@ class ServingArtifact:
     #: The items' content (title words, category, price band; None in artifacts made without a catalog):
     #: what a product the model never saw is compared on.
     content: ContentModel | None = None
+    #: Where a re-ranker ordered a user's list: users x n x k indices into ``reason_phrases`` (-1: none).
+    reasons: np.ndarray | None = None
+    reason_phrases: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.user_index = {str(u): n for n, u in enumerate(self.users)}
@@ -86,8 +90,21 @@ class ServingArtifact:
             if item in excluded:
                 continue
             because = tuple(str(self.items[b]) for b in self.because[row, slot] if b >= 0)
-            result.append(Ranked(item, float(self.top_scores[row, slot]), because))
+            result.append(Ranked(item, float(self.top_scores[row, slot]), because, self._reasons(row, slot)))
         return result
+
+    def reasons_for(self, user: str, item: str) -> tuple[str, ...]:
+        """Why a re-ranker put ``item`` on ``user``'s list (empty where the model's own order serves)."""
+        row, column = self.user_index.get(user), self.item_index.get(item)
+        if row is None or column is None:
+            return ()
+        slots = np.flatnonzero(self.top_items[row] == column)
+        return self._reasons(row, int(slots[0])) if len(slots) else ()
+
+    def _reasons(self, row: int, slot: int) -> tuple[str, ...]:
+        if self.reasons is None or self.reason_phrases is None:
+            return ()
+        return tuple(str(self.reason_phrases[r]) for r in self.reasons[row, slot] if r >= 0)
 
     def similar(self, item: str, first: int, excluded: Container[str] = ()) -> list[Ranked] | None:
         """The items most similar to ``item`` (None if the model never saw it)."""
@@ -239,6 +256,8 @@ class ServingArtifact:
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
         if self.content is not None:
             arrays |= self.content.arrays()
+        if self.reasons is not None and self.reason_phrases is not None:
+            arrays |= {"reasons": self.reasons, "reason_phrases": self.reason_phrases}
         np.savez(directory / ARRAYS, **arrays)
         (directory / MANIFEST).write_text(json.dumps(self.manifest, indent=2, sort_keys=True, default=str))
         return checksum(directory)
@@ -249,6 +268,7 @@ class ServingArtifact:
         verify(directory, expected_checksum)
         with np.load(directory / ARRAYS, allow_pickle=False) as arrays:
             values = {name: arrays[name] for name in _ARRAY_FIELDS}
+            values |= {name: arrays[name] for name in ("reasons", "reason_phrases") if name in arrays}
             content = ContentModel.from_arrays(arrays) if "content_idf" in arrays else None
         return cls(**values, manifest=json.loads((directory / MANIFEST).read_text()), content=content)
 
@@ -280,11 +300,12 @@ def precompute(
     manifest: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     content: ContentModel | None = None,
-    lists: dict[str, list[tuple[str, float]]] | None = None,
+    lists: dict[str, list[tuple[str, float, tuple[str, ...]]]] | None = None,
 ) -> ServingArtifact:
     """The serving artifact of a fitted model for every user of ``interactions`` (``content``: the
     items' content model, kept for products the model never saw; ``lists``: users' lists that replace the
-    model's own, items and scores best first, as a re-ranker ordered them — explained the same way)."""
+    model's own, best first, as a re-ranker ordered them: item, score and the re-ranker's reasons —
+    explained by the user's items the same way besides)."""
     r = interactions.tocsr()
     n_users, n_items = r.shape
     n = min(n, n_items)
@@ -295,16 +316,23 @@ def precompute(
         if positive_only:
             best[~(scores > 0)] = -1
         top_items[batch], top_scores[batch] = best, np.where(np.isfinite(scores), scores, 0)
+    reasons = phrases = None
     if lists:
         user_index, item_index = {u: row for row, u in enumerate(users)}, {i: col for col, i in enumerate(items)}
+        phrase_index: dict[str, int] = {}
+        width = max((len(why) for ranked in lists.values() for _, _, why in ranked), default=0)
+        reasons = np.full((n_users, n, width), -1, dtype=np.int16)
         for user, ranked in lists.items():
             row = user_index.get(user)
-            kept = [(item_index[i], score) for i, score in ranked if i in item_index][:n]
+            kept = [(item_index[i], score, why) for i, score, why in ranked if i in item_index][:n]
             if row is None or not kept:
                 continue
             top_items[row], top_scores[row] = -1, 0
-            top_items[row, : len(kept)] = [i for i, _ in kept]
-            top_scores[row, : len(kept)] = [score for _, score in kept]
+            top_items[row, : len(kept)] = [i for i, _, _ in kept]
+            top_scores[row, : len(kept)] = [score for _, score, _ in kept]
+            for slot, (_, _, why) in enumerate(kept):
+                reasons[row, slot, : len(why)] = [phrase_index.setdefault(w, len(phrase_index)) for w in why]
+        phrases = np.asarray(list(phrase_index), dtype=str)
     if progress:
         progress(f"ranked {n_users} users" + (f", {len(lists)} of them re-ranked" if lists else ""))
     similar = max(min(similar, n_items - 1), 0)
@@ -346,6 +374,8 @@ def precompute(
         popular_scores=popularity[popular_items].astype(np.float32),
         manifest=dict(manifest or {}),
         content=content,
+        reasons=reasons,
+        reason_phrases=phrases,
     )
 
 

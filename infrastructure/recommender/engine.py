@@ -82,6 +82,9 @@ class ServedRecommender:
         ranked = self.artifact.recommend(str(customer_id), first, {str(p) for p in excluded})
         return [(UUID(r.item), r.score, tuple(UUID(b) for b in r.because)) for r in ranked]
 
+    def reasons(self, customer_id: UUID, product_id: UUID) -> tuple[str, ...]:
+        return self.artifact.reasons_for(str(customer_id), str(product_id))
+
     def fold_in(
         self, activity: dict[UUID, float], first: int, excluded: set[UUID], *, graph_only: bool = False
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:

@@ -60,6 +60,21 @@ FEATURES = (
     "customer_orders",
     "customer_products",
 )
+#: Why the re-ranker put a product up for a customer, each reason the pair features it sums and the side of
+#: the average the first of them must lie on for the phrase to be true (+1 above, -1 below).
+REASONS = (
+    ("like the customer's purchases", ("score", "rank", "score_share"), 1),
+    ("like the customer's recent purchases", ("recent_score",), 1),
+    ("selling to many customers lately", ("sold_28", "sold_14", "sold_91"), 1),
+    ("a best seller", ("sold_ever",), 1),
+    ("sales rising", ("trend",), 1),
+    ("new in the shop", ("age",), -1),
+    ("sold in the last few days", ("since_sold",), -1),
+    ("at the customer's usual prices", ("price_gap",), -1),
+    ("in a category the customer buys often", ("category_share",), 1),
+)
+#: The graph's part of the score (what message passing adds).
+GRAPH_REASON = "bought by customers who buy alike"
 _LOGGED = {
     "score",
     "recent_score",
@@ -292,6 +307,33 @@ class GraphReRanker:
         with torch.no_grad():
             return self.network(self._inputs(window)).numpy()
 
+    def explained_scores(self, window: Window, top: int = 2) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """The scores, and for each candidate the ``top`` reasons (``REASONS``, ``GRAPH_REASON``) that raised
+        its score most: gradient x input, against the average candidate for the pair features (they are
+        standardised) and against no message passing for the graph's part; a reason only where it raised
+        the score and its phrase is true of the candidate."""
+        self.network.eval()
+        batch = self._inputs(window)
+        pairs = batch["pairs"].requires_grad_(True)
+        parts: dict[str, Any] = {}
+        scores = self.network(batch, parts)
+        scores.sum().backward()  # each score depends on its own row of the pair inputs only
+        contributions = (pairs.grad * pairs).detach().numpy()
+        values = pairs.detach().numpy()
+        columns = [name for name in FEATURES if name != "cat"]
+        by_reason = []
+        for _, names, side in REASONS:
+            summed = contributions[:, [columns.index(n) for n in names]].sum(axis=1)
+            by_reason.append(np.where(np.sign(values[:, columns.index(names[0])]) == side, summed, 0.0))
+        by_reason.append((parts["pair"].grad * parts["pair"]).sum(dim=1).detach().numpy())
+        table = np.stack(by_reason, axis=1)
+        phrases = [phrase for phrase, _, _ in REASONS] + [GRAPH_REASON]
+        best = np.argsort(-table, axis=1, kind="stable")[:, :top]
+        reasons = [
+            tuple(phrases[j] for j in row if contribution[j] > 0) for row, contribution in zip(best, table, strict=True)
+        ]
+        return scores.detach().numpy(), reasons
+
 
 def _network(product_dim: int, pair_dim: int, hidden: int) -> Any:
     import torch
@@ -311,7 +353,7 @@ def _network(product_dim: int, pair_dim: int, hidden: int) -> Any:
             self.linear = torch.nn.Linear(pair_dim, 1)
             self.message_passing = True
 
-        def forward(self, batch: dict[str, Any]) -> Any:
+        def forward(self, batch: dict[str, Any], parts: dict[str, Any] | None = None) -> Any:
             products = torch.relu(self.product_in(batch["products"]))
             customers = torch.relu(self.customer_in(batch["customers"]))
             bought, bought_by = batch["edges"], batch["edges"].flip(0)
@@ -322,6 +364,9 @@ def _network(product_dim: int, pair_dim: int, hidden: int) -> Any:
             pair = pair.reshape(-1, pair.shape[-1])
             if not self.message_passing:
                 pair = torch.zeros_like(pair)
+            if parts is not None:  # kept for the explanations' gradients
+                pair.retain_grad()
+                parts["pair"] = pair
             return (self.pair(torch.cat([batch["pairs"], pair], 1)) + self.linear(batch["pairs"])).squeeze(1)
 
     return Network()
@@ -430,13 +475,13 @@ def shop_sales(
 class ReRanking:
     """What a training learnt of re-ranking: whether it serves, why, the validation figures of the filter and
     the re-ranker on the last window, and (when it serves) each customer's products, best first, with the
-    re-ranker's probability that they buy it."""
+    re-ranker's probability that they buy it and the reasons that raised it most."""
 
     served: bool
     reason: str
     metrics: dict[str, float]
     hyperparameters: dict[str, Any]
-    lists: dict[str, list[tuple[str, float]]]
+    lists: dict[str, list[tuple[str, float, tuple[str, ...]]]]
 
     def record(self) -> dict[str, Any]:
         """What the model registry keeps of it."""
@@ -499,13 +544,15 @@ def rerank_shop(
     now = window(sales, products, end, weeks, graph_model(), categories, every_customer=True)
     if now is None:  # some customer has bought every product: no candidates to re-rank
         return ReRanking(False, "no product left to rank for some customer", metrics, hyperparameters, {})
-    scores = final.scores(now).reshape(now.candidates.shape)
+    flat, why = final.explained_scores(now)
+    scores = flat.reshape(now.candidates.shape)
     order = np.argsort(-scores, axis=1, kind="stable")
     probabilities = 1 / (1 + np.exp(-np.take_along_axis(scores, order, 1)))
-    ranked = np.take_along_axis(now.candidates, order, 1)
+    width = now.candidates.shape[1]
     lists = {
         now.customer_ids[row]: [
-            (now.product_ids[j], float(p)) for j, p in zip(ranked[n], probabilities[n], strict=True)
+            (now.product_ids[now.candidates[n, slot]], float(p), why[n * width + slot])
+            for slot, p in zip(order[n], probabilities[n], strict=True)
         ]
         for n, row in enumerate(now.customers)
     }

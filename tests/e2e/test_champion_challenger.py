@@ -69,6 +69,9 @@ class FakeModel:
             order.sort(key=lambda p: p not in self.relevant.get(customer_id, ()))
         return [(p, 1.0, ()) for p in order if p not in excluded][:first]
 
+    def reasons(self, customer_id: Any, product_id: Any) -> tuple[str, ...]:
+        return ()
+
     def popular(self, first: int, excluded: set) -> list:
         return [(p, 1.0) for p in self.products if p not in excluded][:first]
 

@@ -31,6 +31,9 @@ class FakeServed:
     def recommend(self, customer_id: UUID, first: int, excluded: set[UUID]) -> list[tuple[UUID, float, tuple]]:
         return [(LISTED, 1.0, ())] if LISTED not in excluded else []
 
+    def reasons(self, customer_id: UUID, product_id: UUID) -> tuple[str, ...]:
+        return ()
+
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         return [(p, 0.5) for p in (OTHER,) if p not in excluded][:first]
 

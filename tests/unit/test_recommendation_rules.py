@@ -105,6 +105,10 @@ class Served:
     ) -> list[tuple[UUID, float, tuple[UUID, ...]]]:
         return [r for r in self.lists.get(customer_id, []) if r[0] not in excluded][:first]
 
+    def reasons(self, customer_id: UUID, product_id: UUID) -> tuple[str, ...]:
+        """A re-ranker ordered Alice's list: B is selling lately."""
+        return ("selling to many customers lately",) if (customer_id, product_id) == (ALICE, B) else ()
+
     def popular(self, first: int, excluded: set[UUID]) -> list[tuple[UUID, float]]:
         return [r for r in self.ranking if r[0] not in excluded][:first]
 
@@ -216,6 +220,8 @@ def test_the_models_list_with_its_explanations_less_what_was_bought_or_cannot_be
         (C, Source.MODEL, (D,)),
     ]
     assert {(r.model_id, r.model_version) for r in listed} == {(served.model_id, "v1")}
+    # The re-ranker's reasons go with the model's list, as the model gives them.
+    assert [r.reasons for r in listed] == [(), ("selling to many customers lately",), ()]
 
     listed = serve(Data(unavailable={B}, bought={ALICE: {A}}), Engine(served), ALICE)
     # C from the model; the rest popular, never B (out of stock) nor A (bought), labelled and unexplained.
@@ -253,6 +259,7 @@ def test_a_known_customers_activity_since_the_training_leads_their_list():
         (B, Source.ACTIVITY, (D,)),
         (A, Source.MODEL, (D,)),
     ]
+    assert listed[1].reasons == ()  # B came from her activity, not from the re-ranked list
 
 
 def test_without_an_active_model_popularity_comes_from_the_read_models():

@@ -137,9 +137,11 @@ def test_a_training_serves_the_re_ranked_lists_where_the_re_ranker_beats_the_fil
     lists = fitted.reranked.lists
     customer = next(iter(lists))
     served = artifact.recommend(customer, 10)
-    assert [r.item for r in served] == [item for item, _ in lists[customer][:10]]
-    assert [r.score for r in served] == pytest.approx([score for _, score in lists[customer][:10]])
+    assert [r.item for r in served] == [item for item, _, _ in lists[customer][:10]]
+    assert [r.score for r in served] == pytest.approx([score for _, score, _ in lists[customer][:10]])
     assert all(r.because for r in served[:3])  # still explained by the customer's own products
+    assert [r.reasons for r in served] == [why for _, _, why in lists[customer][:10]]
+    assert all(artifact.reasons_for(customer, r.item) == r.reasons for r in served)
     bought = {str(p) for c, p, _, _ in purchases if str(c) == customer}
     assert not bought & {r.item for r in served}
     # What sells next in this shop is what started selling lately: it leads the re-ranked lists far more
@@ -155,6 +157,26 @@ def test_a_training_serves_the_re_ranked_lists_where_the_re_ranker_beats_the_fil
         return sum(item in launched for item in firsts) / len(firsts)
 
     assert leading(artifact) > 2 * leading(plain)
+
+
+def test_each_reason_raised_the_score_and_is_true_of_its_candidate() -> None:
+    sales, products = _shop()
+    starts = [START + pd.Timedelta(weeks=w) for w in (6, 8, 10, 12, 14, 16)]
+    train, scored = _windows(sales, products, starts[:-1]), _windows(sales, products, starts[-1:])[0]
+    reranker = GraphReRanker(epochs=60, seed=0).fit(train)
+    scores, reasons = reranker.explained_scores(scored)
+    np.testing.assert_allclose(scores, reranker.scores(scored), rtol=1e-5)
+    assert len(reasons) == scored.labels.size and all(len(why) <= 2 for why in reasons)
+    age, sold = scored.features[:, FEATURES.index("age")], scored.features[:, FEATURES.index("sold_28")]
+    new = [n for n, why in enumerate(reasons) if "new in the shop" in why]
+    selling = [n for n, why in enumerate(reasons) if "selling to many customers lately" in why]
+    assert new and selling  # in this shop, what sells next is new and selling: the reasons say so
+    assert age[new].max() < age.mean() and sold[selling].min() > sold.mean()
+    # The launched products' reasons are about their launch far more often than the long-selling products'.
+    launched = age < 28
+    about_launch = {"new in the shop", "selling to many customers lately", "sales rising"}
+    share = lambda rows: np.mean([bool(set(reasons[n]) & about_launch) for n in np.flatnonzero(rows)])  # noqa: E731
+    assert share(launched) > 0.8 and share(launched) > 3 * share(~launched)
 
 
 def test_too_little_history_trains_no_re_ranker_and_says_why() -> None:
