@@ -5,7 +5,8 @@ The filter sees only who bought what. The re-ranker adds what the shop also know
 category, price and how its sales move (the last 14 / 28 / 91 days against the whole history, its
 age, the days since it last sold), each customer's recency, orders and price level, and the
 filter's scores of the customer's last 90 days alone (the recency of their interactions). A
-bipartite GraphSAGE (torch-geometric ``SAGEConv``, customers <-> products, two hops) turns the
+bipartite graph network (torch-geometric ``GraphConv``, mean aggregation, customers <-> products, two
+hops; each edge weighted by how recently the customer last bought the product) turns the
 products' side information and the purchase graph into customer and product embeddings; an MLP
 scores each (customer, candidate) pair from their product and the pair's features.
 
@@ -86,6 +87,8 @@ _LOGGED = {
     "rank",
 }
 RECENT_DAYS = 90
+#: An edge of the purchase graph weighs exp(-days since the customer last bought the product / EDGE_DAYS).
+EDGE_DAYS = 30
 #: Windows the shop's training reads: the last validates, at least two before it train.
 SHOP_WINDOWS, MIN_WINDOWS = 6, 3
 
@@ -103,6 +106,7 @@ class Window:
     product_ids: list[str]  # every column of ``graph``
     truth: sp.csr_matrix  # customers x products bought new in the window (all, not only candidates)
     graph: sp.csr_matrix  # every customer x every known product, bought before the window
+    edge_weights: sp.csr_matrix  # the graph's edges weighted exp(-days since the last purchase / EDGE_DAYS)
     product_features: np.ndarray  # products x (categories one-hot, log price, sales, age)
     filter_seconds: float
 
@@ -136,6 +140,14 @@ def window(
     rows = {c: n for n, c in enumerate(customer_ids)}
     cols = {s: n for n, s in enumerate(known)}
     graph = _matrix(before, rows, cols)
+    last = before.groupby(["customer", "sku"], sort=False)["at"].max().reset_index()
+    edge_weights = sp.csr_matrix(
+        (
+            np.exp(-(start - last["at"]).dt.days.to_numpy(dtype=float) / EDGE_DAYS).astype(np.float32),
+            (last["customer"].map(rows), last["sku"].map(cols)),
+        ),
+        shape=graph.shape,
+    )
     truth = _matrix(inside, rows, cols)
     truth = (truth - truth.multiply(graph)).tocsr()
     truth.eliminate_zeros()
@@ -214,6 +226,7 @@ def window(
         known,
         truth[customers],
         graph,
+        edge_weights,
         product_features,
         filter_seconds,
     )
@@ -237,9 +250,10 @@ def _recalls(window: Window, scores: np.ndarray) -> np.ndarray:
 
 @dataclass
 class GraphReRanker:
-    """Bipartite GraphSAGE over customers and products, then an MLP over (customer ⊙ product, pair
-    features), plus a linear term on the pair features; trained with binary cross-entropy on every
-    training window's candidates. ``message_passing=False`` zeroes the graph's part (the ablation)."""
+    """A bipartite graph network over customers and products (edges weighted by recency), then an MLP over
+    (customer ⊙ product, pair features), plus a linear term on the pair features; trained with binary
+    cross-entropy on every training window's candidates. ``message_passing=False`` zeroes the graph's part
+    (the ablation)."""
 
     hidden: int = 32
     epochs: int = 120
@@ -270,13 +284,14 @@ class GraphReRanker:
     def _inputs(self, window: Window) -> dict[str, Any]:
         import torch
 
-        edges = window.graph.tocoo()
+        edges = window.edge_weights.tocoo()
         return {
             "pairs": torch.tensor((self._pair_columns(window) - self.mean) / self.scale, dtype=torch.float32),
             "labels": torch.tensor(window.labels),
             "products": torch.tensor(window.product_features),
             "customers": torch.tensor(np.log1p(np.diff(window.graph.indptr))[:, None], dtype=torch.float32),
             "edges": torch.tensor(np.stack([edges.row, edges.col]), dtype=torch.long),
+            "edge_weights": torch.tensor(edges.data, dtype=torch.float32),
             "rows": torch.tensor(window.customers, dtype=torch.long),
             "candidates": torch.tensor(window.candidates, dtype=torch.long),
         }
@@ -337,16 +352,16 @@ class GraphReRanker:
 
 def _network(product_dim: int, pair_dim: int, hidden: int) -> Any:
     import torch
-    from torch_geometric.nn import SAGEConv
+    from torch_geometric.nn import GraphConv
 
     class Network(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.product_in = torch.nn.Linear(product_dim, hidden)
             self.customer_in = torch.nn.Linear(1, hidden)
-            self.to_customers = SAGEConv((hidden, hidden), hidden)
-            self.to_products = SAGEConv((hidden, hidden), hidden)
-            self.to_customers_again = SAGEConv((hidden, hidden), hidden)
+            self.to_customers = GraphConv((hidden, hidden), hidden, aggr="mean")
+            self.to_products = GraphConv((hidden, hidden), hidden, aggr="mean")
+            self.to_customers_again = GraphConv((hidden, hidden), hidden, aggr="mean")
             self.pair = torch.nn.Sequential(
                 torch.nn.Linear(pair_dim + hidden, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1)
             )
@@ -356,10 +371,10 @@ def _network(product_dim: int, pair_dim: int, hidden: int) -> Any:
         def forward(self, batch: dict[str, Any], parts: dict[str, Any] | None = None) -> Any:
             products = torch.relu(self.product_in(batch["products"]))
             customers = torch.relu(self.customer_in(batch["customers"]))
-            bought, bought_by = batch["edges"], batch["edges"].flip(0)
-            customers1 = torch.relu(self.to_customers((products, customers), bought_by))
-            products1 = torch.relu(self.to_products((customers, products), bought))
-            customers2 = self.to_customers_again((products1, customers1), bought_by)
+            bought, bought_by, weights = batch["edges"], batch["edges"].flip(0), batch["edge_weights"]
+            customers1 = torch.relu(self.to_customers((products, customers), bought_by, weights))
+            products1 = torch.relu(self.to_products((customers, products), bought, weights))
+            customers2 = self.to_customers_again((products1, customers1), bought_by, weights)
             pair = customers2[batch["rows"]][:, None, :] * products1[batch["candidates"]]
             pair = pair.reshape(-1, pair.shape[-1])
             if not self.message_passing:

@@ -13,7 +13,7 @@ import pytest
 from infrastructure.recommender.artifact import ServingArtifact
 from infrastructure.recommender.engine import RecommenderEngine
 from infrastructure.recommender.ranking import build
-from infrastructure.recommender.rerank import FEATURES, GraphReRanker, recall, rerank_shop, run, window
+from infrastructure.recommender.rerank import EDGE_DAYS, FEATURES, GraphReRanker, recall, rerank_shop, run, window
 
 START = pd.Timestamp("2011-01-01")
 CATEGORIES = ["Bags", "Candles"]
@@ -57,6 +57,12 @@ def test_a_window_reads_only_the_sales_before_it_and_labels_first_purchases_in_i
 
     # Another future leaves the graph and every product's side information as they were.
     assert (original.graph != changed.graph).nnz == 0
+    np.testing.assert_array_equal(original.edge_weights.toarray(), changed.edge_weights.toarray())
+    # The edges weighed by recency: the same edges, each by the age of the pair's last purchase.
+    np.testing.assert_array_equal(original.edge_weights.toarray() > 0, original.graph.toarray() > 0)
+    latest = before.iloc[-1]
+    row, column = original.customer_ids.index(latest["customer"]), original.product_ids.index(latest["sku"])
+    assert original.edge_weights[row, column] == pytest.approx(np.exp(-(start - latest["at"]).days / EDGE_DAYS))
     np.testing.assert_array_equal(original.product_features, changed.product_features)
     assert not np.array_equal(original.labels, changed.labels)
     # A label is a product bought in the window and never before by that customer.
